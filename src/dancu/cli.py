@@ -1,0 +1,100 @@
+"""The ``dancu`` command: serve, demo, db, audit, outbox, and each domain's commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from dancu.common import audit, outbox
+from dancu.common.access import Actor, Role
+from dancu.db import get_sessionmaker
+from dancu.demo.cli import demo_command
+from dancu.registry.cli import app as registry_app
+from dancu.settings import get_settings
+
+app = typer.Typer(
+    help="dancu: population registry and e-identity (Project 06).", no_args_is_help=True
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+outbox_app = typer.Typer(help="The event outbox.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(audit_app, name="audit")
+app.add_typer(outbox_app, name="outbox")
+app.add_typer(registry_app, name="registry")
+app.command("demo")(demo_command)
+console = Console()
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def alembic_config(url: str | None = None):  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.set_main_option("sqlalchemy.url", url or get_settings().database_url)
+    return config
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(), revision)
+    console.print(f"database at {revision}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option()] = None,
+    port: Annotated[int | None, typer.Option()] = None,
+    workers: Annotated[int, typer.Option(help="uvicorn worker processes")] = 1,
+) -> None:
+    """Serve the web application and the API."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "dancu.app:create_app", factory=True, host=host or settings.host,
+        port=port or settings.port, workers=workers, access_log=False,
+    )  # fmt: skip
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the hash chain; report the first entry that was changed or deleted."""
+    with get_sessionmaker()() as session:
+        result = audit.verify(session)
+    if result.ok:
+        console.print(f"[green]audit log intact[/green]: {result.checked:,} entries")
+        return
+    console.print(
+        f"[red]audit log broken at entry {result.first_bad_seq}[/red]: {result.reason} "
+        f"({result.checked:,} entries verified before it)"
+    )
+    raise typer.Exit(1)
+
+
+@outbox_app.command("dispatch")
+def outbox_dispatch() -> None:
+    """Deliver events left undelivered (after a crash or a failing handler)."""
+    count = outbox.dispatch_pending(get_sessionmaker())
+    console.print(f"{count} events delivered")
+
+
+@app.command("dev-token")
+def dev_token(
+    role: Annotated[list[Role], typer.Option(help="roles of the actor")],
+    unit: Annotated[list[str] | None, typer.Option(help="province/commune codes")] = None,
+    name: str = "API client",
+    actor_id: str = "client:dev",
+) -> None:
+    """Print a signed bearer token for the API (development and benchmarks)."""
+    from dancu.web.auth import issue_token
+
+    actor = Actor(id=actor_id, name=name, roles=frozenset(role), units=tuple(unit or ()))
+    typer.echo(issue_token(actor))

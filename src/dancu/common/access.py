@@ -1,0 +1,151 @@
+"""Access-control primitives: who acts (the actor), with which roles, over which units, why.
+
+Access is role x area x purpose. Roles grant permissions; an officer's units (province
+codes of 2 digits, commune codes of 5) bound what they can see; every read of personal
+data names a purpose from ``PURPOSES``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from dancu.common.errors import Forbidden, ValidationFailed
+
+
+class Role(StrEnum):
+    REGISTRY_CLERK = "registry_clerk"
+    POLICE = "police"
+    PROCEDURE_OFFICER = "procedure_officer"
+    COMMUNE_LEADER = "commune_leader"
+    STEERING_VIEWER = "steering_viewer"
+    PARTNER_ADMIN = "partner_admin"
+    SYSTEM = "system"
+
+
+class Permission(StrEnum):
+    CITIZEN_READ = "citizen.read"
+    CITIZEN_SEARCH = "citizen.search"
+    CIVIL_STATUS_RECORD = "civil_status.record"
+    CARD_MANAGE = "card.manage"
+    AUDIT_READ = "audit.read"
+    STATISTICS_READ = "statistics.read"
+    REGISTRY_IMPORT = "registry.import"
+
+
+_P = Permission
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.REGISTRY_CLERK: frozenset(
+        {
+            _P.CITIZEN_READ,
+            _P.CITIZEN_SEARCH,
+            _P.CIVIL_STATUS_RECORD,
+            _P.AUDIT_READ,
+            _P.STATISTICS_READ,
+        }
+    ),
+    Role.POLICE: frozenset(
+        {_P.CITIZEN_READ, _P.CITIZEN_SEARCH, _P.CARD_MANAGE, _P.AUDIT_READ, _P.STATISTICS_READ}
+    ),
+    Role.PROCEDURE_OFFICER: frozenset({_P.CITIZEN_READ, _P.CITIZEN_SEARCH}),
+    Role.COMMUNE_LEADER: frozenset({_P.CITIZEN_READ, _P.CITIZEN_SEARCH, _P.STATISTICS_READ}),
+    Role.STEERING_VIEWER: frozenset({_P.STATISTICS_READ}),
+    Role.PARTNER_ADMIN: frozenset(),
+    Role.SYSTEM: frozenset(Permission),
+}
+
+# Purposes for which personal data may be read (code -> English label; Vietnamese in i18n).
+PURPOSES: dict[str, str] = {
+    "administrative_procedure": "Settling an administrative procedure",
+    "civil_status": "Civil-status registration",
+    "residence": "Residence management",
+    "id_card": "ID-card issuance",
+    "verification": "Identity verification",
+    "citizen_request": "At the citizen's own request",
+    "inspection": "Inspection and audit",
+    "data_maintenance": "Registry data maintenance",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Someone acting in the system: an officer, a system job, later a citizen or partner."""
+
+    id: str
+    name: str
+    roles: frozenset[Role] = field(default_factory=frozenset)
+    units: tuple[str, ...] = ()  # province (2-digit) or commune (5-digit) codes; () = nationwide
+    organization: str = ""
+
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        perms: set[Permission] = set()
+        for role in self.roles:
+            perms |= ROLE_PERMISSIONS.get(role, frozenset())
+        return frozenset(perms)
+
+    def can(self, permission: Permission) -> bool:
+        return permission in self.permissions
+
+    def require(self, permission: Permission) -> None:
+        if not self.can(permission):
+            raise Forbidden(
+                f"{self.name} lacks the permission {permission.value}",
+                code="auth.permission",
+                permission=permission.value,
+            )
+
+    @property
+    def province_units(self) -> tuple[str, ...]:
+        return tuple(u for u in self.units if len(u) == 2)
+
+    @property
+    def commune_units(self) -> tuple[str, ...]:
+        return tuple(u for u in self.units if len(u) == 5)
+
+    @property
+    def nationwide(self) -> bool:
+        return not self.units
+
+    def covers(self, province_code: str | None, commune_code: str | None) -> bool:
+        """Whether a record in this province/commune lies in the actor's area."""
+        if self.nationwide:
+            return True
+        return (province_code in self.province_units) or (commune_code in self.commune_units)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "roles": sorted(r.value for r in self.roles),
+            "units": list(self.units),
+            "organization": self.organization,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> Actor:
+        return cls(
+            id=str(data["id"]),
+            name=str(data["name"]),
+            roles=frozenset(Role(r) for r in data.get("roles", []) or []),  # type: ignore[union-attr]
+            units=tuple(str(u) for u in data.get("units", []) or []),  # type: ignore[union-attr]
+            organization=str(data.get("organization", "")),
+        )
+
+
+SYSTEM_ACTOR = Actor(
+    id="system:cli", name="dancu CLI", roles=frozenset({Role.SYSTEM}), organization="system"
+)
+
+
+def require_purpose(purpose: str | None) -> str:
+    """A read of personal data must name one of the known purposes."""
+    if not purpose:
+        raise ValidationFailed(
+            "A purpose is required to read personal data", code="purpose.required", field="purpose"
+        )
+    if purpose not in PURPOSES:
+        raise ValidationFailed(
+            f"Unknown purpose {purpose!r}", code="purpose.unknown", field="purpose", value=purpose
+        )
+    return purpose

@@ -1,0 +1,1 @@
+"""The population registry: citizens, households, civil-status events, chip ID cards."""

@@ -1,0 +1,92 @@
+"""Registry pages for officers: search, and a citizen's record with its access history."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from dancu.common import adminunits
+from dancu.common.access import Permission
+from dancu.common.errors import NotFound, ValidationFailed
+from dancu.registry import service
+from dancu.web.deps import CurrentActor, DbSession
+from dancu.web.templating import render
+
+router = APIRouter(prefix="/registry", include_in_schema=False)
+
+
+def _parse_date(value: str | None) -> date | None:
+    """dd/mm/yyyy as typed in Vietnam, or ISO yyyy-mm-dd."""
+    if not value:
+        return None
+    text = value.strip()
+    try:
+        if "/" in text:
+            day, month, year = (int(p) for p in text.split("/"))
+            return date(year, month, day)
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise ValidationFailed(
+            "Dates are written dd/mm/yyyy", code="date.invalid", field="birth_date"
+        ) from exc
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search_page(
+    request: Request,
+    db: DbSession,
+    actor: CurrentActor,
+    name: str = "",
+    birth_date: str = "",
+    commune_code: str = "",
+    purpose: str = "administrative_procedure",
+    page: int = 1,
+) -> HTMLResponse:
+    form = {"name": name, "birth_date": birth_date, "commune_code": commune_code,
+            "purpose": purpose}  # fmt: skip
+    context: dict[str, Any] = {"form": form, "results": None, "error": None,
+                               "communes": _communes_for(actor)}  # fmt: skip
+    if name or birth_date or commune_code:
+        try:
+            context["results"] = service.search(
+                db, actor=actor, purpose=purpose, name=name or None,
+                birth_date=_parse_date(birth_date), commune_code=commune_code or None,
+                page=max(page, 1),
+            )  # fmt: skip
+        except ValidationFailed as exc:
+            context["error"] = exc
+    status = 422 if context["error"] else 200
+    return render(request, "registry/search.html", context, status_code=status)
+
+
+def _communes_for(actor: Any) -> list[adminunits.Commune]:
+    if actor.commune_units:
+        return [adminunits.commune(c) for c in actor.commune_units]
+    codes = actor.province_units or ()
+    return [c for p in codes for c in adminunits.communes(p)]
+
+
+@router.get("/citizens/{pid}", response_class=HTMLResponse)
+def record_page(
+    request: Request,
+    pid: str,
+    db: DbSession,
+    actor: CurrentActor,
+    purpose: str = "administrative_procedure",
+) -> HTMLResponse:
+    citizen = service.get_citizen(db, pid, actor=actor, purpose=purpose)
+    try:
+        household = service.household_of(db, pid, actor=actor, purpose=purpose)
+    except NotFound:
+        household = None
+    trail = (
+        service.audit_trail(db, pid, actor=actor, limit=50)
+        if actor.can(Permission.AUDIT_READ)
+        else None
+    )
+    context = {"c": citizen, "household": household, "trail": trail, "purpose": purpose,
+               "commune_name": service.commune_name}  # fmt: skip
+    return render(request, "registry/record.html", context)

@@ -1,0 +1,142 @@
+"""Every registry query, built on access-scoped base statements.
+
+``citizens_readable_by(actor)`` is where area scoping lives: a commune officer's statement
+only ever reaches that commune's residents, so a forgotten check returns nothing rather
+than everything.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from dancu.common.access import Actor
+from dancu.registry.models import Citizen, Household, HouseholdMember, IdCard
+
+ACTIVE_CARD_STATES = ("applied", "produced", "issued")
+
+
+def citizens_readable_by(actor: Actor) -> Select[tuple[Citizen]]:
+    stmt = select(Citizen)
+    if actor.nationwide:
+        return stmt
+    conditions = []
+    if actor.province_units:
+        conditions.append(Citizen.province_code.in_(actor.province_units))
+    if actor.commune_units:
+        conditions.append(Citizen.commune_code.in_(actor.commune_units))
+    return stmt.where(or_(*conditions))
+
+
+def citizen_by_pid(session: Session, actor: Actor, pid: str) -> Citizen | None:
+    return session.scalars(citizens_readable_by(actor).where(Citizen.pid == pid)).first()
+
+
+def citizen_by_pid_for_update(session: Session, actor: Actor, pid: str) -> Citizen | None:
+    stmt = citizens_readable_by(actor).where(Citizen.pid == pid).with_for_update()
+    return session.scalars(stmt).first()
+
+
+def pid_exists(session: Session, pid: str) -> bool:
+    """Unscoped existence check (uniqueness is global; it reveals nothing else)."""
+    return session.scalar(select(Citizen.id).where(Citizen.pid == pid)) is not None
+
+
+def citizen_pids(session: Session, ids: list[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = session.execute(select(Citizen.id, Citizen.pid).where(Citizen.id.in_(ids)))
+    return {row.id: row.pid for row in rows}
+
+
+def search_citizens(
+    session: Session,
+    actor: Actor,
+    *,
+    name_folded: str | None,
+    birth_date: date | None,
+    commune_code: str | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[Citizen], int]:
+    stmt = citizens_readable_by(actor)
+    if name_folded:
+        # Whole-word, in-order match: "van an" finds "nguyen van an" but not "nguyen van anh".
+        padded = " " + Citizen.name_folded + " "
+        stmt = stmt.where(padded.like(f"% {_escape_like(name_folded)} %", escape="\\"))
+    if birth_date:
+        stmt = stmt.where(Citizen.birth_date == birth_date)
+    if commune_code:
+        stmt = stmt.where(Citizen.commune_code == commune_code)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(
+        stmt.order_by(Citizen.name_folded, Citizen.birth_date, Citizen.id)
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return list(rows), total
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def membership_of(session: Session, citizen_id: int) -> HouseholdMember | None:
+    return session.scalars(
+        select(HouseholdMember).where(HouseholdMember.citizen_id == citizen_id)
+    ).first()
+
+
+def household_by_id(session: Session, household_id: int) -> Household | None:
+    return session.get(Household, household_id)
+
+
+def household_by_no(session: Session, household_no: str) -> Household | None:
+    return session.scalars(select(Household).where(Household.household_no == household_no)).first()
+
+
+def household_members(session: Session, household_id: int) -> list[tuple[HouseholdMember, Citizen]]:
+    stmt = (
+        select(HouseholdMember, Citizen)
+        .join(Citizen, Citizen.id == HouseholdMember.citizen_id)
+        .where(HouseholdMember.household_id == household_id)
+        .order_by(HouseholdMember.id)
+    )
+    return [(m, c) for m, c in session.execute(stmt)]
+
+
+def current_card(session: Session, citizen_id: int) -> IdCard | None:
+    """The card in progress or valid, else the newest one."""
+    stmt = (
+        select(IdCard)
+        .where(IdCard.citizen_id == citizen_id)
+        .order_by(IdCard.status.in_(ACTIVE_CARD_STATES).desc(), IdCard.id.desc())
+        .limit(1)
+    )
+    return session.scalars(stmt).first()
+
+
+def active_card(session: Session, citizen_id: int) -> IdCard | None:
+    stmt = select(IdCard).where(
+        IdCard.citizen_id == citizen_id, IdCard.status.in_(ACTIVE_CARD_STATES)
+    )
+    return session.scalars(stmt).first()
+
+
+def card_by_id(session: Session, card_id: int) -> IdCard | None:
+    return session.get(IdCard, card_id)
+
+
+def next_pid_serial(session: Session, prefix: str) -> int:
+    """One more than the highest serial in use after a 6-digit PID prefix."""
+    highest = session.scalar(
+        select(func.max(Citizen.pid)).where(
+            Citizen.pid >= prefix + "000000", Citizen.pid <= prefix + "999999"
+        )
+    )
+    serial = int(highest[6:]) + 1 if highest else 1
+    if serial > 999_999:
+        raise OverflowError(f"no PID serial left after {prefix}")
+    return serial

@@ -1,0 +1,225 @@
+"""Registry use cases: reading citizens (always audited) and entering new ones.
+
+Civil-status events live in ``civil_status.py`` and the card lifecycle in ``cards.py``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from dancu.common import adminunits, audit
+from dancu.common.access import Actor, Permission, require_purpose
+from dancu.common.errors import Conflict, NotFound, ValidationFailed
+from dancu.common.textfold import fold
+from dancu.registry import repository as repo
+from dancu.registry import validation as rules
+from dancu.registry.models import Citizen
+from dancu.registry.schemas import (
+    AuditEntryOut,
+    CardOut,
+    CitizenIn,
+    CitizenOut,
+    CitizenSummary,
+    HouseholdMemberOut,
+    HouseholdOut,
+    Page,
+)
+
+RECORD_FIELDS = (
+    "pid", "full_name", "birth_date", "sex", "ethnicity", "religion", "nationality",
+    "place_of_birth", "hometown", "permanent_address", "temporary_address", "status",
+    "marital_status", "household", "id_card",
+)  # fmt: skip
+SUMMARY_FIELDS = ("pid", "full_name", "birth_date", "sex", "commune")
+MAX_PER_PAGE = 100
+
+
+def commune_name(code: str | None) -> str:
+    if not code:
+        return ""
+    unit = adminunits.find_commune(code)
+    return unit.name if unit else code
+
+
+def _load_visible(session: Session, actor: Actor, pid: str) -> Citizen:
+    """The citizen with this PID inside the actor's area (404 outside it: reveal nothing)."""
+    clean = rules.valid_pid(pid)
+    citizen = repo.citizen_by_pid(session, actor, clean)
+    if citizen is None:
+        raise NotFound("No citizen with this ID number", code="citizen.not_found", field="pid")
+    return citizen
+
+
+def get_citizen(session: Session, pid: str, *, actor: Actor, purpose: str | None) -> CitizenOut:
+    """One citizen's full record; writes an audit entry naming the actor and the purpose."""
+    actor.require(Permission.CITIZEN_READ)
+    purpose = require_purpose(purpose)
+    citizen = _load_visible(session, actor, pid)
+    out = to_citizen_out(session, citizen)
+    audit.record(
+        session,
+        actor,
+        action="citizen.read",
+        subject_type="citizen",
+        subject_id=citizen.pid,
+        purpose=purpose,
+        fields=RECORD_FIELDS,
+    )
+    return out
+
+
+def to_citizen_out(session: Session, citizen: Citizen) -> CitizenOut:
+    out = CitizenOut.model_validate(citizen)
+    out.permanent_address = adminunits.format_address(citizen.address_detail, citizen.commune_code)
+    if citizen.spouse_id:
+        out.spouse_pid = repo.citizen_pids(session, [citizen.spouse_id]).get(citizen.spouse_id)
+    membership = repo.membership_of(session, citizen.id)
+    if membership is not None:
+        household = repo.household_by_id(session, membership.household_id)
+        out.household_no = household.household_no if household else None
+        out.relation_to_head = membership.relation
+    card = repo.current_card(session, citizen.id)
+    out.card = CardOut.model_validate(card) if card else None
+    return out
+
+
+def search(
+    session: Session,
+    *,
+    actor: Actor,
+    purpose: str | None,
+    name: str | None = None,
+    birth_date: date | None = None,
+    commune_code: str | None = None,
+    page: int = 1,
+    per_page: int = 20,
+) -> Page[CitizenSummary]:
+    """Search by folded name, birth date and commune; each listed citizen is audited."""
+    actor.require(Permission.CITIZEN_SEARCH)
+    purpose = require_purpose(purpose)
+    folded = fold(name or "")
+    if not folded and not birth_date and not commune_code:
+        raise ValidationFailed(
+            "Give a name, a birth date or a commune", code="search.empty", field="name"
+        )
+    if commune_code:
+        rules.valid_commune(commune_code)
+    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+        raise ValidationFailed(
+            f"page >= 1 and 1 <= per_page <= {MAX_PER_PAGE}", code="paging.invalid", field="page"
+        )
+    rows, total = repo.search_citizens(
+        session,
+        actor,
+        name_folded=folded or None,
+        birth_date=birth_date,
+        commune_code=commune_code,
+        offset=(page - 1) * per_page,
+        limit=per_page,
+    )
+    audit.record_many(
+        session,
+        actor,
+        action="citizen.listed",
+        subject_type="citizen",
+        subject_ids=[c.pid for c in rows],
+        purpose=purpose,
+        fields=SUMMARY_FIELDS,
+    )
+    items = [
+        CitizenSummary.model_validate(c).model_copy(
+            update={"commune_name": commune_name(c.commune_code)}
+        )
+        for c in rows
+    ]
+    return Page[CitizenSummary](items=items, page=page, per_page=per_page, total=total)
+
+
+def household_of(session: Session, pid: str, *, actor: Actor, purpose: str | None) -> HouseholdOut:
+    """The household of a citizen's permanent residence; every member listed is audited."""
+    actor.require(Permission.CITIZEN_READ)
+    purpose = require_purpose(purpose)
+    citizen = _load_visible(session, actor, pid)
+    membership = repo.membership_of(session, citizen.id)
+    if membership is None:
+        raise NotFound("The citizen belongs to no household", code="household.not_found")
+    household = repo.household_by_id(session, membership.household_id)
+    assert household is not None  # a foreign key guarantees it
+    members = repo.household_members(session, household.id)
+    audit.record_many(
+        session,
+        actor,
+        action="household.read",
+        subject_type="citizen",
+        subject_ids=[c.pid for _, c in members],
+        purpose=purpose,
+        fields=("pid", "full_name", "birth_date", "sex", "relation", "status"),
+    )
+    return HouseholdOut(
+        household_no=household.household_no,
+        commune_code=household.commune_code,
+        address=adminunits.format_address(household.address_detail, household.commune_code),
+        members=[
+            HouseholdMemberOut(
+                pid=c.pid,
+                full_name=c.full_name,
+                birth_date=c.birth_date,
+                sex=c.sex,  # type: ignore[arg-type]
+                relation=m.relation,  # type: ignore[arg-type]
+                status=c.status,
+            )
+            for m, c in members
+        ],
+    )
+
+
+def audit_trail(
+    session: Session, pid: str, *, actor: Actor, limit: int = 100
+) -> list[AuditEntryOut]:
+    """Who read or changed this citizen's data (officers with audit rights, in their area)."""
+    actor.require(Permission.AUDIT_READ)
+    citizen = _load_visible(session, actor, pid)
+    return [
+        AuditEntryOut.model_validate(e)
+        for e in audit.trail(session, "citizen", citizen.pid, limit=limit)
+    ]
+
+
+def add_citizen(
+    session: Session, data: CitizenIn, *, actor: Actor, today: date | None = None
+) -> Citizen:
+    """Enter one person into the registry (used by the import and by tests)."""
+    actor.require(Permission.REGISTRY_IMPORT)
+    citizen = build_citizen(data, today=today or date.today())
+    if repo.pid_exists(session, citizen.pid):
+        raise Conflict("This ID number is already registered", code="pid.duplicate", field="pid")
+    session.add(citizen)
+    session.flush()
+    return citizen
+
+
+def build_citizen(data: CitizenIn, *, today: date) -> Citizen:
+    """Validate a person's data and build the row (nothing is written)."""
+    rules.valid_birth_date(data.birth_date, today)
+    pid = rules.valid_pid(data.pid, birth_date=data.birth_date, sex=data.sex)
+    commune = rules.valid_commune(data.commune_code)
+    name = rules.valid_name(data.full_name)
+    return Citizen(
+        pid=pid,
+        full_name=name,
+        name_folded=fold(name),
+        birth_date=data.birth_date,
+        sex=data.sex,
+        ethnicity=data.ethnicity,
+        religion=data.religion,
+        nationality=data.nationality.upper(),
+        place_of_birth=data.place_of_birth,
+        hometown=data.hometown,
+        province_code=commune.province_code,
+        commune_code=commune.code,
+        address_detail=data.address_detail,
+        status="alive",
+        marital_status="single",
+    )

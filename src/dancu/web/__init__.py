@@ -1,0 +1,1 @@
+"""Shared web layer: templates, translations, the acting user, error rendering."""

@@ -1,0 +1,75 @@
+"""The development-only sign-in: pick a demo officer. Never mounted in production.
+
+The identity domain replaces it with OpenID Connect sign-in.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from dancu.common import adminunits
+from dancu.common.access import Actor, Role
+from dancu.common.errors import ValidationFailed
+from dancu.settings import get_settings
+from dancu.web.auth import sign_in
+from dancu.web.templating import render
+
+router = APIRouter()
+
+
+def demo_officers(province_code: str) -> dict[str, Actor]:
+    """Officers of the demo province: provincial clerk and police, a commune clerk, a viewer."""
+    province = adminunits.province(province_code)
+    first_commune = adminunits.communes(province_code)[0]
+    org = f"Công an {province.name}"
+    return {
+        "province-clerk": Actor(
+            id=f"officer:{province_code}-clerk", name="Nguyễn Thị Hồng (cán bộ tư pháp tỉnh)",
+            roles=frozenset({Role.REGISTRY_CLERK}), units=(province_code,),
+            organization=f"Sở Tư pháp {province.name}",
+        ),
+        "province-police": Actor(
+            id=f"officer:{province_code}-police", name="Trần Văn Minh (công an tỉnh)",
+            roles=frozenset({Role.POLICE, Role.REGISTRY_CLERK}), units=(province_code,),
+            organization=org,
+        ),
+        "commune-clerk": Actor(
+            id=f"officer:{first_commune.code}-clerk",
+            name=f"Lê Thị Lan (cán bộ {first_commune.name})",
+            roles=frozenset({Role.REGISTRY_CLERK}), units=(first_commune.code,),
+            organization=f"UBND {first_commune.name}",
+        ),
+        "steering-viewer": Actor(
+            id=f"officer:{province_code}-steering", name="Phạm Quốc Huy (Ban Chỉ đạo 06)",
+            roles=frozenset({Role.STEERING_VIEWER}), units=(province_code,),
+            organization=f"Ban Chỉ đạo Đề án 06 {province.name}",
+        ),
+    }  # fmt: skip
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return "/registry/search"
+
+
+@router.get("/dev/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str | None = None) -> HTMLResponse:
+    officers = demo_officers(get_settings().demo_province)
+    return render(
+        request, "dev_login.html", {"officers": officers.items(), "next": _safe_next(next)}
+    )
+
+
+@router.post("/dev/login")
+def login(
+    request: Request, officer: Annotated[str, Form()], next: Annotated[str, Form()] = ""
+) -> RedirectResponse:
+    officers = demo_officers(get_settings().demo_province)
+    if officer not in officers:
+        raise ValidationFailed("Unknown demo officer", code="auth.unknown_officer", field="officer")
+    sign_in(request, officers[officer])
+    return RedirectResponse(_safe_next(next), status_code=303)

@@ -1,0 +1,161 @@
+"""Test fixtures: every database test runs on SQLite and on PostgreSQL.
+
+Each backend gets a fresh database, migrated once per worker with Alembic (so the tests
+exercise the real schema, triggers included); each test runs inside a transaction that is
+rolled back. Services and routes see sessions that turn commits into savepoint releases.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from dancu.app import create_app
+from dancu.cli import alembic_config
+from dancu.common.access import Actor, Role
+from dancu.db import make_engine, unit_of_work
+from dancu.web import deps
+from dancu.web.auth import issue_token
+
+PG_URL = os.environ.get("DANCU_TEST_DATABASE_URL", "")
+REQUIRE_PG = os.environ.get("DANCU_REQUIRE_POSTGRES") == "1"
+
+
+def _pg_available() -> bool:
+    if not PG_URL:
+        return False
+    try:
+        engine = create_engine(_driver(PG_URL))
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return True
+    except Exception:  # any connection failure means "not here"
+        return False
+
+
+def _driver(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+BACKENDS = ["sqlite"]
+if REQUIRE_PG or _pg_available():
+    BACKENDS.append("postgresql")
+
+
+def _migrate(url: str) -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(url), "head")
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("db") / "dancu.db"
+        url = f"sqlite:///{path}"
+        _migrate(url)
+        eng = make_engine(url)
+        yield eng
+        eng.dispose()
+        return
+    name = f"dancu_test_{worker}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(_driver(PG_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_URL.rsplit("/", 1)[0] + "/" + name
+    _migrate(url)
+    eng = make_engine(url)
+    yield eng
+    eng.dispose()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    conn = engine.connect()
+    trans = conn.begin()
+    yield conn
+    trans.rollback()
+    conn.close()
+
+
+@pytest.fixture
+def factory(connection: Connection) -> sessionmaker[Session]:
+    """Sessions inside the test's transaction: their commits only release savepoints."""
+    return sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False,
+        autoflush=False,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def session(factory: sessionmaker[Session]) -> Iterator[Session]:
+    with factory() as s:
+        yield s
+
+
+@pytest.fixture
+def backend(engine: Engine) -> str:
+    return engine.dialect.name
+
+
+@pytest.fixture
+def app(factory: sessionmaker[Session]):  # type: ignore[no-untyped-def]
+    application = create_app()
+
+    def test_session() -> Iterator[Session]:
+        with unit_of_work(factory) as s:
+            yield s
+
+    application.dependency_overrides[deps.db_session] = test_session
+    return application
+
+
+@pytest.fixture
+def client(app) -> TestClient:  # type: ignore[no-untyped-def]
+    return TestClient(app)
+
+
+PROVINCE = "66"  # Đắk Lắk
+COMMUNE = "24121"  # a commune of Đắk Lắk (see tests/registry/factories.py)
+OTHER_PROVINCE_COMMUNE = "00004"  # Phường Ba Đình, Hà Nội
+
+
+def make_actor(
+    *roles: Role, units: tuple[str, ...] = (PROVINCE,), name: str = "Test officer"
+) -> Actor:
+    return Actor(id=f"officer:test-{'-'.join(roles)}", name=name, roles=frozenset(roles),
+                 units=units, organization="Test org")  # fmt: skip
+
+
+@pytest.fixture
+def clerk() -> Actor:
+    return make_actor(Role.REGISTRY_CLERK, Role.POLICE)
+
+
+@pytest.fixture
+def system() -> Actor:
+    return make_actor(Role.SYSTEM, units=())
+
+
+def bearer(actor: Actor) -> dict[str, str]:
+    return {"Authorization": f"Bearer {issue_token(actor)}"}
+
+
+TODAY = date(2026, 1, 15)
+ROOT = Path(__file__).resolve().parents[1]
