@@ -1,6 +1,5 @@
 from dancu.common import audit
 from dancu.registry import service
-
 from tests.registry.factories import person
 
 
