@@ -47,12 +47,8 @@ class Weighted:
         self.total = self.cum[-1]
 
     def pick(self, rng: random.Random) -> str:
+        """One item, drawn by weight."""
         return self.items[bisect(self.cum, rng.random() * self.total)]
-
-    def share(self, item: str) -> float:
-        """Probability of ``item`` (for tests and docs)."""
-        i = self.items.index(item)
-        return (self.cum[i] - (self.cum[i - 1] if i else 0.0)) / self.total
 
 
 # Kinh surnames: the 14 common ones cover ~88% of people; a tail of rarer real ones follows.
@@ -171,14 +167,16 @@ _HMONG_GIVEN = {
     "M": Weighted("Páo, Chứ, Dình, Sử, Lử, Tủa, Pó, Chống, Dế, Sính, Nhìa, Vảng, Say, Chơ"),
     "F": Weighted("Mỷ, Dợ, Mai, Sua, Chở, Dế, Pàng, Dua, Ly, Máy, Si, Sáy, Chi, Súa"),
 }
-_MALE_MIDDLES = frozenset(_MIDDLE["M", False].items + _MIDDLE["M", True].items)
-_FEMALE_MIDDLES = frozenset(_MIDDLE["F", False].items + _MIDDLE["F", True].items)
-
-
-def _sex(sex: str) -> str:
-    if sex not in ("M", "F"):
-        raise ValueError(f"sex must be 'M' or 'F', got {sex!r}")
-    return sex
+_KNOWN = frozenset(
+    name
+    for table in (_FAMILY, *_MINORITY_FAMILY.values(), *_CLANS.values())
+    for name in table.items
+)
+_OLD_STYLE = frozenset(("Cúc", "Sen", "Mơ", "Đào", "Lụa", "Hường", "Lệ"))
+_MALE_MIDDLES = frozenset(_MIDDLE["M", False].items + _MIDDLE["M", True].items + _SECOND["M"].items)
+_FEMALE_MIDDLES = frozenset(
+    _MIDDLE["F", False].items + _MIDDLE["F", True].items + _SECOND["F"].items
+)
 
 
 def family_name(rng: random.Random, *, ethnicity: str = "Kinh") -> str:
@@ -207,30 +205,30 @@ def full_name(
     birth_year: int = 1990,
 ) -> str:
     """A full name for a person of ``sex`` ("M"/"F"); ``family`` forces the family/clan name."""
-    sex = _sex(sex)
-    fam = unicodedata.normalize("NFC", family) if family else family_name(rng, ethnicity=ethnicity)
-    if ethnicity in _CLANS:
-        return _highland_name(rng, sex, fam, ethnicity)
-    if ethnicity == "H'Mông":
-        return f"{fam} {_HMONG_MIDDLE[sex].pick(rng)} {_HMONG_GIVEN[sex].pick(rng)}"
+    if sex != "M" and sex != "F":
+        raise ValueError(f"sex must be 'M' or 'F', got {sex!r}")
+    if not family:
+        fam = family_name(rng, ethnicity=ethnicity)
+    else:
+        fam = family if family in _KNOWN else unicodedata.normalize("NFC", family)
+    if ethnicity != "Kinh":
+        if ethnicity in _CLANS:
+            return _highland_name(rng, sex, fam, ethnicity)
+        if ethnicity == "H'Mông":
+            return f"{fam} {_HMONG_MIDDLE[sex].pick(rng)} {_HMONG_GIVEN[sex].pick(rng)}"
     given_table = _GIVEN[sex]
     if birth_year >= 1995 and rng.random() < (0.18 if sex == "F" else 0.1):
-        second = _SECOND[sex]
-        first = second.pick(rng)
-        other = second.pick(rng)
-        for _ in range(4):
-            if other != first:
-                break
-            other = second.pick(rng)
-        middles = (first, other) if other != first else (first,)
+        second = _SECOND[sex]  # two middle names: "Nguyễn Ngọc Bảo Anh"
+        first, other = second.pick(rng), second.pick(rng)
+        middle = first if other == first else f"{first} {other}"
     else:
-        middles = (_MIDDLE[sex, birth_year >= 1985].pick(rng),)
+        middle = _MIDDLE[sex, birth_year >= 1985].pick(rng)
     given = given_table.pick(rng)
-    for _ in range(4):  # avoid "Nguyễn Minh Minh"
-        if given not in middles:
-            break
+    if given in _OLD_STYLE and birth_year >= 1980:  # few young women are named "Lụa"
         given = given_table.pick(rng)
-    return f"{fam} {' '.join(middles)} {given}"
+    while given in middle.split():  # avoid "Nguyễn Minh Minh"
+        given = given_table.pick(rng)
+    return f"{fam} {middle} {given}"
 
 
 def is_male_middle(word: str) -> bool:
@@ -278,17 +276,21 @@ def address_detail(
     Highland minorities live in a "Buôn" (Gia Rai: "Plei"); ``upland`` villages of northern
     minorities are "Bản"/"Xóm"; southern rural hamlets are "Ấp", elsewhere "Thôn".
     """
-    pick = rng.choice
-    if ethnicity in _CLANS and rng.random() < 0.85:
+    rnd = rng.random
+
+    def pick(seq: tuple[str, ...]) -> str:
+        return seq[int(rnd() * len(seq))]
+
+    if ethnicity in _CLANS and rnd() < 0.85:
         return f"{'Plei' if ethnicity == 'Gia Rai' else 'Buôn'} {pick(_BUON)}"
     if kind == "Phường":
-        r = rng.random()
+        r = rnd()
         if r < 0.6:
-            return f"{rng.randint(1, 320)} {pick(_STREETS)}"
+            return f"{1 + int(rnd() * 320)} {pick(_STREETS)}"
         if r < 0.75:
-            return f"{rng.randint(1, 199)}/{rng.randint(1, 40)} {pick(_STREETS)}"
-        return f"Tổ dân phố {rng.randint(1, 25)}"
+            return f"{1 + int(rnd() * 199)}/{1 + int(rnd() * 40)} {pick(_STREETS)}"
+        return f"Tổ dân phố {1 + int(rnd() * 25)}"
     if upland:
-        return f"{'Bản' if rng.random() < 0.5 else 'Xóm'} {pick(_BAN)}"
+        return f"{'Bản' if rnd() < 0.5 else 'Xóm'} {pick(_BAN)}"
     word = "Ấp" if south else "Thôn"
-    return f"{word} {rng.randint(1, 15)}" if rng.random() < 0.55 else f"{word} {pick(_HAMLETS)}"
+    return f"{word} {1 + int(rnd() * 15)}" if rnd() < 0.55 else f"{word} {pick(_HAMLETS)}"

@@ -1,11 +1,8 @@
 """Deterministic synthetic population of one province, streamed household by household.
 
-Pure Python, no database: communes come from :mod:`dancu.common.adminunits`, PIDs from
-:func:`dancu.common.pid.make_pid`. Households are drawn from a few realistic types (nuclear,
-three-generation, single parent, living alone, siblings) tuned so that the result resembles
-Vietnam's 2024 age pyramid (~23% under 15, ~8% aged 65+, median age ~33) with ~3.5 persons
-per household. Ê Đê, M'nông and Gia Rai households are matrilineal (children take the
-mother's clan name); all others are patrilineal.
+Pure Python, no database. Household types (nuclear, three-generation, single parent, alone,
+siblings) are tuned to Vietnam's 2024 age pyramid (~23% under 15, ~8% aged 65+, median ~33)
+and ~3.5 persons per household. Ê Đê, M'nông and Gia Rai families are matrilineal.
 """
 
 from __future__ import annotations
@@ -16,16 +13,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from itertools import accumulate
+from math import log
 
 from dancu.common import adminunits
 from dancu.common.pid import make_pid
-from dancu.demo.names import (
-    HIGHLAND_ETHNICITIES,
-    Weighted,
-    address_detail,
-    family_name,
-    full_name,
-)
+from dancu.demo.names import HIGHLAND_ETHNICITIES, Weighted, address_detail, family_name, full_name
 
 __all__ = ["HouseholdRow", "PersonRow", "generate"]
 
@@ -72,16 +64,10 @@ _ETHNIC_MIX = {
     "04": "Tày 41, Nùng 32, H'Mông 11, Dao 10, Kinh 5, Hoa 1",
     "08": "Kinh 35, Tày 26, H'Mông 18, Dao 12, Nùng 5, Hoa 1",
     "11": "Thái 38, H'Mông 38, Kinh 19, Dao 3, Mường 1",
-    "12": "H'Mông 40, Thái 33, Kinh 14, Dao 13",
     "14": "Thái 53, Kinh 17, H'Mông 17, Mường 9, Dao 3",
-    "15": "Kinh 52, H'Mông 14, Tày 12, Dao 12, Nùng 3, Thái 4, Mường 2",
     "20": "Nùng 42, Tày 35, Kinh 16, Dao 4, H'Mông 1, Hoa 1",
-    "25": "Kinh 78, Mường 20, Dao 1, Thái 1",
     "52": "Kinh 67, Gia Rai 27, Tày 2, Nùng 2, Mường 1, Thái 1",
-    "68": "Kinh 86, M'nông 5, Tày 3, Nùng 3, Ê Đê 1, H'Mông 1, Hoa 1",
     "79": "Kinh 93, Hoa 6, Khmer 1",
-    "86": "Kinh 89, Khmer 10, Hoa 1",
-    "91": "Kinh 90, Khmer 8, Hoa 2",
     "92": "Kinh 80, Khmer 17, Hoa 3",
 }
 _DEFAULT_MIX = "Kinh 98, Hoa 0.6, Tày 0.4, Mường 0.5, Thái 0.5"
@@ -109,14 +95,19 @@ _ORIGINS = {
 }
 _MIGRATION = {"66": 0.55, "52": 0.4, "68": 0.45, "79": 0.45, "01": 0.3, "75": 0.4, "48": 0.3}
 _TYPES = Weighted("nuclear 59, alone 10, three_up 10, three_down 11, single_parent 7, siblings 3")
-_KIDS = {  # number of children born, by the mother's birth cohort (year before which)
-    1960: Weighted("1 5, 2 15, 3 25, 4 25, 5 18, 6 12"),
-    1975: Weighted("0 3, 1 10, 2 35, 3 32, 4 15, 5 5"),
-    1990: Weighted("0 6, 1 18, 2 50, 3 21, 4 5"),
-    9999: Weighted("0 8, 1 22, 2 50, 3 17, 4 3"),
+_KIDS = {  # number of children born, by the mother's birth cohort (born before Jan 1st of)
+    date(1960, 1, 1).toordinal(): Weighted("1 5, 2 15, 3 25, 4 25, 5 18, 6 12"),
+    date(1975, 1, 1).toordinal(): Weighted("0 3, 1 10, 2 35, 3 32, 4 15, 5 5"),
+    date(1990, 1, 1).toordinal(): Weighted("0 4, 1 15, 2 50, 3 25, 4 6"),
+    date(9999, 1, 1).toordinal(): Weighted("0 5, 1 18, 2 50, 3 22, 4 5"),
 }
-_HEAD_AGES = ((21, 30, 11), (30, 40, 27), (40, 50, 27), (50, 60, 20), (60, 70, 10), (70, 85, 5))
-_ALONE_AGES = ((20, 35, 40), (35, 60, 15), (60, 92, 45))
+_HEAD_AGES = ((21, 30, 10), (30, 40, 27), (40, 50, 28), (50, 60, 21), (60, 70, 10), (70, 85, 4))
+_ALONE_AGES = ((20, 35, 40), (35, 60, 25), (60, 90, 35))
+_ALONE = {  # share of men and marital status of people living alone, by age band
+    20: (0.6, Weighted("single 9, divorced 1")),
+    35: (0.6, Weighted("single 4, divorced 4, widowed 2")),
+    60: (0.3, Weighted("widowed 8, divorced 1, single 1")),
+}
 
 
 def _age(rng: random.Random, bands: tuple[tuple[int, int, int], ...]) -> float:
@@ -131,7 +122,9 @@ def _age(rng: random.Random, bands: tuple[tuple[int, int, int], ...]) -> float:
 
 def _stay(age: float) -> float:
     """Probability that a child of this age still lives in the parents' household."""
-    return 0.99 if age < 18 else 0.8 if age < 23 else 0.5 if age < 28 else 0.2 if age < 35 else 0.06
+    return (
+        0.99 if age < 18 else 0.7 if age < 23 else 0.4 if age < 28 else 0.15 if age < 35 else 0.05
+    )
 
 
 class _HH:
@@ -159,15 +152,9 @@ class _Gen:
         self.kinds = [c.kind for c in communes]
         self.local_homes = [f"{c.name}, {self.prov_name}" for c in communes]
         wrng = random.Random(f"communes:{province_code}:{seed}")
-        weight = {"Phường": 2.5, "Xã": 1.0}
-        self.commune_cum = list(
-            accumulate(
-                0.0
-                if c.short_name == "Hoàng Sa"
-                else weight.get(c.kind, 0.3) * wrng.lognormvariate(0, 0.6)
-                for c in communes
-            )
-        )
+        weight = {"Phường": 2.5, "Xã": 1.0, "Đặc khu": 0.3}  # Hoàng Sa has no residents
+        weights = [weight[c.kind] * (c.short_name != "Hoàng Sa") for c in communes]
+        self.commune_cum = list(accumulate(w * wrng.lognormvariate(0, 0.6) for w in weights))
         self.legacy_names = {p.code: p.name for p in adminunits.legacy_provinces()}
         current = {p.code: p.name for p in adminunits.provinces()}
         self.homes: dict[str, list[str]] = {}  # legacy province -> "commune, province" today
@@ -196,21 +183,20 @@ class _Gen:
         self.native = {e for e, s in _ORIGINS.items() if own & {p.split()[0] for p in s.split(",")}}
         self.native |= HIGHLAND_ETHNICITIES
         self.south = province_code >= "75"
-        self.prefixes: dict[tuple[str, int, str], str] = {}
-        self.counters: dict[str, int] = {}
+        self.builders = {k: getattr(self, "_" + k) for k in _TYPES.items}
+        self.serials: dict[tuple[str, int, str], list] = {}  # -> [PID prefix, count, offset]
 
     def pid(self, prov: str, birth: date, sex: str) -> str:
-        """A PID unique in this run: a per-prefix counter mapped through a bijection."""
-        key = (prov, birth.year, sex)
-        prefix = self.prefixes.get(key)
-        if prefix is None:
+        """A PID unique in this run: a counter per 6-digit prefix, mapped through a bijection."""
+        state = self.serials.get((prov, birth.year, sex))
+        if state is None:
             prefix = make_pid(province_code=prov, birth_date=birth, sex=sex, serial=0)[:6]
-            self.prefixes[key] = prefix
-        n = self.counters.get(prefix, 0)
+            state = self.serials[prov, birth.year, sex] = [prefix, 0, int(prefix) * 7919]
+        n = state[1]
         if n >= 1_000_000:
-            raise RuntimeError(f"more than a million people share the PID prefix {prefix}")
-        self.counters[prefix] = n + 1
-        return f"{prefix}{(n * _SERIAL_STEP + int(prefix) * 7919) % 1_000_000:06d}"
+            raise RuntimeError(f"more than a million people share the PID prefix {state[0]}")
+        state[1] = n + 1
+        return f"{state[0]}{(n * _SERIAL_STEP + state[2]) % 1_000_000:06d}"
 
     def _commune(self) -> int:
         return bisect(self.commune_cum, self.rng.random() * self.commune_cum[-1])
@@ -241,11 +227,11 @@ class _Gen:
             ci = hh.ci if rng.random() < 0.8 else self._commune()
             lp = self.legacy[ci]
             place = self.prov_name if birth >= _NEW_MAP else self.legacy_names[lp]
-            home = self.local_homes[hh.ci if rng.random() < 0.5 else ci]
+            home = hometown or self.local_homes[hh.ci if rng.random() < 0.5 else ci]
         else:
             lp, place = origin, self.legacy_names[origin]
             homes = self.homes[origin]
-            home = homes[int(rng.random() * len(homes))]
+            home = hometown or homes[int(rng.random() * len(homes))]
         if relation == "head":
             hh.origin = origin
         religion = hh.rel
@@ -254,7 +240,7 @@ class _Gen:
         p = PersonRow(
             self.pid("0" + lp, bdate, sex),
             full_name(rng, sex, family=family, ethnicity=hh.eth, birth_year=bdate.year),
-            bdate, sex, hh.eth, religion, "VN", place, hometown or home, hh.code, hh.addr,
+            bdate, sex, hh.eth, religion, "VN", place, home, hh.code, hh.addr,
             relation, marital, None, None,
         )  # fmt: skip
         hh.members.append(p)
@@ -296,8 +282,7 @@ class _Gen:
     def _kids(self, hh: _HH, fb: int, mb: int, fam: str, home: str, rel: str = "child") -> None:
         """Children born when the mother was 18-42 (both parents 18+); those still at home."""
         rng, t = self.rng, self.today
-        year = date.fromordinal(mb).year
-        table = next(v for k, v in _KIDS.items() if year < k)
+        table = next(v for k, v in _KIDS.items() if mb < k)
         n = int(table.pick(rng)) + (hh.eth in HIGHLAND_ETHNICITIES)
         last = mb + int(42 * YEAR)
         birth = max(mb + int((18.5 + rng.random() * 8) * YEAR), fb + int(18.5 * YEAR))
@@ -309,7 +294,7 @@ class _Gen:
                 sex = "M" if rng.random() < 0.52 else "F"
                 marital = "divorced" if age > 25 and rng.random() < 0.05 else "single"
                 self._mk(hh, sex, birth, rel, fam, marital, home)
-            birth += int((1.2 + rng.expovariate(0.6)) * YEAR)
+            birth += int((1.2 - log(1.0 - rng.random()) / 0.6) * YEAR)  # 1.2y + exponential
 
     def _nuclear(
         self, hh: _HH, age: float | None = None, head_sex: str | None = None
@@ -342,7 +327,7 @@ class _Gen:
         """An older couple, a married child with spouse, and grandchildren."""
         rng, t = self.rng, self.today
         matri = hh.eth in HIGHLAND_ETHNICITIES
-        fb, mb, fam, home = self._couple(hh, 55 + rng.random() * 25, self._head_sex(hh, 0.15))
+        fb, mb, fam, home = self._couple(hh, 52 + rng.random() * 22, self._head_sex(hh, 0.15))
         at = 20 + rng.random() * (min(34.0, (t - mb) / YEAR - 22) - 20)
         cb = max(mb + int(at * YEAR), fb + int(18.5 * YEAR))
         sex = "F" if matri else "M"
@@ -370,17 +355,11 @@ class _Gen:
             self._kids(hh, fb, mb, self._fam(hh), self.local_homes[self._commune()])
 
     def _alone(self, hh: _HH) -> None:
-        rng, t = self.rng, self.today
+        rng = self.rng
         age = _age(rng, _ALONE_AGES)
-        r, s = rng.random(), rng.random()
-        if age < 35:
-            sex, status = "M" if s < 0.6 else "F", "single" if r < 0.9 else "divorced"
-        elif age < 60:
-            sex, status = "M" if s < 0.6 else "F", ("single", "divorced", "widowed")[int(r * 2.5)]
-        else:
-            sex = "F" if s < 0.7 else "M"
-            status = "widowed" if r < 0.8 else "divorced" if r < 0.9 else "single"
-        self._mk(hh, sex, t - int(age * YEAR), "head", self._fam(hh), status)
+        men, status = _ALONE[60 if age >= 60 else 35 if age >= 35 else 20]
+        sex = "M" if rng.random() < men else "F"
+        self._mk(hh, sex, self.today - int(age * YEAR), "head", self._fam(hh), status.pick(rng))
 
     def _siblings(self, hh: _HH) -> None:
         rng, t = self.rng, self.today
@@ -404,7 +383,7 @@ class _Gen:
         for i, p in enumerate(members):
             b = births[i]
             age = (t - b) / YEAR
-            q = 0.0015 if age < 55 else 0.02 if age < 70 else 0.06
+            q = 0.002 if age < 55 else 0.03 if age < 70 else 0.1
             j = hh.partner.get(i)
             if i and rng.random() < q and (j is None or members[j].death_date is None):
                 lo = max(b + 1, t - 3650, youngest + 1 if j is not None else 0)
@@ -425,7 +404,7 @@ class _Gen:
         upland = eth in self.native and eth in _ORIGINS and eth not in ("Kinh", "Hoa", "Khmer")
         addr = address_detail(rng, self.kinds[ci], eth, south=self.south, upland=upland)
         hh = _HH(ci, self.codes[ci], addr, eth, rel)
-        getattr(self, "_" + _TYPES.pick(rng))(hh)
+        self.builders[_TYPES.pick(rng)](hh)
         self._finish(hh)
         return HouseholdRow(key, hh.code, addr, hh.members)
 
