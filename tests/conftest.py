@@ -26,7 +26,7 @@ from dancu.db import make_engine, unit_of_work
 from dancu.web import deps
 from dancu.web.auth import issue_token
 
-PG_URL = os.environ.get("DANCU_TEST_DATABASE_URL", "")
+PG_URL = os.environ.get("DANCU_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("DANCU_REQUIRE_POSTGRES") == "1"
 
 

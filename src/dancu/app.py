@@ -14,7 +14,7 @@ from dancu.registry import api as registry_api
 from dancu.registry import pages as registry_pages
 from dancu.settings import Settings, get_settings
 from dancu.web import errors
-from dancu.web.auth import optional_actor, sign_out
+from dancu.web.auth import app_settings, optional_actor, sign_out
 from dancu.web.templating import SRC, render
 
 
@@ -25,6 +25,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Population registry and electronic identity (Project 06).",
     )
+    app.state.settings = settings
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
@@ -56,7 +57,7 @@ def _core_routes(app: FastAPI) -> None:
     @app.get("/", include_in_schema=False, response_model=None)
     def home(request: Request) -> HTMLResponse | RedirectResponse:
         if optional_actor(request) is None:
-            if get_settings().dev_login:
+            if app_settings(request).dev_login:
                 return RedirectResponse("/dev/login", status_code=303)
             return render(request, "error.html", {"code": "auth.required", "message": "Sign in"})
         return RedirectResponse("/registry/search", status_code=303)

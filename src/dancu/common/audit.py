@@ -14,8 +14,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, String, select, update
+from sqlalchemy import JSON, BigInteger, Index, Integer, Row, String, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from dancu.common.access import Actor
@@ -55,7 +56,7 @@ def _timestamp(at: datetime) -> str:
     return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def entry_hash(entry: AuditEntry) -> str:
+def entry_hash(entry: AuditEntry | Row[Any]) -> str:
     """The SHA-256 over the canonical JSON of the entry's content and the previous hash."""
     content = [
         entry.seq,
@@ -171,16 +172,28 @@ class VerifyResult:
     reason: str = ""
 
 
+def _head(session: Session) -> tuple[int, str]:
+    row = session.execute(
+        select(AuditHead.seq, AuditHead.last_hash).where(AuditHead.id == 1)
+    ).first()
+    return (row.seq, row.last_hash) if row else (0, GENESIS_HASH)
+
+
 def verify(session: Session, *, batch: int = 5000) -> VerifyResult:
-    """Walk the chain; report the first entry that was changed, deleted or inserted."""
+    """Walk the chain; report the first entry that was changed, deleted or inserted.
+
+    Reads plain rows, not ORM objects: the caller's session may hold entries in its identity
+    map, and those show what was written, not what the database holds now. The head is read
+    before the walk (every entry it counts must be found) and after it (every entry found
+    must be counted), so entries that other transactions append meanwhile are no alarm.
+    """
+    log = AuditEntry.__table__
+    head_seq, head_hash = _head(session)
     expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
-    last_seq = 0
+    hash_at_head = GENESIS_HASH if head_seq == 0 else None
     while True:
-        rows = session.scalars(
-            select(AuditEntry)
-            .where(AuditEntry.seq >= expected_seq)
-            .order_by(AuditEntry.seq)
-            .limit(batch)
+        rows = session.execute(
+            select(log).where(log.c.seq >= expected_seq).order_by(log.c.seq).limit(batch)
         ).all()
         if not rows:
             break
@@ -191,14 +204,23 @@ def verify(session: Session, *, batch: int = 5000) -> VerifyResult:
                 return VerifyResult(False, checked, entry.seq, "link to previous entry broken")
             if entry_hash(entry) != entry.hash:
                 return VerifyResult(False, checked, entry.seq, "content does not match its hash")
-            prev_hash, last_seq = entry.hash, entry.seq
+            if entry.seq == head_seq:
+                hash_at_head = entry.hash
+            prev_hash = entry.hash
             expected_seq += 1
             checked += 1
-        session.expunge_all()
-    head = session.get(AuditHead, 1)
-    head_seq, head_hash = (head.seq, head.last_hash) if head else (0, GENESIS_HASH)
-    if head_seq != last_seq or head_hash != prev_hash:
-        return VerifyResult(False, checked, last_seq + 1, "entries missing at the end (deleted)")
+    if checked < head_seq:
+        return VerifyResult(False, checked, checked + 1, "entries missing at the end (deleted)")
+    if hash_at_head != head_hash:
+        return VerifyResult(
+            False, head_seq - 1, head_seq, "entry does not match the head (replaced)"
+        )
+    head_seq_after, _ = _head(session)
+    if checked > head_seq_after:
+        return VerifyResult(
+            False, head_seq_after, head_seq_after + 1,
+            "entries beyond the head (not written by record)",
+        )  # fmt: skip
     return VerifyResult(True, checked)
 
 
@@ -206,8 +228,11 @@ def append_only_triggers(dialect: str) -> list[str]:
     """DDL that makes ``audit_log`` reject UPDATE and DELETE (used by the migration)."""
     if dialect == "postgresql":
         return [
+            # SQLSTATE 23000 (integrity_constraint_violation), as SQLite's RAISE(ABORT) is a
+            # constraint error: both backends raise sqlalchemy.exc.IntegrityError.
             """CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger AS $$
-            BEGIN RAISE EXCEPTION 'audit_log is append-only'; END; $$ LANGUAGE plpgsql""",
+            BEGIN RAISE EXCEPTION 'audit_log is append-only'
+                USING ERRCODE = 'integrity_constraint_violation'; END; $$ LANGUAGE plpgsql""",
             """CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
             FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()""",
         ]

@@ -123,8 +123,9 @@ def apply_for_card(body: CardApplicationIn, db: DbSession, actor: CurrentActor) 
 def transition_card(
     card_id: int,
     action: Literal["produce", "issue", "report_lost", "revoke"],
-    body: CardTransitionIn,
     db: DbSession,
     actor: CurrentActor,
+    body: CardTransitionIn | None = None,
 ) -> CardOut:
-    return cards.transition_card(db, card_id, action, actor=actor, on=body.on, reason=body.reason)
+    step = body or CardTransitionIn()
+    return cards.transition_card(db, card_id, action, actor=actor, on=step.on, reason=step.reason)

@@ -66,42 +66,48 @@ def apply_for_card(
     """A card application at the citizen's commune; at most one open card per citizen."""
     actor.require(Permission.CARD_MANAGE)
     today = today or date.today()
-    applied_on = data.applied_on or today
     citizen = _card_holder(session, actor, data.pid)
     if citizen.status != "alive":
         raise InvalidState("The citizen is deceased", code="card.holder_deceased", field="pid")
+    applied_on = data.applied_on or today
     if applied_on > today or applied_on < citizen.birth_date:
         raise ValidationFailed("Impossible application date", code="card.date", field="applied_on")
-    previous = repo.active_card(session, citizen.id)
-    if previous is not None and previous.status != "issued":
-        raise Conflict(
-            "An application is already in progress", code="card.in_progress", field="pid"
-        )
-    if previous is not None and data.reason == "first":
-        raise Conflict("The citizen already holds a valid card", code="card.exists", field="reason")
-    if previous is not None:
-        # Renewal or replacement: the old card stays valid until the new one is issued, so it
-        # leaves the "active" set by a state that the unique index does not cover.
-        previous.status = "replaced"
-        previous.closed_reason = f"{data.reason} applied {applied_on.isoformat()}"
-        session.flush()
+    previous = _close_previous(session, citizen, data.reason, applied_on)
     card = IdCard(
-        citizen_id=citizen.id,
-        card_no=citizen.pid,
-        serial=f"tmp-{uuid.uuid4().hex[:12]}",
-        status="applied",
-        reason=data.reason,
-        applied_on=applied_on,
-        commune_code=citizen.commune_code,
-        replaces_id=previous.id if previous else None,
-    )
+        citizen_id=citizen.id, card_no=citizen.pid, serial=f"tmp-{uuid.uuid4().hex[:12]}",
+        status="applied", reason=data.reason, applied_on=applied_on,
+        commune_code=citizen.commune_code, replaces_id=previous.id if previous else None,
+    )  # fmt: skip
     session.add(card)
     try:
         session.flush()
     except IntegrityError as exc:  # a concurrent application won the unique index
-        raise Conflict("An application is already in progress", code="card.in_progress") from exc
+        raise Conflict(
+            "An application is already in progress", code="card.in_progress", field="pid"
+        ) from exc
     card.serial = f"{applied_on.year % 100:02d}{card.id:010d}"
     return _done(session, actor, citizen, card, "card.applied")
+
+
+def _close_previous(
+    session: Session, citizen: Citizen, reason: str, applied_on: date
+) -> IdCard | None:
+    """The issued card a renewal or replacement supersedes, now marked ``replaced``."""
+    previous = repo.active_card(session, citizen.id)
+    if previous is None:
+        return None
+    if previous.status != "issued":
+        raise Conflict(
+            "An application is already in progress", code="card.in_progress", field="pid"
+        )
+    if reason == "first":
+        raise Conflict("The citizen already holds a valid card", code="card.exists", field="reason")
+    # The unique index allows one card in {applied, produced, issued} per citizen, so the old
+    # card leaves that set now, by a state the index does not cover.
+    previous.status = "replaced"
+    previous.closed_reason = f"{reason} applied {applied_on.isoformat()}"
+    session.flush()
+    return previous
 
 
 def transition_card(
@@ -112,6 +118,7 @@ def transition_card(
     actor: Actor,
     on: date | None = None,
     reason: str | None = None,
+    today: date | None = None,
 ) -> CardOut:
     """produce / issue / report_lost / revoke, as one guarded UPDATE (no check-then-act)."""
     actor.require(Permission.CARD_MANAGE)
@@ -119,37 +126,49 @@ def transition_card(
         raise ValidationFailed(
             f"Unknown card action {action!r}", code="card.action", field="action"
         )
-    card = repo.card_by_id(session, card_id)
-    citizen = session.get(Citizen, card.citizen_id) if card else None
-    if (
-        card is None
-        or citizen is None
-        or not actor.covers(citizen.province_code, citizen.commune_code)
-    ):
-        raise NotFound("No such card", code="card.not_found", field="card_id")
-    day = on or date.today()
+    card, citizen = _visible_card(session, actor, card_id)
+    day = _transition_day(card, on, today or date.today())
     sources, target = _TRANSITIONS[action]
-    values: dict[str, object] = {"status": target}
-    if action == "produce":
-        values["produced_on"] = day
-    elif action == "issue":
-        values |= {"issued_on": day, "expires_on": card_expiry(citizen.birth_date, day)}
-    else:
-        values["closed_reason"] = reason or action
     changed = session.execute(
         update(IdCard)
         .where(IdCard.id == card.id, IdCard.status.in_(sources))
-        .values(**values)
+        .values(status=target, **_stamps(action, day, citizen.birth_date, reason))
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:
         raise InvalidState(
-            f"A card in state {card.status!r} cannot {action}",
-            code="card.transition",
+            f"A card in state {card.status!r} cannot {action}", code="card.transition",
             field="action",
-        )
+        )  # fmt: skip
     session.refresh(card)
     return _done(session, actor, citizen, card, f"card.{target}")
+
+
+def _visible_card(session: Session, actor: Actor, card_id: int) -> tuple[IdCard, Citizen]:
+    found = repo.card_with_holder(session, actor, card_id)
+    if found is None:
+        raise NotFound("No such card", code="card.not_found", field="card_id")
+    return found
+
+
+def _transition_day(card: IdCard, on: date | None, today: date) -> date:
+    """The day of the step: not in the future, not before the card's previous step."""
+    day = on or today
+    previous_step = card.issued_on or card.produced_on or card.applied_on
+    if day > today or day < previous_step:
+        raise ValidationFailed(
+            f"The date must lie between {previous_step.isoformat()} and today",
+            code="card.transition_date", field="on",
+        )  # fmt: skip
+    return day
+
+
+def _stamps(action: str, day: date, birth_date: date, reason: str | None) -> dict[str, object]:
+    if action == "produce":
+        return {"produced_on": day}
+    if action == "issue":
+        return {"issued_on": day, "expires_on": card_expiry(birth_date, day)}
+    return {"closed_reason": reason or action}
 
 
 def _card_holder(session: Session, actor: Actor, pid: str) -> Citizen:

@@ -2,8 +2,9 @@
 emits an outbox event (``citizen.born``, ``citizen.died``, ``citizen.married``,
 ``citizen.divorced``, ``citizen.moved``).
 
-Writes that a client may retry take an idempotency key: the same key returns the event
-already recorded instead of recording it twice.
+Writes that a client may retry take an idempotency key: the same key, from the same officer
+for the same kind of event, returns the event already recorded instead of recording it twice;
+a key reused for anything else is refused (409 ``idempotency.key_reused``).
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dancu.common import audit, outbox
+from dancu.common import adminunits, audit, outbox
 from dancu.common.access import Actor, Permission
-from dancu.common.errors import InvalidState, NotFound, ValidationFailed
+from dancu.common.errors import Conflict, InvalidState, NotFound, ValidationFailed
 from dancu.common.pid import make_pid
 from dancu.common.textfold import fold
 from dancu.registry import repository as repo
@@ -34,13 +36,34 @@ from dancu.registry.schemas import (
 )
 
 MIN_MARRIAGE_AGE = {"M": 20, "F": 18}  # Law on Marriage and Family 2014, art. 8
+TOPICS = {
+    "birth": "citizen.born",
+    "death": "citizen.died",
+    "marriage": "citizen.married",
+    "divorce": "citizen.divorced",
+    "residence_change": "citizen.moved",
+}
+KEY_FIELD = "Idempotency-Key"
 
 
-def _existing(session: Session, key: str | None) -> CivilEventOut | None:
+# --- Shared steps ---------------------------------------------------------------------------
+
+
+def _existing(
+    session: Session, key: str | None, *, kind: str, actor: Actor
+) -> CivilEventOut | None:
+    """The event already recorded under ``key`` (a retry), if any."""
     if not key:
         return None
     event = session.scalars(select(CivilEvent).where(CivilEvent.idempotency_key == key)).first()
-    return _out(session, event) if event else None
+    if event is None:
+        return None
+    if event.kind != kind or event.registered_by != actor.id:
+        raise Conflict(
+            "This idempotency key was already used for another request",
+            code="idempotency.key_reused", field=KEY_FIELD,
+        )  # fmt: skip
+    return _out(session, event)
 
 
 def _out(session: Session, event: CivilEvent) -> CivilEventOut:
@@ -57,7 +80,12 @@ def _out(session: Session, event: CivilEvent) -> CivilEventOut:
 
 
 def _writable(session: Session, actor: Actor, pid: str, field: str = "pid") -> Citizen:
-    clean = rules.valid_pid(pid)
+    """The citizen in the actor's area, locked for the change (404 outside it)."""
+    try:
+        clean = rules.valid_pid(pid)
+    except ValidationFailed as exc:
+        exc.field = field
+        raise
     citizen = repo.citizen_by_pid_for_update(session, actor, clean)
     if citizen is None:
         raise NotFound("No citizen with this ID number", code="citizen.not_found", field=field)
@@ -76,34 +104,35 @@ def _record(
     other: Citizen | None = None,
     fields: tuple[str, ...],
 ) -> CivilEventOut:
+    """Write the event, its audit entries and its outbox message (one transaction)."""
     event = CivilEvent(
-        kind=kind,
-        citizen_id=citizen.id,
-        other_citizen_id=other.id if other else None,
-        occurred_on=occurred_on,
-        details=details,
-        registered_by=actor.id,
-        idempotency_key=key,
-    )
+        kind=kind, citizen_id=citizen.id, other_citizen_id=other.id if other else None,
+        occurred_on=occurred_on, details=details, registered_by=actor.id, idempotency_key=key,
+    )  # fmt: skip
     session.add(event)
-    session.flush()
-    subjects = [citizen.pid] + ([other.pid] if other else [])
+    _flush_event(session, key)
     audit.record_many(
-        session,
-        actor,
-        action=f"civil_status.{kind}",
-        subject_type="citizen",
-        subject_ids=subjects,
-        purpose="civil_status",
+        session, actor, action=f"civil_status.{kind}", subject_type="citizen",
+        subject_ids=[citizen.pid] + ([other.pid] if other else []), purpose="civil_status",
         fields=fields,
-    )
-    topic = {"residence_change": "citizen.moved"}.get(kind, f"citizen.{_past(kind)}")
-    outbox.emit(session, topic, {"event_id": event.id, "pid": citizen.pid, **details})
+    )  # fmt: skip
+    outbox.emit(session, TOPICS[kind], {"event_id": event.id, "pid": citizen.pid, **details})
     return _out(session, event)
 
 
-def _past(kind: str) -> str:
-    return {"birth": "born", "death": "died", "marriage": "married", "divorce": "divorced"}[kind]
+def _flush_event(session: Session, key: str | None) -> None:
+    try:
+        session.flush()
+    except IntegrityError as exc:  # a concurrent request with the same key committed first
+        if not key:
+            raise
+        raise Conflict(
+            "A request with this idempotency key is already being processed",
+            code="idempotency.in_progress", field=KEY_FIELD,
+        ) from exc  # fmt: skip
+
+
+# --- Birth ----------------------------------------------------------------------------------
 
 
 def register_birth(
@@ -116,64 +145,14 @@ def register_birth(
 ) -> CivilEventOut:
     """A newborn enters the registry with a new PID and joins a parent's household."""
     actor.require(Permission.CIVIL_STATUS_RECORD)
-    if (found := _existing(session, key)) is not None:
+    if (found := _existing(session, key, kind="birth", actor=actor)) is not None:
         return found
-    today = today or date.today()
-    rules.valid_birth_date(data.birth_date, today)
+    rules.valid_birth_date(data.birth_date, today or date.today())
     name = rules.valid_name(data.full_name)
-    parents = [
-        _writable(session, actor, pid, field)
-        for pid, field in ((data.mother_pid, "mother_pid"), (data.father_pid, "father_pid"))
-        if pid
-    ]
-    if not parents:
-        raise ValidationFailed(
-            "A birth names at least one parent", code="birth.no_parent", field="mother_pid"
-        )
-    for parent in parents:
-        if parent.birth_date >= data.birth_date:
-            raise ValidationFailed(
-                "A parent is born after the child", code="birth.parent_younger", field="birth_date"
-            )
-    home = parents[0]
-    commune = rules.valid_commune(data.commune_code or home.commune_code)
-    child = Citizen(
-        pid="pending",
-        full_name=name,
-        name_folded=fold(name),
-        birth_date=data.birth_date,
-        sex=data.sex,
-        ethnicity=data.ethnicity,
-        religion=data.religion,
-        nationality="VN",
-        place_of_birth=data.place_of_birth or commune.name,
-        hometown=home.hometown,
-        province_code=commune.province_code,
-        commune_code=commune.code,
-        address_detail=data.address_detail or home.address_detail,
-        status="alive",
-        marital_status="single",
-    )
-    session.add(child)
-    session.flush()
-    # The next free serial for this prefix; the unique constraint guards a concurrent birth.
-    prefix = make_pid(
-        province_code="0" + commune.province_code,
-        birth_date=data.birth_date,
-        sex=data.sex,
-        serial=0,
-    )[:6]
-    child.pid = prefix + f"{repo.next_pid_serial(session, prefix):06d}"
-    membership = repo.membership_of(session, home.id)
-    if membership is not None:
-        session.add(
-            HouseholdMember(
-                household_id=membership.household_id,
-                citizen_id=child.id,
-                relation=_child_relation(membership.relation),
-            )
-        )
-    session.flush()
+    parents = _parents(session, actor, data)
+    commune = rules.valid_commune(data.commune_code or parents[0].commune_code)
+    child = _new_child(session, data, name=name, home=parents[0], commune=commune)
+    _join_household(session, child, parents)
     details = {"parents": [p.pid for p in parents], "child_name": name}
     return _record(
         session, actor, kind="birth", citizen=child, occurred_on=data.birth_date,
@@ -181,8 +160,84 @@ def register_birth(
     )  # fmt: skip
 
 
+def _parents(session: Session, actor: Actor, data: BirthIn) -> list[Citizen]:
+    """The named parents (mother first), each in the actor's area and older than the child."""
+    named = ((data.mother_pid, "mother_pid", "F"), (data.father_pid, "father_pid", "M"))
+    parents = []
+    for pid, field, sex in named:
+        if pid:
+            parent = _writable(session, actor, pid, field)
+            _check_parent(parent, data.birth_date, field=field, sex=sex)
+            parents.append(parent)
+    if not parents:
+        raise ValidationFailed(
+            "A birth names at least one parent", code="birth.no_parent", field="mother_pid"
+        )
+    return parents
+
+
+def _check_parent(parent: Citizen, birth_date: date, *, field: str, sex: str) -> None:
+    if parent.sex != sex:
+        raise ValidationFailed(
+            "The mother must be a woman and the father a man", code="birth.parent_sex",
+            field=field,
+        )  # fmt: skip
+    if parent.birth_date >= birth_date:
+        raise ValidationFailed(
+            "A parent is born after the child", code="birth.parent_younger", field="birth_date"
+        )
+
+
+def _new_child(
+    session: Session, data: BirthIn, *, name: str, home: Citizen, commune: adminunits.Commune
+) -> Citizen:
+    child = Citizen(
+        pid=_next_pid(session, commune.province_code, data.birth_date, data.sex),
+        full_name=name, name_folded=fold(name), birth_date=data.birth_date, sex=data.sex,
+        ethnicity=data.ethnicity, religion=data.religion, nationality="VN",
+        place_of_birth=data.place_of_birth or commune.name, hometown=home.hometown,
+        province_code=commune.province_code, commune_code=commune.code,
+        address_detail=data.address_detail or home.address_detail, status="alive",
+        marital_status="single",
+    )  # fmt: skip
+    session.add(child)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # a concurrent birth took the same serial
+        raise Conflict(
+            "Another birth took this ID number at the same moment; retry",
+            code="birth.pid_taken", field="pid",
+        ) from exc  # fmt: skip
+    return child
+
+
+def _next_pid(session: Session, province_code: str, birth_date: date, sex: str) -> str:
+    """The next free PID for a birth registered in this province."""
+    prefix = make_pid(province_code="0" + province_code, birth_date=birth_date, sex=sex, serial=0)[
+        :6
+    ]
+    return prefix + f"{repo.next_pid_serial(session, prefix):06d}"
+
+
+def _join_household(session: Session, child: Citizen, parents: list[Citizen]) -> None:
+    """The child joins the first parent's household in the child's commune, if there is one."""
+    for parent in parents:
+        membership = repo.membership_of(session, parent.id)
+        household = repo.household_by_id(session, membership.household_id) if membership else None
+        if membership and household and household.commune_code == child.commune_code:
+            relation = _child_relation(membership.relation)
+            session.add(
+                HouseholdMember(household_id=household.id, citizen_id=child.id, relation=relation)
+            )
+            session.flush()
+            return
+
+
 def _child_relation(parent_relation: str) -> str:
     return {"head": "child", "spouse": "child", "child": "grandchild"}.get(parent_relation, "other")
+
+
+# --- Death ----------------------------------------------------------------------------------
 
 
 def register_death(
@@ -195,17 +250,28 @@ def register_death(
 ) -> CivilEventOut:
     """The citizen becomes deceased; the spouse becomes widowed; open cards are revoked."""
     actor.require(Permission.CIVIL_STATUS_RECORD)
-    if (found := _existing(session, key)) is not None:
+    if (found := _existing(session, key, kind="death", actor=actor)) is not None:
         return found
-    today = today or date.today()
     citizen = _writable(session, actor, data.pid)
     if citizen.status == "deceased":
-        raise InvalidState("The death is already registered", code="death.already_registered")
+        raise InvalidState(
+            "The death is already registered", code="death.already_registered", field="pid"
+        )
     rules.valid_event_date(
-        data.death_date, birth_date=citizen.birth_date, today=today, field="death_date"
-    )
+        data.death_date, birth_date=citizen.birth_date, today=today or date.today(),
+        field="death_date",
+    )  # fmt: skip
+    _mark_deceased(session, citizen, data.death_date)
+    return _record(
+        session, actor, kind="death", citizen=citizen, occurred_on=data.death_date,
+        details={"cause": data.cause} if data.cause else {}, key=key,
+        fields=("status", "death_date", "marital_status", "id_card"),
+    )  # fmt: skip
+
+
+def _mark_deceased(session: Session, citizen: Citizen, death_date: date) -> None:
     citizen.status = "deceased"
-    citizen.death_date = data.death_date
+    citizen.death_date = death_date
     if citizen.spouse_id:
         session.execute(
             update(Citizen)
@@ -218,11 +284,9 @@ def register_death(
         .where(IdCard.citizen_id == citizen.id, IdCard.status.in_(repo.ACTIVE_CARD_STATES))
         .values(status="revoked", closed_reason="holder deceased")
     )
-    return _record(
-        session, actor, kind="death", citizen=citizen, occurred_on=data.death_date,
-        details={"cause": data.cause} if data.cause else {}, key=key,
-        fields=("status", "death_date", "marital_status", "id_card"),
-    )  # fmt: skip
+
+
+# --- Marriage and divorce -------------------------------------------------------------------
 
 
 def register_marriage(
@@ -233,12 +297,24 @@ def register_marriage(
     key: str | None = None,
     today: date | None = None,
 ) -> CivilEventOut:
+    """Two living, unmarried adults of opposite sex become each other's spouse."""
     actor.require(Permission.CIVIL_STATUS_RECORD)
-    if (found := _existing(session, key)) is not None:
+    if (found := _existing(session, key, kind="marriage", actor=actor)) is not None:
         return found
-    today = today or date.today()
     a = _writable(session, actor, data.pid)
     b = _writable(session, actor, data.spouse_pid, "spouse_pid")
+    _check_couple(a, b)
+    for person, field in ((a, "pid"), (b, "spouse_pid")):
+        _check_can_marry(person, data.married_on, field=field, today=today or date.today())
+    a.marital_status = b.marital_status = "married"
+    a.spouse_id, b.spouse_id = b.id, a.id
+    return _record(
+        session, actor, kind="marriage", citizen=a, other=b, occurred_on=data.married_on,
+        details={"spouse_pid": b.pid}, key=key, fields=("marital_status", "spouse"),
+    )  # fmt: skip
+
+
+def _check_couple(a: Citizen, b: Citizen) -> None:
     if a.id == b.id:
         raise ValidationFailed(
             "A person cannot marry themselves", code="marriage.same_person", field="spouse_pid"
@@ -248,27 +324,21 @@ def register_marriage(
             "Marriage registration requires a man and a woman (Law on Marriage and Family 2014)",
             code="marriage.same_sex", field="spouse_pid",
         )  # fmt: skip
-    for person, field in ((a, "pid"), (b, "spouse_pid")):
-        rules.valid_event_date(
-            data.married_on, birth_date=person.birth_date, today=today, field="married_on"
+
+
+def _check_can_marry(person: Citizen, married_on: date, *, field: str, today: date) -> None:
+    rules.valid_event_date(
+        married_on, birth_date=person.birth_date, today=today, field="married_on"
+    )
+    if person.status != "alive":
+        raise InvalidState("A deceased person cannot marry", code="marriage.deceased", field=field)
+    if person.marital_status == "married":
+        raise InvalidState("Already married", code="marriage.already_married", field=field)
+    minimum = MIN_MARRIAGE_AGE[person.sex]
+    if age_on(person.birth_date, married_on) < minimum:
+        raise ValidationFailed(
+            f"Under the minimum marriage age ({minimum})", code="marriage.under_age", field=field
         )
-        if person.status != "alive":
-            raise InvalidState(
-                "A deceased person cannot marry", code="marriage.deceased", field=field
-            )
-        if person.marital_status == "married":
-            raise InvalidState("Already married", code="marriage.already_married", field=field)
-        if age_on(person.birth_date, data.married_on) < MIN_MARRIAGE_AGE[person.sex]:
-            raise ValidationFailed(
-                f"Under the minimum marriage age ({MIN_MARRIAGE_AGE[person.sex]})",
-                code="marriage.under_age", field=field,
-            )  # fmt: skip
-    a.marital_status = b.marital_status = "married"
-    a.spouse_id, b.spouse_id = b.id, a.id
-    return _record(
-        session, actor, kind="marriage", citizen=a, other=b, occurred_on=data.married_on,
-        details={"spouse_pid": b.pid}, key=key, fields=("marital_status", "spouse"),
-    )  # fmt: skip
 
 
 def register_divorce(
@@ -279,30 +349,40 @@ def register_divorce(
     key: str | None = None,
     today: date | None = None,
 ) -> CivilEventOut:
+    """A married couple becomes divorced (recorded after the court's decision)."""
     actor.require(Permission.CIVIL_STATUS_RECORD)
-    if (found := _existing(session, key)) is not None:
+    if (found := _existing(session, key, kind="divorce", actor=actor)) is not None:
         return found
-    today = today or date.today()
     a = _writable(session, actor, data.pid)
     b = _writable(session, actor, data.spouse_pid, "spouse_pid")
     if a.spouse_id != b.id:
         raise InvalidState(
-            "These two citizens are not married to each other",
-            code="divorce.not_married",
+            "These two citizens are not married to each other", code="divorce.not_married",
             field="spouse_pid",
-        )
-    rules.valid_event_date(
-        data.divorced_on,
-        birth_date=max(a.birth_date, b.birth_date),
-        today=today,
-        field="divorced_on",
-    )
+        )  # fmt: skip
+    _check_divorce_date(session, a, b, data.divorced_on, today=today or date.today())
     a.marital_status = b.marital_status = "divorced"
     a.spouse_id = b.spouse_id = None
     return _record(
         session, actor, kind="divorce", citizen=a, other=b, occurred_on=data.divorced_on,
         details={"spouse_pid": b.pid}, key=key, fields=("marital_status", "spouse"),
     )  # fmt: skip
+
+
+def _check_divorce_date(
+    session: Session, a: Citizen, b: Citizen, day: date, *, today: date
+) -> None:
+    birth = max(a.birth_date, b.birth_date)
+    rules.valid_event_date(day, birth_date=birth, today=today, field="divorced_on")
+    married_on = repo.marriage_date(session, a.id, b.id)
+    if married_on is not None and day < married_on:
+        raise ValidationFailed(
+            "The divorce is dated before the marriage", code="divorced_on.before_marriage",
+            field="divorced_on",
+        )  # fmt: skip
+
+
+# --- Residence ------------------------------------------------------------------------------
 
 
 def register_residence_change(
@@ -315,40 +395,19 @@ def register_residence_change(
 ) -> CivilEventOut:
     """Move a citizen's permanent residence, into a named household or a new one of their own."""
     actor.require(Permission.CIVIL_STATUS_RECORD)
-    if (found := _existing(session, key)) is not None:
+    if (found := _existing(session, key, kind="residence_change", actor=actor)) is not None:
         return found
-    today = today or date.today()
     citizen = _writable(session, actor, data.pid)
     if citizen.status != "alive":
-        raise InvalidState("A deceased citizen cannot move", code="residence.deceased")
+        raise InvalidState("A deceased citizen cannot move", code="residence.deceased", field="pid")
     rules.valid_event_date(
-        data.moved_on, birth_date=citizen.birth_date, today=today, field="moved_on"
-    )
+        data.moved_on, birth_date=citizen.birth_date, today=today or date.today(),
+        field="moved_on",
+    )  # fmt: skip
     commune = rules.valid_commune(data.commune_code)
     old = {"commune_code": citizen.commune_code, "address_detail": citizen.address_detail}
-    if data.household_no:
-        target = repo.household_by_no(session, data.household_no)
-        if target is None or target.commune_code != commune.code:
-            raise ValidationFailed(
-                "No such household in that commune",
-                code="household.not_found",
-                field="household_no",
-            )
-        relation = data.relation
-    else:
-        target = Household(
-            household_no=f"new-{uuid.uuid4().hex[:16]}", province_code=commune.province_code,
-            commune_code=commune.code, address_detail=data.address_detail,
-        )  # fmt: skip
-        session.add(target)
-        session.flush()
-        target.household_no = f"{commune.code}{target.id:08d}"
-        relation = "head"
-    membership = repo.membership_of(session, citizen.id)
-    if membership is not None:
-        session.delete(membership)
-        session.flush()
-    session.add(HouseholdMember(household_id=target.id, citizen_id=citizen.id, relation=relation))
+    target, relation = _target_household(session, data, commune)
+    _move_membership(session, citizen, target, relation)
     citizen.province_code, citizen.commune_code = commune.province_code, commune.code
     citizen.address_detail = data.address_detail
     new = {"commune_code": commune.code, "household_no": target.household_no}
@@ -356,3 +415,41 @@ def register_residence_change(
         session, actor, kind="residence_change", citizen=citizen, occurred_on=data.moved_on,
         details={"from": old, "to": new}, key=key, fields=("permanent_address", "household"),
     )  # fmt: skip
+
+
+def _target_household(
+    session: Session, data: ResidenceChangeIn, commune: adminunits.Commune
+) -> tuple[Household, str]:
+    """The named household (in that commune) and the relation, or a new household to head."""
+    if not data.household_no:
+        return _new_household(session, commune, data.address_detail), "head"
+    target = repo.household_by_no(session, data.household_no)
+    if target is None or target.commune_code != commune.code:
+        raise ValidationFailed(
+            "No such household in that commune", code="household.not_found", field="household_no"
+        )
+    if data.relation == "head" and repo.household_head(session, target.id) is not None:
+        raise ValidationFailed(
+            "The household already has a head", code="household.head_exists", field="relation"
+        )
+    return target, data.relation
+
+
+def _new_household(session: Session, commune: adminunits.Commune, address: str) -> Household:
+    target = Household(
+        household_no=f"new-{uuid.uuid4().hex[:16]}", province_code=commune.province_code,
+        commune_code=commune.code, address_detail=address,
+    )  # fmt: skip
+    session.add(target)
+    session.flush()
+    target.household_no = f"{commune.code}{target.id:08d}"
+    return target
+
+
+def _move_membership(session: Session, citizen: Citizen, target: Household, relation: str) -> None:
+    membership = repo.membership_of(session, citizen.id)
+    if membership is not None:
+        session.delete(membership)
+        session.flush()
+    session.add(HouseholdMember(household_id=target.id, citizen_id=citizen.id, relation=relation))
+    session.flush()

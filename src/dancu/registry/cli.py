@@ -60,4 +60,4 @@ def _print_report(report: ImportReport, errors_out: Path | None) -> None:
             writer = csv.writer(handle)
             writer.writerow(["line", "field", "code", "message"])
             writer.writerows((e.line, e.field or "", e.code, e.message) for e in report.errors)
-        console.print(f"rejected rows written to {errors_out}")
+        console.print(f"rejected rows written to {errors_out}", soft_wrap=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -12,26 +13,37 @@ from dancu.common import adminunits
 from dancu.common.access import Permission
 from dancu.common.errors import NotFound, ValidationFailed
 from dancu.registry import service
+from dancu.registry import validation as rules
 from dancu.web.deps import CurrentActor, DbSession
 from dancu.web.templating import render
 
 router = APIRouter(prefix="/registry", include_in_schema=False)
 
 
+_DATE_PARTS = re.compile(r"\s*[/.\-]\s*")
+
+
 def _parse_date(value: str | None) -> date | None:
-    """dd/mm/yyyy as typed in Vietnam, or ISO yyyy-mm-dd."""
-    if not value:
+    """A birth date as officers type it: dd/mm/yyyy (also with - or .), or ISO yyyy-mm-dd."""
+    if not value or not value.strip():
         return None
-    text = value.strip()
+    parts = _DATE_PARTS.split(value.strip())
     try:
-        if "/" in text:
-            day, month, year = (int(p) for p in text.split("/"))
-            return date(year, month, day)
-        return date.fromisoformat(text)
+        if len(parts) != 3 or not all(p.isdigit() for p in parts):
+            raise ValueError(value)
+        if len(parts[0]) == 4:
+            year, month, day = (int(p) for p in parts)
+        elif len(parts[2]) == 4:
+            day, month, year = (int(p) for p in parts)
+        else:
+            raise ValueError(value)
+        parsed = date(year, month, day)
     except ValueError as exc:
         raise ValidationFailed(
-            "Dates are written dd/mm/yyyy", code="date.invalid", field="birth_date"
-        ) from exc
+            "The birth date must be a real date written dd/mm/yyyy (e.g. 17/05/1990)",
+            code="date.invalid", field="birth_date",
+        ) from exc  # fmt: skip
+    return rules.valid_birth_date(parsed, date.today())
 
 
 @router.get("/search", response_class=HTMLResponse)
@@ -45,11 +57,13 @@ def search_page(
     purpose: str = "administrative_procedure",
     page: int = 1,
 ) -> HTMLResponse:
+    actor.require(Permission.CITIZEN_SEARCH)  # before showing a form they could not use
     form = {"name": name, "birth_date": birth_date, "commune_code": commune_code,
             "purpose": purpose}  # fmt: skip
     context: dict[str, Any] = {"form": form, "results": None, "error": None,
                                "communes": _communes_for(actor)}  # fmt: skip
-    if name or birth_date or commune_code:
+    submitted = any(k in request.query_params for k in ("name", "birth_date", "commune_code"))
+    if submitted:  # an empty submitted form gets the service's "search.empty" answer
         try:
             context["results"] = service.search(
                 db, actor=actor, purpose=purpose, name=name or None,

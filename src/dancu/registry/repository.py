@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from dancu.common.access import Actor
-from dancu.registry.models import Citizen, Household, HouseholdMember, IdCard
+from dancu.registry.models import Citizen, CivilEvent, Household, HouseholdMember, IdCard
 
 ACTIVE_CARD_STATES = ("applied", "produced", "issued")
 
@@ -97,6 +97,25 @@ def household_by_no(session: Session, household_no: str) -> Household | None:
     return session.scalars(select(Household).where(Household.household_no == household_no)).first()
 
 
+def household_head(session: Session, household_id: int) -> HouseholdMember | None:
+    return session.scalars(
+        select(HouseholdMember).where(
+            HouseholdMember.household_id == household_id, HouseholdMember.relation == "head"
+        )
+    ).first()
+
+
+def marriage_date(session: Session, a_id: int, b_id: int) -> date | None:
+    """The date of the latest marriage registered between two citizens, if any."""
+    pair = or_(
+        and_(CivilEvent.citizen_id == a_id, CivilEvent.other_citizen_id == b_id),
+        and_(CivilEvent.citizen_id == b_id, CivilEvent.other_citizen_id == a_id),
+    )
+    return session.scalar(
+        select(func.max(CivilEvent.occurred_on)).where(CivilEvent.kind == "marriage", pair)
+    )
+
+
 def household_members(session: Session, household_id: int) -> list[tuple[HouseholdMember, Citizen]]:
     stmt = (
         select(HouseholdMember, Citizen)
@@ -125,8 +144,16 @@ def active_card(session: Session, citizen_id: int) -> IdCard | None:
     return session.scalars(stmt).first()
 
 
-def card_by_id(session: Session, card_id: int) -> IdCard | None:
-    return session.get(IdCard, card_id)
+def card_with_holder(session: Session, actor: Actor, card_id: int) -> tuple[IdCard, Citizen] | None:
+    """A card and its holder, when the holder lies in the actor's area."""
+    stmt = (
+        citizens_readable_by(actor)
+        .add_columns(IdCard)
+        .join(IdCard, IdCard.citizen_id == Citizen.id)
+        .where(IdCard.id == card_id)
+    )
+    row = session.execute(stmt).first()
+    return (row[1], row[0]) if row else None
 
 
 def next_pid_serial(session: Session, prefix: str) -> int:

@@ -13,6 +13,7 @@ from dancu.common.pid import PidError, check_against, parse_pid
 from dancu.common.textfold import normalize_name
 
 SEXES = ("M", "F")
+NAME_MAX = 120
 
 
 def valid_pid(value: str, *, birth_date: date | None = None, sex: str | None = None) -> str:
@@ -59,11 +60,33 @@ def valid_event_date(value: date, *, birth_date: date, today: date, field: str) 
 
 def valid_name(value: str, field: str = "full_name") -> str:
     name = normalize_name(value)
-    if len(name) < 2 or any(ch.isdigit() for ch in name):
+    if len(name) < 2 or len(name) > NAME_MAX or any(ch.isdigit() for ch in name):
         raise ValidationFailed(
-            "A full name has at least two letters and no digits", code="name.invalid", field=field
+            f"A full name has 2 to {NAME_MAX} characters and no digits",
+            code="name.invalid",
+            field=field,
         )
     return name
+
+
+def valid_text(value: str, field: str, max_length: int) -> str:
+    """Free text that fits its column."""
+    if len(value) > max_length:
+        raise ValidationFailed(
+            f"{field} is longer than {max_length} characters", code="text.too_long", field=field
+        )
+    return value
+
+
+def valid_nationality(value: str) -> str:
+    """An ISO 3166-1 alpha-2 code such as VN."""
+    if len(value) != 2 or not value.isascii() or not value.isalpha() or not value.isupper():
+        raise ValidationFailed(
+            "nationality is a two-letter country code such as VN",
+            code="nationality.invalid",
+            field="nationality",
+        )
+    return value
 
 
 def valid_sex(value: str) -> str:

@@ -14,10 +14,15 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from dancu.common.access import Actor
 from dancu.common.errors import NotAuthenticated
-from dancu.settings import get_settings
+from dancu.settings import Settings, get_settings
 
 TOKEN_MAX_AGE = 12 * 3600
 _SALT = "dancu.actor-token"
+
+
+def app_settings(request: Request) -> Settings:
+    """The settings the serving app was created with (``create_app(settings)``)."""
+    return getattr(request.app.state, "settings", None) or get_settings()
 
 
 def _serializer() -> URLSafeTimedSerializer:

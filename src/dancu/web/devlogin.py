@@ -13,8 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from dancu.common import adminunits
 from dancu.common.access import Actor, Role
 from dancu.common.errors import ValidationFailed
-from dancu.settings import get_settings
-from dancu.web.auth import sign_in
+from dancu.web.auth import app_settings, sign_in
 from dancu.web.templating import render
 
 router = APIRouter()
@@ -56,19 +55,26 @@ def _safe_next(target: str | None) -> str:
     return "/registry/search"
 
 
+def unit_name(code: str) -> str:
+    """A province (2 digits) or commune (5 digits) by name, as officers know them."""
+    try:
+        return adminunits.province(code).name if len(code) == 2 else adminunits.commune(code).name
+    except adminunits.UnknownUnitError:
+        return code
+
+
 @router.get("/dev/login", response_class=HTMLResponse)
 def login_page(request: Request, next: str | None = None) -> HTMLResponse:
-    officers = demo_officers(get_settings().demo_province)
-    return render(
-        request, "dev_login.html", {"officers": officers.items(), "next": _safe_next(next)}
-    )
+    officers = demo_officers(app_settings(request).demo_province)
+    context = {"officers": officers.items(), "next": _safe_next(next), "unit_name": unit_name}
+    return render(request, "dev_login.html", context)
 
 
 @router.post("/dev/login")
 def login(
     request: Request, officer: Annotated[str, Form()], next: Annotated[str, Form()] = ""
 ) -> RedirectResponse:
-    officers = demo_officers(get_settings().demo_province)
+    officers = demo_officers(app_settings(request).demo_province)
     if officer not in officers:
         raise ValidationFailed("Unknown demo officer", code="auth.unknown_officer", field="officer")
     sign_in(request, officers[officer])

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from dancu.common.errors import DancuError, NotAuthenticated
+from dancu.web.auth import app_settings
 from dancu.web.templating import render
+
+
+def _here(request: Request) -> str:
+    """The path and query to come back to after signing in."""
+    query = request.url.query
+    return f"{request.url.path}?{query}" if query else request.url.path
 
 
 def _wants_json(request: Request) -> bool:
@@ -20,8 +29,8 @@ async def dancu_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DancuError)
     if _wants_json(request):
         return JSONResponse(exc.to_dict(), status_code=exc.status_code)
-    if isinstance(exc, NotAuthenticated):
-        return RedirectResponse(f"/dev/login?next={request.url.path}", status_code=303)
+    if isinstance(exc, NotAuthenticated) and app_settings(request).dev_login:
+        return RedirectResponse(f"/dev/login?{urlencode({'next': _here(request)})}", 303)
     context = {"code": exc.code, "message": exc.message, "field": exc.field}
     return render(request, "error.html", context, status_code=exc.status_code)
 

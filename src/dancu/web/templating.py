@@ -6,6 +6,7 @@ from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
@@ -13,9 +14,9 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
-from dancu.settings import get_settings
-from dancu.web.auth import optional_actor
-from dancu.web.i18n import pick_language, purpose_choices, translate
+from dancu.common.access import PURPOSES
+from dancu.web.auth import app_settings, optional_actor
+from dancu.web.i18n import FIELD_LABELS, pick_language, purpose_choices, translate
 
 SRC = Path(__file__).resolve().parent.parent
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -52,8 +53,14 @@ def language(request: Request) -> str:
     return pick_language(
         request.query_params.get("lang"),
         request.cookies.get("lang"),
-        get_settings().default_language,
+        app_settings(request).default_language,
     )
+
+
+def lang_url(request: Request, code: str) -> str:
+    """This page in another language: the same path and query, ``lang`` replaced."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    return f"{request.url.path}?{urlencode([*params, ('lang', code)])}"
 
 
 def render(
@@ -69,7 +76,10 @@ def render(
         "t": t,
         "actor": optional_actor(request),
         "purposes": purpose_choices(),
-        "dev_login": get_settings().dev_login,
+        "purpose_label": lambda code: t(PURPOSES.get(code, code)),
+        "field_label": lambda field: t(FIELD_LABELS[field]) if field in FIELD_LABELS else "",
+        "lang_url": lambda code: lang_url(request, code),
+        "dev_login": app_settings(request).dev_login,
         **(context or {}),
     }
     response = templates().TemplateResponse(request, name, ctx, status_code=status_code)

@@ -1,0 +1,286 @@
+"""The layering of ARCHITECTURE.md, checked on every module's imports (read with ``ast``).
+
+Layers point one way: the kernel (settings, db, common, web) <- registry <- identity <- the
+utility domains <- monitoring <- demo <- app/cli/models. A module imports only from its own
+layer or lower ones; imports inside functions count like top-level ones. Two more rules:
+a domain never imports a sibling domain's ``models`` or ``repository`` (it calls the
+sibling's service, or reacts to its events), and inside a domain only the entrypoints
+(``api``, ``pages``) import the web layer. Inside layer 0 the kernel has its own order:
+settings <- db <- common <- web, so the shared kernel never depends on the web layer.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+PACKAGE = "dancu"
+
+# (layer, order inside layer 0). Keys are the first name below ``dancu``.
+RANKS: dict[str, tuple[int, int]] = {
+    "__init__": (0, 0),  # the package itself: version only
+    "settings": (0, 0),
+    "db": (0, 1),
+    "common": (0, 2),
+    "web": (0, 3),
+    "registry": (1, 0),
+    "identity": (2, 0),
+    "procedures": (3, 0),
+    "exchange": (3, 0),
+    "linkage": (3, 0),
+    "payments": (3, 0),
+    "monitoring": (4, 0),
+    "demo": (5, 0),
+    "app": (6, 0),
+    "cli": (6, 0),
+    "models": (6, 0),
+}
+DOMAINS = frozenset(
+    {"registry", "identity", "procedures", "exchange", "linkage", "payments", "monitoring", "demo"}
+)
+PRIVATE_TO_DOMAIN = frozenset({"models", "repository"})
+WEB_ENTRYPOINTS = frozenset({"api", "pages"})
+
+# (importing module, imported module) -> why the rule does not apply there.
+ALLOWED: dict[tuple[str, str], str] = {
+    ("dancu.db", "dancu.common.outbox"): (
+        "unit_of_work dispatches the outbox after commit; imported inside the function, "
+        "because outbox's table needs db.Base"
+    ),
+    ("dancu.demo.load", "dancu.registry.models"): (
+        "the demo bulk-loads a whole synthetic province with COPY straight into the registry "
+        "tables; going through the registry service row by row would take hours"
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    module: str
+    line: int
+    imported: str
+    rule: str
+
+    def __str__(self) -> str:
+        return f"{self.module}:{self.line} imports {self.imported}: {self.rule}"
+
+
+def module_name(path: Path, src: Path = SRC) -> str:
+    parts = list(path.relative_to(src).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def all_modules(src: Path = SRC) -> dict[str, Path]:
+    return {module_name(p, src): p for p in sorted((src / PACKAGE).rglob("*.py"))}
+
+
+def imported_modules(
+    source: str, module: str, is_package: bool, known: frozenset[str]
+) -> list[tuple[int, str]]:
+    """(line, module) of every ``dancu`` import in ``source``, nested ones included.
+
+    ``from X import Y`` counts as importing ``X.Y`` when that is a module, else ``X``.
+    """
+    found: list[tuple[int, str]] = []
+    package = module if is_package else module.rpartition(".")[0]
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[: len(anchor) - (node.level - 1)]
+                base = ".".join([*anchor, base] if base else anchor)
+            for alias in node.names:
+                candidate = f"{base}.{alias.name}"
+                found.append((node.lineno, candidate if candidate in known else base))
+    return [(line, name) for line, name in found if name.split(".")[0] == PACKAGE]
+
+
+def _area(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def check_module(
+    module: str, source: str, *, is_package: bool = False, known: frozenset[str] = frozenset()
+) -> list[Violation]:
+    violations = []
+    area = _area(module)
+    if area not in RANKS:
+        return [Violation(module, 0, "-", f"{PACKAGE}.{area} has no layer in RANKS")]
+    for line, imported in imported_modules(source, module, is_package, known):
+        if (module, imported) in ALLOWED:
+            continue
+        target = _area(imported)
+        rule = _broken_rule(module, area, imported, target)
+        if rule:
+            violations.append(Violation(module, line, imported, rule))
+    return violations
+
+
+def _broken_rule(module: str, area: str, imported: str, target: str) -> str | None:
+    if target not in RANKS:
+        return f"{PACKAGE}.{target} has no layer in RANKS"
+    if RANKS[target] > RANKS[area]:
+        return f"{area} (layer {RANKS[area]}) may not import {target} (layer {RANKS[target]})"
+    leaf = imported.split(".")[2] if imported.count(".") >= 2 else ""
+    if area in DOMAINS and target in DOMAINS and target != area and leaf in PRIVATE_TO_DOMAIN:
+        return f"a domain never imports another domain's {leaf}; call {target}.service"
+    own = module.split(".")[2] if module.count(".") >= 2 else ""
+    if area in DOMAINS and target == "web" and own not in WEB_ENTRYPOINTS:
+        return f"only a domain's {'/'.join(sorted(WEB_ENTRYPOINTS))} import the web layer"
+    return None
+
+
+def check_tree(src: Path = SRC) -> tuple[list[Violation], set[tuple[str, str]]]:
+    """Every violation under ``src``, and the ALLOWED exceptions that were actually used."""
+    modules = all_modules(src)
+    known = frozenset(modules)
+    violations, used = [], set()
+    for module, path in modules.items():
+        source = path.read_text(encoding="utf-8")
+        is_package = path.name == "__init__.py"
+        violations += check_module(module, source, is_package=is_package, known=known)
+        for _, imported in imported_modules(source, module, is_package, known):
+            if (module, imported) in ALLOWED:
+                used.add((module, imported))
+    return violations, used
+
+
+# --- the checks on the real tree -----------------------------------------------------------
+
+
+def test_the_tree_is_found():
+    modules = all_modules()
+    assert {"dancu.db", "dancu.common.audit", "dancu.registry.service", "dancu.web.deps"} <= set(
+        modules
+    )
+
+
+def test_imports_follow_the_layers():
+    violations, _ = check_tree()
+    assert [str(v) for v in violations] == []
+
+
+def test_every_allowed_exception_is_still_needed():
+    _, used = check_tree()
+    assert sorted(set(ALLOWED) - used) == []
+
+
+# --- the checker itself --------------------------------------------------------------------
+
+KNOWN = frozenset(
+    {
+        "dancu.db",
+        "dancu.common.outbox",
+        "dancu.registry.models",
+        "dancu.registry.repository",
+        "dancu.registry.service",
+    }
+)
+
+
+def _check(module: str, source: str, *, is_package: bool = False) -> list[str]:
+    return [str(v) for v in check_module(module, source, is_package=is_package, known=KNOWN)]
+
+
+def test_the_kernel_may_not_import_a_domain():
+    assert _check("dancu.common.pid", "from dancu.registry.models import Citizen\n") == [
+        "dancu.common.pid:1 imports dancu.registry.models: "
+        "common (layer (0, 2)) may not import registry (layer (1, 0))"
+    ]
+
+
+def test_imports_inside_functions_count():
+    source = "def f():\n    from dancu.registry import service\n    return service\n"
+    assert _check("dancu.web.auth", source) == [
+        "dancu.web.auth:2 imports dancu.registry.service: "
+        "web (layer (0, 3)) may not import registry (layer (1, 0))"
+    ]
+
+
+def test_the_kernel_may_not_import_the_web_layer():
+    assert _check("dancu.common.audit", "import dancu.web.auth\n") == [
+        "dancu.common.audit:1 imports dancu.web.auth: "
+        "common (layer (0, 2)) may not import web (layer (0, 3))"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("source", "imported", "leaf"),
+    [
+        ("from dancu.registry.models import Citizen\n", "dancu.registry.models", "models"),
+        ("from dancu.registry import repository\n", "dancu.registry.repository", "repository"),
+    ],
+)
+def test_a_domain_may_not_import_a_siblings_models_or_repository(source, imported, leaf):
+    assert _check("dancu.payments.service", source) == [
+        f"dancu.payments.service:1 imports {imported}: "
+        f"a domain never imports another domain's {leaf}; call registry.service"
+    ]
+
+
+def test_a_domain_may_call_a_lower_domains_service():
+    assert _check("dancu.payments.service", "from dancu.registry import service\n") == []
+
+
+def test_a_domain_may_not_import_a_higher_domain():
+    assert _check("dancu.registry.service", "from dancu.payments import service\n") == [
+        "dancu.registry.service:1 imports dancu.payments: "
+        "registry (layer (1, 0)) may not import payments (layer (3, 0))"
+    ]
+
+
+def test_only_a_domains_entrypoints_import_the_web_layer():
+    source = "from dancu.web.deps import DbSession\n"
+    assert _check("dancu.registry.api", source) == []
+    assert _check("dancu.registry.service", source) == [
+        "dancu.registry.service:1 imports dancu.web.deps: "
+        "only a domain's api/pages import the web layer"
+    ]
+
+
+def test_relative_imports_are_resolved():
+    assert _check("dancu.common.audit", "from ..registry.models import Citizen\n") == [
+        "dancu.common.audit:1 imports dancu.registry.models: "
+        "common (layer (0, 2)) may not import registry (layer (1, 0))"
+    ]
+    assert _check("dancu.registry", "from . import models\n", is_package=True) == []
+
+
+def test_an_unranked_package_is_reported():
+    assert _check("dancu.billing.service", "import json\n") == [
+        "dancu.billing.service:0 imports -: dancu.billing has no layer in RANKS"
+    ]
+
+
+def test_allowed_exceptions_are_skipped():
+    source = "def unit_of_work():\n    from dancu.common import outbox\n"
+    assert _check("dancu.db", source) == []
+
+
+def test_check_tree_reports_a_bad_module_in_a_source_tree(tmp_path):
+    for name, source in {
+        "__init__.py": "",
+        "common/__init__.py": "",
+        "common/kernel.py": "def f():\n    from dancu.registry.models import Citizen\n",
+        "registry/__init__.py": "",
+        "registry/models.py": "from dancu.common import kernel\n",
+    }.items():
+        path = tmp_path / PACKAGE / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(source, encoding="utf-8")
+    violations, used = check_tree(tmp_path)
+    assert [str(v) for v in violations] == [
+        "dancu.common.kernel:2 imports dancu.registry.models: "
+        "common (layer (0, 2)) may not import registry (layer (1, 0))"
+    ]
+    assert used == set()

@@ -1,0 +1,313 @@
+"""The audit log: hash chain, append-only triggers, tamper detection, ``dancu audit verify``.
+
+Tampering needs the append-only triggers out of the way: they are dropped inside the test's
+transaction (DDL is transactional on SQLite and PostgreSQL), so the rollback restores them.
+The log may already hold entries when a test starts, so sequence numbers are asserted
+relative to the head the test found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, delete, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from dancu import cli, db, settings
+from dancu.common import audit
+from dancu.common.access import Actor
+from dancu.common.audit import GENESIS_HASH, AuditEntry, AuditHead, VerifyResult
+
+PURPOSE = "inspection"
+
+
+def _head(session: Session) -> tuple[int, str]:
+    row = session.execute(select(AuditHead.seq, AuditHead.last_hash).where(AuditHead.id == 1))
+    seq, last_hash = row.one()
+    return seq, last_hash
+
+
+def _record(session: Session, actor: Actor, subject_id: str) -> AuditEntry:
+    return audit.record(
+        session, actor, action="citizen.read", subject_type="citizen", subject_id=subject_id,
+        purpose=PURPOSE, fields=("full_name", "birth_date"),
+    )  # fmt: skip
+
+
+def _three_entries(session: Session, actor: Actor) -> tuple[int, list[AuditEntry]]:
+    """The head's seq before, and three fresh entries (seqs start+1 .. start+3)."""
+    start, _ = _head(session)
+    entries = [_record(session, actor, f"06609000000{i}") for i in (1, 2, 3)]
+    return start, entries
+
+
+def _copy(entry: AuditEntry, **changes: object) -> AuditEntry:
+    values = {c.key: getattr(entry, c.key) for c in AuditEntry.__table__.columns}
+    return AuditEntry(**(values | changes))
+
+
+def _drop_triggers(session: Session) -> None:
+    """Drop the append-only triggers inside the test transaction (the rollback restores them)."""
+    conn = session.connection()
+    if conn.dialect.name == "sqlite":
+        # pysqlite runs DDL outside a transaction when none is open: that would drop the
+        # triggers for good in the shared test database, so insist on an open transaction.
+        assert conn.connection.driver_connection.in_transaction
+    for statement in audit.drop_append_only_triggers(conn.dialect.name):
+        session.execute(text(statement))
+
+
+# --- the chain ------------------------------------------------------------------------------
+
+
+def test_entries_chain_each_to_the_previous_hash(session, clerk):
+    start, head_hash = _head(session)
+    entries = [_record(session, clerk, f"06609000000{i}") for i in (1, 2, 3)]
+    assert [e.seq for e in entries] == [start + 1, start + 2, start + 3]
+    assert entries[0].prev_hash == head_hash
+    assert entries[1].prev_hash == entries[0].hash
+    assert entries[2].prev_hash == entries[1].hash
+    assert [audit.entry_hash(e) for e in entries] == [e.hash for e in entries]
+    assert _head(session) == (start + 3, entries[2].hash)
+
+
+def test_an_entry_records_who_for_whom_and_why(session, clerk):
+    entry = _record(session, clerk, "066090000001")
+    stored = session.execute(select(AuditEntry.__table__).where(AuditEntry.seq == entry.seq))
+    row = stored.one()
+    assert (row.actor_id, row.actor_name, row.organization) == (clerk.id, clerk.name, "Test org")
+    assert (row.action, row.subject_type, row.subject_id, row.purpose) == (
+        "citizen.read", "citizen", "066090000001", PURPOSE,
+    )  # fmt: skip
+    assert row.fields == ["full_name", "birth_date"]
+    assert row.at.tzinfo is not None
+
+
+def test_the_first_entry_of_an_empty_log_links_to_the_genesis_hash(session, clerk):
+    start, head_hash = _head(session)
+    if start:  # only where a committed test leaked entries (see tests/conftest.py on SQLite)
+        pytest.skip("the log is not empty in this database")
+    assert head_hash == GENESIS_HASH
+    assert _record(session, clerk, "066090000001").seq == 1
+
+
+def test_record_many_claims_contiguous_sequence_numbers(session, clerk):
+    start, _ = _head(session)
+    first = _record(session, clerk, "066090000001")
+    batch = audit.record_many(
+        session, clerk, action="citizen.search", subject_type="citizen",
+        subject_ids=["066090000002", "066090000003", "066090000004"], purpose=PURPOSE,
+    )  # fmt: skip
+    last = _record(session, clerk, "066090000005")
+    assert [e.seq for e in batch] == [start + 2, start + 3, start + 4]
+    assert [e.subject_id for e in batch] == ["066090000002", "066090000003", "066090000004"]
+    assert [e.prev_hash for e in batch] == [first.hash, batch[0].hash, batch[1].hash]
+    assert (last.seq, last.prev_hash) == (start + 5, batch[2].hash)
+    assert _head(session) == (start + 5, last.hash)
+    assert audit.verify(session) == VerifyResult(ok=True, checked=start + 5)
+
+
+def test_record_many_of_nothing_writes_nothing(session, clerk):
+    before = _head(session)
+    assert audit.record_many(
+        session, clerk, action="citizen.search", subject_type="citizen", subject_ids=[],
+        purpose=PURPOSE,
+    ) == []  # fmt: skip
+    assert _head(session) == before
+
+
+def test_trail_lists_a_subjects_entries_newest_first(session, clerk):
+    a1 = _record(session, clerk, "066090000001")
+    _record(session, clerk, "066090000002")
+    a2 = _record(session, clerk, "066090000001")
+    assert [e.seq for e in audit.trail(session, "citizen", "066090000001")] == [a2.seq, a1.seq]
+    assert [e.seq for e in audit.trail(session, "citizen", "066090000001", limit=1)] == [a2.seq]
+
+
+# --- verification ---------------------------------------------------------------------------
+
+
+def test_verify_accepts_an_intact_log(session, clerk):
+    start, _ = _three_entries(session, clerk)
+    assert audit.verify(session) == VerifyResult(ok=True, checked=start + 3)
+
+
+def test_verify_reads_across_batches(session, clerk):
+    start, _ = _three_entries(session, clerk)
+    assert audit.verify(session, batch=2) == VerifyResult(ok=True, checked=start + 3)
+
+
+def test_the_database_rejects_update_and_delete(session, clerk):
+    """Both backends raise IntegrityError (PostgreSQL's trigger uses SQLSTATE 23000)."""
+    _, entries = _three_entries(session, clerk)
+    seq = entries[1].seq
+    statements = [
+        update(AuditEntry).where(AuditEntry.seq == seq).values(purpose="civil_status"),
+        delete(AuditEntry).where(AuditEntry.seq == seq),
+    ]
+    for statement in statements:
+        with (
+            pytest.raises(IntegrityError, match="audit_log is append-only"),
+            session.begin_nested(),
+        ):
+            session.execute(statement.execution_options(synchronize_session=False))
+    session.expire_all()
+    assert session.scalars(select(AuditEntry.purpose).where(AuditEntry.seq == seq)).all() == [
+        PURPOSE
+    ]
+    assert audit.verify(session).ok is True
+
+
+def test_the_database_rejects_update_and_delete_in_raw_sql(session, clerk):
+    _, entries = _three_entries(session, clerk)
+    for sql in (
+        "UPDATE audit_log SET hash = prev_hash WHERE seq = :seq",
+        "DELETE FROM audit_log WHERE seq = :seq",
+    ):
+        with (
+            pytest.raises(IntegrityError, match="audit_log is append-only"),
+            session.begin_nested(),
+        ):
+            session.execute(text(sql), {"seq": entries[0].seq})
+
+
+def test_verify_finds_a_changed_entry(session, clerk):
+    start, _ = _three_entries(session, clerk)
+    _drop_triggers(session)
+    session.execute(
+        text("UPDATE audit_log SET purpose = 'civil_status' WHERE seq = :seq"), {"seq": start + 2}
+    )
+    assert audit.verify(session) == VerifyResult(
+        ok=False, checked=start + 1, first_bad_seq=start + 2,
+        reason="content does not match its hash",
+    )  # fmt: skip
+
+
+def test_verify_finds_a_changed_entry_whose_hash_was_recomputed(session, clerk):
+    """Rewriting an entry and its own hash still breaks the next entry's link."""
+    start, entries = _three_entries(session, clerk)
+    new_hash = audit.entry_hash(_copy(entries[1], purpose="civil_status"))
+    _drop_triggers(session)
+    session.execute(
+        text("UPDATE audit_log SET purpose = 'civil_status', hash = :h WHERE seq = :seq"),
+        {"h": new_hash, "seq": start + 2},
+    )
+    assert audit.verify(session) == VerifyResult(
+        ok=False, checked=start + 2, first_bad_seq=start + 3,
+        reason="link to previous entry broken",
+    )  # fmt: skip
+
+
+def test_verify_finds_a_deleted_entry(session, clerk):
+    start, _ = _three_entries(session, clerk)
+    _drop_triggers(session)
+    session.execute(text("DELETE FROM audit_log WHERE seq = :seq"), {"seq": start + 2})
+    assert audit.verify(session) == VerifyResult(
+        ok=False, checked=start + 1, first_bad_seq=start + 2, reason="entry missing (deleted)"
+    )
+
+
+def test_verify_finds_a_deleted_last_entry(session, clerk):
+    start, _ = _three_entries(session, clerk)
+    _drop_triggers(session)
+    session.execute(text("DELETE FROM audit_log WHERE seq = :seq"), {"seq": start + 3})
+    assert audit.verify(session) == VerifyResult(
+        ok=False, checked=start + 2, first_bad_seq=start + 3,
+        reason="entries missing at the end (deleted)",
+    )  # fmt: skip
+
+
+def test_verify_finds_an_entry_appended_behind_the_heads_back(session, clerk):
+    """An INSERT that bypasses ``record`` chains correctly but is not counted by the head."""
+    start, entries = _three_entries(session, clerk)
+    forged = _copy(entries[2], seq=start + 4, subject_id="066090000009", prev_hash=entries[2].hash)
+    forged.hash = audit.entry_hash(forged)
+    values = {c.key: getattr(forged, c.key) for c in AuditEntry.__table__.columns}
+    session.execute(insert(AuditEntry.__table__).values(**values))
+    assert audit.verify(session) == VerifyResult(
+        ok=False, checked=start + 3, first_bad_seq=start + 4,
+        reason="entries beyond the head (not written by record)",
+    )  # fmt: skip
+
+
+def test_verify_finds_a_last_entry_replaced_by_a_well_chained_forgery(session, clerk):
+    start, entries = _three_entries(session, clerk)
+    forged = _copy(entries[2], subject_id="066090000009")
+    forged.hash = audit.entry_hash(forged)
+    values = {c.key: getattr(forged, c.key) for c in AuditEntry.__table__.columns}
+    _drop_triggers(session)
+    session.execute(text("DELETE FROM audit_log WHERE seq = :seq"), {"seq": start + 3})
+    session.execute(insert(AuditEntry.__table__).values(**values))
+    assert audit.verify(session) == VerifyResult(
+        ok=False, checked=start + 2, first_bad_seq=start + 3,
+        reason="entry does not match the head (replaced)",
+    )  # fmt: skip
+
+
+def test_verify_leaves_the_callers_session_alone(session, clerk):
+    """Verification neither detaches the caller's objects nor drops its pending changes."""
+    entry = _record(session, clerk, "066090000001")
+    head = session.get(AuditHead, 1)
+    assert audit.verify(session, batch=1).ok is True
+    assert entry in session
+    assert head in session
+
+
+# --- the command line -----------------------------------------------------------------------
+
+
+def _clear_caches() -> None:
+    if db.get_engine.cache_info().currsize:
+        db.get_engine().dispose()
+    settings.get_settings.cache_clear()
+    db.get_engine.cache_clear()
+    db.get_sessionmaker.cache_clear()
+
+
+@pytest.fixture
+def cli_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A migrated SQLite file that the ``dancu`` command uses through DANCU_DATABASE_URL."""
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("DANCU_DATABASE_URL", url)
+    _clear_caches()
+    result = CliRunner().invoke(cli.app, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    yield url
+    _clear_caches()
+
+
+def _output(result) -> str:  # type: ignore[no-untyped-def]
+    return " ".join(result.output.split())
+
+
+def test_cli_verify_exits_0_on_an_intact_log_and_1_on_a_tampered_one(cli_database, clerk):
+    with db.unit_of_work() as session:
+        for i in (1, 2, 3):
+            _record(session, clerk, f"06609000000{i}")
+    runner = CliRunner()
+
+    intact = runner.invoke(cli.app, ["audit", "verify"])
+    assert (intact.exit_code, _output(intact)) == (0, "audit log intact: 3 entries")
+
+    engine = create_engine(cli_database)
+    with engine.begin() as conn:
+        for statement in audit.drop_append_only_triggers("sqlite"):
+            conn.execute(text(statement))
+        conn.execute(text("UPDATE audit_log SET subject_id = '066090000009' WHERE seq = 2"))
+    engine.dispose()
+
+    broken = runner.invoke(cli.app, ["audit", "verify"])
+    assert (broken.exit_code, _output(broken)) == (
+        1,
+        "audit log broken at entry 2: content does not match its hash "
+        "(1 entries verified before it)",
+    )
+
+
+def test_cli_verify_of_an_empty_log_is_ok(cli_database):
+    result = CliRunner().invoke(cli.app, ["audit", "verify"])
+    assert (result.exit_code, _output(result)) == (0, "audit log intact: 0 entries")

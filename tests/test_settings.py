@@ -1,0 +1,89 @@
+"""Settings: production refuses development defaults; the dev sign-in exists only when enabled."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from dancu.app import create_app
+from dancu.settings import DEV_SECRET, Settings, get_settings
+
+STRONG_SECRET = "k3Jd9-vQ2pXw7LmZt4Rb8NcYh6Ue1SfA"  # 32 characters
+
+
+def _settings(**values: object) -> Settings:
+    """Settings from these values only: no .env file is read."""
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """No DANCU_ variable from the caller's shell, and a fresh get_settings() cache."""
+    for name in [n for n in os.environ if n.startswith("DANCU_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir("/")  # no .env file here
+    get_settings.cache_clear()
+    yield monkeypatch
+    get_settings.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("values", "variable"),
+    [
+        ({"secret_key": DEV_SECRET, "dev_login": False}, "DANCU_SECRET_KEY"),
+        ({"secret_key": "short-but-not-the-dev-secret", "dev_login": False}, "DANCU_SECRET_KEY"),
+        ({"secret_key": STRONG_SECRET, "dev_login": True}, "DANCU_DEV_LOGIN"),
+        ({"dev_login": False}, "DANCU_SECRET_KEY"),  # the default secret is the dev secret
+    ],
+    ids=["dev-secret", "short-secret", "dev-login", "defaults"],
+)
+def test_production_refuses_development_settings(values, variable):
+    with pytest.raises(ValueError, match=variable):
+        _settings(env="production", **values)
+
+
+def test_production_accepts_a_strong_secret_without_dev_login():
+    settings = _settings(env="production", secret_key=STRONG_SECRET, dev_login=False)
+    assert (settings.env, settings.secret_key, settings.dev_login) == (
+        "production", STRONG_SECRET, False,
+    )  # fmt: skip
+
+
+def test_development_allows_the_dev_defaults():
+    settings = _settings()
+    assert (settings.env, settings.secret_key, settings.dev_login) == (
+        "development", DEV_SECRET, True,
+    )  # fmt: skip
+
+
+def test_the_environment_configures_and_refuses(clean_env):
+    clean_env.setenv("DANCU_ENV", "production")
+    clean_env.setenv("DANCU_SECRET_KEY", STRONG_SECRET)
+    with pytest.raises(ValueError, match="DANCU_DEV_LOGIN must be false in production"):
+        get_settings()
+    clean_env.setenv("DANCU_DEV_LOGIN", "false")
+    settings = get_settings()
+    assert (settings.env, settings.dev_login) == ("production", False)
+
+
+def test_without_dev_login_there_is_no_dev_login_page():
+    app = create_app(_settings(env="production", secret_key=STRONG_SECRET, dev_login=False))
+    client = TestClient(app)
+    assert client.get("/dev/login").status_code == 404
+    response = client.post("/dev/login", data={"officer": "province-clerk"})
+    assert response.status_code == 404
+
+
+def test_with_dev_login_the_page_is_served():
+    app = create_app(_settings(dev_login=True))
+    response = TestClient(app).get("/dev/login")
+    assert response.status_code == 200
+
+
+def test_without_dev_login_home_does_not_redirect_to_the_dev_login_page(clean_env):
+    app = create_app(_settings(env="production", secret_key=STRONG_SECRET, dev_login=False))
+    response = TestClient(app).get("/", follow_redirects=False)
+    assert response.headers.get("location") != "/dev/login"
