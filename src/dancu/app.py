@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
@@ -9,7 +12,9 @@ from sqlalchemy import text
 from starlette.middleware.sessions import SessionMiddleware
 
 from dancu import __version__
-from dancu.db import get_engine
+from dancu.common import audit
+from dancu.common.tasks import Periodic
+from dancu.db import get_engine, get_sessionmaker
 from dancu.registry import api as registry_api
 from dancu.registry import pages as registry_pages
 from dancu.settings import Settings, get_settings
@@ -24,6 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="dancu",
         version=__version__,
         description="Population registry and electronic identity (Project 06).",
+        lifespan=_lifespan(settings),
     )
     app.state.settings = settings
     app.add_middleware(
@@ -44,6 +50,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(devlogin.router)
     _core_routes(app)
     return app
+
+
+def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
+    """Start the audit sealer with the server (not in tests that never start the app)."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        sealer = None
+        if settings.audit_seal_seconds > 0:
+            sealer = Periodic(
+                "audit-sealer",
+                settings.audit_seal_seconds,
+                lambda: audit.seal_pending(get_sessionmaker()),
+            )
+            sealer.start()
+        yield
+        if sealer is not None:
+            sealer.stop()
+
+    return lifespan
 
 
 def _core_routes(app: FastAPI) -> None:

@@ -64,13 +64,23 @@ def serve(
     )  # fmt: skip
 
 
+@audit_app.command("seal")
+def audit_seal() -> None:
+    """Chain every entry written since the last seal (the server does this every second)."""
+    sealed = audit.seal_pending(get_sessionmaker())
+    console.print(f"sealed {sealed:,} entries")
+
+
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Check the hash chain; report the first entry that was changed or deleted."""
     with get_sessionmaker()() as session:
         result = audit.verify(session)
+        waiting = audit.pending(session)
     if result.ok:
         console.print(f"[green]audit log intact[/green]: {result.checked:,} entries")
+        if waiting:
+            console.print(f"{waiting:,} newer entries not sealed yet (dancu audit seal)")
         return
     console.print(
         f"[red]audit log broken at entry {result.first_bad_seq}[/red]: {result.reason} "

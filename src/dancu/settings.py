@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     demo_citizens: int = 3000
     demo_seed: int = 6
     db_pool_size: int = 10
+    # Seconds between audit-log seals in each server process (0: only `dancu audit seal`).
+    audit_seal_seconds: float = 1.0
     host: str = "127.0.0.1"
     port: int = 8000
 

@@ -32,17 +32,31 @@ def _head(session: Session) -> tuple[int, str]:
 
 
 def _record(session: Session, actor: Actor, subject_id: str) -> AuditEntry:
-    return audit.record(
+    """Record one entry and return it as stored (unsealed)."""
+    audit.record(
         session, actor, action="citizen.read", subject_type="citizen", subject_id=subject_id,
         purpose=PURPOSE, fields=("full_name", "birth_date"),
     )  # fmt: skip
+    return _newest(session)
+
+
+def _newest(session: Session) -> AuditEntry:
+    return session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).one()
+
+
+def _sealed(session: Session, entries: list[AuditEntry]) -> list[AuditEntry]:
+    """Seal what is pending and return ``entries`` as they are now stored."""
+    audit.seal(session)
+    ids = [e.id for e in entries]
+    by_id = {e.id: e for e in session.scalars(select(AuditEntry).where(AuditEntry.id.in_(ids)))}
+    return [by_id[i] for i in ids]
 
 
 def _three_entries(session: Session, actor: Actor) -> tuple[int, list[AuditEntry]]:
-    """The head's seq before, and three fresh entries (seqs start+1 .. start+3)."""
+    """The head's seq before, and three fresh sealed entries (seqs start+1 .. start+3)."""
     start, _ = _head(session)
     entries = [_record(session, actor, f"06609000000{i}") for i in (1, 2, 3)]
-    return start, entries
+    return start, _sealed(session, entries)
 
 
 def _copy(entry: AuditEntry, **changes: object) -> AuditEntry:
@@ -64,20 +78,51 @@ def _drop_triggers(session: Session) -> None:
 # --- the chain ------------------------------------------------------------------------------
 
 
-def test_entries_chain_each_to_the_previous_hash(session, clerk):
+def test_record_appends_unsealed_entries_that_seal_chains_oldest_first(session, clerk):
     start, head_hash = _head(session)
-    entries = [_record(session, clerk, f"06609000000{i}") for i in (1, 2, 3)]
+    recorded = [_record(session, clerk, f"06609000000{i}") for i in (1, 2, 3)]
+    assert [(e.seq, e.prev_hash, e.hash) for e in recorded] == [(None, None, None)] * 3
+    assert audit.pending(session) == 3
+    assert _head(session) == (start, head_hash)  # recording never touches the head
+
+    assert audit.seal(session) == 3
+    entries = _sealed(session, recorded)
     assert [e.seq for e in entries] == [start + 1, start + 2, start + 3]
     assert entries[0].prev_hash == head_hash
     assert entries[1].prev_hash == entries[0].hash
     assert entries[2].prev_hash == entries[1].hash
     assert [audit.entry_hash(e) for e in entries] == [e.hash for e in entries]
     assert _head(session) == (start + 3, entries[2].hash)
+    assert (audit.pending(session), audit.seal(session)) == (0, 0)
+
+
+def test_seal_takes_at_most_its_limit_and_the_rest_next_time(session, clerk):
+    start, _ = _head(session)
+    for i in range(5):
+        _record(session, clerk, f"06609000000{i}")
+    assert (audit.seal(session, limit=2), audit.pending(session)) == (2, 3)
+    assert (audit.seal(session, limit=2), audit.seal(session, limit=2)) == (2, 1)
+    assert audit.verify(session) == VerifyResult(ok=True, checked=start + 5)
+
+
+def test_an_entry_committed_late_is_sealed_after_the_ones_already_sealed(session, clerk):
+    """A long transaction's entry has a lower id than entries sealed before it committed."""
+    start, [*_, last] = _three_entries(session, clerk)
+    late = {
+        "id": last.id - 1_000_000, "at": last.at, "actor_id": clerk.id, "actor_name": clerk.name,
+        "organization": clerk.organization, "purpose": PURPOSE, "action": "citizen.read",
+        "subject_type": "citizen", "subject_id": "066090000004", "fields": [],
+    }  # fmt: skip
+    session.execute(insert(AuditEntry.__table__).values(**late))
+    assert audit.seal(session) == 1
+    [entry] = _sealed(session, [session.get(AuditEntry, late["id"])])
+    assert (entry.seq, entry.prev_hash) == (start + 4, last.hash)
+    assert audit.verify(session) == VerifyResult(ok=True, checked=start + 4)
 
 
 def test_an_entry_records_who_for_whom_and_why(session, clerk):
     entry = _record(session, clerk, "066090000001")
-    stored = session.execute(select(AuditEntry.__table__).where(AuditEntry.seq == entry.seq))
+    stored = session.execute(select(AuditEntry.__table__).where(AuditEntry.id == entry.id))
     row = stored.one()
     assert (row.actor_id, row.actor_name, row.organization) == (clerk.id, clerk.name, "Test org")
     assert (row.action, row.subject_type, row.subject_id, row.purpose) == (
@@ -89,43 +134,46 @@ def test_an_entry_records_who_for_whom_and_why(session, clerk):
 
 def test_the_first_entry_of_an_empty_log_links_to_the_genesis_hash(session, clerk):
     start, head_hash = _head(session)
-    if start:  # only where a committed test leaked entries (see tests/conftest.py on SQLite)
-        pytest.skip("the log is not empty in this database")
-    assert head_hash == GENESIS_HASH
-    assert _record(session, clerk, "066090000001").seq == 1
+    assert (start, head_hash) == (0, GENESIS_HASH)
+    [entry] = _sealed(session, [_record(session, clerk, "066090000001")])
+    assert (entry.seq, entry.prev_hash) == (1, GENESIS_HASH)
 
 
-def test_record_many_claims_contiguous_sequence_numbers(session, clerk):
+def test_record_many_writes_one_entry_per_subject_in_order(session, clerk):
     start, _ = _head(session)
-    first = _record(session, clerk, "066090000001")
-    batch = audit.record_many(
+    audit.record_many(
         session, clerk, action="citizen.search", subject_type="citizen",
         subject_ids=["066090000002", "066090000003", "066090000004"], purpose=PURPOSE,
     )  # fmt: skip
-    last = _record(session, clerk, "066090000005")
-    assert [e.seq for e in batch] == [start + 2, start + 3, start + 4]
-    assert [e.subject_id for e in batch] == ["066090000002", "066090000003", "066090000004"]
-    assert [e.prev_hash for e in batch] == [first.hash, batch[0].hash, batch[1].hash]
-    assert (last.seq, last.prev_hash) == (start + 5, batch[2].hash)
-    assert _head(session) == (start + 5, last.hash)
-    assert audit.verify(session) == VerifyResult(ok=True, checked=start + 5)
+    audit.seal(session)
+    rows = session.execute(
+        select(AuditEntry.seq, AuditEntry.subject_id, AuditEntry.action)
+        .where(AuditEntry.seq > start)
+        .order_by(AuditEntry.seq)
+    ).all()
+    assert [tuple(r) for r in rows] == [
+        (start + 1, "066090000002", "citizen.search"),
+        (start + 2, "066090000003", "citizen.search"),
+        (start + 3, "066090000004", "citizen.search"),
+    ]
+    assert audit.verify(session) == VerifyResult(ok=True, checked=start + 3)
 
 
 def test_record_many_of_nothing_writes_nothing(session, clerk):
-    before = _head(session)
-    assert audit.record_many(
+    audit.record_many(
         session, clerk, action="citizen.search", subject_type="citizen", subject_ids=[],
         purpose=PURPOSE,
-    ) == []  # fmt: skip
-    assert _head(session) == before
+    )  # fmt: skip
+    assert audit.pending(session) == 0
 
 
-def test_trail_lists_a_subjects_entries_newest_first(session, clerk):
+def test_trail_lists_a_subjects_entries_newest_first_sealed_or_not(session, clerk):
     a1 = _record(session, clerk, "066090000001")
     _record(session, clerk, "066090000002")
+    audit.seal(session)
     a2 = _record(session, clerk, "066090000001")
-    assert [e.seq for e in audit.trail(session, "citizen", "066090000001")] == [a2.seq, a1.seq]
-    assert [e.seq for e in audit.trail(session, "citizen", "066090000001", limit=1)] == [a2.seq]
+    assert [e.id for e in audit.trail(session, "citizen", "066090000001")] == [a2.id, a1.id]
+    assert [e.id for e in audit.trail(session, "citizen", "066090000001", limit=1)] == [a2.id]
 
 
 # --- verification ---------------------------------------------------------------------------
@@ -133,6 +181,12 @@ def test_trail_lists_a_subjects_entries_newest_first(session, clerk):
 
 def test_verify_accepts_an_intact_log(session, clerk):
     start, _ = _three_entries(session, clerk)
+    assert audit.verify(session) == VerifyResult(ok=True, checked=start + 3)
+
+
+def test_verify_ignores_entries_waiting_to_be_sealed(session, clerk):
+    start, _ = _three_entries(session, clerk)
+    _record(session, clerk, "066090000004")
     assert audit.verify(session) == VerifyResult(ok=True, checked=start + 3)
 
 
@@ -147,6 +201,7 @@ def test_the_database_rejects_update_and_delete(session, clerk):
     seq = entries[1].seq
     statements = [
         update(AuditEntry).where(AuditEntry.seq == seq).values(purpose="civil_status"),
+        update(AuditEntry).where(AuditEntry.seq == seq).values(seq=seq + 100),  # no re-seal
         delete(AuditEntry).where(AuditEntry.seq == seq),
     ]
     for statement in statements:
@@ -173,6 +228,22 @@ def test_the_database_rejects_update_and_delete_in_raw_sql(session, clerk):
             session.begin_nested(),
         ):
             session.execute(text(sql), {"seq": entries[0].seq})
+
+
+def test_the_database_allows_sealing_an_unsealed_entry_but_nothing_else(session, clerk):
+    entry = _record(session, clerk, "066090000001")
+    for sql in (
+        "UPDATE audit_log SET subject_id = '066090000009' WHERE id = :id",
+        "UPDATE audit_log SET seq = 999999, purpose = 'civil_status' WHERE id = :id",
+        "UPDATE audit_log SET seq = 999999, fields = '[]' WHERE id = :id",
+    ):
+        with (
+            pytest.raises(IntegrityError, match="audit_log is append-only"),
+            session.begin_nested(),
+        ):
+            session.execute(text(sql), {"id": entry.id})
+    with session.begin_nested():
+        session.execute(text("UPDATE audit_log SET seq = 999999 WHERE id = :id"), {"id": entry.id})
 
 
 def test_verify_finds_a_changed_entry(session, clerk):
@@ -224,7 +295,10 @@ def test_verify_finds_a_deleted_last_entry(session, clerk):
 def test_verify_finds_an_entry_appended_behind_the_heads_back(session, clerk):
     """An INSERT that bypasses ``record`` chains correctly but is not counted by the head."""
     start, entries = _three_entries(session, clerk)
-    forged = _copy(entries[2], seq=start + 4, subject_id="066090000009", prev_hash=entries[2].hash)
+    forged = _copy(
+        entries[2], id=entries[2].id + 1, seq=start + 4, subject_id="066090000009",
+        prev_hash=entries[2].hash,
+    )  # fmt: skip
     forged.hash = audit.entry_hash(forged)
     values = {c.key: getattr(forged, c.key) for c in AuditEntry.__table__.columns}
     session.execute(insert(AuditEntry.__table__).values(**values))
@@ -289,6 +363,13 @@ def test_cli_verify_exits_0_on_an_intact_log_and_1_on_a_tampered_one(cli_databas
         for i in (1, 2, 3):
             _record(session, clerk, f"06609000000{i}")
     runner = CliRunner()
+    unsealed = runner.invoke(cli.app, ["audit", "verify"])
+    assert (unsealed.exit_code, _output(unsealed)) == (
+        0,
+        "audit log intact: 0 entries 3 newer entries not sealed yet (dancu audit seal)",
+    )
+    sealed = runner.invoke(cli.app, ["audit", "seal"])
+    assert (sealed.exit_code, _output(sealed)) == (0, "sealed 3 entries")
 
     intact = runner.invoke(cli.app, ["audit", "verify"])
     assert (intact.exit_code, _output(intact)) == (0, "audit log intact: 3 entries")

@@ -1,10 +1,14 @@
 """The audit log: append-only and hash-chained.
 
-Each entry's hash covers its content and the previous entry's hash. A one-row head table
-holds the last sequence number and hash; appending locks that row first (``UPDATE ...
-RETURNING``), so concurrent writers queue on it on PostgreSQL and on SQLite alike, and a
-deleted tail is detected by comparing the head with the last row. Database triggers (see the
-migration) reject UPDATE and DELETE on ``audit_log``.
+Writing and chaining are two steps. ``record`` appends entries in the caller's transaction
+with one INSERT and no shared row, so concurrent requests never queue on the log. ``seal``
+(run every second by the app and by ``dancu audit seal``) then gives the committed entries,
+oldest first, their sequence number, the previous entry's hash and their own hash, and
+moves the one-row head. ``verify`` walks the sealed chain and compares its end with the
+head, so a changed, deleted, replaced or foreign entry is found.
+
+Database triggers (see the migrations) reject DELETE, and every UPDATE except the one that
+seals an unsealed entry without touching its content.
 """
 
 from __future__ import annotations
@@ -16,8 +20,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, Row, String, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Index,
+    Integer,
+    Row,
+    String,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from dancu.common.access import Actor
 from dancu.db import Base, UTCDateTime, utcnow
@@ -28,9 +45,17 @@ _SEQ = BigInteger().with_variant(Integer(), "sqlite")
 
 class AuditEntry(Base):
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_subject", "subject_type", "subject_id", "seq"),)
+    __table_args__ = (
+        Index("ix_audit_log_subject", "subject_type", "subject_id", "id"),
+        Index(
+            "ix_audit_log_unsealed",
+            "id",
+            postgresql_where=text("seq IS NULL"),
+            sqlite_where=text("seq IS NULL"),
+        ),
+    )
 
-    seq: Mapped[int] = mapped_column(_SEQ, primary_key=True, autoincrement=False)
+    id: Mapped[int] = mapped_column(_SEQ, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     actor_id: Mapped[str] = mapped_column(String(80), index=True)
     actor_name: Mapped[str] = mapped_column(String(200))
@@ -40,11 +65,15 @@ class AuditEntry(Base):
     subject_type: Mapped[str] = mapped_column(String(40))
     subject_id: Mapped[str] = mapped_column(String(64))
     fields: Mapped[list[str]] = mapped_column(JSON)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
+    # The seal: set once by ``seal`` (the only UPDATE the triggers allow).
+    seq: Mapped[int | None] = mapped_column(_SEQ, unique=True, nullable=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class AuditHead(Base):
+    """The last sealed entry: its sequence number and hash (written by ``seal`` only)."""
+
     __tablename__ = "audit_head"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -57,9 +86,14 @@ def _timestamp(at: datetime) -> str:
 
 
 def entry_hash(entry: AuditEntry | Row[Any]) -> str:
-    """The SHA-256 over the canonical JSON of the entry's content and the previous hash."""
+    """The hash a sealed entry must carry, from its content, seq and previous hash."""
+    return _digest(entry.seq, entry, entry.prev_hash)
+
+
+def _digest(seq: int | None, entry: AuditEntry | Row[Any], prev_hash: str | None) -> str:
+    """SHA-256 over the canonical JSON of the position, the content and the previous hash."""
     content = [
-        entry.seq,
+        seq,
         _timestamp(entry.at),
         entry.actor_id,
         entry.actor_name,
@@ -69,16 +103,10 @@ def entry_hash(entry: AuditEntry | Row[Any]) -> str:
         entry.subject_type,
         entry.subject_id,
         list(entry.fields),
-        entry.prev_hash,
+        prev_hash,
     ]
     canonical = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _ensure_head(session: Session) -> None:
-    if session.get(AuditHead, 1) is None:
-        session.add(AuditHead(id=1, seq=0, last_hash=GENESIS_HASH))
-        session.flush()
 
 
 def record(
@@ -90,17 +118,12 @@ def record(
     subject_id: str,
     purpose: str,
     fields: Sequence[str] = (),
-) -> AuditEntry:
+) -> None:
     """Append one entry in the caller's transaction; it commits or rolls back with the change."""
-    return record_many(
-        session,
-        actor,
-        action=action,
-        subject_type=subject_type,
-        subject_ids=[subject_id],
-        purpose=purpose,
-        fields=fields,
-    )[0]
+    record_many(
+        session, actor, action=action, subject_type=subject_type, subject_ids=[subject_id],
+        purpose=purpose, fields=fields,
+    )  # fmt: skip
 
 
 def record_many(
@@ -112,43 +135,74 @@ def record_many(
     subject_ids: Sequence[str],
     purpose: str,
     fields: Sequence[str] = (),
-) -> list[AuditEntry]:
-    """Append one entry per subject, claiming their sequence numbers in one statement."""
+) -> None:
+    """Append one entry per subject in one INSERT; ``seal`` chains them after commit."""
     if not subject_ids:
-        return []
-    claim = (
+        return
+    common = {
+        "at": utcnow(), "actor_id": actor.id, "actor_name": actor.name,
+        "organization": actor.organization, "purpose": purpose, "action": action,
+        "subject_type": subject_type, "fields": list(fields),
+    }  # fmt: skip
+    rows = [{**common, "subject_id": subject_id} for subject_id in subject_ids]
+    session.execute(insert(AuditEntry.__table__), rows)
+
+
+def seal(session: Session, *, limit: int = 5000) -> int:
+    """Chain up to ``limit`` unsealed entries after the head, oldest first; returns how many.
+
+    The head row is locked first (an UPDATE), so concurrent sealers take turns; entries
+    committed late (a long transaction's) are simply sealed in a later round.
+    """
+    log = AuditEntry.__table__
+    touch = (
         update(AuditHead)
         .where(AuditHead.id == 1)
-        .values(seq=AuditHead.seq + len(subject_ids))
+        .values(seq=AuditHead.seq)
         .returning(AuditHead.seq, AuditHead.last_hash)
     )
-    row = session.execute(claim).first()
-    if row is None:
-        _ensure_head(session)
-        row = session.execute(claim).one()
-    last_seq, prev_hash = row
-    at = utcnow()
-    entries = []
-    for offset, subject_id in enumerate(subject_ids):
-        entry = AuditEntry(
-            seq=last_seq - len(subject_ids) + 1 + offset,
-            at=at,
-            actor_id=actor.id,
-            actor_name=actor.name,
-            organization=actor.organization,
-            purpose=purpose,
-            action=action,
-            subject_type=subject_type,
-            subject_id=subject_id,
-            fields=list(fields),
-            prev_hash=prev_hash,
-        )
-        entry.hash = prev_hash = entry_hash(entry)
-        entries.append(entry)
-    session.add_all(entries)
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=prev_hash))
-    session.flush()
-    return entries
+    head = session.execute(touch).first()
+    if head is None:
+        session.execute(insert(AuditHead).values(id=1, seq=0, last_hash=GENESIS_HASH))
+        head = session.execute(touch).one()
+    seq, prev_hash = head
+    pending = session.execute(
+        select(log).where(log.c.seq.is_(None)).order_by(log.c.id).limit(limit)
+    ).all()
+    if not pending:
+        return 0
+    seals = []
+    for row in pending:
+        seq += 1
+        digest = _digest(seq, row, prev_hash)
+        seals.append({"entry_id": row.id, "s_seq": seq, "s_prev": prev_hash, "s_hash": digest})
+        prev_hash = digest
+    session.execute(
+        update(log)
+        .where(log.c.id == bindparam("entry_id"), log.c.seq.is_(None))
+        .values(seq=bindparam("s_seq"), prev_hash=bindparam("s_prev"), hash=bindparam("s_hash")),
+        seals,
+    )
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, last_hash=prev_hash))
+    session.expire_all()  # entries loaded before now show no seal
+    return len(seals)
+
+
+def seal_pending(factory: sessionmaker[Session], *, batch: int = 5000) -> int:
+    """Seal everything pending, one transaction per batch; returns how many were sealed."""
+    total = 0
+    while True:
+        with factory() as session, session.begin():
+            sealed = seal(session, limit=batch)
+        total += sealed
+        if sealed < batch:
+            return total
+
+
+def pending(session: Session) -> int:
+    """How many entries wait to be sealed."""
+    log = AuditEntry.__table__
+    return session.execute(select(func.count()).where(log.c.seq.is_(None))).scalar_one()
 
 
 def trail(
@@ -158,7 +212,7 @@ def trail(
     stmt = (
         select(AuditEntry)
         .where(AuditEntry.subject_type == subject_type, AuditEntry.subject_id == subject_id)
-        .order_by(AuditEntry.seq.desc())
+        .order_by(AuditEntry.id.desc())
         .limit(limit)
     )
     return list(session.scalars(stmt))
@@ -224,27 +278,8 @@ def verify(session: Session, *, batch: int = 5000) -> VerifyResult:
     return VerifyResult(True, checked)
 
 
-def append_only_triggers(dialect: str) -> list[str]:
-    """DDL that makes ``audit_log`` reject UPDATE and DELETE (used by the migration)."""
-    if dialect == "postgresql":
-        return [
-            # SQLSTATE 23000 (integrity_constraint_violation), as SQLite's RAISE(ABORT) is a
-            # constraint error: both backends raise sqlalchemy.exc.IntegrityError.
-            """CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger AS $$
-            BEGIN RAISE EXCEPTION 'audit_log is append-only'
-                USING ERRCODE = 'integrity_constraint_violation'; END; $$ LANGUAGE plpgsql""",
-            """CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
-            FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()""",
-        ]
-    return [
-        """CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
-        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
-        """CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
-        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
-    ]
-
-
 def drop_append_only_triggers(dialect: str) -> list[str]:
+    """DDL that removes the migrations' append-only triggers (tests of tampering use it)."""
     if dialect == "postgresql":
         return [
             "DROP TRIGGER IF EXISTS audit_log_no_change ON audit_log",
@@ -256,4 +291,7 @@ def drop_append_only_triggers(dialect: str) -> list[str]:
     ]
 
 
-__all__ = ["AuditEntry", "AuditHead", "VerifyResult", "record", "record_many", "trail", "verify"]
+__all__ = [
+    "AuditEntry", "AuditHead", "VerifyResult", "pending", "record", "record_many", "seal",
+    "seal_pending", "trail", "verify",
+]  # fmt: skip

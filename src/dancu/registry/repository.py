@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from dancu.common.access import Actor
 from dancu.registry.models import Citizen, CivilEvent, Household, HouseholdMember, IdCard
@@ -32,6 +32,36 @@ def citizens_readable_by(actor: Actor) -> Select[tuple[Citizen]]:
 
 def citizen_by_pid(session: Session, actor: Actor, pid: str) -> Citizen | None:
     return session.scalars(citizens_readable_by(actor).where(Citizen.pid == pid)).first()
+
+
+_SPOUSE = aliased(Citizen, name="spouse")
+_CURRENT_CARD_ID = (  # the card in progress or valid, else the newest one
+    select(IdCard.id)
+    .where(IdCard.citizen_id == Citizen.id)
+    .order_by(IdCard.status.in_(ACTIVE_CARD_STATES).desc(), IdCard.id.desc())
+    .limit(1)
+    .correlate(Citizen)
+    .scalar_subquery()
+)
+
+
+def citizen_record(
+    session: Session, actor: Actor, pid: str
+) -> tuple[Citizen, str | None, str | None, str | None, IdCard | None] | None:
+    """A citizen in the actor's area with, in the same statement, what the record shows:
+    the spouse's PID, the household number, the relation to the head and the current card."""
+    spouse, card_id = _SPOUSE, _CURRENT_CARD_ID
+    stmt = (
+        citizens_readable_by(actor)
+        .where(Citizen.pid == pid)
+        .add_columns(spouse.pid, Household.household_no, HouseholdMember.relation, IdCard)
+        .outerjoin(spouse, spouse.id == Citizen.spouse_id)
+        .outerjoin(HouseholdMember, HouseholdMember.citizen_id == Citizen.id)
+        .outerjoin(Household, Household.id == HouseholdMember.household_id)
+        .outerjoin(IdCard, IdCard.id == card_id)
+    )
+    row = session.execute(stmt).first()
+    return None if row is None else (row[0], row[1], row[2], row[3], row[4])
 
 
 def citizen_by_pid_for_update(session: Session, actor: Actor, pid: str) -> Citizen | None:
@@ -124,17 +154,6 @@ def household_members(session: Session, household_id: int) -> list[tuple[Househo
         .order_by(HouseholdMember.id)
     )
     return [(m, c) for m, c in session.execute(stmt)]
-
-
-def current_card(session: Session, citizen_id: int) -> IdCard | None:
-    """The card in progress or valid, else the newest one."""
-    stmt = (
-        select(IdCard)
-        .where(IdCard.citizen_id == citizen_id)
-        .order_by(IdCard.status.in_(ACTIVE_CARD_STATES).desc(), IdCard.id.desc())
-        .limit(1)
-    )
-    return session.scalars(stmt).first()
 
 
 def active_card(session: Session, citizen_id: int) -> IdCard | None:

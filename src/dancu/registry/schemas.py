@@ -167,7 +167,8 @@ class CardTransitionIn(BaseModel):
 
 
 class AuditEntryOut(_Out):
-    seq: int
+    id: int
+    seq: int | None = None  # the position in the hash chain, once sealed
     at: datetime
     actor_id: str
     actor_name: str

@@ -56,8 +56,14 @@ def get_citizen(session: Session, pid: str, *, actor: Actor, purpose: str | None
     """One citizen's full record; writes an audit entry naming the actor and the purpose."""
     actor.require(Permission.CITIZEN_READ)
     purpose = require_purpose(purpose)
-    citizen = _load_visible(session, actor, pid)
-    out = to_citizen_out(session, citizen)
+    record = repo.citizen_record(session, actor, rules.valid_pid(pid))
+    if record is None:
+        raise NotFound("No citizen with this ID number", code="citizen.not_found", field="pid")
+    citizen, spouse_pid, household_no, relation, card = record
+    out = CitizenOut.model_validate(citizen)
+    out.permanent_address = adminunits.format_address(citizen.address_detail, citizen.commune_code)
+    out.spouse_pid, out.household_no, out.relation_to_head = spouse_pid, household_no, relation
+    out.card = CardOut.model_validate(card) if card else None
     audit.record(
         session,
         actor,
@@ -67,21 +73,6 @@ def get_citizen(session: Session, pid: str, *, actor: Actor, purpose: str | None
         purpose=purpose,
         fields=RECORD_FIELDS,
     )
-    return out
-
-
-def to_citizen_out(session: Session, citizen: Citizen) -> CitizenOut:
-    out = CitizenOut.model_validate(citizen)
-    out.permanent_address = adminunits.format_address(citizen.address_detail, citizen.commune_code)
-    if citizen.spouse_id:
-        out.spouse_pid = repo.citizen_pids(session, [citizen.spouse_id]).get(citizen.spouse_id)
-    membership = repo.membership_of(session, citizen.id)
-    if membership is not None:
-        household = repo.household_by_id(session, membership.household_id)
-        out.household_no = household.household_no if household else None
-        out.relation_to_head = membership.relation
-    card = repo.current_card(session, citizen.id)
-    out.card = CardOut.model_validate(card) if card else None
     return out
 
 

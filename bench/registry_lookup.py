@@ -1,0 +1,161 @@
+"""Look-ups by ID number over HTTP against the same server's ``/healthz``.
+
+One uvicorn server (production settings, one worker per core) serves a registry of
+``citizens`` on PostgreSQL. The load generator, in its own process, first finds each
+endpoint's peak with a closed loop (``/healthz`` and the look-up alternate, twice each),
+then drives the look-up open-loop at 70% of its peak to read p50 and p99 from the scheduled
+send times. A look-up is the whole path a real client takes: bearer-token check, purpose
+check, the citizen read scoped to the officer's province, the audit entry written and
+committed, the JSON answer. ``/healthz`` runs ``SELECT 1`` through the same pool, so the
+ratio is what the registry adds on top of the web stack and a database round trip.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+
+from bench import loadgen
+from bench.common import PROVINCE, Table, goal
+
+PURPOSE = "verification"
+WARMUP_SECONDS = 3.0
+PEAK_SECONDS = 8.0
+OPEN_SECONDS = 15.0
+CONCURRENCY = 16
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def serve(url: str, secret: str, workers: int) -> Iterator[str]:
+    """A production-configured uvicorn on a free port; yields its base URL."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DANCU_ENV": "production",
+        "DANCU_DEV_LOGIN": "false",
+        "DANCU_SECRET_KEY": secret,
+        "DANCU_DATABASE_URL": url,
+        "DANCU_DB_POOL_SIZE": str(CONCURRENCY),
+    }
+    cmd = [
+        sys.executable, "-m", "uvicorn", "dancu.app:create_app", "--factory",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+        "--no-access-log", "--log-level", "warning",
+    ]  # fmt: skip
+    server = subprocess.Popen(cmd, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(base, server)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _wait_ready(base: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the server exited with {server.returncode}")
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("the server did not become ready in 60 s")
+
+
+def bearer(secret: str) -> str:
+    """A province clerk's token signed with the server's secret."""
+    from dancu.common.access import Actor, Role
+    from dancu.settings import get_settings
+    from dancu.web.auth import issue_token
+
+    os.environ["DANCU_SECRET_KEY"] = secret
+    get_settings.cache_clear()
+    try:
+        clerk = Actor(
+            id="officer:bench-clerk", name="Bench clerk", roles=frozenset({Role.REGISTRY_CLERK}),
+            units=(PROVINCE,),
+        )  # fmt: skip
+        return issue_token(clerk)
+    finally:
+        del os.environ["DANCU_SECRET_KEY"]
+        get_settings.cache_clear()
+
+
+def sample_pids(url: str, count: int = 20_000) -> list[str]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM citizen WHERE province_code = %s ORDER BY md5(pid) LIMIT %s",
+            (PROVINCE, count),
+        ).fetchall()
+    return [pid for (pid,) in rows]
+
+
+def audit_count(url: str) -> int:
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT count(*) FROM audit_log").fetchall()[0][0]
+
+
+def main(url: str, citizens: int, workers: int | None = None) -> Table:
+    """Measure against the registry already loaded at ``url``."""
+    workers = workers or os.cpu_count() or 1
+    table = Table(f"registry_lookup: {citizens:,} citizens, {workers} server workers")
+    print(table.title, flush=True)
+    secret = secrets.token_urlsafe(48)
+    headers = {"Authorization": f"Bearer {bearer(secret)}", "X-Purpose": PURPOSE}
+    lookups = [f"/api/registry/citizens/{pid}" for pid in sample_pids(url)]
+    health = ["/healthz"]
+
+    def closed(base: str, paths: list[str], seconds: float) -> loadgen.Result:
+        load = loadgen.Load(base, paths, headers, seconds, concurrency=CONCURRENCY)
+        return loadgen.run(load)
+
+    with serve(url, secret, workers) as base:
+        closed(base, health, WARMUP_SECONDS)
+        closed(base, lookups, WARMUP_SECONDS)
+        before = audit_count(url)
+        peaks: dict[str, list[loadgen.Result]] = {"healthz": [], "lookup": []}
+        for _ in range(2):
+            peaks["healthz"].append(closed(base, health, PEAK_SECONDS))
+            peaks["lookup"].append(closed(base, lookups, PEAK_SECONDS))
+        looked_up = sum(r.completed for r in peaks["lookup"])
+        audited = audit_count(url) - before
+        failed = sum(r.failed for rs in peaks.values() for r in rs)
+        health_rate = statistics.median(r.rate for r in peaks["healthz"])
+        lookup_rate = statistics.median(r.rate for r in peaks["lookup"])
+        target = 0.7 * lookup_rate
+        steady = loadgen.run(
+            loadgen.Load(base, lookups, headers, OPEN_SECONDS, CONCURRENCY, rate=target)
+        )
+    if failed or steady.failed:
+        raise RuntimeError(f"{failed + steady.failed} requests did not answer 200")
+    if audited != looked_up:
+        raise RuntimeError(f"{looked_up} look-ups wrote {audited} audit entries")
+    table.add("/healthz peak", f"{health_rate:,.0f} req/s", f"closed loop, {CONCURRENCY} conns")
+    table.add("look-up peak", f"{lookup_rate:,.0f} req/s", f"each audited ({audited:,} entries)")
+    ratio = lookup_rate / health_rate
+    table.add("ratio look-up / healthz", f"{ratio:.2f}", goal(ratio, 0.5))
+    p50, p99 = steady.percentile(50), steady.percentile(99)
+    table.add("at 70% of peak", f"{steady.rate:,.0f} req/s", f"{OPEN_SECONDS:g} s open loop")
+    table.add("  p50", f"{p50:.1f} ms")
+    table.add("  p99", f"{p99:.1f} ms", goal(p99, 20, at_least=False))
+    return table
