@@ -12,7 +12,7 @@ from sqlalchemy import text
 from starlette.middleware.sessions import SessionMiddleware
 
 from dancu import __version__
-from dancu.common import audit
+from dancu.common import adminunits, audit
 from dancu.common.tasks import Periodic
 from dancu.db import get_engine, get_sessionmaker
 from dancu.registry import api as registry_api
@@ -57,6 +57,7 @@ def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        adminunits.preload()  # the first request should not pay for reading the unit tables
         sealer = None
         if settings.audit_seal_seconds > 0:
             sealer = Periodic(

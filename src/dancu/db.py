@@ -61,7 +61,10 @@ def make_engine(url: str | None = None) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_size=settings.db_pool_size, max_overflow=10, pool_pre_ping=True)
+    # No pre-ping (a round trip per checkout): a connection the server dropped fails its
+    # statement, SQLAlchemy invalidates the whole pool, and the client's retry gets a fresh
+    # one. Connections are recycled hourly so none outlives a server-side idle timeout.
+    return create_engine(url, pool_size=settings.db_pool_size, max_overflow=10, pool_recycle=3600)
 
 
 @cache

@@ -214,6 +214,11 @@ def communes(province_code: str | None = None) -> list[Commune]:
     return list(_get(data.by_province, "province_code", province_code))
 
 
+def preload() -> None:
+    """Read both generations of units now (a server calls this at start-up)."""
+    _data()
+
+
 def commune(code: str) -> Commune:
     """Current commune by 5-digit code."""
     return _get(_data().communes, "commune_code", code)

@@ -145,7 +145,8 @@ def record_many(
         "subject_type": subject_type, "fields": list(fields),
     }  # fmt: skip
     rows = [{**common, "subject_id": subject_id} for subject_id in subject_ids]
-    session.execute(insert(AuditEntry.__table__), rows)
+    # Core on the session's connection: same transaction, without the ORM's bulk machinery.
+    session.connection().execute(insert(AuditEntry.__table__), rows)
 
 
 def seal(session: Session, *, limit: int = 5000) -> int:

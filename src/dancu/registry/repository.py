@@ -8,9 +8,11 @@ than everything.
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, RowMapping, Select, and_, bindparam, false, func, or_, select
+from sqlalchemy.orm import Session
 
 from dancu.common.access import Actor
 from dancu.registry.models import Citizen, CivilEvent, Household, HouseholdMember, IdCard
@@ -22,46 +24,75 @@ def citizens_readable_by(actor: Actor) -> Select[tuple[Citizen]]:
     stmt = select(Citizen)
     if actor.nationwide:
         return stmt
+    area = _area(
+        Citizen.province_code, Citizen.commune_code, actor.province_units, actor.commune_units
+    )
+    return stmt.where(area)
+
+
+def _area(
+    province: Any, commune: Any, provinces: tuple[str, ...], communes: tuple[str, ...]
+) -> ColumnElement[bool]:
+    """Residence inside the given provinces or communes (an actor without units: nowhere)."""
     conditions = []
-    if actor.province_units:
-        conditions.append(Citizen.province_code.in_(actor.province_units))
-    if actor.commune_units:
-        conditions.append(Citizen.commune_code.in_(actor.commune_units))
-    return stmt.where(or_(*conditions))
+    if provinces:
+        conditions.append(province.in_(provinces))
+    if communes:
+        conditions.append(commune.in_(communes))
+    return or_(false(), *conditions)
 
 
 def citizen_by_pid(session: Session, actor: Actor, pid: str) -> Citizen | None:
     return session.scalars(citizens_readable_by(actor).where(Citizen.pid == pid)).first()
 
 
-_SPOUSE = aliased(Citizen, name="spouse")
-_CURRENT_CARD_ID = (  # the card in progress or valid, else the newest one
-    select(IdCard.id)
-    .where(IdCard.citizen_id == Citizen.id)
-    .order_by(IdCard.status.in_(ACTIVE_CARD_STATES).desc(), IdCard.id.desc())
-    .limit(1)
-    .correlate(Citizen)
-    .scalar_subquery()
-)
+CARD_FIELDS = tuple(c.name for c in IdCard.__table__.columns if c.name != "citizen_id")
 
 
-def citizen_record(
-    session: Session, actor: Actor, pid: str
-) -> tuple[Citizen, str | None, str | None, str | None, IdCard | None] | None:
+def citizen_record(session: Session, actor: Actor, pid: str) -> RowMapping | None:
     """A citizen in the actor's area with, in the same statement, what the record shows:
-    the spouse's PID, the household number, the relation to the head and the current card."""
-    spouse, card_id = _SPOUSE, _CURRENT_CARD_ID
-    stmt = (
-        citizens_readable_by(actor)
-        .where(Citizen.pid == pid)
-        .add_columns(spouse.pid, Household.household_no, HouseholdMember.relation, IdCard)
-        .outerjoin(spouse, spouse.id == Citizen.spouse_id)
-        .outerjoin(HouseholdMember, HouseholdMember.citizen_id == Citizen.id)
-        .outerjoin(Household, Household.id == HouseholdMember.household_id)
-        .outerjoin(IdCard, IdCard.id == card_id)
+    ``spouse_pid``, ``household_no``, ``relation_to_head`` and the current card's columns
+    as ``card_<name>`` (all None without a card). A plain Core row: this is the hottest
+    read of the platform."""
+    stmt = _citizen_record_stmt(actor.nationwide, actor.province_units, actor.commune_units)
+    return session.connection().execute(stmt, {"pid": pid}).mappings().first()
+
+
+@lru_cache(maxsize=1024)
+def _citizen_record_stmt(
+    nationwide: bool, provinces: tuple[str, ...], communes: tuple[str, ...]
+) -> Select[Any]:
+    """Built once per area shape; the actor's scope is part of the cache key."""
+    citizen, card = Citizen.__table__, IdCard.__table__
+    spouse = citizen.alias("spouse")
+    member, household = HouseholdMember.__table__, Household.__table__
+    current_card = (  # the card in progress or valid, else the newest one
+        select(card.c.id)
+        .where(card.c.citizen_id == citizen.c.id)
+        .order_by(card.c.status.in_(ACTIVE_CARD_STATES).desc(), card.c.id.desc())
+        .limit(1)
+        .correlate(citizen)
+        .scalar_subquery()
     )
-    row = session.execute(stmt).first()
-    return None if row is None else (row[0], row[1], row[2], row[3], row[4])
+    stmt = (
+        select(
+            citizen,
+            spouse.c.pid.label("spouse_pid"),
+            household.c.household_no,
+            member.c.relation.label("relation_to_head"),
+            *(card.c[name].label(f"card_{name}") for name in CARD_FIELDS),
+        )
+        .select_from(citizen)
+        .outerjoin(spouse, spouse.c.id == citizen.c.spouse_id)
+        .outerjoin(member, member.c.citizen_id == citizen.c.id)
+        .outerjoin(household, household.c.id == member.c.household_id)
+        .outerjoin(card, card.c.id == current_card)
+        .where(citizen.c.pid == bindparam("pid"))
+    )
+    if not nationwide:
+        area = _area(citizen.c.province_code, citizen.c.commune_code, provinces, communes)
+        stmt = stmt.where(area)
+    return stmt
 
 
 def citizen_by_pid_for_update(session: Session, actor: Actor, pid: str) -> Citizen | None:

@@ -56,20 +56,27 @@ def get_citizen(session: Session, pid: str, *, actor: Actor, purpose: str | None
     """One citizen's full record; writes an audit entry naming the actor and the purpose."""
     actor.require(Permission.CITIZEN_READ)
     purpose = require_purpose(purpose)
-    record = repo.citizen_record(session, actor, rules.valid_pid(pid))
-    if record is None:
+    row = repo.citizen_record(session, actor, rules.valid_pid(pid))
+    if row is None:
         raise NotFound("No citizen with this ID number", code="citizen.not_found", field="pid")
-    citizen, spouse_pid, household_no, relation, card = record
-    out = CitizenOut.model_validate(citizen)
-    out.permanent_address = adminunits.format_address(citizen.address_detail, citizen.commune_code)
-    out.spouse_pid, out.household_no, out.relation_to_head = spouse_pid, household_no, relation
-    out.card = CardOut.model_validate(card) if card else None
+    card = None
+    if row["card_id"] is not None:
+        card = CardOut.model_validate({f: row[f"card_{f}"] for f in repo.CARD_FIELDS})
+    out = CitizenOut.model_validate(
+        {
+            **row,
+            "permanent_address": adminunits.format_address(
+                row["address_detail"], row["commune_code"]
+            ),
+            "card": card,
+        }
+    )
     audit.record(
         session,
         actor,
         action="citizen.read",
         subject_type="citizen",
-        subject_id=citizen.pid,
+        subject_id=out.pid,
         purpose=purpose,
         fields=RECORD_FIELDS,
     )

@@ -49,8 +49,12 @@ def optional_actor(request: Request) -> Actor | None:
     return Actor.from_dict(data) if data else None
 
 
-def current_actor(request: Request) -> Actor:
-    """The acting officer; 401 when nobody is signed in."""
+async def current_actor(request: Request) -> Actor:
+    """The acting officer; 401 when nobody is signed in.
+
+    ``async`` only so that FastAPI runs it on the event loop: it does no I/O, and a sync
+    dependency would cost a hop to the thread pool on every request.
+    """
     actor = optional_actor(request)
     if actor is None:
         raise NotAuthenticated("Sign in first", code="auth.required")
