@@ -21,6 +21,7 @@ def main(
     citizens: Annotated[int, typer.Option(help="registry size")] = 1_000_000,
     rounds: Annotated[int, typer.Option(help="rounds of the load comparison")] = 2,
     only: Annotated[str | None, typer.Option(help="registry_load or registry_lookup")] = None,
+    workers: Annotated[int, typer.Option(help="server processes (look-up benchmark)")] = 1,
 ) -> None:
     print(f"machine: {machine()}", flush=True)
     tables: list[Table] = []
@@ -29,7 +30,7 @@ def main(
         with temp_database("registry") as url:
             print(f"loading {citizens:,} demo citizens ...", flush=True)
             demo = (url, registry_load.load_demo_into(url, citizens))
-            tables.append(registry_lookup.main(url, citizens))
+            tables.append(registry_lookup.main(url, citizens, workers))
     if only in (None, "registry_load"):
         tables.append(registry_load.main(citizens, rounds, demo=demo))
     print()

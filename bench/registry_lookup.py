@@ -1,7 +1,9 @@
 """Look-ups by ID number over HTTP against the same server's ``/healthz``.
 
-One uvicorn server (production settings, one worker per core) serves a registry of
-``citizens`` on PostgreSQL. The load generator, in its own process, first finds each
+One uvicorn server (production settings; ``make bench`` gives it one worker so that on a
+two-core machine the server, PostgreSQL and the load generator are not three processes
+fighting over two cores; ``--workers N`` to change) serves a registry of ``citizens`` on
+PostgreSQL. The load generator, in its own process, first finds each
 endpoint's peak with a closed loop (``/healthz`` and the look-up alternate, twice each),
 then drives the look-up open-loop at 70% of its peak to read p50 and p99 from the scheduled
 send times. A look-up is the whole path a real client takes: bearer-token check, purpose

@@ -18,7 +18,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
 
+from dancu import cli, db, settings
 from dancu.app import create_app
 from dancu.cli import alembic_config
 from dancu.common.access import Actor, Role
@@ -159,3 +161,23 @@ def bearer(actor: Actor) -> dict[str, str]:
 
 TODAY = date(2026, 1, 15)
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def _clear_caches() -> None:
+    if db.get_engine.cache_info().currsize:
+        db.get_engine().dispose()
+    settings.get_settings.cache_clear()
+    db.get_engine.cache_clear()
+    db.get_sessionmaker.cache_clear()
+
+
+@pytest.fixture
+def cli_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A migrated SQLite file that the ``dancu`` command uses through DANCU_DATABASE_URL."""
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("DANCU_DATABASE_URL", url)
+    _clear_caches()
+    result = CliRunner().invoke(cli.app, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    yield url
+    _clear_caches()

@@ -77,8 +77,11 @@ def audit_verify() -> None:
     with get_sessionmaker()() as session:
         result = audit.verify(session)
         waiting = audit.pending(session)
+        seq, last_hash = audit.head(session)
     if result.ok:
         console.print(f"[green]audit log intact[/green]: {result.checked:,} entries")
+        if seq:
+            console.print(f"head: entry {seq}, hash {last_hash}", soft_wrap=True)
         if waiting:
             console.print(f"{waiting:,} newer entries not sealed yet (dancu audit seal)")
         return

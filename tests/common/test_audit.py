@@ -8,16 +8,13 @@ relative to the head the test found.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from sqlalchemy import create_engine, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from dancu import cli, db, settings
+from dancu import cli, db
 from dancu.common import audit
 from dancu.common.access import Actor
 from dancu.common.audit import GENESIS_HASH, AuditEntry, AuditHead, VerifyResult
@@ -334,26 +331,6 @@ def test_verify_leaves_the_callers_session_alone(session, clerk):
 # --- the command line -----------------------------------------------------------------------
 
 
-def _clear_caches() -> None:
-    if db.get_engine.cache_info().currsize:
-        db.get_engine().dispose()
-    settings.get_settings.cache_clear()
-    db.get_engine.cache_clear()
-    db.get_sessionmaker.cache_clear()
-
-
-@pytest.fixture
-def cli_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A migrated SQLite file that the ``dancu`` command uses through DANCU_DATABASE_URL."""
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("DANCU_DATABASE_URL", url)
-    _clear_caches()
-    result = CliRunner().invoke(cli.app, ["db", "upgrade"])
-    assert result.exit_code == 0, result.output
-    yield url
-    _clear_caches()
-
-
 def _output(result) -> str:  # type: ignore[no-untyped-def]
     return " ".join(result.output.split())
 
@@ -372,7 +349,12 @@ def test_cli_verify_exits_0_on_an_intact_log_and_1_on_a_tampered_one(cli_databas
     assert (sealed.exit_code, _output(sealed)) == (0, "sealed 3 entries")
 
     intact = runner.invoke(cli.app, ["audit", "verify"])
-    assert (intact.exit_code, _output(intact)) == (0, "audit log intact: 3 entries")
+    with db.unit_of_work() as session:
+        head_hash = session.scalars(select(AuditEntry.hash).where(AuditEntry.seq == 3)).one()
+    assert (intact.exit_code, _output(intact)) == (
+        0,
+        f"audit log intact: 3 entries head: entry 3, hash {head_hash}",
+    )
 
     engine = create_engine(cli_database)
     with engine.begin() as conn:

@@ -10,7 +10,6 @@ import csv
 import io
 import itertools
 import unicodedata
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from dancu import cli, db, settings
+from dancu import cli
 from dancu.common import adminunits, audit
 from dancu.common.errors import Forbidden
 from dancu.common.pid import make_pid
@@ -312,26 +311,6 @@ def test_a_parquet_file_missing_a_column_is_refused(session, system, tmp_path):
 
 
 # --- the command line -----------------------------------------------------------------------
-
-
-def _clear_caches() -> None:
-    if db.get_engine.cache_info().currsize:
-        db.get_engine().dispose()
-    settings.get_settings.cache_clear()
-    db.get_engine.cache_clear()
-    db.get_sessionmaker.cache_clear()
-
-
-@pytest.fixture
-def cli_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A migrated SQLite file that the ``dancu`` command uses through DANCU_DATABASE_URL."""
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("DANCU_DATABASE_URL", url)
-    _clear_caches()
-    result = CliRunner().invoke(cli.app, ["db", "upgrade"])
-    assert result.exit_code == 0, result.output
-    yield url
-    _clear_caches()
 
 
 def _pids_in(url: str) -> list[str]:

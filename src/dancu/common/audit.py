@@ -227,7 +227,8 @@ class VerifyResult:
     reason: str = ""
 
 
-def _head(session: Session) -> tuple[int, str]:
+def head(session: Session) -> tuple[int, str]:
+    """The last sealed entry's (seq, hash): the value to publish as a checkpoint."""
     row = session.execute(
         select(AuditHead.seq, AuditHead.last_hash).where(AuditHead.id == 1)
     ).first()
@@ -243,7 +244,7 @@ def verify(session: Session, *, batch: int = 5000) -> VerifyResult:
     must be counted), so entries that other transactions append meanwhile are no alarm.
     """
     log = AuditEntry.__table__
-    head_seq, head_hash = _head(session)
+    head_seq, head_hash = head(session)
     expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
     hash_at_head = GENESIS_HASH if head_seq == 0 else None
     while True:
@@ -270,7 +271,7 @@ def verify(session: Session, *, batch: int = 5000) -> VerifyResult:
         return VerifyResult(
             False, head_seq - 1, head_seq, "entry does not match the head (replaced)"
         )
-    head_seq_after, _ = _head(session)
+    head_seq_after, _ = head(session)
     if checked > head_seq_after:
         return VerifyResult(
             False, head_seq_after, head_seq_after + 1,
@@ -293,6 +294,6 @@ def drop_append_only_triggers(dialect: str) -> list[str]:
 
 
 __all__ = [
-    "AuditEntry", "AuditHead", "VerifyResult", "pending", "record", "record_many", "seal",
+    "AuditEntry", "AuditHead", "VerifyResult", "head", "pending", "record", "record_many", "seal",
     "seal_pending", "trail", "verify",
 ]  # fmt: skip
