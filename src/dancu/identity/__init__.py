@@ -1,0 +1,1 @@
+"""Electronic identity: e-ID accounts, OpenID Connect, chip-card verification, wallet."""
