@@ -53,6 +53,22 @@ class Load:
     rate: float | None = None  # requests/s for the open mode; None for closed
 
 
+async def _fetch(
+    http: aiohttp.ClientSession,
+    path: str,
+    headers: dict[str, str],
+    since: float,
+    latencies: list[float],
+) -> bool:
+    """GET ``path``; on 200 record the milliseconds since ``since`` and return True."""
+    async with http.get(path, headers=headers) as response:
+        await response.read()
+        if response.status != 200:
+            return False
+    latencies.append((time.perf_counter() - since) * 1000)
+    return True
+
+
 async def _closed(load: Load) -> Result:
     latencies: list[float] = []
     failed = 0
@@ -66,13 +82,8 @@ async def _closed(load: Load) -> Result:
             while time.perf_counter() < deadline:
                 path = load.paths[i % len(load.paths)]
                 i += load.concurrency
-                start = time.perf_counter()
-                async with http.get(path, headers=load.headers) as response:
-                    await response.read()
-                    if response.status != 200:
-                        failed += 1
-                        continue
-                latencies.append((time.perf_counter() - start) * 1000)
+                if not await _fetch(http, path, load.headers, time.perf_counter(), latencies):
+                    failed += 1
 
         begin = time.perf_counter()
         await asyncio.gather(*(worker(n) for n in range(load.concurrency)))
@@ -89,12 +100,8 @@ async def _open(load: Load) -> Result:
 
         async def one(path: str, scheduled: float) -> None:
             nonlocal failed
-            async with http.get(path, headers=load.headers) as response:
-                await response.read()
-                if response.status != 200:
-                    failed += 1
-                    return
-            latencies.append((time.perf_counter() - scheduled) * 1000)
+            if not await _fetch(http, path, load.headers, scheduled, latencies):
+                failed += 1
 
         total = int(load.rate * load.seconds)
         interval = 1 / load.rate

@@ -93,6 +93,16 @@ def test_record_appends_unsealed_entries_that_seal_chains_oldest_first(session, 
     assert (audit.pending(session), audit.seal(session)) == (0, 0)
 
 
+def test_an_idle_seal_writes_nothing(session, clerk):
+    """The sealer runs every second in every server: with nothing pending it must not write."""
+    _three_entries(session, clerk)
+    postgres = session.connection().dialect.name == "postgresql"
+    probe = text("SELECT ctid::text FROM audit_head" if postgres else "SELECT total_changes()")
+    before = session.execute(probe).scalar_one()
+    assert audit.seal(session) == 0
+    assert session.execute(probe).scalar_one() == before
+
+
 def test_seal_takes_at_most_its_limit_and_the_rest_next_time(session, clerk):
     start, _ = _head(session)
     for i in range(5):
