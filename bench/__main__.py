@@ -10,7 +10,13 @@ from typing import Annotated
 
 import typer
 
-from bench import registry_load, registry_lookup
+from bench import (
+    linkage_febrl,
+    linkage_scale,
+    oidc_tokens,
+    registry_load,
+    registry_lookup,
+)
 from bench.common import Table, machine, temp_database
 
 app = typer.Typer(add_completion=False)
@@ -20,8 +26,16 @@ app = typer.Typer(add_completion=False)
 def main(
     citizens: Annotated[int, typer.Option(help="registry size")] = 1_000_000,
     rounds: Annotated[int, typer.Option(help="rounds of the load comparison")] = 2,
-    only: Annotated[str | None, typer.Option(help="registry_load or registry_lookup")] = None,
+    only: Annotated[
+        str | None,
+        typer.Option(
+            help="registry_load, registry_lookup, oidc_tokens, linkage_febrl or linkage_scale"
+        ),
+    ] = None,
     workers: Annotated[int, typer.Option(help="server processes (look-up benchmark)")] = 1,
+    sector_records: Annotated[
+        int | None, typer.Option(help="sector records of linkage_scale (default citizens / 5)")
+    ] = None,
 ) -> None:
     print(f"machine: {machine()}", flush=True)
     tables: list[Table] = []
@@ -33,6 +47,13 @@ def main(
             tables.append(registry_lookup.main(url, citizens, workers))
     if only in (None, "registry_load"):
         tables.append(registry_load.main(citizens, rounds, demo=demo))
+    if only in (None, "oidc_tokens"):
+        with temp_database("oidc") as url:
+            tables.append(oidc_tokens.main(url, workers))
+    if only in (None, "linkage_febrl"):
+        tables.append(linkage_febrl.main())
+    if only in (None, "linkage_scale"):
+        tables.append(linkage_scale.main(citizens, sector_records or citizens // 5))
     print()
     for table in tables:
         print(table.render(), end="\n\n")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.middleware.sessions import SessionMiddleware
@@ -15,12 +15,23 @@ from dancu import __version__
 from dancu.common import adminunits, audit
 from dancu.common.tasks import Periodic
 from dancu.db import get_engine, get_sessionmaker
+from dancu.identity import chip_pages, oidc_api, wallet_api, wallet_pages
+from dancu.identity import login as identity_login
+from dancu.identity import pages as identity_pages
+from dancu.identity import tasks as identity_tasks
+from dancu.identity.pages.guard import live_login_only
+from dancu.linkage import api as linkage_api
+from dancu.linkage import pages as linkage_pages
+from dancu.linkage.tasks import Worker as LinkageWorker
 from dancu.registry import api as registry_api
 from dancu.registry import pages as registry_pages
 from dancu.settings import Settings, get_settings
 from dancu.web import errors
-from dancu.web.auth import app_settings, optional_actor, sign_out
-from dancu.web.templating import SRC, render
+from dancu.web.auth import optional_actor, sign_out
+from dancu.web.templating import SRC
+
+# Pages trust an officer's roles in the cookie only while the e-ID login session lives.
+_PAGE_GUARD = [Depends(live_login_only)]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -32,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=_lifespan(settings),
     )
     app.state.settings = settings
+    identity_tasks.subscribe()  # outbox handlers: a death closes the account
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
@@ -43,11 +55,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.mount("/static", StaticFiles(directory=SRC / "web" / "static"), name="static")
     app.include_router(registry_api.router)
-    app.include_router(registry_pages.router)
-    if settings.dev_login:
+    app.include_router(registry_pages.router, dependencies=_PAGE_GUARD)
+    app.include_router(oidc_api.router)
+    app.include_router(wallet_api.router)
+    app.include_router(wallet_pages.router, dependencies=_PAGE_GUARD)
+    app.include_router(chip_pages.router, dependencies=_PAGE_GUARD)
+    app.include_router(identity_pages.router, dependencies=_PAGE_GUARD)
+    app.include_router(linkage_api.router)
+    app.include_router(linkage_pages.router, dependencies=_PAGE_GUARD)
+    if settings.dev_login:  # never in production (Settings refuses it there)
+        from dancu.demo import rp_pages
         from dancu.web import devlogin
 
         app.include_router(devlogin.router)
+        app.include_router(rp_pages.router)
     _core_routes(app)
     return app
 
@@ -66,7 +87,20 @@ def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
                 lambda: audit.seal_pending(get_sessionmaker()),
             )
             sealer.start()
+        linkage_worker = LinkageWorker(get_sessionmaker())  # runs queued linkage jobs
+        linkage_worker.start()
+        maintenance = None
+        if settings.maintenance_seconds > 0:
+            maintenance = Periodic(
+                "identity-maintenance",
+                settings.maintenance_seconds,
+                lambda: identity_tasks.purge_expired(get_sessionmaker()),
+            )
+            maintenance.start()
         yield
+        if maintenance is not None:
+            maintenance.stop()
+        linkage_worker.stop()
         if sealer is not None:
             sealer.stop()
 
@@ -82,12 +116,13 @@ def _core_routes(app: FastAPI) -> None:
         return JSONResponse({"status": "ok"})
 
     @app.get("/", include_in_schema=False, response_model=None)
-    def home(request: Request) -> HTMLResponse | RedirectResponse:
-        if optional_actor(request) is None:
-            if app_settings(request).dev_login:
-                return RedirectResponse("/dev/login", status_code=303)
-            return render(request, "error.html", {"code": "auth.required", "message": "Sign in"})
-        return RedirectResponse("/registry/search", status_code=303)
+    def home(request: Request) -> RedirectResponse:
+        """Officers to the registry, signed-in citizens to their account, others to /login."""
+        if optional_actor(request) is not None:
+            return RedirectResponse("/registry/search", status_code=303)
+        if request.session.get(identity_login.SESSION_KEY):
+            return RedirectResponse("/account", status_code=303)
+        return RedirectResponse(identity_login.LOGIN_URL, status_code=303)
 
     @app.post("/logout", include_in_schema=False)
     def logout(request: Request) -> RedirectResponse:

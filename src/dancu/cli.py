@@ -12,6 +12,11 @@ from dancu.common import audit, outbox
 from dancu.common.access import Actor, Role
 from dancu.db import get_sessionmaker
 from dancu.demo.cli import demo_command
+from dancu.identity import tasks as identity_tasks
+from dancu.identity.cli import app as identity_app
+from dancu.identity.oidc_cli import app as oidc_client_app
+from dancu.identity.wallet_cli import app as wallet_app
+from dancu.linkage.cli import app as linkage_app
 from dancu.registry.cli import app as registry_app
 from dancu.settings import get_settings
 
@@ -25,6 +30,11 @@ app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(registry_app, name="registry")
+app.add_typer(identity_app, name="identity")
+identity_app.add_typer(oidc_client_app, name="client")
+identity_app.add_typer(wallet_app, name="wallet")
+identity_tasks.subscribe()  # outbox handlers: a death closes the account
+app.add_typer(linkage_app, name="linkage")
 app.command("demo")(demo_command)
 console = Console()
 ROOT = Path(__file__).resolve().parents[2]

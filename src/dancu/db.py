@@ -44,7 +44,13 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
 
 
 def _sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
-    connection.exec_driver_sql("BEGIN")
+    # IMMEDIATE takes the write lock up front. With a deferred BEGIN, a transaction that
+    # read first and writes later fails at once ("database is locked", no busy wait) if
+    # another connection, such as the audit sealer, committed in between. SQLite is the
+    # embedded one-machine database; PostgreSQL is the one that serves many writers.
+    # A connection that only reads may say so: ``execution_options(sqlite_reader=True)``.
+    reader = connection.get_execution_options().get("sqlite_reader", False)
+    connection.exec_driver_sql("BEGIN" if reader else "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str | None = None) -> Engine:
@@ -80,16 +86,21 @@ def get_sessionmaker() -> sessionmaker[Session]:
 @contextmanager
 def unit_of_work(factory: sessionmaker[Session] | None = None) -> Iterator[Session]:
     """One transaction: commit on success, roll back on error, then dispatch the outbox."""
-    from dancu.common import outbox
+    from dancu.common import audit, outbox
 
     factory = factory or get_sessionmaker()
     session = factory()
     try:
         yield session
+        audit.write_kept(session, audit.take_kept(session))
         session.commit()
         emitted = outbox.emitted_in(session)
     except BaseException:
         session.rollback()
+        kept = audit.take_kept(session)
+        if kept:  # refusals are audited even though the request's own work is undone
+            with factory() as fresh, fresh.begin():
+                audit.write_kept(fresh, kept)
         raise
     finally:
         session.close()

@@ -26,6 +26,31 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     # Seconds between audit-log seals in each server process (0: only `dancu audit seal`).
     audit_seal_seconds: float = 1.0
+    # Seconds between purges of expired identity rows in each server process (0: never).
+    maintenance_seconds: float = 3600.0
+    # e-ID accounts (docs/operations.md): sessions, step-up, argon2 (OWASP: 19 MiB, t=2, p=1),
+    # lock-out after failed sign-ins (doubling each time), one-time codes, history retention.
+    identity_step_up_seconds: int = 600
+    identity_session_idle_seconds: int = 1800
+    identity_session_absolute_seconds: int = 8 * 3600
+    argon2_time_cost: int = 2
+    argon2_memory_kib: int = 19456
+    argon2_parallelism: int = 1
+    identity_lockout_failures: int = 5
+    identity_lockout_seconds: int = 900
+    identity_otp_seconds: int = 300
+    identity_otp_attempts: int = 5
+    identity_otp_sends: int = 5
+    identity_history_years: int = 5
+    # Chip verification trust list: CSCA certificates as PEM files (the demo CSCA goes here).
+    identity_csca_dir: str = "var/csca"
+    # Passkeys: the site's public origin (e.g. https://id.example.vn); its host is the WebAuthn
+    # RP ID. Empty: the origin of each request (development). Set it behind a proxy.
+    identity_passkey_origin: str = ""
+    # The wallet credentials' issuer (``iss``): this server's public URL, no trailing slash.
+    wallet_issuer: str = "http://127.0.0.1:8000"
+    # Record-linkage engine for sector data: "duckdb" (one machine) or "spark" (pyspark).
+    linkage_backend: Literal["duckdb", "spark"] = "duckdb"
     host: str = "127.0.0.1"
     port: int = 8000
 

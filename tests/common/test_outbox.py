@@ -198,7 +198,8 @@ def test_committed_work_stays_inside_the_test_transaction(engine, factory, topic
     with unit_of_work(factory) as uow:  # an event already delivered: nothing to dispatch
         uow.add(OutboxEvent(topic=topic, payload=PAYLOAD, attempts=1, dispatched_at=utcnow()))
     count = select(func.count()).select_from(OutboxEvent).where(OutboxEvent.topic == topic)
-    with engine.connect() as observer:
+    # A reader: an IMMEDIATE begin would wait for the test transaction's write lock on SQLite.
+    with engine.connect().execution_options(sqlite_reader=True) as observer:
         leaked = observer.execute(count).scalar_one()
         if leaked:  # clean up what escaped, so other tests do not see it
             observer.execute(delete(OutboxEvent).where(OutboxEvent.topic == topic))

@@ -79,6 +79,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """``dancu serve`` on a free port over a freshly migrated and seeded SQLite file."""
     tmp = tmp_path_factory.mktemp("e2e")
     db_path = tmp / "e2e.db"
+    port = _free_port()  # before the demo, which registers the sample portal's callbacks
     env = {
         **os.environ,
         "DANCU_DATABASE_URL": f"sqlite:///{db_path}",
@@ -86,10 +87,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "DANCU_DEV_LOGIN": "true",
         "DANCU_DEFAULT_LANGUAGE": "vi",
         "DANCU_DEMO_PROVINCE": "66",
+        "DANCU_PORT": str(port),
+        "DANCU_IDENTITY_CSCA_DIR": str(tmp / "csca"),
     }
     _run(["db", "upgrade"], env)
     _run(["demo", "--citizens", str(DEMO_CITIZENS)], env)
-    port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log = tmp / "serve.log"
     with log.open("wb") as out:

@@ -31,7 +31,8 @@ def known_citizen(server: Server) -> tuple[str, str]:
 
 def sign_in_as_provincial_clerk(tab: Page) -> None:
     tab.goto("/")
-    expect(tab).to_have_url(re.compile(r"/dev/login$"))
+    expect(tab).to_have_url(re.compile(r"/login$"))  # everyone signs in with e-ID
+    tab.goto("/dev/login")  # the demo officers' shortcut, only with DANCU_DEV_LOGIN
     expect(tab.get_by_role("heading", level=1)).to_have_text("Đăng nhập thử nghiệm")
     tab.get_by_test_id("officer-province-clerk").click()
     expect(tab).to_have_url(re.compile(r"/registry/search$"))
@@ -45,6 +46,7 @@ def search_by_name(tab: Page, typed: str) -> None:
 
 
 def page_width(tab: Page) -> int:
+    tab.wait_for_load_state("load")  # the stylesheet applied: on a busy machine it comes late
     return tab.evaluate("document.documentElement.scrollWidth")
 
 

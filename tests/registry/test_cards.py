@@ -116,7 +116,7 @@ def test_card_goes_from_applied_to_produced_to_issued(session, clerk, holder):
     entries = session.execute(
         select(
             AuditEntry.action, AuditEntry.purpose, AuditEntry.subject_id, AuditEntry.fields
-        ).order_by(AuditEntry.seq)
+        ).order_by(AuditEntry.id)
     ).all()
     assert [tuple(e) for e in entries] == [
         (action, "id_card", holder.pid, ["id_card"])

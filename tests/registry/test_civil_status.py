@@ -49,7 +49,7 @@ def audit_rows(session: Session) -> list[tuple[object, ...]]:
     stmt = select(
         AuditEntry.actor_id, AuditEntry.purpose, AuditEntry.action, AuditEntry.subject_id,
         AuditEntry.fields,
-    ).order_by(AuditEntry.seq)  # fmt: skip
+    ).order_by(AuditEntry.id)  # fmt: skip
     return [tuple(r) for r in session.execute(stmt)]
 
 

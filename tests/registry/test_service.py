@@ -29,7 +29,7 @@ def audit_rows(session: Session) -> list[tuple[object, ...]]:
     stmt = select(
         AuditEntry.actor_id, AuditEntry.organization, AuditEntry.purpose, AuditEntry.action,
         AuditEntry.subject_id, AuditEntry.fields,
-    ).order_by(AuditEntry.seq)  # fmt: skip
+    ).order_by(AuditEntry.id)  # fmt: skip
     return [tuple(row) for row in session.execute(stmt)]
 
 
@@ -375,3 +375,46 @@ def test_add_citizen_refuses_a_duplicate_pid_and_needs_the_import_permission(ses
     assert (caught.value.code, caught.value.status_code) == ("pid.duplicate", 409)
     with pytest.raises(Forbidden):
         service.add_citizen(session, _citizen_in(), actor=clerk, today=TODAY)
+
+
+def test_no_birth_date_before_1900_which_no_id_number_can_encode():
+    from dancu.registry.validation import valid_birth_date
+
+    assert valid_birth_date(date(1900, 1, 1), TODAY) == date(1900, 1, 1)
+    with pytest.raises(ValidationFailed) as caught:
+        valid_birth_date(date(1899, 12, 31), TODAY)
+    assert (caught.value.code, caught.value.field) == ("birth_date.too_old", "birth_date")
+
+
+@pytest.mark.parametrize("whose", ["unknown", "outside_the_area"])
+def test_a_refused_look_up_is_audited_although_the_request_rolls_back(factory, whose):
+    from dancu.db import unit_of_work
+
+    with unit_of_work(factory) as setup:
+        citizen = person(setup, "Nguyễn Văn An")
+    pid = (
+        citizen.pid
+        if whose == "outside_the_area"
+        else make_pid(province_code="066", birth_date=date(1990, 1, 1), sex="M", serial=424242)
+    )
+    with pytest.raises(NotFound), unit_of_work(factory) as work:
+        person(work, "Trần Thị Bình", sex="F")  # the request's own change, to be undone
+        service.get_citizen(work, pid, actor=HANOI_OFFICER, purpose="verification")
+    with factory() as check:
+        assert audit_rows(check) == [
+            (HANOI_OFFICER.id, "Test org", "verification", "citizen.read_refused", pid, []),
+        ]
+        assert check.scalar(select(func.count()).select_from(Citizen)) == 1  # Bình rolled back
+
+
+def test_a_refusal_caught_by_the_caller_is_written_with_the_commit(factory, clerk):
+    from dancu.db import unit_of_work
+
+    missing = make_pid(province_code="066", birth_date=date(1990, 1, 1), sex="M", serial=424242)
+    with unit_of_work(factory) as work:
+        with pytest.raises(NotFound):
+            service.get_citizen(work, missing, actor=clerk, purpose="verification")
+        person(work, "Trần Thị Bình", sex="F")
+    with factory() as check:
+        assert [row[3:5] for row in audit_rows(check)] == [("citizen.read_refused", missing)]
+        assert check.scalar(select(func.count()).select_from(Citizen)) == 1

@@ -58,6 +58,7 @@ def shown_codes() -> list[str]:
         *checked_values(card, "status"),  # type: ignore[arg-type]
         *typing.get_args(Relation),
         "citizen.read",
+        "citizen.read_refused",
         "citizen.listed",
         "household.read",
         *card_actions,

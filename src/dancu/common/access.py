@@ -31,6 +31,10 @@ class Permission(StrEnum):
     AUDIT_READ = "audit.read"
     STATISTICS_READ = "statistics.read"
     REGISTRY_IMPORT = "registry.import"
+    REGISTRY_BULK_READ = "registry.bulk_read"  # a province's citizens, for data maintenance
+    LINKAGE_READ = "linkage.read"  # sector datasets' sync rates and reports
+    LINKAGE_MANAGE = "linkage.manage"  # import sector datasets, run linkage, export
+    LINKAGE_CLEAN = "linkage.clean"  # work the cleaning queue
 
 
 _P = Permission
@@ -42,14 +46,20 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.CIVIL_STATUS_RECORD,
             _P.AUDIT_READ,
             _P.STATISTICS_READ,
+            _P.REGISTRY_BULK_READ,
+            _P.LINKAGE_READ,
+            _P.LINKAGE_MANAGE,
+            _P.LINKAGE_CLEAN,
         }
     ),
     Role.POLICE: frozenset(
         {_P.CITIZEN_READ, _P.CITIZEN_SEARCH, _P.CARD_MANAGE, _P.AUDIT_READ, _P.STATISTICS_READ}
     ),
     Role.PROCEDURE_OFFICER: frozenset({_P.CITIZEN_READ, _P.CITIZEN_SEARCH}),
-    Role.COMMUNE_LEADER: frozenset({_P.CITIZEN_READ, _P.CITIZEN_SEARCH, _P.STATISTICS_READ}),
-    Role.STEERING_VIEWER: frozenset({_P.STATISTICS_READ}),
+    Role.COMMUNE_LEADER: frozenset(
+        {_P.CITIZEN_READ, _P.CITIZEN_SEARCH, _P.STATISTICS_READ, _P.LINKAGE_READ}
+    ),
+    Role.STEERING_VIEWER: frozenset({_P.STATISTICS_READ, _P.LINKAGE_READ}),
     Role.PARTNER_ADMIN: frozenset(),
     Role.SYSTEM: frozenset(Permission),
 }
@@ -64,6 +74,7 @@ PURPOSES: dict[str, str] = {
     "citizen_request": "At the citizen's own request",
     "inspection": "Inspection and audit",
     "data_maintenance": "Registry data maintenance",
+    "identity_claims": "Released to a service the citizen signed in to, with consent",
 }
 
 

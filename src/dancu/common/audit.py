@@ -149,6 +149,42 @@ def record_many(
     session.connection().execute(insert(AuditEntry.__table__), rows)
 
 
+_REFUSED_KEY = "audit_kept_on_rollback"
+
+
+def record_refusal(
+    session: Session,
+    actor: Actor,
+    *,
+    action: str,
+    subject_type: str,
+    subject_id: str,
+    purpose: str,
+) -> None:
+    """Keep an entry for an attempt that is about to fail, such as a look-up that missed.
+
+    The failing request rolls back, so the entry cannot ride in its transaction: it waits
+    in ``session.info`` and the unit of work writes it with the commit, or after the
+    rollback in a transaction of its own (``write_kept``). Enumeration attempts leave a trace.
+    """
+    entry = {"action": action, "subject_type": subject_type, "subject_id": subject_id,
+             "purpose": purpose, "actor": actor}  # fmt: skip
+    session.info.setdefault(_REFUSED_KEY, []).append(entry)
+
+
+def take_kept(session: Session) -> list[dict[str, Any]]:
+    """The refusals ``record_refusal`` kept in this session (and forget them)."""
+    return session.info.pop(_REFUSED_KEY, [])
+
+
+def write_kept(session: Session, entries: Sequence[dict[str, Any]]) -> None:
+    for entry in entries:
+        record(
+            session, entry["actor"], action=entry["action"], subject_type=entry["subject_type"],
+            subject_id=entry["subject_id"], purpose=entry["purpose"],
+        )  # fmt: skip
+
+
 def seal(session: Session, *, limit: int = 5000) -> int:
     """Chain up to ``limit`` unsealed entries after the head, oldest first; returns how many.
 

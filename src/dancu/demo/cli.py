@@ -11,8 +11,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from dancu.common import adminunits
 from dancu.common.access import Actor, Role
-from dancu.db import unit_of_work
+from dancu.db import get_sessionmaker, unit_of_work
+from dancu.demo import rp_pages
+from dancu.demo.accounts import DEMO_PASSWORD, create_demo_accounts
 from dancu.demo.load import load_demo, registry_is_empty
+from dancu.demo.sector import seed_sector_demo
 from dancu.settings import get_settings
 
 console = Console()
@@ -25,12 +28,19 @@ def demo_command(
     province: Annotated[str | None, typer.Option(help="current province code, e.g. 66")] = None,
     seed: Annotated[int | None, typer.Option(help="random seed (same seed, same people)")] = None,
     if_empty: Annotated[bool, typer.Option(help="do nothing when citizens exist")] = False,
+    accounts_only: Annotated[
+        bool, typer.Option(help="only add the demo e-ID accounts to a seeded registry")
+    ] = False,
+    sector: Annotated[bool, typer.Option(help="also a land register and a BHXH list")] = True,
 ) -> None:
     """Seed a synthetic province: households, citizens, ID cards, some deaths and marriages."""
     settings = get_settings()
     citizens = citizens if citizens is not None else settings.demo_citizens
     code = province or settings.demo_province
     unit = adminunits.province(code)
+    if accounts_only:
+        _demo_accounts(code)
+        return
     with unit_of_work() as session:
         if not registry_is_empty(session):
             if if_empty:
@@ -49,3 +59,40 @@ def demo_command(
                 progress=lambda n: bar.update(task, completed=n),
             )  # fmt: skip
     console.print(f"[green]{written:,} citizens[/green] of {unit.name} seeded")
+    _demo_accounts(code)
+    if sector:
+        _seed_sector(code, seed if seed is not None else settings.demo_seed)
+
+
+def _demo_accounts(province_code: str) -> None:
+    """Create the demo e-ID accounts and print how to sign in with them."""
+    settings = get_settings()
+    with unit_of_work() as session:
+        made = create_demo_accounts(session, actor=DEMO_ACTOR, province_code=province_code)
+        rp_pages.register_client(session, settings.host, settings.port)
+    console.print(f"[green]{len(made)} demo e-ID accounts[/green] (ID number, level, who):")
+    for a in made:
+        roles = f" [{', '.join(a.roles)}]" if a.roles else ""
+        typer.echo(f"  {a.pid}  level {a.level}  {a.name} ({a.label}){roles}  {a.phone}")
+    console.print(
+        f"password of every demo account: [bold]{DEMO_PASSWORD}[/bold]; SMS codes appear on"
+        " /dev/messages; level-2 accounts have an authenticator app: `dancu identity"
+        " totp-code <ID number>` prints its code (development only)"
+    )
+
+
+def _seed_sector(province_code: str, seed: int) -> None:
+    """The demo sector datasets, imported and synchronized (see ``demo/sector.py``)."""
+    with Progress(
+        TextColumn("[bold]Synchronizing sector data"), TextColumn("{task.description}"),
+        BarColumn(), TimeElapsedColumn(), console=console, transient=True,
+    ) as bar:  # fmt: skip
+        task = bar.add_task("", total=None)
+        jobs = seed_sector_demo(
+            get_sessionmaker(), actor=DEMO_ACTOR, province_code=province_code, seed=seed,
+            today=date.today(),
+            progress=lambda step, done, total: bar.update(task, description=step),
+        )  # fmt: skip
+    for job in jobs:
+        console.print(f"sector dataset {job.source_id}: {job.done:,} records synchronized"
+                      f" ({job.status})")  # fmt: skip

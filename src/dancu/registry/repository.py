@@ -217,3 +217,14 @@ def next_pid_serial(session: Session, prefix: str) -> int:
     if serial > 999_999:
         raise OverflowError(f"no PID serial left after {prefix}")
     return serial
+
+
+MATCHING_COLUMNS = ("pid", "full_name", "birth_date", "sex", "province_code", "commune_code",
+                    "address_detail", "status", "death_date")  # fmt: skip
+
+
+def citizens_of_province(session: Session, province_code: str) -> list[RowMapping]:
+    """Every citizen resident in a province, with the columns record linkage compares."""
+    columns = [getattr(Citizen, c) for c in MATCHING_COLUMNS]
+    stmt = select(*columns).where(Citizen.province_code == province_code).order_by(Citizen.id)
+    return list(session.execute(stmt).mappings())

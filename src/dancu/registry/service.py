@@ -6,12 +6,13 @@ Civil-status events live in ``civil_status.py`` and the card lifecycle in ``card
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from dancu.common import adminunits, audit
 from dancu.common.access import Actor, Permission, require_purpose
-from dancu.common.errors import Conflict, NotFound, ValidationFailed
+from dancu.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from dancu.common.textfold import fold
 from dancu.registry import repository as repo
 from dancu.registry import validation as rules
@@ -57,7 +58,11 @@ def get_citizen(session: Session, pid: str, *, actor: Actor, purpose: str | None
     actor.require(Permission.CITIZEN_READ)
     purpose = require_purpose(purpose)
     row = repo.citizen_record(session, actor, rules.valid_pid(pid))
-    if row is None:
+    if row is None:  # unknown, or outside the actor's area: audited all the same
+        audit.record_refusal(
+            session, actor, action="citizen.read_refused", subject_type="citizen",
+            subject_id=pid, purpose=purpose,
+        )  # fmt: skip
         raise NotFound("No citizen with this ID number", code="citizen.not_found", field="pid")
     card = None
     if row["card_id"] is not None:
@@ -183,6 +188,27 @@ def audit_trail(
         AuditEntryOut.model_validate(e)
         for e in audit.trail(session, "citizen", citizen.pid, limit=limit)
     ]
+
+
+def citizens_for_matching(
+    session: Session, province_code: str, *, actor: Actor, purpose: str = "data_maintenance"
+) -> list[dict[str, Any]]:
+    """A province's citizens for matching sector data: one audit entry for the whole read,
+    naming the actor, the purpose, the fields and how many citizens were read."""
+    actor.require(Permission.REGISTRY_BULK_READ)
+    purpose = require_purpose(purpose)
+    if not actor.nationwide and province_code not in actor.province_units:
+        raise Forbidden(
+            "Reading a whole province needs an officer of that province",
+            code="area.province_required", field="province_code",
+        )  # fmt: skip
+    rows = [dict(r) for r in repo.citizens_of_province(session, province_code)]
+    audit.record(
+        session, actor, action="citizen.bulk_read", subject_type="province",
+        subject_id=province_code, purpose=purpose,
+        fields=(*repo.MATCHING_COLUMNS, f"count={len(rows)}"),
+    )  # fmt: skip
+    return rows
 
 
 def add_citizen(

@@ -41,7 +41,7 @@ def valid_birth_date(value: date, today: date) -> date:
         raise ValidationFailed(
             "The birth date is in the future", code="birth_date.future", field="birth_date"
         )
-    if value.year < 1880:
+    if value.year < 1900:  # no personal ID number encodes an earlier birth
         raise ValidationFailed(
             "The birth date is too far in the past", code="birth_date.too_old", field="birth_date"
         )

@@ -9,7 +9,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from dancu.common.errors import DancuError, NotAuthenticated
-from dancu.web.auth import app_settings
 from dancu.web.templating import render
 
 
@@ -29,8 +28,8 @@ async def dancu_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DancuError)
     if _wants_json(request):
         return JSONResponse(exc.to_dict(), status_code=exc.status_code)
-    if isinstance(exc, NotAuthenticated) and app_settings(request).dev_login:
-        return RedirectResponse(f"/dev/login?{urlencode({'next': _here(request)})}", 303)
+    if isinstance(exc, NotAuthenticated):  # everyone signs in with e-ID (identity's /login)
+        return RedirectResponse(f"/login?{urlencode({'next': _here(request)})}", 303)
     context = {"code": exc.code, "message": exc.message, "field": exc.field}
     return render(request, "error.html", context, status_code=exc.status_code)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from dancu.common.access import PURPOSES
+from dancu.web.messages import identity, linkage, oidc, wallet
 
 LANGUAGES = ("vi", "en")
 
@@ -109,6 +110,7 @@ VI: dict[str, str] = {
     "replaced": "Đã cấp đổi",
     # Audit actions
     "citizen.read": "Xem thông tin công dân",
+    "citizen.read_refused": "Tra cứu không thành công (không có hoặc ngoài địa bàn)",
     "citizen.listed": "Hiển thị trong kết quả tra cứu",
     "household.read": "Xem thông tin hộ gia đình",
     "card.applied": "Tiếp nhận hồ sơ cấp thẻ căn cước",
@@ -164,7 +166,7 @@ VI: dict[str, str] = {
     "not_found": "Không tìm thấy trang hoặc dữ liệu yêu cầu.",
     "validation": "Dữ liệu nhập không hợp lệ.",
     "paging.invalid": "Số trang phải từ 1 trở lên.",
-    "birth_date.too_old": "Ngày sinh quá xa trong quá khứ (trước năm 1880).",
+    "birth_date.too_old": "Ngày sinh quá xa trong quá khứ (trước năm 1900).",
     "birth_date.invalid": "Ngày sinh không hợp lệ.",
     "household.not_found": "Công dân không thuộc hộ gia đình nào.",
     "name.invalid": "Họ và tên có từ 2 đến 120 ký tự và không chứa chữ số.",
@@ -217,6 +219,8 @@ VI: dict[str, str] = {
     "import.parquet": "Tệp Parquet không đọc được.",
     "import.row_shape": "Một dòng trong tệp nhập có số cột không đúng.",
 }
+for _domain in (identity, oidc, wallet, linkage):
+    VI.update(_domain.VI)
 
 
 # The label of each form field an error can name (``DancuError.field``).
@@ -257,6 +261,7 @@ EN: dict[str, str] = {
     "revoked": "Revoked",
     "replaced": "Replaced",
     "citizen.read": "Viewed the record",
+    "citizen.read_refused": "Look-up refused (unknown or outside the area)",
     "citizen.listed": "Listed in search results",
     "household.read": "Viewed the household",
     "card.applied": "ID-card application received",

@@ -16,6 +16,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 
 from dancu.common.access import PURPOSES
 from dancu.web.auth import app_settings, optional_actor
+from dancu.web.csrf import csrf_token
 from dancu.web.i18n import FIELD_LABELS, pick_language, purpose_choices, translate
 
 SRC = Path(__file__).resolve().parent.parent
@@ -80,6 +81,7 @@ def render(
         "field_label": lambda field: t(FIELD_LABELS[field]) if field in FIELD_LABELS else "",
         "lang_url": lambda code: lang_url(request, code),
         "dev_login": app_settings(request).dev_login,
+        "csrf_token": csrf_token(request) if "session" in request.scope else "",
         **(context or {}),
     }
     response = templates().TemplateResponse(request, name, ctx, status_code=status_code)

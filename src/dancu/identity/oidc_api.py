@@ -1,0 +1,234 @@
+"""The OpenID Connect provider's HTTP endpoints (discovery, JWKS, authorize, PAR, token...).
+
+Routes read the request (forms are read on the event loop), then do the database work in
+the thread pool through the ``Provider`` (Authlib) and ``oidc`` (our decisions).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from dancu.identity import claims, keys, oidc, oidc_clients, oidc_tokens
+from dancu.identity.dpop import DPoPError, verify_proof
+from dancu.identity.login import ACR_LEVEL1, ACR_LEVEL2
+from dancu.identity.models import Account
+from dancu.identity.oidc_server import HttpRequest, Provider
+from dancu.web.csrf import require_csrf
+from dancu.web.deps import DbSession
+from dancu.web.templating import render
+
+router = APIRouter(tags=["oidc"])
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def issuer(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def _snapshot(request: Request, form: dict[str, str] | None = None) -> HttpRequest:
+    return HttpRequest(
+        request.method, str(request.url), request.headers, dict(request.query_params), form or {}
+    )
+
+
+async def _form(request: Request) -> dict[str, str]:
+    data = await request.form()
+    return {k: v for k, v in data.items() if isinstance(v, str)}
+
+
+def _json(result: tuple[int, Any, dict[str, str]]) -> JSONResponse:
+    status, body, headers = result
+    headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+    return JSONResponse(body, status_code=status, headers={**headers, **NO_STORE})
+
+
+def _with_dpop(db: Session, provider: Provider, request: Request) -> tuple[int, Any, dict] | None:
+    proof = request.headers.get("dpop")
+    if proof is None:
+        return None
+    try:
+        provider.dpop_jkt = verify_proof(db, proof, method=request.method, url=str(request.url))
+    except DPoPError as exc:
+        return 400, {"error": exc.error, "error_description": exc.description}, {}
+    return None
+
+
+@router.get("/.well-known/openid-configuration")
+def discovery(request: Request) -> JSONResponse:
+    base = issuer(request)
+    return JSONResponse(
+        {
+            "issuer": base,
+            "authorization_endpoint": f"{base}/oidc/authorize",
+            "pushed_authorization_request_endpoint": f"{base}/oidc/par",
+            "token_endpoint": f"{base}/oidc/token",
+            "userinfo_endpoint": f"{base}/oidc/userinfo",
+            "jwks_uri": f"{base}/oidc/jwks",
+            "revocation_endpoint": f"{base}/oidc/revoke",
+            "introspection_endpoint": f"{base}/oidc/introspect",
+            "scopes_supported": list(oidc_clients.SCOPES),
+            "claims_supported": sorted(
+                {c for cs in claims.SCOPE_CLAIMS.values() for c in cs}
+                | {"iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid"}
+            ),
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
+            "grant_types_supported": list(oidc_clients.GRANT_TYPES),
+            "subject_types_supported": ["pairwise", "public"],
+            "id_token_signing_alg_values_supported": ["ES256", "RS256"],
+            "token_endpoint_auth_methods_supported": list(oidc_clients.AUTH_METHODS),
+            "token_endpoint_auth_signing_alg_values_supported": ["ES256", "RS256", "PS256"],
+            "code_challenge_methods_supported": ["S256"],
+            "acr_values_supported": [ACR_LEVEL1, ACR_LEVEL2],
+            "prompt_values_supported": ["none", "login", "consent"],
+            "dpop_signing_alg_values_supported": ["ES256", "ES384", "RS256", "PS256", "EdDSA"],
+            "authorization_response_iss_parameter_supported": True,
+            "request_parameter_supported": False,
+            "claims_parameter_supported": False,
+        }
+    )
+
+
+@router.get("/oidc/jwks")
+def jwks(db: DbSession) -> JSONResponse:
+    return JSONResponse(keys.jwks(db, "oidc"), headers={"Cache-Control": "max-age=300"})
+
+
+@router.get("/oidc/authorize", response_model=None)
+def authorize_page(request: Request, db: DbSession) -> Response:
+    provider = Provider(db, issuer(request))
+    here = request.url.path + ("?" + request.url.query if request.url.query else "")
+    outcome = oidc.authorize(db, provider, _snapshot(request), request, here=here)
+    return _outcome(request, outcome)
+
+
+@router.post("/oidc/authorize", response_model=None)
+async def authorize_decision(request: Request, db: DbSession) -> Response:
+    await require_csrf(request)
+    form = await _form(request)
+    decision = form.pop("decision", "deny")
+    form.pop("csrf_token", None)
+
+    def work() -> Response:
+        provider = Provider(db, issuer(request))
+        snap = HttpRequest("GET", str(request.url), request.headers, form, {})
+        here = "/oidc/authorize"
+        outcome = oidc.authorize(db, provider, snap, request, here=here, decision=decision)
+        return _outcome(request, outcome)
+
+    return await run_in_threadpool(work)
+
+
+def _outcome(request: Request, outcome: oidc.Outcome) -> Response:
+    if isinstance(outcome, oidc.Redirect):
+        return RedirectResponse(outcome.location, status_code=303, headers=NO_STORE)
+    if isinstance(outcome, oidc.Refuse):
+        return render(
+            request, "error.html",
+            {"code": f"oidc.{outcome.error}", "message": outcome.description}, status_code=400,
+        )  # fmt: skip
+    page = render(request, "identity/consent.html", {"ask": outcome})
+    page.headers["X-Frame-Options"] = "DENY"  # no clickjacking of the Allow button
+    page.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
+    page.headers["Cache-Control"] = "no-store"
+    return page
+
+
+@router.post("/oidc/par")
+async def pushed_request(request: Request, db: DbSession) -> JSONResponse:
+    form = await _form(request)
+
+    def work() -> tuple[int, Any, dict]:
+        provider = Provider(db, issuer(request))
+        return oidc.push(db, provider, _snapshot(request, form)), {}  # type: ignore[return-value]
+
+    (status, body), headers = await run_in_threadpool(work)
+    return _json((status, body, headers))
+
+
+@router.post("/oidc/token")
+async def token(request: Request, db: DbSession) -> JSONResponse:
+    form = await _form(request)
+
+    def work() -> tuple[int, Any, dict]:
+        provider = Provider(db, issuer(request))
+        refused = _with_dpop(db, provider, request)
+        if refused is not None:
+            return refused
+        return provider.create_token_response(_snapshot(request, form))
+
+    return _json(await run_in_threadpool(work))
+
+
+@router.post("/oidc/revoke")
+async def revoke(request: Request, db: DbSession) -> JSONResponse:
+    form = await _form(request)
+
+    def work() -> tuple[int, Any, dict]:
+        provider = Provider(db, issuer(request))
+        return provider.create_endpoint_response("revocation", _snapshot(request, form))
+
+    return _json(await run_in_threadpool(work))
+
+
+@router.post("/oidc/introspect")
+async def introspect(request: Request, db: DbSession) -> JSONResponse:
+    form = await _form(request)
+
+    def work() -> tuple[int, Any, dict]:
+        provider = Provider(db, issuer(request))
+        return provider.create_endpoint_response("introspection", _snapshot(request, form))
+
+    return _json(await run_in_threadpool(work))
+
+
+@router.api_route("/oidc/userinfo", methods=["GET", "POST"])
+def userinfo(request: Request, db: DbSession) -> JSONResponse:
+    provider = Provider(db, issuer(request))
+    scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+    row = (
+        oidc_tokens.active_access_token(db, presented.strip(), provider.now) if presented else None
+    )
+    if row is None or row.account_id is None:
+        return _unauthorized("invalid_token", "The access token is unknown, expired or revoked")
+    if row.jkt or scheme.lower() == "dpop":
+        if scheme.lower() != "dpop" or row.jkt is None:
+            return _unauthorized("invalid_token", "This token must be presented with DPoP", "DPoP")
+        try:
+            jkt = verify_proof(db, request.headers.get("dpop"), method=request.method,
+                               url=str(request.url), access_token=presented.strip())  # fmt: skip
+        except DPoPError as exc:
+            return _unauthorized(exc.error, exc.description, "DPoP")
+        if jkt != row.jkt:
+            return _unauthorized("invalid_token", "The DPoP key is not the token's key", "DPoP")
+    scopes = set(row.scope.split())
+    if "openid" not in scopes:
+        return JSONResponse(
+            {"error": "insufficient_scope", "error_description": "The token lacks openid"},
+            status_code=403,
+            headers={"WWW-Authenticate": f'{scheme} error="insufficient_scope"', **NO_STORE},
+        )
+    client = oidc_clients.get_client(db, row.client_id)
+    account = db.get(Account, row.account_id)
+    if client is None or account is None or account.status != "active":
+        return _unauthorized("invalid_token", "The account or the client is no longer active")
+    body = {"sub": claims.subject(row.account_id, row.client_id, client.row.subject_type)}
+    body |= claims.claims_for(
+        db, account.citizen_pid, scopes, client_id=row.client_id, client_name=client.row.name
+    )
+    return JSONResponse(body, headers=NO_STORE)
+
+
+def _unauthorized(error: str, description: str, scheme: str = "Bearer") -> JSONResponse:
+    challenge = f'{scheme} error="{error}", error_description="{description}"'
+    if scheme == "DPoP":
+        challenge += ', algs="ES256 RS256 PS256 EdDSA"'
+    return JSONResponse(
+        {"error": error, "error_description": description}, status_code=401,
+        headers={"WWW-Authenticate": challenge, **NO_STORE},
+    )  # fmt: skip

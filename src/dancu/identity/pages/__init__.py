@@ -1,0 +1,12 @@
+"""Identity pages: register, sign in, step-up, recovery, my account, the level-2 desk, and
+the development message sink. Vietnamese by default, English on request."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from dancu.identity.pages import account, desk, dev, login, recovery, register
+
+router = APIRouter(include_in_schema=False)
+for _module in (register, login, recovery, account, desk, dev):
+    router.include_router(_module.router)

@@ -1,0 +1,191 @@
+"""My account: level, contacts, sessions, passkeys, authenticator app, history, and who
+accessed my data; and the guardian's page for children under 14."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import segno
+from fastapi import APIRouter, Body, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from dancu.common.errors import DancuError, Forbidden, NotFound
+from dancu.identity import accounts, history, oidc, passkeys, signin, totp, transparency
+from dancu.identity import repository as repo
+from dancu.identity.login import STEP_UP_URL, Login, end_login, now_epoch
+from dancu.identity.models import Account
+from dancu.identity.pages.common import (
+    client_ip,
+    page,
+    parse_date,
+    passkey_binding,
+    refused,
+    relying_party,
+    signed_in,
+)
+from dancu.identity.pages.forms import build, required
+from dancu.identity.schemas import DependantIn
+from dancu.web.csrf import CsrfChecked
+from dancu.web.deps import DbSession
+
+router = APIRouter(prefix="/account")
+
+
+def _account(db: Session, login: Login) -> Account:
+    account = repo.account_by_id(db, login.account_id)
+    assert account is not None  # a live login has a live account
+    return account
+
+
+def _totp_qr(account: Account) -> str | None:
+    """The enrolment QR code (inline SVG) while a secret waits for its first code."""
+    if account.totp_secret is None or totp.enabled(account):
+        return None
+    return segno.make(totp.provisioning_uri(account), error="m").svg_inline(scale=4)
+
+
+def _context(db: Session, login: Login, account: Account) -> dict[str, Any]:
+    return {
+        "login": login,
+        "account": accounts.describe(account),
+        "level_now": login.level(now_epoch()),
+        "sessions": signin.list_sessions(db, account.id),
+        "passkeys": passkeys.list_for(db, account.id),
+        "totp_qr": _totp_qr(account),
+        "totp_secret": account.totp_secret if not totp.enabled(account) else None,
+        "events": history.list_for(db, account.id, limit=50),
+        "access_log": transparency.my_access_log(db, account.citizen_pid, limit=50),
+        "consents": oidc.consents_of(db, account.id),
+    }
+
+
+@router.get("", response_class=HTMLResponse)
+def my_account(request: Request, db: DbSession) -> HTMLResponse:
+    login = signed_in(request, db)
+    return page(request, "account.html", _context(db, login, _account(db, login)))
+
+
+@router.post("/sessions/{session_id}/revoke", response_model=None)
+def revoke_session(
+    request: Request, session_id: str, db: DbSession, _csrf: CsrfChecked
+) -> Response:
+    login = signed_in(request, db)
+    signin.revoke_session(db, login.account_id, session_id, ip=client_ip(request))
+    if session_id == login.session_id:
+        end_login(request, db)
+        return RedirectResponse("/login", status_code=303)
+    return RedirectResponse("/account#sessions", status_code=303)
+
+
+@router.post("/consents/{client_id}/revoke", response_model=None)
+def revoke_consent(request: Request, client_id: str, db: DbSession, _csrf: CsrfChecked) -> Response:
+    """Stop letting a service see my data (it asks again at the next sign-in)."""
+    login = signed_in(request, db)
+    if not oidc.revoke_consent(db, login.account_id, client_id):
+        raise NotFound("No such consent", code="identity.consent_unknown")
+    history.add(db, login.account_id, "consent", ip=client_ip(request), client=client_id,
+                revoked="yes")  # fmt: skip
+    return RedirectResponse("/account#consents", status_code=303)
+
+
+@router.post("/totp", response_model=None)
+def start_totp(request: Request, db: DbSession, _csrf: CsrfChecked) -> Response:
+    login = signed_in(request, db)
+    account = _account(db, login)
+    if not totp.enabled(account):  # an enrolled app is kept: no silent replacement
+        totp.begin_enrolment(db, account)
+    return RedirectResponse("/account#totp", status_code=303)
+
+
+@router.post("/totp/confirm", response_model=None)
+def confirm_totp(
+    request: Request, db: DbSession, _csrf: CsrfChecked, code: Annotated[str, Form()] = ""
+) -> Response:
+    login = signed_in(request, db)
+    account = _account(db, login)
+    try:
+        refusal = totp.confirm_enrolment(db, account, required(code, "code"))
+    except DancuError as exc:
+        refusal = exc
+    if refusal is not None:
+        return refused(request, "account.html", refusal, _context(db, login, account))
+    return RedirectResponse("/account#totp", status_code=303)
+
+
+@router.post("/passkeys/options")
+def passkey_options(request: Request, db: DbSession, _csrf: CsrfChecked) -> Response:
+    login = signed_in(request, db)
+    account = _account(db, login)
+    options = passkeys.registration_options(
+        db, account.id, user_name=account.citizen_pid, display_name=account.display_name,
+        rp=relying_party(request), binding=passkey_binding(request),
+    )  # fmt: skip
+    return Response(options, media_type="application/json")
+
+
+@router.post("/passkeys")
+def add_passkey(
+    request: Request,
+    db: DbSession,
+    _csrf: CsrfChecked,
+    credential: Annotated[dict[str, Any], Body(embed=True)],
+    name: Annotated[str, Body(embed=True)] = "",
+) -> JSONResponse:
+    login = signed_in(request, db)
+    passkeys.register(
+        db, login.account_id, credential, rp=relying_party(request),
+        binding=passkey_binding(request), name=name or "Passkey", ip=client_ip(request),
+    )  # fmt: skip
+    return JSONResponse({"redirect": "/account#passkeys"})
+
+
+@router.post("/passkeys/{passkey_id}/remove", response_model=None)
+def remove_passkey(
+    request: Request, passkey_id: int, db: DbSession, _csrf: CsrfChecked
+) -> Response:
+    login = signed_in(request, db)
+    passkeys.remove(db, login.account_id, passkey_id, ip=client_ip(request))
+    return RedirectResponse("/account#passkeys", status_code=303)
+
+
+def _children_context(db: Session, login: Login) -> dict[str, Any]:
+    return {"login": login, "children": repo.dependants_of(db, login.account_id),
+            "level_now": login.level(now_epoch()),
+            "form": {"pid": "", "full_name": "", "birth_date": ""}}  # fmt: skip
+
+
+@router.get("/children", response_class=HTMLResponse)
+def children(request: Request, db: DbSession) -> HTMLResponse:
+    login = signed_in(request, db)
+    return page(request, "children.html", _children_context(db, login))
+
+
+@router.post("/children", response_model=None)
+def add_child(
+    request: Request,
+    db: DbSession,
+    _csrf: CsrfChecked,
+    pid: Annotated[str, Form()] = "",
+    full_name: Annotated[str, Form()] = "",
+    birth_date: Annotated[str, Form()] = "",
+) -> Response:
+    login = signed_in(request, db)
+    context = _children_context(db, login)
+    context["form"] = {"pid": pid, "full_name": full_name, "birth_date": birth_date}
+    if login.level(now_epoch()) != 2:  # a child's account is opened from a level-2 session
+        if login.account_level == 2:
+            return RedirectResponse(f"{STEP_UP_URL}?next=/account/children", status_code=303)
+        error = Forbidden(
+            "Only a level-2 account may register a child", code="identity.level_insufficient"
+        )
+        return refused(request, "children.html", error, context)
+    try:
+        data = build(
+            DependantIn, pid="".join(pid.split()), full_name=required(full_name, "full_name"),
+            birth_date=parse_date(required(birth_date, "birth_date"), "birth_date"),
+        )  # fmt: skip
+        accounts.register_dependant(db, login.account_id, data)
+    except DancuError as exc:
+        return refused(request, "children.html", exc, context)
+    return RedirectResponse("/account/children", status_code=303)

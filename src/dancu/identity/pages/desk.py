@@ -1,0 +1,87 @@
+"""The police officer's level-2 activation desk (officers sign in; the actor is in the session)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
+
+from dancu.common.access import Actor
+from dancu.common.errors import DancuError, ValidationFailed
+from dancu.identity import desk, levels
+from dancu.identity.chip_demo import read_demo_card
+from dancu.identity.pages.common import page, refused
+from dancu.identity.pages.forms import build, required
+from dancu.identity.schemas import LevelTwoIn
+from dancu.settings import get_settings
+from dancu.web.csrf import CsrfChecked
+from dancu.web.deps import CurrentActor, DbSession
+
+router = APIRouter(prefix="/desk")
+MAX_BUNDLE_BYTES = 256 * 1024
+
+
+def _case(db: Session, pid: str, actor: Actor) -> dict[str, Any]:
+    demo = get_settings().env != "production"
+    return {"case": desk.lookup(db, pid, actor=actor), "pid": pid, "demo_reader": demo}
+
+
+@router.get("/level2", response_class=HTMLResponse)
+def desk_page(request: Request, db: DbSession, actor: CurrentActor, pid: str = "") -> HTMLResponse:
+    desk.require_police(actor)
+    context: dict[str, Any] = {"pid": pid, "case": None, "done": None}
+    if pid.strip():
+        try:
+            context.update(_case(db, pid.strip(), actor))
+        except DancuError as exc:
+            return refused(request, "desk.html", exc, context)
+    return page(request, "desk.html", context)
+
+
+async def _bundle(upload: UploadFile | None) -> str | None:
+    if upload is None or not upload.filename:
+        return None
+    data = await upload.read(MAX_BUNDLE_BYTES + 1)
+    if len(data) > MAX_BUNDLE_BYTES:
+        raise ValidationFailed("The chip data is too large", code="identity.chip_unreadable",
+                               field="chip")  # fmt: skip
+    return data.decode("utf-8", errors="replace")
+
+
+@router.post("/level2", response_model=None)
+async def raise_level(
+    request: Request,
+    db: DbSession,
+    actor: CurrentActor,
+    _csrf: CsrfChecked,
+    pid: Annotated[str, Form()] = "",
+    mrz: Annotated[str, Form()] = "",
+    face_checked: Annotated[str, Form()] = "",
+    chip: Annotated[UploadFile | None, File()] = None,
+    demo_reader: Annotated[str, Form()] = "",
+) -> Response:
+    desk.require_police(actor)
+    context: dict[str, Any] = {"pid": pid, "case": None, "done": None, "mrz": mrz}
+    try:
+        context.update(_case(db, required(pid, "pid"), actor))
+        bundle = await _bundle(chip)
+        if demo_reader == "yes":  # the simulated reader of the demo (refused in production)
+            read = read_demo_card(db, context["case"].citizen.pid, actor=actor)
+            bundle, mrz = read.to_json(), mrz.strip() or read.mrz
+            context["mrz"] = mrz
+        zone = "\n".join(line.strip() for line in required(mrz, "mrz").splitlines() if line.strip())
+        if face_checked != "yes":
+            raise ValidationFailed(
+                "Compare the person with the account's photo and the card first",
+                code="identity.face_unchecked", field="face_checked",
+            )  # fmt: skip
+        verdict = desk.check_chip(bundle, zone) if bundle is not None else "not_checked"
+        data = build(LevelTwoIn, pid=context["case"].citizen.pid, mrz=zone, chip_verified=verdict)
+        levels.raise_to_level2(db, data, actor=actor)
+    except DancuError as exc:
+        return refused(request, "desk.html", exc, context)
+    context.update(_case(db, pid.strip(), actor))
+    context["done"] = verdict
+    return page(request, "desk.html", context)

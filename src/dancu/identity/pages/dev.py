@@ -1,0 +1,22 @@
+"""The development message sink: the SMS and e-mail outbox, only when dev_login is on."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from dancu.common.errors import NotFound
+from dancu.identity import messages
+from dancu.identity.pages.common import page
+from dancu.web.auth import app_settings
+from dancu.web.deps import DbSession
+
+router = APIRouter()
+
+
+@router.get("/dev/messages", response_class=HTMLResponse)
+def message_sink(request: Request, db: DbSession, recipient: str = "") -> HTMLResponse:
+    if not app_settings(request).dev_login or app_settings(request).env == "production":
+        raise NotFound("No such page", code="not_found")
+    found = messages.latest(db, limit=50, recipient=recipient.strip() or None)
+    return page(request, "dev_messages.html", {"messages": found})

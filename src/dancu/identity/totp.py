@@ -1,0 +1,114 @@
+"""Authenticator-app codes (TOTP, RFC 6238): enrolment confirmed by a code, no replay.
+
+The last accepted time step is stored, so a code (or an earlier one) cannot be used twice.
+One step of clock drift is accepted each way.
+"""
+
+from __future__ import annotations
+
+import hmac
+from datetime import datetime
+
+import pyotp
+from sqlalchemy import or_, update
+from sqlalchemy.orm import Session
+
+from dancu.common.errors import DancuError, InvalidState, NotAuthenticated
+from dancu.db import utcnow
+from dancu.identity import history, throttle
+from dancu.identity.models import Account
+
+ISSUER = "dancu"
+DRIFT_STEPS = 1
+
+
+def begin_enrolment(session: Session, account: Account) -> str:
+    """A fresh secret (not active until confirmed); returns the otpauth:// URI for a QR code."""
+    if account.status != "active":
+        raise InvalidState("The account is not active", code="identity.account_inactive")
+    account.totp_secret = pyotp.random_base32()
+    account.totp_confirmed_at = None
+    account.totp_last_step = None
+    session.flush()
+    return provisioning_uri(account)
+
+
+def provisioning_uri(account: Account) -> str:
+    assert account.totp_secret
+    return pyotp.TOTP(account.totp_secret).provisioning_uri(
+        name=account.citizen_pid, issuer_name=ISSUER
+    )
+
+
+def _matching_step(secret: str, code: str, now: datetime) -> int | None:
+    totp = pyotp.TOTP(secret)
+    step = totp.timecode(now)
+    typed = "".join(code.split())
+    for candidate in range(step - DRIFT_STEPS, step + DRIFT_STEPS + 1):
+        if hmac.compare_digest(totp.generate_otp(candidate), typed):
+            return candidate
+    return None
+
+
+def check(
+    session: Session, account: Account, code: str, *, now: datetime | None = None
+) -> DancuError | None:
+    """None when ``code`` is valid and newer than the last one used; else the refusal."""
+    now = now or utcnow()
+    account_key = throttle.key("otp", str(account.id))
+    if throttle.locked_until(session, account_key, now=now) is not None:
+        return NotAuthenticated(
+            "Too many wrong codes; try again later", code="identity.otp_locked", field="code"
+        )
+    if not account.totp_secret:
+        return NotAuthenticated(
+            "No authenticator app is enrolled", code="identity.totp_missing", field="code"
+        )
+    step = _matching_step(account.totp_secret, code, now)
+    if step is None:
+        throttle.fail(session, account_key, now=now)
+        return NotAuthenticated("The code is wrong", code="identity.otp_wrong", field="code")
+    # Claim the time step in one statement: a code (or an older one) is accepted once,
+    # even when two requests bring it at the same moment.
+    claimed = session.execute(
+        update(Account)
+        .where(
+            Account.id == account.id,
+            or_(Account.totp_last_step.is_(None), Account.totp_last_step < step),
+        )
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return NotAuthenticated(
+            "This code was already used; wait for the next one",
+            code="identity.totp_replay", field="code",
+        )  # fmt: skip
+    account.totp_last_step = step
+    throttle.succeed(session, account_key)
+    session.flush()
+    return None
+
+
+def confirm_enrolment(
+    session: Session, account: Account, code: str, *, now: datetime | None = None
+) -> DancuError | None:
+    """The first valid code activates the secret."""
+    if account.totp_secret is None:
+        raise InvalidState("Start the enrolment first", code="identity.totp_not_started")
+    refusal = check(session, account, code, now=now)
+    if refusal is None:
+        account.totp_confirmed_at = now or utcnow()
+        history.add(session, account.id, "totp_enrolled")
+        session.flush()
+    return refusal
+
+
+def enabled(account: Account) -> bool:
+    return account.totp_secret is not None and account.totp_confirmed_at is not None
+
+
+def current_code(account: Account, *, now: datetime | None = None) -> str:
+    """The code an authenticator would show now (the dev command and tests only)."""
+    assert account.totp_secret
+    return pyotp.TOTP(account.totp_secret).at(now or utcnow())

@@ -1,0 +1,1 @@
+"""Sector-data linkage: import, normalization, matching to the registry, cleaning."""

@@ -1,0 +1,165 @@
+"""Linkage JSON routes: parse, authorize (in the service), call one service function, return.
+
+Errors answer with stable codes (``linkage.*``, ``auth.*``, ``paging.invalid``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
+
+from dancu.common.access import Permission
+from dancu.common.errors import ValidationFailed
+from dancu.linkage import cleaning, runs, service
+from dancu.linkage.schemas import (
+    CorrectionIn,
+    DecisionIn,
+    DecisionOut,
+    ImportOut,
+    JobOut,
+    QueuePage,
+    ReportOut,
+    SourceOut,
+)
+from dancu.web.deps import CurrentActor, DbSession
+
+router = APIRouter(prefix="/api/linkage", tags=["linkage"])
+
+MAX_UPLOAD = 200 * 1024 * 1024
+EXPORTS = {
+    "csv": ("text/csv; charset=utf-8", cleaning.export_csv),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+             cleaning.export_xlsx),
+}  # fmt: skip
+
+
+def parse_mapping(text: str | None) -> dict[str, str] | None:
+    """A mapping typed in a form: JSON ``{"field": "column"}`` (empty: the saved one)."""
+    if not text or not text.strip():
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValidationFailed("The mapping must be JSON, e.g. {\"full_name\": \"HoTen\"}",
+                               code="linkage.mapping_json", field="mapping") from exc  # fmt: skip
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise ValidationFailed("The mapping must map fields to column names",
+                               code="linkage.mapping_json", field="mapping")  # fmt: skip
+    return value
+
+
+async def read_upload(file: UploadFile) -> bytes:
+    data = await file.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        raise ValidationFailed(f"The file is larger than {MAX_UPLOAD // 2**20} MB",
+                               code="linkage.too_large", field="file")  # fmt: skip
+    return data
+
+
+@router.get("/source-types")
+def source_types(actor: CurrentActor) -> dict[str, str]:
+    return service.source_types()
+
+
+@router.get("/mappings/{source_type}")
+def get_mapping(source_type: str, db: DbSession, actor: CurrentActor) -> dict[str, str]:
+    actor.require(Permission.LINKAGE_READ)
+    return service.mapping_for(db, source_type)
+
+
+@router.put("/mappings/{source_type}")
+def put_mapping(
+    source_type: str, mapping: dict[str, str], db: DbSession, actor: CurrentActor
+) -> dict[str, str]:
+    return service.save_mapping(db, source_type, mapping, actor=actor)
+
+
+@router.get("/sources", response_model=list[SourceOut])
+def list_sources(db: DbSession, actor: CurrentActor) -> list[SourceOut]:
+    return service.list_sources(db, actor=actor)
+
+
+@router.post("/sources", status_code=status.HTTP_201_CREATED, response_model=ImportOut)
+async def import_source(
+    db: DbSession,
+    actor: CurrentActor,
+    file: Annotated[UploadFile, File()],
+    source_type: Annotated[str, Form()],
+    province_code: Annotated[str, Form()],
+    name: Annotated[str | None, Form()] = None,
+    mapping: Annotated[str | None, Form()] = None,
+    run: Annotated[bool, Form()] = False,
+) -> ImportOut:
+    data = await read_upload(file)
+    out = service.import_dataset(
+        db, data, file_name=file.filename or "upload.csv", source_type=source_type,
+        province_code=province_code, actor=actor, name=name or None,
+        mapping=parse_mapping(mapping),
+    )  # fmt: skip
+    if run:
+        out.job_id = runs.enqueue_run(db, out.source.id, actor=actor).id
+    return out
+
+
+@router.get("/sources/{source_id}", response_model=ReportOut)
+def get_report(
+    source_id: int, db: DbSession, actor: CurrentActor, page: Annotated[int, Query(ge=1)] = 1
+) -> ReportOut:
+    return service.report(db, source_id, actor=actor, page=page)
+
+
+@router.post("/sources/{source_id}/runs", status_code=status.HTTP_202_ACCEPTED)
+def start_run(source_id: int, db: DbSession, actor: CurrentActor) -> JobOut:
+    return runs.enqueue_run(db, source_id, actor=actor)
+
+
+@router.get("/jobs/{job_id}")
+def get_job(job_id: int, db: DbSession, actor: CurrentActor) -> JobOut:
+    return runs.get_job(db, job_id, actor=actor)
+
+
+@router.get("/rates")
+def rates(db: DbSession, actor: CurrentActor, source_id: int | None = None) -> list[dict[str, Any]]:
+    return [r.to_dict() for r in service.sync_rates(db, actor=actor, source_id=source_id)]
+
+
+@router.get("/queue", response_model=QueuePage)
+def get_queue(
+    db: DbSession,
+    actor: CurrentActor,
+    source_id: int | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=cleaning.MAX_PER_PAGE)] = 50,
+) -> QueuePage:
+    return cleaning.queue(db, actor=actor, source_id=source_id, page=page, per_page=per_page)
+
+
+@router.post("/queue/{result_id}/accept", response_model=DecisionOut)
+def accept(
+    result_id: int, db: DbSession, actor: CurrentActor, body: DecisionIn | None = None
+) -> DecisionOut:
+    return cleaning.accept(db, result_id, actor=actor, note=(body or DecisionIn()).note)
+
+
+@router.post("/queue/{result_id}/correct", response_model=DecisionOut)
+def correct(result_id: int, body: CorrectionIn, db: DbSession, actor: CurrentActor) -> DecisionOut:
+    return cleaning.correct(db, result_id, body.field, body.value, actor=actor, note=body.note)
+
+
+@router.post("/queue/{result_id}/not-in-province", response_model=DecisionOut)
+def not_in_province(
+    result_id: int, db: DbSession, actor: CurrentActor, body: DecisionIn | None = None
+) -> DecisionOut:
+    return cleaning.not_in_province(db, result_id, actor=actor, note=(body or DecisionIn()).note)
+
+
+@router.get("/sources/{source_id}/export")
+def export(
+    source_id: int, db: DbSession, actor: CurrentActor, format: Literal["csv", "xlsx"] = "csv"
+) -> Response:
+    media_type, make = EXPORTS[format]
+    data = make(db, source_id, actor=actor)
+    disposition = f'attachment; filename="dancu-linkage-{source_id}.{format}"'
+    return Response(data, media_type=media_type, headers={"Content-Disposition": disposition})

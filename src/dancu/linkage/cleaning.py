@@ -1,0 +1,267 @@
+"""The cleaning queue and the cleaned export.
+
+Officers work the records a run could not settle alone: probable matches and matches with
+differing fields, in their own units only (``Actor.covers``, in the query). Three
+decisions, each stored with who, when and a note, and written to the audit log:
+
+* **accept** the proposed citizen: the match is confirmed and the registry's values replace
+  the differing ones (the registry is the reference); the record counts as synced;
+* **correct** one field of the sector record (the value is normalized like an import);
+  when no difference is left the record counts as synced;
+* **not a citizen of the province**: the proposal is dropped and the record is set aside.
+
+Decisions survive later runs (a decided result is never replaced).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from dancu.common import adminunits, audit
+from dancu.common.access import Actor, Permission
+from dancu.common.errors import Conflict, NotFound, ValidationFailed
+from dancu.common.textfold import fold
+from dancu.linkage import normalize as norm
+from dancu.linkage import repository as repo
+from dancu.linkage.models import CleaningDecision, MatchResult, SectorRecord
+from dancu.linkage.schemas import (
+    CORRECTABLE,
+    DecisionOut,
+    QueueItem,
+    QueuePage,
+)
+from dancu.linkage.service import PURPOSE, get_source, require_province
+
+MAX_PER_PAGE = 100
+LISTED_FIELDS = ("pid", "full_name", "birth_date", "sex", "commune_code")
+MATCHED = ("synced", "synced_with_differences")
+PID_COLUMN = "so_dinh_danh_ca_nhan"
+OUTCOME_COLUMN = "ket_qua_dong_bo"
+
+
+def queue(
+    session: Session,
+    *,
+    actor: Actor,
+    source_id: int | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> QueuePage:
+    """Open items in the actor's units, probable matches first; listed citizens are audited."""
+    actor.require(Permission.LINKAGE_CLEAN)
+    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+        raise ValidationFailed(
+            f"page >= 1 and 1 <= per_page <= {MAX_PER_PAGE}", code="paging.invalid", field="page"
+        )
+    rows, total = repo.queue(
+        session, actor, source_id=source_id, offset=(page - 1) * per_page, limit=per_page
+    )
+    items = [_item(result, record, source.name) for result, record, source in rows]
+    audit.record_many(
+        session, actor, action="citizen.listed", subject_type="citizen",
+        subject_ids=sorted({i.citizen_pid for i in items if i.citizen_pid}), purpose=PURPOSE,
+        fields=LISTED_FIELDS,
+    )  # fmt: skip
+    return QueuePage(items=items, total=total, page=page, per_page=per_page)
+
+
+def _item(result: MatchResult, record: SectorRecord, source_name: str) -> QueueItem:
+    values = _current(record)
+    unit = adminunits.find_commune(result.commune_code) if result.commune_code else None
+    return QueueItem(
+        result_id=result.id, record_id=record.id, source_id=result.source_id,
+        source_name=source_name, line=record.line, outcome=result.outcome,  # type: ignore[arg-type]
+        probability=result.probability, citizen_pid=result.citizen_pid,
+        differences=result.differences or {}, full_name=values.get("full_name"),
+        birth_date=values.get("birth_date"), id_number=values.get("id_number"),
+        commune_code=result.commune_code, commune_name=unit.name if unit else "",
+    )  # fmt: skip
+
+
+def _current(record: SectorRecord) -> dict[str, Any]:
+    """The record's values as the queue shows them: normalized, with corrections applied."""
+    n = record.normalized or {}
+    values = {"full_name": n.get("name"), "birth_date": n.get("birth_date"), "sex": n.get("sex"),
+              "id_number": n.get("id_number"), "commune_code": n.get("commune_code")}  # fmt: skip
+    values.update(n.get("corrections") or {})
+    return values
+
+
+def _open(session: Session, actor: Actor, result_id: int) -> tuple[MatchResult, SectorRecord]:
+    actor.require(Permission.LINKAGE_CLEAN)
+    found = repo.result_for_update(session, actor, result_id)
+    if found is None:  # outside the actor's units looks the same as absent
+        raise NotFound("No such item in your queue", code="linkage.result_not_found",
+                       field="result_id")  # fmt: skip
+    if found[0].decided:
+        raise Conflict("This item was already decided", code="linkage.already_decided")
+    return found
+
+
+def _decide(
+    session: Session, actor: Actor, record: SectorRecord, action: str, note: str, **values: Any
+) -> DecisionOut:
+    decision = CleaningDecision(
+        record_id=record.id, action=action, note=note, decided_by=actor.id,
+        decided_by_name=actor.name, **values,
+    )  # fmt: skip
+    session.add(decision)
+    session.flush()
+    subject = ("citizen", values["citizen_pid"]) if values.get("citizen_pid") else (
+        "linkage_record", str(record.id))  # fmt: skip
+    audit.record(
+        session, actor, action=f"linkage.{action}", subject_type=subject[0],
+        subject_id=subject[1], purpose=PURPOSE,
+        fields=(f"record={record.id}", *([values["field"]] if values.get("field") else [])),
+    )  # fmt: skip
+    return DecisionOut.model_validate(decision)
+
+
+def accept(session: Session, result_id: int, *, actor: Actor, note: str = "") -> DecisionOut:
+    """Confirm the proposed citizen; the registry's values replace the differing ones."""
+    result, record = _open(session, actor, result_id)
+    if result.citizen_pid is None or result.outcome not in repo.QUEUE_OUTCOMES:
+        raise Conflict("Nothing to accept: no citizen is proposed",
+                       code="linkage.nothing_to_accept")  # fmt: skip
+    corrections = dict((record.normalized or {}).get("corrections") or {})
+    for field, diff in (result.differences or {}).items():
+        corrections[field] = diff.get("new")
+    _set_corrections(record, corrections)
+    result.outcome, result.differences, result.decided = "synced", {}, True
+    return _decide(session, actor, record, "accept", note, citizen_pid=result.citizen_pid)
+
+
+def correct(
+    session: Session, result_id: int, field: str, value: str, *, actor: Actor, note: str = ""
+) -> DecisionOut:
+    """Correct one field of the sector record (normalized like an import)."""
+    result, record = _open(session, actor, result_id)
+    if field not in CORRECTABLE:
+        raise ValidationFailed(f"{field!r} cannot be corrected here", code="linkage.field",
+                               field="field", allowed=", ".join(CORRECTABLE))  # fmt: skip
+    clean = _normalized_value(field, value)
+    old = _current(record).get(field)
+    corrections = dict((record.normalized or {}).get("corrections") or {})
+    corrections[field] = clean
+    _set_corrections(record, corrections)
+    diffs = dict(result.differences or {})
+    if field in diffs and _same(field, clean, diffs[field].get("new")):
+        del diffs[field]
+    result.differences = diffs
+    if result.outcome == "synced_with_differences" and not diffs:
+        result.outcome, result.decided = "synced", True
+    return _decide(session, actor, record, "correct", note, citizen_pid=result.citizen_pid,
+                   field=field, old_value=None if old is None else str(old),
+                   new_value=clean)  # fmt: skip
+
+
+def not_in_province(
+    session: Session, result_id: int, *, actor: Actor, note: str = ""
+) -> DecisionOut:
+    """Set the record aside: the person is not a citizen of the province."""
+    result, record = _open(session, actor, result_id)
+    proposed = result.citizen_pid
+    result.outcome, result.citizen_pid, result.differences = "not_in_province", None, {}
+    result.decided = True
+    return _decide(session, actor, record, "not_in_province", note, citizen_pid=proposed)
+
+
+def _normalized_value(field: str, value: str) -> str:
+    checks = {
+        "full_name": lambda v: (n := norm.normalize_name(v)).value and n.value.display,
+        "birth_date": lambda v: (n := norm.normalize_date(v)).value and n.value.iso,
+        "sex": lambda v: norm.normalize_sex(v).value,
+        "id_number": lambda v: (n := norm.normalize_id_number(v)).value and n.value.number,
+        "commune_code": lambda v: (n := norm.normalize_address(v)).value and n.value.commune_code,
+    }
+    clean = checks[field](value)
+    if not clean:
+        raise ValidationFailed(f"{value!r} is not a valid {field}", code="linkage.value_invalid",
+                               field=field)  # fmt: skip
+    return str(clean)
+
+
+def _same(field: str, a: str | None, b: str | None) -> bool:
+    if a is None or b is None:
+        return False
+    return fold(a) == fold(b) if field == "full_name" else a == b
+
+
+def _set_corrections(record: SectorRecord, corrections: dict[str, Any]) -> None:
+    record.normalized = {**(record.normalized or {}), "corrections": corrections}
+    if "full_name" in corrections:
+        record.full_name = corrections["full_name"]
+    if "commune_code" in corrections:
+        record.commune_code = corrections["commune_code"]
+
+
+def history(session: Session, record_id: int, *, actor: Actor) -> list[DecisionOut]:
+    actor.require(Permission.LINKAGE_CLEAN)
+    record = repo.record(session, record_id)
+    if record is None:
+        raise NotFound("No such record", code="linkage.record_not_found", field="record_id")
+    get_source(session, record.source_id, actor=actor)
+    return [DecisionOut.model_validate(d) for d in repo.decisions(session, record_id)]
+
+
+# ---------------------------------------------------------------------------- export
+
+
+def export_rows(
+    session: Session, source_id: int, *, actor: Actor
+) -> tuple[list[str], list[list[Any]]]:
+    """The cleaned dataset: the file's columns with corrections applied and the citizen's ID
+    number filled in (in the mapped ID column and in an added column), plus the outcome."""
+    actor.require(Permission.LINKAGE_MANAGE)
+    source = get_source(session, source_id, actor=actor)
+    require_province(actor, source.province_code)
+    rows = repo.export_rows(session, source.id)
+    columns = list(rows[0][0].raw.keys()) if rows else []
+    header = [*columns, PID_COLUMN, OUTCOME_COLUMN]
+    mapping = source.mapping or {}
+    out: list[list[Any]] = []
+    filled = 0
+    for record, result in rows:
+        values = dict(record.raw)
+        for field, value in ((record.normalized or {}).get("corrections") or {}).items():
+            column = mapping.get(field)
+            if column in values:
+                values[column] = value
+        pid = result.citizen_pid if result and result.outcome in MATCHED else None
+        if pid:
+            filled += 1
+            if mapping.get("id_number") in values:
+                values[mapping["id_number"]] = pid
+        out.append([*(values.get(c) for c in columns), pid, result.outcome if result else None])
+    audit.record(
+        session, actor, action="linkage.export", subject_type="linkage_source",
+        subject_id=str(source.id), purpose=PURPOSE, fields=("pid", f"count={filled}"),
+    )  # fmt: skip
+    return header, out
+
+
+def export_csv(session: Session, source_id: int, *, actor: Actor) -> bytes:
+    header, rows = export_rows(session, source_id, actor=actor)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(["" if v is None else v for v in row] for row in rows)
+    return buffer.getvalue().encode("utf-8-sig")  # with a BOM, so that Excel reads UTF-8
+
+
+def export_xlsx(session: Session, source_id: int, *, actor: Actor) -> bytes:
+    from openpyxl import Workbook
+
+    header, rows = export_rows(session, source_id, actor=actor)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("data")
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

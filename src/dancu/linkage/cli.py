@@ -1,0 +1,161 @@
+"""``dancu linkage ...``: import a sector dataset, run the linkage, report the sync rates."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from dancu.common.access import SYSTEM_ACTOR
+from dancu.common.errors import DancuError
+from dancu.db import get_sessionmaker, unit_of_work
+from dancu.linkage import repository as repo
+from dancu.linkage import runs, service, tasks
+from dancu.linkage.schemas import OUTCOME_ORDER, ImportOut, JobOut, RateRow
+from dancu.settings import get_settings
+
+app = typer.Typer(help="Sector data: import, match to the registry, report.", no_args_is_help=True)
+console = Console()
+
+
+def _bar(label: str) -> Progress:
+    return Progress(
+        TextColumn(f"[bold]{label}"), TextColumn("{task.description}"), BarColumn(),
+        MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True,
+    )  # fmt: skip
+
+
+def _fail(exc: DancuError) -> typer.Exit:
+    console.print(f"[red]{exc.code}[/red]: {exc.message}", soft_wrap=True)
+    return typer.Exit(2)
+
+
+@app.command("import")
+def import_file(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV, XLSX or Parquet")],
+    source_type: Annotated[str, typer.Option("--type", help="land, social_insurance, ...")],
+    mapping: Annotated[
+        str | None, typer.Option(help='field -> column as JSON, e.g. {"full_name": "HoTen"}')
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="the dataset's name")] = None,
+    province: Annotated[str | None, typer.Option(help="province code (default: demo)")] = None,
+) -> None:
+    """Import a sector dataset; every problem is reported by line and reason."""
+    try:
+        parsed = json.loads(mapping) if mapping else None
+    except json.JSONDecodeError as exc:
+        console.print(f"[red]linkage.mapping_json[/red]: --mapping is not JSON ({exc})")
+        raise typer.Exit(2) from exc
+    if parsed is not None and not isinstance(parsed, dict):
+        console.print("[red]linkage.mapping_json[/red]: --mapping must be a JSON object")
+        raise typer.Exit(2)
+    try:
+        with _bar("Importing") as bar, unit_of_work() as session:
+            task = bar.add_task("read", total=None)
+            out = service.import_dataset(
+                session, file, file_name=file.name, source_type=source_type,
+                province_code=province or get_settings().demo_province, actor=SYSTEM_ACTOR,
+                name=name, mapping=parsed,
+                progress=lambda step, done, total: bar.update(
+                    task, description=step, completed=done, total=total or None),
+            )  # fmt: skip
+    except DancuError as exc:
+        raise _fail(exc) from exc
+    _print_import(out)
+
+
+def _print_import(out: ImportOut) -> None:
+    s = out.source
+    console.print(
+        f"dataset [bold]{s.id}[/bold] ({s.name}, {s.encoding}): {s.lines:,} lines, "
+        f"[green]{s.records:,} records[/green], [red]{s.problem_lines:,} rejected[/red]"
+    )
+    for p in out.problems[:20]:
+        kept = "rejected" if p.rejected else "kept"
+        console.print(f"  line {p.line}: {p.field or '-'}: {p.code} ({kept}) {p.value or ''}")
+    console.print(f"next: dancu linkage run {s.id}")
+
+
+@app.command("run")
+def run(source_id: Annotated[int, typer.Argument(help="the dataset's id")]) -> None:
+    """Match a dataset to the registry now (a job, resumable if interrupted)."""
+    factory = get_sessionmaker()
+    try:
+        with unit_of_work(factory) as session:
+            active = repo.active_job(session, source_id)
+            if active is not None and active.status == "queued":
+                job_id = active.id
+            else:
+                job_id = runs.enqueue_run(session, source_id, actor=SYSTEM_ACTOR).id
+        with _bar("Linking") as bar:
+            task = bar.add_task("queued", total=None)
+            job = tasks.run_job(
+                factory, job_id,
+                progress=lambda step, done, total: bar.update(
+                    task, description=step, completed=done, total=total or None),
+            )  # fmt: skip
+    except DancuError as exc:
+        raise _fail(exc) from exc
+    _print_job(job)
+    if job.status != "done":
+        raise typer.Exit(1)
+    report(source_id)
+
+
+def _print_job(job: JobOut) -> None:
+    colour = "green" if job.status == "done" else "red"
+    console.print(f"run {job.id}: [{colour}]{job.status}[/{colour}], {job.done:,}/{job.total:,}"
+                  + (f" ({job.error})" if job.error else ""), soft_wrap=True)  # fmt: skip
+
+
+@app.command("work")
+def work() -> None:
+    """Resume or fail runs left by a stopped server, then run every queued one."""
+    factory = get_sessionmaker()
+    for job_id, action in tasks.recover_stale(factory).items():
+        console.print(f"run {job_id}: {action}")
+    for job in tasks.run_pending(factory):
+        _print_job(job)
+
+
+@app.command("report")
+def report(
+    source_id: Annotated[int | None, typer.Argument(help="a dataset (default: all)")] = None,
+) -> None:
+    """Sync rates per dataset, and per commune for one dataset."""
+    try:
+        with unit_of_work() as session:
+            rows = service.sync_rates(session, actor=SYSTEM_ACTOR, source_id=source_id)
+            if source_id is not None and not rows:
+                service.get_source(session, source_id, actor=SYSTEM_ACTOR)
+    except DancuError as exc:
+        raise _fail(exc) from exc
+    wanted = rows if source_id is not None else [r for r in rows if r.level == "dataset"]
+    console.print(_rates_table(wanted, by_commune=source_id is not None))
+
+
+_SHORT = {
+    "synced": "synced", "synced_with_differences": "differ", "probable_match": "review",
+    "not_found": "absent", "duplicate_in_source": "dup", "not_in_province": "outside",
+}  # fmt: skip
+
+
+def _rates_table(rows: list[RateRow], *, by_commune: bool) -> Table:
+    table = Table(title="Sync rates" + (" per commune" if by_commune else ""))
+    table.add_column("dataset" if not by_commune else "commune", no_wrap=True)
+    table.add_column("records", justify="right")
+    for outcome in OUTCOME_ORDER:
+        table.add_column(_SHORT[outcome], justify="right")
+    table.add_column("rate", justify="right", no_wrap=True)
+    for r in rows:
+        label = (f"{r.source_id} {r.source_name}" if r.level == "dataset"
+                 else (r.commune_name or r.commune_code or "(unknown commune)"))  # fmt: skip
+        style = "bold" if r.level == "dataset" else None
+        table.add_row(label, f"{r.records:,}", *(f"{r.counts.get(o, 0):,}" for o in OUTCOME_ORDER),
+                      f"{100 * r.rate:.1f}%", style=style)  # fmt: skip
+    return table

@@ -1,0 +1,368 @@
+"""The probabilistic stage of the matcher: Splink's model, its blocking rules, training
+and prediction for the records the deterministic stages left unsettled (``match.link``
+calls :func:`probabilistic`; ``match_spark`` supplies the Spark database API)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any, Literal
+
+import duckdb
+
+from dancu.linkage.normalize import FAMILY_NAMES
+
+Backend = Literal["duckdb", "spark"]
+
+# ---------------------------------------------------------------------------- probabilistic
+
+SPLINK_COLUMNS = (
+    "unique_id", "pid", "name_folded", "family", "middle", "given", "birth_date", "birth_ym",
+    "birth_md", "birth_year", "birth_date_swapped", "sex", "commune_code", "province_code", "phone",
+    "address",
+)  # fmt: skip
+_SWAP_SUFFIX = "~swap"
+_LABEL_PREFIX = "~label:"
+LABEL_SAMPLE = 5000  # ID-linked records used as labelled pairs to estimate m
+MIN_LABELS = 200  # fewer than this: m by expectation maximisation instead
+U_PAIRS = 3e5  # random pairs sampled to estimate u
+
+
+def blocking_rules() -> list[Any]:
+    """The union of blocking rules: a true pair needs to survive only one of them.
+
+    Each rule keeps a handful of citizens per record at a million citizens (a birth date
+    alone would keep ~30, a family name + given name + birth year ~40), and together they
+    let through a pair with one error in any field: a name typo (the date and the other
+    names), a date typo within the month, a year typo (the full name and the month-day),
+    swapped day and month, a partial or missing date (the full name and year, or the
+    names and commune), given and family names swapped, both names mistyped (the date and
+    commune), an ID number typo (all but its last 3 or first 6 digits). A missing middle
+    name matches any.
+    """
+    from splink import block_on
+
+    middle_ok = "(l.middle = r.middle or l.middle is null or r.middle is null)"
+    return [
+        f"l.birth_date = r.birth_date and l.family = r.family and {middle_ok}",
+        block_on("birth_date", "given"),
+        f"l.birth_date_swapped = r.birth_date and l.family = r.family and {middle_ok}",
+        block_on("birth_date", "commune_code"),
+        block_on("name_folded", "birth_ym"),
+        block_on("name_folded", "birth_md"),
+        "l.birth_ym is null and l.name_folded = r.name_folded and l.birth_year = r.birth_year",
+        "r.birth_ym is null and l.name_folded = r.name_folded and l.birth_year = r.birth_year",
+        # Names and commune where the full-name rules cannot reach: a date or a middle
+        # name missing on one side (one rule per side, so the filter runs before the join).
+        "(l.birth_year is null or l.middle is null) and l.family = r.family"
+        " and l.given = r.given and l.commune_code = r.commune_code",
+        "(r.birth_year is null or r.middle is null) and l.family = r.family"
+        " and l.given = r.given and l.commune_code = r.commune_code",
+        "l.family = r.given and l.given = r.family",
+        block_on("phone"),
+        block_on("address"),
+        block_on("pid"),
+        "left(l.pid, length(l.pid) - 3) = left(r.pid, length(r.pid) - 3)",
+        "right(l.pid, 6) = right(r.pid, 6)",
+    ]
+
+
+_TF_COLUMNS = ("family", "given", "middle")
+
+
+def _rule_sql(rule: Any) -> str:
+    return rule if isinstance(rule, str) else rule.get_blocking_rule("duckdb").blocking_rule_sql
+
+
+def _mirror(sql: str) -> str:
+    """The rule with ``l.`` and ``r.`` swapped."""
+    return re.sub(r"\b([lr])\.", lambda m: {"l": "r.", "r": "l."}[m.group(1)], sql)
+
+
+def _canonical(sql: str) -> frozenset[str]:
+    """A rule's conjuncts with equalities and disjunctions written in a sorted order:
+    equal sets mean the same condition."""
+
+    def one(part: str) -> str:
+        part = part.strip()
+        while part.startswith("(") and part.endswith(")") and part.count("(") == 1:
+            part = part[1:-1].strip()
+        if re.search(r"\sor\s", part, flags=re.I):
+            return " or ".join(sorted(one(x) for x in re.split(r"\sor\s", part, flags=re.I)))
+        sides = part.split(" = ")
+        return " = ".join(sorted(x.strip() for x in sides)) if len(sides) == 2 else part
+
+    return frozenset(one(x) for x in re.split(r"\sand\s", sql, flags=re.I))
+
+
+def _candidates_sql() -> str:
+    """Table ``right_pred``: the citizens of ``right_in`` that some blocking rule pairs with
+    a record of ``left_pred``. Splink may put either table on the ``l`` side, so each rule
+    is tried both ways (its mirror, ``l.`` and ``r.`` swapped, with the sector as ``l``),
+    each distinct condition once."""
+    parts, seen = [], set()
+    for rule in map(_rule_sql, blocking_rules()):
+        for sql in (rule, _mirror(rule)):
+            if (key := _canonical(sql)) not in seen:
+                seen.add(key)
+                parts.append(f"select r.unique_id from right_in r semi join left_pred l on {sql}")
+    union = "\n    union\n    ".join(parts)
+    return f"""
+    create table right_pred as
+    select * from right_in where unique_id in (
+    {union}
+    )
+    """
+
+
+def _name(col: str, other: str) -> Any:
+    """Splink's name comparison (exact with term frequencies, Jaro-Winkler 0.92/0.88/0.7)
+    with a level for the name found in the other column (given and family swapped)."""
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    return cl.CustomComparison(
+        output_column_name=col,
+        comparison_levels=[
+            cll.NullLevel(col),
+            cll.ExactMatchLevel(col, term_frequency_adjustments=True),
+            cll.ColumnsReversedLevel(col, other, symmetrical=True),
+            cll.JaroWinklerLevel(col, 0.92),
+            cll.JaroWinklerLevel(col, 0.88),
+            cll.JaroWinklerLevel(col, 0.7),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def settings(prior: float, *, phone: bool = True, address: bool = False) -> Any:
+    """The Splink model: comparisons with term-frequency adjustments on names."""
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+    from splink import SettingsCreator
+
+    middle = cl.CustomComparison(
+        output_column_name="middle",
+        comparison_levels=[
+            cll.NullLevel("middle"),
+            cll.ExactMatchLevel("middle", term_frequency_adjustments=True),
+            cll.JaroWinklerLevel("middle", 0.9),
+            cll.ElseLevel(),
+        ],
+    )
+    birth = cl.CustomComparison(
+        output_column_name="birth",
+        comparison_levels=[
+            cll.NullLevel("birth_year"),
+            cll.ExactMatchLevel("birth_date"),
+            cll.CustomLevel("birth_date_swapped_l = birth_date_r", "day and month swapped"),
+            cll.And(cll.ExactMatchLevel("birth_ym"), cll.DamerauLevenshteinLevel("birth_date", 1)),
+            cll.DamerauLevenshteinLevel("birth_date", 1),
+            cll.CustomLevel(
+                "(birth_date_l is null or birth_date_r is null) and birth_ym_l = birth_ym_r",
+                "same month, one date partial",
+            ),
+            cll.CustomLevel(
+                "(birth_ym_l is null or birth_ym_r is null) and birth_year_l = birth_year_r",
+                "same year, one date partial",
+            ),
+            cll.ExactMatchLevel("birth_year"),
+            cll.ElseLevel(),
+        ],
+    )
+    place = cl.CustomComparison(
+        output_column_name="place",
+        comparison_levels=[
+            cll.NullLevel("commune_code"),
+            cll.ExactMatchLevel("commune_code"),
+            cll.ExactMatchLevel("province_code"),
+            cll.ElseLevel(),
+        ],
+    )
+    # The ID number of a record the deterministic stage did not settle: a typo in it is
+    # evidence, agreement alone is not (the name and date disagreed). Its m values are
+    # stated, not estimated: the labelled pairs all agree on it by construction.
+    pid = cl.CustomComparison(
+        output_column_name="pid",
+        comparison_levels=[
+            cll.NullLevel("pid"),
+            cll.ExactMatchLevel("pid").configure(m_probability=0.6, fix_m_probability=True),
+            cll.DamerauLevenshteinLevel("pid", 1).configure(
+                m_probability=0.3, fix_m_probability=True
+            ),
+            cll.ElseLevel().configure(m_probability=0.1, fix_m_probability=True),
+        ],
+    )
+    return SettingsCreator(
+        link_type="link_only",
+        unique_id_column_name="unique_id",
+        probability_two_random_records_match=prior,
+        blocking_rules_to_generate_predictions=blocking_rules(),
+        comparisons=[
+            _name("family", "given"),
+            _name("given", "family"),
+            middle,
+            birth,
+            cl.ExactMatch("sex"),
+            place,
+            pid,
+            *([cl.ExactMatch("phone")] if phone else []),
+            *([cl.JaroWinklerAtThresholds("address", [0.9, 0.7])] if address else []),
+        ],
+        retain_intermediate_calculation_columns=False,
+        retain_matching_columns=False,
+    )
+
+
+def _family_list() -> str:
+    return "[" + ", ".join(f"'{w}'" for w in sorted(FAMILY_NAMES)) + "]"
+
+
+def _left_sql(seed: int) -> str:
+    """The left side: unsettled records, their family-first reading when the name looks
+    written given-family ("Anh Nguyễn Văn"), and a sample of ID-linked records (labels)."""
+    cols = ", ".join(c for c in SPLINK_COLUMNS if c != "unique_id")
+    fam = _family_list()
+    return f"""
+    create table left_in as
+    with rest as (
+      select * from s
+      where record_key not in (select record_key from det where outcome is not null)
+    ), words as (
+      select *, string_split(name_folded, ' ') as w from rest
+    )
+    select record_key as unique_id, {cols} from rest
+    union all
+    select record_key || '{_SWAP_SUFFIX}', pid, w[1 + 1] || coalesce(' ' || nullif(
+             array_to_string(w[3:], ' '), ''), '') || ' ' || w[1], w[2],
+           nullif(array_to_string(w[3:], ' '), ''), w[1],
+           birth_date, birth_ym, birth_md, birth_year, birth_date_swapped, sex, commune_code,
+           province_code, phone, address
+    from words
+    where len(w) >= 2 and not list_contains({fam}, w[1]) and list_contains({fam}, w[2])
+    union all
+    select * from (
+      select '{_LABEL_PREFIX}' || s.record_key, {", ".join("s." + c for c in cols.split(", "))}
+      from s join det using (record_key)
+      where det.outcome is not null and det.method = 'id'
+      order by hash(s.record_key || '{seed}')
+      limit {LABEL_SAMPLE}
+    )
+    """
+
+
+def probabilistic(
+    con: duckdb.DuckDBPyConnection,
+    backend: Backend,
+    *,
+    seed: int,
+    on_step: Callable[[str, int], None],
+) -> dict[str, Any]:
+    """Fill table ``pairs`` (record_key, citizen_pid, probability) for unsettled records.
+
+    m is estimated from labelled pairs when the ID number linked enough records (their
+    pairs are true matches carrying the dataset's own typos and swaps); otherwise by
+    expectation maximisation on two blocking rules. u always by random sampling.
+    """
+    con.execute("create table pairs (record_key varchar, citizen_pid varchar, probability double)")
+    con.execute(_left_sql(seed))
+    rest = con.sql("select count(*) from left_in where unique_id not like '~label:%'").fetchall()
+    if not rest[0][0] or not con.sql("select count(*) from r").fetchall()[0][0]:
+        on_step("train", 3)
+        on_step("predict", 4)
+        return {"pairs": 0, "training": "none"}
+    from splink import Linker, block_on
+
+    cols = ", ".join(SPLINK_COLUMNS[1:])
+    con.execute(f"create view right_in as select pid as unique_id, {cols} from r")
+    n_right = con.sql("select count(*) from right_in").fetchall()[0][0]
+    n_labels = con.sql(
+        f"select count(*) from left_in where unique_id like '{_LABEL_PREFIX}%'"
+    ).fetchall()[0][0]
+
+    def both(col: str) -> bool:
+        sql = f"select (select count({col}) from left_in) > 0 and (select count({col}) from r) > 0"
+        return bool(con.sql(sql).fetchall()[0][0])
+
+    with_phone, with_address = both("phone"), both("address")
+    if backend == "spark":
+        from dancu.linkage.match_spark import spark_api
+
+        db_api = spark_api()
+        left: Any = con.sql("select * from left_in").df()
+        right: Any = con.sql("select * from right_in").df()
+    else:
+        from splink import DuckDBAPI
+
+        db_api = DuckDBAPI(connection=con)
+        left, right = "left_in", "right_in"
+    sdf_l = db_api.register(left, dataset_display_name="sector")
+    sdf_r = db_api.register(right, dataset_display_name="registry")
+    # Each sector record has at most one citizen: a random pair matches with 1 / |registry|.
+    prior = min(0.5, 1.0 / max(n_right, 2))
+    linker = Linker(
+        [sdf_l, sdf_r], settings(prior, phone=with_phone, address=with_address), log_level="ERROR"
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=seed, num_chunks=1)
+    use_labels = n_labels >= MIN_LABELS
+    if use_labels:
+        labels = con.sql(f"""
+            select 'sector' as source_dataset_l, '{_LABEL_PREFIX}' || record_key as unique_id_l,
+                   'registry' as source_dataset_r, citizen_pid as unique_id_r
+            from det where outcome is not null and method = 'id'
+              and '{_LABEL_PREFIX}' || record_key in (select unique_id from left_in)
+        """).df()
+        linker.training.estimate_m_from_pairwise_labels(
+            db_api.register(labels, dataset_display_name="id_labels")
+        )
+    else:
+        for rule in (block_on("birth_date"), block_on("family", "given", "commune_code")):
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, estimate_without_term_frequencies=True, max_pairs=2e6
+            )
+    on_step("train", 3)
+    # Predict with the trained model on the unsettled records only (the labels' pairs are
+    # not needed) against the citizens that share a blocking key with one of them: the
+    # same pairs as against the whole registry, far smaller joins. The term frequencies
+    # stay those of the whole input, computed by the training linker.
+    model = linker.misc.save_model_to_json()
+    tf_tables = {c: linker.table_management.compute_tf_table(c) for c in _TF_COLUMNS}
+    con.execute(
+        "create table left_pred as select * from left_in"
+        f" where unique_id not like '{_LABEL_PREFIX}%'"
+    )
+    con.execute(_candidates_sql())
+    if backend == "spark":
+        left = con.sql("select * from left_pred").df()
+        right = con.sql("select * from right_pred").df()
+    else:
+        left, right = "left_pred", "right_pred"
+    predictor = Linker(
+        [db_api.register(left, dataset_display_name="sector", table_name="sector_pred"),
+         db_api.register(right, dataset_display_name="registry", table_name="registry_pred")],
+        model,
+        log_level="ERROR",
+    )  # fmt: skip
+    for col, tf in tf_tables.items():
+        predictor.table_management.register_term_frequency_lookup(tf, col)
+    preds = predictor.inference.predict(threshold_match_probability=0.01)
+    if backend == "spark":
+        con.register("preds", preds.as_pandas_dataframe())
+        table = "preds"
+    else:
+        table = preds.physical_name
+    con.execute(f"""
+        insert into pairs
+        select replace(k, '{_SWAP_SUFFIX}', ''), p, max(match_probability)
+        from (select case when source_dataset_l = 'sector' then unique_id_l
+                          else unique_id_r end as k,
+                     case when source_dataset_l = 'sector' then unique_id_r
+                          else unique_id_l end as p,
+                     match_probability
+              from {table})
+        where k not like '{_LABEL_PREFIX}%'
+        group by 1, 2
+    """)
+    n_pairs = con.sql(f"select count(*) from {table}").fetchall()[0][0]
+    on_step("predict", 4)
+    return {"pairs": int(n_pairs), "training": "id_labels" if use_labels else "em"}

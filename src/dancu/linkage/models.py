@@ -1,0 +1,187 @@
+"""Linkage tables: saved sector datasets, their records and problems, runs, results, decisions.
+
+Relationships are not declared: every query names its join (``repository.py``).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dancu.db import Base, UTCDateTime, utcnow
+
+_ID = BigInteger().with_variant(Integer(), "sqlite")
+
+SOURCE_TYPES = (
+    "land", "civil_status", "social_insurance", "health_insurance", "tax", "bank", "merit",
+    "civil_servants",
+)  # fmt: skip
+# The engine's outcomes (dancu.linkage.match.OUTCOMES) and the officer's "not_in_province".
+OUTCOMES = (
+    "synced", "synced_with_differences", "probable_match", "not_found", "duplicate_in_source",
+    "not_in_province",
+)  # fmt: skip
+JOB_STATUSES = ("queued", "running", "done", "failed")
+JOB_STEPS = ("queued", "match", "finalize", "done")
+DECISIONS = ("accept", "correct", "not_in_province")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class SourceMapping(Base):
+    """The column mapping last used for a source type (field -> column of the file)."""
+
+    __tablename__ = "linkage_mapping"
+
+    id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
+    source_type: Mapped[str] = mapped_column(String(20), unique=True)
+    mapping: Mapped[dict[str, str]] = mapped_column(JSON)
+    updated_by: Mapped[str] = mapped_column(String(80))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Source(Base):
+    """One imported sector dataset. ``lines`` = ``records`` + ``problem_lines``, always."""
+
+    __tablename__ = "linkage_source"
+    __table_args__ = (CheckConstraint(_in("source_type", SOURCE_TYPES), name="source_type"),)
+
+    id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
+    source_type: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200))
+    province_code: Mapped[str] = mapped_column(String(2), index=True)
+    mapping: Mapped[dict[str, str]] = mapped_column(JSON)
+    file_name: Mapped[str] = mapped_column(String(255))
+    encoding: Mapped[str] = mapped_column(String(40))
+    lines: Mapped[int] = mapped_column(Integer, default=0)
+    records: Mapped[int] = mapped_column(Integer, default=0)
+    problem_lines: Mapped[int] = mapped_column(Integer, default=0)
+    imported_by: Mapped[str] = mapped_column(String(80))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SectorRecord(Base):
+    """One line of a dataset: its raw values and the normalized fields matching uses."""
+
+    __tablename__ = "linkage_record"
+    __table_args__ = (UniqueConstraint("source_id", "line", name="uq_linkage_record_line"),)
+
+    id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("linkage_source.id", ondelete="CASCADE"))
+    line: Mapped[int] = mapped_column(Integer)
+    raw: Mapped[dict[str, Any]] = mapped_column(JSON)
+    normalized: Mapped[dict[str, Any]] = mapped_column(JSON)
+    full_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    birth_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    pid: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    commune_code: Mapped[str | None] = mapped_column(String(5), nullable=True)
+
+
+class ImportProblem(Base):
+    """Why a line (or a field of a kept line) could not be read as it was: the ``code``
+    (explained in the messages), the offending ``value``, and whether the line was
+    ``rejected`` (not among the records) or kept."""
+
+    __tablename__ = "linkage_problem"
+    __table_args__ = (Index("ix_linkage_problem_source_line", "source_id", "line"),)
+
+    id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("linkage_source.id", ondelete="CASCADE"))
+    line: Mapped[int] = mapped_column(Integer)
+    field: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    code: Mapped[str] = mapped_column(String(60))
+    value: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    rejected: Mapped[bool] = mapped_column(default=True)
+
+
+class LinkageJob(Base):
+    """A linkage run: queued -> running (step by step, with a heartbeat) -> done | failed."""
+
+    __tablename__ = "linkage_job"
+    __table_args__ = (
+        CheckConstraint(_in("status", JOB_STATUSES), name="status"),
+        CheckConstraint(_in("step", JOB_STEPS), name="step"),
+        Index("ix_linkage_job_status", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("linkage_source.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(10), default="queued")
+    step: Mapped[str] = mapped_column(String(10), default="queued")
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    requested_by: Mapped[str] = mapped_column(String(80))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The requesting officer (Actor.to_dict): the worker reads the registry on their behalf.
+    actor: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class MatchResult(Base):
+    """A record's outcome in its source's latest run (one per record)."""
+
+    __tablename__ = "linkage_result"
+    __table_args__ = (
+        CheckConstraint(_in("outcome", OUTCOMES), name="outcome"),
+        Index("ix_linkage_result_source_outcome", "source_id", "outcome"),
+        Index("ix_linkage_result_source_commune", "source_id", "commune_code"),
+    )
+
+    id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("linkage_source.id", ondelete="CASCADE"))
+    record_id: Mapped[int] = mapped_column(
+        ForeignKey("linkage_record.id", ondelete="CASCADE"), unique=True
+    )
+    job_id: Mapped[int | None] = mapped_column(
+        ForeignKey("linkage_job.id", ondelete="SET NULL"), nullable=True
+    )
+    outcome: Mapped[str] = mapped_column(String(24))
+    citizen_pid: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    probability: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # field -> {"old": sector value, "new": registry value}
+    differences: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    province_code: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    commune_code: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    citizen_status: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    decided: Mapped[bool] = mapped_column(default=False)
+
+
+class CleaningDecision(Base):
+    """An officer's decision on a record in the cleaning queue (also in the audit log)."""
+
+    __tablename__ = "linkage_decision"
+    __table_args__ = (CheckConstraint(_in("action", DECISIONS), name="action"),)
+
+    id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
+    record_id: Mapped[int] = mapped_column(
+        ForeignKey("linkage_record.id", ondelete="CASCADE"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(20))
+    citizen_pid: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    field: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    old_value: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    new_value: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    decided_by: Mapped[str] = mapped_column(String(80))
+    decided_by_name: Mapped[str] = mapped_column(String(200))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,170 @@
+"""Linkage pages for officers: datasets and the upload form, a dataset's report, a run's
+progress (refreshing itself while it runs, no JavaScript needed), the cleaning queue."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from dancu.common import adminunits
+from dancu.common.access import Permission
+from dancu.common.errors import DancuError
+from dancu.linkage import api, cleaning, runs, service
+from dancu.linkage.schemas import CORRECTABLE, OUTCOME_ORDER
+from dancu.web.deps import CurrentActor, DbSession
+from dancu.web.templating import render
+
+router = APIRouter(prefix="/linkage", include_in_schema=False)
+REFRESH_SECONDS = 3
+
+
+def _common(actor: Any) -> dict[str, Any]:
+    return {"outcomes": OUTCOME_ORDER, "types": service.source_types(),
+            "can_manage": actor.can(Permission.LINKAGE_MANAGE),
+            "can_clean": actor.can(Permission.LINKAGE_CLEAN)}  # fmt: skip
+
+
+def _sources_page(
+    request: Request, db: Any, actor: Any, *, error: DancuError | None = None,
+    form: dict[str, str] | None = None,
+) -> HTMLResponse:  # fmt: skip
+    sources = service.list_sources(db, actor=actor)
+    rates = {r.source_id: r for r in service.sync_rates(db, actor=actor) if r.level == "dataset"}
+    provinces = ([adminunits.province(c) for c in actor.province_units] if not actor.nationwide
+                 else adminunits.provinces())  # fmt: skip
+    context = {**_common(actor), "sources": sources, "rates": rates, "error": error,
+               "form": form or {"source_type": "land", "name": "", "mapping": ""},
+               "provinces": provinces}  # fmt: skip
+    return render(request, "linkage/sources.html", context, status_code=422 if error else 200)
+
+
+@router.get("", response_class=HTMLResponse)
+def sources_page(request: Request, db: DbSession, actor: CurrentActor) -> HTMLResponse:
+    return _sources_page(request, db, actor)
+
+
+@router.post("/sources", response_model=None)
+async def upload(
+    request: Request,
+    db: DbSession,
+    actor: CurrentActor,
+    file: Annotated[UploadFile, File()],
+    source_type: Annotated[str, Form()],
+    province_code: Annotated[str, Form()] = "",
+    name: Annotated[str, Form()] = "",
+    mapping: Annotated[str, Form()] = "",
+    run: Annotated[bool, Form()] = False,
+) -> Response:
+    form = {"source_type": source_type, "name": name, "mapping": mapping,
+            "province_code": province_code}  # fmt: skip
+    try:
+        data = await api.read_upload(file)
+        out = service.import_dataset(
+            db, data, file_name=file.filename or "upload.csv", source_type=source_type,
+            province_code=province_code or (actor.province_units or ("",))[0], actor=actor,
+            name=name or None, mapping=api.parse_mapping(mapping),
+        )  # fmt: skip
+        if run:
+            runs.enqueue_run(db, out.source.id, actor=actor)
+    except DancuError as exc:
+        db.rollback()
+        return _sources_page(request, db, actor, error=exc, form=form)
+    return RedirectResponse(f"/linkage/sources/{out.source.id}?imported=1", status_code=303)
+
+
+@router.get("/sources/{source_id}", response_class=HTMLResponse)
+def source_page(
+    request: Request, source_id: int, db: DbSession, actor: CurrentActor, page: int = 1
+) -> HTMLResponse:
+    report = service.report(db, source_id, actor=actor, page=max(page, 1))
+    active = report.job is not None and report.job.status in ("queued", "running")
+    context = {**_common(actor), "r": report, "page": max(page, 1), "per_page": 100,
+               "refresh": REFRESH_SECONDS if active else None,
+               "imported": request.query_params.get("imported")}  # fmt: skip
+    return _refreshing(render(request, "linkage/source.html", context), context["refresh"])
+
+
+@router.post("/sources/{source_id}/run")
+def start_run(source_id: int, db: DbSession, actor: CurrentActor) -> RedirectResponse:
+    job = runs.enqueue_run(db, source_id, actor=actor)
+    return RedirectResponse(f"/linkage/jobs/{job.id}", status_code=303)
+
+
+@router.get("/jobs/{job_id}", response_class=HTMLResponse)
+def job_page(request: Request, job_id: int, db: DbSession, actor: CurrentActor) -> HTMLResponse:
+    job = runs.get_job(db, job_id, actor=actor)
+    active = job.status in ("queued", "running")
+    context = {"job": job, "refresh": REFRESH_SECONDS if active else None}
+    return _refreshing(render(request, "linkage/job.html", context), context["refresh"])
+
+
+def _refreshing(response: HTMLResponse, seconds: int | None) -> HTMLResponse:
+    """Ask the browser to reload while a run is in progress (no script, no CDN)."""
+    if seconds:
+        response.headers["Refresh"] = str(seconds)
+    return response
+
+
+@router.get("/queue", response_class=HTMLResponse)
+def queue_page(
+    request: Request, db: DbSession, actor: CurrentActor, source_id: int | None = None,
+    page: int = 1,
+) -> HTMLResponse:  # fmt: skip
+    result = cleaning.queue(db, actor=actor, source_id=source_id, page=max(page, 1))
+    context = {**_common(actor), "q": result, "source_id": source_id,
+               "correctable": CORRECTABLE, "done": request.query_params.get("done"),
+               "error": None}  # fmt: skip
+    return render(request, "linkage/queue.html", context)
+
+
+def _back(source_id: int | None, page: int, done: str) -> RedirectResponse:
+    query = f"done={done}&page={page}" + (f"&source_id={source_id}" if source_id else "")
+    return RedirectResponse(f"/linkage/queue?{query}", status_code=303)
+
+
+@router.post("/queue/{result_id}/accept")
+def accept(
+    result_id: int, db: DbSession, actor: CurrentActor, note: Annotated[str, Form()] = "",
+    source_id: Annotated[int | None, Form()] = None, page: Annotated[int, Form()] = 1,
+) -> RedirectResponse:  # fmt: skip
+    cleaning.accept(db, result_id, actor=actor, note=note[:500])
+    return _back(source_id, page, "accept")
+
+
+@router.post("/queue/{result_id}/correct", response_model=None)
+def correct(
+    request: Request, result_id: int, db: DbSession, actor: CurrentActor,
+    field: Annotated[str, Form()], value: Annotated[str, Form()],
+    note: Annotated[str, Form()] = "", source_id: Annotated[int | None, Form()] = None,
+    page: Annotated[int, Form()] = 1,
+) -> Response:  # fmt: skip
+    try:
+        cleaning.correct(db, result_id, field, value, actor=actor, note=note[:500])
+    except DancuError as exc:
+        if exc.status_code != 422:
+            raise
+        db.rollback()
+        result = cleaning.queue(db, actor=actor, source_id=source_id, page=max(page, 1))
+        context = {**_common(actor), "q": result, "source_id": source_id,
+                   "correctable": CORRECTABLE, "done": None, "error": exc,
+                   "error_item": result_id}  # fmt: skip
+        return render(request, "linkage/queue.html", context, status_code=422)
+    return _back(source_id, page, "correct")
+
+
+@router.post("/queue/{result_id}/not-in-province")
+def not_in_province(
+    result_id: int, db: DbSession, actor: CurrentActor, note: Annotated[str, Form()] = "",
+    source_id: Annotated[int | None, Form()] = None, page: Annotated[int, Form()] = 1,
+) -> RedirectResponse:  # fmt: skip
+    cleaning.not_in_province(db, result_id, actor=actor, note=note[:500])
+    return _back(source_id, page, "not_in_province")
+
+
+@router.get("/sources/{source_id}/export.{fmt}")
+def export(source_id: int, fmt: str, db: DbSession, actor: CurrentActor) -> Response:
+    if fmt not in api.EXPORTS:
+        return Response(status_code=404)
+    return api.export(source_id, db, actor, format=fmt)  # type: ignore[arg-type]

@@ -1,0 +1,240 @@
+"""Every linkage query. Area scoping lives in ``sources_readable_by`` and ``results_in_area``:
+an officer sees the datasets of their province (a commune officer: of the province their
+commune lies in) and works only the queue items of their own units."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from dancu.common import adminunits
+from dancu.common.access import Actor
+from dancu.linkage.models import (
+    CleaningDecision,
+    ImportProblem,
+    LinkageJob,
+    MatchResult,
+    SectorRecord,
+    Source,
+    SourceMapping,
+)
+
+QUEUE_OUTCOMES = ("probable_match", "synced_with_differences")
+
+
+def actor_provinces(actor: Actor) -> tuple[str, ...]:
+    """The provinces an actor works in: their province units and their communes' provinces."""
+    codes = list(actor.province_units)
+    for code in actor.commune_units:
+        unit = adminunits.find_commune(code)
+        if unit is not None:
+            codes.append(unit.province_code)
+    return tuple(dict.fromkeys(codes))
+
+
+def sources_readable_by(actor: Actor) -> Select[tuple[Source]]:
+    stmt = select(Source)
+    if actor.nationwide:
+        return stmt
+    return stmt.where(or_(false(), Source.province_code.in_(actor_provinces(actor))))
+
+
+def results_in_area(actor: Actor) -> ColumnElement[bool]:
+    """Results whose commune (else province) lies in the actor's units."""
+    if actor.nationwide:
+        return MatchResult.id.is_not(None)
+    conditions = []
+    if actor.province_units:
+        conditions.append(MatchResult.province_code.in_(actor.province_units))
+    if actor.commune_units:
+        conditions.append(MatchResult.commune_code.in_(actor.commune_units))
+    return or_(false(), *conditions)
+
+
+def sources(session: Session, actor: Actor) -> list[Source]:
+    return list(session.scalars(sources_readable_by(actor).order_by(Source.id.desc())))
+
+
+def source(session: Session, actor: Actor, source_id: int) -> Source | None:
+    return session.scalars(sources_readable_by(actor).where(Source.id == source_id)).first()
+
+
+def source_any(session: Session, source_id: int) -> Source | None:
+    return session.get(Source, source_id)
+
+
+def saved_mapping(session: Session, source_type: str) -> SourceMapping | None:
+    stmt = select(SourceMapping).where(SourceMapping.source_type == source_type)
+    return session.scalars(stmt).first()
+
+
+def problems(
+    session: Session, source_id: int, *, offset: int = 0, limit: int = 100
+) -> tuple[list[ImportProblem], int]:
+    where = ImportProblem.source_id == source_id
+    stmt = select(ImportProblem).where(where).order_by(ImportProblem.line, ImportProblem.id)
+    rows = list(session.scalars(stmt.offset(offset).limit(limit)))
+    total = session.scalar(select(func.count()).select_from(ImportProblem).where(where)) or 0
+    return rows, total
+
+
+def records(session: Session, source_id: int) -> list[SectorRecord]:
+    stmt = select(SectorRecord).where(SectorRecord.source_id == source_id)
+    return list(session.scalars(stmt.order_by(SectorRecord.line)))
+
+
+def record(session: Session, record_id: int) -> SectorRecord | None:
+    return session.get(SectorRecord, record_id)
+
+
+def decided_results(session: Session, source_id: int) -> dict[int, MatchResult]:
+    """Results an officer decided on (kept across runs), by record id."""
+    stmt = select(MatchResult).where(MatchResult.source_id == source_id, MatchResult.decided)
+    return {r.record_id: r for r in session.scalars(stmt)}
+
+
+def result_record_ids(session: Session, source_id: int, job_id: int) -> set[int]:
+    stmt = select(MatchResult.record_id).where(
+        MatchResult.source_id == source_id, MatchResult.job_id == job_id
+    )
+    return set(session.scalars(stmt))
+
+
+def delete_results_not_of(session: Session, source_id: int, job_id: int) -> None:
+    """Drop an older run's undecided results (the new run's replace them)."""
+    session.execute(
+        MatchResult.__table__.delete().where(
+            MatchResult.source_id == source_id,
+            MatchResult.job_id.is_distinct_from(job_id),
+            MatchResult.decided.is_(False),
+        )
+    )
+
+
+def outcome_counts(
+    session: Session, source_ids: list[int], *, by_commune: bool, communes: tuple[str, ...] = ()
+) -> list[Any]:
+    """(source_id, commune_code or None, outcome, count) for the given datasets."""
+    commune = MatchResult.commune_code if by_commune else None
+    cols: list[Any] = [MatchResult.source_id, MatchResult.outcome, func.count()]
+    if commune is not None:
+        cols.insert(1, commune)
+    stmt = select(*cols).where(MatchResult.source_id.in_(source_ids))
+    if communes:
+        stmt = stmt.where(MatchResult.commune_code.in_(communes))
+    group = [MatchResult.source_id, MatchResult.outcome] + ([commune] if by_commune else [])
+    return list(session.execute(stmt.group_by(*group)))
+
+
+def queue(
+    session: Session, actor: Actor, *, source_id: int | None, offset: int, limit: int
+) -> tuple[list[tuple[MatchResult, SectorRecord, Source]], int]:
+    """Open items: probable matches first (most likely first), then differing fields."""
+    where = and_(
+        MatchResult.outcome.in_(QUEUE_OUTCOMES), MatchResult.decided.is_(False),
+        results_in_area(actor),
+        *( [MatchResult.source_id == source_id] if source_id is not None else [] ),
+    )  # fmt: skip
+    probable_first = case((MatchResult.outcome == "probable_match", 0), else_=1)
+    stmt = (
+        select(MatchResult, SectorRecord, Source)
+        .join(SectorRecord, SectorRecord.id == MatchResult.record_id)
+        .join(Source, Source.id == MatchResult.source_id)
+        .where(where)
+        .order_by(
+            probable_first,
+            MatchResult.probability.desc(),
+            MatchResult.source_id,
+            SectorRecord.line,
+        )
+    )
+    rows = [tuple(r) for r in session.execute(stmt.offset(offset).limit(limit))]
+    total = session.scalar(select(func.count()).select_from(MatchResult).where(where)) or 0
+    return rows, total  # type: ignore[return-value]
+
+
+def result_for_update(
+    session: Session, actor: Actor, result_id: int
+) -> tuple[MatchResult, SectorRecord] | None:
+    stmt = (
+        select(MatchResult, SectorRecord)
+        .join(SectorRecord, SectorRecord.id == MatchResult.record_id)
+        .where(MatchResult.id == result_id, results_in_area(actor))
+        .with_for_update(of=MatchResult)
+    )
+    row = session.execute(stmt).first()
+    return (row[0], row[1]) if row else None
+
+
+def export_rows(session: Session, source_id: int) -> list[tuple[SectorRecord, MatchResult | None]]:
+    stmt = (
+        select(SectorRecord, MatchResult)
+        .outerjoin(MatchResult, MatchResult.record_id == SectorRecord.id)
+        .where(SectorRecord.source_id == source_id)
+        .order_by(SectorRecord.line)
+    )
+    return [(r, m) for r, m in session.execute(stmt)]
+
+
+def deceased_matches(session: Session, source_id: int) -> int:
+    """Records linked to a citizen the registry knows as deceased (lists slow to drop them)."""
+    stmt = (
+        select(func.count())
+        .select_from(MatchResult)
+        .where(
+            MatchResult.source_id == source_id,
+            MatchResult.citizen_status == "deceased",
+            MatchResult.outcome.in_(("synced", "synced_with_differences", "probable_match")),
+        )
+    )
+    return session.scalar(stmt) or 0
+
+
+def decisions(session: Session, record_id: int) -> list[CleaningDecision]:
+    stmt = select(CleaningDecision).where(CleaningDecision.record_id == record_id)
+    return list(session.scalars(stmt.order_by(CleaningDecision.id)))
+
+
+# ---------------------------------------------------------------------------- jobs
+
+
+def job(session: Session, job_id: int) -> LinkageJob | None:
+    return session.get(LinkageJob, job_id)
+
+
+def latest_job(session: Session, source_id: int) -> LinkageJob | None:
+    stmt = select(LinkageJob).where(LinkageJob.source_id == source_id)
+    return session.scalars(stmt.order_by(LinkageJob.id.desc()).limit(1)).first()
+
+
+def active_job(session: Session, source_id: int) -> LinkageJob | None:
+    stmt = select(LinkageJob).where(
+        LinkageJob.source_id == source_id, LinkageJob.status.in_(("queued", "running"))
+    )
+    return session.scalars(stmt.limit(1)).first()
+
+
+def claim(session: Session, job_id: int, now: datetime) -> bool:
+    """queued -> running, for one worker only (no check-then-act)."""
+    result = session.execute(
+        update(LinkageJob)
+        .where(LinkageJob.id == job_id, LinkageJob.status == "queued")
+        .values(status="running", heartbeat_at=now, attempts=LinkageJob.attempts + 1)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def queued_job_ids(session: Session) -> list[int]:
+    stmt = select(LinkageJob.id).where(LinkageJob.status == "queued").order_by(LinkageJob.id)
+    return list(session.scalars(stmt))
+
+
+def stale_jobs(session: Session, before: datetime) -> list[LinkageJob]:
+    stmt = select(LinkageJob).where(
+        LinkageJob.status == "running",
+        or_(LinkageJob.heartbeat_at.is_(None), LinkageJob.heartbeat_at < before),
+    )
+    return list(session.scalars(stmt.order_by(LinkageJob.id)))

@@ -1,0 +1,183 @@
+"""Linkage runs as use cases: queue a run, and the steps a worker executes one by one.
+
+A run has two steps, each ending in a commit, so that a run interrupted by a restart can
+resume from the last completed one (``tasks.py`` drives them):
+
+``match``
+    read the dataset and the province's citizens (through the registry's audited bulk
+    read), link them with :func:`dancu.linkage.match.link`, and store the results in
+    chunks, each chunk committed with the progress; a resumed run stores only the records
+    still without a result of this run;
+``finalize``
+    drop the previous run's undecided results, record the run in the audit log, done.
+
+Officers' decisions survive re-runs: a decided result is never replaced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from dancu.common import audit
+from dancu.common.access import Actor, Permission
+from dancu.common.errors import Conflict, NotFound
+from dancu.db import utcnow
+from dancu.linkage import match
+from dancu.linkage import repository as repo
+from dancu.linkage.models import LinkageJob, MatchResult, SectorRecord
+from dancu.linkage.normalize import normalize_name
+from dancu.linkage.schemas import JobOut
+from dancu.linkage.service import PURPOSE, get_source, require_province
+from dancu.registry import service as registry
+
+CHUNK = 2000
+Progress = Callable[[str, int, int], None]
+Places = dict[int, tuple[str | None, str | None]]
+
+
+def enqueue_run(session: Session, source_id: int, *, actor: Actor) -> JobOut:
+    """Queue a linkage run of a dataset (one queued or running run per dataset)."""
+    actor.require(Permission.LINKAGE_MANAGE)
+    source = get_source(session, source_id, actor=actor)
+    require_province(actor, source.province_code)
+    if repo.active_job(session, source.id) is not None:
+        raise Conflict("A run of this dataset is already queued or running",
+                       code="linkage.run_active", field="source_id")  # fmt: skip
+    job = LinkageJob(source_id=source.id, status="queued", step="queued", total=source.records,
+                     requested_by=actor.id, actor=actor.to_dict())  # fmt: skip
+    session.add(job)
+    session.flush()
+    return JobOut.model_validate(job)
+
+
+def get_job(session: Session, job_id: int, *, actor: Actor) -> JobOut:
+    job = repo.job(session, job_id)
+    if job is None:
+        raise NotFound("No such run", code="linkage.job_not_found", field="job_id")
+    get_source(session, job.source_id, actor=actor)  # the dataset must be visible
+    return JobOut.model_validate(job)
+
+
+# ---------------------------------------------------------------------------- step: match
+
+
+def prepare_match(session: Session, job: LinkageJob) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read the dataset's undecided records and the province's citizens (audited)."""
+    actor = Actor.from_dict(job.actor)
+    source = repo.source_any(session, job.source_id)
+    assert source is not None  # a foreign key guarantees it
+    repo.delete_results_not_of(session, source.id, job.id)
+    decided = repo.decided_results(session, source.id)
+    records = [r for r in repo.records(session, source.id) if r.id not in decided]
+    citizens = registry.citizens_for_matching(
+        session, source.province_code, actor=actor, purpose=PURPOSE
+    )
+    return sector_frame(records), registry_frame(citizens)
+
+
+def sector_frame(records: Iterable[SectorRecord]) -> pd.DataFrame:
+    rows = [{**r.normalized, "record_key": str(r.id)} for r in records]
+    return pd.DataFrame(rows, columns=[*match.SECTOR_COLUMNS, "name", "province_code"])
+
+
+def registry_frame(citizens: list[dict[str, Any]]) -> pd.DataFrame:
+    rows = []
+    for c in citizens:
+        parts = normalize_name(c["full_name"]).value
+        rows.append({
+            "pid": c["pid"], "full_name": c["full_name"],
+            "name_folded": parts.folded if parts else None,
+            "family": (parts.family or None) if parts else None,
+            "middle": (parts.middle or None) if parts else None,
+            "given": parts.given if parts else None,
+            "birth_date": c["birth_date"].isoformat(), "birth_year": c["birth_date"].year,
+            "sex": c["sex"], "commune_code": c["commune_code"], "status": c["status"],
+            "death_date": c["death_date"].isoformat() if c["death_date"] else None,
+        })  # fmt: skip
+    return pd.DataFrame(rows, columns=[*match.REGISTRY_COLUMNS, "full_name"])
+
+
+def link(
+    sector: pd.DataFrame, citizens: pd.DataFrame, progress: Progress | None = None
+) -> pd.DataFrame:
+    """The engine's outcomes (one row per sector record), or none for an empty dataset."""
+    if sector.empty:
+        return pd.DataFrame(columns=list(match.OUTCOME_COLUMNS))
+    return match.link(sector, citizens, progress=progress).outcomes
+
+
+def pending_rows(session: Session, job: LinkageJob, outcomes: pd.DataFrame) -> list[dict[str, Any]]:
+    """The outcome rows of records that have no result of this run yet (all, unless resumed)."""
+    stored = {str(i) for i in repo.result_record_ids(session, job.source_id, job.id)}
+    return [r for r in outcomes.to_dict("records") if r["record_key"] not in stored]
+
+
+def store_chunk(
+    session: Session, job: LinkageJob, rows: list[dict[str, Any]], places: Places,
+    communes: dict[str, str],
+) -> None:  # fmt: skip
+    """Write one chunk of results and move the run's progress on (the caller commits)."""
+    for row in rows:
+        session.add(result_row(job, row, places, communes))
+    job.done += len(rows)
+    job.heartbeat_at = utcnow()
+    session.flush()
+
+
+def result_row(
+    job: LinkageJob, row: dict[str, Any], places: Places, communes: dict[str, str]
+) -> MatchResult:
+    record_id = int(row["record_key"])
+    pid = row.get("citizen_pid") or None
+    commune, province = places.get(record_id, (None, None))
+    commune = commune or (communes.get(pid) if pid else None)
+    if commune:
+        province = _province_of(commune) or province
+    diffs = {d["field"]: {"old": d["sector"], "new": d["registry"]}
+             for d in (row.get("differences") or [])}  # fmt: skip
+    probability = row.get("probability")
+    if probability is not None and probability != probability:  # NaN
+        probability = None
+    return MatchResult(
+        source_id=job.source_id, record_id=record_id, job_id=job.id, outcome=row["outcome"],
+        citizen_pid=pid, probability=probability, differences=diffs, province_code=province,
+        commune_code=commune, citizen_status=row.get("citizen_status") or None,
+    )  # fmt: skip
+
+
+def places_of(sector: pd.DataFrame) -> Places:
+    """record id -> (commune, province) as the dataset gives them."""
+    return {
+        int(k): (c if isinstance(c, str) else None, p if isinstance(p, str) else None)
+        for k, c, p in zip(
+            sector["record_key"], sector["commune_code"], sector["province_code"], strict=True
+        )
+    }
+
+
+def _province_of(commune: str) -> str | None:
+    from dancu.common import adminunits
+
+    unit = adminunits.find_commune(commune)
+    return unit.province_code if unit else None
+
+
+# ---------------------------------------------------------------------------- step: finalize
+
+
+def finalize(session: Session, job: LinkageJob) -> None:
+    """Drop older undecided results, audit the run, mark it done."""
+    repo.delete_results_not_of(session, job.source_id, job.id)
+    actor = Actor.from_dict(job.actor)
+    audit.record(
+        session, actor, action="linkage.run", subject_type="linkage_source",
+        subject_id=str(job.source_id), purpose=PURPOSE, fields=(f"job={job.id}",),
+    )  # fmt: skip
+    now = utcnow()
+    job.status, job.step, job.finished_at, job.heartbeat_at = "done", "done", now, now
+    job.done = job.total
+    session.flush()

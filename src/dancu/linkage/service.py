@@ -1,0 +1,298 @@
+"""Linkage use cases on datasets: import (all or nothing, nothing lost), mappings, rates.
+
+Matching runs are jobs (``jobs.py``); the cleaning queue and the export are in
+``cleaning.py``. Services only flush; the boundary commits.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from dancu.common import adminunits, audit
+from dancu.common.access import Actor, Permission
+from dancu.common.errors import Forbidden, NotFound, ValidationFailed
+from dancu.db import is_postgres, utcnow
+from dancu.linkage import repository as repo
+from dancu.linkage import sources as reader
+from dancu.linkage.models import ImportProblem, SectorRecord, Source, SourceMapping
+from dancu.linkage.schemas import ImportOut, JobOut, ProblemOut, RateRow, ReportOut, SourceOut
+from dancu.registry import bulk
+
+PURPOSE = "data_maintenance"
+RECORD_COLUMNS = ("source_id", "line", "raw", "normalized", "full_name", "birth_date", "pid",
+                  "commune_code")  # fmt: skip
+PROBLEM_COLUMNS = ("source_id", "line", "field", "code", "value", "rejected")
+Progress = Callable[[str, int, int], None]
+
+
+def source_types() -> dict[str, str]:
+    """Source type code -> English label (Vietnamese in the messages)."""
+    return {code: st.label for code, st in reader.SOURCE_TYPES.items()}
+
+
+def require_province(actor: Actor, province_code: str) -> None:
+    """Whole-dataset work (import, run, export) needs an officer of the dataset's province."""
+    if province_code not in {p.code for p in adminunits.provinces()}:
+        raise ValidationFailed(
+            f"unknown province {province_code!r}", code="linkage.province", field="province_code"
+        )
+    if not actor.nationwide and province_code not in actor.province_units:
+        raise Forbidden(
+            "Only an officer of this province may work on its whole datasets",
+            code="linkage.area", field="province_code",
+        )  # fmt: skip
+
+
+def mapping_for(session: Session, source_type: str) -> dict[str, str]:
+    """The mapping saved for a source type, else the engine's default one."""
+    if source_type not in reader.SOURCE_TYPES:
+        raise ValidationFailed(
+            f"unknown source type {source_type!r}", code="linkage.unknown_source_type",
+            field="source_type",
+        )  # fmt: skip
+    saved = repo.saved_mapping(session, source_type)
+    if saved is not None:
+        return dict(saved.mapping)
+    return dict(reader.SOURCE_TYPES[source_type].default_mapping)
+
+
+def save_mapping(
+    session: Session, source_type: str, mapping: Mapping[str, str], *, actor: Actor
+) -> dict[str, str]:
+    """Keep a source type's mapping (field -> column) for the next imports."""
+    actor.require(Permission.LINKAGE_MANAGE)
+    mapping_for(session, source_type)  # validates the type
+    clean = {str(k): str(v) for k, v in mapping.items() if v}
+    unknown = sorted(set(clean) - set(reader.FIELDS))
+    if unknown:
+        raise ValidationFailed(
+            f"unknown field {unknown[0]!r} in the mapping", code="linkage.unknown_field",
+            field=unknown[0],
+        )  # fmt: skip
+    saved = repo.saved_mapping(session, source_type)
+    if saved is None:
+        saved = SourceMapping(source_type=source_type, mapping=clean, updated_by=actor.id)
+        session.add(saved)
+    else:
+        saved.mapping, saved.updated_by, saved.updated_at = clean, actor.id, utcnow()
+    session.flush()
+    return clean
+
+
+def import_dataset(
+    session: Session,
+    data: bytes | Path,
+    *,
+    file_name: str,
+    source_type: str,
+    province_code: str,
+    actor: Actor,
+    name: str | None = None,
+    mapping: Mapping[str, str] | None = None,
+    today: date | None = None,
+    progress: Progress | None = None,
+) -> ImportOut:
+    """Read, normalize and store a sector dataset with every problem by line.
+
+    Nothing is lost: each data line is a record or a rejected problem, and the counts are
+    checked. A fatal problem (empty file, missing column, unreadable format) raises before
+    anything is written; a failure while writing leaves the caller's rollback nothing to keep.
+    """
+    actor.require(Permission.LINKAGE_MANAGE)
+    require_province(actor, province_code)
+    saved = repo.saved_mapping(session, source_type) if source_type in reader.SOURCE_TYPES else None
+    given = dict(mapping) if mapping else (dict(saved.mapping) if saved else None)
+    fmt = Path(file_name).suffix.lstrip(".").lower() or None
+    dataset = reader.read_dataset(
+        data, source_type, given, file_format=fmt, today=today, progress=progress
+    )
+    effective = given or {  # the default mapping's columns this file has
+        f: c for f, c in reader.SOURCE_TYPES[source_type].default_mapping.items()
+        if c in dataset.columns
+    }  # fmt: skip
+    rejected_lines = {p.line for p in dataset.problems if p.rejected}
+    if len(dataset.records) + len(rejected_lines) != dataset.lines:
+        raise ValidationFailed(  # the reader's promise, checked: never store a lossy import
+            f"{dataset.lines} lines read but {len(dataset.records)} records and"
+            f" {len(rejected_lines)} rejected lines",
+            code="linkage.lines_lost", field="file",
+        )  # fmt: skip
+    if mapping:
+        save_mapping(session, source_type, mapping, actor=actor)
+    source = Source(
+        source_type=source_type, name=name or Path(file_name).stem, province_code=province_code,
+        mapping=effective, file_name=Path(file_name).name, encoding=dataset.encoding,
+        lines=dataset.lines, records=len(dataset.records), problem_lines=len(rejected_lines),
+        imported_by=actor.id,
+    )  # fmt: skip
+    session.add(source)
+    session.flush()
+    _write_records(session, source.id, dataset.records.to_dict("records"), progress)
+    _write_problems(session, source.id, dataset.problems)
+    audit.record(
+        session, actor, action="linkage.import", subject_type="linkage_source",
+        subject_id=str(source.id), purpose=PURPOSE,
+        fields=(source_type, f"records={source.records}", f"rejected={source.problem_lines}"),
+    )  # fmt: skip
+    problems = [ProblemOut.model_validate(_problem_dict(p)) for p in dataset.problems[:100]]
+    return ImportOut(source=SourceOut.model_validate(source), problems=problems)
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-safe Python value from what pandas hands back (NaN, numpy scalars)."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        return value.item()
+    return value
+
+
+def record_row(source_id: int, rec: Mapping[str, Any], as_text: bool) -> tuple[Any, ...]:
+    normalized = {k: _plain(v) for k, v in rec.items() if k != "raw"}
+    raw = rec.get("raw") or {}
+    birth = None
+    if normalized.get("birth_precision") == "day" and normalized.get("birth_date"):
+        birth = date.fromisoformat(normalized["birth_date"])
+    encode: Callable[[Any], Any] = (
+        (lambda v: json.dumps(v, ensure_ascii=False)) if as_text else (lambda v: v)
+    )
+    return (
+        source_id, int(normalized["line"]), encode(raw), encode(normalized), normalized.get("name"),
+        birth, normalized.get("pid"), normalized.get("commune_code"),
+    )  # fmt: skip
+
+
+def _write_records(
+    session: Session, source_id: int, recs: list[dict[str, Any]], progress: Progress | None
+) -> None:
+    table = SectorRecord.__table__
+    as_text = is_postgres(session)  # COPY takes JSON as text; executemany takes Python values
+    total = len(recs)
+
+    def rows() -> Any:
+        for i, rec in enumerate(recs, 1):
+            if progress and i % 5000 == 0:
+                progress("store", i, total)
+            yield record_row(source_id, rec, as_text)
+
+    bulk.copy_rows(session, table, RECORD_COLUMNS, rows())  # type: ignore[arg-type]
+    if progress:
+        progress("store", total, total)
+
+
+def _problem_dict(p: reader.Problem) -> dict[str, Any]:
+    value = None if p.value is None else str(p.value)[:500]
+    return {"line": p.line, "field": p.field, "code": p.code, "value": value,
+            "rejected": p.rejected}  # fmt: skip
+
+
+def _write_problems(session: Session, source_id: int, problems: list[reader.Problem]) -> None:
+    rows = (
+        (source_id, d["line"], d["field"], d["code"], d["value"], d["rejected"])
+        for d in map(_problem_dict, problems)
+    )
+    bulk.copy_rows(session, ImportProblem.__table__, PROBLEM_COLUMNS, rows)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+def list_sources(session: Session, *, actor: Actor) -> list[SourceOut]:
+    actor.require(Permission.LINKAGE_READ)
+    return [SourceOut.model_validate(s) for s in repo.sources(session, actor)]
+
+
+def get_source(session: Session, source_id: int, *, actor: Actor) -> Source:
+    actor.require(Permission.LINKAGE_READ)
+    source = repo.source(session, actor, source_id)
+    if source is None:
+        raise NotFound("No such dataset", code="linkage.source_not_found", field="source_id")
+    return source
+
+
+def sync_rates(session: Session, *, actor: Actor, source_id: int | None = None) -> list[RateRow]:
+    """Sync rates for the monitoring issue: per dataset one ``level="dataset"`` row followed
+    by its ``level="commune"`` rows, for the datasets the actor may see. For an officer of
+    some communes only, the rows are their communes' and the dataset row sums them."""
+    actor.require(Permission.LINKAGE_READ)
+    visible = repo.sources(session, actor)
+    if source_id is not None:
+        visible = [s for s in visible if s.id == source_id]
+    if not visible:
+        return []
+    ids = [s.id for s in visible]
+    communes_only = actor.commune_units if not actor.nationwide and not actor.province_units else ()
+    grouped: dict[tuple[int, str | None], dict[str, int]] = {}
+    per_commune = repo.outcome_counts(session, ids, by_commune=True, communes=communes_only)
+    for sid, commune, outcome, count in per_commune:
+        grouped.setdefault((sid, commune), {})[outcome] = count
+    overall = {} if communes_only else _by_source(
+        repo.outcome_counts(session, ids, by_commune=False))  # fmt: skip
+    out: list[RateRow] = []
+    for s in visible:
+        keys = sorted((k for k in grouped if k[0] == s.id), key=lambda k: k[1] or "~")
+        communes = [_rate_row(s, commune, grouped[(sid, commune)]) for sid, commune in keys]
+        if communes_only:
+            dataset = _rate_row(s, None, _summed(communes), level="dataset")
+        else:
+            dataset = _rate_row(s, None, overall.get(s.id, {}), records=s.records, level="dataset")
+        out += [dataset, *communes]
+    return out
+
+
+def _summed(rows: list[RateRow]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for r in rows:
+        for k, v in r.counts.items():
+            counts[k] = counts.get(k, 0) + v
+    return counts
+
+
+def _by_source(rows: list[Any]) -> dict[int, dict[str, int]]:
+    out: dict[int, dict[str, int]] = {}
+    for sid, outcome, count in rows:
+        out.setdefault(sid, {})[outcome] = count
+    return out
+
+
+def _rate_row(
+    source: Source, commune: str | None, counts: dict[str, int], records: int | None = None,
+    level: str = "commune",
+) -> RateRow:  # fmt: skip
+    unit = adminunits.find_commune(commune) if commune else None
+    return RateRow(
+        source_id=source.id, source_name=source.name, source_type=source.source_type,
+        province_code=source.province_code, commune_code=commune,
+        commune_name=unit.name if unit else "", counts=counts, level=level,
+        records=records if records is not None else sum(counts.values()),
+    )  # fmt: skip
+
+
+def report(
+    session: Session, source_id: int, *, actor: Actor, page: int = 1, per_page: int = 100
+) -> ReportOut:
+    """A dataset's rates (overall and per commune), outcome counts, problems and last run."""
+    source = get_source(session, source_id, actor=actor)
+    rows = sync_rates(session, actor=actor, source_id=source.id)
+    overall = rows[0]  # the dataset row (for a commune officer: their communes summed)
+    communes = [r for r in rows if r.level == "commune"]
+    problems, total = [], 0
+    if actor.nationwide or source.province_code in actor.province_units:
+        # Problems carry the file's values of any line: only for officers of the province.
+        problems, total = repo.problems(
+            session, source.id, offset=(max(page, 1) - 1) * per_page, limit=per_page
+        )
+    job = repo.latest_job(session, source.id)
+    return ReportOut(
+        source=SourceOut.model_validate(source), overall=overall, communes=communes,
+        problems=[ProblemOut.model_validate(p) for p in problems], problems_total=total,
+        job=JobOut.model_validate(job) if job else None,
+        deceased=repo.deceased_matches(session, source.id),
+    )  # fmt: skip

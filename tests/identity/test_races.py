@@ -1,0 +1,104 @@
+"""Parallel requests with the same code: a TOTP step is accepted once, a code's tries are
+never over-spent. Real concurrent transactions on the test database (committed, then
+cleaned up), one thread and one session each."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+
+import pytest
+from sqlalchemy import delete
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from dancu.db import utcnow
+from dancu.identity import otp, totp
+from dancu.identity.models import Account, AccountEvent, LoginThrottle, OneTimeCode, OutboundMessage
+
+pytestmark = pytest.mark.xdist_group("races")
+THREADS = 8
+BUSY = "e3q8"  # SQLAlchemy's code for OperationalError (SQLite: database is locked)
+
+
+@pytest.fixture
+def committed(engine: Engine) -> Iterator[tuple[sessionmaker[Session], int]]:
+    factory = sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+    with factory() as s:
+        account = Account(
+            citizen_pid="066090099999", kind="citizen", display_name="Race Test", level=1,
+            status="active", phone="+84912000999", province_code="66", commune_code="24121",
+            totp_secret=totp.pyotp.random_base32(), totp_confirmed_at=utcnow(),
+        )  # fmt: skip
+        s.add(account)
+        s.commit()
+        account_id = account.id
+    yield factory, account_id
+    with factory() as s:
+        for table in (OneTimeCode, OutboundMessage, AccountEvent):
+            s.execute(delete(table).where(table.account_id == account_id))
+        s.execute(delete(LoginThrottle))
+        s.execute(delete(Account).where(Account.id == account_id))
+        s.commit()
+
+
+def in_parallel(factory: sessionmaker[Session], work: Callable[[Session], object]) -> list[object]:
+    barrier, results, lock = threading.Barrier(THREADS), [], threading.Lock()
+
+    def run() -> None:
+        with factory() as s:
+            barrier.wait()
+            try:
+                outcome = work(s)
+                s.commit()
+            except Exception as exc:  # a lock timeout or serialization error is a refusal too
+                s.rollback()
+                outcome = exc
+        with lock:
+            results.append(outcome)
+
+    threads = [threading.Thread(target=run) for _ in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return results
+
+
+def test_one_totp_code_sent_in_parallel_is_accepted_once(committed, backend: str) -> None:  # type: ignore[no-untyped-def]
+    factory, account_id = committed
+    with factory() as s:
+        code = totp.current_code(s.get(Account, account_id))  # type: ignore[arg-type]
+
+    def attempt(s: Session) -> object:
+        return totp.check(s, s.get(Account, account_id), code)  # type: ignore[arg-type]
+
+    results = in_parallel(factory, attempt)
+    refused = [getattr(r, "code", repr(r)) for r in results if r is not None]
+    if backend == "postgresql":  # row locks: the others wait, then see the step taken
+        assert results.count(None) == 1
+        assert refused == ["identity.totp_replay"] * (THREADS - 1), refused
+    else:  # SQLite: a reader that tries to write while another writes fails (busy)
+        assert results.count(None) <= 1
+        assert set(refused) <= {"identity.totp_replay", BUSY}, refused
+
+
+def test_parallel_guesses_never_spend_more_than_five_tries(committed, backend: str) -> None:  # type: ignore[no-untyped-def]
+    factory, account_id = committed
+    with factory() as s:
+        code = otp.issue(s, s.get(Account, account_id), "login")  # type: ignore[arg-type]
+        s.commit()
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    results = in_parallel(factory, lambda s: otp.check(s, account_id, "login", wrong))
+    codes = sorted(getattr(r, "code", repr(r)) for r in results)
+    allowed = {"identity.otp_wrong", "identity.otp_expired", "identity.otp_locked"}
+    with factory() as s:
+        row = s.query(OneTimeCode).filter_by(account_id=account_id).one()
+    assert row.used_at is None
+    if backend == "postgresql":
+        # Five tries were spent (four "wrong", the fifth "too many"); the rest found none left.
+        assert codes.count("identity.otp_wrong") == 4 and set(codes) <= allowed, codes
+        assert row.attempts == 5
+    else:  # SQLite: some writers fail busy; never more tries than the limit
+        assert set(codes) <= allowed | {BUSY}, codes
+        assert codes.count("identity.otp_wrong") <= row.attempts <= 5, (codes, row.attempts)

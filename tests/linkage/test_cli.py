@@ -1,0 +1,79 @@
+"""``dancu linkage import | run | report`` and the demo's sector datasets, on a SQLite file."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from dancu import cli
+from dancu.common.access import SYSTEM_ACTOR
+from dancu.db import get_sessionmaker, unit_of_work
+from dancu.demo.sector import social_insurance
+from dancu.registry import service as registry
+
+runner = CliRunner()
+
+
+def invoke(*args: str):  # type: ignore[no-untyped-def]
+    return runner.invoke(cli.app, list(args), catch_exceptions=False)
+
+
+def test_import_run_report(cli_database: str, tmp_path: Path) -> None:
+    assert invoke("demo", "--citizens", "1000", "--no-sector").exit_code == 0
+    with unit_of_work(get_sessionmaker()) as session:
+        citizens = registry.citizens_for_matching(session, "66", actor=SYSTEM_ACTOR)
+    file = tmp_path / "bhxh.csv"
+    file.write_bytes(social_insurance(citizens, seed=1, today=date.today(), province_code="66"))
+    lines = len(file.read_text(encoding="utf-8").splitlines()) - 1
+
+    imported = invoke(
+        "linkage", "import", str(file), "--type", "social_insurance", "--name", "BHXH"
+    )
+    assert imported.exit_code == 0, imported.output
+    assert f"dataset 1 (BHXH, utf-8): {lines:,} lines" in imported.output
+
+    run = invoke("linkage", "run", "1")
+    assert run.exit_code == 0, run.output
+    assert "run 1: done" in run.output and "Sync rates per commune" in run.output
+
+    report = invoke("linkage", "report")
+    assert report.exit_code == 0 and "1 BHXH" in report.output and "%" in report.output
+
+    again = invoke("linkage", "work")  # nothing queued, nothing stale
+    assert again.exit_code == 0 and again.output == ""
+
+
+def test_cli_errors_have_codes(cli_database: str, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    result = invoke("linkage", "import", str(empty), "--type", "land")
+    assert result.exit_code == 2 and "linkage.empty_file" in result.output
+    data = tmp_path / "land.csv"
+    data.write_text("ho_ten\nAn Bình\n", encoding="utf-8")
+    bad_json = invoke("linkage", "import", str(data), "--type", "land", "--mapping", "{x")
+    assert bad_json.exit_code == 2 and "linkage.mapping_json" in bad_json.output
+    missing = invoke("linkage", "import", str(data), "--type", "land", "--mapping",
+                     '{"full_name": "HoTen"}')  # fmt: skip
+    assert missing.exit_code == 2 and "linkage.missing_column" in missing.output
+    unknown = invoke("linkage", "report", "99")
+    assert unknown.exit_code == 2 and "linkage.source_not_found" in unknown.output
+
+
+def test_the_demo_synchronizes_a_land_register_and_a_bhxh_list(cli_database: str) -> None:
+    result = invoke("demo", "--citizens", "1200")
+    assert result.exit_code == 0, result.output
+    assert "sector dataset 1:" in result.output and "sector dataset 2:" in result.output
+    assert result.output.count("(done)") == 2
+    from dancu.linkage import cleaning, service
+
+    with unit_of_work(get_sessionmaker()) as session:
+        rows = service.sync_rates(session, actor=SYSTEM_ACTOR)
+        queue = cleaning.queue(session, actor=SYSTEM_ACTOR)
+    datasets = [r for r in rows if r.level == "dataset"]
+    assert sorted(r.source_type for r in datasets) == ["land", "social_insurance"]
+    assert all(0.85 < r.rate < 1.0 for r in datasets)  # realistic errors: high, not perfect
+    assert all(r.counts.get("not_found", 0) >= 2 for r in datasets)  # people from elsewhere
+    assert len([r for r in rows if r.level == "commune"]) > 10
+    assert queue.total > 0
