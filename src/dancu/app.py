@@ -15,7 +15,7 @@ from dancu import __version__
 from dancu.common import adminunits, audit
 from dancu.common.tasks import Periodic
 from dancu.db import get_engine, get_sessionmaker
-from dancu.identity import chip_pages, oidc_api, wallet_api, wallet_pages
+from dancu.identity import api_tokens, chip_pages, oidc_api, wallet_api, wallet_pages
 from dancu.identity import login as identity_login
 from dancu.identity import pages as identity_pages
 from dancu.identity import tasks as identity_tasks
@@ -27,11 +27,15 @@ from dancu.registry import api as registry_api
 from dancu.registry import pages as registry_pages
 from dancu.settings import Settings, get_settings
 from dancu.web import errors
-from dancu.web.auth import optional_actor, sign_out
+from dancu.web.auth import api_scopes, optional_actor, sign_out
 from dancu.web.templating import SRC
 
 # Pages trust an officer's roles in the cookie only while the e-ID login session lives.
 _PAGE_GUARD = [Depends(live_login_only)]
+# The scope an access token needs on each JSON API (GET: the first, other methods: the second).
+_REGISTRY_API = [Depends(api_scopes("registry.read", "registry.write"))]
+_LINKAGE_API = [Depends(api_scopes("linkage.read", "linkage.write"))]
+_WALLET_API = [Depends(api_scopes("wallet.manage"))]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -43,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=_lifespan(settings),
     )
     app.state.settings = settings
+    app.state.bearer_verifier = api_tokens.verify  # API bearers: the provider's access tokens
     identity_tasks.subscribe()  # outbox handlers: a death closes the account
     app.add_middleware(
         SessionMiddleware,
@@ -54,14 +59,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     errors.install(app)
     app.mount("/static", StaticFiles(directory=SRC / "web" / "static"), name="static")
-    app.include_router(registry_api.router)
+    app.include_router(registry_api.router, dependencies=_REGISTRY_API)
     app.include_router(registry_pages.router, dependencies=_PAGE_GUARD)
     app.include_router(oidc_api.router)
-    app.include_router(wallet_api.router)
+    app.include_router(wallet_api.router, dependencies=_WALLET_API)
     app.include_router(wallet_pages.router, dependencies=_PAGE_GUARD)
     app.include_router(chip_pages.router, dependencies=_PAGE_GUARD)
     app.include_router(identity_pages.router, dependencies=_PAGE_GUARD)
-    app.include_router(linkage_api.router)
+    app.include_router(linkage_api.router, dependencies=_LINKAGE_API)
     app.include_router(linkage_pages.router, dependencies=_PAGE_GUARD)
     if settings.dev_login:  # never in production (Settings refuses it there)
         from dancu.demo import rp_pages

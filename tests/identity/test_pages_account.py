@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from dancu.common.access import Role
 from dancu.db import utcnow
-from dancu.identity import passkeys
+from dancu.identity import passkeys, totp
 from dancu.identity.models import Account
 from dancu.registry import service as registry
 from tests.conftest import make_actor
@@ -167,7 +167,7 @@ def test_enrol_the_authenticator_app_with_a_qr_code(client, session):
     answer = post(client, "/account/totp/confirm", {"code": "000000"}, token_from="/account")
     if answer.status_code != 303:  # (a one-in-a-million right guess is fine too)
         assert error_of(answer.text)[:2] == ("identity.otp_wrong", "code")
-    code = pyotp.TOTP(stored.totp_secret).now()
+    code = pyotp.TOTP(totp.secret_of(stored)).now()
     answer = post(client, "/account/totp/confirm", {"code": code}, token_from="/account")
     assert answer.status_code == 303
     assert 'data-testid="totp-enabled"' in client.get("/account").text
@@ -186,7 +186,7 @@ def test_step_up_to_level_2_with_the_authenticator_app(client, session):
                   token_from="/login/step-up")  # fmt: skip
     assert answer.status_code == 401 and error_of(answer.text)[0] == "identity.otp_wrong"
     assert account.totp_secret
-    code = pyotp.TOTP(account.totp_secret).at(utcnow() + timedelta(seconds=30))
+    code = pyotp.TOTP(totp.secret_of(account)).at(utcnow() + timedelta(seconds=30))
     answer = post(client, "/login/step-up", {"code": code, "next": "/account"},
                   token_from="/login/step-up")  # fmt: skip
     assert answer.status_code == 303 and answer.headers["location"] == "/account"
@@ -216,7 +216,7 @@ def test_a_level_1_account_cannot_step_up(client, session):
     page = client.get("/login/step-up", params={"next": "/account"})
     assert page.status_code == 403 and 'data-testid="level-insufficient"' in page.text
     assert account.totp_secret
-    code = pyotp.TOTP(account.totp_secret).at(utcnow() + timedelta(seconds=30))
+    code = pyotp.TOTP(totp.secret_of(account)).at(utcnow() + timedelta(seconds=30))
     answer = post(client, "/login/step-up", {"code": code, "next": "/account"},
                   token_from="/account")  # fmt: skip
     assert answer.status_code == 403
@@ -256,7 +256,7 @@ def test_a_guardian_registers_a_child_under_14_from_a_level_2_session(client, se
     answer = post(client, "/account/children", form, token_from="/account/children")
     assert answer.status_code == 303 and answer.headers["location"].startswith("/login/step-up")
     assert account.totp_secret
-    code = pyotp.TOTP(account.totp_secret).at(utcnow() + timedelta(seconds=30))
+    code = pyotp.TOTP(totp.secret_of(account)).at(utcnow() + timedelta(seconds=30))
     post(client, "/login/step-up", {"code": code, "next": "/account/children"},
          token_from="/login/step-up")  # fmt: skip
     answer = post(client, "/account/children", {**form, "full_name": "Nguyễn Văn Khác"},

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dancu.db import utcnow
+from dancu.identity import totp
 from dancu.identity.models import Account, LoginThrottle
 from tests.identity.helpers import PASSWORD, active_account, citizen, level2_account, png
 from tests.identity.page_helpers import csrf, enrol_totp, error_of, post, sign_in, sink_code
@@ -160,7 +161,7 @@ def test_sign_in_with_the_authenticator_app(client, session):
     page = client.get("/login/second-factor")
     assert 'data-testid="totp-form"' in page.text
     assert account.totp_secret
-    code = pyotp.TOTP(account.totp_secret).at(utcnow() + timedelta(seconds=30))
+    code = pyotp.TOTP(totp.secret_of(account)).at(utcnow() + timedelta(seconds=30))
     answer = post(client, "/login/second-factor", {"method": "totp", "code": code},
                   token_from="/login/second-factor")  # fmt: skip
     assert answer.status_code == 303 and answer.headers["location"] == "/account"

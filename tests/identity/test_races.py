@@ -28,9 +28,11 @@ def committed(engine: Engine) -> Iterator[tuple[sessionmaker[Session], int]]:
         account = Account(
             citizen_pid="066090099999", kind="citizen", display_name="Race Test", level=1,
             status="active", phone="+84912000999", province_code="66", commune_code="24121",
-            totp_secret=totp.pyotp.random_base32(), totp_confirmed_at=utcnow(),
+            totp_confirmed_at=utcnow(),
         )  # fmt: skip
         s.add(account)
+        s.flush()
+        account.totp_secret = totp.seal_secret(account.id, totp.pyotp.random_base32())
         s.commit()
         account_id = account.id
     yield factory, account_id

@@ -10,15 +10,10 @@ swapped onto another row. Nothing here logs key material.
 
 from __future__ import annotations
 
-import base64
-import os
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, Literal
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from joserfc.jwk import ECKey, KeySet, RSAKey
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
@@ -26,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from dancu.common.errors import ValidationFailed
 from dancu.db import utcnow
+from dancu.identity import sealing
 from dancu.identity.oidc_models import SigningKey
-from dancu.settings import get_settings
 
 Alg = Literal["ES256", "RS256"]
 SigningJWK = ECKey | RSAKey
@@ -150,21 +145,13 @@ def _new_row(purpose: str, alg: Alg, now: datetime) -> SigningKey:
     )  # fmt: skip
 
 
-def _wrapping_key() -> bytes:
-    secret = get_settings().secret_key.encode()
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(secret)
-
-
 def _seal(kid: str, pem: bytes) -> str:
-    nonce = os.urandom(12)
-    sealed = AESGCM(_wrapping_key()).encrypt(nonce, pem, kid.encode())
-    return base64.b64encode(nonce + sealed).decode()
+    return sealing.seal(pem, info=_INFO, associated=kid.encode())
 
 
 @lru_cache(maxsize=64)
 def _unseal(kid: str, alg: str, sealed: str) -> SigningJWK:
     """Decrypt and import once per process (the sealed text is part of the cache key)."""
-    raw = base64.b64decode(sealed)
-    pem = AESGCM(_wrapping_key()).decrypt(raw[:12], raw[12:], kid.encode())
+    pem = sealing.unseal(sealed, info=_INFO, associated=kid.encode())
     cls = ECKey if alg.startswith("ES") else RSAKey
     return cls.import_key(pem, parameters={"kid": kid, "alg": alg, "use": "sig"})

@@ -11,7 +11,7 @@ from rich.console import Console
 
 from dancu.common.errors import DancuError
 from dancu.db import unit_of_work
-from dancu.identity import keys, oidc_clients
+from dancu.identity import api_tokens, keys, oidc_clients
 
 app = typer.Typer(help="OpenID Connect relying parties and signing keys.", no_args_is_help=True)
 console = Console()
@@ -33,8 +33,22 @@ def add(
         False
     ),
     subject: Annotated[str, typer.Option(help="pairwise | public")] = "pairwise",
+    partner_role: Annotated[
+        list[str] | None, typer.Option(help="client_credentials: the partner's role (repeat)")
+    ] = None,
+    partner_unit: Annotated[
+        list[str] | None, typer.Option(help="its province/commune codes (repeat; none: all)")
+    ] = None,
+    partner_organization: Annotated[str, typer.Option(help="the partner's organization")] = "",
+    partner_purpose: Annotated[
+        list[str] | None, typer.Option(help="a purpose it reads data for (repeat)")
+    ] = None,
 ) -> None:
-    """Register a relying party; prints the client secret once (client_secret_basic)."""
+    """Register a relying party; prints the client secret once (client_secret_basic).
+
+    A client_credentials client acts on the APIs as the partner named by the --partner-*
+    options; without a partner role its tokens are refused (403 auth.no_role)."""
+    partner = partner_role or partner_unit or partner_organization or partner_purpose
     try:
         with unit_of_work() as session:
             created = oidc_clients.add_client(
@@ -44,6 +58,11 @@ def add(
                 jwks=json.loads(jwks.read_text()) if jwks else None, required_acr=acr,
                 fapi2=fapi2, subject_type=subject,
             )  # fmt: skip
+            if partner:
+                api_tokens.bind_partner(
+                    session, client_id, roles=partner_role or [], units=partner_unit or [],
+                    organization=partner_organization, purposes=partner_purpose or [],
+                )  # fmt: skip
             secret = created.secret
     except DancuError as exc:
         console.print(f"[red]{exc.code}: {exc.message}[/red]")
@@ -61,8 +80,32 @@ def list_clients() -> None:
         for r in rows:
             fapi = " fapi2" if r.fapi2 else ""
             acr = f" acr={r.required_acr}" if r.required_acr else ""
+            bound = api_tokens.describe(api_tokens.partner_of(session, r.client_id))
+            partner = " ".join(f"{k}={','.join(v) if isinstance(v, list) else v}"
+                               for k, v in bound.items())  # fmt: skip
             print(f"{r.client_id}\t{r.name}\t{r.auth_method}{fapi}{acr}\t"
-                  f"{','.join(r.grant_types)}\t{' '.join(r.redirect_uris)}")  # fmt: skip
+                  f"{','.join(r.grant_types)}\t{' '.join(r.redirect_uris)}\t{partner}")  # fmt: skip
+
+
+@app.command("partner")
+def partner(
+    client_id: str,
+    role: Annotated[list[str], typer.Option(help="the partner's role (repeat)")],
+    organization: Annotated[str, typer.Option(help="the partner's organization")],
+    purpose: Annotated[list[str], typer.Option(help="a purpose it reads data for (repeat)")],
+    unit: Annotated[list[str] | None, typer.Option(help="province/commune code (repeat)")] = None,
+) -> None:
+    """Bind an existing client_credentials client to a partner identity (replaces the old)."""
+    try:
+        with unit_of_work() as session:
+            api_tokens.bind_partner(
+                session, client_id, roles=role, units=unit or [], organization=organization,
+                purposes=purpose,
+            )  # fmt: skip
+    except DancuError as exc:
+        console.print(f"[red]{exc.code}: {exc.message}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(f"client {client_id} acts as {organization} ({', '.join(role)})")
 
 
 @app.command("rotate-keys")

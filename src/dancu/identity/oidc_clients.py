@@ -28,7 +28,15 @@ from dancu.identity.login import ACR_LEVEL1, ACR_LEVEL2
 from dancu.identity.oidc_models import OidcClient
 
 SCOPES = ("openid", "profile", "dancu_pid", "address")
-PARTNER_SCOPES = ("registry.read",)  # client_credentials only: the partner API's scope
+# The JSON APIs' scopes (identity/api_tokens.py API_SCOPES): partners (client_credentials)
+# and officers' apps (code flow) ask for them.
+PARTNER_SCOPES = (
+    "registry.read",
+    "registry.write",
+    "linkage.read",
+    "linkage.write",
+    "wallet.manage",
+)
 AUTH_METHODS = ("client_secret_basic", "private_key_jwt", "none")
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 ACR_VALUES = (ACR_LEVEL1, ACR_LEVEL2)

@@ -1,11 +1,14 @@
 """Authenticator-app codes (TOTP, RFC 6238): enrolment confirmed by a code, no replay.
 
 The last accepted time step is stored, so a code (or an earlier one) cannot be used twice.
-One step of clock drift is accepted each way.
+One step of clock drift is accepted each way. The shared secret is sealed at rest
+(``identity/sealing.py``, the account id as associated data): a copy of the database alone
+does not let anyone generate an officer's or a citizen's codes.
 """
 
 from __future__ import annotations
 
+import base64
 import hmac
 from datetime import datetime
 
@@ -15,18 +18,49 @@ from sqlalchemy.orm import Session
 
 from dancu.common.errors import DancuError, InvalidState, NotAuthenticated
 from dancu.db import utcnow
-from dancu.identity import history, throttle
+from dancu.identity import history, sealing, throttle
 from dancu.identity.models import Account
 
 ISSUER = "dancu"
 DRIFT_STEPS = 1
+_INFO = b"dancu totp secrets v1"
+
+
+def seal_secret(account_id: int, secret: str, *, secret_key: str | None = None) -> str:
+    """The stored form of an account's TOTP secret (migration 0007 uses it too).
+
+    The secret's 20 raw bytes are sealed (12-byte nonce + 20 + 16-byte tag = 64 base64
+    characters): the column keeps its width.
+    """
+    raw = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
+    if len(raw) > 20:
+        raise ValueError("TOTP secrets are at most 160 bits")
+    return sealing.seal(raw, info=_INFO, associated=_row(account_id), secret_key=secret_key)
+
+
+def unseal_secret(account_id: int, sealed: str, *, secret_key: str | None = None) -> str:
+    raw = sealing.unseal(sealed, info=_INFO, associated=_row(account_id), secret_key=secret_key)
+    return base64.b32encode(raw).decode().rstrip("=")
+
+
+def secret_of(account: Account) -> str | None:
+    """The account's TOTP secret in the clear (None before enrolment)."""
+    if account.totp_secret is None:
+        return None
+    return unseal_secret(account.id, account.totp_secret)
+
+
+def _row(account_id: int) -> bytes:
+    return f"account:{account_id}".encode()
 
 
 def begin_enrolment(session: Session, account: Account) -> str:
     """A fresh secret (not active until confirmed); returns the otpauth:// URI for a QR code."""
     if account.status != "active":
         raise InvalidState("The account is not active", code="identity.account_inactive")
-    account.totp_secret = pyotp.random_base32()
+    if account.id is None:
+        session.flush()  # the id is the sealed secret's associated data
+    account.totp_secret = seal_secret(account.id, pyotp.random_base32())
     account.totp_confirmed_at = None
     account.totp_last_step = None
     session.flush()
@@ -34,10 +68,9 @@ def begin_enrolment(session: Session, account: Account) -> str:
 
 
 def provisioning_uri(account: Account) -> str:
-    assert account.totp_secret
-    return pyotp.TOTP(account.totp_secret).provisioning_uri(
-        name=account.citizen_pid, issuer_name=ISSUER
-    )
+    secret = secret_of(account)
+    assert secret
+    return pyotp.TOTP(secret).provisioning_uri(name=account.citizen_pid, issuer_name=ISSUER)
 
 
 def _matching_step(secret: str, code: str, now: datetime) -> int | None:
@@ -60,11 +93,12 @@ def check(
         return NotAuthenticated(
             "Too many wrong codes; try again later", code="identity.otp_locked", field="code"
         )
-    if not account.totp_secret:
+    secret = secret_of(account)
+    if not secret:
         return NotAuthenticated(
             "No authenticator app is enrolled", code="identity.totp_missing", field="code"
         )
-    step = _matching_step(account.totp_secret, code, now)
+    step = _matching_step(secret, code, now)
     if step is None:
         throttle.fail(session, account_key, now=now)
         return NotAuthenticated("The code is wrong", code="identity.otp_wrong", field="code")
@@ -110,5 +144,6 @@ def enabled(account: Account) -> bool:
 
 def current_code(account: Account, *, now: datetime | None = None) -> str:
     """The code an authenticator would show now (the dev command and tests only)."""
-    assert account.totp_secret
-    return pyotp.TOTP(account.totp_secret).at(now or utcnow())
+    secret = secret_of(account)
+    assert secret
+    return pyotp.TOTP(secret).at(now or utcnow())

@@ -1,23 +1,63 @@
-"""Who is acting: from the signed session cookie (pages) or a signed bearer token (API).
+"""Who is acting: from the signed session cookie (pages) or a bearer token (API).
 
-Until the identity domain provides OpenID Connect sign-in, actors come from the
-development sign-in page or from ``dancu dev-token``; both sign the actor with the
-settings' secret key, so an actor cannot be forged without it.
+Pages: the e-ID sign-in (``identity/login.py``) puts the officer's roles and units in the
+signed cookie session; ``current_actor`` reads them without I/O.
+
+API: ``Authorization: Bearer <access token>`` (or ``DPoP <token>`` with a ``DPoP`` proof)
+carries an access token of the OpenID Connect provider. This layer cannot read tokens (the
+identity domain sits above it), so the app installs a verifier on
+``app.state.bearer_verifier`` (``identity.api_tokens.verify``); it runs in the thread pool
+on the request's own database session and returns a ``BearerGrant``: the actor and the
+token's scopes (and, for a partner, its allowed purposes). The scope each router needs is
+declared with ``api_scopes`` where the router is mounted; a token without it gets 403
+``auth.insufficient_scope``, and an access token on a route that declares no scope is
+refused the same way (fail closed).
+
+Development tokens (``dancu dev-token``: an actor signed with the secret key) are accepted
+only while ``dev_tokens_allowed`` (``DANCU_DEV_LOGIN`` on, never in production); otherwise
+they are just unknown tokens (401).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
 from fastapi import Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.concurrency import run_in_threadpool
 
 from dancu.common.access import Actor
-from dancu.common.errors import NotAuthenticated
+from dancu.common.errors import DancuError, Forbidden, NotAuthenticated
 from dancu.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 TOKEN_MAX_AGE = 12 * 3600
 _SALT = "dancu.actor-token"
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class BearerGrant(Protocol):
+    """What a verified access token allows: who acts, with which scopes and purposes."""
+
+    @property
+    def actor(self) -> Actor: ...
+    @property
+    def scopes(self) -> frozenset[str]: ...
+    @property
+    def purposes(self) -> frozenset[str]: ...
+    @property
+    def partner(self) -> bool:  # a client acting for itself: only its bound purposes
+        ...
+
+
+class BearerVerifier(Protocol):
+    def __call__(self, session: Session, request: Request, scheme: str, token: str) -> BearerGrant:
+        """``scheme`` is ``bearer`` or ``dpop``. Refuses with ``NotAuthenticated`` or
+        ``Forbidden`` whose params may name the challenge's ``scheme`` and ``error``."""
+        ...
 
 
 def app_settings(request: Request) -> Settings:
@@ -25,40 +65,131 @@ def app_settings(request: Request) -> Settings:
     return getattr(request.app.state, "settings", None) or get_settings()
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(get_settings().secret_key, salt=_SALT)
+def dev_tokens_allowed(settings: Settings) -> bool:
+    """Development tokens and the development sign-in: never in production."""
+    return settings.dev_login and settings.env != "production"
+
+
+# -- errors with an RFC 6750 challenge ------------------------------------------------------
+
+
+def with_challenge(exc: DancuError, scheme: str = "Bearer") -> DancuError:
+    """Give a refusal its ``WWW-Authenticate`` header (rendered by ``web/errors.py``)."""
+    scheme = str(exc.params.get("scheme", scheme))
+    error = str(exc.params.get("error", "invalid_token"))
+    challenge = f'{scheme} error="{error}"'
+    if isinstance(exc, NotAuthenticated):
+        challenge += f', error_description="{exc.message}"'
+    if scope := exc.params.get("scope"):
+        challenge += f', scope="{scope}"'
+    if scheme == "DPoP":
+        challenge += ', algs="ES256 ES384 RS256 PS256 EdDSA"'
+    exc.headers = {"WWW-Authenticate": challenge}  # type: ignore[attr-defined]
+    return exc
+
+
+def invalid_token(description: str, *, scheme: str = "Bearer") -> NotAuthenticated:
+    exc = NotAuthenticated(description, code="auth.invalid_token", scheme=scheme)
+    with_challenge(exc)
+    return exc
+
+
+# -- development tokens ---------------------------------------------------------------------
+
+
+def _serializer(secret_key: str | None = None) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key or get_settings().secret_key, salt=_SALT)
 
 
 def issue_token(actor: Actor) -> str:
+    """A development bearer token (``dancu dev-token``, tests); see ``dev_tokens_allowed``."""
     return _serializer().dumps(actor.to_dict())
 
 
-def actor_from_token(token: str) -> Actor | None:
+def actor_from_token(token: str, secret_key: str | None = None) -> Actor | None:
     try:
-        data: dict[str, Any] = _serializer().loads(token, max_age=TOKEN_MAX_AGE)
+        data: dict[str, Any] = _serializer(secret_key).loads(token, max_age=TOKEN_MAX_AGE)
     except BadSignature:
         return None
     return Actor.from_dict(data)
 
 
+# -- resolving the actor --------------------------------------------------------------------
+
+
 def optional_actor(request: Request) -> Actor | None:
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return actor_from_token(header[7:].strip())
+    """The officer signed in on pages (the cookie session), if any. No I/O."""
     data = request.session.get("actor") if "session" in request.scope else None
     return Actor.from_dict(data) if data else None
 
 
-async def current_actor(request: Request) -> Actor:
-    """The acting officer; 401 when nobody is signed in.
+async def current_actor(request: Request, session: Session) -> Actor:
+    """The acting officer or partner; 401 when nobody is signed in.
 
-    ``async`` only so that FastAPI runs it on the event loop: it does no I/O, and a sync
-    dependency would cost a hop to the thread pool on every request.
+    ``async`` so that FastAPI runs it on the event loop: the cookie path does no I/O; only
+    a bearer token goes to the thread pool (one indexed look-up in ``session``, the
+    request's own unit of work).
     """
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    scheme, token = scheme.lower(), token.strip()
+    if scheme in ("bearer", "dpop") and token:
+        return await _bearer_actor(request, session, scheme, token)
     actor = optional_actor(request)
     if actor is None:
-        raise NotAuthenticated("Sign in first", code="auth.required")
+        exc = NotAuthenticated("Sign in first", code="auth.required")
+        exc.headers = {"WWW-Authenticate": 'Bearer realm="dancu"'}  # type: ignore[attr-defined]
+        raise exc
     return actor
+
+
+async def _bearer_actor(request: Request, session: Session, scheme: str, token: str) -> Actor:
+    settings = app_settings(request)
+    if scheme == "bearer" and "." in token and dev_tokens_allowed(settings):
+        actor = actor_from_token(token, settings.secret_key)
+        if actor is not None:
+            return actor
+    verifier: BearerVerifier | None = getattr(request.app.state, "bearer_verifier", None)
+    if verifier is None:
+        raise invalid_token("This server accepts no access tokens")
+    challenge = "DPoP" if scheme == "dpop" else "Bearer"
+    try:
+        grant = await run_in_threadpool(verifier, session, request, scheme, token)
+        _check_scope(request, grant, challenge)
+        if grant.partner:
+            _check_purpose(request, grant, challenge)
+    except (NotAuthenticated, Forbidden) as exc:
+        raise with_challenge(exc, challenge) from None
+    return grant.actor
+
+
+def api_scopes(read: str, write: str | None = None) -> Callable[[Request], Awaitable[None]]:
+    """A router dependency: the scope an access token needs here (``write`` for changes)."""
+
+    async def declare(request: Request) -> None:
+        request.state.api_scope = read if request.method in _READS else (write or read)
+
+    return declare
+
+
+def _check_scope(request: Request, grant: BearerGrant, scheme: str) -> None:
+    needed: str | None = getattr(request.state, "api_scope", None)
+    if needed is None or needed not in grant.scopes:
+        raise Forbidden(
+            f"The token's scope does not allow this API (needs {needed or 'an API scope'})",
+            code="auth.insufficient_scope", scheme=scheme, error="insufficient_scope",
+            scope=needed or "",
+        )  # fmt: skip
+
+
+def _check_purpose(request: Request, grant: BearerGrant, scheme: str) -> None:
+    """A partner reads personal data only for the purposes it was registered with."""
+    named = {request.headers.get("x-purpose"), request.query_params.get("purpose")} - {None, ""}
+    if refused := sorted(p for p in named if p not in grant.purposes):
+        raise Forbidden(
+            f"This partner may not read data for {refused[0]!r}",
+            code="auth.purpose_not_allowed", scheme=scheme, error="insufficient_scope",
+            purpose=refused[0],
+        )  # fmt: skip
 
 
 def sign_in(request: Request, actor: Actor) -> None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from dancu.common.access import Actor
 from dancu.db import unit_of_work
-from dancu.web.auth import current_actor
+from dancu.web import auth
 
 
 async def db_session() -> AsyncIterator[Session]:
@@ -33,4 +33,12 @@ async def db_session() -> AsyncIterator[Session]:
 
 
 DbSession = Annotated[Session, Depends(db_session, scope="function")]
-CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+async def current_actor(request: Request, session: DbSession) -> Actor:
+    """``web.auth.current_actor`` on the request's unit of work (a bearer token is looked up
+    in it; the cookie path does no I/O)."""
+    return await auth.current_actor(request, session)
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor, scope="function")]

@@ -27,7 +27,8 @@ def _wants_json(request: Request) -> bool:
 async def dancu_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DancuError)
     if _wants_json(request):
-        return JSONResponse(exc.to_dict(), status_code=exc.status_code)
+        headers = getattr(exc, "headers", None)  # e.g. WWW-Authenticate (web/auth.py)
+        return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)
     if isinstance(exc, NotAuthenticated):  # everyone signs in with e-ID (identity's /login)
         return RedirectResponse(f"/login?{urlencode({'next': _here(request)})}", 303)
     context = {"code": exc.code, "message": exc.message, "field": exc.field}

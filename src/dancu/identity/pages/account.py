@@ -53,7 +53,7 @@ def _context(db: Session, login: Login, account: Account) -> dict[str, Any]:
         "sessions": signin.list_sessions(db, account.id),
         "passkeys": passkeys.list_for(db, account.id),
         "totp_qr": _totp_qr(account),
-        "totp_secret": account.totp_secret if not totp.enabled(account) else None,
+        "totp_secret": totp.secret_of(account) if not totp.enabled(account) else None,
         "events": history.list_for(db, account.id, limit=50),
         "access_log": transparency.my_access_log(db, account.citizen_pid, limit=50),
         "consents": oidc.consents_of(db, account.id),
