@@ -101,9 +101,9 @@ def _serializer(secret_key: str | None = None) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret_key or get_settings().secret_key, salt=_SALT)
 
 
-def issue_token(actor: Actor) -> str:
+def issue_token(actor: Actor, secret_key: str | None = None) -> str:
     """A development bearer token (``dancu dev-token``, tests); see ``dev_tokens_allowed``."""
-    return _serializer().dumps(actor.to_dict())
+    return _serializer(secret_key).dumps(actor.to_dict())
 
 
 def actor_from_token(token: str, secret_key: str | None = None) -> Actor | None:
