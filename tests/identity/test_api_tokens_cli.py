@@ -1,0 +1,50 @@
+"""``dancu identity client add --partner-*`` and ``client partner`` against a SQLite file."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from dancu import cli
+
+runner = CliRunner()
+PARTNER = [
+    "--partner-role", "procedure_officer", "--partner-unit", "66",
+    "--partner-organization", "Bệnh viện Tỉnh", "--partner-purpose", "verification",
+]  # fmt: skip
+
+
+def _add(client_id: str, *options: str) -> object:
+    return runner.invoke(
+        cli.app,
+        ["identity", "client", "add", client_id, "--name", client_id.title(),
+         "--grant", "client_credentials", "--scope", "registry.read", *options],
+    )  # fmt: skip
+
+
+def test_add_a_partner_client_and_list_its_binding(cli_database):
+    added = _add("hospital", *PARTNER)
+    assert added.exit_code == 0, added.output  # type: ignore[attr-defined]
+    listed = runner.invoke(cli.app, ["identity", "client", "list"]).output
+    line = next(row for row in listed.splitlines() if row.startswith("hospital"))
+    assert "roles=procedure_officer" in line and "units=66" in line
+    assert "organization=Bệnh viện Tỉnh" in line and "purposes=verification" in line
+
+
+def test_a_bad_binding_registers_nothing(cli_database):
+    bad = _add("hospital", "--partner-role", "system", "--partner-organization", "X",
+               "--partner-purpose", "verification")  # fmt: skip
+    assert bad.exit_code == 1 and "api.partner_role" in bad.output  # type: ignore[attr-defined]
+    listed = runner.invoke(cli.app, ["identity", "client", "list"]).output
+    assert "hospital" not in listed  # one transaction: the client was not kept either
+
+
+def test_bind_an_existing_client_later(cli_database):
+    assert _add("bank").exit_code == 0  # type: ignore[attr-defined]
+    bound = runner.invoke(
+        cli.app,
+        ["identity", "client", "partner", "bank", "--role", "procedure_officer",
+         "--organization", "Ngân hàng", "--purpose", "verification"],
+    )  # fmt: skip
+    assert bound.exit_code == 0, bound.output
+    listed = runner.invoke(cli.app, ["identity", "client", "list"]).output
+    assert "organization=Ngân hàng" in listed and "units=*" in listed
