@@ -10,10 +10,18 @@ send times. A look-up is the whole path a real client takes: bearer-token check,
 check, the citizen read scoped to the officer's province, the audit entry written and
 committed, the JSON answer. ``/healthz`` runs ``SELECT 1`` through the same pool, so the
 ratio is what the registry adds on top of the web stack and a database round trip.
+
+The bearer token is what a partner really sends: a registry clerk's partner client is
+registered in the database (``client add --partner-role ...``), and the load generator's
+token comes from the server's token endpoint (client credentials). Side by side, a
+development server (``DANCU_DEV_LOGIN`` on) takes the old self-contained development token
+(no database look-up), which shows what verifying an access token costs.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import secrets
 import socket
@@ -21,6 +29,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,13 +53,14 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serve(url: str, secret: str, workers: int) -> Iterator[str]:
-    """A production-configured uvicorn on a free port; yields its base URL."""
+def serve(url: str, secret: str, workers: int, *, dev: bool = False) -> Iterator[str]:
+    """A production-configured uvicorn on a free port (``dev``: development settings with
+    development tokens); yields its base URL."""
     port = _free_port()
     env = {
         **os.environ,
-        "DANCU_ENV": "production",
-        "DANCU_DEV_LOGIN": "false",
+        "DANCU_ENV": "development" if dev else "production",
+        "DANCU_DEV_LOGIN": "true" if dev else "false",
         "DANCU_SECRET_KEY": secret,
         "DANCU_DATABASE_URL": url,
         "DANCU_DB_POOL_SIZE": str(CONCURRENCY),
@@ -84,8 +94,43 @@ def _wait_ready(base: str, server: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("the server did not become ready in 60 s")
 
 
+def register_partner(url: str) -> tuple[str, str]:
+    """A client_credentials client acting as a registry clerk of the province; (id, secret)."""
+    from sqlalchemy.orm import Session
+
+    from dancu.db import make_engine
+    from dancu.identity import api_tokens, oidc_clients
+
+    engine = make_engine(url)
+    with Session(engine) as session:
+        created = oidc_clients.add_client(
+            session, client_id="bench-partner", name="Bench partner",
+            auth_method="client_secret_basic", grant_types=["client_credentials"],
+            scopes=["registry.read"],
+        )  # fmt: skip
+        api_tokens.bind_partner(
+            session, "bench-partner", roles=["registry_clerk"], units=[PROVINCE],
+            organization="Bench", purposes=[PURPOSE],
+        )  # fmt: skip
+        session.commit()
+    engine.dispose()
+    assert created.secret is not None
+    return "bench-partner", created.secret
+
+
+def access_token(base: str, client_id: str, client_secret: str) -> str:
+    """Client credentials at the server's token endpoint, as a partner's system does."""
+    form = urllib.parse.urlencode({"grant_type": "client_credentials", "scope": "registry.read"})
+    basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
+    request = urllib.request.Request(
+        f"{base}/oidc/token", data=form.encode(), headers={"Authorization": f"Basic {basic}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)["access_token"]
+
+
 def bearer(secret: str) -> str:
-    """A province clerk's token signed with the server's secret."""
+    """A province clerk's development token signed with the (development) server's secret."""
     from dancu.common.access import Actor, Role
     from dancu.settings import get_settings
     from dancu.web.auth import issue_token
@@ -123,7 +168,8 @@ def main(url: str, citizens: int, workers: int | None = None) -> Table:
     table = Table(f"registry_lookup: {citizens:,} citizens, {workers} server workers")
     print(table.title, flush=True)
     secret = secrets.token_urlsafe(48)
-    headers = {"Authorization": f"Bearer {bearer(secret)}", "X-Purpose": PURPOSE}
+    partner = register_partner(url)
+    headers = {"X-Purpose": PURPOSE}
     lookups = [f"/api/registry/citizens/{pid}" for pid in sample_pids(url)]
     health = ["/healthz"]
 
@@ -131,7 +177,13 @@ def main(url: str, citizens: int, workers: int | None = None) -> Table:
         load = loadgen.Load(base, paths, headers, seconds, concurrency=CONCURRENCY)
         return loadgen.run(load)
 
+    headers["Authorization"] = f"Bearer {bearer(secret)}"
+    with serve(url, secret, workers, dev=True) as base:  # the development token, for comparison
+        closed(base, lookups, WARMUP_SECONDS)
+        dev_runs = [closed(base, lookups, PEAK_SECONDS) for _ in range(2)]
+    dev_rate = statistics.median(r.rate for r in dev_runs)
     with serve(url, secret, workers) as base:
+        headers["Authorization"] = f"Bearer {access_token(base, *partner)}"
         closed(base, health, WARMUP_SECONDS)
         closed(base, lookups, WARMUP_SECONDS)
         before = audit_count(url)
@@ -148,6 +200,7 @@ def main(url: str, citizens: int, workers: int | None = None) -> Table:
         steady = loadgen.run(
             loadgen.Load(base, lookups, headers, OPEN_SECONDS, CONCURRENCY, rate=target)
         )
+    failed += sum(r.failed for r in dev_runs)
     if failed or steady.failed:
         raise RuntimeError(f"{failed + steady.failed} requests did not answer 200")
     if audited != looked_up:
@@ -156,6 +209,9 @@ def main(url: str, citizens: int, workers: int | None = None) -> Table:
     table.add("look-up peak", f"{lookup_rate:,.0f} req/s", f"each audited ({audited:,} entries)")
     ratio = lookup_rate / health_rate
     table.add("ratio look-up / healthz", f"{ratio:.2f}", goal(ratio, 0.5))
+    table.add("look-up peak, development token", f"{dev_rate:,.0f} req/s",
+              "development server, no token look-up")  # fmt: skip
+    table.add("ratio access token / development token", f"{lookup_rate / dev_rate:.2f}")
     p50, p99 = steady.percentile(50), steady.percentile(99)
     table.add("at 70% of peak", f"{steady.rate:,.0f} req/s", f"{OPEN_SECONDS:g} s open loop")
     table.add("  p50", f"{p50:.1f} ms")
