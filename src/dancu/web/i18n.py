@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from dancu.common.access import PURPOSES
-from dancu.web.messages import identity, linkage, oidc, wallet
+from dancu.web.messages import api, identity, linkage, oidc, wallet
 
 LANGUAGES = ("vi", "en")
 
@@ -219,7 +219,7 @@ VI: dict[str, str] = {
     "import.parquet": "Tệp Parquet không đọc được.",
     "import.row_shape": "Một dòng trong tệp nhập có số cột không đúng.",
 }
-for _domain in (identity, oidc, wallet, linkage):
+for _domain in (identity, oidc, wallet, linkage, api):
     VI.update(_domain.VI)
 
 
