@@ -357,3 +357,9 @@ def _officer_app_token(web: TestClient, session: Session, account_id: int) -> st
     assert tokens.status_code == 200, tokens.text
     assert tokens.json()["scope"] == "openid registry.read"
     return tokens.json()["access_token"]
+
+
+def test_clients_may_be_given_exactly_the_api_scopes():
+    from dancu.identity import oidc_clients
+
+    assert set(oidc_clients.PARTNER_SCOPES) == set(api_tokens.API_SCOPES)

@@ -118,7 +118,12 @@ def actor_from_token(token: str, secret_key: str | None = None) -> Actor | None:
 
 
 def optional_actor(request: Request) -> Actor | None:
-    """The officer signed in on pages (the cookie session), if any. No I/O."""
+    """Who the page is rendered for, if anyone: the cookie session, or in development a
+    development bearer token (tests drive pages with them). No I/O: access tokens are for
+    the APIs (``current_actor``), not pages."""
+    header = request.headers.get("authorization", "")
+    if header[:7].lower() == "bearer " and dev_tokens_allowed(app_settings(request)):
+        return actor_from_token(header[7:].strip(), app_settings(request).secret_key)
     data = request.session.get("actor") if "session" in request.scope else None
     return Actor.from_dict(data) if data else None
 
