@@ -72,6 +72,7 @@ def discovery(request: Request) -> JSONResponse:
             "jwks_uri": f"{base}/oidc/jwks",
             "revocation_endpoint": f"{base}/oidc/revoke",
             "introspection_endpoint": f"{base}/oidc/introspect",
+            "end_session_endpoint": f"{base}/oidc/logout",  # identity/pages/logout.py
             "scopes_supported": list(oidc_clients.SCOPES),
             "claims_supported": sorted(
                 {c for cs in claims.SCOPE_CLAIMS.values() for c in cs}

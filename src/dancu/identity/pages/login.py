@@ -1,4 +1,4 @@
-"""Signing in (password, then a second factor or a passkey), stepping up, signing out."""
+"""Signing in (password, then a second factor or a passkey) and stepping up."""
 
 from __future__ import annotations
 
@@ -9,12 +9,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from dancu.common.errors import DancuError, NotAuthenticated
 from dancu.identity import passkeys, signin, totp
 from dancu.identity import repository as repo
-from dancu.identity.login import SESSION_KEY, Login, begin_login, end_login, step_up
+from dancu.identity.login import Login, begin_login, step_up
 from dancu.identity.models import Account
 from dancu.identity.pages.common import (
     PENDING_LOGIN,
@@ -28,7 +27,7 @@ from dancu.identity.pages.common import (
     user_agent,
 )
 from dancu.identity.passkeys import PasskeyOut
-from dancu.web.csrf import CsrfChecked, require_csrf
+from dancu.web.csrf import CsrfChecked
 from dancu.web.deps import DbSession
 
 router = APIRouter()
@@ -246,15 +245,3 @@ def step_up_passkey(
     _passkey_check(request, db, credential, login.account_id)
     step_up(request, db, login, "hwk")
     return JSONResponse({"redirect": safe_next(next)})
-
-
-@router.post("/logout", response_model=None)
-async def logout(request: Request, db: DbSession) -> Response:
-    """Sign out. An e-ID session is revoked, and only by a form of this site (CSRF); a
-    development sign-in, which has no session row, is simply forgotten."""
-    if request.session.get(SESSION_KEY):
-        await require_csrf(request)
-        await run_in_threadpool(end_login, request, db)
-    else:
-        request.session.clear()
-    return RedirectResponse("/", status_code=303)
