@@ -306,6 +306,11 @@ VI.update(
             " dùng phiên này sẽ yêu cầu bạn đăng nhập lại."
         ),
         "Stay signed in": "Tiếp tục đăng nhập",
+        # The sample portal's sign-out (demo/rp_pages.py)
+        "Sign out of the portal and the e-ID": "Đăng xuất khỏi cổng và tài khoản định danh",
+        "You signed out of the portal and of your e-ID.": (
+            "Bạn đã đăng xuất khỏi cổng dịch vụ và khỏi tài khoản định danh điện tử."
+        ),
         "You are signed out": "Bạn đã đăng xuất",
         "Your e-ID session in this browser has ended.": (
             "Phiên định danh điện tử trên trình duyệt này đã kết thúc."
