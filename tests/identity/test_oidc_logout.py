@@ -11,9 +11,11 @@ from fastapi.testclient import TestClient
 from joserfc import jwt
 from joserfc.jwk import ECKey
 
-from dancu.identity import keys
+from dancu.common.access import SYSTEM_ACTOR, Role
+from dancu.identity import keys, officers
 from dancu.identity.models import LoginSession
 from dancu.identity.oidc import public_sid
+from tests.conftest import COMMUNE
 from tests.identity.oidc_helpers import ISSUER, REDIRECT, query
 from tests.identity.oidc_setup import Browser, code_flow, signed_in_browser
 from tests.identity.page_helpers import TOKEN
@@ -201,3 +203,41 @@ def test_nobody_signed_in_goes_straight_back(app, session, browser, id_token):
                      state="s2")  # fmt: skip
     assert answer.status_code == 303 and query(answer.headers["location"]) == {"state": "s2"}
     assert _live(session, browser)  # the holder's own browser is untouched
+
+
+# --- officers: the page session (their roles in the cookie) ends with the login ------------
+
+
+@pytest.fixture
+def officer(browser, session) -> Browser:  # type: ignore[no-untyped-def]
+    officers.grant_role(session, browser.account, Role.REGISTRY_CLERK, COMMUNE, actor=SYSTEM_ACTOR)
+    answer = browser.web.post(f"/_test/login/{browser.account.id}")  # roles are read at sign-in
+    browser.sid = answer.json()["sid"]
+    return browser
+
+
+def _registry_open(web: TestClient) -> bool:
+    answer = web.get("/registry/search", follow_redirects=False)
+    assert answer.status_code in (200, 303), answer.status_code
+    return answer.status_code == 200
+
+
+def test_rp_logout_ends_an_officers_registry_pages(officer, session):
+    assert _registry_open(officer.web)
+    id_token = code_flow(officer)[1]["id_token"]
+    answer = _logout(officer.web, id_token_hint=id_token)
+    assert answer.status_code == 200 and not _live(session, officer)
+    assert not _registry_open(officer.web)
+
+
+def test_the_sign_out_button_of_the_officer_pages(officer, session):
+    search = officer.web.get("/registry/search")
+    assert 'action="/logout"' in search.text
+    token = TOKEN.search(search.text)
+    assert token is not None
+    forged = officer.web.post("/logout", follow_redirects=False)  # no token: another site
+    assert forged.status_code == 403 and _registry_open(officer.web)
+    answer = officer.web.post("/logout", data={"csrf_token": token.group(1)},
+                              follow_redirects=False)  # fmt: skip
+    assert answer.status_code == 303 and not _live(session, officer)
+    assert not _registry_open(officer.web)

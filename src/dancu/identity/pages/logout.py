@@ -84,7 +84,7 @@ def _end_session(request: Request, db: Session, params: dict[str, str]) -> Respo
         return _signed_out(request, asked)
     if login is None and not request.session.get("actor"):
         return _signed_out(request, asked)  # nobody is signed in here: nothing to end
-    context = {"asked": asked, "login": login, "fields": asked.params or {}}
+    context = {"asked": asked, "fields": asked.params or {}}
     answer = page(request, "logout_confirm.html", context)
     answer.headers.update(NO_FRAMES)  # no clickjacking of the Sign out button
     return answer
