@@ -90,6 +90,38 @@ def test_an_expired_hint_is_still_a_hint(browser, session):
     assert answer.status_code == 200 and not _live(session, browser)
 
 
+def test_signing_out_revokes_the_tokens_of_that_login(browser, session):
+    """A relying party cannot keep the holder's data flowing by refreshing after logout;
+    tokens of another login of the same account are untouched."""
+    _params, tokens = code_flow(browser)
+    other = _second_browser(browser)
+    _params, kept = code_flow(other)
+    answer = _logout(browser.web, id_token_hint=tokens["id_token"])
+    assert answer.status_code == 200 and not _live(session, browser)
+    assert _userinfo(browser.web, tokens["access_token"]) == 401
+    assert _refresh(browser, tokens["refresh_token"]).json()["error"] == "invalid_grant"
+    assert _userinfo(other.web, kept["access_token"]) == 200
+    assert _refresh(other, kept["refresh_token"]).status_code == 200
+
+
+def _userinfo(web: TestClient, access_token: str) -> int:
+    headers = {"Authorization": f"Bearer {access_token}"}
+    return web.get("/oidc/userinfo", headers=headers).status_code
+
+
+def _refresh(browser: Browser, refresh_token: str) -> Any:
+    form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+    return browser.web.post("/oidc/token", data=form, auth=(browser.rp.client_id,
+                            browser.rp.secret or ""))  # fmt: skip
+
+
+def _second_browser(browser: Browser) -> Browser:
+    """Another browser of the same holder: its own login session."""
+    web = TestClient(browser.web.app)
+    answer = web.post(f"/_test/login/{browser.account.id}")
+    return Browser(web, browser.account, browser.rp, answer.json()["sid"])
+
+
 # --- attacks -------------------------------------------------------------------------------
 
 

@@ -22,10 +22,13 @@ from joserfc.errors import JoseError
 from sqlalchemy.orm import Session
 
 from dancu.common.errors import ValidationFailed
-from dancu.identity import keys, oidc_clients
+from dancu.db import utcnow
+from dancu.identity import keys, oidc_clients, oidc_tokens
+from dancu.identity import login as logins
 from dancu.identity.oidc import public_sid
 
 ALGORITHMS = ["ES256", "RS256"]
+
 PARAMETERS = ("id_token_hint", "client_id", "post_logout_redirect_uri", "state")
 
 
@@ -101,3 +104,13 @@ def check_request(db: Session, params: Mapping[str, str], *, issuer: str) -> Log
         hint_sid=sid if isinstance(sid, str) else None,
         params=kept,
     )
+
+
+def sign_out(request: Any, db: Session) -> None:
+    """End this browser's login: the session row, the cookie session (officer roles
+    included) and every token relying parties got under that login (access and refresh),
+    so signing out of the e-ID is not undone by a relying party's refresh."""
+    sid = request.session.get(logins.SESSION_KEY)
+    if isinstance(sid, str) and sid:
+        oidc_tokens.revoke_for_login(db, public_sid(sid), now=utcnow())
+    logins.end_login(request, db)

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from dancu.common.errors import DancuError
 from dancu.identity import oidc_logout
-from dancu.identity.login import SESSION_KEY, current_login, end_login
+from dancu.identity.login import SESSION_KEY, current_login
 from dancu.identity.oidc_logout import LogoutRequest
 from dancu.identity.pages.common import page
 from dancu.identity.public_url import public_base
@@ -34,7 +34,7 @@ async def logout(request: Request, db: DbSession) -> Response:
     development sign-in, which has no session row, is simply forgotten."""
     if request.session.get(SESSION_KEY):
         await require_csrf(request)
-        await run_in_threadpool(end_login, request, db)
+        await run_in_threadpool(oidc_logout.sign_out, request, db)
     else:
         request.session.clear()
     return RedirectResponse("/", status_code=303)
@@ -69,7 +69,7 @@ def confirm(
     asked = _checked(request, db, params)
     if isinstance(asked, Response):
         return asked
-    end_login(request, db)
+    oidc_logout.sign_out(request, db)
     return _signed_out(request, asked)
 
 
@@ -80,7 +80,7 @@ def _end_session(request: Request, db: Session, params: dict[str, str]) -> Respo
         return asked
     login = current_login(request, db)
     if login is not None and asked.names_session(login.session_id):
-        end_login(request, db)
+        oidc_logout.sign_out(request, db)
         return _signed_out(request, asked)
     if login is None and not request.session.get("actor"):
         return _signed_out(request, asked)  # nobody is signed in here: nothing to end
