@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from fastapi.testclient import TestClient
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet
 
+from dancu.identity.public_url import PublicUrlMissing
 from dancu.settings import Settings, get_settings
 from tests.identity.oidc_helpers import dpop_proof, exchange
 from tests.identity.oidc_setup import Browser, authorized, code_flow, signed_in_browser
@@ -70,6 +72,16 @@ def test_dpop_proofs_name_the_public_url_not_the_one_the_app_sees(app, session):
             assert answer.json()["token_type"] == "DPoP"
         else:
             assert answer.json()["error"] == "invalid_dpop_proof"
+
+
+def test_production_without_the_setting_refuses_rather_than_trust_the_host(app):
+    app.state.settings = get_settings().model_copy(update={"env": "production"})
+    with pytest.raises(PublicUrlMissing, match="DANCU_PUBLIC_URL"):
+        TestClient(app).get("/.well-known/openid-configuration", headers=FORGED)
+    _pinned(app)
+    app.state.settings = app.state.settings.model_copy(update={"env": "production"})
+    meta = TestClient(app).get("/.well-known/openid-configuration", headers=FORGED).json()
+    assert meta["issuer"] == PINNED
 
 
 @pytest.mark.parametrize("value", ["id.example.vn", "ftp://id.example.vn", "https://x/?a=1"])
