@@ -28,7 +28,6 @@ from dancu.identity import login as logins
 from dancu.identity.oidc import public_sid
 
 ALGORITHMS = ["ES256", "RS256"]
-
 PARAMETERS = ("id_token_hint", "client_id", "post_logout_redirect_uri", "state")
 
 
