@@ -51,6 +51,7 @@ def serve(url: str, secret: str, workers: int) -> Iterator[str]:
         **os.environ,
         "DANCU_ENV": "production",
         "DANCU_DEV_LOGIN": "false",
+        "DANCU_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "DANCU_SECRET_KEY": secret,
         "DANCU_DATABASE_URL": url,
         "DANCU_DB_POOL_SIZE": str(CONCURRENCY),

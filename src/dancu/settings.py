@@ -76,6 +76,8 @@ class Settings(BaseSettings):
                 raise ValueError("DANCU_SECRET_KEY must be set to a strong secret in production")
             if self.dev_login:
                 raise ValueError("DANCU_DEV_LOGIN must be false in production")
+            if not self.public_url:  # the issuer must not come from the Host header
+                raise ValueError("DANCU_PUBLIC_URL must be set in production")
         return self
 
 
