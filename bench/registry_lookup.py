@@ -61,6 +61,7 @@ def serve(url: str, secret: str, workers: int, *, dev: bool = False) -> Iterator
         **os.environ,
         "DANCU_ENV": "development" if dev else "production",
         "DANCU_DEV_LOGIN": "true" if dev else "false",
+        "DANCU_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "DANCU_SECRET_KEY": secret,
         "DANCU_DATABASE_URL": url,
         "DANCU_DB_POOL_SIZE": str(CONCURRENCY),

@@ -12,6 +12,7 @@ from dancu.app import create_app
 from dancu.settings import DEV_SECRET, Settings, get_settings
 
 STRONG_SECRET = "k3Jd9-vQ2pXw7LmZt4Rb8NcYh6Ue1SfA"  # 32 characters
+PUBLIC = "https://dichvucong.example.gov.vn"
 
 
 def _settings(**values: object) -> Settings:
@@ -37,18 +38,21 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
         ({"secret_key": "short-but-not-the-dev-secret", "dev_login": False}, "DANCU_SECRET_KEY"),
         ({"secret_key": STRONG_SECRET, "dev_login": True}, "DANCU_DEV_LOGIN"),
         ({"dev_login": False}, "DANCU_SECRET_KEY"),  # the default secret is the dev secret
+        ({"secret_key": STRONG_SECRET, "dev_login": False, "public_url": ""}, "DANCU_PUBLIC_URL"),
     ],
-    ids=["dev-secret", "short-secret", "dev-login", "defaults"],
+    ids=["dev-secret", "short-secret", "dev-login", "defaults", "no-public-url"],
 )
 def test_production_refuses_development_settings(values, variable):
     with pytest.raises(ValueError, match=variable):
-        _settings(env="production", **values)
+        _settings(env="production", **{"public_url": PUBLIC, **values})
 
 
 def test_production_accepts_a_strong_secret_without_dev_login():
-    settings = _settings(env="production", secret_key=STRONG_SECRET, dev_login=False)
-    assert (settings.env, settings.secret_key, settings.dev_login) == (
-        "production", STRONG_SECRET, False,
+    settings = _settings(
+        env="production", secret_key=STRONG_SECRET, dev_login=False, public_url=PUBLIC
+    )
+    assert (settings.env, settings.secret_key, settings.dev_login, settings.public_url) == (
+        "production", STRONG_SECRET, False, PUBLIC,
     )  # fmt: skip
 
 
@@ -62,15 +66,18 @@ def test_development_allows_the_dev_defaults():
 def test_the_environment_configures_and_refuses(clean_env):
     clean_env.setenv("DANCU_ENV", "production")
     clean_env.setenv("DANCU_SECRET_KEY", STRONG_SECRET)
+    clean_env.setenv("DANCU_PUBLIC_URL", PUBLIC + "/")
     with pytest.raises(ValueError, match="DANCU_DEV_LOGIN must be false in production"):
         get_settings()
     clean_env.setenv("DANCU_DEV_LOGIN", "false")
     settings = get_settings()
-    assert (settings.env, settings.dev_login) == ("production", False)
+    assert (settings.env, settings.dev_login, settings.public_url) == ("production", False, PUBLIC)
 
 
 def test_without_dev_login_there_is_no_dev_login_page():
-    app = create_app(_settings(env="production", secret_key=STRONG_SECRET, dev_login=False))
+    app = create_app(
+        _settings(env="production", secret_key=STRONG_SECRET, dev_login=False, public_url=PUBLIC)
+    )
     client = TestClient(app)
     assert client.get("/dev/login").status_code == 404
     response = client.post("/dev/login", data={"officer": "province-clerk"})
@@ -84,6 +91,8 @@ def test_with_dev_login_the_page_is_served():
 
 
 def test_without_dev_login_home_does_not_redirect_to_the_dev_login_page(clean_env):
-    app = create_app(_settings(env="production", secret_key=STRONG_SECRET, dev_login=False))
+    app = create_app(
+        _settings(env="production", secret_key=STRONG_SECRET, dev_login=False, public_url=PUBLIC)
+    )
     response = TestClient(app).get("/", follow_redirects=False)
     assert response.headers.get("location") != "/dev/login"

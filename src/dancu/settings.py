@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import cache
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import model_validator
+from pydantic import field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "dev-only-secret-change-me"
@@ -44,6 +45,10 @@ class Settings(BaseSettings):
     identity_history_years: int = 5
     # Chip verification trust list: CSCA certificates as PEM files (the demo CSCA goes here).
     identity_csca_dir: str = "var/csca"
+    # This server's public URL (e.g. https://id.example.vn), no trailing slash: the OpenID
+    # provider's issuer and every absolute URL it publishes. Empty: the URL each request
+    # came to (development only: behind a proxy it would follow the Host header).
+    public_url: str = ""
     # Passkeys: the site's public origin (e.g. https://id.example.vn); its host is the WebAuthn
     # RP ID. Empty: the origin of each request (development). Set it behind a proxy.
     identity_passkey_origin: str = ""
@@ -54,6 +59,16 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
 
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        parts = urlsplit(value)
+        if value and (parts.scheme not in ("http", "https") or not parts.hostname
+                      or parts.query or parts.fragment):  # fmt: skip
+            raise ValueError("DANCU_PUBLIC_URL must be an absolute http(s) URL, no query")
+        return value
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
         if self.env == "production":
@@ -61,6 +76,8 @@ class Settings(BaseSettings):
                 raise ValueError("DANCU_SECRET_KEY must be set to a strong secret in production")
             if self.dev_login:
                 raise ValueError("DANCU_DEV_LOGIN must be false in production")
+            if not self.public_url:  # the issuer must not come from the Host header
+                raise ValueError("DANCU_PUBLIC_URL must be set in production")
         return self
 
 

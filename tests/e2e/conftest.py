@@ -24,6 +24,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 DANCU = ROOT / ".venv" / "bin" / "dancu"
 CHROMIUM = Path(os.environ.get("DANCU_CHROMIUM", "/usr/bin/chromium"))
+WAIT_MS = 20_000
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -117,8 +118,12 @@ def browser():  # type: ignore[no-untyped-def]
         if os.environ.get("DANCU_REQUIRE_BROWSER") == "1":
             pytest.fail(f"DANCU_REQUIRE_BROWSER=1 but there is no Chromium at {CHROMIUM}")
         pytest.skip(f"no Chromium at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # The suite shares two cores with a PostgreSQL and the other test worker; under that
+    # load a page can take more than the default 5 s. These are waits for a condition,
+    # not timings: a page that never shows what a test expects still fails.
+    expect.set_options(timeout=WAIT_MS)
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
@@ -133,7 +138,7 @@ def offsite_requests() -> list[str]:
 
 def _new_page(browser, server: Server, offsite: list[str], **context_args):  # type: ignore[no-untyped-def]
     context = browser.new_context(base_url=server.url, locale="vi-VN", **context_args)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(WAIT_MS)
     here = urlsplit(server.url).netloc
 
     def guard(route) -> None:  # type: ignore[no-untyped-def]

@@ -4,14 +4,17 @@ It plays a separate site, as the procedure portal and partner systems of later i
 be: it keeps its own state in its own cookie (the provider rotates the provider's session
 at sign-in), talks to the provider only over HTTP through a standard OAuth client
 (Authlib's requests client: discovery, authorization code with PKCE, token, userinfo), and
-checks the ID token against the published JWKS with joserfc. Served only when the
-development sign-in is on (``dancu demo`` registers its client), never in production.
+checks the ID token against the published JWKS with joserfc. Its "sign out" uses the
+provider's RP-initiated logout (``end_session_endpoint`` with the ID token as hint and a
+registered return address). Served only when the development sign-in is on (``dancu demo``
+registers its client), never in production.
 """
 
 from __future__ import annotations
 
 import secrets
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 from authlib.integrations.requests_client import OAuth2Session
@@ -33,14 +36,16 @@ CLIENT_ID = "demo-portal"
 CLIENT_NAME = "Cổng dịch vụ công mẫu"
 SCOPE = "openid profile dancu_pid address"
 PATH = "/demo-rp"
-COOKIE = "dancu_demo_rp"
+COOKIE = "dancu_demo_rp"  # the sign-in (or sign-out) in progress: state, verifier, nonce
+SIGNED_IN = "dancu_demo_rp_user"  # the portal's own session: the ID token and the name
 router = APIRouter(prefix=PATH, include_in_schema=False)
 
 
 def redirect_uris(host: str, port: int) -> list[str]:
-    """The callback addresses ``dancu demo`` registers (the server as ``dancu serve`` runs it)."""
+    """The addresses ``dancu demo`` registers (the server as ``dancu serve`` runs it): the
+    sign-in callback and the page the provider returns to after signing out."""
     hosts = dict.fromkeys([host, "127.0.0.1", "localhost"])
-    return [f"http://{h}:{port}{PATH}/callback" for h in hosts]
+    return [f"http://{h}:{port}{PATH}/{page}" for page in ("callback", "signed-out") for h in hosts]
 
 
 def register_client(session: Session, host: str, port: int) -> None:
@@ -79,7 +84,16 @@ def _client(request: Request, **kwargs: Any) -> OAuth2Session:
 
 @router.get("", response_class=HTMLResponse)
 def portal(request: Request) -> HTMLResponse:
-    return render(request, "demo/rp.html", {"signed_in": None})
+    return render(request, "demo/rp.html", {"signed_in": None, "user": _user(request)})
+
+
+def _user(request: Request) -> dict[str, str] | None:
+    """The portal's own session (sealed cookie), or None."""
+    try:
+        kept = _sealer(request).loads(request.cookies.get(SIGNED_IN, ""), max_age=8 * 3600)
+    except BadSignature:
+        return None
+    return kept if isinstance(kept, dict) and kept.get("id_token") else None
 
 
 @router.get("/login")
@@ -108,7 +122,7 @@ def callback(request: Request) -> Response:
     params = request.query_params
     if params.get("error"):
         return _failed(request, params["error"])
-    if params.get("state") != kept["state"]:
+    if not kept.get("state") or params.get("state") != kept["state"]:
         return _failed(request, "demo_rp.state_mismatch")
     base = _base(request)
     meta = _discover(base)
@@ -128,9 +142,44 @@ def callback(request: Request) -> Response:
         except JoseError:
             return _failed(request, "demo_rp.id_token")
         userinfo = client.get(meta["userinfo_endpoint"], timeout=10).json()
-    answer = render(
-        request, "demo/rp.html", {"signed_in": {"id_token": id_token.claims, "userinfo": userinfo}}
-    )
+    signed_in = {"id_token": id_token.claims, "userinfo": userinfo}
+    answer = render(request, "demo/rp.html", {"signed_in": signed_in, "user": True})
+    answer.delete_cookie(COOKIE)
+    user = {"id_token": token["id_token"], "name": str(userinfo.get("name", ""))}
+    answer.set_cookie(SIGNED_IN, _sealer(request).dumps(user), max_age=8 * 3600, httponly=True,
+                      samesite="lax")  # fmt: skip
+    return answer
+
+
+@router.post("/logout")
+def logout(request: Request) -> RedirectResponse:
+    """Sign out of the portal, then of the e-ID: the provider's end_session_endpoint with the
+    ID token as hint, our registered return address and a fresh state. (A cross-site form
+    cannot post here with the portal's cookie: it is SameSite=Lax.)"""
+    user = _user(request)
+    if user is None:
+        return RedirectResponse(PATH, status_code=303)
+    meta = _discover(_base(request))
+    state = secrets.token_urlsafe(16)
+    params = {"id_token_hint": user["id_token"], "state": state,
+              "post_logout_redirect_uri": f"{_base(request)}{PATH}/signed-out"}  # fmt: skip
+    answer = RedirectResponse(f"{meta['end_session_endpoint']}?{urlencode(params)}", 303)
+    answer.delete_cookie(SIGNED_IN)
+    answer.set_cookie(COOKIE, _sealer(request).dumps({"logout_state": state}), max_age=600,
+                      httponly=True, samesite="lax")  # fmt: skip
+    return answer
+
+
+@router.get("/signed-out", response_class=HTMLResponse)
+def signed_out(request: Request, state: str = "") -> HTMLResponse:
+    """Where the provider returns after the sign-out; the state must be the one we sent."""
+    try:
+        kept = _sealer(request).loads(request.cookies.get(COOKIE, ""), max_age=600)
+    except BadSignature:
+        return _failed(request, "demo_rp.no_state")
+    if not state or state != kept.get("logout_state"):
+        return _failed(request, "demo_rp.state_mismatch")
+    answer = render(request, "demo/rp.html", {"signed_in": None, "signed_out": True})
     answer.delete_cookie(COOKIE)
     return answer
 

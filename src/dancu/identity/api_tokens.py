@@ -35,6 +35,7 @@ from dancu.identity import officers, oidc_tokens
 from dancu.identity.dpop import DPoPError, verify_proof
 from dancu.identity.models import Account
 from dancu.identity.oidc_models import OidcClient, OidcToken
+from dancu.identity.public_url import public_url
 
 # The APIs' scopes: GET/HEAD needs the ``.read`` one, any other method the ``.write`` one
 # (``app.py`` declares them per router with ``web.auth.api_scopes``).
@@ -216,7 +217,7 @@ def _check_dpop(
         raise invalid_token("This token must be presented with DPoP", scheme="DPoP")
     try:
         proof_jkt = verify_proof(
-            session, request.headers.get("dpop"), method=request.method, url=str(request.url),
+            session, request.headers.get("dpop"), method=request.method, url=public_url(request),
             access_token=token, now=now,
         )  # fmt: skip
     except DPoPError as exc:

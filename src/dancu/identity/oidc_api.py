@@ -18,6 +18,7 @@ from dancu.identity.dpop import DPoPError, verify_proof
 from dancu.identity.login import ACR_LEVEL1, ACR_LEVEL2
 from dancu.identity.models import Account
 from dancu.identity.oidc_server import HttpRequest, Provider
+from dancu.identity.public_url import public_base, public_url
 from dancu.web.csrf import require_csrf
 from dancu.web.deps import DbSession
 from dancu.web.templating import render
@@ -27,7 +28,7 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def issuer(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
+    return public_base(request)  # DANCU_PUBLIC_URL when set: not the Host header
 
 
 def _snapshot(request: Request, form: dict[str, str] | None = None) -> HttpRequest:
@@ -52,7 +53,7 @@ def _with_dpop(db: Session, provider: Provider, request: Request) -> tuple[int, 
     if proof is None:
         return None
     try:
-        provider.dpop_jkt = verify_proof(db, proof, method=request.method, url=str(request.url))
+        provider.dpop_jkt = verify_proof(db, proof, method=request.method, url=public_url(request))
     except DPoPError as exc:
         return 400, {"error": exc.error, "error_description": exc.description}, {}
     return None
@@ -71,6 +72,7 @@ def discovery(request: Request) -> JSONResponse:
             "jwks_uri": f"{base}/oidc/jwks",
             "revocation_endpoint": f"{base}/oidc/revoke",
             "introspection_endpoint": f"{base}/oidc/introspect",
+            "end_session_endpoint": f"{base}/oidc/logout",  # identity/pages/logout.py
             "scopes_supported": list(oidc_clients.SCOPES),
             "claims_supported": sorted(
                 {c for cs in claims.SCOPE_CLAIMS.values() for c in cs}
@@ -201,7 +203,7 @@ def userinfo(request: Request, db: DbSession) -> JSONResponse:
             return _unauthorized("invalid_token", "This token must be presented with DPoP", "DPoP")
         try:
             jkt = verify_proof(db, request.headers.get("dpop"), method=request.method,
-                               url=str(request.url), access_token=presented.strip())  # fmt: skip
+                               url=public_url(request), access_token=presented.strip())  # fmt: skip
         except DPoPError as exc:
             return _unauthorized(exc.error, exc.description, "DPoP")
         if jkt != row.jkt:

@@ -279,6 +279,12 @@ def revoke(session: Session, token: TokenRecord, *, now: datetime) -> None:
         _revoke_where(session, OidcToken.id == token.row.id, now)
 
 
+def revoke_for_login(session: Session, sid: str, *, now: datetime) -> None:
+    """Revoke every token issued under one login session (``sid``: its public digest), as
+    signing out of that session does."""
+    _revoke_where(session, OidcToken.sid == sid, now)
+
+
 def _revoke_where(session: Session, condition: Any, now: datetime) -> None:
     session.execute(
         update(OidcToken)

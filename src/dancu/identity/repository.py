@@ -29,4 +29,6 @@ def sessions_of(session: Session, account_id: int, *, live_only: bool = True) ->
     stmt = select(LoginSession).where(LoginSession.account_id == account_id)
     if live_only:
         stmt = stmt.where(LoginSession.revoked_at.is_(None))
-    return list(session.scalars(stmt.order_by(LoginSession.created_at.desc())))
+    return list(
+        session.scalars(stmt.order_by(LoginSession.created_at.desc(), LoginSession.id.desc()))
+    )

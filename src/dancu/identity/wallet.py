@@ -245,7 +245,7 @@ def _allocate(session: Session) -> tuple[str, int]:
     current = session.scalars(
         select(StatusList.id)
         .where(StatusList.next_index < StatusList.size)
-        .order_by(StatusList.created_at.desc())
+        .order_by(StatusList.created_at.desc(), StatusList.id.desc())
         .limit(1)
     ).first()
     if current is not None:

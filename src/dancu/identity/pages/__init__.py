@@ -1,12 +1,13 @@
-"""Identity pages: register, sign in, step-up, recovery, my account, the level-2 desk, and
-the development message sink. Vietnamese by default, English on request."""
+"""Identity pages: register, sign in, step-up, sign out (and RP-initiated logout), recovery,
+my account, the level-2 desk, and the development message sink. Vietnamese by default,
+English on request."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from dancu.identity.pages import account, desk, dev, login, recovery, register
+from dancu.identity.pages import account, desk, dev, login, logout, recovery, register
 
 router = APIRouter(include_in_schema=False)
-for _module in (register, login, recovery, account, desk, dev):
+for _module in (register, login, logout, recovery, account, desk, dev):
     router.include_router(_module.router)

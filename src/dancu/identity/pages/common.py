@@ -75,8 +75,13 @@ def user_agent(request: Request) -> str:
 
 def relying_party(request: Request) -> RelyingParty:
     """Passkeys belong to this site's host name, used from this origin: the configured
-    ``identity_passkey_origin``, else (development) the origin the request came to."""
-    configured = app_settings(request).identity_passkey_origin.rstrip("/")
+    ``identity_passkey_origin``, else the origin of ``public_url``, else (development) the
+    origin the request came to."""
+    settings = app_settings(request)
+    configured = settings.identity_passkey_origin.rstrip("/")
+    if not configured and settings.public_url:
+        parts = urlsplit(settings.public_url)
+        configured = f"{parts.scheme}://{parts.netloc}"
     if configured:
         parts = urlsplit(configured)
         return RelyingParty(id=parts.hostname or "", name="dancu", origin=configured)

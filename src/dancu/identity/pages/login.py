@@ -1,19 +1,19 @@
-"""Signing in (password, then a second factor or a passkey), stepping up, signing out."""
+"""Signing in (password, then a second factor or a passkey) and stepping up."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from dancu.common.errors import DancuError, NotAuthenticated
 from dancu.identity import passkeys, signin, totp
 from dancu.identity import repository as repo
-from dancu.identity.login import SESSION_KEY, Login, begin_login, end_login, step_up
+from dancu.identity.login import Login, begin_login, step_up
 from dancu.identity.models import Account
 from dancu.identity.pages.common import (
     PENDING_LOGIN,
@@ -26,7 +26,8 @@ from dancu.identity.pages.common import (
     signed_in,
     user_agent,
 )
-from dancu.web.csrf import CsrfChecked, require_csrf
+from dancu.identity.passkeys import PasskeyOut
+from dancu.web.csrf import CsrfChecked
 from dancu.web.deps import DbSession
 
 router = APIRouter()
@@ -57,6 +58,46 @@ def _finish(
     target = pending[1] if pending else safe_next(target)
     begin_login(request, db, account, amr, client_ip(request), user_agent(request))
     return target
+
+
+# -- what the second factor and the step-up share: a code checked, then a passkey -------
+
+
+def _after_code(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    refusal: DancuError | None,
+    target: str,
+    complete: Callable[[], object],
+) -> Response:
+    """A checked code: on refusal the form again (returned, so the failure count commits),
+    else ``complete()`` (sign in, or open the step-up window) and go to ``target``."""
+    try:
+        if refusal is not None:
+            raise refusal
+        complete()
+    except DancuError as exc:
+        return refused(request, template, exc, context)
+    return RedirectResponse(target, status_code=303)
+
+
+def _passkey_options(request: Request, db: Session, account_id: int | None) -> Response:
+    """A passkey challenge for this browser: any passkey of this site, or one account's."""
+    options = passkeys.authentication_options(
+        db, rp=relying_party(request), binding=passkey_binding(request), account_id=account_id
+    )
+    return Response(options, media_type="application/json")
+
+
+def _passkey_check(
+    request: Request, db: Session, credential: dict[str, Any], account_id: int | None
+) -> PasskeyOut:
+    """The assertion checked against this browser's challenge (and the account, if named)."""
+    return passkeys.authenticate(
+        db, credential, rp=relying_party(request), binding=passkey_binding(request),
+        account_id=account_id,
+    )  # fmt: skip
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -109,12 +150,12 @@ def factor(
     pending = _pending(request, db)
     if pending is None:
         return RedirectResponse("/login", status_code=303)
-    account = pending[0]
+    account, target = pending
     refusal = signin.check_second_factor(db, account, method, code, ip=client_ip(request))
-    if refusal is not None:
-        return refused(request, "login_factor.html", refusal, _factor_context(db, account))
-    target = _finish(request, db, account, signin.amr_for(method))
-    return RedirectResponse(target, status_code=303)
+    return _after_code(
+        request, "login_factor.html", _factor_context(db, account), refusal, target,
+        lambda: _finish(request, db, account, signin.amr_for(method)),
+    )  # fmt: skip
 
 
 @router.post("/login/send-code", response_model=None)
@@ -131,11 +172,7 @@ def send_code(request: Request, db: DbSession, _csrf: CsrfChecked) -> Response:
 def passkey_login_options(request: Request, db: DbSession, _csrf: CsrfChecked) -> Response:
     """After the password: this account's passkeys; before it: any passkey of this site."""
     pending = _pending(request, db)
-    options = passkeys.authentication_options(
-        db, rp=relying_party(request), binding=passkey_binding(request),
-        account_id=pending[0].id if pending else None,
-    )  # fmt: skip
-    return Response(options, media_type="application/json")
+    return _passkey_options(request, db, pending[0].id if pending else None)
 
 
 @router.post("/login/passkey")
@@ -147,10 +184,7 @@ def passkey_login(
     next: Annotated[str, Body(embed=True)] = "",
 ) -> JSONResponse:
     pending = _pending(request, db)
-    used = passkeys.authenticate(
-        db, credential, rp=relying_party(request), binding=passkey_binding(request),
-        account_id=pending[0].id if pending else None,
-    )  # fmt: skip
+    used = _passkey_check(request, db, credential, pending[0].id if pending else None)
     account = repo.account_by_id(db, used.account_id)
     if account is None or account.status != "active" or account.kind != "citizen":
         raise NotAuthenticated("This account cannot sign in", code="identity.login_failed")
@@ -187,24 +221,16 @@ def step_up_totp(
 ) -> Response:
     login = signed_in(request, db)
     account, context = _step_up_context(db, login, next)
-    try:
-        refusal = totp.check(db, account, code)
-        if refusal is not None:
-            raise refusal
-        step_up(request, db, login, "totp")
-    except DancuError as exc:
-        return refused(request, "step_up.html", exc, context)
-    return RedirectResponse(safe_next(next), status_code=303)
+    refusal = totp.check(db, account, code)
+    return _after_code(
+        request, "step_up.html", context, refusal, safe_next(next),
+        lambda: step_up(request, db, login, "totp"),
+    )  # fmt: skip
 
 
 @router.post("/login/step-up/passkey/options")
 def step_up_options(request: Request, db: DbSession, _csrf: CsrfChecked) -> Response:
-    login = signed_in(request, db)
-    options = passkeys.authentication_options(
-        db, rp=relying_party(request), binding=passkey_binding(request),
-        account_id=login.account_id,
-    )  # fmt: skip
-    return Response(options, media_type="application/json")
+    return _passkey_options(request, db, signed_in(request, db).account_id)
 
 
 @router.post("/login/step-up/passkey")
@@ -216,21 +242,6 @@ def step_up_passkey(
     next: Annotated[str, Body(embed=True)] = "",
 ) -> JSONResponse:
     login = signed_in(request, db)
-    passkeys.authenticate(
-        db, credential, rp=relying_party(request), binding=passkey_binding(request),
-        account_id=login.account_id,
-    )  # fmt: skip
+    _passkey_check(request, db, credential, login.account_id)
     step_up(request, db, login, "hwk")
     return JSONResponse({"redirect": safe_next(next)})
-
-
-@router.post("/logout", response_model=None)
-async def logout(request: Request, db: DbSession) -> Response:
-    """Sign out. An e-ID session is revoked, and only by a form of this site (CSRF); a
-    development sign-in, which has no session row, is simply forgotten."""
-    if request.session.get(SESSION_KEY):
-        await require_csrf(request)
-        await run_in_threadpool(end_login, request, db)
-    else:
-        request.session.clear()
-    return RedirectResponse("/", status_code=303)

@@ -289,3 +289,43 @@ VI.update(
         "identity.staff_unknown": "Không tìm thấy quyền nhân viên đang hiệu lực.",
     }
 )
+
+# --- Signing out and RP-initiated logout (identity/pages/logout.py, identity/oidc_logout.py)
+VI.update(
+    {
+        "Sign out of your e-ID?": "Đăng xuất khỏi tài khoản định danh điện tử?",
+        "asks to sign you out of your e-ID account.": (
+            "đề nghị đăng xuất bạn khỏi tài khoản định danh điện tử."
+        ),
+        "A service asks to sign you out of your e-ID account.": (
+            "Một dịch vụ đề nghị đăng xuất bạn khỏi tài khoản định danh điện tử."
+        ),
+        "Signing out ends your e-ID session in this browser: services that use it will ask you"
+        " to sign in again.": (
+            "Đăng xuất sẽ kết thúc phiên định danh điện tử trên trình duyệt này: các dịch vụ"
+            " dùng phiên này sẽ yêu cầu bạn đăng nhập lại."
+        ),
+        "Stay signed in": "Tiếp tục đăng nhập",
+        # The sample portal's sign-out (demo/rp_pages.py)
+        "Sign out of the portal and the e-ID": "Đăng xuất khỏi cổng và tài khoản định danh",
+        "You signed out of the portal and of your e-ID.": (
+            "Bạn đã đăng xuất khỏi cổng dịch vụ và khỏi tài khoản định danh điện tử."
+        ),
+        "You are signed out": "Bạn đã đăng xuất",
+        "Your e-ID session in this browser has ended.": (
+            "Phiên định danh điện tử trên trình duyệt này đã kết thúc."
+        ),
+        "oidc.logout_hint_invalid": (
+            "Mã thông báo định danh (id_token_hint) không hợp lệ hoặc không do hệ thống này cấp."
+        ),
+        "oidc.logout_client_mismatch": "client_id không phải là dịch vụ nhận mã định danh này.",
+        "oidc.logout_client_unknown": "Không tìm thấy dịch vụ đang hoạt động với client_id này.",
+        "oidc.logout_client_required": (
+            "Cần id_token_hint hoặc client_id để chuyển về post_logout_redirect_uri."
+        ),
+        "oidc.logout_redirect_unregistered": (
+            "Địa chỉ chuyển về sau khi đăng xuất (post_logout_redirect_uri) chưa được đăng ký"
+            " cho dịch vụ này."
+        ),
+    }
+)
