@@ -282,7 +282,9 @@ def test_dev_tokens_work_only_with_dev_login(factory, session, subject):
 
 
 def test_production_refuses_a_dev_token_signed_with_its_own_secret(factory, session, subject):
-    production = Settings(env="production", secret_key=STRONG, dev_login=False)
+    production = Settings(
+        env="production", secret_key=STRONG, dev_login=False, public_url="http://testserver"
+    )
     token = issue_token(make_actor(Role.SYSTEM, units=()), secret_key=STRONG)
     before = audit_rows(session)
     refused(lookup(_app_with(factory, production), subject.pid, token), 401, "auth.invalid_token")
