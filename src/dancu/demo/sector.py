@@ -15,7 +15,6 @@ import io
 import random
 from collections.abc import Callable
 from datetime import date
-from functools import cache
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -37,24 +36,13 @@ _STREETS = ("Lê Duẩn", "Nguyễn Tất Thành", "Phan Chu Trinh", "Hùng Vư�
             "Buôn Ko Tam", "Thôn 7", "Quang Trung", "Lý Thường Kiệt")  # fmt: skip
 
 
-@cache
-def _old_wards(province_code: str) -> dict[str, list[adminunits.LegacyWard]]:
-    """Current commune -> the pre-2025 wards merged into it (certain conversions only)."""
-    data = adminunits._data()  # the unit tables; common exposes no iterator over old wards
-    out: dict[str, list[adminunits.LegacyWard]] = {}
-    for code, ward in data.legacy_wards.items():
-        conv = data.by_ward.get(code)
-        if conv and conv.certain and conv.commune and conv.commune.province_code == province_code:
-            out.setdefault(conv.commune.code, []).append(ward)
-    return out
-
-
 class _Spoiler:
     """The errors of sector files, drawn from one seeded random generator."""
 
     def __init__(self, rng: random.Random, province_code: str) -> None:
         self.rng, self.province = rng, province_code
         self.communes = [c.code for c in adminunits.communes(province_code)]
+        self.old_wards = adminunits.legacy_wards_merged_into(province_code)
 
     def name(self, name: str) -> str:
         words = name.split()
@@ -82,7 +70,7 @@ class _Spoiler:
 
     def address(self, commune_code: str, *, old: bool) -> str:
         street = f"{self.rng.randrange(1, 200)} {self.rng.choice(_STREETS)}"
-        wards = _old_wards(self.province).get(commune_code)
+        wards = self.old_wards.get(commune_code)
         if old and wards:
             w = self.rng.choice(wards)
             return f"{street}, {w.name}, {w.district_name}, {w.province_name}"
