@@ -1,7 +1,7 @@
 """Linkage use cases on datasets: import (all or nothing, nothing lost), mappings, rates.
 
-Matching runs are jobs (``jobs.py``); the cleaning queue and the export are in
-``cleaning.py``. Services only flush; the boundary commits.
+Matching runs are jobs (``runs.py``, ``tasks.py``); the cleaning queue is in
+``cleaning.py``, the exports in ``exports.py``. Services only flush; the boundary commits.
 """
 
 from __future__ import annotations
