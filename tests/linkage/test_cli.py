@@ -7,6 +7,7 @@ import io
 from datetime import date
 from pathlib import Path
 
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from dancu import cli
@@ -14,6 +15,7 @@ from dancu.common.access import SYSTEM_ACTOR
 from dancu.db import get_sessionmaker, unit_of_work
 from dancu.demo.sector import social_insurance
 from dancu.linkage import service
+from dancu.linkage.models import MatchResult
 from dancu.registry import service as registry
 
 runner = CliRunner()
@@ -109,3 +111,16 @@ def test_the_demo_synchronizes_a_land_register_and_a_bhxh_list(cli_database: str
     assert all(r.counts.get("not_found", 0) >= 2 for r in datasets)  # people from elsewhere
     assert len([r for r in rows if r.level == "commune"]) > 10
     assert queue.total > 0
+    land = next(r for r in datasets if r.source_type == "land")
+    assert land.counts.get("duplicate_in_source", 0) >= 1  # a parcel's line typed twice
+    with unit_of_work(get_sessionmaker()) as session:
+        owners = session.execute(
+            select(MatchResult.citizen_pid)
+            .where(
+                MatchResult.source_id == land.source_id,
+                MatchResult.outcome.in_(("synced", "synced_with_differences")),
+            )
+            .group_by(MatchResult.citizen_pid)
+            .having(func.count() > 1)
+        ).all()
+    assert owners  # owners of two parcels: two synchronized records, not a duplicate

@@ -13,11 +13,12 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dancu.common.access import Role
+from dancu.common.access import Actor, Role
 from dancu.common.audit import AuditEntry
 from dancu.common.errors import Forbidden, NotFound
 from dancu.common.pid import make_pid
 from dancu.linkage import cleaning, exports, normalize, service
+from dancu.linkage.api import vietnamese_reason
 from dancu.web.i18n import translate
 from tests.conftest import make_actor
 from tests.linkage import world as wd
@@ -40,6 +41,14 @@ def _import(session: Session, text: str, source_type: str = "social_insurance") 
     return out.source.id
 
 
+def problems_csv(session: Session, source_id: int, *, actor: Actor) -> bytes:
+    return exports.problems_csv(session, source_id, actor=actor, reason=vietnamese_reason)
+
+
+def problem_rows(session: Session, source_id: int, *, actor: Actor) -> tuple[list[str], list]:  # type: ignore[type-arg]
+    return exports.problem_rows(session, source_id, actor=actor, reason=vietnamese_reason)
+
+
 def _audits(session: Session, action: str) -> list[AuditEntry]:
     return list(session.scalars(select(AuditEntry).where(AuditEntry.action == action)))
 
@@ -47,7 +56,7 @@ def _audits(session: Session, action: str) -> list[AuditEntry]:
 def test_problems_export_lists_every_problem_by_line_with_the_vietnamese_reason(factory) -> None:  # type: ignore[no-untyped-def]
     with factory() as session:
         source_id = _import(session, PROBLEM_FILE)
-        data = exports.problems_csv(session, source_id, actor=wd.clerk())
+        data = problems_csv(session, source_id, actor=wd.clerk())
         assert data.startswith(b"\xef\xbb\xbf")  # Excel opens it as UTF-8
         reader = csv.reader(io.StringIO(data.decode("utf-8-sig")))
         header, *rows = list(reader)
@@ -89,13 +98,13 @@ def test_problems_without_personal_data_are_exported_without_an_audit_entry(fact
     text = "ma_so_bhxh,ho_ten,so_cccd\nBH1,Nguyễn Văn An,\nBH2,Lê Văn Bình\n"
     with factory() as session:
         source_id = _import(session, text)
-        header, rows = exports.problem_rows(session, source_id, actor=wd.clerk())
+        header, rows = problem_rows(session, source_id, actor=wd.clerk())
         assert [r[:3] for r in rows] == [[3, None, "row.bad_width"]]
         assert header == list(exports.PROBLEM_COLUMNS)  # no kept line had a problem
         assert _audits(session, "linkage.export_problems") == []
         # with a kept line's values, the same export is audited
         source_id = _import(session, text.replace("BH2,Lê Văn Bình", "BH2,Lê Văn Bình,123"))
-        exports.problem_rows(session, source_id, actor=wd.clerk())
+        problem_rows(session, source_id, actor=wd.clerk())
         [entry] = _audits(session, "linkage.export_problems")
         assert entry.fields == ["id_number", "raw", "count=1"]
 
@@ -104,15 +113,13 @@ def test_problems_export_is_for_officers_of_the_province_only(factory) -> None: 
     with factory() as session:
         source_id = _import(session, PROBLEM_FILE)
         with pytest.raises(Forbidden):
-            exports.problems_csv(session, source_id, actor=wd.commune_clerk(wd.COMMUNE_A))
+            problems_csv(session, source_id, actor=wd.commune_clerk(wd.COMMUNE_A))
         with pytest.raises(Forbidden):
-            exports.problems_csv(
+            problems_csv(
                 session, source_id, actor=make_actor(Role.COMMUNE_LEADER, units=(wd.PROVINCE,))
             )
         with pytest.raises(NotFound):
-            exports.problems_csv(
-                session, source_id, actor=make_actor(Role.REGISTRY_CLERK, units=("01",))
-            )
+            problems_csv(session, source_id, actor=make_actor(Role.REGISTRY_CLERK, units=("01",)))
         assert _audits(session, "linkage.export_problems") == []
 
 

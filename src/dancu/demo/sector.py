@@ -4,7 +4,8 @@ A land register (XLSX, birth year only for most owners, old CMND numbers, pre-20
 addresses) and a social-insurance list (CSV) are drawn from the registry's citizens, then
 spoiled the way sector files are: typos in names, day and month swapped, missing or wrong
 ID numbers, old (pre-2025) addresses, people who moved, deceased people still listed,
-duplicated lines, and people who are not citizens of the province at all. ``seed_sector_demo``
+duplicated lines (in the land register, also owners of a second parcel, which are not
+duplicates), and people who are not citizens of the province at all. ``seed_sector_demo``
 imports both and synchronizes them, so the pages show rates and a cleaning queue.
 """
 
@@ -132,7 +133,9 @@ def _identity(p: dict[str, Any], rng: random.Random, spoil: _Spoiler) -> tuple[s
 def land_register(
     citizens: list[dict[str, Any]], *, seed: int, today: date, province_code: str
 ) -> bytes:
-    """An XLSX land register: parcels and their users (adults)."""
+    """An XLSX land register: parcels and their users (adults). A person listed twice is,
+    in turn, the same parcel's line typed again (a duplicate) and the owner of a second
+    parcel (not a duplicate: land records are per parcel and person)."""
     from openpyxl import Workbook
 
     rng = random.Random(seed * 7 + 1)
@@ -140,17 +143,26 @@ def land_register(
     book = Workbook(write_only=True)
     sheet = book.create_sheet("So dia chinh")
     sheet.append(list(LAND_COLUMNS))
+    first_line: dict[str, list[str]] = {}
+    repeats = 0
     for n, p in enumerate(_people(_adults(citizens, today, 20, 100), rng, spoil, 0.45), 1):
+        if p["pid"] in first_line:
+            repeats += 1
+            if repeats % 2:
+                sheet.append(first_line[p["pid"]])
+                continue
         name, pid, born, commune = _identity(p, rng, spoil)
         if pid and rng.random() < 0.10:
             pid = spoil.cmnd()  # issued before the 12-digit numbers
         year_only = rng.random() < 0.6
-        sheet.append([
+        row = [
             f"{rng.randrange(1, 60)}-{n:05d}", name, pid,
             str(born.year) if year_only else born.strftime("%d/%m/%Y"),
             "Nữ" if p["sex"] == "F" else "Nam",
             spoil.address(commune, old=rng.random() < 0.35),
-        ])  # fmt: skip
+        ]  # fmt: skip
+        first_line.setdefault(p["pid"], row)
+        sheet.append(row)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -24,6 +24,7 @@ from dancu.linkage.schemas import (
     SourceOut,
 )
 from dancu.web.deps import CurrentActor, DbSession
+from dancu.web.i18n import translate
 
 router = APIRouter(prefix="/api/linkage", tags=["linkage"])
 
@@ -33,6 +34,11 @@ EXPORTS = {
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
              exports.export_xlsx),
 }  # fmt: skip
+
+
+def vietnamese_reason(code: str) -> str:
+    """The Vietnamese text of a problem code, for the files sent back to sector agencies."""
+    return translate("vi", code)
 
 
 def parse_mapping(text: str | None) -> dict[str, str] | None:
@@ -168,7 +174,7 @@ def export(
 @router.get("/sources/{source_id}/problems/export")
 def export_problems(source_id: int, db: DbSession, actor: CurrentActor) -> Response:
     """The import's problems by line (CSV, UTF-8 with a BOM) to send back to the agency."""
-    data = exports.problems_csv(db, source_id, actor=actor)
+    data = exports.problems_csv(db, source_id, actor=actor, reason=vietnamese_reason)
     disposition = f'attachment; filename="dancu-linkage-{source_id}-problems.csv"'
     return Response(data, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": disposition})  # fmt: skip

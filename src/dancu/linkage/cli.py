@@ -14,7 +14,7 @@ from rich.table import Table
 from dancu.common.access import SYSTEM_ACTOR
 from dancu.common.errors import DancuError
 from dancu.db import get_sessionmaker, unit_of_work
-from dancu.linkage import exports, runs, service, tasks
+from dancu.linkage import api, exports, runs, service, tasks
 from dancu.linkage import repository as repo
 from dancu.linkage.schemas import OUTCOME_ORDER, ImportOut, JobOut, RateRow
 from dancu.settings import get_settings
@@ -155,7 +155,9 @@ def report(
 def _write_problems(source_id: int, path: Path) -> None:
     try:
         with unit_of_work() as session:
-            header, rows = exports.problem_rows(session, source_id, actor=SYSTEM_ACTOR)
+            header, rows = exports.problem_rows(
+                session, source_id, actor=SYSTEM_ACTOR, reason=api.vietnamese_reason
+            )
             path.write_bytes(exports.to_csv(header, rows))  # no audit entry without the file
     except DancuError as exc:
         raise _fail(exc) from exc

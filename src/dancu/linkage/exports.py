@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -26,7 +26,6 @@ from dancu.common.access import Actor, Permission
 from dancu.linkage import repository as repo
 from dancu.linkage.models import Source
 from dancu.linkage.service import PURPOSE, get_source, require_province
-from dancu.web.i18n import translate
 
 MATCHED = ("synced", "synced_with_differences")
 PID_COLUMN = "so_dinh_danh_ca_nhan"
@@ -108,10 +107,12 @@ def export_xlsx(session: Session, source_id: int, *, actor: Actor) -> bytes:
 
 
 def problem_rows(
-    session: Session, source_id: int, *, actor: Actor
+    session: Session, source_id: int, *, actor: Actor, reason: Callable[[str], str]
 ) -> tuple[list[str], list[list[Any]]]:
     """Every problem of an import, by line: :data:`PROBLEM_COLUMNS` then the file's columns
     (the line's values as read; empty for a rejected line, whose values are not kept).
+    ``reason(code)`` is the Vietnamese text of a problem code: the entry points pass it, as
+    the texts belong to the web layer (``dancu.web.messages.linkage``).
 
     Audited (``linkage.export_problems``) when it carries personal data: a field's value
     or a line's values. Row-level problems alone (a wrong number of fields, undecodable
@@ -129,7 +130,7 @@ def problem_rows(
             personal.add("raw")
         out.append([
             problem.line, mapping.get(problem.field or "", problem.field), problem.code,
-            translate("vi", problem.code), problem.value, "có" if problem.rejected else "không",
+            reason(problem.code), problem.value, "có" if problem.rejected else "không",
             *((raw or {}).get(c) for c in columns),
         ])  # fmt: skip
     if personal:
@@ -141,5 +142,7 @@ def problem_rows(
     return [*PROBLEM_COLUMNS, *columns], out
 
 
-def problems_csv(session: Session, source_id: int, *, actor: Actor) -> bytes:
-    return to_csv(*problem_rows(session, source_id, actor=actor))
+def problems_csv(
+    session: Session, source_id: int, *, actor: Actor, reason: Callable[[str], str]
+) -> bytes:
+    return to_csv(*problem_rows(session, source_id, actor=actor, reason=reason))
