@@ -25,8 +25,9 @@ from typing import Any
 import pandas as pd
 
 from dancu.common.errors import ValidationFailed
+from dancu.linkage import mappings
 from dancu.linkage import normalize as norm
-from dancu.linkage.mappings import SourceType, resolve_mapping, source_type
+from dancu.linkage.mappings import SourceType, resolve_mapping
 from dancu.linkage.readers import Rows, read_table
 
 __all__ = ["RECORD_COLUMNS", "Dataset", "Problem", "read_dataset"]
@@ -72,7 +73,7 @@ class Dataset:
 
 def read_dataset(
     source: str | Path | bytes,
-    source_type_code: str,
+    source_type: str,
     mapping: Mapping[str, str] | None = None,
     *,
     file_format: str | None = None,
@@ -87,7 +88,7 @@ def read_dataset(
     and listing the columns found). ``file_format`` is "csv", "xlsx" or "parquet" (default:
     from the file name). ``progress(step, done, total)`` is called every 5,000 rows.
     """
-    kind = source_type(source_type_code)
+    kind = mappings.source_type(source_type)
     if file_format is None and not isinstance(source, bytes):
         file_format = Path(source).suffix.lstrip(".")
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
