@@ -73,6 +73,8 @@ CALLS = {
                             wd.clerk(), LEADER_A, wd.commune_clerk(wd.COMMUNE_B), 404),
     "export": Call("GET", lambda s, r: f"/api/linkage/sources/{s}/export", wd.clerk(), LEADER_A,
                    wd.commune_clerk(wd.COMMUNE_A), 403),
+    "export_problems": Call("GET", lambda s, r: f"/api/linkage/sources/{s}/problems/export",
+                            wd.clerk(), LEADER_A, wd.commune_clerk(wd.COMMUNE_A), 403),
 }  # fmt: skip
 
 
@@ -96,8 +98,7 @@ def test_who_may_call_each_endpoint(client, factory, linked, name: str) -> None:
     if call.wrong_area_status == 200:  # a list: answered, but nothing of another area in it
         body = wrong_area.json()
         assert (body["items"] if isinstance(body, dict) else body) == []
-    if call.method == "POST":
-        assert counts(factory) == before
+    assert counts(factory) == before  # nothing written when refused, not even an audit entry
     allowed = send(client, call, url, call.allowed)
     assert allowed.status_code == call.status, allowed.text
 
@@ -126,6 +127,12 @@ def test_upload_run_and_follow_the_job(client, factory) -> None:  # type: ignore
     rows = list(csv.DictReader(io.StringIO(export.content.decode("utf-8-sig"))))
     assert rows[0]["so_dinh_danh_ca_nhan"] == w.pid(0)
     assert export.headers["content-disposition"].endswith('.csv"')
+    problems = client.get(f"/api/linkage/sources/{body['source']['id']}/problems/export",
+                          headers=bearer(wd.clerk()))  # fmt: skip
+    assert problems.status_code == 200 and problems.content.startswith(b"\xef\xbb\xbf")
+    assert problems.headers["content-disposition"].endswith('-problems.csv"')
+    [row] = list(csv.DictReader(io.StringIO(problems.content.decode("utf-8-sig"))))
+    assert (row["dong"], row["ma_loi"], row["dong_bi_loai"]) == ("8", "name.missing", "có")
 
 
 @pytest.mark.parametrize(

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date
 from pathlib import Path
 
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from dancu import cli
 from dancu.common.access import SYSTEM_ACTOR
 from dancu.db import get_sessionmaker, unit_of_work
 from dancu.demo.sector import social_insurance
+from dancu.linkage import service
+from dancu.linkage.models import MatchResult
 from dancu.registry import service as registry
 
 runner = CliRunner()
@@ -41,6 +46,29 @@ def test_import_run_report(cli_database: str, tmp_path: Path) -> None:
     report = invoke("linkage", "report")
     assert report.exit_code == 0 and "1 BHXH" in report.output and "%" in report.output
 
+    bad = tmp_path / "bhxh-loi.csv"
+    bad.write_text(
+        "ma_so_bhxh,ho_ten,so_cccd,ngay_sinh\nB1,,001090000001,01/01/1990\n"
+        "B2,Võ Thị Mai,12345,31/02/1990\nB3,Lê Văn Tâm\n", encoding="utf-8",
+    )  # fmt: skip
+    assert invoke("linkage", "import", str(bad), "--type", "social_insurance").exit_code == 0
+    problems = tmp_path / "problems.csv"
+    written = invoke("linkage", "report", "2", "--problems", str(problems))
+    assert written.exit_code == 0, written.output
+    assert "4 problems of dataset 2 written to" in written.output
+    assert "Sync rates per commune" in written.output  # the report itself still printed
+    data = problems.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[0][:6] == ["dong", "cot", "ma_loi", "ly_do", "gia_tri", "dong_bi_loai"]
+    assert [r[:3] for r in rows[1:]] == [["2", "ho_ten", "name.missing"],
+                                         ["3", "so_cccd", "id.invalid"],
+                                         ["3", "ngay_sinh", "date.invalid"],
+                                         ["4", "", "row.bad_width"]]  # fmt: skip
+    assert rows[2][rows[0].index("ho_ten")] == "Võ Thị Mai"
+    with unit_of_work(get_sessionmaker()) as session:
+        assert service.report(session, 2, actor=SYSTEM_ACTOR).problems_total == 4
+
     again = invoke("linkage", "work")  # nothing queued, nothing stale
     assert again.exit_code == 0 and again.output == ""
 
@@ -59,6 +87,12 @@ def test_cli_errors_have_codes(cli_database: str, tmp_path: Path) -> None:
     assert missing.exit_code == 2 and "linkage.missing_column" in missing.output
     unknown = invoke("linkage", "report", "99")
     assert unknown.exit_code == 2 and "linkage.source_not_found" in unknown.output
+    out = tmp_path / "problems.csv"
+    no_id = invoke("linkage", "report", "--problems", str(out))
+    assert no_id.exit_code == 2 and "linkage.source_required" in no_id.output
+    unknown = invoke("linkage", "report", "99", "--problems", str(out))
+    assert unknown.exit_code == 2 and "linkage.source_not_found" in unknown.output
+    assert not out.exists()
 
 
 def test_the_demo_synchronizes_a_land_register_and_a_bhxh_list(cli_database: str) -> None:
@@ -77,3 +111,16 @@ def test_the_demo_synchronizes_a_land_register_and_a_bhxh_list(cli_database: str
     assert all(r.counts.get("not_found", 0) >= 2 for r in datasets)  # people from elsewhere
     assert len([r for r in rows if r.level == "commune"]) > 10
     assert queue.total > 0
+    land = next(r for r in datasets if r.source_type == "land")
+    assert land.counts.get("duplicate_in_source", 0) >= 1  # a parcel's line typed twice
+    with unit_of_work(get_sessionmaker()) as session:
+        owners = session.execute(
+            select(MatchResult.citizen_pid)
+            .where(
+                MatchResult.source_id == land.source_id,
+                MatchResult.outcome.in_(("synced", "synced_with_differences")),
+            )
+            .group_by(MatchResult.citizen_pid)
+            .having(func.count() > 1)
+        ).all()
+    assert owners  # owners of two parcels: two synchronized records, not a duplicate

@@ -143,3 +143,24 @@ def test_the_upload_form_fits_the_officer(client) -> None:  # type: ignore[no-un
     )
     commune = client.get("/linkage", headers=bearer(wd.commune_clerk(wd.COMMUNE_A))).text
     assert 'data-testid="upload-form"' not in commune and "Dữ liệu chuyên ngành" in commune
+
+
+def test_the_problems_link_downloads_them_for_the_agency(client, linked) -> None:  # type: ignore[no-untyped-def]
+    _w, source_id = linked
+    page = client.get(f"/linkage/sources/{source_id}", headers=bearer(wd.clerk())).text
+    link = f'href="/linkage/sources/{source_id}/problems.csv" data-testid="export-problems"'
+    assert link in page and "Tải danh sách lỗi để gửi lại cơ quan quản lý dữ liệu" in page
+    leader = client.get(
+        f"/linkage/sources/{source_id}",
+        headers=bearer(make_actor(Role.COMMUNE_LEADER, units=(wd.COMMUNE_A,))),
+    )
+    assert leader.status_code == 200 and "export-problems" not in leader.text  # fmt: skip
+    response = client.get(f"/linkage/sources/{source_id}/problems.csv", headers=bearer(wd.clerk()))
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert 'filename="dancu-linkage-' in response.headers["content-disposition"]
+    text = response.content.decode("utf-8-sig")
+    assert text.splitlines()[1].startswith("8,ho_ten,name.missing,Thiếu họ và tên.,,có")
+    refused = client.get(f"/linkage/sources/{source_id}/problems.csv",
+                         headers=bearer(wd.commune_clerk(wd.COMMUNE_A)))  # fmt: skip
+    assert refused.status_code == 403

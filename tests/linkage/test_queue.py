@@ -146,3 +146,26 @@ def test_decisions_survive_a_new_run(factory, linked) -> None:  # type: ignore[n
         result = session.get(MatchResult, item.result_id)
         assert result is not None and result.outcome == "not_in_province"
         assert [i.line for i in cleaning.queue(session, actor=officer).items] == [5]
+
+
+def test_a_probable_match_comes_first_and_accepting_it_links_the_record(factory, linked) -> None:  # type: ignore[no-untyped-def]
+    w, source_id = linked
+    with factory() as session:  # line 7 was not found; say the engine had proposed citizen 5
+        record = session.scalars(
+            select(SectorRecord).where(SectorRecord.source_id == source_id, SectorRecord.line == 7)
+        ).one()
+        stmt = select(MatchResult).where(MatchResult.record_id == record.id)
+        result = session.scalars(stmt).one()
+        result.outcome, result.citizen_pid, result.probability = "probable_match", w.pid(5), 0.72
+        result.differences = {"full_name": {"old": "Đinh Công Không Có", "new": "Võ Thị Phương"}}
+        session.flush()
+        page = cleaning.queue(session, actor=wd.clerk())
+        assert [(i.line, i.outcome) for i in page.items] == [
+            (7, "probable_match"), (4, "synced_with_differences"), (5, "synced_with_differences"),
+        ]  # fmt: skip
+        cleaning.accept(session, result.id, actor=wd.clerk())
+        assert (result.outcome, result.citizen_pid, result.decided) == ("synced", w.pid(5), True)
+        assert record.normalized["corrections"] == {"full_name": "Võ Thị Phương"}
+        assert service.sync_rates(session, actor=wd.clerk(), source_id=source_id)[0].counts == {
+            "synced": 4 + wd.FILLER, "synced_with_differences": 2,
+        }  # fmt: skip

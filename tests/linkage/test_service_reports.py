@@ -1,18 +1,12 @@
-"""Sync rates per dataset and per commune on the hand-made set, reports, and the export."""
+"""Sync rates per dataset and per commune on the hand-made set, and reports."""
 
 from __future__ import annotations
 
-import csv
-import io
-
 import pytest
-from openpyxl import load_workbook
-from sqlalchemy import select
 
 from dancu.common.access import Role
-from dancu.common.audit import AuditEntry
 from dancu.common.errors import Forbidden, NotFound
-from dancu.linkage import cleaning, service
+from dancu.linkage import service
 from tests.conftest import make_actor
 from tests.linkage import world as wd
 
@@ -64,34 +58,6 @@ def test_the_report_has_rates_problems_and_the_last_run(factory, linked) -> None
         assert report.job is not None and report.job.status == "done"
         with pytest.raises(NotFound):
             service.report(session, source_id, actor=make_actor(Role.REGISTRY_CLERK, units=("01",)))
-
-
-def test_export_fills_in_the_id_numbers(factory, linked) -> None:  # type: ignore[no-untyped-def]
-    w, source_id = linked
-    with factory() as session:
-        item = next(i for i in cleaning.queue(session, actor=wd.clerk()).items if i.line == 5)
-        cleaning.correct(session, item.result_id, "full_name", "Phạm Thị Dung", actor=wd.clerk())
-        data = cleaning.export_csv(session, source_id, actor=wd.clerk())
-        assert data.startswith(b"\xef\xbb\xbf")
-        rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
-        assert len(rows) == 216
-        by_key = {r["ma_so_bhxh"]: r for r in rows}
-        assert by_key["BH001"]["so_dinh_danh_ca_nhan"] == w.pid(0)
-        assert by_key["BH003"]["so_cccd"] == w.pid(2)  # matched despite the birth-date typo
-        assert by_key["BH003"]["ket_qua_dong_bo"] == "synced_with_differences"
-        assert by_key["BH004"]["ho_ten"] == "Phạm Thị Dung"  # the officer's correction
-        assert by_key["BH004"]["ket_qua_dong_bo"] == "synced"
-        assert by_key["BH006"]["so_dinh_danh_ca_nhan"] == ""  # not found: nothing invented
-        filled = [r for r in rows if r["so_dinh_danh_ca_nhan"]]
-        assert len(filled) == 215
-        book = load_workbook(io.BytesIO(cleaning.export_xlsx(session, source_id, actor=wd.clerk())))
-        sheet = list(book.active.iter_rows(values_only=True))  # type: ignore[union-attr]
-        assert sheet[0][-2:] == ("so_dinh_danh_ca_nhan", "ket_qua_dong_bo")
-        assert sheet[1][sheet[0].index("so_dinh_danh_ca_nhan")] == w.pid(0)
-        exports = session.scalars(select(AuditEntry).where(AuditEntry.action == "linkage.export"))
-        assert [e.fields for e in exports] == [["pid", "count=215"]] * 2
-        with pytest.raises(Forbidden):
-            cleaning.export_csv(session, source_id, actor=wd.commune_clerk(wd.COMMUNE_A))
 
 
 def test_records_of_deceased_citizens_are_counted(factory, linked) -> None:  # type: ignore[no-untyped-def]

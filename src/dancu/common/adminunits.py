@@ -250,6 +250,26 @@ def legacy_ward(code: str) -> LegacyWard:
     return _get(_data().legacy_wards, "legacy_ward_code", code)
 
 
+def legacy_wards_merged_into(province_code: str) -> dict[str, tuple[LegacyWard, ...]]:
+    """Current commune code -> the pre-2025 wards merged whole into it, for one current
+    province (wards that were split between communes are left out: their commune is only
+    a guess). Communes formed from no whole old ward are absent."""
+    _get(_data().provinces, "province_code", province_code)
+    return _merged_wards().get(province_code.strip(), {})
+
+
+@cache
+def _merged_wards() -> dict[str, dict[str, tuple[LegacyWard, ...]]]:
+    data = _data()
+    out: dict[str, dict[str, list[LegacyWard]]] = {}
+    for code, ward in data.legacy_wards.items():
+        conv = data.by_ward.get(code)
+        if conv is not None and conv.certain and conv.commune is not None:
+            by_commune = out.setdefault(conv.commune.province_code, {})
+            by_commune.setdefault(conv.commune.code, []).append(ward)
+    return {p: {c: tuple(ws) for c, ws in cs.items()} for p, cs in out.items()}
+
+
 def convert_legacy_ward(ward_code: str) -> Conversion:
     """Map a pre-2025 ward code to the current commune(s)."""
     return _get(_data().by_ward, "legacy_ward_code", ward_code)

@@ -4,7 +4,8 @@ A land register (XLSX, birth year only for most owners, old CMND numbers, pre-20
 addresses) and a social-insurance list (CSV) are drawn from the registry's citizens, then
 spoiled the way sector files are: typos in names, day and month swapped, missing or wrong
 ID numbers, old (pre-2025) addresses, people who moved, deceased people still listed,
-duplicated lines, and people who are not citizens of the province at all. ``seed_sector_demo``
+duplicated lines (in the land register, also owners of a second parcel, which are not
+duplicates), and people who are not citizens of the province at all. ``seed_sector_demo``
 imports both and synchronizes them, so the pages show rates and a cleaning queue.
 """
 
@@ -15,7 +16,6 @@ import io
 import random
 from collections.abc import Callable
 from datetime import date
-from functools import cache
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -37,24 +37,13 @@ _STREETS = ("Lê Duẩn", "Nguyễn Tất Thành", "Phan Chu Trinh", "Hùng Vư�
             "Buôn Ko Tam", "Thôn 7", "Quang Trung", "Lý Thường Kiệt")  # fmt: skip
 
 
-@cache
-def _old_wards(province_code: str) -> dict[str, list[adminunits.LegacyWard]]:
-    """Current commune -> the pre-2025 wards merged into it (certain conversions only)."""
-    data = adminunits._data()  # the unit tables; common exposes no iterator over old wards
-    out: dict[str, list[adminunits.LegacyWard]] = {}
-    for code, ward in data.legacy_wards.items():
-        conv = data.by_ward.get(code)
-        if conv and conv.certain and conv.commune and conv.commune.province_code == province_code:
-            out.setdefault(conv.commune.code, []).append(ward)
-    return out
-
-
 class _Spoiler:
     """The errors of sector files, drawn from one seeded random generator."""
 
     def __init__(self, rng: random.Random, province_code: str) -> None:
         self.rng, self.province = rng, province_code
         self.communes = [c.code for c in adminunits.communes(province_code)]
+        self.old_wards = adminunits.legacy_wards_merged_into(province_code)
 
     def name(self, name: str) -> str:
         words = name.split()
@@ -82,7 +71,7 @@ class _Spoiler:
 
     def address(self, commune_code: str, *, old: bool) -> str:
         street = f"{self.rng.randrange(1, 200)} {self.rng.choice(_STREETS)}"
-        wards = _old_wards(self.province).get(commune_code)
+        wards = self.old_wards.get(commune_code)
         if old and wards:
             w = self.rng.choice(wards)
             return f"{street}, {w.name}, {w.district_name}, {w.province_name}"
@@ -144,7 +133,9 @@ def _identity(p: dict[str, Any], rng: random.Random, spoil: _Spoiler) -> tuple[s
 def land_register(
     citizens: list[dict[str, Any]], *, seed: int, today: date, province_code: str
 ) -> bytes:
-    """An XLSX land register: parcels and their users (adults)."""
+    """An XLSX land register: parcels and their users (adults). A person listed twice is,
+    in turn, the same parcel's line typed again (a duplicate) and the owner of a second
+    parcel (not a duplicate: land records are per parcel and person)."""
     from openpyxl import Workbook
 
     rng = random.Random(seed * 7 + 1)
@@ -152,17 +143,26 @@ def land_register(
     book = Workbook(write_only=True)
     sheet = book.create_sheet("So dia chinh")
     sheet.append(list(LAND_COLUMNS))
+    first_line: dict[str, list[str]] = {}
+    repeats = 0
     for n, p in enumerate(_people(_adults(citizens, today, 20, 100), rng, spoil, 0.45), 1):
+        if p["pid"] in first_line:
+            repeats += 1
+            if repeats % 2:
+                sheet.append(first_line[p["pid"]])
+                continue
         name, pid, born, commune = _identity(p, rng, spoil)
         if pid and rng.random() < 0.10:
             pid = spoil.cmnd()  # issued before the 12-digit numbers
         year_only = rng.random() < 0.6
-        sheet.append([
+        row = [
             f"{rng.randrange(1, 60)}-{n:05d}", name, pid,
             str(born.year) if year_only else born.strftime("%d/%m/%Y"),
             "Nữ" if p["sex"] == "F" else "Nam",
             spoil.address(commune, old=rng.random() < 0.35),
-        ])  # fmt: skip
+        ]  # fmt: skip
+        first_line.setdefault(p["pid"], row)
+        sheet.append(row)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

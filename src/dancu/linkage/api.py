@@ -12,7 +12,7 @@ from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 
 from dancu.common.access import Permission
 from dancu.common.errors import ValidationFailed
-from dancu.linkage import cleaning, runs, service
+from dancu.linkage import cleaning, exports, runs, service
 from dancu.linkage.schemas import (
     CorrectionIn,
     DecisionIn,
@@ -24,15 +24,21 @@ from dancu.linkage.schemas import (
     SourceOut,
 )
 from dancu.web.deps import CurrentActor, DbSession
+from dancu.web.i18n import translate
 
 router = APIRouter(prefix="/api/linkage", tags=["linkage"])
 
 MAX_UPLOAD = 200 * 1024 * 1024
 EXPORTS = {
-    "csv": ("text/csv; charset=utf-8", cleaning.export_csv),
+    "csv": ("text/csv; charset=utf-8", exports.export_csv),
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-             cleaning.export_xlsx),
+             exports.export_xlsx),
 }  # fmt: skip
+
+
+def vietnamese_reason(code: str) -> str:
+    """The Vietnamese text of a problem code, for the files sent back to sector agencies."""
+    return translate("vi", code)
 
 
 def parse_mapping(text: str | None) -> dict[str, str] | None:
@@ -163,3 +169,12 @@ def export(
     data = make(db, source_id, actor=actor)
     disposition = f'attachment; filename="dancu-linkage-{source_id}.{format}"'
     return Response(data, media_type=media_type, headers={"Content-Disposition": disposition})
+
+
+@router.get("/sources/{source_id}/problems/export")
+def export_problems(source_id: int, db: DbSession, actor: CurrentActor) -> Response:
+    """The import's problems by line (CSV, UTF-8 with a BOM) to send back to the agency."""
+    data = exports.problems_csv(db, source_id, actor=actor, reason=vietnamese_reason)
+    disposition = f'attachment; filename="dancu-linkage-{source_id}-problems.csv"'
+    return Response(data, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": disposition})  # fmt: skip

@@ -1,4 +1,4 @@
-"""The cleaning queue and the cleaned export.
+"""The cleaning queue.
 
 Officers work the records a run could not settle alone: probable matches and matches with
 differing fields, in their own units only (``Actor.covers``, in the query). Three
@@ -15,8 +15,6 @@ Decisions survive later runs (a decided result is never replaced).
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -34,13 +32,10 @@ from dancu.linkage.schemas import (
     QueueItem,
     QueuePage,
 )
-from dancu.linkage.service import PURPOSE, get_source, require_province
+from dancu.linkage.service import PURPOSE, get_source
 
 MAX_PER_PAGE = 100
 LISTED_FIELDS = ("pid", "full_name", "birth_date", "sex", "commune_code")
-MATCHED = ("synced", "synced_with_differences")
-PID_COLUMN = "so_dinh_danh_ca_nhan"
-OUTCOME_COLUMN = "ket_qua_dong_bo"
 
 
 def queue(
@@ -206,62 +201,3 @@ def history(session: Session, record_id: int, *, actor: Actor) -> list[DecisionO
         raise NotFound("No such record", code="linkage.record_not_found", field="record_id")
     get_source(session, record.source_id, actor=actor)
     return [DecisionOut.model_validate(d) for d in repo.decisions(session, record_id)]
-
-
-# ---------------------------------------------------------------------------- export
-
-
-def export_rows(
-    session: Session, source_id: int, *, actor: Actor
-) -> tuple[list[str], list[list[Any]]]:
-    """The cleaned dataset: the file's columns with corrections applied and the citizen's ID
-    number filled in (in the mapped ID column and in an added column), plus the outcome."""
-    actor.require(Permission.LINKAGE_MANAGE)
-    source = get_source(session, source_id, actor=actor)
-    require_province(actor, source.province_code)
-    rows = repo.export_rows(session, source.id)
-    columns = list(rows[0][0].raw.keys()) if rows else []
-    header = [*columns, PID_COLUMN, OUTCOME_COLUMN]
-    mapping = source.mapping or {}
-    out: list[list[Any]] = []
-    filled = 0
-    for record, result in rows:
-        values = dict(record.raw)
-        for field, value in ((record.normalized or {}).get("corrections") or {}).items():
-            column = mapping.get(field)
-            if column in values:
-                values[column] = value
-        pid = result.citizen_pid if result and result.outcome in MATCHED else None
-        if pid:
-            filled += 1
-            if mapping.get("id_number") in values:
-                values[mapping["id_number"]] = pid
-        out.append([*(values.get(c) for c in columns), pid, result.outcome if result else None])
-    audit.record(
-        session, actor, action="linkage.export", subject_type="linkage_source",
-        subject_id=str(source.id), purpose=PURPOSE, fields=("pid", f"count={filled}"),
-    )  # fmt: skip
-    return header, out
-
-
-def export_csv(session: Session, source_id: int, *, actor: Actor) -> bytes:
-    header, rows = export_rows(session, source_id, actor=actor)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows(["" if v is None else v for v in row] for row in rows)
-    return buffer.getvalue().encode("utf-8-sig")  # with a BOM, so that Excel reads UTF-8
-
-
-def export_xlsx(session: Session, source_id: int, *, actor: Actor) -> bytes:
-    from openpyxl import Workbook
-
-    header, rows = export_rows(session, source_id, actor=actor)
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("data")
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()

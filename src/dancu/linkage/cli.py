@@ -14,8 +14,8 @@ from rich.table import Table
 from dancu.common.access import SYSTEM_ACTOR
 from dancu.common.errors import DancuError
 from dancu.db import get_sessionmaker, unit_of_work
+from dancu.linkage import api, exports, runs, service, tasks
 from dancu.linkage import repository as repo
-from dancu.linkage import runs, service, tasks
 from dancu.linkage.schemas import OUTCOME_ORDER, ImportOut, JobOut, RateRow
 from dancu.settings import get_settings
 
@@ -126,8 +126,21 @@ def work() -> None:
 @app.command("report")
 def report(
     source_id: Annotated[int | None, typer.Argument(help="a dataset (default: all)")] = None,
-) -> None:
-    """Sync rates per dataset, and per commune for one dataset."""
+    problems: Annotated[
+        Path | None,
+        typer.Option(
+            "--problems", dir_okay=False, writable=True,
+            help="write the dataset's import problems to this CSV file (UTF-8, Excel)",
+        ),
+    ] = None,
+) -> None:  # fmt: skip
+    """Sync rates per dataset, and per commune for one dataset; ``--problems FILE`` also
+    writes the dataset's import problems by line, to send back to the agency."""
+    if problems is not None:
+        if source_id is None:
+            console.print("[red]linkage.source_required[/red]: --problems needs a dataset id")
+            raise typer.Exit(2)
+        _write_problems(source_id, problems)
     try:
         with unit_of_work() as session:
             rows = service.sync_rates(session, actor=SYSTEM_ACTOR, source_id=source_id)
@@ -137,6 +150,21 @@ def report(
         raise _fail(exc) from exc
     wanted = rows if source_id is not None else [r for r in rows if r.level == "dataset"]
     console.print(_rates_table(wanted, by_commune=source_id is not None))
+
+
+def _write_problems(source_id: int, path: Path) -> None:
+    try:
+        with unit_of_work() as session:
+            header, rows = exports.problem_rows(
+                session, source_id, actor=SYSTEM_ACTOR, reason=api.vietnamese_reason
+            )
+            path.write_bytes(exports.to_csv(header, rows))  # no audit entry without the file
+    except DancuError as exc:
+        raise _fail(exc) from exc
+    except OSError as exc:
+        console.print(f"[red]linkage.file[/red]: cannot write {path}: {exc.strerror}")
+        raise typer.Exit(2) from exc
+    console.print(f"{len(rows):,} problems of dataset {source_id} written to {path}")
 
 
 _SHORT = {

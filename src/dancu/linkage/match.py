@@ -16,14 +16,15 @@
     no candidate reaches ``review_threshold``;
 ``duplicate_in_source``
     another record of the same dataset links to the same citizen more strongly
-    (``duplicate_of`` names it; ``citizen_pid`` is filled in).
+    (``duplicate_of`` names it; ``citizen_pid`` is filled in) and has the same optional
+    ``dedup_key`` (a land register's parcel number: one owner of two parcels is two records).
 
 Input columns (pandas DataFrames; extra columns are ignored):
 
 * sector: ``record_key`` (unique), ``pid`` (valid 12-digit or null), ``name_folded``,
   ``family``, ``middle``, ``given``, ``birth_date`` ("yyyy-mm-dd", "yyyy-mm", "yyyy" or
   null), ``birth_year``, ``sex`` ("M"/"F"/null), ``commune_code``, ``phone``; optional
-  ``name`` (display form, used in ``differences``).
+  ``name`` (display form, used in ``differences``) and ``dedup_key``.
 * registry: ``pid``, ``name_folded``, ``family``, ``middle``, ``given``, ``birth_date``
   (ISO), ``birth_year``, ``sex``, ``commune_code``, ``status``, ``death_date``; optional
   ``full_name`` (display form) and ``phone``.
@@ -239,6 +240,7 @@ def _prepare(
             coalesce(try_cast(birth_year as integer), try_cast(substr(bd, 1, 4) as integer))
               as birth_year""" + (", province_code as province_in" if given_province else "")
 
+    dedup = _txt("dedup_key") if "dedup_key" in _names(sector) else "cast(null as varchar)"
     derived = f"""
         case when length(birth_date) = 10 and try_cast(substr(birth_date, 9, 2) as int) <= 12
               and substr(birth_date, 9, 2) <> substr(birth_date, 6, 2)
@@ -248,7 +250,8 @@ def _prepare(
     con.execute(f"""
         create table s as
         select {keep}, {derived}
-        from (select {_txt("record_key")} as record_key, {common(sector, "name")}
+        from (select {_txt("record_key")} as record_key, {dedup} as dedup_key,
+                     {common(sector, "name")}
               from (select *, {_txt("birth_date")} as bd from sector_in)) x
         left join units on units.code = x.commune_code
     """)
@@ -377,10 +380,10 @@ with ranked as (
 ), dup as (
   select record_key,
          first_value(record_key) over (
-           partition by citizen_pid
+           partition by citizen_pid, s.dedup_key
            order by case outcome when 'synced' then 0 else 1 end, probability desc, record_key
          ) as owner
-  from settled
+  from settled join s using (record_key)
   where outcome in ('synced', 'synced_with_differences')
 )
 select settled.record_key,

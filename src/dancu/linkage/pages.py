@@ -168,3 +168,8 @@ def export(source_id: int, fmt: str, db: DbSession, actor: CurrentActor) -> Resp
     if fmt not in api.EXPORTS:
         return Response(status_code=404)
     return api.export(source_id, db, actor, format=fmt)  # type: ignore[arg-type]
+
+
+@router.get("/sources/{source_id}/problems.csv")
+def export_problems(source_id: int, db: DbSession, actor: CurrentActor) -> Response:
+    return api.export_problems(source_id, db, actor)

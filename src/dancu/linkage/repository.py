@@ -81,6 +81,25 @@ def problems(
     return rows, total
 
 
+def problems_with_lines(
+    session: Session, source_id: int
+) -> list[tuple[ImportProblem, dict[str, Any] | None]]:
+    """Every problem of a dataset by line, with the line's values when the line was kept."""
+    stmt = (
+        select(ImportProblem, SectorRecord.raw)
+        .outerjoin(
+            SectorRecord,
+            and_(
+                SectorRecord.source_id == ImportProblem.source_id,
+                SectorRecord.line == ImportProblem.line,
+            ),
+        )
+        .where(ImportProblem.source_id == source_id)
+        .order_by(ImportProblem.line, ImportProblem.id)
+    )
+    return [(p, raw) for p, raw in session.execute(stmt)]
+
+
 def records(session: Session, source_id: int) -> list[SectorRecord]:
     stmt = select(SectorRecord).where(SectorRecord.source_id == source_id)
     return list(session.scalars(stmt.order_by(SectorRecord.line)))

@@ -79,9 +79,15 @@ def prepare_match(session: Session, job: LinkageJob) -> tuple[pd.DataFrame, pd.D
     return sector_frame(records), registry_frame(citizens)
 
 
+def record_key(record_id: int) -> str:
+    """The matcher's key of a stored record: its id, zero-padded so that keys sort like ids
+    (like lines): of two duplicate lines equally strong, the earlier one is the original."""
+    return f"{record_id:012d}"
+
+
 def sector_frame(records: Iterable[SectorRecord]) -> pd.DataFrame:
-    rows = [{**r.normalized, "record_key": str(r.id)} for r in records]
-    return pd.DataFrame(rows, columns=[*match.SECTOR_COLUMNS, "name", "province_code"])
+    rows = [{**r.normalized, "record_key": record_key(r.id)} for r in records]
+    return pd.DataFrame(rows, columns=[*match.SECTOR_COLUMNS, "name", "province_code", "dedup_key"])
 
 
 def registry_frame(citizens: list[dict[str, Any]]) -> pd.DataFrame:
@@ -112,7 +118,7 @@ def link(
 
 def pending_rows(session: Session, job: LinkageJob, outcomes: pd.DataFrame) -> list[dict[str, Any]]:
     """The outcome rows of records that have no result of this run yet (all, unless resumed)."""
-    stored = {str(i) for i in repo.result_record_ids(session, job.source_id, job.id)}
+    stored = {record_key(i) for i in repo.result_record_ids(session, job.source_id, job.id)}
     return [r for r in outcomes.to_dict("records") if r["record_key"] not in stored]
 
 

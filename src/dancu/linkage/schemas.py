@@ -17,7 +17,7 @@ Outcome = Literal[
     "not_in_province",
 ]
 OUTCOME_ORDER: tuple[str, ...] = typing.get_args(Outcome)
-# Fields an officer may correct in a sector record (our field names, see sources.FIELDS).
+# Fields an officer may correct in a sector record (our field names, see mappings.FIELDS).
 CORRECTABLE = ("full_name", "birth_date", "sex", "id_number", "commune_code")
 
 

@@ -1,7 +1,7 @@
 """Linkage use cases on datasets: import (all or nothing, nothing lost), mappings, rates.
 
-Matching runs are jobs (``jobs.py``); the cleaning queue and the export are in
-``cleaning.py``. Services only flush; the boundary commits.
+Matching runs are jobs (``runs.py``, ``tasks.py``); the cleaning queue is in
+``cleaning.py``, the exports in ``exports.py``. Services only flush; the boundary commits.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from dancu.common.access import Actor, Permission
 from dancu.common.errors import Forbidden, NotFound, ValidationFailed
 from dancu.db import is_postgres, utcnow
 from dancu.linkage import repository as repo
-from dancu.linkage import sources as reader
+from dancu.linkage.dataset import Problem, read_dataset
+from dancu.linkage.mappings import FIELDS, SOURCE_TYPES
 from dancu.linkage.models import ImportProblem, SectorRecord, Source, SourceMapping
 from dancu.linkage.schemas import ImportOut, JobOut, ProblemOut, RateRow, ReportOut, SourceOut
 from dancu.registry import bulk
@@ -34,7 +35,7 @@ Progress = Callable[[str, int, int], None]
 
 def source_types() -> dict[str, str]:
     """Source type code -> English label (Vietnamese in the messages)."""
-    return {code: st.label for code, st in reader.SOURCE_TYPES.items()}
+    return {code: st.label for code, st in SOURCE_TYPES.items()}
 
 
 def require_province(actor: Actor, province_code: str) -> None:
@@ -52,7 +53,7 @@ def require_province(actor: Actor, province_code: str) -> None:
 
 def mapping_for(session: Session, source_type: str) -> dict[str, str]:
     """The mapping saved for a source type, else the engine's default one."""
-    if source_type not in reader.SOURCE_TYPES:
+    if source_type not in SOURCE_TYPES:
         raise ValidationFailed(
             f"unknown source type {source_type!r}", code="linkage.unknown_source_type",
             field="source_type",
@@ -60,7 +61,7 @@ def mapping_for(session: Session, source_type: str) -> dict[str, str]:
     saved = repo.saved_mapping(session, source_type)
     if saved is not None:
         return dict(saved.mapping)
-    return dict(reader.SOURCE_TYPES[source_type].default_mapping)
+    return dict(SOURCE_TYPES[source_type].default_mapping)
 
 
 def save_mapping(
@@ -70,7 +71,7 @@ def save_mapping(
     actor.require(Permission.LINKAGE_MANAGE)
     mapping_for(session, source_type)  # validates the type
     clean = {str(k): str(v) for k, v in mapping.items() if v}
-    unknown = sorted(set(clean) - set(reader.FIELDS))
+    unknown = sorted(set(clean) - set(FIELDS))
     if unknown:
         raise ValidationFailed(
             f"unknown field {unknown[0]!r} in the mapping", code="linkage.unknown_field",
@@ -107,14 +108,14 @@ def import_dataset(
     """
     actor.require(Permission.LINKAGE_MANAGE)
     require_province(actor, province_code)
-    saved = repo.saved_mapping(session, source_type) if source_type in reader.SOURCE_TYPES else None
+    saved = repo.saved_mapping(session, source_type) if source_type in SOURCE_TYPES else None
     given = dict(mapping) if mapping else (dict(saved.mapping) if saved else None)
     fmt = Path(file_name).suffix.lstrip(".").lower() or None
-    dataset = reader.read_dataset(
+    dataset = read_dataset(
         data, source_type, given, file_format=fmt, today=today, progress=progress
     )
     effective = given or {  # the default mapping's columns this file has
-        f: c for f, c in reader.SOURCE_TYPES[source_type].default_mapping.items()
+        f: c for f, c in SOURCE_TYPES[source_type].default_mapping.items()
         if c in dataset.columns
     }  # fmt: skip
     rejected_lines = {p.line for p in dataset.problems if p.rejected}
@@ -187,13 +188,13 @@ def _write_records(
         progress("store", total, total)
 
 
-def _problem_dict(p: reader.Problem) -> dict[str, Any]:
+def _problem_dict(p: Problem) -> dict[str, Any]:
     value = None if p.value is None else str(p.value)[:500]
     return {"line": p.line, "field": p.field, "code": p.code, "value": value,
             "rejected": p.rejected}  # fmt: skip
 
 
-def _write_problems(session: Session, source_id: int, problems: list[reader.Problem]) -> None:
+def _write_problems(session: Session, source_id: int, problems: list[Problem]) -> None:
     rows = (
         (source_id, d["line"], d["field"], d["code"], d["value"], d["rejected"])
         for d in map(_problem_dict, problems)

@@ -14,6 +14,7 @@ VI: dict[str, str] = {
     "linkage.import": "Nhập dữ liệu chuyên ngành",
     "linkage.run": "Đồng bộ dữ liệu chuyên ngành với cơ sở dữ liệu dân cư",
     "linkage.export": "Xuất dữ liệu chuyên ngành đã làm sạch",
+    "linkage.export_problems": "Xuất danh sách lỗi khi nhập dữ liệu chuyên ngành",
     "linkage.accept": "Xác nhận khớp dữ liệu chuyên ngành với công dân",
     "linkage.correct": "Sửa một trường của bản ghi dữ liệu chuyên ngành",
     "linkage.not_in_province": "Xác định bản ghi không phải công dân của tỉnh",
@@ -100,6 +101,9 @@ VI: dict[str, str] = {
     ),
     "Synchronize again": "Đồng bộ lại",
     "Download the cleaned dataset (CSV)": "Tải bộ dữ liệu đã làm sạch (CSV)",
+    "Download the problems to send back to the agency (CSV)": (
+        "Tải danh sách lỗi để gửi lại cơ quan quản lý dữ liệu (CSV)"
+    ),
     "Rates per commune": "Tỷ lệ theo xã/phường",
     "Commune unknown": "Chưa xác định xã/phường",
     "Import problems": "Lỗi khi nhập",
@@ -140,13 +144,13 @@ VI: dict[str, str] = {
     "Correct value": "Giá trị đúng",
     "Correct the field": "Sửa trường",
     "Nothing to review.": "Không còn bản ghi cần xem xét.",
-    # Engine: dataset reader errors (dancu.linkage.sources)
+    # Engine: dataset reader errors (dancu.linkage.dataset, readers, mappings)
     "linkage.empty_file": "Tệp rỗng hoặc không có dòng dữ liệu nào.",
     "linkage.missing_column": "Tệp không có cột được ánh xạ; xem danh sách các cột tìm thấy.",
     "linkage.bad_format": "Định dạng tệp không hỗ trợ hoặc tệp hỏng; dùng CSV, XLSX hoặc Parquet.",
     "linkage.unknown_source_type": "Loại nguồn dữ liệu không hợp lệ.",
     "linkage.unknown_field": "Ánh xạ có trường không tồn tại.",
-    # Engine: problems reported by line (dancu.linkage.normalize and sources)
+    # Engine: problems reported by line (dancu.linkage.normalize and dataset)
     "row.bad_width": "Dòng có số cột không khớp với dòng tiêu đề.",
     "row.undecodable": "Dòng có byte không đọc được theo bảng mã của tệp.",
     "row.duplicate_key": "Mã bản ghi trùng với một dòng trước.",

@@ -11,7 +11,7 @@ import pytest
 
 from dancu.common.errors import ValidationFailed
 from dancu.common.pid import make_pid
-from dancu.linkage.sources import FIELDS, RECORD_COLUMNS, SOURCE_TYPES, read_dataset
+from dancu.linkage.dataset import RECORD_COLUMNS, read_dataset
 
 TODAY = date(2025, 10, 1)
 HEADER = "ma_so_bhxh,ho_ten,so_cccd,ngay_sinh,gioi_tinh,dia_chi,so_dien_thoai"
@@ -153,13 +153,6 @@ def test_unknown_source_type_and_format() -> None:
     with pytest.raises(ValidationFailed) as exc:
         read_dataset(b"x", "bank", file_format="docx")
     assert exc.value.code == "linkage.bad_format"
-
-
-def test_every_source_type_has_a_default_mapping_of_known_fields() -> None:
-    assert len(SOURCE_TYPES) == 8
-    for st in SOURCE_TYPES.values():
-        assert "full_name" in st.default_mapping
-        assert set(st.default_mapping) <= set(FIELDS)
 
 
 def test_thirty_percent_invalid_id_numbers_all_reported_nothing_lost() -> None:

@@ -1,0 +1,249 @@
+"""Reading a sector dataset (CSV, XLSX, Parquet) into normalised records and problems.
+
+``read_dataset`` reads the file (``readers.py``), maps its columns to our fields (a saved
+or default mapping per source type, ``mappings.py``), normalises every row with
+:mod:`dancu.linkage.normalize` and reports every problem by line and reason. Nothing is
+dropped silently: each data line ends up either as a record or as a *rejected* problem, so
+``len(records) + rejected == lines``. Problems that do not reject the row (an invalid ID
+number, a swapped day and month, an old address) are reported too and the record is kept
+(it can still be matched on name and birth date).
+
+Fatal problems (an empty file, a mapping that names a column the file does not have, an
+unknown format or source type) raise :class:`dancu.common.errors.ValidationFailed` with the
+codes ``linkage.empty_file``, ``linkage.missing_column``, ``linkage.bad_format``,
+``linkage.unknown_source_type`` and ``linkage.unknown_field``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from dancu.common.errors import ValidationFailed
+from dancu.linkage import mappings
+from dancu.linkage import normalize as norm
+from dancu.linkage.mappings import SourceType, resolve_mapping
+from dancu.linkage.readers import Rows, read_table
+
+__all__ = ["RECORD_COLUMNS", "Dataset", "Problem", "read_dataset"]
+
+Progress = Callable[[str, int, int], None]
+
+# Columns of Dataset.records (the sector input of dancu.linkage.match.link).
+RECORD_COLUMNS: tuple[str, ...] = (
+    "record_key", "line", "pid", "id_kind", "id_number", "name", "name_folded", "family",
+    "middle", "given", "birth_date", "birth_precision", "birth_year", "sex", "province_code",
+    "commune_code", "address_legacy", "phone", "dedup_key", "raw",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One problem met in the file: ``line`` (CSV/XLSX line with the header on line 1;
+    Parquet: 1-based row number plus one), our ``field`` (or None for the whole row), the
+    ``code`` (a normalize.py or ``row.*`` code), the offending ``value`` and whether the row
+    was ``rejected`` (not in the records) or kept."""
+
+    line: int
+    field: str | None
+    code: str
+    value: str | None = None
+    rejected: bool = False
+
+
+@dataclass
+class Dataset:
+    """Normalised records (columns :data:`RECORD_COLUMNS`), problems and how it was read."""
+
+    records: pd.DataFrame
+    problems: list[Problem]
+    encoding: str  # "utf-8", "utf-8-sig", "cp1258", "unknown", "xlsx" or "parquet"
+    lines: int  # data lines read (header excluded)
+    columns: list[str] = field(default_factory=list)  # header of the file
+
+    @property
+    def rejected(self) -> int:
+        return sum(1 for p in self.problems if p.rejected)
+
+
+def read_dataset(
+    source: str | Path | bytes,
+    source_type: str,
+    mapping: Mapping[str, str] | None = None,
+    *,
+    file_format: str | None = None,
+    today: date | None = None,
+    progress: Progress | None = None,
+) -> Dataset:
+    """Read ``source`` (a path, or the bytes of an upload with ``file_format`` given).
+
+    ``mapping`` is our field -> the file's column; fields it leaves out fall back to the
+    source type's default mapping *only if* that column exists; a column named in
+    ``mapping`` that the file lacks is fatal (``linkage.missing_column``, naming the column
+    and listing the columns found). ``file_format`` is "csv", "xlsx" or "parquet" (default:
+    from the file name). ``progress(step, done, total)`` is called every 5,000 rows.
+    """
+    kind = mappings.source_type(source_type)
+    if file_format is None and not isinstance(source, bytes):
+        file_format = Path(source).suffix.lstrip(".")
+    data = source if isinstance(source, bytes) else Path(source).read_bytes()
+    if not data.strip():
+        raise ValidationFailed("the file is empty", code="linkage.empty_file", field="file")
+    table = read_table(data, file_format or "")
+    problems = [Problem(line, None, "row.undecodable", None, True) for line in table.undecodable]
+    columns = resolve_mapping(table.header, kind, mapping)
+    reader = _RowReader(table.header, columns, kind, problems, today)
+    return reader.read(table.rows, table.encoding, progress)
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value != value:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+class _RowReader:
+    """Rows -> records, with the problems of each row and the duplicate-key rule of the type."""
+
+    def __init__(
+        self, header: list[str], columns: dict[str, int], kind: SourceType,
+        problems: list[Problem], today: date | None,
+    ) -> None:  # fmt: skip
+        self.header, self.columns, self.kind = header, columns, kind
+        self.problems, self.today = problems, today
+        self.seen: set[tuple[Any, ...]] = set()  # what identifies a record: repeated lines
+        self.keys: set[str] = set()  # record keys given out (unique)
+
+    def read(self, rows: Rows, encoding: str, progress: Progress | None) -> Dataset:
+        out: list[dict[str, Any]] = []
+        lines = len(self.problems)  # undecodable lines were data lines
+        width = len(self.header)
+        for line, row in rows:
+            if not any(_text(v) for v in row):
+                continue  # blank line: not data
+            lines += 1
+            if progress and lines % 5000 == 0:
+                progress("read", lines, 0)
+            if len(row) != width and encoding not in ("xlsx", "parquet"):
+                self.problems.append(Problem(
+                    line, None, "row.bad_width", f"{len(row)} fields, {width} expected", True
+                ))  # fmt: skip
+                continue
+            rec = _record(line, row, self.header, self.columns, self.problems, self.today)
+            if rec is not None:
+                out.append(self._keyed(line, row, rec))
+        if lines == 0:
+            raise ValidationFailed(
+                "the file has no data rows", code="linkage.empty_file", field="file"
+            )
+        records = pd.DataFrame(out, columns=list(RECORD_COLUMNS))
+        return Dataset(records, self.problems, encoding, lines, self.header)
+
+    def _get(self, row: list[Any], name: str) -> str | None:
+        i = self.columns.get(name)
+        return _text(row[i]) if i is not None and i < len(row) else None
+
+    def _keyed(self, line: int, row: list[Any], rec: dict[str, Any]) -> dict[str, Any]:
+        """Unique ``record_key``; ``row.duplicate_key`` for a line that repeats a record
+        (its key, and for types whose records are per person too, its person); the
+        ``dedup_key`` the matcher groups duplicates by (None: the person alone)."""
+        key = rec["record_key"]
+        identity = self.kind.record_identity
+        values = tuple(self._get(row, f) for f in identity)
+        rec["dedup_key"] = "\x1f".join(v or "" for v in values) if any(values) else None
+        same = (key, rec["name_folded"], rec["birth_date"]) if "record_key" in identity else (key,)
+        if same in self.seen:
+            self.problems.append(Problem(line, "record_key", "row.duplicate_key", key))
+        self.seen.add(same)
+        if key in self.keys:
+            rec["record_key"] = key = f"{key}@{line}"
+        self.keys.add(key)
+        return rec
+
+
+def _record(
+    line: int,
+    row: list[Any],
+    header: list[str],
+    columns: dict[str, int],
+    problems: list[Problem],
+    today: date | None,
+) -> dict[str, Any] | None:
+    def get(name: str) -> Any:
+        i = columns.get(name)
+        return row[i] if i is not None and i < len(row) else None
+
+    def report(name: str, code: str | None, value: Any) -> None:
+        if code is not None and not code.endswith(".missing"):
+            problems.append(Problem(line, name, code, _text(value)))
+
+    name_raw = get("full_name")
+    name = norm.normalize_name(name_raw)
+    if name.value is None:
+        problems.append(Problem(line, "full_name", name.problem or "name.missing", None, True))
+        return None
+    report("full_name", name.problem, name_raw)
+
+    id_raw = get("id_number")
+    ident = norm.normalize_id_number(id_raw)
+    if "id_number" in columns:
+        report("id_number", ident.problem, id_raw)
+    birth_raw = get("birth_date")
+    birth = norm.normalize_date(birth_raw, today=today)
+    if "birth_date" in columns:
+        report("birth_date", birth.problem, birth_raw)
+    sex_raw = get("sex")
+    sex = norm.normalize_sex(sex_raw)
+    if "sex" in columns:
+        report("sex", sex.problem, sex_raw)
+    commune_code = province_code = None
+    legacy = False
+    code_raw = _text(get("commune_code"))
+    addr_raw = get("address")
+    if code_raw:
+        addr = norm.normalize_address(code_raw)
+        report("commune_code", addr.problem, code_raw)
+    else:
+        addr = norm.normalize_address(addr_raw)
+        if "address" in columns:
+            report("address", addr.problem, addr_raw)
+    if addr.value is not None:
+        commune_code, province_code = addr.value.commune_code, addr.value.province_code
+        legacy = addr.value.legacy
+    phone_raw = get("phone")
+    phone = norm.normalize_phone(phone_raw)
+    if "phone" in columns:
+        report("phone", phone.problem, phone_raw)
+
+    parts = name.value
+    idv = ident.value
+    bd = birth.value
+    return {
+        "record_key": _text(get("record_key")) or str(line),
+        "line": line,
+        "pid": idv.number if idv is not None and idv.kind == "pid" else None,
+        "id_kind": idv.kind if idv is not None else None,
+        "id_number": _text(id_raw),
+        "name": parts.display,
+        "name_folded": parts.folded,
+        "family": parts.family or None,
+        "middle": parts.middle or None,
+        "given": parts.given,
+        "birth_date": bd.iso if bd else None,
+        "birth_precision": bd.precision if bd else None,
+        "birth_year": bd.year if bd else None,
+        "sex": sex.value,
+        "province_code": province_code,
+        "commune_code": commune_code,
+        "address_legacy": legacy,
+        "phone": phone.value,
+        "raw": {h: _text(v) for h, v in zip(header, row, strict=False)},
+    }
