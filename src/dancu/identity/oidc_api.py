@@ -1,7 +1,9 @@
 """The OpenID Connect provider's HTTP endpoints (discovery, JWKS, authorize, PAR, token...).
 
 Routes read the request (forms are read on the event loop), then do the database work in
-the thread pool through the ``Provider`` (Authlib) and ``oidc`` (our decisions).
+the thread pool through the ``Provider`` (Authlib) and ``oidc`` (our decisions). The
+back-channel endpoints (PAR, token, revocation, introspection) open their unit of work in
+that same thread-pool hop (``in_unit_of_work``): work and commit cost one hop, not two.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from dancu.identity.login import ACR_LEVEL1, ACR_LEVEL2
 from dancu.identity.models import Account
 from dancu.identity.oidc_server import HttpRequest, Provider
 from dancu.web.csrf import require_csrf
-from dancu.web.deps import DbSession
+from dancu.web.deps import DbSession, in_unit_of_work
 from dancu.web.templating import render
 
 router = APIRouter(tags=["oidc"])
@@ -140,51 +142,51 @@ def _outcome(request: Request, outcome: oidc.Outcome) -> Response:
 
 
 @router.post("/oidc/par")
-async def pushed_request(request: Request, db: DbSession) -> JSONResponse:
+async def pushed_request(request: Request) -> JSONResponse:
     form = await _form(request)
 
-    def work() -> tuple[int, Any, dict]:
+    def work(db: Session) -> tuple[int, Any, dict]:
         provider = Provider(db, issuer(request))
-        return oidc.push(db, provider, _snapshot(request, form)), {}  # type: ignore[return-value]
+        status, body = oidc.push(db, provider, _snapshot(request, form))
+        return status, body, {}
 
-    (status, body), headers = await run_in_threadpool(work)
-    return _json((status, body, headers))
+    return _json(await in_unit_of_work(request, work))
 
 
 @router.post("/oidc/token")
-async def token(request: Request, db: DbSession) -> JSONResponse:
+async def token(request: Request) -> JSONResponse:
     form = await _form(request)
 
-    def work() -> tuple[int, Any, dict]:
+    def work(db: Session) -> tuple[int, Any, dict]:
         provider = Provider(db, issuer(request))
         refused = _with_dpop(db, provider, request)
         if refused is not None:
             return refused
         return provider.create_token_response(_snapshot(request, form))
 
-    return _json(await run_in_threadpool(work))
+    return _json(await in_unit_of_work(request, work))
 
 
 @router.post("/oidc/revoke")
-async def revoke(request: Request, db: DbSession) -> JSONResponse:
+async def revoke(request: Request) -> JSONResponse:
     form = await _form(request)
 
-    def work() -> tuple[int, Any, dict]:
+    def work(db: Session) -> tuple[int, Any, dict]:
         provider = Provider(db, issuer(request))
         return provider.create_endpoint_response("revocation", _snapshot(request, form))
 
-    return _json(await run_in_threadpool(work))
+    return _json(await in_unit_of_work(request, work))
 
 
 @router.post("/oidc/introspect")
-async def introspect(request: Request, db: DbSession) -> JSONResponse:
+async def introspect(request: Request) -> JSONResponse:
     form = await _form(request)
 
-    def work() -> tuple[int, Any, dict]:
+    def work(db: Session) -> tuple[int, Any, dict]:
         provider = Provider(db, issuer(request))
         return provider.create_endpoint_response("introspection", _snapshot(request, form))
 
-    return _json(await run_in_threadpool(work))
+    return _json(await in_unit_of_work(request, work))
 
 
 @router.api_route("/oidc/userinfo", methods=["GET", "POST"])
