@@ -40,18 +40,23 @@ def _snapshot(request: Request, form: dict[str, str] | None = None) -> HttpReque
 
 
 async def _form(request: Request) -> dict[str, str]:
-    """The form's text fields (the last value of a repeated name, as Starlette's form).
+    data = await request.form()
+    return {k: v for k, v in data.items() if isinstance(v, str)}
+
+
+async def _token_form(request: Request) -> dict[str, str]:
+    """A back-channel request's form (the last value of a repeated name, as ``_form``).
 
     RFC 6749 bodies are ``application/x-www-form-urlencoded``: those are split here with
-    ``parse_qsl``, a fraction of the CPU of the streaming multipart parser behind
-    ``request.form()``, which still reads any other content type.
+    ``parse_qsl``, a fraction of the CPU of the streaming parser behind ``request.form()``,
+    which still reads any other content type. Only for routes that read nothing else of
+    the body (the consent POST reads the form for its CSRF check first).
     """
     kind = request.headers.get("content-type", "").partition(";")[0].strip().lower()
     if kind == "application/x-www-form-urlencoded":
         body = (await request.body()).decode("latin-1")
         return dict(parse_qsl(body, keep_blank_values=True))
-    data = await request.form()
-    return {k: v for k, v in data.items() if isinstance(v, str)}
+    return await _form(request)
 
 
 def _json(result: tuple[int, Any, dict[str, str]]) -> JSONResponse:
@@ -154,7 +159,7 @@ def _outcome(request: Request, outcome: oidc.Outcome) -> Response:
 
 @router.post("/oidc/par")
 async def pushed_request(request: Request) -> JSONResponse:
-    form = await _form(request)
+    form = await _token_form(request)
 
     def work(db: Session) -> tuple[int, Any, dict]:
         provider = Provider(db, issuer(request))
@@ -166,7 +171,7 @@ async def pushed_request(request: Request) -> JSONResponse:
 
 @router.post("/oidc/token")
 async def token(request: Request) -> JSONResponse:
-    form = await _form(request)
+    form = await _token_form(request)
 
     def work(db: Session) -> tuple[int, Any, dict]:
         provider = Provider(db, issuer(request))
@@ -180,7 +185,7 @@ async def token(request: Request) -> JSONResponse:
 
 @router.post("/oidc/revoke")
 async def revoke(request: Request) -> JSONResponse:
-    form = await _form(request)
+    form = await _token_form(request)
 
     def work(db: Session) -> tuple[int, Any, dict]:
         provider = Provider(db, issuer(request))
@@ -191,7 +196,7 @@ async def revoke(request: Request) -> JSONResponse:
 
 @router.post("/oidc/introspect")
 async def introspect(request: Request) -> JSONResponse:
-    form = await _form(request)
+    form = await _token_form(request)
 
     def work(db: Session) -> tuple[int, Any, dict]:
         provider = Provider(db, issuer(request))
