@@ -58,10 +58,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_age=8 * 3600,
     )
     errors.install(app)
+    # Routes are matched in this order: the token endpoint, the busiest, comes first.
+    app.include_router(oidc_api.router)
     app.mount("/static", StaticFiles(directory=SRC / "web" / "static"), name="static")
     app.include_router(registry_api.router, dependencies=_REGISTRY_API)
     app.include_router(registry_pages.router, dependencies=_PAGE_GUARD)
-    app.include_router(oidc_api.router)
     app.include_router(wallet_api.router, dependencies=_WALLET_API)
     app.include_router(wallet_pages.router, dependencies=_PAGE_GUARD)
     app.include_router(chip_pages.router, dependencies=_PAGE_GUARD)

@@ -721,3 +721,33 @@ def test_client_credentials_token_has_no_userinfo(web, session):
     assert (
         web.get("/oidc/userinfo", headers={"Authorization": f"Bearer {token}"}).status_code == 401
     )
+
+
+# --- the ID-token signing key (read by the code claim, unsealed keys kept per process) ---
+
+
+def _id_token_kid(web: TestClient, rp: RP) -> str:
+    code, verifier = _code(web, rp)
+    body = exchange(web, rp, code, verifier).json()
+    return jwt.decode(body["id_token"], _jwks(web)).header["kid"]
+
+
+def test_a_rotation_takes_effect_at_the_next_code_exchange(signed_in, rp, session):
+    from dancu.identity import keys
+
+    old = _id_token_kid(signed_in, rp)  # this process now holds the old key unsealed
+    new = keys.rotate(session, "oidc", grace=timedelta(hours=1))
+    session.flush()
+    assert new.kid != old
+    assert _id_token_kid(signed_in, rp) == new.kid
+
+
+def test_a_key_from_a_rolled_back_rotation_never_signs(signed_in, rp, session):
+    from dancu.identity import keys
+
+    old = _id_token_kid(signed_in, rp)
+    savepoint = session.begin_nested()
+    ghost = keys.rotate(session, "oidc")
+    assert keys.active_key(session, "oidc").kid == ghost.kid  # unsealed and remembered
+    savepoint.rollback()
+    assert _id_token_kid(signed_in, rp) == old != ghost.kid

@@ -48,8 +48,44 @@ def active_key(session: Session, purpose: str, *, alg: Alg = DEFAULT_ALG) -> Sig
     found = session.connection().execute(_CURRENT, {"purpose": purpose}).first()
     if found is None:
         row = _create_first(session, purpose, alg)
-        return _unseal(row.kid, row.alg, row.private_key)
-    return _unseal(found.kid, found.alg, found.private_key)
+        return _remember(_unseal(row.kid, row.alg, row.private_key))
+    return _remember(_unseal(found.kid, found.alg, found.private_key))
+
+
+def current_kid(purpose: str) -> Any:
+    """A scalar subquery naming ``purpose``'s current key, to ride along in a statement the
+    caller runs anyway (the token endpoint's code claim), saving a round trip."""
+    return (
+        select(_KEYS.c.kid)
+        .where(_KEYS.c.purpose == purpose, _KEYS.c.retires_at.is_(None))
+        .scalar_subquery()
+    )
+
+
+def signing_key(session: Session, purpose: str, kid: str | None) -> SigningJWK:
+    """The current key, when the caller already read its id (``current_kid``) in the same
+    transaction: a key this process has unsealed before is used without another query.
+
+    Nothing is taken on trust from the process: the database named ``kid`` as current a
+    moment ago, so a rotation is seen by the next request, and a key that was only ever
+    created in a rolled-back transaction is never named. A kid is the key's RFC 7638
+    thumbprint, so one kid is one key pair. Unknown kid, or no key yet: ``active_key``.
+    """
+    known = _UNSEALED.get(kid) if kid is not None else None
+    return known if known is not None else active_key(session, purpose)
+
+
+# kid -> unsealed private key, filled by ``active_key``; read only for a kid the database
+# has just named current (``signing_key``). Bounded: rotations add one entry each.
+_UNSEALED: dict[str, SigningJWK] = {}
+
+
+def _remember(key: SigningJWK) -> SigningJWK:
+    if key.kid is not None and key.kid not in _UNSEALED:
+        if len(_UNSEALED) >= 64:
+            _UNSEALED.clear()
+        _UNSEALED[key.kid] = key
+    return key
 
 
 def jwks(session: Session, purpose: str, *, now: datetime | None = None) -> dict[str, Any]:

@@ -29,22 +29,18 @@ from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _Introspection
 from authlib.oidc.core import OpenIDCode
 from authlib.oidc.core.util import create_half_hash
 from joserfc import jwt
-from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from dancu.db import utcnow
 from dancu.identity import claims, keys, oidc_tokens
 from dancu.identity.dpop import first_use
 from dancu.identity.login import ACR_LEVEL1
-from dancu.identity.models import Account
 from dancu.identity.oidc_clients import RegisteredClient, get_client
 
 ACCESS_TOKEN_SECONDS = 600
 ID_TOKEN_SECONDS = 600
 AUTH_METHODS = ["client_secret_basic", "private_key_jwt", "none"]
 CONFIDENTIAL_METHODS = ["client_secret_basic", "private_key_jwt"]
-_ACCOUNTS = Account.__table__
-_ACCOUNT_STATUS = select(_ACCOUNTS.c.status).where(_ACCOUNTS.c.id == bindparam("account_id"))
 
 
 @dataclass(frozen=True)
@@ -163,7 +159,9 @@ class Provider(AuthorizationServer):
         }
         if code is not None and code.row.nonce:
             payload["nonce"] = code.row.nonce
-        key = keys.active_key(self.session, "oidc")
+        # the code claim read the current key's id (one round trip fewer per exchange)
+        kid = code.row.signing_kid if code is not None else None
+        key = keys.signing_key(self.session, oidc_tokens.ID_TOKEN_KEYS, kid)
         if at_hash := create_half_hash(token["access_token"], key.alg or "ES256"):
             payload["at_hash"] = at_hash.decode()
         return jwt.encode({"alg": key.alg or "ES256", "kid": key.kid, "typ": "JWT"}, payload, key)
@@ -215,10 +213,8 @@ class RefreshGrant(_RefreshGrant):
         subject = refresh_token.subject(int(self.server.now.timestamp()))
         if subject is None:
             return None
-        status = self.server.session.connection().scalar(
-            _ACCOUNT_STATUS, {"account_id": subject.account_id}
-        )  # one prebuilt Core statement: this runs on every refresh
-        return subject if status == "active" else None
+        # read by the refresh claim itself (oidc_tokens._CLAIM_REFRESH), same transaction
+        return subject if refresh_token.row.account_status == "active" else None
 
     def revoke_old_credential(self, refresh_token: Any) -> None:
         return None  # the old pair was marked refreshed when it was claimed

@@ -20,7 +20,8 @@ from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, TokenMixin
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from dancu.identity import claims
+from dancu.identity import claims, keys
+from dancu.identity.models import Account
 from dancu.identity.oidc_clients import RegisteredClient
 from dancu.identity.oidc_models import AuthorizationCode, OidcToken
 
@@ -30,8 +31,14 @@ REFRESH_DAYS = 14
 # The grant path runs these on every token request: built once, so SQLAlchemy finds them in
 # its compiled cache instead of rebuilding and re-keying an ORM statement each time (that
 # was most of a grant's CPU). Rows come back as Core rows with the same attribute names.
+# Each claim also returns what the grant reads next, in the same round trip: the code claim
+# the id of the current ID-token signing key (``keys.signing_key``), the refresh claim the
+# account's status (a closed account refreshes nothing). Both are read in the claiming
+# transaction, exactly as the separate SELECTs they replace.
 _CODES = AuthorizationCode.__table__
 _TOKENS = OidcToken.__table__
+_ACCOUNTS = Account.__table__.alias("owner")  # named, so SQLite's RETURNING stays unambiguous
+ID_TOKEN_KEYS = "oidc"  # the signing-key purpose of ID tokens
 _CLAIM_CODE = (
     update(_CODES)
     .where(
@@ -40,7 +47,13 @@ _CLAIM_CODE = (
         _CODES.c.used_at.is_(None),
     )
     .values(used_at=bindparam("now"))
-    .returning(*_CODES.c)
+    .returning(*_CODES.c, keys.current_kid(ID_TOKEN_KEYS).label("signing_kid"))
+)
+_ACCOUNT_STATUS = (
+    select(_ACCOUNTS.c.status)
+    .where(_ACCOUNTS.c.id == _TOKENS.c.account_id)
+    .correlate(_TOKENS)
+    .scalar_subquery()
 )
 _CLAIM_REFRESH = (
     update(_TOKENS)
@@ -51,7 +64,7 @@ _CLAIM_REFRESH = (
         _TOKENS.c.jkt.is_(None) | (_TOKENS.c.jkt == bindparam("proof_jkt")),
     )
     .values(refreshed_at=bindparam("now"), revoked_at=bindparam("now"))
-    .returning(*_TOKENS.c)
+    .returning(*_TOKENS.c, _ACCOUNT_STATUS.label("account_status"))
 )
 _INSERT_TOKEN = insert(_TOKENS)
 
