@@ -91,6 +91,10 @@ def test_discovery_names_every_endpoint(web):
     assert meta["code_challenge_methods_supported"] == ["S256"]
     assert "private_key_jwt" in meta["token_endpoint_auth_methods_supported"]
     assert logins.ACR_LEVEL2 in meta["acr_values_supported"]
+    # A partner's integrator learns the API scopes from discovery too.
+    assert {"openid", "registry.read", "registry.write", "linkage.read"} <= set(
+        meta["scopes_supported"]
+    )
 
 
 def test_code_flow_with_consent_id_token_and_userinfo(signed_in, rp, person, account, session):

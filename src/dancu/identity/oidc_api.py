@@ -91,7 +91,7 @@ def discovery(request: Request) -> JSONResponse:
             "revocation_endpoint": f"{base}/oidc/revoke",
             "introspection_endpoint": f"{base}/oidc/introspect",
             "end_session_endpoint": f"{base}/oidc/logout",  # identity/pages/logout.py
-            "scopes_supported": list(oidc_clients.SCOPES),
+            "scopes_supported": [*oidc_clients.SCOPES, *oidc_clients.PARTNER_SCOPES],
             "claims_supported": sorted(
                 {c for cs in claims.SCOPE_CLAIMS.values() for c in cs}
                 | {"iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid"}
