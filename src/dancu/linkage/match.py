@@ -316,18 +316,20 @@ having count(*) = 1
 _DECIDE_SQL = """
 with ranked as (
   select *, row_number() over (partition by record_key
-                               order by probability desc, citizen_pid) as rk
+                               order by probability desc, citizen_pid) as rk,
+         sum(probability) over (partition by record_key) as any_p
   from pairs
 ), best as (
   select b.record_key, b.citizen_pid as best_pid, b.probability as best_p,
-         coalesce(s2.probability, 0) as second_p
+         coalesce(s2.probability, 0) as second_p,
+         b.any_p
   from ranked b left join ranked s2 on s2.record_key = b.record_key and s2.rk = 2
   where b.rk = 1
 ), base as (
   select s.record_key, det.outcome as det_outcome, det.citizen_pid as det_pid,
          det.method as det_method,
          best.best_pid, coalesce(best.best_p, 0) as best_p, coalesce(best.second_p, 0) as second_p,
-         idp.probability as id_p
+         coalesce(best.any_p, 0) as any_p, idp.probability as id_p
   from s
   left join det using (record_key)
   left join best using (record_key)
@@ -337,17 +339,17 @@ with ranked as (
     case when det_outcome is not null then det_outcome
          when best_p >= {review} and best_p >= {threshold}
               and not (second_p >= {review} and best_p - second_p < {margin}) then 'sure'
-         when best_p >= {review} then 'probable_match'
+         when any_p >= {review} then 'probable_match'
          when det_pid is not null then 'probable_match'
          else 'not_found' end as outcome,
     case when det_outcome is not null then det_pid
-         when best_p >= {review} then best_pid
+         when any_p >= {review} then best_pid
          else det_pid end as citizen_pid,
     case when det_outcome is not null then 1.0
-         when best_p >= {review} then best_p
+         when any_p >= {review} then best_p
          when det_pid is not null then coalesce(id_p, 0.0) end as probability,
     case when det_outcome is not null then det_method
-         when best_p >= {review} then 'probabilistic'
+         when any_p >= {review} then 'probabilistic'
          when det_pid is not null then 'id' end as method
   from base
 ), diffs as (
