@@ -246,7 +246,7 @@ def _left_sql(seed: int) -> str:
     select * from (
       select '{_LABEL_PREFIX}' || s.record_key, {", ".join("s." + c for c in cols.split(", "))}
       from s join det using (record_key)
-      where det.outcome is not null and det.method = 'id'
+      where det.method = 'id'
       order by hash(s.record_key || '{seed}')
       limit {LABEL_SAMPLE}
     )
@@ -311,14 +311,16 @@ def probabilistic(
     linker.training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=seed, num_chunks=1)
     use_labels = n_labels >= MIN_LABELS
     if use_labels:
-        labels = con.sql(f"""
-            select 'sector' as source_dataset_l, '{_LABEL_PREFIX}' || record_key as unique_id_l,
-                   'registry' as source_dataset_r, citizen_pid as unique_id_r
-            from det where outcome is not null and method = 'id'
-              and '{_LABEL_PREFIX}' || record_key in (select unique_id from left_in)
-        """).df()
-        linker.training.estimate_m_from_pairwise_labels(
-            db_api.register(labels, dataset_display_name="id_labels")
+        # Expectation maximisation over the pairs that share an ID number (a sample of
+        # every ID hit, whether its name and date agree or not): nearly all true matches,
+        # carrying the file's own typos, swaps and moves. Taking them all, not only the
+        # hits the deterministic stage settled (whose names and dates agree by selection),
+        # keeps the m of "names differ" and "dates differ" from being estimated as ~0; EM
+        # rather than labels leaves a wrong ID number (another person's) to the u side.
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            f"l.pid = r.pid and (starts_with(l.unique_id, '{_LABEL_PREFIX}')"
+            f" or starts_with(r.unique_id, '{_LABEL_PREFIX}'))",
+            estimate_without_term_frequencies=True,
         )
     else:
         for rule in (block_on("birth_date"), block_on("family", "given", "commune_code")):
