@@ -399,9 +399,11 @@ order by settled.record_key
 
 def _decide(con: duckdb.DuckDBPyConnection, threshold: float, review: float) -> pd.DataFrame:
     sql = _DECIDE_SQL.format(threshold=threshold, review=review, margin=0.5 * (1 - review))
-    out = con.sql(sql).df()
-    out["differences"] = out["differences"].map(
-        lambda v: [dict(x) for x in v] if v is not None and len(v) else []
-    )
+    table = con.sql(sql).fetch_arrow_table()
+    # Arrow's list of structs becomes Python lists of dicts directly (faster than pandas'
+    # conversion to arrays of dicts and a map over them).
+    differences = [v or [] for v in table.column("differences").to_pylist()]
+    out = table.drop_columns(["differences"]).to_pandas()
+    out["differences"] = differences
     out = out.astype({"citizen_pid": object, "duplicate_of": object})
     return out[list(OUTCOME_COLUMNS)]

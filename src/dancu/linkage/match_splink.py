@@ -28,6 +28,7 @@ _LABEL_PREFIX = "~label:"
 LABEL_SAMPLE = 5000  # ID-linked records used as labelled pairs to estimate m
 MIN_LABELS = 200  # fewer than this: m by expectation maximisation instead
 U_PAIRS = 3e5  # random pairs sampled to estimate u
+TRAIN_SAMPLE = 100_000  # registry rows the training linker samples u from
 
 
 def blocking_rules() -> list[Any]:
@@ -290,24 +291,51 @@ def probabilistic(
         return bool(con.sql(sql).fetchall()[0][0])
 
     with_phone, with_address = both("phone"), both("address")
+    # Term frequencies of the whole input (Splink's definition: the share of each value
+    # among the non-null values of both sides), computed here once for both linkers.
+    for c in _TF_COLUMNS:
+        con.execute(f"""
+            create table tf_{c} as
+            select {c}, cast(count(*) as double) / sum(count(*)) over () as tf_{c}
+            from (select {c} from left_in union all select {c} from right_in)
+            where {c} is not null group by {c}
+        """)
+    # Training sees a random sample of the registry (u from random pairs needs no more)
+    # plus the citizens of the ID-linked records (for m).
+    con.execute(f"""
+        create table right_train as
+        select * from (select * from right_in
+                       using sample reservoir({TRAIN_SAMPLE} rows) repeatable ({seed}))
+        union
+        select * from right_in where unique_id in (
+          select pid from left_in where starts_with(unique_id, '{_LABEL_PREFIX}'))
+    """)
     if backend == "spark":
         from dancu.linkage.match_spark import spark_api
 
         db_api = spark_api()
         left: Any = con.sql("select * from left_in").df()
-        right: Any = con.sql("select * from right_in").df()
+        right: Any = con.sql("select * from right_train").df()
+        tfs: dict[str, Any] = {c: con.sql(f"select * from tf_{c}").df() for c in _TF_COLUMNS}
     else:
         from splink import DuckDBAPI
 
         db_api = DuckDBAPI(connection=con)
-        left, right = "left_in", "right_in"
+        left, right = "left_in", "right_train"
+        tfs = {c: f"tf_{c}" for c in _TF_COLUMNS}
     sdf_l = db_api.register(left, dataset_display_name="sector")
     sdf_r = db_api.register(right, dataset_display_name="registry")
+    tf_tables = {c: db_api.register(t, table_name=f"tf_in_{c}") for c, t in tfs.items()}
     # Each sector record has at most one citizen: a random pair matches with 1 / |registry|.
     prior = min(0.5, 1.0 / max(n_right, 2))
     linker = Linker(
-        [sdf_l, sdf_r], settings(prior, phone=with_phone, address=with_address), log_level="ERROR"
+        [sdf_l, sdf_r],
+        settings(prior, phone=with_phone, address=with_address),
+        log_level="ERROR",
+        validate_settings=False,
     )
+    for col, tf in tf_tables.items():
+        linker.table_management.register_term_frequency_lookup(tf, col)
     linker.training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=seed, num_chunks=1)
     use_labels = n_labels >= MIN_LABELS
     if use_labels:
@@ -331,9 +359,8 @@ def probabilistic(
     # Predict with the trained model on the unsettled records only (the labels' pairs are
     # not needed) against the citizens that share a blocking key with one of them: the
     # same pairs as against the whole registry, far smaller joins. The term frequencies
-    # stay those of the whole input, computed by the training linker.
+    # stay those of the whole input (tf_tables above).
     model = linker.misc.save_model_to_json()
-    tf_tables = {c: linker.table_management.compute_tf_table(c) for c in _TF_COLUMNS}
     con.execute(
         "create table left_pred as select * from left_in"
         f" where unique_id not like '{_LABEL_PREFIX}%'"
@@ -349,6 +376,7 @@ def probabilistic(
          db_api.register(right, dataset_display_name="registry", table_name="registry_pred")],
         model,
         log_level="ERROR",
+        validate_settings=False,
     )  # fmt: skip
     for col, tf in tf_tables.items():
         predictor.table_management.register_term_frequency_lookup(tf, col)
