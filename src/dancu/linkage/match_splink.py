@@ -380,10 +380,13 @@ def probabilistic(
     )  # fmt: skip
     for col, tf in tf_tables.items():
         predictor.table_management.register_term_frequency_lookup(tf, col)
-    # Every pair whose Bayes factor is at least 1 is kept: the record-level posterior
-    # weighs a candidate against all the others (see ``posterior``).
+    # The record-level posterior weighs a candidate against all the others (see
+    # ``posterior``), so the weak ones are kept too: every pair whose Bayes factor is at
+    # least a thousandth of the smallest "none of them" term (N * BLOCKING_LOSS); a
+    # record would need a thousand such candidates to move its probabilities by 1/1000.
     prior_weight = math.log2(prior / (1 - prior))
-    preds = predictor.inference.predict(threshold_match_weight=prior_weight)
+    floor = math.log2(max(n_right * BLOCKING_LOSS / 1000, 1e-3))
+    preds = predictor.inference.predict(threshold_match_weight=prior_weight + floor)
     if backend == "spark":
         con.register("preds", preds.as_pandas_dataframe())
         table = "preds"
