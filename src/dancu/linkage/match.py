@@ -399,7 +399,7 @@ order by settled.record_key
 
 def _decide(con: duckdb.DuckDBPyConnection, threshold: float, review: float) -> pd.DataFrame:
     sql = _DECIDE_SQL.format(threshold=threshold, review=review, margin=0.5 * (1 - review))
-    table = con.sql(sql).fetch_arrow_table()
+    table = con.sql(sql).to_arrow_table()
     # Arrow's list of structs becomes Python lists of dicts directly (faster than pandas'
     # conversion to arrays of dicts and a map over them).
     differences = [v or [] for v in table.column("differences").to_pylist()]
