@@ -32,12 +32,13 @@ A record without an ID number in the registry whose full name, birth date, sex a
 agree with exactly one citizen is ``synced`` before Splink (method "exact").
 
 The probabilistic stage runs Splink (link_only) on the records the deterministic stages
-could not settle. The model is trained against the whole registry: u estimated by random
-sampling, m from the ID-linked pairs (or by expectation maximisation on two blocking
-rules), term-frequency adjustments on family, given and middle names (Nguyễn is 38% of
-family names); it then predicts against only the citizens that share a blocking key with
-one of those records (the same pairs, much smaller joins), keeping the term frequencies
-of the whole input. Blocking is a union of rules chosen so that a
+could not settle. The model is trained against a random sample of the registry: u
+estimated by random sampling, m by expectation maximisation over the pairs sharing an ID
+number (or on two blocking rules), term-frequency adjustments on family, given and middle
+names (Nguyễn is 38% of family names, frequencies of the whole input); it then predicts
+against only the citizens that share a blocking key with one of those records (the same
+pairs, much smaller joins). The pairwise probabilities become record-level ones (a record
+has at most one citizen: ``match_splink.posterior``). Blocking is a union of rules chosen so that a
 true pair survives one typo in any single field: birth date; birth date with day and month
 swapped; given name + birth year; family + given + commune; full name; phone. A name
 written in the given-family order ("Anh Nguyễn Văn") is also tried in the family-first
