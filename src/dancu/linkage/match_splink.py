@@ -301,11 +301,12 @@ def probabilistic(
             where {c} is not null group by {c}
         """)
     # Training sees a random sample of the registry (u from random pairs needs no more)
-    # plus the citizens of the ID-linked records (for m).
+    # plus the citizens of the ID-linked records (for m). The sample is drawn by a hash of
+    # the ID number, so it does not depend on DuckDB's thread scheduling.
+    modulus = max(1, -(-n_right // TRAIN_SAMPLE))
     con.execute(f"""
         create table right_train as
-        select * from (select * from right_in
-                       using sample reservoir({TRAIN_SAMPLE} rows) repeatable ({seed}))
+        select * from right_in where hash(unique_id || '{seed}') % {modulus} = 0
         union
         select * from right_in where unique_id in (
           select pid from left_in where starts_with(unique_id, '{_LABEL_PREFIX}'))
