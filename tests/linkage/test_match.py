@@ -276,5 +276,10 @@ def test_exact_stage_links_only_a_unique_citizen_without_an_id() -> None:
     # Two citizens fit: left to Splink, which cannot tell them apart.
     twin_row = _row(result, "E-twin")
     assert twin_row["method"] != "exact" and twin_row["outcome"] != "synced"
+    # Splink scores both alike: they share the probability, and the record, surely in the
+    # registry but undecided between the two, goes to the cleaning queue.
+    assert twin_row["outcome"] == "probable_match"
+    assert 0.4 <= twin_row["probability"] <= 0.5
+    assert twin_row["citizen_pid"] in (two["pid"], twin["pid"])
     # One field differs: not the exact stage's to decide.
     assert _row(result, "E-moved")["method"] == "probabilistic"

@@ -33,12 +33,13 @@ A record without an ID number in the registry whose full name, birth date, sex a
 agree with exactly one citizen is ``synced`` before Splink (method "exact").
 
 The probabilistic stage runs Splink (link_only) on the records the deterministic stages
-could not settle. The model is trained against the whole registry: u estimated by random
-sampling, m from the ID-linked pairs (or by expectation maximisation on two blocking
-rules), term-frequency adjustments on family, given and middle names (Nguyễn is 38% of
-family names); it then predicts against only the citizens that share a blocking key with
-one of those records (the same pairs, much smaller joins), keeping the term frequencies
-of the whole input. Blocking is a union of rules chosen so that a
+could not settle. The model is trained against a random sample of the registry: u
+estimated by random sampling, m by expectation maximisation over the pairs sharing an ID
+number (or on two blocking rules), term-frequency adjustments on family, given and middle
+names (Nguyễn is 38% of family names, frequencies of the whole input); it then predicts
+against only the citizens that share a blocking key with one of those records (the same
+pairs, much smaller joins). The pairwise probabilities become record-level ones (a record
+has at most one citizen: ``match_splink.posterior``). Blocking is a union of rules chosen so that a
 true pair survives one typo in any single field: birth date; birth date with day and month
 swapped; given name + birth year; family + given + commune; full name; phone. A name
 written in the given-family order ("Anh Nguyễn Văn") is also tried in the family-first
@@ -319,18 +320,20 @@ having count(*) = 1
 _DECIDE_SQL = """
 with ranked as (
   select *, row_number() over (partition by record_key
-                               order by probability desc, citizen_pid) as rk
+                               order by probability desc, citizen_pid) as rk,
+         sum(probability) over (partition by record_key) as any_p
   from pairs
 ), best as (
   select b.record_key, b.citizen_pid as best_pid, b.probability as best_p,
-         coalesce(s2.probability, 0) as second_p
+         coalesce(s2.probability, 0) as second_p,
+         b.any_p
   from ranked b left join ranked s2 on s2.record_key = b.record_key and s2.rk = 2
   where b.rk = 1
 ), base as (
   select s.record_key, det.outcome as det_outcome, det.citizen_pid as det_pid,
          det.method as det_method,
          best.best_pid, coalesce(best.best_p, 0) as best_p, coalesce(best.second_p, 0) as second_p,
-         idp.probability as id_p
+         coalesce(best.any_p, 0) as any_p, idp.probability as id_p
   from s
   left join det using (record_key)
   left join best using (record_key)
@@ -340,17 +343,17 @@ with ranked as (
     case when det_outcome is not null then det_outcome
          when best_p >= {review} and best_p >= {threshold}
               and not (second_p >= {review} and best_p - second_p < {margin}) then 'sure'
-         when best_p >= {review} then 'probable_match'
+         when any_p >= {review} then 'probable_match'
          when det_pid is not null then 'probable_match'
          else 'not_found' end as outcome,
     case when det_outcome is not null then det_pid
-         when best_p >= {review} then best_pid
+         when any_p >= {review} then best_pid
          else det_pid end as citizen_pid,
     case when det_outcome is not null then 1.0
-         when best_p >= {review} then best_p
+         when any_p >= {review} then best_p
          when det_pid is not null then coalesce(id_p, 0.0) end as probability,
     case when det_outcome is not null then det_method
-         when best_p >= {review} then 'probabilistic'
+         when any_p >= {review} then 'probabilistic'
          when det_pid is not null then 'id' end as method
   from base
 ), diffs as (
@@ -400,9 +403,11 @@ order by settled.record_key
 
 def _decide(con: duckdb.DuckDBPyConnection, threshold: float, review: float) -> pd.DataFrame:
     sql = _DECIDE_SQL.format(threshold=threshold, review=review, margin=0.5 * (1 - review))
-    out = con.sql(sql).df()
-    out["differences"] = out["differences"].map(
-        lambda v: [dict(x) for x in v] if v is not None and len(v) else []
-    )
+    table = con.sql(sql).to_arrow_table()
+    # Arrow's list of structs becomes Python lists of dicts directly (faster than pandas'
+    # conversion to arrays of dicts and a map over them).
+    differences = [v or [] for v in table.column("differences").to_pylist()]
+    out = table.drop_columns(["differences"]).to_pandas()
+    out["differences"] = differences
     out = out.astype({"citizen_pid": object, "duplicate_of": object})
     return out[list(OUTCOME_COLUMNS)]

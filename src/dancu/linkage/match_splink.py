@@ -4,11 +4,13 @@ calls :func:`probabilistic`; ``match_spark`` supplies the Spark database API).""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from typing import Any, Literal
 
 import duckdb
+import numpy as np
 
 from dancu.linkage.normalize import FAMILY_NAMES
 
@@ -26,6 +28,7 @@ _LABEL_PREFIX = "~label:"
 LABEL_SAMPLE = 5000  # ID-linked records used as labelled pairs to estimate m
 MIN_LABELS = 200  # fewer than this: m by expectation maximisation instead
 U_PAIRS = 3e5  # random pairs sampled to estimate u
+TRAIN_SAMPLE = 100_000  # registry rows the training linker samples u from
 
 
 def blocking_rules() -> list[Any]:
@@ -244,7 +247,7 @@ def _left_sql(seed: int) -> str:
     select * from (
       select '{_LABEL_PREFIX}' || s.record_key, {", ".join("s." + c for c in cols.split(", "))}
       from s join det using (record_key)
-      where det.outcome is not null and det.method = 'id'
+      where det.method = 'id'
       order by hash(s.record_key || '{seed}')
       limit {LABEL_SAMPLE}
     )
@@ -264,7 +267,10 @@ def probabilistic(
     pairs are true matches carrying the dataset's own typos and swaps); otherwise by
     expectation maximisation on two blocking rules. u always by random sampling.
     """
-    con.execute("create table pairs (record_key varchar, citizen_pid varchar, probability double)")
+    con.execute(
+        "create table pairs (record_key varchar, citizen_pid varchar, probability double,"
+        " log_bf double)"
+    )
     con.execute(_left_sql(seed))
     rest = con.sql("select count(*) from left_in where unique_id not like '~label:%'").fetchall()
     if not rest[0][0] or not con.sql("select count(*) from r").fetchall()[0][0]:
@@ -285,35 +291,65 @@ def probabilistic(
         return bool(con.sql(sql).fetchall()[0][0])
 
     with_phone, with_address = both("phone"), both("address")
+    # Term frequencies of the whole input (Splink's definition: the share of each value
+    # among the non-null values of both sides), computed here once for both linkers.
+    for c in _TF_COLUMNS:
+        con.execute(f"""
+            create table tf_{c} as
+            select {c}, cast(count(*) as double) / sum(count(*)) over () as tf_{c}
+            from (select {c} from left_in union all select {c} from right_in)
+            where {c} is not null group by {c}
+        """)
+    # Training sees a random sample of the registry (u from random pairs needs no more)
+    # plus the citizens of the ID-linked records (for m). The sample is drawn by a hash of
+    # the ID number, so it does not depend on DuckDB's thread scheduling.
+    modulus = max(1, -(-n_right // TRAIN_SAMPLE))
+    con.execute(f"""
+        create table right_train as
+        select * from right_in where hash(unique_id || '{seed}') % {modulus} = 0
+        union
+        select * from right_in where unique_id in (
+          select pid from left_in where starts_with(unique_id, '{_LABEL_PREFIX}'))
+    """)
     if backend == "spark":
         from dancu.linkage.match_spark import spark_api
 
         db_api = spark_api()
         left: Any = con.sql("select * from left_in").df()
-        right: Any = con.sql("select * from right_in").df()
+        right: Any = con.sql("select * from right_train").df()
+        tfs: dict[str, Any] = {c: con.sql(f"select * from tf_{c}").df() for c in _TF_COLUMNS}
     else:
         from splink import DuckDBAPI
 
         db_api = DuckDBAPI(connection=con)
-        left, right = "left_in", "right_in"
+        left, right = "left_in", "right_train"
+        tfs = {c: f"tf_{c}" for c in _TF_COLUMNS}
     sdf_l = db_api.register(left, dataset_display_name="sector")
     sdf_r = db_api.register(right, dataset_display_name="registry")
+    tf_tables = {c: db_api.register(t, table_name=f"tf_in_{c}") for c, t in tfs.items()}
     # Each sector record has at most one citizen: a random pair matches with 1 / |registry|.
     prior = min(0.5, 1.0 / max(n_right, 2))
     linker = Linker(
-        [sdf_l, sdf_r], settings(prior, phone=with_phone, address=with_address), log_level="ERROR"
+        [sdf_l, sdf_r],
+        settings(prior, phone=with_phone, address=with_address),
+        log_level="ERROR",
+        validate_settings=False,
     )
+    for col, tf in tf_tables.items():
+        linker.table_management.register_term_frequency_lookup(tf, col)
     linker.training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=seed, num_chunks=1)
     use_labels = n_labels >= MIN_LABELS
     if use_labels:
-        labels = con.sql(f"""
-            select 'sector' as source_dataset_l, '{_LABEL_PREFIX}' || record_key as unique_id_l,
-                   'registry' as source_dataset_r, citizen_pid as unique_id_r
-            from det where outcome is not null and method = 'id'
-              and '{_LABEL_PREFIX}' || record_key in (select unique_id from left_in)
-        """).df()
-        linker.training.estimate_m_from_pairwise_labels(
-            db_api.register(labels, dataset_display_name="id_labels")
+        # Expectation maximisation over the pairs that share an ID number (a sample of
+        # every ID hit, whether its name and date agree or not): nearly all true matches,
+        # carrying the file's own typos, swaps and moves. Taking them all, not only the
+        # hits the deterministic stage settled (whose names and dates agree by selection),
+        # keeps the m of "names differ" and "dates differ" from being estimated as ~0; EM
+        # rather than labels leaves a wrong ID number (another person's) to the u side.
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            f"l.pid = r.pid and (starts_with(l.unique_id, '{_LABEL_PREFIX}')"
+            f" or starts_with(r.unique_id, '{_LABEL_PREFIX}'))",
+            estimate_without_term_frequencies=True,
         )
     else:
         for rule in (block_on("birth_date"), block_on("family", "given", "commune_code")):
@@ -324,9 +360,8 @@ def probabilistic(
     # Predict with the trained model on the unsettled records only (the labels' pairs are
     # not needed) against the citizens that share a blocking key with one of them: the
     # same pairs as against the whole registry, far smaller joins. The term frequencies
-    # stay those of the whole input, computed by the training linker.
+    # stay those of the whole input (tf_tables above).
     model = linker.misc.save_model_to_json()
-    tf_tables = {c: linker.table_management.compute_tf_table(c) for c in _TF_COLUMNS}
     con.execute(
         "create table left_pred as select * from left_in"
         f" where unique_id not like '{_LABEL_PREFIX}%'"
@@ -342,27 +377,140 @@ def probabilistic(
          db_api.register(right, dataset_display_name="registry", table_name="registry_pred")],
         model,
         log_level="ERROR",
+        validate_settings=False,
     )  # fmt: skip
     for col, tf in tf_tables.items():
         predictor.table_management.register_term_frequency_lookup(tf, col)
-    preds = predictor.inference.predict(threshold_match_probability=0.01)
+    # The record-level posterior weighs a candidate against all the others (see
+    # ``posterior``), so the weak ones are kept too: every pair whose Bayes factor is at
+    # least a thousandth of the smallest "none of them" term (N * BLOCKING_LOSS); a
+    # record would need a thousand such candidates to move its probabilities by 1/1000.
+    prior_weight = math.log2(prior / (1 - prior))
+    floor = math.log2(max(n_right * BLOCKING_LOSS / 1000, 1e-3))
+    preds = predictor.inference.predict(threshold_match_weight=prior_weight + floor)
     if backend == "spark":
         con.register("preds", preds.as_pandas_dataframe())
         table = "preds"
     else:
         table = preds.physical_name
+    u_sex = _u_of_agreement(model, "sex")
+    con.execute(f"""
+        create table name_freq as
+        select name_folded, sex, cast(count(*) as double) / {n_right} as f
+        from r where name_folded is not null group by all
+    """)
     con.execute(f"""
         insert into pairs
-        select replace(k, '{_SWAP_SUFFIX}', ''), p, max(match_probability)
-        from (select case when source_dataset_l = 'sector' then unique_id_l
-                          else unique_id_r end as k,
-                     case when source_dataset_l = 'sector' then unique_id_r
-                          else unique_id_l end as p,
-                     match_probability
-              from {table})
+        select replace(k, '{_SWAP_SUFFIX}', ''), p, max(match_probability),
+               max(log_bf)
+        from (select k, p, match_probability,
+                     (match_weight - {prior_weight!r}) * ln(2) + {_JOINT_NAME_SQL} as log_bf
+              from (select case when source_dataset_l = 'sector' then unique_id_l
+                                else unique_id_r end as k,
+                           case when source_dataset_l = 'sector' then unique_id_r
+                                else unique_id_l end as p,
+                           match_probability, match_weight
+                    from {table}) x
+              join left_pred l on l.unique_id = x.k
+              join right_pred r on r.unique_id = x.p
+              left join tf_family tff on tff.family = r.family
+              left join tf_middle tfm on tfm.middle = r.middle
+              left join tf_given tfg on tfg.given = r.given
+              left join (select name_folded, sum(f) as f from name_freq group by all) fn
+                on fn.name_folded = r.name_folded
+              left join name_freq fs on fs.name_folded = r.name_folded and fs.sex = r.sex
+              cross join (select {u_sex!r} as u_sex) us)
         where k not like '{_LABEL_PREFIX}%'
         group by 1, 2
     """)
     n_pairs = con.sql(f"select count(*) from {table}").fetchall()[0][0]
+    share = posterior(con, n_right)
     on_step("predict", 4)
-    return {"pairs": int(n_pairs), "training": "id_labels" if use_labels else "em"}
+    return {
+        "pairs": int(n_pairs),
+        "training": "id_labels" if use_labels else "em",
+        "in_registry_share": round(share, 4),
+    }
+
+
+# Splink's comparisons treat family, middle and given name (and sex) as independent: a
+# pair agreeing on all of them gets u = tf(family) * tf(middle) * tf(given) * u(sex equal).
+# They are not (Thị and Văn go with sex, given names with sex and middle name): over a
+# generated registry of 1,000,000 from the demo's real-frequency tables, that product is
+# ~3.5 times too small (median 4) against the frequency of the full name and sex. For a
+# pair whose names all agree, the product is replaced by the frequency of the registry
+# citizen's full name (and sex, when both sides give the same sex).
+_JOINT_NAME_SQL = """
+coalesce(case when l.family = r.family and l.middle = r.middle and l.given = r.given then
+  ln(tff.tf_family * tfm.tf_middle * tfg.tf_given
+     * case when l.sex = r.sex then us.u_sex else 1 end)
+  - ln(case when l.sex = r.sex then fs.f else fn.f end) end, 0)
+"""
+
+
+def _u_of_agreement(model: dict[str, Any], column: str) -> float:
+    """u of the first non-null level (agreement) of a comparison in a saved model."""
+    for comparison in model["comparisons"]:
+        if comparison["output_column_name"] == column:
+            for level in comparison["comparison_levels"]:
+                if not level.get("is_null_level") and "u_probability" in level:
+                    return float(level["u_probability"])
+    return 1.0
+
+
+BLOCKING_LOSS = 0.02  # share of true pairs assumed to escape every blocking rule
+
+
+def posterior(con: duckdb.DuckDBPyConnection, n_registry: int) -> float:
+    """Turn the pairwise probabilities in ``pairs`` into record-level ones; returns the
+    estimated share of records whose person is in the registry.
+
+    Splink's pairwise probability (prior 1 / |registry|) weighs a pair only against the
+    citizens in general: it would be the same whether the other candidates of the record
+    look like matches or not. A sector record has at most one citizen, so, with ``pi``
+    the share of records whose person is in the registry and ``bf`` the pairs' Bayes
+    factors (m / u), the probability that record r is citizen j is
+
+        bf_j / (N * ((1 - pi) + pi * loss) / pi + sum over r's candidates k of bf_k)
+
+    (the "one citizen at most" model of bipartite record linkage; the citizens that no
+    blocking rule paired with r count with their expected share ``loss`` of the true
+    pairs). A lone strong candidate gains (the odds are not diluted by the N - 1 citizens
+    that the comparisons have ruled out); two close candidates share the probability.
+    ``pi`` is estimated by expectation maximisation over the records: those the
+    deterministic stages settled count as in the registry, the others by their posterior.
+    """
+    sums = con.sql("""
+        with p as (select record_key, max(log_bf) as lbf from pairs group by all),
+        m as (select record_key, max(lbf) as mx from p group by record_key)
+        select any_value(m.mx) + ln(sum(exp(p.lbf - m.mx))) as log_sum
+        from p join m using (record_key) group by p.record_key
+    """).fetchnumpy()["log_sum"]
+    settled = con.sql("select count(*) from det where outcome is not null").fetchall()[0][0]
+    total = con.sql("select count(*) from s").fetchall()[0][0]
+    if not total:
+        return 0.0
+    log_sum = np.asarray(sums, dtype=float)
+    pi = 0.5
+    for _ in range(100):
+        log_c = math.log(n_registry * ((1 - pi) + pi * BLOCKING_LOSS) / pi)
+        found = float((1 / (1 + np.exp(np.clip(log_c - log_sum, -700, 700)))).sum())
+        new = min(max((settled + found) / total, 0.01), 0.99)
+        if abs(new - pi) < 1e-6:
+            break
+        pi = new
+    log_c = math.log(n_registry * ((1 - pi) + pi * BLOCKING_LOSS) / pi)
+    con.execute(f"""
+        create or replace table pairs as
+        with p as (
+          select record_key, citizen_pid, max(log_bf) as lbf from pairs group by all
+        ), m as (
+          select record_key, greatest(max(lbf), {log_c!r}) as mx from p group by record_key
+        )
+        select p.record_key, p.citizen_pid,
+               exp(p.lbf - m.mx) / (exp({log_c!r} - m.mx)
+                 + sum(exp(p.lbf - m.mx)) over (partition by p.record_key)) as probability,
+               p.lbf as log_bf
+        from p join m using (record_key)
+    """)
+    return pi
