@@ -104,7 +104,7 @@ class OidcToken(Base):
     scope: Mapped[str] = mapped_column(String(500))
     token_type: Mapped[str] = mapped_column(String(10))
     jkt: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    sid: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    sid: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     acr: Mapped[str | None] = mapped_column(String(40), nullable=True)
     amr: Mapped[list[str]] = mapped_column(JSON, default=list)
     auth_time: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
