@@ -9,7 +9,7 @@ relative to the head the test found.
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import create_engine, delete, insert, select, text, update
+from sqlalchemy import create_engine, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -384,3 +384,40 @@ def test_cli_verify_exits_0_on_an_intact_log_and_1_on_a_tampered_one(cli_databas
 def test_cli_verify_of_an_empty_log_is_ok(cli_database):
     result = CliRunner().invoke(cli.app, ["audit", "verify"])
     assert (result.exit_code, _output(result)) == (0, "audit log intact: 0 entries")
+
+
+def test_an_actor_bound_to_purposes_is_refused_any_other_before_anything_is_written(session):
+    """A partner bound to 'verification' cannot read for 'data_maintenance' through any
+    service: the refusal comes from the audit call every personal-data access makes."""
+    from dancu.common.errors import Forbidden
+
+    partner = Actor(id="client:bank", name="Bank", purposes=frozenset({"verification"}))
+    before = session.scalar(select(func.count()).select_from(AuditEntry))
+    for subject_ids in (["066090000001"], []):  # an empty listing is refused all the same
+        with pytest.raises(Forbidden) as caught:
+            audit.record_many(
+                session, partner, action="linkage.queue", subject_type="citizen",
+                subject_ids=subject_ids, purpose="data_maintenance",
+            )  # fmt: skip
+        assert (caught.value.code, caught.value.params) == (
+            "auth.purpose_not_allowed", {"purpose": "data_maintenance"},
+        )  # fmt: skip
+    assert session.scalar(select(func.count()).select_from(AuditEntry)) == before
+    audit.record(
+        session, partner, action="citizen.read", subject_type="citizen",
+        subject_id="066090000001", purpose="verification",
+    )  # fmt: skip
+    assert (_newest(session).actor_id, _newest(session).purpose) == ("client:bank", "verification")
+    officer = Actor(id="officer:1", name="Clerk")  # no binding: any purpose it names
+    audit.record(
+        session, officer, action="citizen.read", subject_type="citizen",
+        subject_id="066090000001", purpose="data_maintenance",
+    )  # fmt: skip
+    assert _newest(session).purpose == "data_maintenance"
+
+
+def test_an_actor_s_purposes_survive_the_session_cookie_round_trip():
+    partner = Actor(id="client:bank", name="Bank", purposes=frozenset({"verification"}))
+    assert Actor.from_dict(partner.to_dict()) == partner
+    officer = Actor(id="officer:1", name="Clerk")
+    assert "purposes" not in officer.to_dict() and Actor.from_dict(officer.to_dict()) == officer

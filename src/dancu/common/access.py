@@ -87,6 +87,18 @@ class Actor:
     roles: frozenset[Role] = field(default_factory=frozenset)
     units: tuple[str, ...] = ()  # province (2-digit) or commune (5-digit) codes; () = nationwide
     organization: str = ""
+    # None: any purpose (an officer answers for the purposes they name). A partner system
+    # acting through the API reads and writes only for the purposes it was registered with.
+    purposes: frozenset[str] | None = None
+
+    def require_purpose_allowed(self, purpose: str) -> None:
+        """Refuse an access for a purpose this actor was not granted (partners)."""
+        if self.purposes is not None and purpose not in self.purposes:
+            raise Forbidden(
+                f"{self.name} may not access personal data for {purpose!r}",
+                code="auth.purpose_not_allowed",
+                purpose=purpose,
+            )
 
     @property
     def permissions(self) -> frozenset[Permission]:
@@ -131,6 +143,7 @@ class Actor:
             "roles": sorted(r.value for r in self.roles),
             "units": list(self.units),
             "organization": self.organization,
+            **({"purposes": sorted(self.purposes)} if self.purposes is not None else {}),
         }
 
     @classmethod
@@ -141,6 +154,11 @@ class Actor:
             roles=frozenset(Role(r) for r in data.get("roles", []) or []),  # type: ignore[union-attr]
             units=tuple(str(u) for u in data.get("units", []) or []),  # type: ignore[union-attr]
             organization=str(data.get("organization", "")),
+            purposes=(
+                frozenset(str(p) for p in data["purposes"])  # type: ignore[union-attr]
+                if data.get("purposes") is not None
+                else None
+            ),
         )
 
 

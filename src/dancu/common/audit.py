@@ -136,7 +136,13 @@ def record_many(
     purpose: str,
     fields: Sequence[str] = (),
 ) -> None:
-    """Append one entry per subject in one INSERT; ``seal`` chains them after commit."""
+    """Append one entry per subject in one INSERT; ``seal`` chains them after commit.
+
+    Every access to personal data passes here with its purpose, so this is also where an
+    actor bound to purposes (a partner system) is refused any other: whatever service or
+    fixed purpose the access came through, and before any entry is written.
+    """
+    actor.require_purpose_allowed(purpose)
     if not subject_ids:
         return
     common = {

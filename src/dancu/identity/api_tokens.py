@@ -206,6 +206,7 @@ def verify(
         id=f"client:{row.client_id}", name=row.name,
         roles=frozenset(Role(r) for r in row.roles if r != Role.SYSTEM.value),
         units=tuple(row.units or ()), organization=row.organization or "",
+        purposes=frozenset(row.purposes or ()),
     )  # fmt: skip
     return TokenGrant(actor, scopes, frozenset(row.purposes or ()), partner=True)
 
