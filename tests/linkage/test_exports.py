@@ -158,3 +158,60 @@ def test_export_fills_in_the_id_numbers(factory, linked) -> None:  # type: ignor
         assert [e.fields for e in entries] == [["pid", "count=215"]] * 2
         with pytest.raises(Forbidden):
             exports.export_csv(session, source_id, actor=wd.commune_clerk(wd.COMMUNE_A))
+
+
+# A sector agency's file whose cells a spreadsheet would run as formulas.
+FORMULA_FILE = "\n".join([
+    "ma_so_bhxh,ho_ten,so_cccd,ngay_sinh,gioi_tinh,dia_chi,so_dien_thoai,@ghi_chu",
+    f'BH1,"=HYPERLINK(""http://x"",""y"")",{PID},17/05/1990,Nam,{wd.COMMUNE_A},@SUM(1),＝1+1',
+    f"BH2,Nguyễn Văn An,{PID},17/05/1990,Nam,{wd.COMMUNE_A},-2+3,+SUM(2)",
+]) + "\n"  # fmt: skip
+HYPERLINK = '=HYPERLINK("http://x","y")'
+
+
+def test_formula_like_cells_are_neutralised_in_csv_and_xlsx(factory) -> None:  # type: ignore[no-untyped-def]
+    with factory() as session:
+        source_id = _import(session, FORMULA_FILE)
+        data = exports.export_csv(session, source_id, actor=wd.clerk())
+        header, *rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+        assert header[7] == "'@ghi_chu"
+        by_key = {r[0]: dict(zip(header, r, strict=True)) for r in rows}
+        assert by_key["BH1"]["ho_ten"] == "'" + HYPERLINK
+        assert (by_key["BH1"]["so_dien_thoai"], by_key["BH1"]["'@ghi_chu"]) == (
+            "'@SUM(1)",
+            "'＝1+1",
+        )
+        assert (by_key["BH2"]["so_dien_thoai"], by_key["BH2"]["'@ghi_chu"]) == ("'-2+3", "'+SUM(2)")
+        assert by_key["BH2"]["ho_ten"] == "Nguyễn Văn An"  # ordinary values are unchanged
+        assert by_key["BH1"]["dia_chi"] == wd.COMMUNE_A
+
+        book = load_workbook(io.BytesIO(exports.export_xlsx(session, source_id, actor=wd.clerk())))
+        cells = list(book.active.iter_rows())  # type: ignore[union-attr]
+        assert [c.data_type for row in cells for c in row if c.data_type == "f"] == []
+        names = [c.value for c in cells[0]]
+        assert names[7] == "'@ghi_chu"
+        first = {n: c for n, c in zip(names, cells[1], strict=True)}
+        assert (first["ho_ten"].value, first["ho_ten"].data_type) == ("'" + HYPERLINK, "s")
+        assert first["so_dien_thoai"].value == "'@SUM(1)"
+        second = {n: c.value for n, c in zip(names, cells[2], strict=True)}
+        assert (second["ho_ten"], second["so_dien_thoai"]) == ("Nguyễn Văn An", "'-2+3")
+
+        # the problems sent back to the agency: the offending value and the line's values
+        data = problems_csv(session, source_id, actor=wd.clerk())
+        header, *rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+        assert header[-1] == "'@ghi_chu"
+        phone = {r[0]: dict(zip(header, r, strict=True)) for r in rows if r[2] == "phone.invalid"}
+        assert phone["2"]["gia_tri"] == "'@SUM(1)"
+        assert phone["2"]["ho_ten"] == "'" + HYPERLINK
+        assert phone["3"]["gia_tri"] == "'-2+3"
+        assert phone["3"]["ho_ten"] == "Nguyễn Văn An"
+
+
+def test_neutralise_leaves_numbers_and_ordinary_text_alone() -> None:
+    assert [exports.neutralise(v) for v in (-5, 3.5, None, "Võ Thị Mai", "0912345678")] == [
+        -5, 3.5, None, "Võ Thị Mai", "0912345678",
+    ]  # fmt: skip
+    assert exports.to_csv(["dong"], [[-5, "=1"]]).decode("utf-8-sig").splitlines() == [
+        "dong",
+        "-5,'=1",
+    ]

@@ -10,6 +10,11 @@
 
 CSV files are UTF-8 with a byte-order mark, so Excel shows Vietnamese correctly. Both
 exports carry personal data (names, ID numbers, birth dates of the file) and are audited.
+
+Every text cell (headers included) comes from a sector agency's file, so a text that a
+spreadsheet would take for a formula (it starts with ``=``, ``+``, ``-``, ``@``, a tab, a
+carriage return or a full-width ``＝ ＋ － ＠``) is written with a leading ``'``
+(:func:`neutralise`); numbers are written as they are.
 """
 
 from __future__ import annotations
@@ -42,12 +47,25 @@ def _whole_dataset(session: Session, source_id: int, actor: Actor) -> Source:
     return source
 
 
+# What Excel, LibreOffice and Google Sheets may read as the start of a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def neutralise(value: Any) -> Any:
+    """A text a spreadsheet would run as a formula gets a leading ``'`` (CSV/formula
+    injection); other values, numbers among them, are returned as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def to_csv(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> bytes:
-    """CSV in UTF-8 with a byte-order mark, so that Excel reads the Vietnamese letters."""
+    """CSV in UTF-8 with a byte-order mark, so that Excel reads the Vietnamese letters.
+    Formula-like texts are neutralised (:func:`neutralise`)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows(["" if v is None else v for v in row] for row in rows)
+    writer.writerow([neutralise(v) for v in header])
+    writer.writerows(["" if v is None else neutralise(v) for v in row] for row in rows)
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -89,15 +107,27 @@ def export_csv(session: Session, source_id: int, *, actor: Actor) -> bytes:
     return to_csv(*export_rows(session, source_id, actor=actor))
 
 
+def _text_cell(sheet: Any, value: Any) -> Any:
+    """A neutralised text as a cell stored as a string: openpyxl takes any text that starts
+    with ``=`` for a formula, so texts get an explicit string cell; numbers stay numbers."""
+    if not isinstance(value, str):
+        return value
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=neutralise(value))
+    cell.data_type = "s"
+    return cell
+
+
 def export_xlsx(session: Session, source_id: int, *, actor: Actor) -> bytes:
     from openpyxl import Workbook
 
     header, rows = export_rows(session, source_id, actor=actor)
     book = Workbook(write_only=True)
     sheet = book.create_sheet("data")
-    sheet.append(header)
+    sheet.append([_text_cell(sheet, v) for v in header])
     for row in rows:
-        sheet.append(row)
+        sheet.append([_text_cell(sheet, v) for v in row])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
