@@ -17,7 +17,7 @@ from dancu.identity.models import LoginSession
 from dancu.identity.oidc import public_sid
 from tests.conftest import COMMUNE
 from tests.identity.oidc_helpers import ISSUER, REDIRECT, query
-from tests.identity.oidc_setup import Browser, code_flow, signed_in_browser
+from tests.identity.oidc_setup import Browser, authorized, code_flow, exchange, signed_in_browser
 from tests.identity.page_helpers import TOKEN
 
 LOGOUT = "/oidc/logout"
@@ -131,6 +131,14 @@ def test_signing_out_revokes_the_tokens_of_that_login(browser, session):
     assert _refresh(browser, tokens["refresh_token"]).json()["error"] == "invalid_grant"
     assert _userinfo(other.web, kept["access_token"]) == 200
     assert _refresh(other, kept["refresh_token"]).status_code == 200
+
+
+def test_a_code_issued_before_logout_cannot_be_exchanged_after_it(browser, id_token, session):
+    params, verifier = authorized(browser)
+    answer = _logout(browser.web, id_token_hint=id_token)
+    assert answer.status_code == 200 and not _live(session, browser)
+    refused = exchange(browser.web, browser.rp, params["code"], verifier)
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
 
 
 def _userinfo(web: TestClient, access_token: str) -> int:
