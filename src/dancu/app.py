@@ -27,7 +27,7 @@ from dancu.registry import api as registry_api
 from dancu.registry import pages as registry_pages
 from dancu.settings import Settings, get_settings
 from dancu.web import errors
-from dancu.web.auth import api_scopes, optional_actor, sign_out
+from dancu.web.auth import api_scopes, optional_actor
 from dancu.web.templating import SRC
 
 # Pages trust an officer's roles in the cookie only while the e-ID login session lives.
@@ -129,8 +129,3 @@ def _core_routes(app: FastAPI) -> None:
         if request.session.get(identity_login.SESSION_KEY):
             return RedirectResponse("/account", status_code=303)
         return RedirectResponse(identity_login.LOGIN_URL, status_code=303)
-
-    @app.post("/logout", include_in_schema=False)
-    def logout(request: Request) -> RedirectResponse:
-        sign_out(request)
-        return RedirectResponse("/", status_code=303)

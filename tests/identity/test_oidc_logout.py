@@ -17,7 +17,7 @@ from dancu.identity.models import LoginSession
 from dancu.identity.oidc import public_sid
 from tests.conftest import COMMUNE
 from tests.identity.oidc_helpers import ISSUER, REDIRECT, query
-from tests.identity.oidc_setup import Browser, code_flow, signed_in_browser
+from tests.identity.oidc_setup import Browser, authorized, code_flow, exchange, signed_in_browser
 from tests.identity.page_helpers import TOKEN
 
 LOGOUT = "/oidc/logout"
@@ -78,10 +78,39 @@ def test_without_a_redirect_the_provider_says_signed_out(browser, id_token, sess
 
 
 def test_a_relying_party_may_post_the_request(browser, id_token, session):
-    form = {"id_token_hint": id_token, "state": "s", "post_logout_redirect_uri": REDIRECT}
+    """A cross-site POST arrives without the SameSite=Lax cookie, so the POST ends nothing
+    itself: it sends the browser to the GET form (a top-level GET carries the cookie) with
+    the same checked parameters, which then signs out."""
+    form = {"id_token_hint": id_token, "state": "s", "post_logout_redirect_uri": REDIRECT,
+            "unknown": "dropped"}  # fmt: skip
     answer = browser.web.post(LOGOUT, data=form, follow_redirects=False)
+    assert answer.status_code == 303, answer.text
+    location = answer.headers["location"]
+    assert location.startswith(LOGOUT + "?")
+    assert query(location) == {"id_token_hint": id_token, "state": "s",
+                               "post_logout_redirect_uri": REDIRECT}  # fmt: skip
+    assert _live(session, browser)  # the POST alone ended nothing
+    answer = browser.web.get(location, follow_redirects=False)
     assert answer.status_code == 303 and query(answer.headers["location"]) == {"state": "s"}
     assert not _live(session, browser)
+
+
+def test_a_posted_request_without_the_cookie_still_goes_through_the_get(app, browser, id_token,
+                                                                         session):  # fmt: skip
+    """What a cross-site POST looks like (no cookie): not straight back to the relying party."""
+    form = {"id_token_hint": id_token, "state": "s", "post_logout_redirect_uri": REDIRECT}
+    answer = TestClient(app).post(LOGOUT, data=form, follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"].startswith(LOGOUT + "?")
+    assert _live(session, browser)
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "https://rp.example.vn/cb/"])
+def test_a_posted_request_is_checked_before_any_redirect(browser, id_token, session, target):
+    form = {"id_token_hint": id_token, "post_logout_redirect_uri": target}
+    answer = browser.web.post(LOGOUT, data=form, follow_redirects=False)
+    assert answer.status_code == 422 and "location" not in answer.headers
+    assert 'data-code="oidc.logout_redirect_unregistered"' in answer.text
+    assert _live(session, browser)
 
 
 def test_an_expired_hint_is_still_a_hint(browser, session):
@@ -102,6 +131,14 @@ def test_signing_out_revokes_the_tokens_of_that_login(browser, session):
     assert _refresh(browser, tokens["refresh_token"]).json()["error"] == "invalid_grant"
     assert _userinfo(other.web, kept["access_token"]) == 200
     assert _refresh(other, kept["refresh_token"]).status_code == 200
+
+
+def test_a_code_issued_before_logout_cannot_be_exchanged_after_it(browser, id_token, session):
+    params, verifier = authorized(browser)
+    answer = _logout(browser.web, id_token_hint=id_token)
+    assert answer.status_code == 200 and not _live(session, browser)
+    refused = exchange(browser.web, browser.rp, params["code"], verifier)
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
 
 
 def _userinfo(web: TestClient, access_token: str) -> int:

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -47,10 +48,17 @@ def end_session(request: Request, db: DbSession) -> Response:
 
 @router.post(END_SESSION_PATH, response_model=None)
 async def end_session_by_form(request: Request, db: DbSession) -> Response:
-    """The same request form-posted by a relying party (no CSRF token: it is not our form)."""
+    """The same request form-posted by a relying party (no CSRF token: it is not our form).
+    Checked here, then answered by a 303 to the GET form with the same parameters: the
+    session cookie is SameSite=Lax, so a cross-site POST arrives without it and would look
+    like "nobody signed in"; the top-level GET that follows carries it."""
     form = await request.form()
     params = {k: v for k, v in form.items() if isinstance(v, str)}
-    return await run_in_threadpool(_end_session, request, db, params)
+    asked = await run_in_threadpool(_checked, request, db, params)
+    if isinstance(asked, Response):
+        return asked  # refused here too: no redirect anywhere
+    target = f"{END_SESSION_PATH}?{urlencode(asked.params or {})}"
+    return RedirectResponse(target, status_code=303, headers=NO_STORE)
 
 
 @router.post(f"{END_SESSION_PATH}/confirm", response_model=None)
