@@ -201,6 +201,3 @@ def sign_in(request: Request, actor: Actor) -> None:
     request.session.clear()
     request.session["actor"] = actor.to_dict()
 
-
-def sign_out(request: Request) -> None:
-    request.session.clear()
