@@ -200,4 +200,3 @@ def _check_purpose(request: Request, grant: BearerGrant, scheme: str) -> None:
 def sign_in(request: Request, actor: Actor) -> None:
     request.session.clear()
     request.session["actor"] = actor.to_dict()
-
