@@ -315,6 +315,8 @@ def test_no_credentials_get_a_bearer_challenge(web, subject):
         ({"roles": ["system"]}, "api.partner_role"),
         ({"roles": ["wizard"]}, "api.partner_role"),
         ({"units": ["99999"]}, "api.partner_unit"),
+        ({"units": []}, "api.partner_unit"),  # a forgotten unit is not nationwide
+        ({"nationwide": True}, "api.partner_unit"),  # nationwide and units: ambiguous
         ({"organization": " "}, "api.partner_organization"),
         ({"purposes": []}, "api.partner_purpose"),
         ({"purposes": ["curiosity"]}, "api.partner_purpose"),
@@ -332,14 +334,28 @@ def test_binding_rules_name_the_field(session, options, code):
     assert api_tokens.partner_of(session, "hospital") is None
 
 
+def test_a_missing_unit_is_refused_and_nationwide_is_explicit(session):
+    partner_client(session, roles=None)
+    values: dict[str, Any] = {
+        "roles": ["procedure_officer"], "organization": "Bệnh viện", "purposes": ["verification"],
+    }  # fmt: skip
+    with pytest.raises(ValidationFailed) as caught:
+        api_tokens.bind_partner(session, "hospital", **values)
+    assert caught.value.field == "units" and "--partner-unit" in caught.value.message
+    assert "nationwide" in caught.value.message
+    assert api_tokens.partner_of(session, "hospital") is None
+    row = api_tokens.bind_partner(session, "hospital", nationwide=True, **values)
+    assert row.units == [] and api_tokens.describe(row)["units"] == ["*"]
+
+
 def test_only_client_credentials_clients_act_as_partners(session):
     register(session, "portal", "client_secret_basic")
     with pytest.raises(ValidationFailed) as caught:
-        api_tokens.bind_partner(session, "portal", roles=["procedure_officer"],
+        api_tokens.bind_partner(session, "portal", roles=["procedure_officer"], units=["66"],
                                 organization="X", purposes=["verification"])  # fmt: skip
     assert caught.value.code == "api.partner_grant"
     with pytest.raises(NotFound):
-        api_tokens.bind_partner(session, "nobody", roles=["procedure_officer"],
+        api_tokens.bind_partner(session, "nobody", roles=["procedure_officer"], units=["66"],
                                 organization="X", purposes=["verification"])  # fmt: skip
 
 
