@@ -224,6 +224,18 @@ def test_a_client_credentials_token_without_a_partner_role_is_forbidden(web, ses
     assert 'error="insufficient_scope"' in response.headers["www-authenticate"]
 
 
+def test_a_stored_role_that_no_longer_exists_is_skipped(web, session, subject):
+    rp = partner_client(session)
+    token = client_token(web, rp)["access_token"]
+    partner = api_tokens.partner_of(session, "hospital")
+    partner.roles = ["retired_role", "procedure_officer"]
+    session.flush()
+    assert lookup(web, subject.pid, token).status_code == 200  # the known role still acts
+    partner.roles = ["retired_role"]
+    session.flush()
+    refused(lookup(web, subject.pid, token), 403, "auth.no_role")  # not a 500
+
+
 def test_a_token_without_the_api_s_scope_is_forbidden(web, session, subject):
     rp = partner_client(session, scopes=("registry.read", "linkage.read"))
     linkage_only = client_token(web, rp, scope="linkage.read")["access_token"]
