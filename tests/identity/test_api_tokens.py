@@ -207,6 +207,30 @@ def test_another_client_s_dpop_token_with_the_wrong_key_is_refused(web, session,
     assert audit_rows(session) == before
 
 
+def test_two_dpop_headers_are_refused(web, session, subject):
+    bank = partner_client(session, "bank")
+    key = ECKey.generate_key("P-256", private=True)
+    at = client_token(web, bank, DPoP=dpop_proof(key, "POST", f"{ISSUER}/oidc/token"))[
+        "access_token"
+    ]
+    url = f"{ISSUER}/api/registry/citizens/{subject.pid}"
+    headers = [(k, v) for k, v in READ.items()] + [("Authorization", f"DPoP {at}")]
+    proofs = [("DPoP", dpop_proof(key, "GET", url, access_token=at)) for _ in range(2)]
+    before = audit_rows(session)
+    response = web.get(f"/api/registry/citizens/{subject.pid}", headers=headers + proofs)
+    refused(response, 401, "auth.invalid_token")  # RFC 9449 4.3: not the first one's
+    assert 'error="invalid_dpop_proof"' in response.headers["www-authenticate"]
+    assert audit_rows(session) == before
+    one = [("DPoP", dpop_proof(key, "GET", url, access_token=at))]
+    assert web.get(f"/api/registry/citizens/{subject.pid}", headers=headers + one).is_success
+    # the token endpoint refuses two proofs as well
+    token_proofs = [("DPoP", dpop_proof(key, "POST", f"{ISSUER}/oidc/token")) for _ in range(2)]
+    response = web.post("/oidc/token", data={"grant_type": "client_credentials",
+                        "scope": "registry.read"}, auth=(bank.client_id, bank.secret),
+                        headers=token_proofs)  # fmt: skip
+    assert response.status_code == 400 and response.json()["error"] == "invalid_dpop_proof"
+
+
 def test_a_level1_citizen_s_token_cannot_call_an_officer_api(web, session, subject):
     citizen = helpers.active_account(session, helpers.citizen(session, "Hồ Văn Dân"))
     assert citizen.level == 1

@@ -237,7 +237,8 @@ def _check_dpop(
         raise invalid_token("This token must be presented with DPoP", scheme="DPoP")
     try:
         proof_jkt = verify_proof(
-            session, request.headers.get("dpop"), method=request.method, url=public_url(request),
+            session, request.headers.getlist("dpop"), method=request.method,
+            url=public_url(request),
             access_token=token, now=now,
         )  # fmt: skip
     except DPoPError as exc:
