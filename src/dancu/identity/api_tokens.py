@@ -48,6 +48,7 @@ API_SCOPES: dict[str, str] = {
 }
 # Roles a partner system may be bound to: never the administrator's.
 PARTNER_ROLES = tuple(r for r in Role if r is not Role.SYSTEM)
+_PARTNER_ROLE_BY_VALUE = {r.value: r for r in PARTNER_ROLES}
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,11 +221,14 @@ def verify(
     scopes = frozenset(row.scope.split())
     if row.account_id is not None:
         return TokenGrant(_officer(session, row.account_id, challenge), scopes)
-    if not row.roles:
+    # A stored role that no longer exists (or ``system``) is skipped, not a 500.
+    roles = frozenset(
+        _PARTNER_ROLE_BY_VALUE[r] for r in row.roles or () if r in _PARTNER_ROLE_BY_VALUE
+    )
+    if not roles:
         raise no_role("This client is bound to no partner role", challenge)
     actor = Actor(
-        id=f"client:{row.client_id}", name=row.name,
-        roles=frozenset(Role(r) for r in row.roles if r != Role.SYSTEM.value),
+        id=f"client:{row.client_id}", name=row.name, roles=roles,
         units=tuple(row.units or ()), organization=row.organization or "",
     )  # fmt: skip
     return TokenGrant(actor, scopes, frozenset(row.purposes or ()), partner=True)

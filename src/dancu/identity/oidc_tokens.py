@@ -294,15 +294,8 @@ def revoke(session: Session, token: TokenRecord, *, now: datetime) -> None:
 
 def revoke_for_login(session: Session, sid: str, *, now: datetime) -> None:
     """Revoke every token issued under one login session (``sid``: its public digest), as
-    signing out of that session does, and spend its unused codes, so a code issued just
-    before the logout cannot be exchanged after it."""
+    signing out of that session does."""
     _revoke_where(session, OidcToken.sid == sid, now)
-    session.execute(
-        update(AuthorizationCode)
-        .where(AuthorizationCode.sid == sid, AuthorizationCode.used_at.is_(None))
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
 
 
 def _revoke_where(session: Session, condition: Any, now: datetime) -> None:
