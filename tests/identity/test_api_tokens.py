@@ -207,6 +207,30 @@ def test_another_client_s_dpop_token_with_the_wrong_key_is_refused(web, session,
     assert audit_rows(session) == before
 
 
+def test_two_dpop_headers_are_refused(web, session, subject):
+    bank = partner_client(session, "bank")
+    key = ECKey.generate_key("P-256", private=True)
+    at = client_token(web, bank, DPoP=dpop_proof(key, "POST", f"{ISSUER}/oidc/token"))[
+        "access_token"
+    ]
+    url = f"{ISSUER}/api/registry/citizens/{subject.pid}"
+    headers = [(k, v) for k, v in READ.items()] + [("Authorization", f"DPoP {at}")]
+    proofs = [("DPoP", dpop_proof(key, "GET", url, access_token=at)) for _ in range(2)]
+    before = audit_rows(session)
+    response = web.get(f"/api/registry/citizens/{subject.pid}", headers=headers + proofs)
+    refused(response, 401, "auth.invalid_token")  # RFC 9449 4.3: not the first one's
+    assert 'error="invalid_dpop_proof"' in response.headers["www-authenticate"]
+    assert audit_rows(session) == before
+    one = [("DPoP", dpop_proof(key, "GET", url, access_token=at))]
+    assert web.get(f"/api/registry/citizens/{subject.pid}", headers=headers + one).is_success
+    # the token endpoint refuses two proofs as well
+    token_proofs = [("DPoP", dpop_proof(key, "POST", f"{ISSUER}/oidc/token")) for _ in range(2)]
+    response = web.post("/oidc/token", data={"grant_type": "client_credentials",
+                        "scope": "registry.read"}, auth=(bank.client_id, bank.secret),
+                        headers=token_proofs)  # fmt: skip
+    assert response.status_code == 400 and response.json()["error"] == "invalid_dpop_proof"
+
+
 def test_a_level1_citizen_s_token_cannot_call_an_officer_api(web, session, subject):
     citizen = helpers.active_account(session, helpers.citizen(session, "Hồ Văn Dân"))
     assert citizen.level == 1
@@ -222,6 +246,18 @@ def test_a_client_credentials_token_without_a_partner_role_is_forbidden(web, ses
     response = lookup(web, subject.pid, client_token(web, rp)["access_token"])
     refused(response, 403, "auth.no_role")
     assert 'error="insufficient_scope"' in response.headers["www-authenticate"]
+
+
+def test_a_stored_role_that_no_longer_exists_is_skipped(web, session, subject):
+    rp = partner_client(session)
+    token = client_token(web, rp)["access_token"]
+    partner = api_tokens.partner_of(session, "hospital")
+    partner.roles = ["retired_role", "procedure_officer"]
+    session.flush()
+    assert lookup(web, subject.pid, token).status_code == 200  # the known role still acts
+    partner.roles = ["retired_role"]
+    session.flush()
+    refused(lookup(web, subject.pid, token), 403, "auth.no_role")  # not a 500
 
 
 def test_a_token_without_the_api_s_scope_is_forbidden(web, session, subject):
@@ -315,6 +351,8 @@ def test_no_credentials_get_a_bearer_challenge(web, subject):
         ({"roles": ["system"]}, "api.partner_role"),
         ({"roles": ["wizard"]}, "api.partner_role"),
         ({"units": ["99999"]}, "api.partner_unit"),
+        ({"units": []}, "api.partner_unit"),  # a forgotten unit is not nationwide
+        ({"nationwide": True}, "api.partner_unit"),  # nationwide and units: ambiguous
         ({"organization": " "}, "api.partner_organization"),
         ({"purposes": []}, "api.partner_purpose"),
         ({"purposes": ["curiosity"]}, "api.partner_purpose"),
@@ -332,14 +370,28 @@ def test_binding_rules_name_the_field(session, options, code):
     assert api_tokens.partner_of(session, "hospital") is None
 
 
+def test_a_missing_unit_is_refused_and_nationwide_is_explicit(session):
+    partner_client(session, roles=None)
+    values: dict[str, Any] = {
+        "roles": ["procedure_officer"], "organization": "Bệnh viện", "purposes": ["verification"],
+    }  # fmt: skip
+    with pytest.raises(ValidationFailed) as caught:
+        api_tokens.bind_partner(session, "hospital", **values)
+    assert caught.value.field == "units" and "--partner-unit" in caught.value.message
+    assert "nationwide" in caught.value.message
+    assert api_tokens.partner_of(session, "hospital") is None
+    row = api_tokens.bind_partner(session, "hospital", nationwide=True, **values)
+    assert row.units == [] and api_tokens.describe(row)["units"] == ["*"]
+
+
 def test_only_client_credentials_clients_act_as_partners(session):
     register(session, "portal", "client_secret_basic")
     with pytest.raises(ValidationFailed) as caught:
-        api_tokens.bind_partner(session, "portal", roles=["procedure_officer"],
+        api_tokens.bind_partner(session, "portal", roles=["procedure_officer"], units=["66"],
                                 organization="X", purposes=["verification"])  # fmt: skip
     assert caught.value.code == "api.partner_grant"
     with pytest.raises(NotFound):
-        api_tokens.bind_partner(session, "nobody", roles=["procedure_officer"],
+        api_tokens.bind_partner(session, "nobody", roles=["procedure_officer"], units=["66"],
                                 organization="X", purposes=["verification"])  # fmt: skip
 
 

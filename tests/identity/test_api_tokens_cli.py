@@ -38,13 +38,26 @@ def test_a_bad_binding_registers_nothing(cli_database):
     assert "hospital" not in listed  # one transaction: the client was not kept either
 
 
+def test_a_partner_without_unit_is_refused_not_nationwide(cli_database):
+    no_unit = [o for o in PARTNER if o not in ("--partner-unit", "66")]
+    refused = _add("hospital", *no_unit)
+    assert refused.exit_code == 1  # type: ignore[attr-defined]
+    assert "api.partner_unit" in refused.output  # type: ignore[attr-defined]
+    assert "--partner-unit" in refused.output  # type: ignore[attr-defined]
+    assert "hospital" not in runner.invoke(cli.app, ["identity", "client", "list"]).output
+    added = _add("hospital", *no_unit, "--partner-nationwide")
+    assert added.exit_code == 0, added.output  # type: ignore[attr-defined]
+    listed = runner.invoke(cli.app, ["identity", "client", "list"]).output
+    assert "units=*" in next(row for row in listed.splitlines() if row.startswith("hospital"))
+
+
 def test_bind_an_existing_client_later(cli_database):
     assert _add("bank").exit_code == 0  # type: ignore[attr-defined]
-    bound = runner.invoke(
-        cli.app,
-        ["identity", "client", "partner", "bank", "--role", "procedure_officer",
-         "--organization", "Ngân hàng", "--purpose", "verification"],
-    )  # fmt: skip
+    options = ["identity", "client", "partner", "bank", "--role", "procedure_officer",
+               "--organization", "Ngân hàng", "--purpose", "verification"]  # fmt: skip
+    refused = runner.invoke(cli.app, options)
+    assert refused.exit_code == 1 and "api.partner_unit" in refused.output
+    bound = runner.invoke(cli.app, [*options, "--nationwide"])
     assert bound.exit_code == 0, bound.output
     listed = runner.invoke(cli.app, ["identity", "client", "list"]).output
     assert "organization=Ngân hàng" in listed and "units=*" in listed

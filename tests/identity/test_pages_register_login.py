@@ -168,6 +168,22 @@ def test_sign_in_with_the_authenticator_app(client, session):
     assert client.get("/account").status_code == 200
 
 
+def test_a_totp_secret_sealed_under_another_key_is_refused_not_a_500(client, session):
+    account = active_account(session, citizen(session))
+    enrol_totp(session, account)
+    secret = pyotp.random_base32()  # as if enrolled while another DANCU_SECRET_KEY was set
+    account.totp_secret = totp.seal_secret(account.id, secret, secret_key="another-" * 6)
+    session.commit()
+    post(client, "/login", {"pid": account.citizen_pid, "password": PASSWORD, "next": "/account"})
+    answer = post(client, "/login/second-factor", {"method": "totp",
+                  "code": pyotp.TOTP(secret).now()}, token_from="/login/second-factor")  # fmt: skip
+    assert answer.status_code == 401, answer.text
+    code, field, text = error_of(answer.text)
+    assert (code, field) == ("identity.totp_unreadable", "code")
+    assert "ứng dụng xác thực" in text
+    assert client.get("/account", follow_redirects=False).headers["location"].startswith("/login")
+
+
 def test_an_open_redirect_is_not_followed_after_sign_in(client, session):
     account = active_account(session, citizen(session))
     session.commit()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pyotp
 import pytest
 from alembic import command
@@ -10,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from dancu.cli import alembic_config
 from dancu.db import make_engine, utcnow
-from dancu.identity import sealing, totp
+from dancu.identity import sealing, signin, totp
 from dancu.identity.models import Account
 from tests.identity import helpers
 from tests.test_migrations import blank_url  # noqa: F401  (the fixture)
@@ -40,7 +42,25 @@ def test_a_sealed_secret_copied_to_another_account_does_not_open(session):
     second.totp_secret = first.totp_secret  # an attacker with write access swaps rows
     second.totp_confirmed_at = utcnow()
     with pytest.raises(sealing.SealBroken):
-        totp.check(session, second, "123456")
+        totp.secret_of(second)
+    refusal = totp.check(session, second, totp.current_code(first))  # the right code too
+    assert refusal is not None and refusal.code == "identity.totp_unreadable"
+
+
+def test_a_secret_sealed_under_another_key_is_a_clear_refusal(session, caplog):
+    account = helpers.active_account(session, helpers.citizen(session))
+    secret = pyotp.random_base32()
+    session.flush()
+    account.totp_secret = totp.seal_secret(account.id, secret, secret_key="another-" * 6)
+    account.totp_confirmed_at = utcnow()
+    session.flush()
+    with caplog.at_level(logging.ERROR, logger="dancu.identity.totp"):
+        refusal = totp.check(session, account, pyotp.TOTP(secret).now())
+    assert refusal is not None
+    assert (refusal.code, refusal.field) == ("identity.totp_unreadable", "code")
+    assert refusal.to_dict()["code"] == "identity.totp_unreadable"
+    assert any(f"account {account.id}" in r.getMessage() for r in caplog.records)
+    assert signin.check_second_factor(session, account, "totp", "000000") is not None
 
 
 def test_another_secret_key_cannot_open_it():

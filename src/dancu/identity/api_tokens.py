@@ -48,6 +48,7 @@ API_SCOPES: dict[str, str] = {
 }
 # Roles a partner system may be bound to: never the administrator's.
 PARTNER_ROLES = tuple(r for r in Role if r is not Role.SYSTEM)
+_PARTNER_ROLE_BY_VALUE = {r.value: r for r in PARTNER_ROLES}
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +81,8 @@ class ClientPartner(Base):
         String(64), ForeignKey("oidc_client.client_id", ondelete="CASCADE"), primary_key=True
     )
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
-    units: Mapped[list[str]] = mapped_column(JSON, default=list)  # [] = nationwide
+    # [] = nationwide; ``bind_partner`` stores it only when asked with ``nationwide=True``.
+    units: Mapped[list[str]] = mapped_column(JSON, default=list)
     organization: Mapped[str] = mapped_column(String(200), default="")
     purposes: Mapped[list[str]] = mapped_column(JSON, default=list)  # [] = none allowed
     bound_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -95,10 +97,14 @@ def bind_partner(
     *,
     roles: Iterable[str],
     units: Iterable[str] = (),
+    nationwide: bool = False,
     organization: str,
     purposes: Iterable[str],
 ) -> ClientPartner:
-    """Bind (or re-bind) a client-credentials client to a partner identity."""
+    """Bind (or re-bind) a client-credentials client to a partner identity.
+
+    The partner reads within ``units``; nationwide reads need ``nationwide=True`` (and no
+    units), so a forgotten unit is refused rather than widened to the whole country."""
     client = session.get(OidcClient, client_id)
     if client is None:
         raise NotFound("No such client", code="oidc.client_unknown", field="client_id")
@@ -107,7 +113,7 @@ def bind_partner(
             "Only a client_credentials client acts as a partner",
             code="api.partner_grant", field="grant_types",
         )  # fmt: skip
-    role_list, unit_list, purpose_list = _checked(roles, units, organization, purposes)
+    role_list, unit_list, purpose_list = _checked(roles, units, nationwide, organization, purposes)
     row = session.get(ClientPartner, client_id) or ClientPartner(client_id=client_id)
     row.roles, row.units, row.purposes = role_list, unit_list, purpose_list
     row.organization, row.bound_at = organization.strip(), utcnow()
@@ -121,7 +127,11 @@ def partner_of(session: Session, client_id: str) -> ClientPartner | None:
 
 
 def _checked(
-    roles: Iterable[str], units: Iterable[str], organization: str, purposes: Iterable[str]
+    roles: Iterable[str],
+    units: Iterable[str],
+    nationwide: bool,
+    organization: str,
+    purposes: Iterable[str],
 ) -> tuple[list[str], list[str], list[str]]:
     role_list = sorted(set(roles))
     if not role_list:
@@ -131,6 +141,17 @@ def _checked(
             f"Roles a partner cannot hold: {bad}", code="api.partner_role", field="roles"
         )
     unit_list = list(dict.fromkeys(units))
+    if not unit_list and not nationwide:
+        raise ValidationFailed(
+            "Name at least one unit (--partner-unit / --unit), or bind the partner nationwide "
+            "explicitly (--partner-nationwide / --nationwide)",
+            code="api.partner_unit", field="units",
+        )  # fmt: skip
+    if unit_list and nationwide:
+        raise ValidationFailed(
+            "A nationwide partner takes no units (--nationwide with --unit)",
+            code="api.partner_unit", field="units",
+        )  # fmt: skip
     for unit in unit_list:
         if not _known_unit(unit):
             raise ValidationFailed(f"Unknown unit {unit!r}", code="api.partner_unit", field="units")
@@ -200,11 +221,14 @@ def verify(
     scopes = frozenset(row.scope.split())
     if row.account_id is not None:
         return TokenGrant(_officer(session, row.account_id, challenge), scopes)
-    if not row.roles:
+    # A stored role that no longer exists (or ``system``) is skipped, not a 500.
+    roles = frozenset(
+        _PARTNER_ROLE_BY_VALUE[r] for r in row.roles or () if r in _PARTNER_ROLE_BY_VALUE
+    )
+    if not roles:
         raise no_role("This client is bound to no partner role", challenge)
     actor = Actor(
-        id=f"client:{row.client_id}", name=row.name,
-        roles=frozenset(Role(r) for r in row.roles if r != Role.SYSTEM.value),
+        id=f"client:{row.client_id}", name=row.name, roles=roles,
         units=tuple(row.units or ()), organization=row.organization or "",
         purposes=frozenset(row.purposes or ()),
     )  # fmt: skip
@@ -218,7 +242,8 @@ def _check_dpop(
         raise invalid_token("This token must be presented with DPoP", scheme="DPoP")
     try:
         proof_jkt = verify_proof(
-            session, request.headers.get("dpop"), method=request.method, url=public_url(request),
+            session, request.headers.getlist("dpop"), method=request.method,
+            url=public_url(request),
             access_token=token, now=now,
         )  # fmt: skip
     except DPoPError as exc:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from joserfc import jws
@@ -43,16 +44,21 @@ def access_token_hash(token: str) -> str:
 
 def verify_proof(
     session: Session,
-    proof: str | None,
+    proof: str | Sequence[str] | None,
     *,
     method: str,
     url: str,
     access_token: str | None = None,
     now: datetime | None = None,
 ) -> str:
-    """Check one DPoP proof for this request; returns the key thumbprint (jkt)."""
-    if not proof or "," in proof:
+    """Check one DPoP proof for this request; returns the key thumbprint (jkt).
+
+    Pass every ``DPoP`` header the request carries (``request.headers.getlist("dpop")``):
+    RFC 9449 section 4.3 refuses a request with more than one."""
+    proofs = [proof] if isinstance(proof, str) else list(proof or ())
+    if len(proofs) != 1 or not proofs[0] or "," in proofs[0]:
         raise DPoPError("Exactly one DPoP header is required")
+    proof = proofs[0]
     now = now or utcnow()
     try:
         compact = jws.extract_compact(proof.encode())

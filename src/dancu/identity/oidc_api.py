@@ -67,11 +67,11 @@ def _json(result: tuple[int, Any, dict[str, str]]) -> JSONResponse:
 
 
 def _with_dpop(db: Session, provider: Provider, request: Request) -> tuple[int, Any, dict] | None:
-    proof = request.headers.get("dpop")
-    if proof is None:
+    proofs = request.headers.getlist("dpop")  # more than one is refused (RFC 9449 4.3)
+    if not proofs:
         return None
     try:
-        provider.dpop_jkt = verify_proof(db, proof, method=request.method, url=public_url(request))
+        provider.dpop_jkt = verify_proof(db, proofs, method=request.method, url=public_url(request))
     except DPoPError as exc:
         return 400, {"error": exc.error, "error_description": exc.description}, {}
     return None
@@ -220,7 +220,7 @@ def userinfo(request: Request, db: DbSession) -> JSONResponse:
         if scheme.lower() != "dpop" or row.jkt is None:
             return _unauthorized("invalid_token", "This token must be presented with DPoP", "DPoP")
         try:
-            jkt = verify_proof(db, request.headers.get("dpop"), method=request.method,
+            jkt = verify_proof(db, request.headers.getlist("dpop"), method=request.method,
                                url=public_url(request), access_token=presented.strip())  # fmt: skip
         except DPoPError as exc:
             return _unauthorized(exc.error, exc.description, "DPoP")

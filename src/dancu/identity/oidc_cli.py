@@ -37,8 +37,11 @@ def add(
         list[str] | None, typer.Option(help="client_credentials: the partner's role (repeat)")
     ] = None,
     partner_unit: Annotated[
-        list[str] | None, typer.Option(help="its province/commune codes (repeat; none: all)")
+        list[str] | None, typer.Option(help="its province/commune code (repeat; required)")
     ] = None,
+    partner_nationwide: Annotated[
+        bool, typer.Option(help="the partner reads nationwide (instead of --partner-unit)")
+    ] = False,
     partner_organization: Annotated[str, typer.Option(help="the partner's organization")] = "",
     partner_purpose: Annotated[
         list[str] | None, typer.Option(help="a purpose it reads data for (repeat)")
@@ -48,7 +51,10 @@ def add(
 
     A client_credentials client acts on the APIs as the partner named by the --partner-*
     options; without a partner role its tokens are refused (403 auth.no_role)."""
-    partner = partner_role or partner_unit or partner_organization or partner_purpose
+    partner = (
+        partner_role or partner_unit or partner_nationwide or partner_organization
+        or partner_purpose
+    )  # fmt: skip
     try:
         with unit_of_work() as session:
             created = oidc_clients.add_client(
@@ -61,7 +67,8 @@ def add(
             if partner:
                 api_tokens.bind_partner(
                     session, client_id, roles=partner_role or [], units=partner_unit or [],
-                    organization=partner_organization, purposes=partner_purpose or [],
+                    nationwide=partner_nationwide, organization=partner_organization,
+                    purposes=partner_purpose or [],
                 )  # fmt: skip
             secret = created.secret
     except DancuError as exc:
@@ -93,13 +100,17 @@ def partner(
     role: Annotated[list[str], typer.Option(help="the partner's role (repeat)")],
     organization: Annotated[str, typer.Option(help="the partner's organization")],
     purpose: Annotated[list[str], typer.Option(help="a purpose it reads data for (repeat)")],
-    unit: Annotated[list[str] | None, typer.Option(help="province/commune code (repeat)")] = None,
+    unit: Annotated[
+        list[str] | None, typer.Option(help="province/commune code (repeat; required)")
+    ] = None,
+    nationwide: Annotated[bool, typer.Option(help="reads nationwide (instead of --unit)")] = False,
 ) -> None:
     """Bind an existing client_credentials client to a partner identity (replaces the old)."""
     try:
         with unit_of_work() as session:
             api_tokens.bind_partner(
-                session, client_id, roles=role, units=unit or [], organization=organization,
+                session, client_id, roles=role, units=unit or [], nationwide=nationwide,
+                organization=organization,
                 purposes=purpose,
             )  # fmt: skip
     except DancuError as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hmac
+import logging
 from datetime import datetime
 
 import pyotp
@@ -24,6 +25,7 @@ from dancu.identity.models import Account
 ISSUER = "dancu"
 DRIFT_STEPS = 1
 _INFO = b"dancu totp secrets v1"
+log = logging.getLogger(__name__)
 
 
 def seal_secret(account_id: int, secret: str, *, secret_key: str | None = None) -> str:
@@ -93,7 +95,20 @@ def check(
         return NotAuthenticated(
             "Too many wrong codes; try again later", code="identity.otp_locked", field="code"
         )
-    secret = secret_of(account)
+    try:
+        secret = secret_of(account)
+    except sealing.SealBroken:
+        # Sealed under another DANCU_SECRET_KEY (a rotated or mistyped key), or the row was
+        # tampered with: refuse clearly instead of failing every TOTP sign-in with a 500.
+        log.error(
+            "TOTP secret of account %s does not open with this DANCU_SECRET_KEY "
+            "(another key, or an altered row); the holder must re-enrol", account.id,
+        )  # fmt: skip
+        return NotAuthenticated(
+            "The authenticator app's secret cannot be read on this server; use another "
+            "factor or ask an administrator to re-enrol it",
+            code="identity.totp_unreadable", field="code",
+        )  # fmt: skip
     if not secret:
         return NotAuthenticated(
             "No authenticator app is enrolled", code="identity.totp_missing", field="code"

@@ -266,6 +266,10 @@ VI.update(
         "identity.otp_too_many_sends": "Đã gửi quá nhiều mã; hãy chờ vài phút.",
         "identity.totp_replay": "Mã này đã được dùng; hãy chờ mã tiếp theo.",
         "identity.totp_missing": "Tài khoản chưa thiết lập ứng dụng xác thực.",
+        "identity.totp_unreadable": (
+            "Máy chủ không đọc được khóa của ứng dụng xác thực; hãy dùng cách xác thực khác "
+            "hoặc liên hệ quản trị viên để thiết lập lại."
+        ),
         "identity.totp_not_started": "Hãy bắt đầu thiết lập ứng dụng xác thực trước.",
         "identity.factor_unavailable": "Yếu tố xác thực này không khả dụng.",
         "identity.session_ended": "Phiên đăng nhập đã kết thúc.",
