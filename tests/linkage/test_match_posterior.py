@@ -7,7 +7,7 @@ import math
 import duckdb
 import pytest
 
-from dancu.linkage.match_splink import BLOCKING_LOSS, posterior
+from dancu.linkage.match_posterior import BLOCKING_LOSS, posterior
 
 
 def _con(

@@ -39,7 +39,8 @@ number (or on two blocking rules), term-frequency adjustments on family, given a
 names (Nguyễn is 38% of family names, frequencies of the whole input); it then predicts
 against only the citizens that share a blocking key with one of those records (the same
 pairs, much smaller joins). The pairwise probabilities become record-level ones (a record
-has at most one citizen: ``match_splink.posterior``). Blocking is a union of rules chosen so that a
+has at most one citizen: ``match_posterior.posterior``). Blocking is a union of rules
+chosen so that a
 true pair survives one typo in any single field: birth date; birth date with day and month
 swapped; given name + birth year; family + given + commune; full name; phone. A name
 written in the given-family order ("Anh Nguyễn Văn") is also tried in the family-first
