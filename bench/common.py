@@ -22,9 +22,18 @@ PROVINCE = "66"
 SEED = 6
 TODAY = date(2025, 10, 1)
 IMPORT_COLUMNS = (
-    "pid", "full_name", "birth_date", "sex", "ethnicity", "religion", "nationality",
-    "place_of_birth", "hometown", "commune_code", "address_detail",
-)  # fmt: skip
+    "pid",
+    "full_name",
+    "birth_date",
+    "sex",
+    "ethnicity",
+    "religion",
+    "nationality",
+    "place_of_birth",
+    "hometown",
+    "commune_code",
+    "address_detail",
+)
 
 
 def database_url(name: str) -> str:
@@ -66,9 +75,18 @@ def write_population_csv(path: Path, citizens: int, seed: int = SEED) -> int:
 
 def _csv_row(p: PersonRow) -> tuple[str, ...]:
     return (
-        p.pid, p.full_name, p.birth_date.isoformat(), p.sex, p.ethnicity, p.religion,
-        p.nationality, p.place_of_birth, p.hometown, p.commune_code, p.address_detail,
-    )  # fmt: skip
+        p.pid,
+        p.full_name,
+        p.birth_date.isoformat(),
+        p.sex,
+        p.ethnicity,
+        p.religion,
+        p.nationality,
+        p.place_of_birth,
+        p.hometown,
+        p.commune_code,
+        p.address_detail,
+    )
 
 
 @contextmanager

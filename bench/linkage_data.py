@@ -120,8 +120,9 @@ def _typo(rng: np.random.Generator, words: pd.Series) -> pd.Series:
         i = 1 + int(r * (len(w) - 1))
         return w[:i] + w[i + 1 :] if r < 0.5 else w[:i] + w[i - 1] + w[i:]
 
-    return pd.Series([one(w, r) for w, r in zip(words, rng.random(len(words)), strict=True)],
-                     index=words.index)  # fmt: skip
+    return pd.Series(
+        [one(w, r) for w, r in zip(words, rng.random(len(words)), strict=True)], index=words.index
+    )
 
 
 def sector(reg: pd.DataFrame, records: int, seed: int = 7) -> Sector:
@@ -136,8 +137,9 @@ def sector(reg: pd.DataFrame, records: int, seed: int = 7) -> Sector:
     n_out = int(outsiders.sum())
     if n_out:
         fresh = _people(rng, n_out)
-        fresh_pid = _pids(n_out, fresh["birth_year"].to_numpy(int), fresh["sex"].to_numpy(),
-                          start=7_000_000)  # fmt: skip
+        fresh_pid = _pids(
+            n_out, fresh["birth_year"].to_numpy(int), fresh["sex"].to_numpy(), start=7_000_000
+        )
         cols = ["full_name", "birth_date", "sex", "commune_code"]
         df.loc[outsiders, cols] = fresh[cols].to_numpy()
         df.loc[outsiders, "pid"] = fresh_pid
@@ -193,8 +195,10 @@ def sector(reg: pd.DataFrame, records: int, seed: int = 7) -> Sector:
     bd[sw] = bd[sw].str.slice(0, 5) + day[sw] + "-" + month[sw]
     note(sw, "date_swapped")
     ty = err["date_typo"] & ~sw
-    bd[ty] = [b[:-1] + str((int(b[-1]) + 1) % 10) if b[-2:] not in ("28", "29", "30") else
-              b[:-1] + "1" for b in bd[ty]]  # fmt: skip
+    bd[ty] = [
+        b[:-1] + str((int(b[-1]) + 1) % 10) if b[-2:] not in ("28", "29", "30") else b[:-1] + "1"
+        for b in bd[ty]
+    ]
     note(ty, "date_typo")
     yo = err["date_year_only"] & ~sw & ~ty
     bd[yo] = bd[yo].str.slice(0, 4)

@@ -82,8 +82,9 @@ def run_dancu(a: pd.DataFrame, b: pd.DataFrame) -> tuple[set[tuple[str, str]], f
     # (with or without differences), their duplicates, and probable matches >= 0.5.
     linked = out[out["citizen_pid"].notna() & (out["probability"] >= 0.5)]
     rec_of = dict(zip(registry["pid"], registry["record_key"], strict=True))
-    return {(k, rec_of[p]) for k, p in zip(linked["record_key"], linked["citizen_pid"],
-                                           strict=True)}, wall  # fmt: skip
+    return {
+        (k, rec_of[p]) for k, p in zip(linked["record_key"], linked["citizen_pid"], strict=True)
+    }, wall
 
 
 def run_splink(a: pd.DataFrame, b: pd.DataFrame) -> tuple[set[tuple[str, str]], float]:

@@ -55,11 +55,13 @@ def plain_splink(sector: pd.DataFrame, registry: pd.DataFrame) -> pd.DataFrame:
     )
     db_api = DuckDBAPI()
     linker = Linker(
-        [db_api.register(left, dataset_display_name="sector"),
-         db_api.register(right, dataset_display_name="registry")],
+        [
+            db_api.register(left, dataset_display_name="sector"),
+            db_api.register(right, dataset_display_name="registry"),
+        ],
         settings,
         log_level="ERROR",
-    )  # fmt: skip
+    )
     linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=1)
     linker.training.estimate_parameters_using_expectation_maximisation(
         block_on("birth_date"), estimate_without_term_frequencies=True

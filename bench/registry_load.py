@@ -120,9 +120,13 @@ def load_demo_into(url: str, citizens: int) -> float:
     engine = make_engine(url)
     with stopwatch() as t, Session(engine) as session:
         load_demo(
-            session, actor=DEMO_ACTOR, province_code=PROVINCE, citizens=citizens, seed=SEED,
+            session,
+            actor=DEMO_ACTOR,
+            province_code=PROVINCE,
+            citizens=citizens,
+            seed=SEED,
             today=date.today(),
-        )  # fmt: skip
+        )
         session.commit()
     engine.dispose()
     return t[0]
@@ -130,9 +134,10 @@ def load_demo_into(url: str, citizens: int) -> float:
 
 def report_demo(table: Table, citizens: int, seconds: float) -> None:
     table.add(
-        "load_demo (dancu demo)", f"{citizens / seconds:,.0f} citizens/s",
+        "load_demo (dancu demo)",
+        f"{citizens / seconds:,.0f} citizens/s",
         f"{seconds:.1f} s for {citizens:,} with households, cards, deaths",
-    )  # fmt: skip
+    )
 
 
 def main(citizens: int, rounds: int = 2, demo: tuple[str, float] | None = None) -> Table:

@@ -67,10 +67,21 @@ def serve(url: str, secret: str, workers: int, *, dev: bool = False) -> Iterator
         "DANCU_DB_POOL_SIZE": str(CONCURRENCY),
     }
     cmd = [
-        sys.executable, "-m", "uvicorn", "dancu.app:create_app", "--factory",
-        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-        "--no-access-log", "--log-level", "warning",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "dancu.app:create_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
     server = subprocess.Popen(cmd, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -105,14 +116,21 @@ def register_partner(url: str) -> tuple[str, str]:
     engine = make_engine(url)
     with Session(engine) as session:
         created = oidc_clients.add_client(
-            session, client_id="bench-partner", name="Bench partner",
-            auth_method="client_secret_basic", grant_types=["client_credentials"],
+            session,
+            client_id="bench-partner",
+            name="Bench partner",
+            auth_method="client_secret_basic",
+            grant_types=["client_credentials"],
             scopes=["registry.read"],
-        )  # fmt: skip
+        )
         api_tokens.bind_partner(
-            session, "bench-partner", roles=["registry_clerk"], units=[PROVINCE],
-            organization="Bench", purposes=[PURPOSE],
-        )  # fmt: skip
+            session,
+            "bench-partner",
+            roles=["registry_clerk"],
+            units=[PROVINCE],
+            organization="Bench",
+            purposes=[PURPOSE],
+        )
         session.commit()
     engine.dispose()
     assert created.secret is not None
@@ -140,9 +158,11 @@ def bearer(secret: str) -> str:
     get_settings.cache_clear()
     try:
         clerk = Actor(
-            id="officer:bench-clerk", name="Bench clerk", roles=frozenset({Role.REGISTRY_CLERK}),
+            id="officer:bench-clerk",
+            name="Bench clerk",
+            roles=frozenset({Role.REGISTRY_CLERK}),
             units=(PROVINCE,),
-        )  # fmt: skip
+        )
         return issue_token(clerk)
     finally:
         del os.environ["DANCU_SECRET_KEY"]
@@ -210,8 +230,11 @@ def main(url: str, citizens: int, workers: int | None = None) -> Table:
     table.add("look-up peak", f"{lookup_rate:,.0f} req/s", f"each audited ({audited:,} entries)")
     ratio = lookup_rate / health_rate
     table.add("ratio look-up / healthz", f"{ratio:.2f}", goal(ratio, 0.5))
-    table.add("look-up peak, development token", f"{dev_rate:,.0f} req/s",
-              "development server, no token look-up")  # fmt: skip
+    table.add(
+        "look-up peak, development token",
+        f"{dev_rate:,.0f} req/s",
+        "development server, no token look-up",
+    )
     table.add("ratio access token / development token", f"{lookup_rate / dev_rate:.2f}")
     p50, p99 = steady.percentile(50), steady.percentile(99)
     table.add("at 70% of peak", f"{steady.rate:,.0f} req/s", f"{OPEN_SECONDS:g} s open loop")

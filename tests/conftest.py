@@ -100,9 +100,11 @@ def connection(engine: Engine) -> Iterator[Connection]:
 def factory(connection: Connection) -> sessionmaker[Session]:
     """Sessions inside the test's transaction: their commits only release savepoints."""
     return sessionmaker(
-        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False,
+        bind=connection,
+        join_transaction_mode="create_savepoint",
+        expire_on_commit=False,
         autoflush=False,
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture
@@ -141,8 +143,13 @@ OTHER_PROVINCE_COMMUNE = "00004"  # Phường Ba Đình, Hà Nội
 def make_actor(
     *roles: Role, units: tuple[str, ...] = (PROVINCE,), name: str = "Test officer"
 ) -> Actor:
-    return Actor(id=f"officer:test-{'-'.join(roles)}", name=name, roles=frozenset(roles),
-                 units=units, organization="Test org")  # fmt: skip
+    return Actor(
+        id=f"officer:test-{'-'.join(roles)}",
+        name=name,
+        roles=frozenset(roles),
+        units=units,
+        organization="Test org",
+    )
 
 
 @pytest.fixture

@@ -37,6 +37,7 @@ def test_a_transaction_that_reads_then_writes_survives_a_commit_in_between(tmp_p
     assert errors == []
     with engine.connect().execution_options(sqlite_reader=True) as conn:
         assert sorted(conn.execute(text("SELECT who FROM note")).scalars()) == [
-            "request", "sealer",
-        ]  # fmt: skip
+            "request",
+            "sealer",
+        ]
     engine.dispose()

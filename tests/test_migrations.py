@@ -93,9 +93,13 @@ def test_the_0001_chain_verifies_after_the_upgrade_and_grows_from_its_head(blank
     with Session(engine) as session, session.begin():
         assert audit.verify(session) == VerifyResult(ok=True, checked=3)
         audit.record(
-            session, clerk, action="citizen.read", subject_type="citizen",
-            subject_id="066090000004", purpose="inspection",
-        )  # fmt: skip
+            session,
+            clerk,
+            action="citizen.read",
+            subject_type="citizen",
+            subject_id="066090000004",
+            purpose="inspection",
+        )
         assert audit.seal(session) == 1
         new = session.scalars(select(AuditEntry).where(AuditEntry.seq == 4)).one()
         assert new.id == 4  # the id sequence continues after the migrated entries
@@ -121,9 +125,13 @@ def test_a_downgrade_with_unsealed_entries_refuses(blank_url):
     clerk = Actor(id="officer:new", name="Cán bộ mới", roles=frozenset({Role.REGISTRY_CLERK}))
     with Session(engine) as session, session.begin():
         audit.record(
-            session, clerk, action="citizen.read", subject_type="citizen",
-            subject_id="066090000004", purpose="inspection",
-        )  # fmt: skip
+            session,
+            clerk,
+            action="citizen.read",
+            subject_type="citizen",
+            subject_id="066090000004",
+            purpose="inspection",
+        )
     engine.dispose()
     with pytest.raises(RuntimeError, match="dancu audit seal"):
         command.downgrade(config, "0001")

@@ -52,15 +52,20 @@ def test_production_accepts_a_strong_secret_without_dev_login():
         env="production", secret_key=STRONG_SECRET, dev_login=False, public_url=PUBLIC
     )
     assert (settings.env, settings.secret_key, settings.dev_login, settings.public_url) == (
-        "production", STRONG_SECRET, False, PUBLIC,
-    )  # fmt: skip
+        "production",
+        STRONG_SECRET,
+        False,
+        PUBLIC,
+    )
 
 
 def test_development_allows_the_dev_defaults():
     settings = _settings()
     assert (settings.env, settings.secret_key, settings.dev_login) == (
-        "development", DEV_SECRET, True,
-    )  # fmt: skip
+        "development",
+        DEV_SECRET,
+        True,
+    )
 
 
 def test_the_environment_configures_and_refuses(clean_env):

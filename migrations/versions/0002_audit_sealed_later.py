@@ -24,7 +24,7 @@ _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 _CONTENT = (
     "at", "actor_id", "actor_name", "organization", "purpose", "action", "subject_type",
     "subject_id", "fields",
-)  # fmt: skip
+)
 _COLUMNS = ", ".join(_CONTENT)
 _KEYS = ("id", *_CONTENT[:-1])
 
@@ -108,7 +108,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_audit_log_unsealed", "audit_log", ["id"], unique=False,
         postgresql_where=sa.text("seq IS NULL"), sqlite_where=sa.text("seq IS NULL"),
-    )  # fmt: skip
+    )
     op.execute(
         f"INSERT INTO audit_log (id, {_COLUMNS}, seq, prev_hash, hash) "
         f"SELECT seq, {_COLUMNS}, seq, prev_hash, hash FROM audit_log_0001"

@@ -35,7 +35,7 @@ def upgrade() -> None:
     op.create_index(
         "uq_signing_key_current", "signing_key", ["purpose"], unique=True,
         postgresql_where=sa.text("retires_at IS NULL"), sqlite_where=sa.text("retires_at IS NULL"),
-    )  # fmt: skip
+    )
 
     op.create_table(
         "oidc_client",

@@ -37,7 +37,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["client_id"], ["oidc_client.client_id"], ondelete="CASCADE",
             name=op.f("fk_oidc_client_partner_client_id_oidc_client"),
-        ),  # fmt: skip
+        ),
         sa.PrimaryKeyConstraint("client_id", name=op.f("pk_oidc_client_partner")),
     )
     _convert_totp(totp.seal_secret)

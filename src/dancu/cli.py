@@ -69,9 +69,13 @@ def serve(
 
     settings = get_settings()
     uvicorn.run(
-        "dancu.app:create_app", factory=True, host=host or settings.host,
-        port=port or settings.port, workers=workers, access_log=False,
-    )  # fmt: skip
+        "dancu.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        access_log=False,
+    )
 
 
 @audit_app.command("seal")

@@ -64,8 +64,12 @@ class Settings(BaseSettings):
     def _absolute_url(cls, value: str) -> str:
         value = value.strip().rstrip("/")
         parts = urlsplit(value)
-        if value and (parts.scheme not in ("http", "https") or not parts.hostname
-                      or parts.query or parts.fragment):  # fmt: skip
+        if value and (
+            parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or parts.query
+            or parts.fragment
+        ):
             raise ValueError("DANCU_PUBLIC_URL must be an absolute http(s) URL, no query")
         return value
 

@@ -31,9 +31,14 @@ def _head(session: Session) -> tuple[int, str]:
 def _record(session: Session, actor: Actor, subject_id: str) -> AuditEntry:
     """Record one entry and return it as stored (unsealed)."""
     audit.record(
-        session, actor, action="citizen.read", subject_type="citizen", subject_id=subject_id,
-        purpose=PURPOSE, fields=("full_name", "birth_date"),
-    )  # fmt: skip
+        session,
+        actor,
+        action="citizen.read",
+        subject_type="citizen",
+        subject_id=subject_id,
+        purpose=PURPOSE,
+        fields=("full_name", "birth_date"),
+    )
     return _newest(session)
 
 
@@ -116,10 +121,17 @@ def test_an_entry_committed_late_is_sealed_after_the_ones_already_sealed(session
     """A long transaction's entry has a lower id than entries sealed before it committed."""
     start, [*_, last] = _three_entries(session, clerk)
     late = {
-        "id": last.id - 1_000_000, "at": last.at, "actor_id": clerk.id, "actor_name": clerk.name,
-        "organization": clerk.organization, "purpose": PURPOSE, "action": "citizen.read",
-        "subject_type": "citizen", "subject_id": "066090000004", "fields": [],
-    }  # fmt: skip
+        "id": last.id - 1_000_000,
+        "at": last.at,
+        "actor_id": clerk.id,
+        "actor_name": clerk.name,
+        "organization": clerk.organization,
+        "purpose": PURPOSE,
+        "action": "citizen.read",
+        "subject_type": "citizen",
+        "subject_id": "066090000004",
+        "fields": [],
+    }
     session.execute(insert(AuditEntry.__table__).values(**late))
     assert audit.seal(session) == 1
     [entry] = _sealed(session, [session.get(AuditEntry, late["id"])])
@@ -133,8 +145,11 @@ def test_an_entry_records_who_for_whom_and_why(session, clerk):
     row = stored.one()
     assert (row.actor_id, row.actor_name, row.organization) == (clerk.id, clerk.name, "Test org")
     assert (row.action, row.subject_type, row.subject_id, row.purpose) == (
-        "citizen.read", "citizen", "066090000001", PURPOSE,
-    )  # fmt: skip
+        "citizen.read",
+        "citizen",
+        "066090000001",
+        PURPOSE,
+    )
     assert row.fields == ["full_name", "birth_date"]
     assert row.at.tzinfo is not None
 
@@ -149,9 +164,13 @@ def test_the_first_entry_of_an_empty_log_links_to_the_genesis_hash(session, cler
 def test_record_many_writes_one_entry_per_subject_in_order(session, clerk):
     start, _ = _head(session)
     audit.record_many(
-        session, clerk, action="citizen.search", subject_type="citizen",
-        subject_ids=["066090000002", "066090000003", "066090000004"], purpose=PURPOSE,
-    )  # fmt: skip
+        session,
+        clerk,
+        action="citizen.search",
+        subject_type="citizen",
+        subject_ids=["066090000002", "066090000003", "066090000004"],
+        purpose=PURPOSE,
+    )
     audit.seal(session)
     rows = session.execute(
         select(AuditEntry.seq, AuditEntry.subject_id, AuditEntry.action)
@@ -168,9 +187,13 @@ def test_record_many_writes_one_entry_per_subject_in_order(session, clerk):
 
 def test_record_many_of_nothing_writes_nothing(session, clerk):
     audit.record_many(
-        session, clerk, action="citizen.search", subject_type="citizen", subject_ids=[],
+        session,
+        clerk,
+        action="citizen.search",
+        subject_type="citizen",
+        subject_ids=[],
         purpose=PURPOSE,
-    )  # fmt: skip
+    )
     assert audit.pending(session) == 0
 
 
@@ -260,9 +283,11 @@ def test_verify_finds_a_changed_entry(session, clerk):
         text("UPDATE audit_log SET purpose = 'civil_status' WHERE seq = :seq"), {"seq": start + 2}
     )
     assert audit.verify(session) == VerifyResult(
-        ok=False, checked=start + 1, first_bad_seq=start + 2,
+        ok=False,
+        checked=start + 1,
+        first_bad_seq=start + 2,
         reason="content does not match its hash",
-    )  # fmt: skip
+    )
 
 
 def test_verify_finds_a_changed_entry_whose_hash_was_recomputed(session, clerk):
@@ -275,9 +300,11 @@ def test_verify_finds_a_changed_entry_whose_hash_was_recomputed(session, clerk):
         {"h": new_hash, "seq": start + 2},
     )
     assert audit.verify(session) == VerifyResult(
-        ok=False, checked=start + 2, first_bad_seq=start + 3,
+        ok=False,
+        checked=start + 2,
+        first_bad_seq=start + 3,
         reason="link to previous entry broken",
-    )  # fmt: skip
+    )
 
 
 def test_verify_finds_a_deleted_entry(session, clerk):
@@ -294,25 +321,32 @@ def test_verify_finds_a_deleted_last_entry(session, clerk):
     _drop_triggers(session)
     session.execute(text("DELETE FROM audit_log WHERE seq = :seq"), {"seq": start + 3})
     assert audit.verify(session) == VerifyResult(
-        ok=False, checked=start + 2, first_bad_seq=start + 3,
+        ok=False,
+        checked=start + 2,
+        first_bad_seq=start + 3,
         reason="entries missing at the end (deleted)",
-    )  # fmt: skip
+    )
 
 
 def test_verify_finds_an_entry_appended_behind_the_heads_back(session, clerk):
     """An INSERT that bypasses ``record`` chains correctly but is not counted by the head."""
     start, entries = _three_entries(session, clerk)
     forged = _copy(
-        entries[2], id=entries[2].id + 1, seq=start + 4, subject_id="066090000009",
+        entries[2],
+        id=entries[2].id + 1,
+        seq=start + 4,
+        subject_id="066090000009",
         prev_hash=entries[2].hash,
-    )  # fmt: skip
+    )
     forged.hash = audit.entry_hash(forged)
     values = {c.key: getattr(forged, c.key) for c in AuditEntry.__table__.columns}
     session.execute(insert(AuditEntry.__table__).values(**values))
     assert audit.verify(session) == VerifyResult(
-        ok=False, checked=start + 3, first_bad_seq=start + 4,
+        ok=False,
+        checked=start + 3,
+        first_bad_seq=start + 4,
         reason="entries beyond the head (not written by record)",
-    )  # fmt: skip
+    )
 
 
 def test_verify_finds_a_last_entry_replaced_by_a_well_chained_forgery(session, clerk):
@@ -324,9 +358,11 @@ def test_verify_finds_a_last_entry_replaced_by_a_well_chained_forgery(session, c
     session.execute(text("DELETE FROM audit_log WHERE seq = :seq"), {"seq": start + 3})
     session.execute(insert(AuditEntry.__table__).values(**values))
     assert audit.verify(session) == VerifyResult(
-        ok=False, checked=start + 2, first_bad_seq=start + 3,
+        ok=False,
+        checked=start + 2,
+        first_bad_seq=start + 3,
         reason="entry does not match the head (replaced)",
-    )  # fmt: skip
+    )
 
 
 def test_verify_leaves_the_callers_session_alone(session, clerk):
@@ -396,23 +432,36 @@ def test_an_actor_bound_to_purposes_is_refused_any_other_before_anything_is_writ
     for subject_ids in (["066090000001"], []):  # an empty listing is refused all the same
         with pytest.raises(Forbidden) as caught:
             audit.record_many(
-                session, partner, action="linkage.queue", subject_type="citizen",
-                subject_ids=subject_ids, purpose="data_maintenance",
-            )  # fmt: skip
+                session,
+                partner,
+                action="linkage.queue",
+                subject_type="citizen",
+                subject_ids=subject_ids,
+                purpose="data_maintenance",
+            )
         assert (caught.value.code, caught.value.params) == (
-            "auth.purpose_not_allowed", {"purpose": "data_maintenance"},
-        )  # fmt: skip
+            "auth.purpose_not_allowed",
+            {"purpose": "data_maintenance"},
+        )
     assert session.scalar(select(func.count()).select_from(AuditEntry)) == before
     audit.record(
-        session, partner, action="citizen.read", subject_type="citizen",
-        subject_id="066090000001", purpose="verification",
-    )  # fmt: skip
+        session,
+        partner,
+        action="citizen.read",
+        subject_type="citizen",
+        subject_id="066090000001",
+        purpose="verification",
+    )
     assert (_newest(session).actor_id, _newest(session).purpose) == ("client:bank", "verification")
     officer = Actor(id="officer:1", name="Clerk")  # no binding: any purpose it names
     audit.record(
-        session, officer, action="citizen.read", subject_type="citizen",
-        subject_id="066090000001", purpose="data_maintenance",
-    )  # fmt: skip
+        session,
+        officer,
+        action="citizen.read",
+        subject_type="citizen",
+        subject_id="066090000001",
+        purpose="data_maintenance",
+    )
     assert _newest(session).purpose == "data_maintenance"
 
 

@@ -110,9 +110,13 @@ def test_a_failing_handler_leaves_the_event_for_a_later_dispatch(factory, sessio
 def test_a_failing_handlers_writes_are_rolled_back(factory, session, topic, subscribe, system):
     def audit_then_fail(handler_session: Session, payload: dict[str, Any]) -> None:
         audit.record(
-            handler_session, system, action="benefit.stop", subject_type="citizen",
-            subject_id=payload["citizen_pid"], purpose="data_maintenance",
-        )  # fmt: skip
+            handler_session,
+            system,
+            action="benefit.stop",
+            subject_type="citizen",
+            subject_id=payload["citizen_pid"],
+            purpose="data_maintenance",
+        )
         raise ValueError("no such programme")
 
     subscribe(topic, audit_then_fail)
@@ -125,9 +129,13 @@ def test_a_failing_handlers_writes_are_rolled_back(factory, session, topic, subs
 def test_a_handlers_writes_commit_with_the_delivery(factory, session, topic, subscribe, system):
     def stop_benefits(handler_session: Session, payload: dict[str, Any]) -> None:
         audit.record(
-            handler_session, system, action="benefit.stop", subject_type="citizen",
-            subject_id=payload["citizen_pid"], purpose="data_maintenance",
-        )  # fmt: skip
+            handler_session,
+            system,
+            action="benefit.stop",
+            subject_type="citizen",
+            subject_id=payload["citizen_pid"],
+            purpose="data_maintenance",
+        )
 
     subscribe(topic, stop_benefits)
     with unit_of_work(factory) as uow:

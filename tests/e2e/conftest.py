@@ -98,8 +98,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [str(DANCU), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         _wait_healthy(url, proc, log)
         yield Server(url=url, db_path=db_path)
@@ -167,9 +170,14 @@ def page(browser, server: Server, offsite_requests: list[str]):  # type: ignore[
 def phone(browser, server: Server, offsite_requests: list[str]):  # type: ignore[no-untyped-def]
     """A fresh tab the size of a 390x844 phone screen, with touch."""
     context, tab = _new_page(
-        browser, server, offsite_requests, viewport={"width": 390, "height": 844},
-        device_scale_factor=3, is_mobile=True, has_touch=True,
-    )  # fmt: skip
+        browser,
+        server,
+        offsite_requests,
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=3,
+        is_mobile=True,
+        has_touch=True,
+    )
     yield tab
     context.close()
     assert offsite_requests == []

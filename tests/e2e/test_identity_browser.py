@@ -155,10 +155,17 @@ def test_a_passkey_from_chromiums_virtual_authenticator(browser, server: Server)
     cdp.send("WebAuthn.enable")
     cdp.send(
         "WebAuthn.addVirtualAuthenticator",
-        {"options": {"protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
-                     "hasUserVerification": True, "isUserVerified": True,
-                     "automaticPresenceSimulation": True}},
-    )  # fmt: skip
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
     try:
         pid, name, born = adult_without_account(server, 1)
         phone = "0912000002"

@@ -16,10 +16,18 @@ from tests.e2e.test_browser import sign_in_as_provincial_clerk
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
 DATASET = "Danh sách BHXH (demo)"  # the demo's social-insurance list (dancu.demo.sector)
-LABELS = {"probable_match": "Có thể khớp, cần xem xét",
-          "synced_with_differences": "Đồng bộ, có trường khác"}  # fmt: skip
-OUTCOMES = ("synced", "synced_with_differences", "probable_match", "not_found",
-            "duplicate_in_source", "not_in_province")  # fmt: skip
+LABELS = {
+    "probable_match": "Có thể khớp, cần xem xét",
+    "synced_with_differences": "Đồng bộ, có trường khác",
+}
+OUTCOMES = (
+    "synced",
+    "synced_with_differences",
+    "probable_match",
+    "not_found",
+    "duplicate_in_source",
+    "not_in_province",
+)
 
 
 def dataset_counts(tab: Page) -> dict[str, int]:

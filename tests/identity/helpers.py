@@ -49,10 +49,15 @@ def citizen(
 
 def registration(c: Citizen, **changes: object) -> RegistrationIn:
     data: dict[str, object] = {
-        "pid": c.pid, "full_name": c.full_name, "birth_date": c.birth_date,
-        "phone": f"09{c.id:08d}", "email": f"citizen{c.id}@example.vn", "password": PASSWORD,
-        "photo": png(), "photo_type": "image/png",
-    }  # fmt: skip
+        "pid": c.pid,
+        "full_name": c.full_name,
+        "birth_date": c.birth_date,
+        "phone": f"09{c.id:08d}",
+        "email": f"citizen{c.id}@example.vn",
+        "password": PASSWORD,
+        "photo": png(),
+        "photo_type": "image/png",
+    }
     data.update(changes)
     return RegistrationIn.model_validate(data)
 
@@ -84,9 +89,13 @@ def issue_card(session: Session, c: Citizen) -> CardOut:
 def mrz(c: Citizen, card: CardOut, *, number: str | None = None, birth: date | None = None) -> str:
     family, _, given = c.full_name.partition(" ")
     return compose_td1(
-        document_number=number or card.card_no, birth_date=birth or c.birth_date, sex=c.sex,
-        expiry_date=card.expires_on or date(2099, 12, 31), family_name=family, given_names=given,
-    )  # fmt: skip
+        document_number=number or card.card_no,
+        birth_date=birth or c.birth_date,
+        sex=c.sex,
+        expiry_date=card.expires_on or date(2099, 12, 31),
+        family_name=family,
+        given_names=given,
+    )
 
 
 def desk(c: Citizen, card: CardOut, **changes: object) -> LevelTwoIn:

@@ -36,11 +36,20 @@ def pkce() -> tuple[str, str]:
 
 
 def dpop_proof(
-    key: ECKey, method: str, url: str, *, access_token: str | None = None,
-    jti: str | None = None, iat: int | None = None,
-) -> str:  # fmt: skip
-    claims: dict[str, Any] = {"jti": jti or secrets.token_urlsafe(12), "htm": method, "htu": url,
-                              "iat": iat or int(time.time())}  # fmt: skip
+    key: ECKey,
+    method: str,
+    url: str,
+    *,
+    access_token: str | None = None,
+    jti: str | None = None,
+    iat: int | None = None,
+) -> str:
+    claims: dict[str, Any] = {
+        "jti": jti or secrets.token_urlsafe(12),
+        "htm": method,
+        "htu": url,
+        "iat": iat or int(time.time()),
+    }
     if access_token:
         claims["ath"] = access_token_hash(access_token)
     header = {"typ": "dpop+jwt", "alg": "ES256", "jwk": key.as_dict(private=False)}
@@ -49,11 +58,19 @@ def dpop_proof(
 
 def client_assertion(key: ECKey, client_id: str, *, jti: str | None = None) -> dict[str, str]:
     now = int(time.time())
-    claims = {"iss": client_id, "sub": client_id, "aud": ISSUER, "iat": now, "exp": now + 60,
-              "jti": jti or secrets.token_urlsafe(12)}  # fmt: skip
+    claims = {
+        "iss": client_id,
+        "sub": client_id,
+        "aud": ISSUER,
+        "iat": now,
+        "exp": now + 60,
+        "jti": jti or secrets.token_urlsafe(12),
+    }
     token = jwt.encode({"alg": "ES256", "kid": key.kid}, claims, key)
-    return {"client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-            "client_assertion": token}  # fmt: skip
+    return {
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        "client_assertion": token,
+    }
 
 
 def query(location: str) -> dict[str, str]:
@@ -103,8 +120,9 @@ def register(session: Session, client_id: str, method: str, **options: Any) -> R
         options["jwks"] = {"keys": [key.as_dict(private=False)]}
     options.setdefault("redirect_uris", [REDIRECT])
     options.setdefault("scopes", ["openid", "profile", "dancu_pid", "address"])
-    created = oidc_clients.add_client(session, client_id=client_id, name=f"RP {client_id}",
-                                      auth_method=method, **options)  # fmt: skip
+    created = oidc_clients.add_client(
+        session, client_id=client_id, name=f"RP {client_id}", auth_method=method, **options
+    )
     session.flush()
     return RP(client_id, created.secret, key, bool(options.get("fapi2")))
 
@@ -114,9 +132,17 @@ def authorize(
 ) -> tuple[Any, str]:
     """GET /oidc/authorize with PKCE; returns the response and the verifier."""
     verifier, challenge = pkce()
-    params = {"response_type": "code", "client_id": rp.client_id, "redirect_uri": REDIRECT,
-              "scope": scope, "state": "st4te", "nonce": "n0nce", "code_challenge": challenge,
-              "code_challenge_method": "S256", **extra}  # fmt: skip
+    params = {
+        "response_type": "code",
+        "client_id": rp.client_id,
+        "redirect_uri": REDIRECT,
+        "scope": scope,
+        "state": "st4te",
+        "nonce": "n0nce",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        **extra,
+    }
     params = {k: v for k, v in params.items() if v != ""}
     return client.get("/oidc/authorize", params=params, follow_redirects=False), verifier
 
@@ -129,8 +155,9 @@ def consent(client: TestClient, page: Any, decision: str = "allow") -> Any:
     import html
 
     fields = {k: html.unescape(v) for k, v in fields.items()}
-    return client.post("/oidc/authorize", data={**fields, "decision": decision},
-                       follow_redirects=False)  # fmt: skip
+    return client.post(
+        "/oidc/authorize", data={**fields, "decision": decision}, follow_redirects=False
+    )
 
 
 def exchange(client: TestClient, rp: RP, code: str, verifier: str | None, **headers: str) -> Any:

@@ -51,16 +51,19 @@ def sink_code(client: TestClient, phone: str) -> str:
 
 def sign_in(client: TestClient, account: Account, *, next: str = "/account") -> None:
     """Password, then the SMS code from the sink: the browser is signed in."""
-    answer = post(client, "/login", {"pid": account.citizen_pid, "password": PASSWORD,
-                                     "next": next})  # fmt: skip
+    answer = post(
+        client, "/login", {"pid": account.citizen_pid, "password": PASSWORD, "next": next}
+    )
     assert answer.status_code == 303 and answer.headers["location"] == "/login/second-factor"
     if totp.enabled(account):
         post(client, "/login/send-code", {}, token_from="/login/second-factor")
     code = sink_code(client, account.phone or "")
     answer = post(
-        client, "/login/second-factor", {"method": "otp", "code": code},
+        client,
+        "/login/second-factor",
+        {"method": "otp", "code": code},
         token_from="/login/second-factor",
-    )  # fmt: skip
+    )
     assert answer.status_code == 303, answer.text
     assert answer.headers["location"] == next
 

@@ -51,8 +51,12 @@ class SoftAuthenticator:
         return rp_hash + bytes([flags]) + struct.pack(">I", self.sign_count) + attested
 
     def _client_data(self, kind: str, challenge: str, origin: str | None) -> bytes:
-        body = {"type": kind, "challenge": challenge, "origin": origin or self.origin,
-                "crossOrigin": False}  # fmt: skip
+        body = {
+            "type": kind,
+            "challenge": challenge,
+            "origin": origin or self.origin,
+            "crossOrigin": False,
+        }
         return json.dumps(body).encode()
 
     def create(
@@ -62,24 +66,34 @@ class SoftAuthenticator:
         opts = json.loads(options) if isinstance(options, str) else options
         self.user_handle = base64url_to_bytes(opts["user"]["id"])
         attested = (
-            bytes(16) + struct.pack(">H", len(self.credential_id)) + self.credential_id
+            bytes(16)
+            + struct.pack(">H", len(self.credential_id))
+            + self.credential_id
             + self.cose_key()
-        )  # fmt: skip
+        )
         auth_data = self._auth_data(flags, attested, opts["rp"]["id"])
         attestation = cbor2.dumps({"fmt": "none", "attStmt": {}, "authData": auth_data})
         client_data = self._client_data("webauthn.create", opts["challenge"], origin)
         return {
-            "id": _b64(self.credential_id), "rawId": _b64(self.credential_id),
+            "id": _b64(self.credential_id),
+            "rawId": _b64(self.credential_id),
             "type": "public-key",
-            "response": {"clientDataJSON": _b64(client_data),
-                         "attestationObject": _b64(attestation), "transports": ["usb"]},
+            "response": {
+                "clientDataJSON": _b64(client_data),
+                "attestationObject": _b64(attestation),
+                "transports": ["usb"],
+            },
             "clientExtensionResults": {},
-        }  # fmt: skip
+        }
 
     def get(
-        self, options: str | dict[str, Any], *, origin: str | None = None, flags: int = UP | UV,
+        self,
+        options: str | dict[str, Any],
+        *,
+        origin: str | None = None,
+        flags: int = UP | UV,
         count: int | None = None,
-    ) -> dict[str, Any]:  # fmt: skip
+    ) -> dict[str, Any]:
         """The response to ``navigator.credentials.get(options)``; the counter moves by one
         unless ``count`` says what to report."""
         opts = json.loads(options) if isinstance(options, str) else options
@@ -89,10 +103,14 @@ class SoftAuthenticator:
         signed = auth_data + hashlib.sha256(client_data).digest()
         signature = self.key.sign(signed, ec.ECDSA(hashes.SHA256()))
         return {
-            "id": _b64(self.credential_id), "rawId": _b64(self.credential_id),
+            "id": _b64(self.credential_id),
+            "rawId": _b64(self.credential_id),
             "type": "public-key",
-            "response": {"clientDataJSON": _b64(client_data),
-                         "authenticatorData": _b64(auth_data), "signature": _b64(signature),
-                         "userHandle": _b64(self.user_handle)},
+            "response": {
+                "clientDataJSON": _b64(client_data),
+                "authenticatorData": _b64(auth_data),
+                "signature": _b64(signature),
+                "userHandle": _b64(self.user_handle),
+            },
             "clientExtensionResults": {},
-        }  # fmt: skip
+        }

@@ -63,20 +63,34 @@ def partner_client(
     scopes: tuple[str, ...] = ("registry.read",),
 ) -> RP:
     """A client_credentials client registered as the CLI does, bound to a partner."""
-    rp = register(session, client_id, "client_secret_basic", redirect_uris=[],
-                  grant_types=["client_credentials"], scopes=list(scopes))  # fmt: skip
+    rp = register(
+        session,
+        client_id,
+        "client_secret_basic",
+        redirect_uris=[],
+        grant_types=["client_credentials"],
+        scopes=list(scopes),
+    )
     if roles is not None:
         api_tokens.bind_partner(
-            session, client_id, roles=roles, units=units, organization="Bệnh viện Đa khoa Tỉnh",
+            session,
+            client_id,
+            roles=roles,
+            units=units,
+            organization="Bệnh viện Đa khoa Tỉnh",
             purposes=purposes,
-        )  # fmt: skip
+        )
     session.flush()
     return rp
 
 
 def client_token(web: TestClient, rp: RP, scope: str = "registry.read", **headers: str) -> Any:
-    response = web.post("/oidc/token", data={"grant_type": "client_credentials", "scope": scope},
-                        auth=(rp.client_id, rp.secret), headers=headers)  # fmt: skip
+    response = web.post(
+        "/oidc/token",
+        data={"grant_type": "client_credentials", "scope": scope},
+        auth=(rp.client_id, rp.secret),
+        headers=headers,
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -110,8 +124,11 @@ def test_partner_reads_the_registry_with_a_client_credentials_token(web, session
         select(AuditEntry).where(AuditEntry.subject_id == subject.pid).order_by(AuditEntry.id)
     ).all()[-1]
     assert (entry.actor_id, entry.actor_name, entry.organization, entry.purpose) == (
-        "client:hospital", "RP hospital", "Bệnh viện Đa khoa Tỉnh", "verification",
-    )  # fmt: skip
+        "client:hospital",
+        "RP hospital",
+        "Bệnh viện Đa khoa Tỉnh",
+        "verification",
+    )
 
 
 def test_partner_units_bound_its_reads(web, session, subject):
@@ -225,9 +242,12 @@ def test_two_dpop_headers_are_refused(web, session, subject):
     assert web.get(f"/api/registry/citizens/{subject.pid}", headers=headers + one).is_success
     # the token endpoint refuses two proofs as well
     token_proofs = [("DPoP", dpop_proof(key, "POST", f"{ISSUER}/oidc/token")) for _ in range(2)]
-    response = web.post("/oidc/token", data={"grant_type": "client_credentials",
-                        "scope": "registry.read"}, auth=(bank.client_id, bank.secret),
-                        headers=token_proofs)  # fmt: skip
+    response = web.post(
+        "/oidc/token",
+        data={"grant_type": "client_credentials", "scope": "registry.read"},
+        auth=(bank.client_id, bank.secret),
+        headers=token_proofs,
+    )
     assert response.status_code == 400 and response.json()["error"] == "invalid_dpop_proof"
 
 
@@ -269,8 +289,11 @@ def test_a_token_without_the_api_s_scope_is_forbidden(web, session, subject):
     # registry.read does not allow writes
     reader = client_token(web, rp, scope="registry.read")["access_token"]
     before = audit_rows(session)
-    death = web.post("/api/registry/events/death", headers={"Authorization": f"Bearer {reader}"},
-                     json={"pid": subject.pid, "death_date": "2026-01-01"})  # fmt: skip
+    death = web.post(
+        "/api/registry/events/death",
+        headers={"Authorization": f"Bearer {reader}"},
+        json={"pid": subject.pid, "death_date": "2026-01-01"},
+    )
     refused(death, 403, "auth.insufficient_scope")
     assert session.get(Citizen, subject.id).status == "alive"  # type: ignore[union-attr]
     assert audit_rows(session) == before
@@ -281,16 +304,20 @@ def test_a_partner_reads_only_for_its_bound_purposes(web, session, subject):
     before = audit_rows(session)
     response = lookup(web, subject.pid, token, **{"X-Purpose": "inspection"})
     refused(response, 403, "auth.purpose_not_allowed")
-    sneaky = web.get(f"/api/registry/citizens/{subject.pid}?purpose=inspection",
-                     headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    sneaky = web.get(
+        f"/api/registry/citizens/{subject.pid}?purpose=inspection",
+        headers={"Authorization": f"Bearer {token}"},
+    )
     refused(sneaky, 403, "auth.purpose_not_allowed")
     assert audit_rows(session) == before
 
 
 def test_an_access_token_is_refused_on_a_route_without_a_declared_scope(web, session):
     token = client_token(web, partner_client(session))["access_token"]
-    page = web.get("/registry/search", headers={"Authorization": f"Bearer {token}",
-                                                "Accept": "application/json"})  # fmt: skip
+    page = web.get(
+        "/registry/search",
+        headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+    )
     refused(page, 403, "auth.insufficient_scope")
 
 
@@ -361,9 +388,11 @@ def test_no_credentials_get_a_bearer_challenge(web, subject):
 def test_binding_rules_name_the_field(session, options, code):
     partner_client(session, roles=None)
     values: dict[str, Any] = {
-        "roles": ["procedure_officer"], "units": ["66"], "organization": "Bệnh viện",
+        "roles": ["procedure_officer"],
+        "units": ["66"],
+        "organization": "Bệnh viện",
         "purposes": ["verification"],
-    }  # fmt: skip
+    }
     with pytest.raises(ValidationFailed) as caught:
         api_tokens.bind_partner(session, "hospital", **{**values, **options})
     assert caught.value.code == code
@@ -373,8 +402,10 @@ def test_binding_rules_name_the_field(session, options, code):
 def test_a_missing_unit_is_refused_and_nationwide_is_explicit(session):
     partner_client(session, roles=None)
     values: dict[str, Any] = {
-        "roles": ["procedure_officer"], "organization": "Bệnh viện", "purposes": ["verification"],
-    }  # fmt: skip
+        "roles": ["procedure_officer"],
+        "organization": "Bệnh viện",
+        "purposes": ["verification"],
+    }
     with pytest.raises(ValidationFailed) as caught:
         api_tokens.bind_partner(session, "hospital", **values)
     assert caught.value.field == "units" and "--partner-unit" in caught.value.message
@@ -387,12 +418,24 @@ def test_a_missing_unit_is_refused_and_nationwide_is_explicit(session):
 def test_only_client_credentials_clients_act_as_partners(session):
     register(session, "portal", "client_secret_basic")
     with pytest.raises(ValidationFailed) as caught:
-        api_tokens.bind_partner(session, "portal", roles=["procedure_officer"], units=["66"],
-                                organization="X", purposes=["verification"])  # fmt: skip
+        api_tokens.bind_partner(
+            session,
+            "portal",
+            roles=["procedure_officer"],
+            units=["66"],
+            organization="X",
+            purposes=["verification"],
+        )
     assert caught.value.code == "api.partner_grant"
     with pytest.raises(NotFound):
-        api_tokens.bind_partner(session, "nobody", roles=["procedure_officer"], units=["66"],
-                                organization="X", purposes=["verification"])  # fmt: skip
+        api_tokens.bind_partner(
+            session,
+            "nobody",
+            roles=["procedure_officer"],
+            units=["66"],
+            organization="X",
+            purposes=["verification"],
+        )
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -400,8 +443,9 @@ def test_only_client_credentials_clients_act_as_partners(session):
 
 def _officer_app_token(web: TestClient, session: Session, account_id: int) -> str:
     """An officer app (code flow, registry.read) and a token for the signed-in account."""
-    app_rp = register(session, "officer-app", "client_secret_basic",
-                      scopes=["openid", "registry.read"])  # fmt: skip
+    app_rp = register(
+        session, "officer-app", "client_secret_basic", scopes=["openid", "registry.read"]
+    )
     assert web.post(f"/_test/login/{account_id}").status_code == 200
     response, verifier = authorize(web, app_rp, scope="openid registry.read")
     if response.status_code == 200:

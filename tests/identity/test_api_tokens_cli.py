@@ -8,17 +8,34 @@ from dancu import cli
 
 runner = CliRunner()
 PARTNER = [
-    "--partner-role", "procedure_officer", "--partner-unit", "66",
-    "--partner-organization", "Bệnh viện Tỉnh", "--partner-purpose", "verification",
-]  # fmt: skip
+    "--partner-role",
+    "procedure_officer",
+    "--partner-unit",
+    "66",
+    "--partner-organization",
+    "Bệnh viện Tỉnh",
+    "--partner-purpose",
+    "verification",
+]
 
 
 def _add(client_id: str, *options: str) -> object:
     return runner.invoke(
         cli.app,
-        ["identity", "client", "add", client_id, "--name", client_id.title(),
-         "--grant", "client_credentials", "--scope", "registry.read", *options],
-    )  # fmt: skip
+        [
+            "identity",
+            "client",
+            "add",
+            client_id,
+            "--name",
+            client_id.title(),
+            "--grant",
+            "client_credentials",
+            "--scope",
+            "registry.read",
+            *options,
+        ],
+    )
 
 
 def test_add_a_partner_client_and_list_its_binding(cli_database):
@@ -31,8 +48,15 @@ def test_add_a_partner_client_and_list_its_binding(cli_database):
 
 
 def test_a_bad_binding_registers_nothing(cli_database):
-    bad = _add("hospital", "--partner-role", "system", "--partner-organization", "X",
-               "--partner-purpose", "verification")  # fmt: skip
+    bad = _add(
+        "hospital",
+        "--partner-role",
+        "system",
+        "--partner-organization",
+        "X",
+        "--partner-purpose",
+        "verification",
+    )
     assert bad.exit_code == 1 and "api.partner_role" in bad.output  # type: ignore[attr-defined]
     listed = runner.invoke(cli.app, ["identity", "client", "list"]).output
     assert "hospital" not in listed  # one transaction: the client was not kept either
@@ -53,8 +77,18 @@ def test_a_partner_without_unit_is_refused_not_nationwide(cli_database):
 
 def test_bind_an_existing_client_later(cli_database):
     assert _add("bank").exit_code == 0  # type: ignore[attr-defined]
-    options = ["identity", "client", "partner", "bank", "--role", "procedure_officer",
-               "--organization", "Ngân hàng", "--purpose", "verification"]  # fmt: skip
+    options = [
+        "identity",
+        "client",
+        "partner",
+        "bank",
+        "--role",
+        "procedure_officer",
+        "--organization",
+        "Ngân hàng",
+        "--purpose",
+        "verification",
+    ]
     refused = runner.invoke(cli.app, options)
     assert refused.exit_code == 1 and "api.partner_unit" in refused.output
     bound = runner.invoke(cli.app, [*options, "--nationwide"])

@@ -60,14 +60,19 @@ def test_a_genuine_chip_passes_every_check(chip, trust):
     assert result.valid, result
     assert result.code is None
     assert result.passed == (
-        "sod_format", "content_digest", "signature", "certificate_chain",
-        "data_group_hashes", "mrz",
-    )  # fmt: skip
+        "sod_format",
+        "content_digest",
+        "signature",
+        "certificate_chain",
+        "data_group_hashes",
+        "mrz",
+    )
     assert result.mrz is not None
     assert result.mrz.document_number == "066090001234"
     assert (result.mrz.primary_identifier, result.mrz.secondary_identifier) == (
-        "NGUYEN", "THI LAN",
-    )  # fmt: skip
+        "NGUYEN",
+        "THI LAN",
+    )
     assert "Test document signer" in (result.signer or "")
 
 

@@ -152,10 +152,11 @@ def test_key_binding_proves_the_holder(key, keyset):
     thief = ECKey.generate_key("P-256", private=True)
     stolen = credentials.bind(shown, thief, audience="https://verifier", nonce="n-1", now=NOW)
     for presentation, aud, nonce in (
-        (kb, "https://other", "n-1"), (kb, "https://verifier", "n-2"),
+        (kb, "https://other", "n-1"),
+        (kb, "https://verifier", "n-2"),
         (stolen, "https://verifier", "n-1"),
         (shown, "https://verifier", "n-1"),  # binding demanded, none given
-    ):  # fmt: skip
+    ):
         with pytest.raises(CredentialInvalid) as err:
             credentials.verify(presentation, keyset, now=NOW, audience=aud, nonce=nonce)
         assert err.value.code == "wallet.key_binding"
@@ -177,8 +178,11 @@ def test_status_list_bits_follow_the_draft(key, keyset):
     token = wallet_status.token(key, uri="https://i/s/1", size=16, revoked=[3], now=NOW)
     assert wallet_status.check(token, keyset, uri="https://i/s/1", index=3, now=NOW) == 1
     assert wallet_status.check(token, keyset, uri="https://i/s/1", index=2, now=NOW) == 0
-    for uri, index, now in (("https://i/s/2", 3, NOW), ("https://i/s/1", 99, NOW),
-                            ("https://i/s/1", 3, NOW + 3600)):  # fmt: skip
+    for uri, index, now in (
+        ("https://i/s/2", 3, NOW),
+        ("https://i/s/1", 99, NOW),
+        ("https://i/s/1", 3, NOW + 3600),
+    ):
         with pytest.raises(CredentialInvalid) as err:
             wallet_status.check(token, keyset, uri=uri, index=index, now=now)
         assert err.value.code == "wallet.status"

@@ -42,9 +42,9 @@ def test_demo_creates_accounts_that_can_sign_in(cli_database: str) -> None:
     no_totp = runner.invoke(cli.app, ["identity", "totp-code", listed[0][0]])
     assert no_totp.exit_code == 1
     grant = runner.invoke(
-        cli.app, ["identity", "officer", "add", listed[0][0], "--role", "registry_clerk",
-                  "--unit", "66"],
-    )  # fmt: skip
+        cli.app,
+        ["identity", "officer", "add", listed[0][0], "--role", "registry_clerk", "--unit", "66"],
+    )
     assert grant.exit_code == 0, grant.output
     listing = runner.invoke(cli.app, ["identity", "officer", "list", listed[0][0]])
     assert "registry_clerk\t66" in listing.output

@@ -48,6 +48,9 @@ def test_statistics_per_commune_and_province(session: Session) -> None:
     assert rows == {"24121": (2, 0, 1, 1), OTHER_COMMUNE: (2, 1, 0, 0)}
     (province,) = statistics.accounts_by_area(session, by="province", province_code="66")
     assert (province.commune_code, province.registered, province.level1, province.level2) == (
-        None, 4, 1, 1,
-    )  # fmt: skip
+        None,
+        4,
+        1,
+        1,
+    )
     assert statistics.accounts_by_area(session, province_code="01") == []

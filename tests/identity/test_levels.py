@@ -56,8 +56,10 @@ def test_police_of_the_commune_raises_to_level_2_audited(session: Session) -> No
     assert audited == [("officer:test-police", "verification")]
     change = history.list_for(session, account.id)[0]
     assert (change.kind, change.detail["new"], change.detail["chip"]) == (
-        "level_changed", "2", "verified",
-    )  # fmt: skip
+        "level_changed",
+        "2",
+        "verified",
+    )
 
 
 def test_level_2_refusals(session: Session) -> None:
@@ -67,9 +69,13 @@ def test_level_2_refusals(session: Session) -> None:
     from dancu.identity.mrz import compose_td1
 
     zone = compose_td1(
-        document_number=c.pid, birth_date=c.birth_date, sex=c.sex, expiry_date=date(2035, 5, 17),
-        family_name="Nguyen", given_names="Van An",
-    )  # fmt: skip
+        document_number=c.pid,
+        birth_date=c.birth_date,
+        sex=c.sex,
+        expiry_date=date(2035, 5, 17),
+        family_name="Nguyen",
+        given_names="Van An",
+    )
     from dancu.identity.schemas import LevelTwoIn
 
     no_card = LevelTwoIn(pid=c.pid, mrz=zone, chip_verified="verified")
@@ -80,10 +86,14 @@ def test_level_2_refusals(session: Session) -> None:
     )
     card = issue_card(session, c)
     # An officer of another commune, and a non-police officer of the right one.
-    assert refused(
-        session, account,
-        lambda: levels.raise_to_level2(session, desk(c, card), actor=police(OTHER_COMMUNE)),
-    ) == "identity.officer_area"  # fmt: skip
+    assert (
+        refused(
+            session,
+            account,
+            lambda: levels.raise_to_level2(session, desk(c, card), actor=police(OTHER_COMMUNE)),
+        )
+        == "identity.officer_area"
+    )
     clerk = make_actor(Role.REGISTRY_CLERK, units=(COMMUNE,))
     assert (
         refused(
@@ -110,10 +120,14 @@ def test_level_2_refusals(session: Session) -> None:
         == "identity.chip_failed"
     )
     renamed = mrz(c, card).rsplit("\n", 1)[0] + "\n" + "NGUYEN<<VAN<ANH".ljust(30, "<")
-    assert refused(
-        session, account,
-        lambda: levels.raise_to_level2(session, desk(c, card, mrz=renamed), actor=officer),
-    ) == "identity.mrz_mismatch"  # fmt: skip
+    assert (
+        refused(
+            session,
+            account,
+            lambda: levels.raise_to_level2(session, desk(c, card, mrz=renamed), actor=officer),
+        )
+        == "identity.mrz_mismatch"
+    )
     one, two, three = mrz(c, card).split("\n")
     forged = "\n".join((one, two[:2] + ("1" if two[2] != "1" else "2") + two[3:], three))
     with pytest.raises(ValidationFailed) as caught:  # a check digit breaks
@@ -155,9 +169,10 @@ def test_guardian_registers_a_child_under_14(session: Session) -> None:
     assert dependant.password_hash is None
     assert signin.check_password(session, child.pid, "").error is not None
     other = DependantIn(
-        pid=stranger_child.pid, full_name=stranger_child.full_name,
+        pid=stranger_child.pid,
+        full_name=stranger_child.full_name,
         birth_date=stranger_child.birth_date,
-    )  # fmt: skip
+    )
     with pytest.raises(Forbidden) as caught:
         accounts.register_dependant(session, guardian.id, other)
     assert caught.value.code == "identity.not_guardian"

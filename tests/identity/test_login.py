@@ -55,8 +55,10 @@ def test_begin_login_rotates_the_cookie_and_records_history(session: Session) ->
     assert request.session == {"login_sid": login.session_id}  # old data cleared, no actor
     assert current_login(request, session) == login
     assert (login.account_level, login.amr, login.citizen_pid) == (
-        1, ("pwd", "otp"), account.citizen_pid,
-    )  # fmt: skip
+        1,
+        ("pwd", "otp"),
+        account.citizen_pid,
+    )
     assert history.list_for(session, account.id)[0].kind == "login"
 
 

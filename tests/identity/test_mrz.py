@@ -25,8 +25,11 @@ def test_the_icao_specimen_reads_with_every_check_digit_right():
     mrz = parse_td1(SPECIMEN)
     assert (mrz.document_code, mrz.issuing_state, mrz.document_number) == ("I", "UTO", "D23145890")
     assert (mrz.birth_date, mrz.sex, mrz.expiry_date, mrz.nationality) == (
-        "740812", "F", "120415", "UTO",
-    )  # fmt: skip
+        "740812",
+        "F",
+        "120415",
+        "UTO",
+    )
     assert (mrz.primary_identifier, mrz.secondary_identifier) == ("ERIKSSON", "ANNA MARIA")
     assert mrz.birth(today=date(2026, 11, 23)) == date(1974, 8, 12)
     assert mrz.expiry() == date(2012, 4, 15)
@@ -79,9 +82,13 @@ def test_an_unknown_sex_is_refused():
 
 def test_a_vietnamese_card_round_trips_with_its_name_transliterated():
     zone = compose_td1(
-        document_number="066190012345", birth_date=date(1990, 5, 17), sex="F",
-        expiry_date=date(2030, 5, 17), family_name="Đặng", given_names="Thị Ánh Tuyết",
-    )  # fmt: skip
+        document_number="066190012345",
+        birth_date=date(1990, 5, 17),
+        sex="F",
+        expiry_date=date(2030, 5, 17),
+        family_name="Đặng",
+        given_names="Thị Ánh Tuyết",
+    )
     lines = zone.split("\n")
     assert [len(line) for line in lines] == [30, 30, 30]
     assert lines[2] == "DANG<<THI<ANH<TUYET<<<<<<<<<<<"
@@ -94,9 +101,13 @@ def test_a_vietnamese_card_round_trips_with_its_name_transliterated():
 
 def test_the_long_document_numbers_check_digit_is_checked_too():
     zone = compose_td1(
-        document_number="066190012345", birth_date=date(1990, 5, 17), sex="M",
-        expiry_date=date(2030, 5, 17), family_name="Nguyễn", given_names="Văn An",
-    )  # fmt: skip
+        document_number="066190012345",
+        birth_date=date(1990, 5, 17),
+        sex="M",
+        expiry_date=date(2030, 5, 17),
+        family_name="Nguyễn",
+        given_names="Văn An",
+    )
     with pytest.raises(MrzError) as caught:
         parse_td1(_replace(zone, 0, 16, "9"))  # a digit of the number's remainder
     assert caught.value.field in ("document_number", "composite")
@@ -109,7 +120,11 @@ def test_a_ninety_character_zone_on_one_line_reads_too():
 
 def test_a_birth_date_this_century_is_placed_in_it():
     zone = compose_td1(
-        document_number="AB1234567", birth_date=date(2012, 1, 31), sex="M",
-        expiry_date=date(2027, 1, 31), family_name="Lê", given_names="Minh",
-    )  # fmt: skip
+        document_number="AB1234567",
+        birth_date=date(2012, 1, 31),
+        sex="M",
+        expiry_date=date(2027, 1, 31),
+        family_name="Lê",
+        given_names="Minh",
+    )
     assert parse_td1(zone).birth(today=date(2026, 11, 23)) == date(2012, 1, 31)

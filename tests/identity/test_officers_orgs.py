@@ -34,9 +34,11 @@ def test_grants_build_the_actor_and_are_audited(session: Session) -> None:
     with pytest.raises(NotFound):
         officers.revoke_role(session, police.id, actor=SYSTEM_ACTOR)
     actions = session.scalars(
-        select(AuditEntry.action).where(AuditEntry.subject_id == account.citizen_pid)
-        .where(AuditEntry.action.like("identity.role_%")).order_by(AuditEntry.id)
-    ).all()  # fmt: skip
+        select(AuditEntry.action)
+        .where(AuditEntry.subject_id == account.citizen_pid)
+        .where(AuditEntry.action.like("identity.role_%"))
+        .order_by(AuditEntry.id)
+    ).all()
     assert actions == ["identity.role_granted"] * 2 + ["identity.role_revoked"]
 
 

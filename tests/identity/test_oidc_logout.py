@@ -52,8 +52,15 @@ def _signed(claims: dict[str, Any], key: Any) -> str:
 
 def _claims(browser: Browser, **changes: Any) -> dict[str, Any]:
     now = int(time.time())
-    return {"iss": ISSUER, "aud": browser.rp.client_id, "sub": "x", "iat": now,
-            "exp": now + 600, "sid": public_sid(browser.sid), **changes}  # fmt: skip
+    return {
+        "iss": ISSUER,
+        "aud": browser.rp.client_id,
+        "sub": "x",
+        "iat": now,
+        "exp": now + 600,
+        "sid": public_sid(browser.sid),
+        **changes,
+    }
 
 
 def test_discovery_names_the_end_session_endpoint(browser):
@@ -62,8 +69,9 @@ def test_discovery_names_the_end_session_endpoint(browser):
 
 
 def test_a_hint_naming_this_session_signs_out_and_returns_with_state(browser, id_token, session):
-    answer = _logout(browser.web, id_token_hint=id_token, post_logout_redirect_uri=REDIRECT,
-                     state="after-logout")  # fmt: skip
+    answer = _logout(
+        browser.web, id_token_hint=id_token, post_logout_redirect_uri=REDIRECT, state="after-logout"
+    )
     assert answer.status_code == 303, answer.text
     assert answer.headers["location"].startswith(REDIRECT + "?")
     assert query(answer.headers["location"]) == {"state": "after-logout"}
@@ -81,22 +89,30 @@ def test_a_relying_party_may_post_the_request(browser, id_token, session):
     """A cross-site POST arrives without the SameSite=Lax cookie, so the POST ends nothing
     itself: it sends the browser to the GET form (a top-level GET carries the cookie) with
     the same checked parameters, which then signs out."""
-    form = {"id_token_hint": id_token, "state": "s", "post_logout_redirect_uri": REDIRECT,
-            "unknown": "dropped"}  # fmt: skip
+    form = {
+        "id_token_hint": id_token,
+        "state": "s",
+        "post_logout_redirect_uri": REDIRECT,
+        "unknown": "dropped",
+    }
     answer = browser.web.post(LOGOUT, data=form, follow_redirects=False)
     assert answer.status_code == 303, answer.text
     location = answer.headers["location"]
     assert location.startswith(LOGOUT + "?")
-    assert query(location) == {"id_token_hint": id_token, "state": "s",
-                               "post_logout_redirect_uri": REDIRECT}  # fmt: skip
+    assert query(location) == {
+        "id_token_hint": id_token,
+        "state": "s",
+        "post_logout_redirect_uri": REDIRECT,
+    }
     assert _live(session, browser)  # the POST alone ended nothing
     answer = browser.web.get(location, follow_redirects=False)
     assert answer.status_code == 303 and query(answer.headers["location"]) == {"state": "s"}
     assert not _live(session, browser)
 
 
-def test_a_posted_request_without_the_cookie_still_goes_through_the_get(app, browser, id_token,
-                                                                         session):  # fmt: skip
+def test_a_posted_request_without_the_cookie_still_goes_through_the_get(
+    app, browser, id_token, session
+):
     """What a cross-site POST looks like (no cookie): not straight back to the relying party."""
     form = {"id_token_hint": id_token, "state": "s", "post_logout_redirect_uri": REDIRECT}
     answer = TestClient(app).post(LOGOUT, data=form, follow_redirects=False)
@@ -148,8 +164,9 @@ def _userinfo(web: TestClient, access_token: str) -> int:
 
 def _refresh(browser: Browser, refresh_token: str) -> Any:
     form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
-    return browser.web.post("/oidc/token", data=form, auth=(browser.rp.client_id,
-                            browser.rp.secret or ""))  # fmt: skip
+    return browser.web.post(
+        "/oidc/token", data=form, auth=(browser.rp.client_id, browser.rp.secret or "")
+    )
 
 
 def _second_browser(browser: Browser) -> Browser:
@@ -226,20 +243,25 @@ def test_a_client_id_that_is_not_the_hints_audience_is_refused(browser, id_token
 
 
 def test_a_link_without_a_hint_does_not_sign_out_without_confirmation(browser, session):
-    answer = _logout(browser.web, client_id=browser.rp.client_id,
-                     post_logout_redirect_uri=REDIRECT, state="s1")  # fmt: skip
+    answer = _logout(
+        browser.web, client_id=browser.rp.client_id, post_logout_redirect_uri=REDIRECT, state="s1"
+    )
     assert answer.status_code == 200 and 'data-testid="logout-confirm"' in answer.text
     assert answer.headers["x-frame-options"] == "DENY"  # the button cannot be clickjacked
     assert f"RP {browser.rp.client_id}" in answer.text and _live(session, browser)
-    fields = {"client_id": browser.rp.client_id, "post_logout_redirect_uri": REDIRECT,
-              "state": "s1"}  # fmt: skip
+    fields = {
+        "client_id": browser.rp.client_id,
+        "post_logout_redirect_uri": REDIRECT,
+        "state": "s1",
+    }
     # a cross-site form cannot confirm: it lacks this session's CSRF token
     forged = browser.web.post(f"{LOGOUT}/confirm", data=fields, follow_redirects=False)
     assert forged.status_code == 403 and _live(session, browser)
     token = TOKEN.search(answer.text)
     assert token is not None
-    done = browser.web.post(f"{LOGOUT}/confirm", data={**fields, "csrf_token": token.group(1)},
-                            follow_redirects=False)  # fmt: skip
+    done = browser.web.post(
+        f"{LOGOUT}/confirm", data={**fields, "csrf_token": token.group(1)}, follow_redirects=False
+    )
     assert done.status_code == 303 and query(done.headers["location"]) == {"state": "s1"}
     assert not _live(session, browser)
 
@@ -259,17 +281,24 @@ def test_the_confirmation_is_checked_again(browser, session):
     page = _logout(browser.web, client_id=browser.rp.client_id)
     token = TOKEN.search(page.text)
     assert token is not None
-    answer = browser.web.post(f"{LOGOUT}/confirm", data={
-        "client_id": browser.rp.client_id, "post_logout_redirect_uri": "https://evil.example/",
-        "csrf_token": token.group(1)}, follow_redirects=False)  # fmt: skip
+    answer = browser.web.post(
+        f"{LOGOUT}/confirm",
+        data={
+            "client_id": browser.rp.client_id,
+            "post_logout_redirect_uri": "https://evil.example/",
+            "csrf_token": token.group(1),
+        },
+        follow_redirects=False,
+    )
     assert answer.status_code == 422 and "location" not in answer.headers
     assert _live(session, browser)
 
 
 def test_nobody_signed_in_goes_straight_back(app, session, browser, id_token):
     stranger = TestClient(app)
-    answer = _logout(stranger, id_token_hint=id_token, post_logout_redirect_uri=REDIRECT,
-                     state="s2")  # fmt: skip
+    answer = _logout(
+        stranger, id_token_hint=id_token, post_logout_redirect_uri=REDIRECT, state="s2"
+    )
     assert answer.status_code == 303 and query(answer.headers["location"]) == {"state": "s2"}
     assert _live(session, browser)  # the holder's own browser is untouched
 
@@ -306,7 +335,8 @@ def test_the_sign_out_button_of_the_officer_pages(officer, session):
     assert token is not None
     forged = officer.web.post("/logout", follow_redirects=False)  # no token: another site
     assert forged.status_code == 403 and _registry_open(officer.web)
-    answer = officer.web.post("/logout", data={"csrf_token": token.group(1)},
-                              follow_redirects=False)  # fmt: skip
+    answer = officer.web.post(
+        "/logout", data={"csrf_token": token.group(1)}, follow_redirects=False
+    )
     assert answer.status_code == 303 and not _live(session, officer)
     assert not _registry_open(officer.web)

@@ -34,8 +34,9 @@ def json_post(client: TestClient, path: str, body: dict | None = None, *, token:
 def add_passkey(client: TestClient, key: SoftAuthenticator, name: str = "Khóa USB") -> None:
     options = json_post(client, "/account/passkeys/options")
     assert options.status_code == 200, options.text
-    answer = json_post(client, "/account/passkeys", {"credential": key.create(options.text),
-                                                      "name": name})  # fmt: skip
+    answer = json_post(
+        client, "/account/passkeys", {"credential": key.create(options.text), "name": name}
+    )
     assert answer.status_code == 200, answer.text
     assert answer.json() == {"redirect": "/account#passkeys"}
 
@@ -116,12 +117,17 @@ def test_passkey_attacks_over_http_are_refused(app, client, session):
     options = json_post(browser, "/login/passkey/options", token=token).text
     response = key.get(options)
     # without the CSRF header
-    assert browser.post("/login/passkey", json={"credential": response},
-                        headers={"Accept": "application/json"}).status_code == 403  # fmt: skip
+    assert (
+        browser.post(
+            "/login/passkey", json={"credential": response}, headers={"Accept": "application/json"}
+        ).status_code
+        == 403
+    )
     # from another browser (challenge bound to the session that asked)
     thief = TestClient(app)
-    stolen = json_post(thief, "/login/passkey", {"credential": response},
-                       token=csrf(thief, "/login"))  # fmt: skip
+    stolen = json_post(
+        thief, "/login/passkey", {"credential": response}, token=csrf(thief, "/login")
+    )
     assert (stolen.status_code, stolen.json()["code"]) == (403, "passkey.challenge")
     # the real one works once, and a replay is refused
     assert (
@@ -136,8 +142,9 @@ def test_passkey_attacks_over_http_are_refused(app, client, session):
     assert (replay.status_code, replay.json()["code"]) == (403, "passkey.challenge")
     # a counter that does not grow (a cloned key)
     options = json_post(again, "/login/passkey/options", token=replay_token).text
-    cloned = json_post(again, "/login/passkey", {"credential": key.get(options, count=1)},
-                       token=replay_token)  # fmt: skip
+    cloned = json_post(
+        again, "/login/passkey", {"credential": key.get(options, count=1)}, token=replay_token
+    )
     assert (cloned.status_code, cloned.json()["code"]) == (403, "passkey.sign_count")
     assert again.get("/account", follow_redirects=False).status_code == 303
 
@@ -182,13 +189,15 @@ def test_step_up_to_level_2_with_the_authenticator_app(client, session):
     assert 'data-testid="session-level">Mức 1' in client.get("/account").text
     page = client.get("/login/step-up", params={"next": "/account"})
     assert page.status_code == 200 and 'data-testid="step-up-form"' in page.text
-    answer = post(client, "/login/step-up", {"code": "12345", "next": "/account"},
-                  token_from="/login/step-up")  # fmt: skip
+    answer = post(
+        client, "/login/step-up", {"code": "12345", "next": "/account"}, token_from="/login/step-up"
+    )
     assert answer.status_code == 401 and error_of(answer.text)[0] == "identity.otp_wrong"
     assert account.totp_secret
     code = pyotp.TOTP(totp.secret_of(account)).at(utcnow() + timedelta(seconds=30))
-    answer = post(client, "/login/step-up", {"code": code, "next": "/account"},
-                  token_from="/login/step-up")  # fmt: skip
+    answer = post(
+        client, "/login/step-up", {"code": code, "next": "/account"}, token_from="/login/step-up"
+    )
     assert answer.status_code == 303 and answer.headers["location"] == "/account"
     assert 'data-testid="session-level">Mức 2' in client.get("/account").text
 
@@ -217,8 +226,9 @@ def test_a_level_1_account_cannot_step_up(client, session):
     assert page.status_code == 403 and 'data-testid="level-insufficient"' in page.text
     assert account.totp_secret
     code = pyotp.TOTP(totp.secret_of(account)).at(utcnow() + timedelta(seconds=30))
-    answer = post(client, "/login/step-up", {"code": code, "next": "/account"},
-                  token_from="/account")  # fmt: skip
+    answer = post(
+        client, "/login/step-up", {"code": code, "next": "/account"}, token_from="/account"
+    )
     assert answer.status_code == 403
     assert 'data-code="identity.level_insufficient"' in answer.text
     assert 'data-testid="session-level">Mức 1' in client.get("/account").text
@@ -257,10 +267,18 @@ def test_a_guardian_registers_a_child_under_14_from_a_level_2_session(client, se
     assert answer.status_code == 303 and answer.headers["location"].startswith("/login/step-up")
     assert account.totp_secret
     code = pyotp.TOTP(totp.secret_of(account)).at(utcnow() + timedelta(seconds=30))
-    post(client, "/login/step-up", {"code": code, "next": "/account/children"},
-         token_from="/login/step-up")  # fmt: skip
-    answer = post(client, "/account/children", {**form, "full_name": "Nguyễn Văn Khác"},
-                  token_from="/account/children")  # fmt: skip
+    post(
+        client,
+        "/login/step-up",
+        {"code": code, "next": "/account/children"},
+        token_from="/login/step-up",
+    )
+    answer = post(
+        client,
+        "/account/children",
+        {**form, "full_name": "Nguyễn Văn Khác"},
+        token_from="/account/children",
+    )
     assert error_of(answer.text)[:2] == ("identity.name_mismatch", "full_name")
     answer = post(client, "/account/children", form, token_from="/account/children")
     assert answer.status_code == 303
@@ -289,13 +307,15 @@ def test_a_configured_passkey_origin_decides_not_the_host_header(app, client, se
     options = json_post(client, "/account/passkeys/options")
     assert json.loads(options.text)["rp"]["id"] == "id.dancu.test"
     local = SoftAuthenticator("testserver", ORIGIN)  # what a request's own origin would give
-    answer = json_post(client, "/account/passkeys", {"credential": local.create(options.text),
-                                                      "name": "x"})  # fmt: skip
+    answer = json_post(
+        client, "/account/passkeys", {"credential": local.create(options.text), "name": "x"}
+    )
     assert (answer.status_code, answer.json()["code"]) == (403, "passkey.invalid")
     site = SoftAuthenticator("id.dancu.test", "https://id.dancu.test")
     options = json_post(client, "/account/passkeys/options")
-    answer = json_post(client, "/account/passkeys", {"credential": site.create(options.text),
-                                                      "name": "y"})  # fmt: skip
+    answer = json_post(
+        client, "/account/passkeys", {"credential": site.create(options.text), "name": "y"}
+    )
     assert answer.status_code == 200
 
 

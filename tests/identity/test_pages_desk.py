@@ -50,9 +50,14 @@ def level_of(session, pid: str) -> int:  # type: ignore[no-untyped-def]
 def chip_for(signer, c, card):  # type: ignore[no-untyped-def]
     family, _, given = c.full_name.partition(" ")
     return make_chip(
-        signer, document_number=card.card_no, family_name=family, given_names=given,
-        birth_date=c.birth_date, sex=c.sex, expiry_date=card.expires_on or date(2099, 12, 31),
-    )  # fmt: skip
+        signer,
+        document_number=card.card_no,
+        family_name=family,
+        given_names=given,
+        birth_date=c.birth_date,
+        sex=c.sex,
+        expiry_date=card.expires_on or date(2099, 12, 31),
+    )
 
 
 def test_the_officer_finds_the_citizen_sees_the_photo_and_raises_to_level_2(client, session):
@@ -187,8 +192,13 @@ def test_the_demo_card_reader_fills_the_zone_and_verifies_the_chip(
     assert 'data-testid="raise-demo-reader"' in page.text
     token = TOKEN.search(page.text)
     assert token
-    data = {"pid": c.pid, "mrz": "", "face_checked": "yes", "demo_reader": "yes",
-            "csrf_token": token.group(1)}  # fmt: skip
+    data = {
+        "pid": c.pid,
+        "mrz": "",
+        "face_checked": "yes",
+        "demo_reader": "yes",
+        "csrf_token": token.group(1),
+    }
     answer = client.post("/desk/level2", data=data, headers=bearer(officer))
     assert answer.status_code == 200, answer.text
     assert "Chip đã được xác thực" in answer.text
@@ -202,8 +212,9 @@ def test_a_police_officer_signs_in_with_e_id_and_works_at_the_desk(client, sessi
     from tests.identity.page_helpers import sign_in
 
     officer = active_account(session, citizen(session, "Đỗ Văn Công"))
-    officers.grant_role(session, officer, Role.POLICE, "24121", organization="Công an phường",
-                        actor=SYSTEM_ACTOR)  # fmt: skip
+    officers.grant_role(
+        session, officer, Role.POLICE, "24121", organization="Công an phường", actor=SYSTEM_ACTOR
+    )
     c = citizen(session, "Hoàng Thị Mai", sex="F")
     active_account(session, c)
     card = issue_card(session, c)

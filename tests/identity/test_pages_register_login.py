@@ -19,10 +19,14 @@ from tests.identity.page_helpers import csrf, enrol_totp, error_of, post, sign_i
 
 def register_form(c, **changes: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
     data = {
-        "pid": c.pid, "full_name": c.full_name, "birth_date": c.birth_date.strftime("%d/%m/%Y"),
-        "phone": "0912 345 678", "email": "an@example.vn", "password": PASSWORD,
+        "pid": c.pid,
+        "full_name": c.full_name,
+        "birth_date": c.birth_date.strftime("%d/%m/%Y"),
+        "phone": "0912 345 678",
+        "email": "an@example.vn",
+        "password": PASSWORD,
         "password2": PASSWORD,
-    }  # fmt: skip
+    }
     data.update(changes)
     return data
 
@@ -147,8 +151,12 @@ def test_a_wrong_second_factor_does_not_sign_in(client, session):
     post(client, "/login", {"pid": account.citizen_pid, "password": PASSWORD})
     right = sink_code(client, account.phone or "")
     wrong = f"{(int(right) + 1) % 10**6:06d}"
-    answer = post(client, "/login/second-factor", {"method": "otp", "code": wrong},
-                  token_from="/login/second-factor")  # fmt: skip
+    answer = post(
+        client,
+        "/login/second-factor",
+        {"method": "otp", "code": wrong},
+        token_from="/login/second-factor",
+    )
     assert answer.status_code == 401 and error_of(answer.text)[0] == "identity.otp_wrong"
     assert client.get("/account", follow_redirects=False).headers["location"].startswith("/login")
 
@@ -162,8 +170,12 @@ def test_sign_in_with_the_authenticator_app(client, session):
     assert 'data-testid="totp-form"' in page.text
     assert account.totp_secret
     code = pyotp.TOTP(totp.secret_of(account)).at(utcnow() + timedelta(seconds=30))
-    answer = post(client, "/login/second-factor", {"method": "totp", "code": code},
-                  token_from="/login/second-factor")  # fmt: skip
+    answer = post(
+        client,
+        "/login/second-factor",
+        {"method": "totp", "code": code},
+        token_from="/login/second-factor",
+    )
     assert answer.status_code == 303 and answer.headers["location"] == "/account"
     assert client.get("/account").status_code == 200
 
@@ -175,8 +187,12 @@ def test_a_totp_secret_sealed_under_another_key_is_refused_not_a_500(client, ses
     account.totp_secret = totp.seal_secret(account.id, secret, secret_key="another-" * 6)
     session.commit()
     post(client, "/login", {"pid": account.citizen_pid, "password": PASSWORD, "next": "/account"})
-    answer = post(client, "/login/second-factor", {"method": "totp",
-                  "code": pyotp.TOTP(secret).now()}, token_from="/login/second-factor")  # fmt: skip
+    answer = post(
+        client,
+        "/login/second-factor",
+        {"method": "totp", "code": pyotp.TOTP(secret).now()},
+        token_from="/login/second-factor",
+    )
     assert answer.status_code == 401, answer.text
     code, field, text = error_of(answer.text)
     assert (code, field) == ("identity.totp_unreadable", "code")
@@ -187,11 +203,18 @@ def test_a_totp_secret_sealed_under_another_key_is_refused_not_a_500(client, ses
 def test_an_open_redirect_is_not_followed_after_sign_in(client, session):
     account = active_account(session, citizen(session))
     session.commit()
-    post(client, "/login", {"pid": account.citizen_pid, "password": PASSWORD,
-                            "next": "https://evil.example/"})  # fmt: skip
+    post(
+        client,
+        "/login",
+        {"pid": account.citizen_pid, "password": PASSWORD, "next": "https://evil.example/"},
+    )
     code = sink_code(client, account.phone or "")
-    answer = post(client, "/login/second-factor", {"method": "otp", "code": code},
-                  token_from="/login/second-factor")  # fmt: skip
+    answer = post(
+        client,
+        "/login/second-factor",
+        {"method": "otp", "code": code},
+        token_from="/login/second-factor",
+    )
     assert answer.headers["location"] == "/account"
 
 
@@ -210,13 +233,18 @@ def test_recovery_sets_a_new_password_and_drops_level_2(client, session):
     c = citizen(session)
     account = level2_account(session, c)
     session.commit()
-    answer = post(client, "/recover", {"pid": c.pid, "birth_date": "17/05/1990"},
-                  token_from="/recover")  # fmt: skip
+    answer = post(
+        client, "/recover", {"pid": c.pid, "birth_date": "17/05/1990"}, token_from="/recover"
+    )
     assert answer.status_code == 200 and 'data-testid="recover-finish"' in answer.text
     code = sink_code(client, account.phone or "")
     new = "a brand new passphrase"
-    answer = post(client, "/recover/finish", {"code": code, "password": new, "password2": new},
-                  token_from="/recover")  # fmt: skip
+    answer = post(
+        client,
+        "/recover/finish",
+        {"code": code, "password": new, "password2": new},
+        token_from="/recover",
+    )
     assert answer.status_code == 303 and answer.headers["location"].startswith("/login")
     assert "Mật khẩu mới đã được đặt" in client.get(answer.headers["location"]).text
     refreshed = account_of(session, c.pid)
@@ -228,8 +256,12 @@ def test_recovery_sets_a_new_password_and_drops_level_2(client, session):
 
 
 def test_recovery_answers_the_same_for_unknown_data(client, session):
-    answer = post(client, "/recover", {"pid": "066090009999", "birth_date": "01/01/1990"},
-                  token_from="/recover")  # fmt: skip
+    answer = post(
+        client,
+        "/recover",
+        {"pid": "066090009999", "birth_date": "01/01/1990"},
+        token_from="/recover",
+    )
     assert answer.status_code == 200 and 'data-testid="recover-finish"' in answer.text
 
 
@@ -238,9 +270,14 @@ def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(client, se
     session.commit()
     client.get("/login")  # the session has a token, the attacker's form does not
     before = session.scalar(select(func.count()).select_from(LoginThrottle))
-    for data in ({"pid": account.citizen_pid, "password": "wrong-password-1"},
-                 {"pid": account.citizen_pid, "password": "wrong-password-1",
-                  "csrf_token": "forged-token-forged-token-forged-token"}):  # fmt: skip
+    for data in (
+        {"pid": account.citizen_pid, "password": "wrong-password-1"},
+        {
+            "pid": account.citizen_pid,
+            "password": "wrong-password-1",
+            "csrf_token": "forged-token-forged-token-forged-token",
+        },
+    ):
         answer = client.post("/login", data=data, follow_redirects=False)
         assert answer.status_code == 403
         assert 'data-code="csrf.invalid"' in answer.text or "csrf.invalid" in answer.text

@@ -20,9 +20,13 @@ BINDING = "browser-session-1"
 
 def make_account(session, pid: str = "066090000123") -> Account:  # type: ignore[no-untyped-def]
     account = Account(
-        citizen_pid=pid, display_name="Nguyễn Văn An", level=2, status="active",
-        province_code="66", commune_code="24121",
-    )  # fmt: skip
+        citizen_pid=pid,
+        display_name="Nguyễn Văn An",
+        level=2,
+        status="active",
+        province_code="66",
+        commune_code="24121",
+    )
     session.add(account)
     session.flush()
     return account
@@ -31,9 +35,13 @@ def make_account(session, pid: str = "066090000123") -> Account:  # type: ignore
 def register(session, account: Account, key: SoftAuthenticator | None = None, **kw):  # type: ignore[no-untyped-def]
     key = key or SoftAuthenticator(RP.id, RP.origin)
     options = passkeys.registration_options(
-        session, account.id, user_name=account.citizen_pid, display_name=account.display_name,
-        rp=RP, binding=BINDING,
-    )  # fmt: skip
+        session,
+        account.id,
+        user_name=account.citizen_pid,
+        display_name=account.display_name,
+        rp=RP,
+        binding=BINDING,
+    )
     out = passkeys.register(
         session, account.id, key.create(options, **kw), rp=RP, binding=BINDING, name="Khóa USB"
     )

@@ -52,9 +52,10 @@ def test_pinned_issuer_in_the_authorization_response_id_token_and_introspection(
     claims = jwt.decode(tokens["id_token"], _jwks(browser)).claims
     assert claims["iss"] == PINNED and claims["aud"] == browser.rp.client_id
     seen = browser.web.post(
-        "/oidc/introspect", data={"token": tokens["access_token"]},
+        "/oidc/introspect",
+        data={"token": tokens["access_token"]},
         auth=(browser.rp.client_id, browser.rp.secret or ""),
-    ).json()  # fmt: skip
+    ).json()
     assert seen["active"] is True and seen["iss"] == PINNED
 
 
@@ -62,11 +63,11 @@ def test_dpop_proofs_name_the_public_url_not_the_one_the_app_sees(app, session):
     _pinned(app)
     browser = signed_in_browser(app, session)
     key = ECKey.generate_key("P-256", private=True)
-    for htu, accepted in (("http://testserver/oidc/token", False),
-                          (f"{PINNED}/oidc/token", True)):  # fmt: skip
+    for htu, accepted in (("http://testserver/oidc/token", False), (f"{PINNED}/oidc/token", True)):
         params, verifier = authorized(browser)
-        answer = exchange(browser.web, browser.rp, params["code"], verifier,
-                          DPoP=dpop_proof(key, "POST", htu))  # fmt: skip
+        answer = exchange(
+            browser.web, browser.rp, params["code"], verifier, DPoP=dpop_proof(key, "POST", htu)
+        )
         assert (answer.status_code == 200) is accepted, answer.text
         if accepted:
             assert answer.json()["token_type"] == "DPoP"

@@ -26,10 +26,16 @@ def committed(engine: Engine) -> Iterator[tuple[sessionmaker[Session], int]]:
     factory = sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
     with factory() as s:
         account = Account(
-            citizen_pid="066090099999", kind="citizen", display_name="Race Test", level=1,
-            status="active", phone="+84912000999", province_code="66", commune_code="24121",
+            citizen_pid="066090099999",
+            kind="citizen",
+            display_name="Race Test",
+            level=1,
+            status="active",
+            phone="+84912000999",
+            province_code="66",
+            commune_code="24121",
             totp_confirmed_at=utcnow(),
-        )  # fmt: skip
+        )
         s.add(account)
         s.flush()
         account.totp_secret = totp.seal_secret(account.id, totp.pyotp.random_base32())

@@ -30,9 +30,13 @@ ISSUER = wallet.WALLET_ISSUER_ACTOR
 def make_account(session, name: str = "Phạm Thị Hoa", birth: date = date(1992, 7, 9)) -> Account:
     citizen = person(session, name, birth_date=birth, sex="F")
     account = Account(
-        citizen_pid=citizen.pid, display_name=name, level=2, status="active",
-        province_code="66", commune_code=COMMUNE,
-    )  # fmt: skip
+        citizen_pid=citizen.pid,
+        display_name=name,
+        level=2,
+        status="active",
+        province_code="66",
+        commune_code=COMMUNE,
+    )
     session.add(account)
     session.flush()
     return account
@@ -91,18 +95,18 @@ def test_revoked_fails_through_the_status_list(session, credential):
     assert (result.valid, result.code) == (False, "wallet.revoked")
     with pytest.raises(Conflict):
         wallet.revoke(session, credential.credential_id, actor=officer, reason="again")
-    audit = session.scalars(
-        select(AuditEntry).where(AuditEntry.action == "wallet.revoke")
-    ).all()  # fmt: skip
+    audit = session.scalars(select(AuditEntry).where(AuditEntry.action == "wallet.revoke")).all()
     assert [(a.actor_id, a.subject_id) for a in audit] == [(officer.id, credential.citizen_pid)]
 
 
 def test_revocation_of_one_leaves_the_others_valid(session, account, credential):
-    other = wallet.issue_document(session, account.id, "ehealth_book_summary",
-                                  {"blood_type": "O+"}, actor=ISSUER)  # fmt: skip
+    other = wallet.issue_document(
+        session, account.id, "ehealth_book_summary", {"blood_type": "O+"}, actor=ISSUER
+    )
     assert (other.status_list_id, other.status_index) != (
-        credential.status_list_id, credential.status_index,
-    )  # fmt: skip
+        credential.status_list_id,
+        credential.status_index,
+    )
     wallet.revoke(session, credential.credential_id, actor=ISSUER, reason="test")
     assert wallet.verify_presentation(session, other.sd_jwt).valid
 
@@ -119,9 +123,13 @@ def test_only_an_issuing_authority_revokes_or_issues(session, account, credentia
 def test_expired_fails(session, account):
     issued = utcnow() - timedelta(days=200)
     old = wallet.issue_document(
-        session, account.id, "criminal_record_certificate", {"has_criminal_record": False},
-        actor=ISSUER, now=issued,
-    )  # fmt: skip
+        session,
+        account.id,
+        "criminal_record_certificate",
+        {"has_criminal_record": False},
+        actor=ISSUER,
+        now=issued,
+    )
     assert wallet.verify_presentation(session, old.sd_jwt, now=issued + timedelta(days=1)).valid
     result = wallet.verify_presentation(session, old.sd_jwt)
     assert (result.valid, result.code) == (False, "wallet.expired")
@@ -129,8 +137,9 @@ def test_expired_fails(session, account):
 
 def test_signed_by_an_unknown_key_fails(session, credential):
     stranger = ECKey.generate_key("P-256", private=True, auto_kid=True)
-    payload = credentials.verify(credential.sd_jwt, keys.verification_keys(session, "wallet"),
-                                 now=int(utcnow().timestamp())).claims  # fmt: skip
+    payload = credentials.verify(
+        credential.sd_jwt, keys.verification_keys(session, "wallet"), now=int(utcnow().timestamp())
+    ).claims
     forged = credentials.issue(payload, {"full_name"}, stranger)
     result = wallet.verify_presentation(session, forged)
     assert (result.valid, result.code) == (False, "wallet.unknown_key")
@@ -139,8 +148,9 @@ def test_signed_by_an_unknown_key_fails(session, credential):
 def test_key_rotation_keeps_older_credentials_verifiable(session, account, credential):
     old_kid = credential.issuer_kid
     keys.rotate(session, "wallet")
-    newer = wallet.issue_document(session, account.id, "driving_licence",
-                                  {"licence_number": "660123456789"}, actor=ISSUER)  # fmt: skip
+    newer = wallet.issue_document(
+        session, account.id, "driving_licence", {"licence_number": "660123456789"}, actor=ISSUER
+    )
     assert newer.issuer_kid != old_kid
     assert wallet.verify_presentation(session, credential.sd_jwt).valid
     assert wallet.verify_presentation(session, newer.sd_jwt).valid
@@ -157,8 +167,9 @@ def test_unknown_type_claims_and_account_are_refused(session, account):
         wallet.issue_document(session, account.id, "passport", {}, actor=ISSUER)
     assert err.value.code == "wallet.document_type"
     with pytest.raises(ValidationFailed) as err:
-        wallet.issue_document(session, account.id, "driving_licence", {"blood_type": "A"},
-                              actor=ISSUER)  # fmt: skip
+        wallet.issue_document(
+            session, account.id, "driving_licence", {"blood_type": "A"}, actor=ISSUER
+        )
     assert err.value.code == "wallet.claims"
     with pytest.raises(NotFound):
         wallet.issue_document(session, 999_999, "driving_licence", {}, actor=ISSUER)
@@ -191,9 +202,12 @@ def test_demo_documents_are_issued_once_and_verify(session):
     first = issue_demo_documents(session, account)
     kinds = sorted(c.doc_type for c in first)
     assert kinds == [
-        "criminal_record_certificate", "driving_licence", "ehealth_book_summary",
-        "health_insurance_card", "vehicle_registration",
-    ]  # fmt: skip
+        "criminal_record_certificate",
+        "driving_licence",
+        "ehealth_book_summary",
+        "health_insurance_card",
+        "vehicle_registration",
+    ]
     assert issue_demo_documents(session, account.id) == []
     for row in first:
         result = wallet.verify_presentation(session, row.sd_jwt)
@@ -205,16 +219,17 @@ def test_demo_documents_are_issued_once_and_verify(session):
 def test_a_child_gets_no_driving_documents(session):
     child = make_account(session, "Võ Minh Khôi", date(2015, 6, 1))
     kinds = {c.doc_type for c in issue_demo_documents(session, child)}
-    assert kinds == {"criminal_record_certificate", "ehealth_book_summary",
-                     "health_insurance_card"}  # fmt: skip
+    assert kinds == {"criminal_record_certificate", "ehealth_book_summary", "health_insurance_card"}
 
 
 def test_a_procedure_result_carries_a_structured_result(session, account):
     claims = {
-        "procedure_code": "1.001234", "procedure_name": "Đăng ký khai sinh",
-        "dossier_number": "HS-2026-000123", "decided_on": "2026-01-10",
+        "procedure_code": "1.001234",
+        "procedure_name": "Đăng ký khai sinh",
+        "dossier_number": "HS-2026-000123",
+        "decided_on": "2026-01-10",
         "result": {"decision": "approved", "certificate_no": "KS-15/2026"},
-    }  # fmt: skip
+    }
     row = wallet.issue_document(session, account.id, "procedure_result", claims, actor=ISSUER)
     assert row.vct == "urn:vn:dancu:vct:procedure-result:1"
     shown = credentials.present(row.sd_jwt, {"procedure_code", "result"})
@@ -224,10 +239,12 @@ def test_a_procedure_result_carries_a_structured_result(session, account):
 
 
 def test_reissue_after_rotation_keeps_documents_verifiable_past_the_grace(session, account):
-    live = wallet.issue_document(session, account.id, "driving_licence",
-                                 {"licence_number": "660123456789"}, actor=ISSUER)  # fmt: skip
-    gone = wallet.issue_document(session, account.id, "vehicle_registration",
-                                 {"plate_number": "47A1-12345"}, actor=ISSUER)  # fmt: skip
+    live = wallet.issue_document(
+        session, account.id, "driving_licence", {"licence_number": "660123456789"}, actor=ISSUER
+    )
+    gone = wallet.issue_document(
+        session, account.id, "vehicle_registration", {"plate_number": "47A1-12345"}, actor=ISSUER
+    )
     wallet.revoke(session, gone.credential_id, actor=ISSUER, reason="sold")
     old_copy = live.sd_jwt
     keys.rotate(session, "wallet")

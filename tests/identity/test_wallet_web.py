@@ -58,8 +58,9 @@ def test_verify_api_answers_valid_with_the_disclosed_claims(web, credential):
     assert body["valid"] is True
     assert body["claims"] == {"insurance_number": "6612345678"}
     assert body["vct"] == "urn:vn:dancu:vct:health-insurance-card:1"
-    raw = web.post("/api/wallet/verify", content=shown,
-                   headers={"content-type": "application/dc+sd-jwt"})  # fmt: skip
+    raw = web.post(
+        "/api/wallet/verify", content=shown, headers={"content-type": "application/dc+sd-jwt"}
+    )
     assert raw.json()["valid"] is True
 
 
@@ -191,7 +192,8 @@ def test_a_level1_holder_gets_no_demo_documents(web, session):
     page = web.get("/wallet")
     assert 'data-testid="demo-documents"' not in page.text
     answer = web.post(
-        "/wallet/demo-documents", data={"csrf_token": _csrf(page.text)},
+        "/wallet/demo-documents",
+        data={"csrf_token": _csrf(page.text)},
         headers={"accept": "application/json"},
-    )  # fmt: skip
+    )
     assert (answer.status_code, answer.json()["code"]) == (403, "wallet.level2_required")

@@ -53,29 +53,90 @@ class Call:
 LEADER_A = make_actor(Role.COMMUNE_LEADER, units=(wd.COMMUNE_A,))
 OTHER_PROVINCE = make_actor(Role.REGISTRY_CLERK, units=("01",))
 CALLS = {
-    "sources": Call("GET", lambda s, r: "/api/linkage/sources", LEADER_A,
-                    make_actor(Role.PROCEDURE_OFFICER), OTHER_PROVINCE, 200),
-    "report": Call("GET", lambda s, r: f"/api/linkage/sources/{s}", LEADER_A,
-                   make_actor(Role.PROCEDURE_OFFICER), OTHER_PROVINCE, 404),
-    "rates": Call("GET", lambda s, r: "/api/linkage/rates", make_actor(Role.STEERING_VIEWER),
-                  make_actor(Role.PROCEDURE_OFFICER), OTHER_PROVINCE, 200),
-    "run": Call("POST", lambda s, r: f"/api/linkage/sources/{s}/runs", wd.clerk(), LEADER_A,
-                wd.commune_clerk(wd.COMMUNE_A), 403, status=202),
-    "queue": Call("GET", lambda s, r: "/api/linkage/queue", wd.commune_clerk(wd.COMMUNE_A),
-                  LEADER_A, wd.commune_clerk(wd.COMMUNE_B), 200),
-    "accept": Call("POST", lambda s, r: f"/api/linkage/queue/{r}/accept",
-                   wd.commune_clerk(wd.COMMUNE_A), LEADER_A, wd.commune_clerk(wd.COMMUNE_B), 404,
-                   body={"note": "ok"}),
-    "correct": Call("POST", lambda s, r: f"/api/linkage/queue/{r}/correct",
-                    wd.commune_clerk(wd.COMMUNE_A), LEADER_A, wd.commune_clerk(wd.COMMUNE_B), 404,
-                    body={"field": "birth_date", "value": "30/11/1978"}),
-    "not_in_province": Call("POST", lambda s, r: f"/api/linkage/queue/{r}/not-in-province",
-                            wd.clerk(), LEADER_A, wd.commune_clerk(wd.COMMUNE_B), 404),
-    "export": Call("GET", lambda s, r: f"/api/linkage/sources/{s}/export", wd.clerk(), LEADER_A,
-                   wd.commune_clerk(wd.COMMUNE_A), 403),
-    "export_problems": Call("GET", lambda s, r: f"/api/linkage/sources/{s}/problems/export",
-                            wd.clerk(), LEADER_A, wd.commune_clerk(wd.COMMUNE_A), 403),
-}  # fmt: skip
+    "sources": Call(
+        "GET",
+        lambda s, r: "/api/linkage/sources",
+        LEADER_A,
+        make_actor(Role.PROCEDURE_OFFICER),
+        OTHER_PROVINCE,
+        200,
+    ),
+    "report": Call(
+        "GET",
+        lambda s, r: f"/api/linkage/sources/{s}",
+        LEADER_A,
+        make_actor(Role.PROCEDURE_OFFICER),
+        OTHER_PROVINCE,
+        404,
+    ),
+    "rates": Call(
+        "GET",
+        lambda s, r: "/api/linkage/rates",
+        make_actor(Role.STEERING_VIEWER),
+        make_actor(Role.PROCEDURE_OFFICER),
+        OTHER_PROVINCE,
+        200,
+    ),
+    "run": Call(
+        "POST",
+        lambda s, r: f"/api/linkage/sources/{s}/runs",
+        wd.clerk(),
+        LEADER_A,
+        wd.commune_clerk(wd.COMMUNE_A),
+        403,
+        status=202,
+    ),
+    "queue": Call(
+        "GET",
+        lambda s, r: "/api/linkage/queue",
+        wd.commune_clerk(wd.COMMUNE_A),
+        LEADER_A,
+        wd.commune_clerk(wd.COMMUNE_B),
+        200,
+    ),
+    "accept": Call(
+        "POST",
+        lambda s, r: f"/api/linkage/queue/{r}/accept",
+        wd.commune_clerk(wd.COMMUNE_A),
+        LEADER_A,
+        wd.commune_clerk(wd.COMMUNE_B),
+        404,
+        body={"note": "ok"},
+    ),
+    "correct": Call(
+        "POST",
+        lambda s, r: f"/api/linkage/queue/{r}/correct",
+        wd.commune_clerk(wd.COMMUNE_A),
+        LEADER_A,
+        wd.commune_clerk(wd.COMMUNE_B),
+        404,
+        body={"field": "birth_date", "value": "30/11/1978"},
+    ),
+    "not_in_province": Call(
+        "POST",
+        lambda s, r: f"/api/linkage/queue/{r}/not-in-province",
+        wd.clerk(),
+        LEADER_A,
+        wd.commune_clerk(wd.COMMUNE_B),
+        404,
+    ),
+    "export": Call(
+        "GET",
+        lambda s, r: f"/api/linkage/sources/{s}/export",
+        wd.clerk(),
+        LEADER_A,
+        wd.commune_clerk(wd.COMMUNE_A),
+        403,
+    ),
+    "export_problems": Call(
+        "GET",
+        lambda s, r: f"/api/linkage/sources/{s}/problems/export",
+        wd.clerk(),
+        LEADER_A,
+        wd.commune_clerk(wd.COMMUNE_A),
+        403,
+    ),
+}
 
 
 def send(client, call: Call, url: str, actor: Actor | None):  # type: ignore[no-untyped-def]
@@ -122,13 +183,15 @@ def test_upload_run_and_follow_the_job(client, factory) -> None:  # type: ignore
     assert (job["status"], job["done"], job["total"]) == ("done", 6 + wd.FILLER, 6 + wd.FILLER)
     rates = client.get("/api/linkage/rates", headers=bearer(wd.clerk())).json()
     assert rates[0]["level"] == "dataset" and rates[0]["synced"] == 5 + wd.FILLER
-    export = client.get(f"/api/linkage/sources/{body['source']['id']}/export?format=csv",
-                        headers=bearer(wd.clerk()))  # fmt: skip
+    export = client.get(
+        f"/api/linkage/sources/{body['source']['id']}/export?format=csv", headers=bearer(wd.clerk())
+    )
     rows = list(csv.DictReader(io.StringIO(export.content.decode("utf-8-sig"))))
     assert rows[0]["so_dinh_danh_ca_nhan"] == w.pid(0)
     assert export.headers["content-disposition"].endswith('.csv"')
-    problems = client.get(f"/api/linkage/sources/{body['source']['id']}/problems/export",
-                          headers=bearer(wd.clerk()))  # fmt: skip
+    problems = client.get(
+        f"/api/linkage/sources/{body['source']['id']}/problems/export", headers=bearer(wd.clerk())
+    )
     assert problems.status_code == 200 and problems.content.startswith(b"\xef\xbb\xbf")
     assert problems.headers["content-disposition"].endswith('-problems.csv"')
     [row] = list(csv.DictReader(io.StringIO(problems.content.decode("utf-8-sig"))))
@@ -151,8 +214,12 @@ def test_bad_uploads_answer_with_stable_codes(client, factory, data, form, code)
     fields = {"source_type": "land", "province_code": wd.PROVINCE, **form}
     file_name = "data.bin" if code == "linkage.bad_format" else "data.csv"
     before = counts(factory)
-    response = client.post("/api/linkage/sources", files={"file": (file_name, data)},
-                           data=fields, headers=bearer(wd.clerk()))  # fmt: skip
+    response = client.post(
+        "/api/linkage/sources",
+        files={"file": (file_name, data)},
+        data=fields,
+        headers=bearer(wd.clerk()),
+    )
     assert (response.status_code, response.json()["code"]) == (422, code), response.text
     assert counts(factory) == before
 
@@ -161,11 +228,15 @@ def test_action_errors_have_stable_codes(client, factory, linked) -> None:  # ty
     _, source_id = linked
     item = first_item(factory)
     officer = bearer(wd.clerk())
-    bad_value = client.post(f"/api/linkage/queue/{item}/correct", headers=officer,
-                            json={"field": "birth_date", "value": "31/02/abc"})  # fmt: skip
+    bad_value = client.post(
+        f"/api/linkage/queue/{item}/correct",
+        headers=officer,
+        json={"field": "birth_date", "value": "31/02/abc"},
+    )
     assert (bad_value.status_code, bad_value.json()["code"]) == (422, "linkage.value_invalid")
-    bad_field = client.post(f"/api/linkage/queue/{item}/correct", headers=officer,
-                            json={"field": "raw", "value": "x"})  # fmt: skip
+    bad_field = client.post(
+        f"/api/linkage/queue/{item}/correct", headers=officer, json={"field": "raw", "value": "x"}
+    )
     assert (bad_field.status_code, bad_field.json()["code"]) == (422, "linkage.field")
     assert client.post(f"/api/linkage/queue/{item}/accept", headers=officer).status_code == 200
     again = client.post(f"/api/linkage/queue/{item}/accept", headers=officer)

@@ -49,8 +49,9 @@ def test_import_run_report(cli_database: str, tmp_path: Path) -> None:
     bad = tmp_path / "bhxh-loi.csv"
     bad.write_text(
         "ma_so_bhxh,ho_ten,so_cccd,ngay_sinh\nB1,,001090000001,01/01/1990\n"
-        "B2,Võ Thị Mai,12345,31/02/1990\nB3,Lê Văn Tâm\n", encoding="utf-8",
-    )  # fmt: skip
+        "B2,Võ Thị Mai,12345,31/02/1990\nB3,Lê Văn Tâm\n",
+        encoding="utf-8",
+    )
     assert invoke("linkage", "import", str(bad), "--type", "social_insurance").exit_code == 0
     problems = tmp_path / "problems.csv"
     written = invoke("linkage", "report", "2", "--problems", str(problems))
@@ -61,10 +62,12 @@ def test_import_run_report(cli_database: str, tmp_path: Path) -> None:
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert rows[0][:6] == ["dong", "cot", "ma_loi", "ly_do", "gia_tri", "dong_bi_loai"]
-    assert [r[:3] for r in rows[1:]] == [["2", "ho_ten", "name.missing"],
-                                         ["3", "so_cccd", "id.invalid"],
-                                         ["3", "ngay_sinh", "date.invalid"],
-                                         ["4", "", "row.bad_width"]]  # fmt: skip
+    assert [r[:3] for r in rows[1:]] == [
+        ["2", "ho_ten", "name.missing"],
+        ["3", "so_cccd", "id.invalid"],
+        ["3", "ngay_sinh", "date.invalid"],
+        ["4", "", "row.bad_width"],
+    ]
     assert rows[2][rows[0].index("ho_ten")] == "Võ Thị Mai"
     with unit_of_work(get_sessionmaker()) as session:
         assert service.report(session, 2, actor=SYSTEM_ACTOR).problems_total == 4
@@ -82,8 +85,9 @@ def test_cli_errors_have_codes(cli_database: str, tmp_path: Path) -> None:
     data.write_text("ho_ten\nAn Bình\n", encoding="utf-8")
     bad_json = invoke("linkage", "import", str(data), "--type", "land", "--mapping", "{x")
     assert bad_json.exit_code == 2 and "linkage.mapping_json" in bad_json.output
-    missing = invoke("linkage", "import", str(data), "--type", "land", "--mapping",
-                     '{"full_name": "HoTen"}')  # fmt: skip
+    missing = invoke(
+        "linkage", "import", str(data), "--type", "land", "--mapping", '{"full_name": "HoTen"}'
+    )
     assert missing.exit_code == 2 and "linkage.missing_column" in missing.output
     unknown = invoke("linkage", "report", "99")
     assert unknown.exit_code == 2 and "linkage.source_not_found" in unknown.output

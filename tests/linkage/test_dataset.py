@@ -139,8 +139,12 @@ def test_required_name_column_missing_from_the_default_mapping() -> None:
 
 def test_custom_mapping_overrides_the_default() -> None:
     text = "Mã,Họ và tên,CCCD,Ngày sinh\nK1,Phạm Thị Lan,,03/04/1992\n"
-    mapping = {"record_key": "Mã", "full_name": "Họ và tên", "id_number": "CCCD",
-               "birth_date": "Ngày sinh"}  # fmt: skip
+    mapping = {
+        "record_key": "Mã",
+        "full_name": "Họ và tên",
+        "id_number": "CCCD",
+        "birth_date": "Ngày sinh",
+    }
     ds = read_dataset(text.encode(), "bank", mapping, file_format="csv", today=TODAY)
     rec = ds.records.iloc[0]
     assert (rec["record_key"], rec["given"], rec["birth_date"]) == ("K1", "lan", "1992-04-03")
@@ -187,8 +191,13 @@ def test_bad_rows_are_rejected_with_line_and_reason() -> None:
     by = {(p.line, p.code): p for p in ds.problems}
     assert by[(3, "name.missing")].rejected
     assert by[(4, "row.bad_width")].rejected
-    for code in ("id.invalid", "date.invalid", "sex.invalid", "address.not_recognised",
-                 "phone.invalid"):  # fmt: skip
+    for code in (
+        "id.invalid",
+        "date.invalid",
+        "sex.invalid",
+        "address.not_recognised",
+        "phone.invalid",
+    ):
         assert not by[(5, code)].rejected
     assert by[(6, "row.duplicate_key")].value == "BH001"
     assert ds.lines == 5 and len(ds.records) + ds.rejected == 5
@@ -269,7 +278,9 @@ def test_progress_is_reported() -> None:
     rows = [f"K{i},Nguyễn Văn Số,,1990,Nam,," for i in range(12_000)]
     calls: list[tuple[str, int, int]] = []
     read_dataset(
-        _csv(rows).encode(), "social_insurance", file_format="csv",
+        _csv(rows).encode(),
+        "social_insurance",
+        file_format="csv",
         progress=lambda *a: calls.append(a),
-    )  # fmt: skip
+    )
     assert [c[1] for c in calls] == [5000, 10000]

@@ -13,23 +13,31 @@ from dancu.linkage.models import MatchResult, SectorRecord
 from tests.linkage import world as wd
 
 LAND_HEADER = "so_thua,ho_ten_nguoi_su_dung,so_giay_to,nam_sinh,gioi_tinh,dia_chi_thuong_tru"
-LAND_MAPPING = dict(zip(
-    ("record_key", "full_name", "id_number", "birth_date", "sex", "address"),
-    LAND_HEADER.split(","), strict=True,
-))  # fmt: skip
+LAND_MAPPING = dict(
+    zip(
+        ("record_key", "full_name", "id_number", "birth_date", "sex", "address"),
+        LAND_HEADER.split(","),
+        strict=True,
+    )
+)
 
 
 def land_rows(w: wd.World) -> str:
     an = f"Nguyễn Văn An,{w.pid(0)},17/05/1990,Nam,{wd.COMMUNE_A}"
     binh = f"Trần Thị Bình,{w.pid(1)},02/03/1985,Nữ,{wd.COMMUNE_A}"
-    return "\n".join([
-        LAND_HEADER,
-        f"12-00001,{an}",  # line 2: An's first parcel
-        f"12-00002,{an}",  # line 3: An's second parcel
-        f"12-00007,{an}",  # line 4: a parcel An holds with his wife...
-        f"12-00007,{binh}",  # line 5: ...Bình, its co-owner
-        f"12-00001,{an}",  # line 6: line 2 again
-    ]) + "\n"  # fmt: skip
+    return (
+        "\n".join(
+            [
+                LAND_HEADER,
+                f"12-00001,{an}",  # line 2: An's first parcel
+                f"12-00002,{an}",  # line 3: An's second parcel
+                f"12-00007,{an}",  # line 4: a parcel An holds with his wife...
+                f"12-00007,{binh}",  # line 5: ...Bình, its co-owner
+                f"12-00001,{an}",  # line 6: line 2 again
+            ]
+        )
+        + "\n"
+    )
 
 
 def import_and_run(
@@ -39,9 +47,15 @@ def import_and_run(
     with factory() as session:
         w = wd.build(session, filler=0)
         out = service.import_dataset(
-            session, land_rows(w).encode(), file_name="land.csv", source_type=source_type,
-            province_code=wd.PROVINCE, actor=wd.clerk(), today=wd.TODAY, mapping=LAND_MAPPING,
-        )  # fmt: skip
+            session,
+            land_rows(w).encode(),
+            file_name="land.csv",
+            source_type=source_type,
+            province_code=wd.PROVINCE,
+            actor=wd.clerk(),
+            today=wd.TODAY,
+            mapping=LAND_MAPPING,
+        )
         job = runs.enqueue_run(session, out.source.id, actor=wd.clerk())
         session.commit()
     assert tasks.run_job(factory, job.id).status == "done"
@@ -64,14 +78,27 @@ def test_land_one_owner_of_several_parcels_is_not_a_duplicate(factory) -> None: 
 def test_social_insurance_two_lines_of_one_person_are_duplicates(factory) -> None:  # type: ignore[no-untyped-def]
     problems, got = import_and_run(factory, "social_insurance")
     assert problems == [(5, "row.duplicate_key"), (6, "row.duplicate_key")]
-    assert got == {2: "synced", 3: "duplicate_in_source", 4: "duplicate_in_source",
-                   5: "synced", 6: "duplicate_in_source"}  # fmt: skip
+    assert got == {
+        2: "synced",
+        3: "duplicate_in_source",
+        4: "duplicate_in_source",
+        5: "synced",
+        6: "duplicate_in_source",
+    }
 
 
 def _frames(dedup: list[str | None] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    person = {"pid": "066090000001", "name_folded": "nguyen van an", "family": "nguyen",
-              "middle": "van", "given": "an", "birth_date": "1990-05-17", "birth_year": 1990,
-              "sex": "M", "commune_code": wd.COMMUNE_A}  # fmt: skip
+    person = {
+        "pid": "066090000001",
+        "name_folded": "nguyen van an",
+        "family": "nguyen",
+        "middle": "van",
+        "given": "an",
+        "birth_date": "1990-05-17",
+        "birth_year": 1990,
+        "sex": "M",
+        "commune_code": wd.COMMUNE_A,
+    }
     sector = pd.DataFrame([{**person, "record_key": f"r{i}", "phone": None} for i in range(3)])
     if dedup is not None:
         sector["dedup_key"] = dedup

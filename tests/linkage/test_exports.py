@@ -24,20 +24,30 @@ from tests.conftest import make_actor
 from tests.linkage import world as wd
 
 PID = make_pid(province_code="066", birth_date=date(1990, 5, 17), sex="M", serial=7)
-PROBLEM_FILE = "\n".join([
-    "ma_so_bhxh,ho_ten,so_cccd,ngay_sinh,gioi_tinh,dia_chi,so_dien_thoai",
-    f"BH1,Nguyễn Văn An,{PID},17/05/1990,Nam,{wd.COMMUNE_A},0912345678",
-    "BH2,,001090000001,01/01/1990,Nam,,",  # no name: rejected
-    "BH3,Võ Văn Tài,001090000002",  # three fields of seven: rejected
-    "BH4,Võ Thị Mai,12345,31/02/1990,Nữ,,12",  # kept with an ID, a date and a phone problem
-]) + "\n"  # fmt: skip
+PROBLEM_FILE = (
+    "\n".join(
+        [
+            "ma_so_bhxh,ho_ten,so_cccd,ngay_sinh,gioi_tinh,dia_chi,so_dien_thoai",
+            f"BH1,Nguyễn Văn An,{PID},17/05/1990,Nam,{wd.COMMUNE_A},0912345678",
+            "BH2,,001090000001,01/01/1990,Nam,,",  # no name: rejected
+            "BH3,Võ Văn Tài,001090000002",  # three fields of seven: rejected
+            "BH4,Võ Thị Mai,12345,31/02/1990,Nữ,,12",  # kept with an ID, a date and a phone problem
+        ]
+    )
+    + "\n"
+)
 
 
 def _import(session: Session, text: str, source_type: str = "social_insurance") -> int:
     out = service.import_dataset(
-        session, text.encode(), file_name="bhxh.csv", source_type=source_type,
-        province_code=wd.PROVINCE, actor=wd.clerk(), today=wd.TODAY,
-    )  # fmt: skip
+        session,
+        text.encode(),
+        file_name="bhxh.csv",
+        source_type=source_type,
+        province_code=wd.PROVINCE,
+        actor=wd.clerk(),
+        today=wd.TODAY,
+    )
     return out.source.id
 
 
@@ -60,13 +70,29 @@ def test_problems_export_lists_every_problem_by_line_with_the_vietnamese_reason(
         assert data.startswith(b"\xef\xbb\xbf")  # Excel opens it as UTF-8
         reader = csv.reader(io.StringIO(data.decode("utf-8-sig")))
         header, *rows = list(reader)
-        assert header == ["dong", "cot", "ma_loi", "ly_do", "gia_tri", "dong_bi_loai",
-                          "ma_so_bhxh", "ho_ten", "so_cccd", "ngay_sinh", "gioi_tinh",
-                          "dia_chi", "so_dien_thoai"]  # fmt: skip
+        assert header == [
+            "dong",
+            "cot",
+            "ma_loi",
+            "ly_do",
+            "gia_tri",
+            "dong_bi_loai",
+            "ma_so_bhxh",
+            "ho_ten",
+            "so_cccd",
+            "ngay_sinh",
+            "gioi_tinh",
+            "dia_chi",
+            "so_dien_thoai",
+        ]
         by = {(r[0], r[2]): dict(zip(header, r, strict=True)) for r in rows}
-        assert sorted(by) == [("3", "name.missing"), ("4", "row.bad_width"),
-                              ("5", "date.invalid"), ("5", "id.invalid"),
-                              ("5", "phone.invalid")]  # fmt: skip
+        assert sorted(by) == [
+            ("3", "name.missing"),
+            ("4", "row.bad_width"),
+            ("5", "date.invalid"),
+            ("5", "id.invalid"),
+            ("5", "phone.invalid"),
+        ]
         missing = by[("3", "name.missing")]
         assert (missing["cot"], missing["ly_do"], missing["dong_bi_loai"]) == (
             "ho_ten",
@@ -124,8 +150,12 @@ def test_problems_export_is_for_officers_of_the_province_only(factory) -> None: 
 
 
 def test_every_problem_code_has_a_vietnamese_reason() -> None:
-    codes = set(re.findall(r'"((?:name|date|address|phone|id|sex)\.[a-z_0-9]+)"',
-                           Path(normalize.__file__).read_text(encoding="utf-8")))  # fmt: skip
+    codes = set(
+        re.findall(
+            r'"((?:name|date|address|phone|id|sex)\.[a-z_0-9]+)"',
+            Path(normalize.__file__).read_text(encoding="utf-8"),
+        )
+    )
     codes |= {"row.bad_width", "row.undecodable", "row.duplicate_key"}
     assert {"id.invalid", "date.day_month_swapped", "address.legacy_uncertain"} <= codes
     untranslated = sorted(c for c in codes if translate("vi", c) == c)
@@ -161,11 +191,16 @@ def test_export_fills_in_the_id_numbers(factory, linked) -> None:  # type: ignor
 
 
 # A sector agency's file whose cells a spreadsheet would run as formulas.
-FORMULA_FILE = "\n".join([
-    "ma_so_bhxh,ho_ten,so_cccd,ngay_sinh,gioi_tinh,dia_chi,so_dien_thoai,@ghi_chu",
-    f'BH1,"=HYPERLINK(""http://x"",""y"")",{PID},17/05/1990,Nam,{wd.COMMUNE_A},@SUM(1),＝1+1',
-    f"BH2,Nguyễn Văn An,{PID},17/05/1990,Nam,{wd.COMMUNE_A},-2+3,+SUM(2)",
-]) + "\n"  # fmt: skip
+FORMULA_FILE = (
+    "\n".join(
+        [
+            "ma_so_bhxh,ho_ten,so_cccd,ngay_sinh,gioi_tinh,dia_chi,so_dien_thoai,@ghi_chu",
+            f'BH1,"=HYPERLINK(""http://x"",""y"")",{PID},17/05/1990,Nam,{wd.COMMUNE_A},@SUM(1),＝1+1',
+            f"BH2,Nguyễn Văn An,{PID},17/05/1990,Nam,{wd.COMMUNE_A},-2+3,+SUM(2)",
+        ]
+    )
+    + "\n"
+)
 HYPERLINK = '=HYPERLINK("http://x","y")'
 
 
@@ -209,8 +244,12 @@ def test_formula_like_cells_are_neutralised_in_csv_and_xlsx(factory) -> None:  #
 
 def test_neutralise_leaves_numbers_and_ordinary_text_alone() -> None:
     assert [exports.neutralise(v) for v in (-5, 3.5, None, "Võ Thị Mai", "0912345678")] == [
-        -5, 3.5, None, "Võ Thị Mai", "0912345678",
-    ]  # fmt: skip
+        -5,
+        3.5,
+        None,
+        "Võ Thị Mai",
+        "0912345678",
+    ]
     assert exports.to_csv(["dong"], [[-5, "=1"]]).decode("utf-8-sig").splitlines() == [
         "dong",
         "-5,'=1",

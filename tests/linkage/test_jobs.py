@@ -22,10 +22,14 @@ def imported(factory: sessionmaker[Session]):  # type: ignore[no-untyped-def]
     with factory() as session:
         w = wd.build(session)
         out = service.import_dataset(
-            session, wd.social_insurance_csv(w).encode(), file_name="bhxh.csv",
-            source_type="social_insurance", province_code=wd.PROVINCE, actor=wd.clerk(),
+            session,
+            wd.social_insurance_csv(w).encode(),
+            file_name="bhxh.csv",
+            source_type="social_insurance",
+            province_code=wd.PROVINCE,
+            actor=wd.clerk(),
             today=wd.TODAY,
-        )  # fmt: skip
+        )
         session.commit()
     return w, out.source.id
 

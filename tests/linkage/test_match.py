@@ -43,35 +43,70 @@ def world() -> dict[str, Any]:
     spare_rows = [spare.iloc[i] for i in range(8)]
     a, b, c, d, e, _, g, h = spare_rows
     swapped_date = next(
-        r for _, r in spare.iloc[8:20].iterrows() if int(r["birth_date"][8:10]) <= 12
-        and r["birth_date"][8:10] != r["birth_date"][5:7]
-    )  # fmt: skip
+        r
+        for _, r in spare.iloc[8:20].iterrows()
+        if int(r["birth_date"][8:10]) <= 12 and r["birth_date"][8:10] != r["birth_date"][5:7]
+    )
     bd = swapped_date["birth_date"]
     tail = spare.iloc[20:-1]  # rows no other case uses
     dead = tail[tail["status"] == "deceased"].iloc[0]
     other = spare.iloc[-1]
     cases = [
         _sector_row(a, "H-synced"),
-        _sector_row(b, "H-typo", name_folded=b["name_folded"][:-1] + "x",
-                    given=b["given"][:-1] + "x", name=b["full_name"][:-1] + "x"),
-        _sector_row(c, "H-moved", commune_code=other["commune_code"]
-                    if other["commune_code"] != c["commune_code"] else "26743"),
+        _sector_row(
+            b,
+            "H-typo",
+            name_folded=b["name_folded"][:-1] + "x",
+            given=b["given"][:-1] + "x",
+            name=b["full_name"][:-1] + "x",
+        ),
+        _sector_row(
+            c,
+            "H-moved",
+            commune_code=other["commune_code"]
+            if other["commune_code"] != c["commune_code"]
+            else "26743",
+        ),
         # A valid ID whose citizen disagrees on name and birth date, nobody else fits.
-        _sector_row(d, "H-idreview", name_folded="zzz qqq ww", family="zzz", middle="qqq",
-                    given="ww", name="Zzz Qqq Ww", birth_date="1901-01-01", birth_year=1901,
-                    true_pid=None),
+        _sector_row(
+            d,
+            "H-idreview",
+            name_folded="zzz qqq ww",
+            family="zzz",
+            middle="qqq",
+            given="ww",
+            name="Zzz Qqq Ww",
+            birth_date="1901-01-01",
+            birth_year=1901,
+            true_pid=None,
+        ),
         _sector_row(e, "H-dup1"),
         _sector_row(e, "H-dup2", pid=None),
-        _sector_row(swapped_date, "H-noid-swapped", pid=None,
-                    birth_date=bd[:5] + bd[8:10] + "-" + bd[5:7]),
-        _sector_row(g, "H-order", pid=None,
-                    name_folded=f"{g['given']} {g['family']} {g['middle']}",
-                    family=g["given"], middle=g["family"], given=g["middle"]),
-        _sector_row(h, "H-outsider", pid=None, name_folded="xyzzy plugh quux",
-                    family="xyzzy", middle="plugh", given="quux", name="Xyzzy Plugh Quux",
-                    true_pid=None),
+        _sector_row(
+            swapped_date, "H-noid-swapped", pid=None, birth_date=bd[:5] + bd[8:10] + "-" + bd[5:7]
+        ),
+        _sector_row(
+            g,
+            "H-order",
+            pid=None,
+            name_folded=f"{g['given']} {g['family']} {g['middle']}",
+            family=g["given"],
+            middle=g["family"],
+            given=g["middle"],
+        ),
+        _sector_row(
+            h,
+            "H-outsider",
+            pid=None,
+            name_folded="xyzzy plugh quux",
+            family="xyzzy",
+            middle="plugh",
+            given="quux",
+            name="Xyzzy Plugh Quux",
+            true_pid=None,
+        ),
         _sector_row(dead, "H-dead"),
-    ]  # fmt: skip
+    ]
     records = pd.concat([sec.records, pd.DataFrame(cases)], ignore_index=True)
     truth = pd.Series(records["true_pid"].to_numpy(), index=records["record_key"])
     steps: list[tuple[str, int, int]] = []
@@ -182,8 +217,13 @@ def test_metrics_and_progress(world: dict[str, Any]) -> None:
         out["outcome"].isin(["synced", "synced_with_differences"]).mean()
     )
     assert m["training"] == "id_labels" and m["pairs"] > 0
-    assert [s[0] for s in world["steps"]] == ["prepare", "deterministic", "train", "predict",
-                                              "decide"]  # fmt: skip
+    assert [s[0] for s in world["steps"]] == [
+        "prepare",
+        "deterministic",
+        "train",
+        "predict",
+        "decide",
+    ]
     assert [s[1] for s in world["steps"]] == [1, 2, 3, 4, 5]
 
 
@@ -265,9 +305,13 @@ def test_exact_stage_links_only_a_unique_citizen_without_an_id() -> None:
     cases = [
         _sector_row(one, "E-unique", pid=None),
         _sector_row(two, "E-twin", pid=None),
-        _sector_row(one, "E-moved", pid=None, commune_code="26743"
-                    if one["commune_code"] != "26743" else "00004"),
-    ]  # fmt: skip
+        _sector_row(
+            one,
+            "E-moved",
+            pid=None,
+            commune_code="26743" if one["commune_code"] != "26743" else "00004",
+        ),
+    ]
     records = pd.concat([sec, pd.DataFrame(cases)], ignore_index=True)
     result = link(records, reg, backend="duckdb")
     unique = _row(result, "E-unique")

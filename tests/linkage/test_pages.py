@@ -52,8 +52,9 @@ def test_report_page_shows_rates_per_commune_and_problems(client, linked) -> Non
 
 def test_job_page_refreshes_while_the_run_is_queued(client, factory, linked) -> None:  # type: ignore[no-untyped-def]
     _, source_id = linked
-    response = client.post(f"/linkage/sources/{source_id}/run", headers=bearer(wd.clerk()),
-                           follow_redirects=False)  # fmt: skip
+    response = client.post(
+        f"/linkage/sources/{source_id}/run", headers=bearer(wd.clerk()), follow_redirects=False
+    )
     assert response.status_code == 303
     page = client.get(response.headers["location"], headers=bearer(wd.clerk()))
     assert page.headers["Refresh"] == "3"
@@ -67,23 +68,34 @@ def test_the_queue_actions_work_through_forms(client, factory, linked) -> None: 
     page = client.get("/linkage/queue", headers=officer)
     assert "Danh sách cần làm sạch" in page.text and "2 bản ghi cần xem xét" in page.text
     assert "Đồng bộ, có trường khác" in page.text and w.pid(2) in page.text
-    done = client.post(f"/linkage/queue/{ids[4]}/accept", data={"note": "ok", "page": "1"},
-                       headers=officer, follow_redirects=False)  # fmt: skip
+    done = client.post(
+        f"/linkage/queue/{ids[4]}/accept",
+        data={"note": "ok", "page": "1"},
+        headers=officer,
+        follow_redirects=False,
+    )
     assert (done.status_code, done.headers["location"]) == (
         303,
         "/linkage/queue?done=accept&page=1",
     )
-    bad = client.post(f"/linkage/queue/{ids[5]}/correct", headers=officer,
-                      data={"field": "birth_date", "value": "99/99/abcd"})  # fmt: skip
+    bad = client.post(
+        f"/linkage/queue/{ids[5]}/correct",
+        headers=officer,
+        data={"field": "birth_date", "value": "99/99/abcd"},
+    )
     assert bad.status_code == 422 and "Giá trị sửa không hợp lệ." in bad.text
-    fixed = client.post(f"/linkage/queue/{ids[5]}/correct", headers=officer,
-                        data={"field": "full_name", "value": "Phạm Thị Dung"},
-                        follow_redirects=True)  # fmt: skip
+    fixed = client.post(
+        f"/linkage/queue/{ids[5]}/correct",
+        headers=officer,
+        data={"field": "full_name", "value": "Phạm Thị Dung"},
+        follow_redirects=True,
+    )
     assert "Đã lưu quyết định." in fixed.text and "Không còn bản ghi cần xem xét." in fixed.text
     with factory() as session:
         decisions = session.scalars(select(CleaningDecision.action)).all()
-        audited = session.scalars(select(AuditEntry.action).where(
-            AuditEntry.action.like("linkage.%"))).all()  # fmt: skip
+        audited = session.scalars(
+            select(AuditEntry.action).where(AuditEntry.action.like("linkage.%"))
+        ).all()
     assert sorted(decisions) == ["accept", "correct"]
     assert {"linkage.accept", "linkage.correct"} <= set(audited)
 
@@ -101,9 +113,11 @@ def test_another_communes_officer_cannot_decide(client, factory, linked) -> None
 
 def test_a_broken_upload_is_shown_on_the_form(client, factory) -> None:  # type: ignore[no-untyped-def]
     response = client.post(
-        "/linkage/sources", headers=bearer(wd.clerk()),
-        files={"file": ("empty.csv", b"")}, data={"source_type": "land", "name": "Trống"},
-    )  # fmt: skip
+        "/linkage/sources",
+        headers=bearer(wd.clerk()),
+        files={"file": ("empty.csv", b"")},
+        data={"source_type": "land", "name": "Trống"},
+    )
     assert response.status_code == 422
     assert 'data-code="linkage.empty_file"' in response.text and 'value="Trống"' in response.text
 
@@ -113,10 +127,12 @@ def test_upload_through_the_form_queues_a_run(client, factory) -> None:  # type:
         w = wd.build(session, filler=0)
         session.commit()
     response = client.post(
-        "/linkage/sources", headers=bearer(wd.clerk()), follow_redirects=False,
+        "/linkage/sources",
+        headers=bearer(wd.clerk()),
+        follow_redirects=False,
         files={"file": ("bhxh.csv", wd.social_insurance_csv(w).encode())},
         data={"source_type": "social_insurance", "run": "true"},
-    )  # fmt: skip
+    )
     assert response.status_code == 303
     page = client.get(response.headers["location"], headers=bearer(wd.clerk()))
     assert "Đã nhập bộ dữ liệu." in page.text and page.headers["Refresh"] == "3"
@@ -130,8 +146,12 @@ def test_export_link_downloads_the_cleaned_file(client, linked) -> None:  # type
     _w, source_id = linked
     response = client.get(f"/linkage/sources/{source_id}/export.xlsx", headers=bearer(wd.clerk()))
     assert response.status_code == 200 and response.content[:2] == b"PK"
-    assert client.get(f"/linkage/sources/{source_id}/export.pdf",
-                      headers=bearer(wd.clerk())).status_code == 404  # fmt: skip
+    assert (
+        client.get(
+            f"/linkage/sources/{source_id}/export.pdf", headers=bearer(wd.clerk())
+        ).status_code
+        == 404
+    )
 
 
 def test_the_upload_form_fits_the_officer(client) -> None:  # type: ignore[no-untyped-def]
@@ -154,13 +174,14 @@ def test_the_problems_link_downloads_them_for_the_agency(client, linked) -> None
         f"/linkage/sources/{source_id}",
         headers=bearer(make_actor(Role.COMMUNE_LEADER, units=(wd.COMMUNE_A,))),
     )
-    assert leader.status_code == 200 and "export-problems" not in leader.text  # fmt: skip
+    assert leader.status_code == 200 and "export-problems" not in leader.text
     response = client.get(f"/linkage/sources/{source_id}/problems.csv", headers=bearer(wd.clerk()))
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
     assert 'filename="dancu-linkage-' in response.headers["content-disposition"]
     text = response.content.decode("utf-8-sig")
     assert text.splitlines()[1].startswith("8,ho_ten,name.missing,Thiếu họ và tên.,,có")
-    refused = client.get(f"/linkage/sources/{source_id}/problems.csv",
-                         headers=bearer(wd.commune_clerk(wd.COMMUNE_A)))  # fmt: skip
+    refused = client.get(
+        f"/linkage/sources/{source_id}/problems.csv", headers=bearer(wd.commune_clerk(wd.COMMUNE_A))
+    )
     assert refused.status_code == 403

@@ -30,8 +30,9 @@ def test_the_queue_lists_open_items_with_their_differences(factory, linked) -> N
     with factory() as session:
         page = cleaning.queue(session, actor=wd.clerk())
         assert [(i.line, i.outcome) for i in page.items] == [
-            (4, "synced_with_differences"), (5, "synced_with_differences"),
-        ]  # fmt: skip
+            (4, "synced_with_differences"),
+            (5, "synced_with_differences"),
+        ]
         assert page.items[0].differences == {
             "birth_date": {"old": "1979-11-30", "new": "1978-11-30"}
         }
@@ -51,7 +52,10 @@ def test_accept_takes_the_registry_values_and_is_audited(factory, linked) -> Non
         result = session.get(MatchResult, item.result_id)
         assert result is not None and (result.outcome, result.decided) == ("synced", True)
         assert (decision.action, decision.citizen_pid, decision.decided_by) == (
-            "accept", w.pid(2), officer.id)  # fmt: skip
+            "accept",
+            w.pid(2),
+            officer.id,
+        )
         record = session.get(SectorRecord, item.record_id)
         assert record is not None and record.normalized["corrections"] == {
             "birth_date": "1978-11-30"
@@ -68,14 +72,19 @@ def test_correct_a_field_settles_the_record_when_nothing_differs(factory, linked
     officer = wd.clerk()
     with factory() as session:
         item = item_at(session, officer, 5)
-        decision = cleaning.correct(session, item.result_id, "full_name", "phạm thị dung",
-                                    actor=officer, note="typo")  # fmt: skip
+        decision = cleaning.correct(
+            session, item.result_id, "full_name", "phạm thị dung", actor=officer, note="typo"
+        )
         assert (decision.field, decision.old_value, decision.new_value) == (
-            "full_name", "Phạm Thị Dungg", "Phạm Thị Dung")  # fmt: skip
+            "full_name",
+            "Phạm Thị Dungg",
+            "Phạm Thị Dung",
+        )
         result = session.get(MatchResult, item.result_id)
         assert result is not None and (result.outcome, result.differences) == ("synced", {})
         assert [e.fields for e in audits(session, "linkage.correct")] == [
-            [f"record={item.record_id}", "full_name"]]  # fmt: skip
+            [f"record={item.record_id}", "full_name"]
+        ]
 
 
 def test_a_bad_correction_is_refused_and_changes_nothing(factory, linked) -> None:  # type: ignore[no-untyped-def]
@@ -161,11 +170,14 @@ def test_a_probable_match_comes_first_and_accepting_it_links_the_record(factory,
         session.flush()
         page = cleaning.queue(session, actor=wd.clerk())
         assert [(i.line, i.outcome) for i in page.items] == [
-            (7, "probable_match"), (4, "synced_with_differences"), (5, "synced_with_differences"),
-        ]  # fmt: skip
+            (7, "probable_match"),
+            (4, "synced_with_differences"),
+            (5, "synced_with_differences"),
+        ]
         cleaning.accept(session, result.id, actor=wd.clerk())
         assert (result.outcome, result.citizen_pid, result.decided) == ("synced", w.pid(5), True)
         assert record.normalized["corrections"] == {"full_name": "Võ Thị Phương"}
         assert service.sync_rates(session, actor=wd.clerk(), source_id=source_id)[0].counts == {
-            "synced": 4 + wd.FILLER, "synced_with_differences": 2,
-        }  # fmt: skip
+            "synced": 4 + wd.FILLER,
+            "synced_with_differences": 2,
+        }

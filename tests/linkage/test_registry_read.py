@@ -28,7 +28,11 @@ def test_one_audit_entry_names_actor_purpose_and_count(session: Session) -> None
     assert set(rows[0]) >= {"pid", "full_name", "birth_date", "commune_code", "status"}
     (entry,) = entries(session)
     assert (entry.actor_id, entry.purpose, entry.subject_type, entry.subject_id) == (
-        wd.clerk().id, "data_maintenance", "province", wd.PROVINCE)  # fmt: skip
+        wd.clerk().id,
+        "data_maintenance",
+        "province",
+        wd.PROVINCE,
+    )
     assert entry.fields[-1] == "count=10"
 
 

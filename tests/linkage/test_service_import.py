@@ -44,8 +44,10 @@ def test_import_keeps_every_line_as_a_record_or_a_problem(session: Session) -> N
 
 def test_thirty_percent_invalid_ids_are_kept_and_reported(session: Session) -> None:
     ids = ["12345" if i % 10 < 3 else "" for i in range(20)]
-    rows = [f"BH{i:03d},Người Thứ {chr(65 + i)},{ids[i]},01/01/1980,Nam,{wd.COMMUNE_A}"
-            for i in range(20)]  # fmt: skip
+    rows = [
+        f"BH{i:03d},Người Thứ {chr(65 + i)},{ids[i]},01/01/1980,Nam,{wd.COMMUNE_A}"
+        for i in range(20)
+    ]
     out = do_import(session, (wd.HEADER + "\n".join(rows)).encode())
     assert out.source.records == 20 and out.source.problem_lines == 0
     codes = session.scalars(select(ImportProblem.code).where(ImportProblem.field == "id_number"))
@@ -59,8 +61,11 @@ def test_windows_1258_and_bom_files_are_read(session: Session) -> None:
     assert (bom.source.encoding, bom.source.records) == ("utf-8-sig", 6)
     legacy = do_import(session, wd.to_cp1258(text), name="cp.csv")
     assert (legacy.source.encoding, legacy.source.records) == ("cp1258", 6)
-    names = session.scalars(select(SectorRecord.full_name).where(
-        SectorRecord.source_id == legacy.source.id, SectorRecord.line == 3))  # fmt: skip
+    names = session.scalars(
+        select(SectorRecord.full_name).where(
+            SectorRecord.source_id == legacy.source.id, SectorRecord.line == 3
+        )
+    )
     assert list(names) == ["Trần Thị Bình"]
 
 

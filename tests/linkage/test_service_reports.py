@@ -37,7 +37,9 @@ def test_a_commune_leader_sees_only_their_commune(factory, linked) -> None:  # t
         leader = make_actor(Role.COMMUNE_LEADER, units=(wd.COMMUNE_B,))
         rows = service.sync_rates(session, actor=leader)
         assert [(r.level, r.commune_code) for r in rows] == [
-            ("dataset", None), ("commune", wd.COMMUNE_B)]  # fmt: skip
+            ("dataset", None),
+            ("commune", wd.COMMUNE_B),
+        ]
         assert (rows[0].records, rows[0].counts) == (rows[1].records, rows[1].counts)
         report = service.report(session, rows[0].source_id, actor=leader)
         assert report.overall.records == 2 + HALF and report.problems == []

@@ -36,8 +36,29 @@ HEADER = "ma_so_bhxh,ho_ten,so_cccd,ngay_sinh,gioi_tinh,dia_chi\n"
 
 FAMILIES = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Hồ")
 MIDDLES = ("Văn", "Thị", "Minh", "Đức", "Ngọc", "Quang", "Thanh", "Hữu")
-GIVENS = ("Anh", "Bảo", "Châu", "Duy", "Giang", "Hà", "Khánh", "Linh", "Mai", "Nam", "Oanh",
-          "Phúc", "Quân", "Sơn", "Tâm", "Uyên", "Vinh", "Xuân", "Yến", "Hiếu", "Lộc")  # fmt: skip
+GIVENS = (
+    "Anh",
+    "Bảo",
+    "Châu",
+    "Duy",
+    "Giang",
+    "Hà",
+    "Khánh",
+    "Linh",
+    "Mai",
+    "Nam",
+    "Oanh",
+    "Phúc",
+    "Quân",
+    "Sơn",
+    "Tâm",
+    "Uyên",
+    "Vinh",
+    "Xuân",
+    "Yến",
+    "Hiếu",
+    "Lộc",
+)
 FILLER = 210  # the engine learns its model from at least 200 ID-linked records
 _serials = itertools.count(500_001)
 
@@ -60,9 +81,18 @@ def _filler(session: Session, count: int) -> list[Citizen]:
         name = f"{FAMILIES[i % 10]} {MIDDLES[(i // 10) % 8]} {GIVENS[(i // 3) % 21]}"
         pid = make_pid(province_code="066", birth_date=born, sex=sex, serial=next(_serials))
         commune = COMMUNE_A if i % 2 == 0 else COMMUNE_B
-        people.append(Citizen(pid=pid, full_name=name, name_folded=fold(name), birth_date=born,
-                              sex=sex, province_code=PROVINCE, commune_code=commune,
-                              address_detail="1 Lê Duẩn"))  # fmt: skip
+        people.append(
+            Citizen(
+                pid=pid,
+                full_name=name,
+                name_folded=fold(name),
+                birth_date=born,
+                sex=sex,
+                province_code=PROVINCE,
+                commune_code=commune,
+                address_detail="1 Lê Duẩn",
+            )
+        )
     session.add_all(people)
     session.flush()
     return people
@@ -118,9 +148,13 @@ def clerk(units: tuple[str, ...] = (PROVINCE,)) -> Actor:
 
 
 def commune_clerk(commune: str) -> Actor:
-    return Actor(id=f"officer:clerk-{commune}", name=f"Clerk {commune}",
-                 roles=frozenset({Role.REGISTRY_CLERK}), units=(commune,),
-                 organization="UBND xã")  # fmt: skip
+    return Actor(
+        id=f"officer:clerk-{commune}",
+        name=f"Clerk {commune}",
+        roles=frozenset({Role.REGISTRY_CLERK}),
+        units=(commune,),
+        organization="UBND xã",
+    )
 
 
 def import_and_run(factory: sessionmaker[Session], *, filler: int = FILLER) -> tuple[World, int]:
@@ -130,10 +164,15 @@ def import_and_run(factory: sessionmaker[Session], *, filler: int = FILLER) -> t
     with factory() as session:
         w = build(session, filler=filler)
         out = service.import_dataset(
-            session, social_insurance_csv(w).encode(), file_name="bhxh.csv",
-            source_type="social_insurance", province_code=PROVINCE, actor=clerk(), today=TODAY,
+            session,
+            social_insurance_csv(w).encode(),
+            file_name="bhxh.csv",
+            source_type="social_insurance",
+            province_code=PROVINCE,
+            actor=clerk(),
+            today=TODAY,
             name="BHXH Đắk Lắk",
-        )  # fmt: skip
+        )
         job = runs.enqueue_run(session, out.source.id, actor=clerk())
         session.commit()
     done = tasks.run_job(factory, job.id)

@@ -30,17 +30,23 @@ def person(
         province_code=birth_province, birth_date=birth_date, sex=sex, serial=next(_serials)
     )
     data = CitizenIn(
-        pid=pid, full_name=full_name, birth_date=birth_date, sex=sex,  # type: ignore[arg-type]
-        commune_code=commune_code, address_detail="12 Lê Duẩn",
-    )  # fmt: skip
+        pid=pid,
+        full_name=full_name,
+        birth_date=birth_date,
+        sex=sex,  # type: ignore[arg-type]
+        commune_code=commune_code,
+        address_detail="12 Lê Duẩn",
+    )
     return service.add_citizen(session, data, actor=SYSTEM_ACTOR, today=date(2026, 1, 15))
 
 
 def household(session: Session, head: Citizen, *others: tuple[Citizen, str]) -> Household:
     hh = Household(
-        household_no=f"{head.commune_code}{head.id:08d}", province_code=head.province_code,
-        commune_code=head.commune_code, address_detail=head.address_detail,
-    )  # fmt: skip
+        household_no=f"{head.commune_code}{head.id:08d}",
+        province_code=head.province_code,
+        commune_code=head.commune_code,
+        address_detail=head.address_detail,
+    )
     session.add(hh)
     session.flush()
     session.add(HouseholdMember(household_id=hh.id, citizen_id=head.id, relation="head"))

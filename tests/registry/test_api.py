@@ -77,61 +77,123 @@ COUPLE = {"civil_event": 1, "audit_log": 2, "outbox_event": 1}
 CARD = {"audit_log": 1, "outbox_event": 1}
 ENDPOINTS = {
     "get_citizen": Endpoint(
-        "GET", lambda w: f"/api/registry/citizens/{w['father'].pid}", None,
-        Role.REGISTRY_CLERK, Role.STEERING_VIEWER, 200, {"audit_log": 1}, READ,
+        "GET",
+        lambda w: f"/api/registry/citizens/{w['father'].pid}",
+        None,
+        Role.REGISTRY_CLERK,
+        Role.STEERING_VIEWER,
+        200,
+        {"audit_log": 1},
+        READ,
     ),
     "search": Endpoint(
-        "GET", lambda w: "/api/registry/citizens?name=nguyen+van+an", None,
-        Role.REGISTRY_CLERK, Role.STEERING_VIEWER, 200, {"audit_log": 1}, READ,
+        "GET",
+        lambda w: "/api/registry/citizens?name=nguyen+van+an",
+        None,
+        Role.REGISTRY_CLERK,
+        Role.STEERING_VIEWER,
+        200,
+        {"audit_log": 1},
+        READ,
     ),
     "household": Endpoint(
-        "GET", lambda w: f"/api/registry/citizens/{w['mother'].pid}/household", None,
-        Role.REGISTRY_CLERK, Role.STEERING_VIEWER, 200, {"audit_log": 2}, READ,
+        "GET",
+        lambda w: f"/api/registry/citizens/{w['mother'].pid}/household",
+        None,
+        Role.REGISTRY_CLERK,
+        Role.STEERING_VIEWER,
+        200,
+        {"audit_log": 2},
+        READ,
     ),
     "audit": Endpoint(
-        "GET", lambda w: f"/api/registry/citizens/{w['husband'].pid}/audit", None,
-        Role.REGISTRY_CLERK, Role.PROCEDURE_OFFICER, 200, {},
+        "GET",
+        lambda w: f"/api/registry/citizens/{w['husband'].pid}/audit",
+        None,
+        Role.REGISTRY_CLERK,
+        Role.PROCEDURE_OFFICER,
+        200,
+        {},
     ),
     "birth": Endpoint(
-        "POST", lambda w: "/api/registry/events/birth",
-        lambda w: {"full_name": "Nguyễn Văn Bảo", "birth_date": "2025-12-24", "sex": "M",
-                   "mother_pid": w["mother"].pid},
-        Role.REGISTRY_CLERK, Role.POLICE, 201,
+        "POST",
+        lambda w: "/api/registry/events/birth",
+        lambda w: {
+            "full_name": "Nguyễn Văn Bảo",
+            "birth_date": "2025-12-24",
+            "sex": "M",
+            "mother_pid": w["mother"].pid,
+        },
+        Role.REGISTRY_CLERK,
+        Role.POLICE,
+        201,
         {"citizen": 1, "household_member": 1} | EVENT,
     ),
     "death": Endpoint(
-        "POST", lambda w: "/api/registry/events/death",
+        "POST",
+        lambda w: "/api/registry/events/death",
         lambda w: {"pid": w["father"].pid, "death_date": "2025-10-01"},
-        Role.REGISTRY_CLERK, Role.POLICE, 201, EVENT,
+        Role.REGISTRY_CLERK,
+        Role.POLICE,
+        201,
+        EVENT,
     ),
     "marriage": Endpoint(
-        "POST", lambda w: "/api/registry/events/marriage",
-        lambda w: {"pid": w["groom"].pid, "spouse_pid": w["bride"].pid,
-                   "married_on": "2025-06-01"},
-        Role.REGISTRY_CLERK, Role.POLICE, 201, COUPLE,
+        "POST",
+        lambda w: "/api/registry/events/marriage",
+        lambda w: {"pid": w["groom"].pid, "spouse_pid": w["bride"].pid, "married_on": "2025-06-01"},
+        Role.REGISTRY_CLERK,
+        Role.POLICE,
+        201,
+        COUPLE,
     ),
     "divorce": Endpoint(
-        "POST", lambda w: "/api/registry/events/divorce",
-        lambda w: {"pid": w["husband"].pid, "spouse_pid": w["wife"].pid,
-                   "divorced_on": "2025-06-01"},
-        Role.REGISTRY_CLERK, Role.POLICE, 201, COUPLE,
+        "POST",
+        lambda w: "/api/registry/events/divorce",
+        lambda w: {
+            "pid": w["husband"].pid,
+            "spouse_pid": w["wife"].pid,
+            "divorced_on": "2025-06-01",
+        },
+        Role.REGISTRY_CLERK,
+        Role.POLICE,
+        201,
+        COUPLE,
     ),
     "residence": Endpoint(
-        "POST", lambda w: "/api/registry/events/residence",
-        lambda w: {"pid": w["groom"].pid, "commune_code": OTHER_COMMUNE,
-                   "address_detail": "5 Hùng Vương", "moved_on": "2025-09-01"},
-        Role.REGISTRY_CLERK, Role.POLICE, 201,
+        "POST",
+        lambda w: "/api/registry/events/residence",
+        lambda w: {
+            "pid": w["groom"].pid,
+            "commune_code": OTHER_COMMUNE,
+            "address_detail": "5 Hùng Vương",
+            "moved_on": "2025-09-01",
+        },
+        Role.REGISTRY_CLERK,
+        Role.POLICE,
+        201,
         {"household": 1, "household_member": 1} | EVENT,
     ),
     "card_apply": Endpoint(
-        "POST", lambda w: "/api/registry/cards", lambda w: {"pid": w["groom"].pid},
-        Role.POLICE, Role.REGISTRY_CLERK, 201, {"id_card": 1} | CARD,
+        "POST",
+        lambda w: "/api/registry/cards",
+        lambda w: {"pid": w["groom"].pid},
+        Role.POLICE,
+        Role.REGISTRY_CLERK,
+        201,
+        {"id_card": 1} | CARD,
     ),
     "card_step": Endpoint(
-        "POST", lambda w: f"/api/registry/cards/{w['card'].id}/produce", lambda w: {},
-        Role.POLICE, Role.REGISTRY_CLERK, 200, CARD, not_found="card.not_found",
+        "POST",
+        lambda w: f"/api/registry/cards/{w['card'].id}/produce",
+        lambda w: {},
+        Role.POLICE,
+        Role.REGISTRY_CLERK,
+        200,
+        CARD,
+        not_found="card.not_found",
     ),
-}  # fmt: skip
+}
 
 
 def _call(client, endpoint: Endpoint, world, actor: Actor | None):  # type: ignore[no-untyped-def]
@@ -185,9 +247,12 @@ def test_get_citizen_answers_the_record(client, world):
     assert response.status_code == 200
     body = response.json()
     assert {k: body[k] for k in ("pid", "full_name", "birth_date", "sex", "relation_to_head")} == {
-        "pid": father.pid, "full_name": "Nguyễn Văn An", "birth_date": "1990-05-17", "sex": "M",
+        "pid": father.pid,
+        "full_name": "Nguyễn Văn An",
+        "birth_date": "1990-05-17",
+        "sex": "M",
         "relation_to_head": "head",
-    }  # fmt: skip
+    }
 
 
 def test_reads_need_a_purpose(client, session, world):
@@ -199,8 +264,9 @@ def test_reads_need_a_purpose(client, session, world):
         headers=bearer(clerk) | {"X-Purpose": "gossip"},
     )
     assert [(r.status_code, r.json()["code"], r.json()["field"]) for r in (missing, unknown)] == [
-        (422, "purpose.required", "purpose"), (422, "purpose.unknown", "purpose"),
-    ]  # fmt: skip
+        (422, "purpose.required", "purpose"),
+        (422, "purpose.unknown", "purpose"),
+    ]
     assert counts(session) == before
 
 
@@ -231,9 +297,10 @@ def test_invalid_id_number_is_422(client, session, world, pid, code):
     before = counts(session)
     read = client.get(f"/api/registry/citizens/{pid}", headers=bearer(CLERK) | READ)
     death = client.post(
-        "/api/registry/events/death", json={"pid": pid, "death_date": "2025-01-01"},
+        "/api/registry/events/death",
+        json={"pid": pid, "death_date": "2025-01-01"},
         headers=bearer(CLERK),
-    )  # fmt: skip
+    )
     for response in (read, death):
         body = response.json()
         assert (response.status_code, body["code"], body["field"]) == (422, code, "pid")
@@ -243,21 +310,57 @@ def test_invalid_id_number_is_422(client, session, world, pid, code):
 @pytest.mark.parametrize(
     ("path", "body", "code", "field"),
     [
-        ("residence", {"pid": "groom", "commune_code": "99999", "address_detail": "x",
-                       "moved_on": "2025-01-01"}, "commune.unknown", "commune_code"),
-        ("birth", {"full_name": "Nguyễn Văn Bé", "birth_date": TOMORROW, "sex": "M",
-                   "mother_pid": "mother"}, "birth_date.future", "birth_date"),
-        ("death", {"pid": "father", "death_date": "1990-05-16"}, "death_date.before_birth",
-         "death_date"),
+        (
+            "residence",
+            {
+                "pid": "groom",
+                "commune_code": "99999",
+                "address_detail": "x",
+                "moved_on": "2025-01-01",
+            },
+            "commune.unknown",
+            "commune_code",
+        ),
+        (
+            "birth",
+            {
+                "full_name": "Nguyễn Văn Bé",
+                "birth_date": TOMORROW,
+                "sex": "M",
+                "mother_pid": "mother",
+            },
+            "birth_date.future",
+            "birth_date",
+        ),
+        (
+            "death",
+            {"pid": "father", "death_date": "1990-05-16"},
+            "death_date.before_birth",
+            "death_date",
+        ),
         ("death", {"pid": "father", "death_date": TOMORROW}, "death_date.future", "death_date"),
-        ("marriage", {"pid": "groom", "spouse_pid": "father", "married_on": "2025-01-01"},
-         "marriage.same_sex", "spouse_pid"),
-        ("birth", {"full_name": "Nguyễn Văn Bé", "birth_date": "2025-01-01", "sex": "M",
-                   "mother_pid": "12345"}, "pid.length", "mother_pid"),
+        (
+            "marriage",
+            {"pid": "groom", "spouse_pid": "father", "married_on": "2025-01-01"},
+            "marriage.same_sex",
+            "spouse_pid",
+        ),
+        (
+            "birth",
+            {
+                "full_name": "Nguyễn Văn Bé",
+                "birth_date": "2025-01-01",
+                "sex": "M",
+                "mother_pid": "12345",
+            },
+            "pid.length",
+            "mother_pid",
+        ),
     ],
-)  # fmt: skip
-def test_rule_violations_are_422_with_code_and_field(client, session, world, path, body, code,
-                                                     field):  # fmt: skip
+)
+def test_rule_violations_are_422_with_code_and_field(
+    client, session, world, path, body, code, field
+):
     sent = {k: world[v].pid if v in world else v for k, v in body.items()}
     before = counts(session)
     response = client.post(f"/api/registry/events/{path}", json=sent, headers=bearer(CLERK))
@@ -269,8 +372,10 @@ def test_rule_violations_are_422_with_code_and_field(client, session, world, pat
 def test_unknown_commune_in_search_is_422(client, world):
     response = client.get("/api/registry/citizens?commune_code=99999", headers=bearer(CLERK) | READ)
     assert (response.status_code, response.json()["code"], response.json()["field"]) == (
-        422, "commune.unknown", "commune_code",
-    )  # fmt: skip
+        422,
+        "commune.unknown",
+        "commune_code",
+    )
 
 
 def test_death_registered_twice_is_409(client, session, world):
@@ -279,8 +384,10 @@ def test_death_registered_twice_is_409(client, session, world):
     before = counts(session)
     second = client.post("/api/registry/events/death", json=body, headers=bearer(CLERK))
     assert (first.status_code, second.status_code, second.json()["code"]) == (
-        201, 409, "death.already_registered",
-    )  # fmt: skip
+        201,
+        409,
+        "death.already_registered",
+    )
     assert counts(session) == before
 
 
@@ -302,21 +409,26 @@ def test_ill_typed_body_is_422_request_invalid_naming_the_field(
     response = client.post("/api/registry/events/death", json=sent, headers=bearer(CLERK))
     answer = response.json()
     assert (response.status_code, answer["code"], answer["field"]) == (
-        422, "request.invalid", field,
-    )  # fmt: skip
+        422,
+        "request.invalid",
+        field,
+    )
     assert counts(session) == before
 
 
 def test_malformed_json_is_422_request_invalid(client, session, world):
     before = counts(session)
     response = client.post(
-        "/api/registry/events/death", content=b'{"pid": "0661", "death_date": ',
+        "/api/registry/events/death",
+        content=b'{"pid": "0661", "death_date": ',
         headers=bearer(CLERK) | {"Content-Type": "application/json"},
-    )  # fmt: skip
+    )
     answer = response.json()
     assert (response.status_code, answer["code"], answer["errors"][0]["rule"]) == (
-        422, "request.invalid", "json_invalid",
-    )  # fmt: skip
+        422,
+        "request.invalid",
+        "json_invalid",
+    )
     assert counts(session) == before
 
 
@@ -343,8 +455,12 @@ def test_idempotency_key_reused_for_another_citizen_is_409(client, session, worl
     death = {"pid": world["father"].pid, "death_date": "2025-10-01"}
     assert client.post("/api/registry/events/death", json=death, headers=headers).status_code == 201
     before = counts(session)
-    birth = {"full_name": "Nguyễn Văn Bé", "birth_date": "2025-01-01", "sex": "M",
-             "mother_pid": world["mother"].pid}  # fmt: skip
+    birth = {
+        "full_name": "Nguyễn Văn Bé",
+        "birth_date": "2025-01-01",
+        "sex": "M",
+        "mother_pid": world["mother"].pid,
+    }
     response = client.post("/api/registry/events/birth", json=birth, headers=headers)
     assert (response.status_code, response.json()["code"]) == (409, "idempotency.key_reused")
     assert counts(session) == before
@@ -355,5 +471,7 @@ def test_idempotency_key_longer_than_80_is_refused(client, session, world):
     headers = bearer(CLERK) | {"Idempotency-Key": "k" * 81}
     response = client.post("/api/registry/events/death", json=body, headers=headers)
     assert (response.status_code, response.json()["code"], response.json()["field"]) == (
-        422, "request.invalid", "Idempotency-Key",
-    )  # fmt: skip
+        422,
+        "request.invalid",
+        "Idempotency-Key",
+    )

@@ -101,8 +101,11 @@ def holder(session):  # type: ignore[no-untyped-def]
 def test_card_goes_from_applied_to_produced_to_issued(session, clerk, holder):
     applied = _apply(session, clerk, holder)
     assert (applied.status, applied.card_no, applied.reason, applied.applied_on) == (
-        "applied", holder.pid, "first", date(2025, 3, 1),
-    )  # fmt: skip
+        "applied",
+        holder.pid,
+        "first",
+        date(2025, 3, 1),
+    )
     assert applied.serial == f"25{applied.id:010d}"
     assert applied.commune_code == "24121"
     produced = _step(session, clerk, applied.id, "produce", date(2025, 3, 10))
@@ -110,8 +113,10 @@ def test_card_goes_from_applied_to_produced_to_issued(session, clerk, holder):
     issued = _step(session, clerk, applied.id, "issue", date(2025, 3, 20))
     # Issued at 34: valid until the 40th birthday.
     assert (issued.status, issued.issued_on, issued.expires_on) == (
-        "issued", date(2025, 3, 20), date(2030, 5, 17),
-    )  # fmt: skip
+        "issued",
+        date(2025, 3, 20),
+        date(2030, 5, 17),
+    )
     assert topics(session) == ["card.applied", "card.produced", "card.issued"]
     entries = session.execute(
         select(
@@ -147,8 +152,10 @@ def test_invalid_transitions_are_409(session, clerk, holder, done, action):
     with pytest.raises(InvalidState) as caught:
         _step(session, clerk, card.id, action, date(2025, 3, 12))
     assert (caught.value.code, caught.value.field, caught.value.status_code) == (
-        "card.transition", "action", 409,
-    )  # fmt: skip
+        "card.transition",
+        "action",
+        409,
+    )
     assert counts(session) == before
     session.expire_all()
     assert session.get(IdCard, card.id).status == status  # type: ignore[union-attr]
@@ -216,11 +223,14 @@ def test_renewal_marks_the_issued_card_replaced(session, clerk, holder):
     old_row = session.get(IdCard, old.id)
     new_row = session.get(IdCard, new.id)
     assert (old_row.status, old_row.closed_reason) == (  # type: ignore[union-attr]
-        "replaced", "renewal applied 2025-03-01",
-    )  # fmt: skip
+        "replaced",
+        "renewal applied 2025-03-01",
+    )
     assert (new_row.status, new_row.reason, new_row.replaces_id) == (  # type: ignore[union-attr]
-        "applied", "renewal", old.id,
-    )  # fmt: skip
+        "applied",
+        "renewal",
+        old.id,
+    )
 
 
 def test_deceased_holder_is_refused(session, clerk, holder):
@@ -249,8 +259,9 @@ def test_cards_need_the_permission_and_the_area(session, clerk, holder):
     with pytest.raises(Forbidden) as denied:
         _apply(session, make_actor(Role.REGISTRY_CLERK), holder)
     assert (denied.value.code, denied.value.params) == (
-        "auth.permission", {"permission": "card.manage"},
-    )  # fmt: skip
+        "auth.permission",
+        {"permission": "card.manage"},
+    )
     elsewhere = make_actor(Role.POLICE, units=("22015",))
     with pytest.raises(NotFound) as no_holder:
         _apply(session, elsewhere, holder)
@@ -259,6 +270,8 @@ def test_cards_need_the_permission_and_the_area(session, clerk, holder):
     with pytest.raises(NotFound) as missing:
         _step(session, clerk, card.id + 1000, "produce", date(2025, 3, 2))
     assert [e.value.code for e in (no_holder, no_card, missing)] == [
-        "citizen.not_found", "card.not_found", "card.not_found",
-    ]  # fmt: skip
+        "citizen.not_found",
+        "card.not_found",
+        "card.not_found",
+    ]
     assert session.get(IdCard, card.id).status == "applied"  # type: ignore[union-attr]

@@ -47,9 +47,12 @@ def outbox(session: Session) -> list[tuple[str, dict[str, object]]]:
 
 def audit_rows(session: Session) -> list[tuple[object, ...]]:
     stmt = select(
-        AuditEntry.actor_id, AuditEntry.purpose, AuditEntry.action, AuditEntry.subject_id,
+        AuditEntry.actor_id,
+        AuditEntry.purpose,
+        AuditEntry.action,
+        AuditEntry.subject_id,
         AuditEntry.fields,
-    ).order_by(AuditEntry.id)  # fmt: skip
+    ).order_by(AuditEntry.id)
     return [tuple(r) for r in session.execute(stmt)]
 
 
@@ -98,11 +101,17 @@ def test_birth_creates_a_citizen_with_a_consistent_pid(session, clerk, family):
     assert child.pid == "066225000001"
     check_against(child.pid, birth_date=date(2025, 12, 24), sex="M")
     assert (child.full_name, child.name_folded, child.birth_date, child.sex, child.status) == (
-        "Nguyễn Văn Bảo", "nguyen van bao", date(2025, 12, 24), "M", "alive",
-    )  # fmt: skip
+        "Nguyễn Văn Bảo",
+        "nguyen van bao",
+        date(2025, 12, 24),
+        "M",
+        "alive",
+    )
     assert (child.commune_code, child.province_code, child.address_detail) == (
-        "24121", "66", "12 Lê Duẩn",
-    )  # fmt: skip
+        "24121",
+        "66",
+        "12 Lê Duẩn",
+    )
     assert (child.place_of_birth, child.marital_status) == ("Phường Tân Lập", "single")
     assert membership(session, child) == (family["household"].id, "child")
     assert (out.kind, out.occurred_on, out.registered_by) == ("birth", date(2025, 12, 24), clerk.id)
@@ -116,13 +125,25 @@ def test_birth_emits_citizen_born_and_audits_in_the_same_transaction(session, cl
         session, _birth(mother_pid=family["mother"].pid), actor=clerk, today=TODAY
     )
     assert outbox(session) == [
-        ("citizen.born", {"event_id": out.id, "pid": out.citizen_pid,
-                          "parents": [family["mother"].pid], "child_name": "Nguyễn Văn Bảo"}),
-    ]  # fmt: skip
+        (
+            "citizen.born",
+            {
+                "event_id": out.id,
+                "pid": out.citizen_pid,
+                "parents": [family["mother"].pid],
+                "child_name": "Nguyễn Văn Bảo",
+            },
+        ),
+    ]
     assert audit_rows(session) == [
-        (clerk.id, "civil_status", "civil_status.birth", out.citizen_pid,
-         ["pid", "full_name", "birth_date", "sex", "household"]),
-    ]  # fmt: skip
+        (
+            clerk.id,
+            "civil_status",
+            "civil_status.birth",
+            out.citizen_pid,
+            ["pid", "full_name", "birth_date", "sex", "household"],
+        ),
+    ]
     savepoint.rollback()  # the event, the citizen and the outbox row go together
     assert counts(session) == before
 
@@ -130,19 +151,30 @@ def test_birth_emits_citizen_born_and_audits_in_the_same_transaction(session, cl
 def test_birth_pids_take_the_next_serial(session, clerk, family):
     girl = _birth(full_name="Nguyễn Thị Cúc", sex="F", birth_date=date(2025, 3, 1))
     existing = make_pid(province_code="066", birth_date=date(2025, 1, 1), sex="F", serial=4711)
-    session.add(Citizen(
-        pid=existing, full_name="Lê Thị Dung", name_folded="le thi dung",
-        birth_date=date(2025, 1, 1), sex="F", province_code="66", commune_code="24121",
-    ))  # fmt: skip
+    session.add(
+        Citizen(
+            pid=existing,
+            full_name="Lê Thị Dung",
+            name_folded="le thi dung",
+            birth_date=date(2025, 1, 1),
+            sex="F",
+            province_code="66",
+            commune_code="24121",
+        )
+    )
     session.flush()
     first = civil_status.register_birth(
-        session, girl.model_copy(update={"mother_pid": family["mother"].pid}), actor=clerk,
+        session,
+        girl.model_copy(update={"mother_pid": family["mother"].pid}),
+        actor=clerk,
         today=TODAY,
-    )  # fmt: skip
+    )
     second = civil_status.register_birth(
-        session, girl.model_copy(update={"father_pid": family["father"].pid}), actor=clerk,
+        session,
+        girl.model_copy(update={"father_pid": family["father"].pid}),
+        actor=clerk,
         today=TODAY,
-    )  # fmt: skip
+    )
     assert (first.citizen_pid, second.citizen_pid) == ("066325004712", "066325004713")
 
 
@@ -211,8 +243,9 @@ def test_police_cannot_record_civil_status(session, family):
     with pytest.raises(Forbidden) as caught:
         _die(session, police, family["father"])
     assert (caught.value.code, caught.value.params) == (
-        "auth.permission", {"permission": "civil_status.record"},
-    )  # fmt: skip
+        "auth.permission",
+        {"permission": "civil_status.record"},
+    )
 
 
 # --- Death ----------------------------------------------------------------------------------
@@ -220,9 +253,11 @@ def test_police_cannot_record_civil_status(session, family):
 
 def _issued_card(session, actor, holder) -> IdCard:  # type: ignore[no-untyped-def]
     out = cards.apply_for_card(
-        session, CardApplicationIn(pid=holder.pid, applied_on=date(2024, 1, 2)), actor=actor,
+        session,
+        CardApplicationIn(pid=holder.pid, applied_on=date(2024, 1, 2)),
+        actor=actor,
         today=TODAY,
-    )  # fmt: skip
+    )
     cards.transition_card(session, out.id, "produce", actor=actor, on=date(2024, 1, 10))
     cards.transition_card(session, out.id, "issue", actor=actor, on=date(2024, 1, 20))
     return session.get(IdCard, out.id)  # type: ignore[return-value]
@@ -235,18 +270,24 @@ def test_death_widows_the_spouse_and_revokes_the_card(session, clerk, family):
     out = _die(session, clerk, father)
     session.expire_all()
     assert (father.status, father.death_date, father.spouse_id) == (
-        "deceased", date(2025, 10, 1), None,
-    )  # fmt: skip
+        "deceased",
+        date(2025, 10, 1),
+        None,
+    )
     assert (mother.status, mother.marital_status, mother.spouse_id) == ("alive", "widowed", None)
     assert (card.status, card.closed_reason) == ("revoked", "holder deceased")
     assert (out.kind, out.citizen_pid, out.details) == ("death", father.pid, {"cause": "illness"})
     assert outbox(session)[-1] == (
-        "citizen.died", {"event_id": out.id, "pid": father.pid, "cause": "illness"},
-    )  # fmt: skip
+        "citizen.died",
+        {"event_id": out.id, "pid": father.pid, "cause": "illness"},
+    )
     assert audit_rows(session)[-1] == (
-        clerk.id, "civil_status", "civil_status.death", father.pid,
+        clerk.id,
+        "civil_status",
+        "civil_status.death",
+        father.pid,
         ["status", "death_date", "marital_status", "id_card"],
-    )  # fmt: skip
+    )
 
 
 @pytest.mark.parametrize(
@@ -260,8 +301,10 @@ def test_impossible_death_date_changes_nothing(session, clerk, family, death_dat
     with pytest.raises(ValidationFailed) as caught:
         _die(session, clerk, father, on=death_date)
     assert (caught.value.code, caught.value.field, caught.value.status_code) == (
-        code, "death_date", 422,
-    )  # fmt: skip
+        code,
+        "death_date",
+        422,
+    )
     session.expire_all()
     assert (father.status, father.death_date, father.spouse_id) == ("alive", None, mother.id)
     assert (mother.marital_status, mother.spouse_id) == ("married", father.id)
@@ -321,14 +364,18 @@ def test_marriage_links_the_spouses(session, clerk, couple):
     man, woman = couple
     out = _marry(session, clerk, man, woman, on=date(2024, 5, 1))
     assert (man.marital_status, man.spouse_id, woman.marital_status, woman.spouse_id) == (
-        "married", woman.id, "married", man.id,
-    )  # fmt: skip
+        "married",
+        woman.id,
+        "married",
+        man.id,
+    )
     assert outbox(session) == [
         ("citizen.married", {"event_id": out.id, "pid": man.pid, "spouse_pid": woman.pid}),
     ]
     assert [(r[2], r[3]) for r in audit_rows(session)] == [
-        ("civil_status.marriage", man.pid), ("civil_status.marriage", woman.pid),
-    ]  # fmt: skip
+        ("civil_status.marriage", man.pid),
+        ("civil_status.marriage", woman.pid),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -395,11 +442,15 @@ def test_divorce_unlinks_the_spouses(session, clerk, couple):
     data = DivorceIn(pid=woman.pid, spouse_pid=man.pid, divorced_on=date(2025, 5, 1))
     out = civil_status.register_divorce(session, data, actor=clerk, today=TODAY)
     assert (man.marital_status, man.spouse_id, woman.marital_status, woman.spouse_id) == (
-        "divorced", None, "divorced", None,
-    )  # fmt: skip
+        "divorced",
+        None,
+        "divorced",
+        None,
+    )
     assert outbox(session)[-1] == (
-        "citizen.divorced", {"event_id": out.id, "pid": woman.pid, "spouse_pid": man.pid},
-    )  # fmt: skip
+        "citizen.divorced",
+        {"event_id": out.id, "pid": woman.pid, "spouse_pid": man.pid},
+    )
     _marry(session, clerk, man, woman, on=date(2025, 12, 1))  # they may marry again
     assert (man.spouse_id, woman.spouse_id) == (woman.id, man.id)
 
@@ -411,17 +462,23 @@ def test_divorce_needs_a_marriage_and_a_date_after_it(session, clerk, couple):
     before = counts(session)
     with pytest.raises(InvalidState) as not_married:
         civil_status.register_divorce(
-            session, DivorceIn(pid=man.pid, spouse_pid=stranger.pid, divorced_on=date(2025, 1, 1)),
-            actor=clerk, today=TODAY,
-        )  # fmt: skip
+            session,
+            DivorceIn(pid=man.pid, spouse_pid=stranger.pid, divorced_on=date(2025, 1, 1)),
+            actor=clerk,
+            today=TODAY,
+        )
     with pytest.raises(ValidationFailed) as too_early:
         civil_status.register_divorce(
-            session, DivorceIn(pid=man.pid, spouse_pid=woman.pid, divorced_on=date(2024, 4, 30)),
-            actor=clerk, today=TODAY,
-        )  # fmt: skip
+            session,
+            DivorceIn(pid=man.pid, spouse_pid=woman.pid, divorced_on=date(2024, 4, 30)),
+            actor=clerk,
+            today=TODAY,
+        )
     assert (not_married.value.code, too_early.value.code, too_early.value.field) == (
-        "divorce.not_married", "divorced_on.before_marriage", "divorced_on",
-    )  # fmt: skip
+        "divorce.not_married",
+        "divorced_on.before_marriage",
+        "divorced_on",
+    )
     assert counts(session) == before
 
 
@@ -429,8 +486,12 @@ def test_divorce_needs_a_marriage_and_a_date_after_it(session, clerk, couple):
 
 
 def _move(session, actor, who, **changes):  # type: ignore[no-untyped-def]
-    data = {"pid": who.pid, "commune_code": OTHER_COMMUNE, "address_detail": "5 Hùng Vương",
-            "moved_on": date(2025, 9, 1)} | changes  # fmt: skip
+    data = {
+        "pid": who.pid,
+        "commune_code": OTHER_COMMUNE,
+        "address_detail": "5 Hùng Vương",
+        "moved_on": date(2025, 9, 1),
+    } | changes
     return civil_status.register_residence_change(
         session, ResidenceChangeIn(**data), actor=actor, today=TODAY
     )
@@ -444,8 +505,10 @@ def test_move_to_a_new_household(session, clerk, family):
     target = session.scalars(select(Household).where(Household.household_no == new_no)).one()
     assert new_no == f"{OTHER_COMMUNE}{target.id:08d}"
     assert (target.commune_code, target.province_code, target.address_detail) == (
-        OTHER_COMMUNE, "66", "5 Hùng Vương",
-    )  # fmt: skip
+        OTHER_COMMUNE,
+        "66",
+        "5 Hùng Vương",
+    )
     assert membership(session, mother) == (target.id, "head")
     assert membership(session, family["father"]) == (family["household"].id, "head")
     assert (mother.commune_code, mother.address_detail) == (OTHER_COMMUNE, "5 Hùng Vương")
@@ -453,8 +516,9 @@ def test_move_to_a_new_household(session, clerk, family):
         "from": {"commune_code": "24121", "address_detail": "12 Lê Duẩn"},
         "to": {"commune_code": OTHER_COMMUNE, "household_no": new_no},
     }
-    assert outbox(session) == [("citizen.moved", {"event_id": out.id, "pid": mother.pid,
-                                                  **out.details})]  # fmt: skip
+    assert outbox(session) == [
+        ("citizen.moved", {"event_id": out.id, "pid": mother.pid, **out.details})
+    ]
 
 
 def test_move_into_an_existing_household(session, clerk, family):

@@ -78,9 +78,14 @@ def write_csv(path: Path, rows: list[list[str]], *, header: list[str] = HEADER) 
 
 def citizens(session: Session) -> list[tuple[str, str, date, str, str, str, str]]:
     stmt = select(
-        Citizen.pid, Citizen.full_name, Citizen.birth_date, Citizen.sex, Citizen.province_code,
-        Citizen.commune_code, Citizen.address_detail,
-    ).order_by(Citizen.pid)  # fmt: skip
+        Citizen.pid,
+        Citizen.full_name,
+        Citizen.birth_date,
+        Citizen.sex,
+        Citizen.province_code,
+        Citizen.commune_code,
+        Citizen.address_detail,
+    ).order_by(Citizen.pid)
     return [tuple(r) for r in session.execute(stmt)]  # type: ignore[misc]
 
 
@@ -155,8 +160,10 @@ def test_imported_rows_get_the_defaults_and_a_folded_name(session, system, tmp_p
     assert (report.imported, errors(report)) == (1, [])
     citizen = session.scalars(select(Citizen).where(Citizen.pid == good[0])).one()
     assert (citizen.full_name, citizen.name_folded, citizen.sex) == (
-        "Nguyễn Văn An", "nguyen van an", "M",
-    )  # fmt: skip
+        "Nguyễn Văn An",
+        "nguyen van an",
+        "M",
+    )
     assert (citizen.ethnicity, citizen.religion, citizen.nationality) == ("Kinh", "Không", "VN")
     assert (citizen.status, citizen.marital_status) == ("alive", "single")
 
@@ -166,8 +173,11 @@ def test_the_import_is_audited(session, system, tmp_path):
     run_import(session, path, system)
     [entry] = audit.trail(session, "import", "dot-1.csv")
     assert (entry.action, entry.actor_id, entry.purpose, entry.fields) == (
-        "registry.import", system.id, "data_maintenance", ["rows:1"],
-    )  # fmt: skip
+        "registry.import",
+        system.id,
+        "data_maintenance",
+        ["rows:1"],
+    )
 
 
 def test_an_officer_without_the_import_permission_is_refused(session, clerk, tmp_path):
@@ -235,8 +245,10 @@ def test_a_missing_column_is_named(session, system, tmp_path):
     with pytest.raises(ImportFileError) as refused:
         run_import(session, path, system)
     assert (refused.value.code, refused.value.message, refused.value.params) == (
-        "import.columns", "Missing required columns: commune_code", {"missing": "commune_code"},
-    )  # fmt: skip
+        "import.columns",
+        "Missing required columns: commune_code",
+        {"missing": "commune_code"},
+    )
 
 
 def test_an_empty_file_is_refused(session, system, tmp_path):
@@ -258,8 +270,9 @@ def test_an_unknown_file_type_is_refused(session, system, tmp_path):
     with pytest.raises(ImportFileError) as refused:
         run_import(session, path, system)
     assert (refused.value.code, refused.value.message) == (
-        "import.format", "Unsupported file type '.xlsx': use .csv or .parquet",
-    )  # fmt: skip
+        "import.format",
+        "Unsupported file type '.xlsx': use .csv or .parquet",
+    )
 
 
 def test_a_file_that_is_not_parquet_is_refused(session, system, tmp_path):
@@ -306,8 +319,9 @@ def test_a_parquet_file_missing_a_column_is_refused(session, system, tmp_path):
     with pytest.raises(ImportFileError) as refused:
         run_import(session, path, system)
     assert (refused.value.code, refused.value.params) == (
-        "import.columns", {"missing": "birth_date,sex,commune_code"},
-    )  # fmt: skip
+        "import.columns",
+        {"missing": "birth_date,sex,commune_code"},
+    )
 
 
 # --- the command line -----------------------------------------------------------------------

@@ -27,9 +27,13 @@ HANOI_OFFICER = make_actor(Role.REGISTRY_CLERK, units=("01",))
 def audit_rows(session: Session) -> list[tuple[object, ...]]:
     """Every audit entry as (actor, organization, purpose, action, subject, fields)."""
     stmt = select(
-        AuditEntry.actor_id, AuditEntry.organization, AuditEntry.purpose, AuditEntry.action,
-        AuditEntry.subject_id, AuditEntry.fields,
-    ).order_by(AuditEntry.id)  # fmt: skip
+        AuditEntry.actor_id,
+        AuditEntry.organization,
+        AuditEntry.purpose,
+        AuditEntry.action,
+        AuditEntry.subject_id,
+        AuditEntry.fields,
+    ).order_by(AuditEntry.id)
     return [tuple(row) for row in session.execute(stmt)]
 
 
@@ -48,16 +52,30 @@ def test_get_citizen_returns_the_record_and_writes_exactly_one_audit_entry(sessi
     citizen = person(session, "Nguyễn Văn An", birth_date=date(1990, 5, 17))
     out = service.get_citizen(session, citizen.pid, actor=clerk, purpose="verification")
     assert (out.pid, out.full_name, out.birth_date, out.sex, out.status, out.marital_status) == (
-        citizen.pid, "Nguyễn Văn An", date(1990, 5, 17), "M", "alive", "single",
-    )  # fmt: skip
+        citizen.pid,
+        "Nguyễn Văn An",
+        date(1990, 5, 17),
+        "M",
+        "alive",
+        "single",
+    )
     assert out.permanent_address == "12 Lê Duẩn, Phường Tân Lập, Tỉnh Đắk Lắk"
     assert (out.household_no, out.relation_to_head, out.card, out.spouse_pid) == (
-        None, None, None, None,
-    )  # fmt: skip
+        None,
+        None,
+        None,
+        None,
+    )
     assert audit_rows(session) == [
-        (clerk.id, "Test org", "verification", "citizen.read", citizen.pid,
-         list(service.RECORD_FIELDS)),
-    ]  # fmt: skip
+        (
+            clerk.id,
+            "Test org",
+            "verification",
+            "citizen.read",
+            citizen.pid,
+            list(service.RECORD_FIELDS),
+        ),
+    ]
 
 
 def test_get_citizen_accepts_a_pid_typed_with_spaces_and_dots(session, clerk):
@@ -75,8 +93,11 @@ def test_get_citizen_shows_household_and_spouse(session, clerk):
     hh = household(session, husband, (wife, "spouse"))
     out = service.get_citizen(session, wife.pid, actor=clerk, purpose="residence")
     assert (out.spouse_pid, out.household_no, out.relation_to_head, out.marital_status) == (
-        husband.pid, hh.household_no, "spouse", "married",
-    )  # fmt: skip
+        husband.pid,
+        hh.household_no,
+        "spouse",
+        "married",
+    )
 
 
 @pytest.mark.parametrize(
@@ -88,8 +109,10 @@ def test_get_citizen_requires_a_known_purpose(session, clerk, purpose, code):
     with pytest.raises(ValidationFailed) as caught:
         service.get_citizen(session, citizen.pid, actor=clerk, purpose=purpose)
     assert (caught.value.code, caught.value.field, caught.value.status_code) == (
-        code, "purpose", 422,
-    )  # fmt: skip
+        code,
+        "purpose",
+        422,
+    )
     assert audit_count(session) == 0
 
 
@@ -111,8 +134,10 @@ def test_officer_cannot_see_a_citizen_outside_their_area(session, actor, commune
     with pytest.raises(NotFound) as caught:
         service.get_citizen(session, citizen.pid, actor=actor, purpose="verification")
     assert (caught.value.code, caught.value.field, caught.value.status_code) == (
-        "citizen.not_found", "pid", 404,
-    )  # fmt: skip
+        "citizen.not_found",
+        "pid",
+        404,
+    )
     assert audit_count(session) == 0
     session.refresh(citizen)
     assert (citizen.status, citizen.updated_at) == before
@@ -124,8 +149,10 @@ def test_steering_viewer_lacks_citizen_read(session):
     with pytest.raises(Forbidden) as caught:
         service.get_citizen(session, citizen.pid, actor=viewer, purpose="verification")
     assert (caught.value.code, caught.value.status_code, caught.value.params) == (
-        "auth.permission", 403, {"permission": "citizen.read"},
-    )  # fmt: skip
+        "auth.permission",
+        403,
+        {"permission": "citizen.read"},
+    )
     assert audit_count(session) == 0
 
 
@@ -195,8 +222,12 @@ def test_search_result_carries_commune_name(session, clerk, people):
     page = _search(session, clerk, name="tran thi an")
     [item] = page.items
     assert (item.full_name, item.commune_code, item.commune_name, item.status, item.sex) == (
-        "Trần Thị An", "24121", "Phường Tân Lập", "alive", "F",
-    )  # fmt: skip
+        "Trần Thị An",
+        "24121",
+        "Phường Tân Lập",
+        "alive",
+        "F",
+    )
 
 
 def test_search_by_birth_date_and_commune(session, clerk, people):
@@ -223,10 +254,16 @@ def test_each_listed_citizen_gets_one_audit_entry(session, clerk, people):
     page = _search(session, clerk, name="van an")
     listed = [i.pid for i in page.items]
     assert audit_rows(session) == [
-        (clerk.id, "Test org", "administrative_procedure", "citizen.listed", pid,
-         list(service.SUMMARY_FIELDS))
+        (
+            clerk.id,
+            "Test org",
+            "administrative_procedure",
+            "citizen.listed",
+            pid,
+            list(service.SUMMARY_FIELDS),
+        )
         for pid in listed
-    ]  # fmt: skip
+    ]
 
 
 def test_search_pages_report_the_total(session, clerk):
@@ -234,11 +271,17 @@ def test_search_pages_report_the_total(session, clerk):
     hoa = [person(session, "Lê Thị Hoa", birth_date=d, sex="F") for d in born]
     pages = [_search(session, clerk, name="le thi hoa", page=p, per_page=2) for p in (1, 2, 3, 4)]
     assert [[i.pid for i in p.items] for p in pages] == [
-        [hoa[0].pid, hoa[1].pid], [hoa[2].pid, hoa[3].pid], [hoa[4].pid], [],
-    ]  # fmt: skip
+        [hoa[0].pid, hoa[1].pid],
+        [hoa[2].pid, hoa[3].pid],
+        [hoa[4].pid],
+        [],
+    ]
     assert [(p.page, p.per_page, p.total) for p in pages] == [
-        (1, 2, 5), (2, 2, 5), (3, 2, 5), (4, 2, 5),
-    ]  # fmt: skip
+        (1, 2, 5),
+        (2, 2, 5),
+        (3, 2, 5),
+        (4, 2, 5),
+    ]
     assert audit_count(session) == 5  # only the citizens actually shown
 
 
@@ -279,8 +322,10 @@ def test_household_lists_members_with_relations_and_audits_each(session, clerk):
     hh = household(session, head, (wife, "spouse"), (son, "child"))
     out = service.household_of(session, son.pid, actor=clerk, purpose="residence")
     assert (out.household_no, out.commune_code, out.address) == (
-        hh.household_no, "24121", "12 Lê Duẩn, Phường Tân Lập, Tỉnh Đắk Lắk",
-    )  # fmt: skip
+        hh.household_no,
+        "24121",
+        "12 Lê Duẩn, Phường Tân Lập, Tỉnh Đắk Lắk",
+    )
     assert [(m.pid, m.full_name, m.relation, m.sex, m.status) for m in out.members] == [
         (head.pid, "Nguyễn Văn An", "head", "M", "alive"),
         (wife.pid, "Trần Thị Bình", "spouse", "F", "alive"),
@@ -327,8 +372,9 @@ def test_audit_trail_needs_audit_read(session):
     with pytest.raises(Forbidden) as caught:
         service.audit_trail(session, citizen.pid, actor=make_actor(Role.PROCEDURE_OFFICER))
     assert (caught.value.code, caught.value.params) == (
-        "auth.permission", {"permission": "audit.read"},
-    )  # fmt: skip
+        "auth.permission",
+        {"permission": "audit.read"},
+    )
 
 
 # --- add_citizen ----------------------------------------------------------------------------
@@ -338,16 +384,24 @@ def _citizen_in(**changes) -> CitizenIn:  # type: ignore[no-untyped-def]
     born = changes.pop("birth_date", date(1995, 4, 4))
     sex = changes.pop("sex", "F")
     pid = make_pid(province_code="066", birth_date=born, sex=sex, serial=424_242)
-    data = {"pid": pid, "full_name": "lê  thị   hoa", "birth_date": born, "sex": sex,
-            "commune_code": "24121"} | changes  # fmt: skip
+    data = {
+        "pid": pid,
+        "full_name": "lê  thị   hoa",
+        "birth_date": born,
+        "sex": sex,
+        "commune_code": "24121",
+    } | changes
     return CitizenIn(**data)
 
 
 def test_add_citizen_normalizes_and_folds_the_name(session):
     citizen = service.add_citizen(session, _citizen_in(), actor=SYSTEM_ACTOR, today=TODAY)
     assert (citizen.full_name, citizen.name_folded, citizen.province_code, citizen.status) == (
-        "Lê Thị Hoa", "le thi hoa", "66", "alive",
-    )  # fmt: skip
+        "Lê Thị Hoa",
+        "le thi hoa",
+        "66",
+        "alive",
+    )
 
 
 @pytest.mark.parametrize(

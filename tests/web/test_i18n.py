@@ -144,8 +144,13 @@ def test_translate_falls_back_to_the_english_message_then_the_key(lang, key, def
 
 @pytest.mark.parametrize(
     ("query", "cookie", "expected"),
-    [("en", None, "en"), (None, "en", "en"), ("vi", "en", "vi"), ("fr", None, "vi"),
-     (None, "xx", "vi")],
-)  # fmt: skip
+    [
+        ("en", None, "en"),
+        (None, "en", "en"),
+        ("vi", "en", "vi"),
+        ("fr", None, "vi"),
+        (None, "xx", "vi"),
+    ],
+)
 def test_language_choice_query_then_cookie_then_default(query, cookie, expected):
     assert pick_language(query, cookie, "vi") == expected

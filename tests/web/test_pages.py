@@ -284,9 +284,11 @@ def family(session, clerk):  # type: ignore[no-untyped-def]
     daughter = person(session, "Trần Thị Bích Ngọc", birth_date=date(1995, 8, 20), sex="F")
     household(session, head, (daughter, "child"))
     card = cards.apply_for_card(
-        session, CardApplicationIn(pid=daughter.pid, applied_on=date(2024, 6, 3)),
-        actor=clerk, today=date(2024, 6, 3),
-    )  # fmt: skip
+        session,
+        CardApplicationIn(pid=daughter.pid, applied_on=date(2024, 6, 3)),
+        actor=clerk,
+        today=date(2024, 6, 3),
+    )
     cards.transition_card(session, card.id, "produce", actor=clerk, on=date(2024, 6, 10))
     cards.transition_card(session, card.id, "issue", actor=clerk, on=date(2024, 6, 17))
     session.flush()

@@ -121,9 +121,14 @@ def record(
 ) -> None:
     """Append one entry in the caller's transaction; it commits or rolls back with the change."""
     record_many(
-        session, actor, action=action, subject_type=subject_type, subject_ids=[subject_id],
-        purpose=purpose, fields=fields,
-    )  # fmt: skip
+        session,
+        actor,
+        action=action,
+        subject_type=subject_type,
+        subject_ids=[subject_id],
+        purpose=purpose,
+        fields=fields,
+    )
 
 
 def record_many(
@@ -146,10 +151,15 @@ def record_many(
     if not subject_ids:
         return
     common = {
-        "at": utcnow(), "actor_id": actor.id, "actor_name": actor.name,
-        "organization": actor.organization, "purpose": purpose, "action": action,
-        "subject_type": subject_type, "fields": list(fields),
-    }  # fmt: skip
+        "at": utcnow(),
+        "actor_id": actor.id,
+        "actor_name": actor.name,
+        "organization": actor.organization,
+        "purpose": purpose,
+        "action": action,
+        "subject_type": subject_type,
+        "fields": list(fields),
+    }
     rows = [{**common, "subject_id": subject_id} for subject_id in subject_ids]
     # Core on the session's connection: same transaction, without the ORM's bulk machinery.
     session.connection().execute(insert(AuditEntry.__table__), rows)
@@ -173,8 +183,13 @@ def record_refusal(
     in ``session.info`` and the unit of work writes it with the commit, or after the
     rollback in a transaction of its own (``write_kept``). Enumeration attempts leave a trace.
     """
-    entry = {"action": action, "subject_type": subject_type, "subject_id": subject_id,
-             "purpose": purpose, "actor": actor}  # fmt: skip
+    entry = {
+        "action": action,
+        "subject_type": subject_type,
+        "subject_id": subject_id,
+        "purpose": purpose,
+        "actor": actor,
+    }
     session.info.setdefault(_REFUSED_KEY, []).append(entry)
 
 
@@ -186,9 +201,13 @@ def take_kept(session: Session) -> list[dict[str, Any]]:
 def write_kept(session: Session, entries: Sequence[dict[str, Any]]) -> None:
     for entry in entries:
         record(
-            session, entry["actor"], action=entry["action"], subject_type=entry["subject_type"],
-            subject_id=entry["subject_id"], purpose=entry["purpose"],
-        )  # fmt: skip
+            session,
+            entry["actor"],
+            action=entry["action"],
+            subject_type=entry["subject_type"],
+            subject_id=entry["subject_id"],
+            purpose=entry["purpose"],
+        )
 
 
 def seal(session: Session, *, limit: int = 5000) -> int:
@@ -319,9 +338,11 @@ def verify(session: Session, *, batch: int = 5000) -> VerifyResult:
     head_seq_after, _ = head(session)
     if checked > head_seq_after:
         return VerifyResult(
-            False, head_seq_after, head_seq_after + 1,
+            False,
+            head_seq_after,
+            head_seq_after + 1,
             "entries beyond the head (not written by record)",
-        )  # fmt: skip
+        )
     return VerifyResult(True, checked)
 
 
@@ -339,6 +360,15 @@ def drop_append_only_triggers(dialect: str) -> list[str]:
 
 
 __all__ = [
-    "AuditEntry", "AuditHead", "VerifyResult", "head", "pending", "record", "record_many", "seal",
-    "seal_pending", "trail", "verify",
-]  # fmt: skip
+    "AuditEntry",
+    "AuditHead",
+    "VerifyResult",
+    "head",
+    "pending",
+    "record",
+    "record_many",
+    "seal",
+    "seal_pending",
+    "trail",
+    "verify",
+]

@@ -68,9 +68,11 @@ def demo_photo(seed: int, width: int = 120, height: int = 160) -> bytes:
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(bytes(rows)))
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(bytes(rows)))
         + chunk(b"IEND", b"")
-    )  # fmt: skip
+    )
 
 
 def _candidates(
@@ -80,9 +82,13 @@ def _candidates(
     page = 1
     while True:
         found = registry.search(
-            session, actor=actor, purpose="data_maintenance", commune_code=commune_code,
-            page=page, per_page=100,
-        )  # fmt: skip
+            session,
+            actor=actor,
+            purpose="data_maintenance",
+            commune_code=commune_code,
+            page=page,
+            per_page=100,
+        )
         for summary in found.items:
             if summary.status != "alive" or not 18 <= age_on(summary.birth_date, today) <= 70:
                 continue
@@ -102,10 +108,15 @@ def _candidates(
 def _register(session: Session, citizen: CitizenOut, n: int):  # type: ignore[no-untyped-def]
     phone = f"09{int(citizen.pid[-8:]):08d}"
     data = RegistrationIn(
-        pid=citizen.pid, full_name=citizen.full_name, birth_date=citizen.birth_date,
-        phone=phone, email=f"demo{n}@dancu.example", password=DEMO_PASSWORD,
-        photo=demo_photo(n), photo_type="image/png",
-    )  # fmt: skip
+        pid=citizen.pid,
+        full_name=citizen.full_name,
+        birth_date=citizen.birth_date,
+        phone=phone,
+        email=f"demo{n}@dancu.example",
+        password=DEMO_PASSWORD,
+        photo=demo_photo(n),
+        photo_type="image/png",
+    )
     account = accounts.register(session, data)
     body = messages.latest(session, recipient=account.phone, limit=1)[0].body
     code = next(word for word in body.replace(".", " ").split() if word.isdigit())
@@ -119,10 +130,13 @@ def _raise(session: Session, citizen: CitizenOut, police: Actor) -> None:
     assert card is not None
     family, _, given = citizen.full_name.partition(" ")
     zone = compose_td1(
-        document_number=card.card_no, birth_date=citizen.birth_date, sex=citizen.sex,
-        expiry_date=card.expires_on or date(2099, 12, 31), family_name=family,
+        document_number=card.card_no,
+        birth_date=citizen.birth_date,
+        sex=citizen.sex,
+        expiry_date=card.expires_on or date(2099, 12, 31),
+        family_name=family,
         given_names=given,
-    )  # fmt: skip
+    )
     data = LevelTwoIn(pid=citizen.pid, mrz=zone, chip_verified="not_checked")
     levels.raise_to_level2(session, data, actor=police)
 
@@ -134,9 +148,12 @@ def create_demo_accounts(
     today = today or date.today()
     commune = adminunits.communes(province_code)[0]
     police = Actor(
-        id="system:demo-police", name="Demo police desk", roles=frozenset({Role.POLICE}),
-        units=(commune.code,), organization=f"Công an {commune.name}",
-    )  # fmt: skip
+        id="system:demo-police",
+        name="Demo police desk",
+        roles=frozenset({Role.POLICE}),
+        units=(commune.code,),
+        organization=f"Công an {commune.name}",
+    )
     created: list[DemoAccount] = []
     people = _candidates(session, actor, commune.code, today)
     for n, (label, level, roles, area) in enumerate(PLAN, start=1):
@@ -152,15 +169,23 @@ def create_demo_accounts(
         unit = commune.code if area == "commune" else province_code
         for role in roles:
             officers.grant_role(
-                session, account, role, unit, organization=_organization(role, commune.name),
+                session,
+                account,
+                role,
+                unit,
+                organization=_organization(role, commune.name),
                 actor=actor,
-            )  # fmt: skip
+            )
         created.append(
             DemoAccount(
-                pid=citizen.pid, name=citizen.full_name, label=label, level=level,
-                roles=tuple(r.value for r in roles), phone=account.phone or "",
+                pid=citizen.pid,
+                name=citizen.full_name,
+                label=label,
+                level=level,
+                roles=tuple(r.value for r in roles),
+                phone=account.phone or "",
             )
-        )  # fmt: skip
+        )
     return created
 
 

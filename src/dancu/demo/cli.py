@@ -19,8 +19,12 @@ from dancu.demo.sector import seed_sector_demo
 from dancu.settings import get_settings
 
 console = Console()
-DEMO_ACTOR = Actor(id="system:demo", name="Demo generator", roles=frozenset({Role.SYSTEM}),
-                   organization="dancu demo")  # fmt: skip
+DEMO_ACTOR = Actor(
+    id="system:demo",
+    name="Demo generator",
+    roles=frozenset({Role.SYSTEM}),
+    organization="dancu demo",
+)
 
 
 def demo_command(
@@ -49,15 +53,23 @@ def demo_command(
             console.print("[red]the registry is not empty[/red]: use a fresh database")
             raise typer.Exit(2)
         with Progress(
-            TextColumn(f"[bold]Seeding {unit.name}"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), console=console, transient=True,
-        ) as bar:  # fmt: skip
+            TextColumn(f"[bold]Seeding {unit.name}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as bar:
             task = bar.add_task("demo", total=citizens)
             written = load_demo(
-                session, actor=DEMO_ACTOR, province_code=code, citizens=citizens,
-                seed=seed if seed is not None else settings.demo_seed, today=date.today(),
+                session,
+                actor=DEMO_ACTOR,
+                province_code=code,
+                citizens=citizens,
+                seed=seed if seed is not None else settings.demo_seed,
+                today=date.today(),
                 progress=lambda n: bar.update(task, completed=n),
-            )  # fmt: skip
+            )
     console.print(f"[green]{written:,} citizens[/green] of {unit.name} seeded")
     _demo_accounts(code)
     if sector:
@@ -84,15 +96,23 @@ def _demo_accounts(province_code: str) -> None:
 def _seed_sector(province_code: str, seed: int) -> None:
     """The demo sector datasets, imported and synchronized (see ``demo/sector.py``)."""
     with Progress(
-        TextColumn("[bold]Synchronizing sector data"), TextColumn("{task.description}"),
-        BarColumn(), TimeElapsedColumn(), console=console, transient=True,
-    ) as bar:  # fmt: skip
+        TextColumn("[bold]Synchronizing sector data"),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
         task = bar.add_task("", total=None)
         jobs = seed_sector_demo(
-            get_sessionmaker(), actor=DEMO_ACTOR, province_code=province_code, seed=seed,
+            get_sessionmaker(),
+            actor=DEMO_ACTOR,
+            province_code=province_code,
+            seed=seed,
             today=date.today(),
             progress=lambda step, done, total: bar.update(task, description=step),
-        )  # fmt: skip
+        )
     for job in jobs:
-        console.print(f"sector dataset {job.source_id}: {job.done:,} records synchronized"
-                      f" ({job.status})")  # fmt: skip
+        console.print(
+            f"sector dataset {job.source_id}: {job.done:,} records synchronized ({job.status})"
+        )

@@ -23,19 +23,60 @@ from dancu.registry.cards import card_expiry
 from dancu.registry.models import Citizen, CivilEvent, Household, HouseholdMember, IdCard
 
 CITIZEN_COLUMNS = (
-    "id", "pid", "full_name", "name_folded", "birth_date", "sex", "ethnicity", "religion",
-    "nationality", "place_of_birth", "hometown", "province_code", "commune_code",
-    "address_detail", "status", "death_date", "marital_status", "spouse_id", "created_at",
+    "id",
+    "pid",
+    "full_name",
+    "name_folded",
+    "birth_date",
+    "sex",
+    "ethnicity",
+    "religion",
+    "nationality",
+    "place_of_birth",
+    "hometown",
+    "province_code",
+    "commune_code",
+    "address_detail",
+    "status",
+    "death_date",
+    "marital_status",
+    "spouse_id",
+    "created_at",
     "updated_at",
-)  # fmt: skip
-HOUSEHOLD_COLUMNS = ("id", "household_no", "province_code", "commune_code", "address_detail",
-                     "created_at")  # fmt: skip
+)
+HOUSEHOLD_COLUMNS = (
+    "id",
+    "household_no",
+    "province_code",
+    "commune_code",
+    "address_detail",
+    "created_at",
+)
 MEMBER_COLUMNS = ("id", "household_id", "citizen_id", "relation")
-CARD_COLUMNS = ("id", "citizen_id", "card_no", "serial", "status", "reason", "applied_on",
-                "produced_on", "issued_on", "expires_on", "commune_code", "closed_reason",
-                "updated_at")  # fmt: skip
-EVENT_COLUMNS = ("id", "kind", "citizen_id", "occurred_on", "details", "registered_by",
-                 "registered_at")  # fmt: skip
+CARD_COLUMNS = (
+    "id",
+    "citizen_id",
+    "card_no",
+    "serial",
+    "status",
+    "reason",
+    "applied_on",
+    "produced_on",
+    "issued_on",
+    "expires_on",
+    "commune_code",
+    "closed_reason",
+    "updated_at",
+)
+EVENT_COLUMNS = (
+    "id",
+    "kind",
+    "citizen_id",
+    "occurred_on",
+    "details",
+    "registered_by",
+    "registered_at",
+)
 BATCH_HOUSEHOLDS = 5_000
 
 
@@ -63,8 +104,12 @@ def load_demo(
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Generate and write ``citizens`` people of ``province_code``; returns how many."""
-    ids = _Ids(*(bulk.reserve_ids(session, t.__table__, 0) for t in  # type: ignore[attr-defined]
-                 (Citizen, Household, HouseholdMember, IdCard, CivilEvent)))  # fmt: skip
+    ids = _Ids(
+        *(
+            bulk.reserve_ids(session, t.__table__, 0)
+            for t in (Citizen, Household, HouseholdMember, IdCard, CivilEvent)  # type: ignore[attr-defined]
+        )
+    )
     rng = random.Random(seed)
     households = generate(province_code, citizens, seed, today)
     written = 0
@@ -75,9 +120,14 @@ def load_demo(
     for table in (Citizen, Household, HouseholdMember, IdCard, CivilEvent):
         bulk.sync_sequence(session, table.__table__)  # type: ignore[attr-defined]
     audit.record(
-        session, actor, action="demo.load", subject_type="registry", subject_id=province_code,
-        purpose="data_maintenance", fields=(f"citizens:{written}",),
-    )  # fmt: skip
+        session,
+        actor,
+        action="demo.load",
+        subject_type="registry",
+        subject_id=province_code,
+        purpose="data_maintenance",
+        fields=(f"citizens:{written}",),
+    )
     return written
 
 
@@ -91,8 +141,16 @@ def _write_batch(
     for hh in batch:
         hh_id = ids.household
         ids.household += 1
-        households.append((hh_id, f"{hh.commune_code}{hh_id:08d}", _province_of(hh.commune_code),
-                           hh.commune_code, hh.address_detail, now))  # fmt: skip
+        households.append(
+            (
+                hh_id,
+                f"{hh.commune_code}{hh_id:08d}",
+                _province_of(hh.commune_code),
+                hh.commune_code,
+                hh.address_detail,
+                now,
+            )
+        )
         first_id = ids.citizen
         spouse_of = _spouses(hh, first_id)
         for offset, p in enumerate(hh.members):
@@ -100,21 +158,39 @@ def _write_batch(
             spouse = spouse_of.get(cid)
             if spouse and cid < spouse:
                 spouse_pairs.append((cid, spouse))
-            citizens.append((
-                cid, p.pid, p.full_name, fold(p.full_name), p.birth_date, p.sex, p.ethnicity,
-                p.religion, p.nationality, p.place_of_birth, p.hometown,
-                _province_of(p.commune_code), p.commune_code, p.address_detail,
-                "deceased" if p.death_date else "alive", p.death_date, p.marital_status,
-                spouse if link_spouses else None, now, now,
-            ))  # fmt: skip
+            citizens.append(
+                (
+                    cid,
+                    p.pid,
+                    p.full_name,
+                    fold(p.full_name),
+                    p.birth_date,
+                    p.sex,
+                    p.ethnicity,
+                    p.religion,
+                    p.nationality,
+                    p.place_of_birth,
+                    p.hometown,
+                    _province_of(p.commune_code),
+                    p.commune_code,
+                    p.address_detail,
+                    "deceased" if p.death_date else "alive",
+                    p.death_date,
+                    p.marital_status,
+                    spouse if link_spouses else None,
+                    now,
+                    now,
+                )
+            )
             members.append((ids.member, hh_id, cid, p.relation))
             ids.member += 1
             if p.card_issued_on:
                 cards.append(_card_row(ids.card, cid, p, rng, now))
                 ids.card += 1
             if p.death_date:
-                events.append((ids.event, "death", cid, p.death_date, {"source": "demo"},
-                               "system:demo", now))  # fmt: skip
+                events.append(
+                    (ids.event, "death", cid, p.death_date, {"source": "demo"}, "system:demo", now)
+                )
                 ids.event += 1
         ids.citizen += len(hh.members)
     bulk.copy_rows(session, Citizen.__table__, CITIZEN_COLUMNS, citizens)  # type: ignore[arg-type]
@@ -166,6 +242,17 @@ def _card_row(card_id: int, cid: int, p: Any, rng: random.Random, now: Any) -> t
     produced = issued - timedelta(days=rng.randint(1, 6))
     status, closed = ("revoked", "holder deceased") if p.death_date else ("issued", None)
     return (
-        card_id, cid, p.pid, f"{issued.year % 100:02d}{card_id:010d}", status, "first",
-        applied, produced, issued, card_expiry(p.birth_date, issued), p.commune_code, closed, now,
-    )  # fmt: skip
+        card_id,
+        cid,
+        p.pid,
+        f"{issued.year % 100:02d}{card_id:010d}",
+        status,
+        "first",
+        applied,
+        produced,
+        issued,
+        card_expiry(p.birth_date, issued),
+        p.commune_code,
+        closed,
+        now,
+    )

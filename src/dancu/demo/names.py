@@ -268,9 +268,13 @@ _BAN = _words(
 
 
 def address_detail(
-    rng: random.Random, kind: str, ethnicity: str = "Kinh", *, south: bool = False,
+    rng: random.Random,
+    kind: str,
+    ethnicity: str = "Kinh",
+    *,
+    south: bool = False,
     upland: bool = False,
-) -> str:  # fmt: skip
+) -> str:
     """House/village part of an address in a commune of ``kind`` ("Phường", "Xã", ...).
 
     Highland minorities live in a "Buôn" (Gia Rai: "Plei"); ``upland`` villages of northern

@@ -216,9 +216,15 @@ class _Gen:
         return table.pick(rng) if table else None
 
     def _mk(
-        self, hh: _HH, sex: str, birth: int, relation: str, family: str,
-        marital: str = "single", hometown: str | None = None,
-    ) -> PersonRow:  # fmt: skip
+        self,
+        hh: _HH,
+        sex: str,
+        birth: int,
+        relation: str,
+        family: str,
+        marital: str = "single",
+        hometown: str | None = None,
+    ) -> PersonRow:
         """Create a member, born on ordinal ``birth``, and append it to ``hh``."""
         rng = self.rng
         bdate = date.fromordinal(birth)
@@ -240,9 +246,20 @@ class _Gen:
         p = PersonRow(
             self.pid("0" + lp, bdate, sex),
             full_name(rng, sex, family=family, ethnicity=hh.eth, birth_year=bdate.year),
-            bdate, sex, hh.eth, religion, "VN", place, home, hh.code, hh.addr,
-            relation, marital, None, None,
-        )  # fmt: skip
+            bdate,
+            sex,
+            hh.eth,
+            religion,
+            "VN",
+            place,
+            home,
+            hh.code,
+            hh.addr,
+            relation,
+            marital,
+            None,
+            None,
+        )
         hh.members.append(p)
         hh.births.append(birth)
         return p

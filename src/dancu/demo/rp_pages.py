@@ -54,9 +54,13 @@ def register_client(session: Session, host: str, port: int) -> None:
     row = session.get(OidcClient, CLIENT_ID)
     if row is None:
         oidc_clients.add_client(
-            session, client_id=CLIENT_ID, name=CLIENT_NAME, auth_method="none",
-            redirect_uris=uris, scopes=SCOPE.split(),
-        )  # fmt: skip
+            session,
+            client_id=CLIENT_ID,
+            name=CLIENT_NAME,
+            auth_method="none",
+            redirect_uris=uris,
+            scopes=SCOPE.split(),
+        )
     else:
         row.redirect_uris = uris
 
@@ -77,9 +81,13 @@ def _discover(base: str) -> dict[str, Any]:
 
 def _client(request: Request, **kwargs: Any) -> OAuth2Session:
     return OAuth2Session(
-        CLIENT_ID, redirect_uri=f"{_base(request)}{PATH}/callback", scope=SCOPE,
-        token_endpoint_auth_method="none", code_challenge_method="S256", **kwargs,
-    )  # fmt: skip
+        CLIENT_ID,
+        redirect_uri=f"{_base(request)}{PATH}/callback",
+        scope=SCOPE,
+        token_endpoint_auth_method="none",
+        code_challenge_method="S256",
+        **kwargs,
+    )
 
 
 @router.get("", response_class=HTMLResponse)
@@ -103,9 +111,11 @@ def start(request: Request, level: int = 1) -> RedirectResponse:
     verifier, nonce = secrets.token_urlsafe(48), secrets.token_urlsafe(16)
     with _client(request) as client:
         url, state = client.create_authorization_url(
-            meta["authorization_endpoint"], code_verifier=verifier, nonce=nonce,
+            meta["authorization_endpoint"],
+            code_verifier=verifier,
+            nonce=nonce,
             acr_values=ACR_LEVEL2 if level == 2 else ACR_LEVEL1,
-        )  # fmt: skip
+        )
     answer = RedirectResponse(url, status_code=303)
     sealed = _sealer(request).dumps({"state": state, "verifier": verifier, "nonce": nonce})
     answer.set_cookie(COOKIE, sealed, max_age=600, httponly=True, samesite="lax")
@@ -128,9 +138,11 @@ def callback(request: Request) -> Response:
     meta = _discover(base)
     with _client(request, state=kept["state"]) as client:
         token = client.fetch_token(
-            meta["token_endpoint"], code=params.get("code", ""), code_verifier=kept["verifier"],
+            meta["token_endpoint"],
+            code=params.get("code", ""),
+            code_verifier=kept["verifier"],
             timeout=10,
-        )  # fmt: skip
+        )
         keys = KeySet.import_key_set(requests.get(meta["jwks_uri"], timeout=10).json())
         try:
             id_token = jwt.decode(token["id_token"], keys)
@@ -146,8 +158,9 @@ def callback(request: Request) -> Response:
     answer = render(request, "demo/rp.html", {"signed_in": signed_in, "user": True})
     answer.delete_cookie(COOKIE)
     user = {"id_token": token["id_token"], "name": str(userinfo.get("name", ""))}
-    answer.set_cookie(SIGNED_IN, _sealer(request).dumps(user), max_age=8 * 3600, httponly=True,
-                      samesite="lax")  # fmt: skip
+    answer.set_cookie(
+        SIGNED_IN, _sealer(request).dumps(user), max_age=8 * 3600, httponly=True, samesite="lax"
+    )
     return answer
 
 
@@ -161,12 +174,20 @@ def logout(request: Request) -> RedirectResponse:
         return RedirectResponse(PATH, status_code=303)
     meta = _discover(_base(request))
     state = secrets.token_urlsafe(16)
-    params = {"id_token_hint": user["id_token"], "state": state,
-              "post_logout_redirect_uri": f"{_base(request)}{PATH}/signed-out"}  # fmt: skip
+    params = {
+        "id_token_hint": user["id_token"],
+        "state": state,
+        "post_logout_redirect_uri": f"{_base(request)}{PATH}/signed-out",
+    }
     answer = RedirectResponse(f"{meta['end_session_endpoint']}?{urlencode(params)}", 303)
     answer.delete_cookie(SIGNED_IN)
-    answer.set_cookie(COOKIE, _sealer(request).dumps({"logout_state": state}), max_age=600,
-                      httponly=True, samesite="lax")  # fmt: skip
+    answer.set_cookie(
+        COOKIE,
+        _sealer(request).dumps({"logout_state": state}),
+        max_age=600,
+        httponly=True,
+        samesite="lax",
+    )
     return answer
 
 

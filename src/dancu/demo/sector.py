@@ -29,12 +29,35 @@ from dancu.linkage.schemas import JobOut
 from dancu.registry import service as registry
 
 Progress = Callable[[str, int, int], None]
-LAND_COLUMNS = ("so_thua", "ho_ten_nguoi_su_dung", "so_giay_to", "nam_sinh", "gioi_tinh",
-                "dia_chi_thuong_tru")  # fmt: skip
-BHXH_COLUMNS = ("ma_so_bhxh", "ho_ten", "so_cccd", "ngay_sinh", "gioi_tinh", "dia_chi",
-                "so_dien_thoai")  # fmt: skip
-_STREETS = ("Lê Duẩn", "Nguyễn Tất Thành", "Phan Chu Trinh", "Hùng Vương", "Trần Phú", "Thôn 3",
-            "Buôn Ko Tam", "Thôn 7", "Quang Trung", "Lý Thường Kiệt")  # fmt: skip
+LAND_COLUMNS = (
+    "so_thua",
+    "ho_ten_nguoi_su_dung",
+    "so_giay_to",
+    "nam_sinh",
+    "gioi_tinh",
+    "dia_chi_thuong_tru",
+)
+BHXH_COLUMNS = (
+    "ma_so_bhxh",
+    "ho_ten",
+    "so_cccd",
+    "ngay_sinh",
+    "gioi_tinh",
+    "dia_chi",
+    "so_dien_thoai",
+)
+_STREETS = (
+    "Lê Duẩn",
+    "Nguyễn Tất Thành",
+    "Phan Chu Trinh",
+    "Hùng Vương",
+    "Trần Phú",
+    "Thôn 3",
+    "Buôn Ko Tam",
+    "Thôn 7",
+    "Quang Trung",
+    "Lý Thường Kiệt",
+)
 
 
 class _Spoiler:
@@ -87,11 +110,20 @@ class _Spoiler:
             self.rng.randrange(1950, 2004), self.rng.randrange(1, 13), self.rng.randrange(1, 29)
         )
         sex = self.rng.choice("MF")
-        pid = make_pid(province_code="001", birth_date=born, sex=sex,
-                       serial=self.rng.randrange(900_000, 999_999))  # fmt: skip
-        return {"pid": pid, "full_name": f"{a[0]} {b[1] if len(b) > 2 else 'Văn'} {c[-1]}",
-                "birth_date": born, "sex": sex, "commune_code": self.rng.choice(self.communes),
-                "status": "alive"}  # fmt: skip
+        pid = make_pid(
+            province_code="001",
+            birth_date=born,
+            sex=sex,
+            serial=self.rng.randrange(900_000, 999_999),
+        )
+        return {
+            "pid": pid,
+            "full_name": f"{a[0]} {b[1] if len(b) > 2 else 'Văn'} {c[-1]}",
+            "birth_date": born,
+            "sex": sex,
+            "commune_code": self.rng.choice(self.communes),
+            "status": "alive",
+        }
 
 
 def _adults(citizens: list[dict[str, Any]], today: date, lo: int, hi: int) -> list[dict[str, Any]]:
@@ -156,11 +188,13 @@ def land_register(
             pid = spoil.cmnd()  # issued before the 12-digit numbers
         year_only = rng.random() < 0.6
         row = [
-            f"{rng.randrange(1, 60)}-{n:05d}", name, pid,
+            f"{rng.randrange(1, 60)}-{n:05d}",
+            name,
+            pid,
             str(born.year) if year_only else born.strftime("%d/%m/%Y"),
             "Nữ" if p["sex"] == "F" else "Nam",
             spoil.address(commune, old=rng.random() < 0.35),
-        ]  # fmt: skip
+        ]
         first_line.setdefault(p["pid"], row)
         sheet.append(row)
     buffer = io.BytesIO()
@@ -180,11 +214,17 @@ def social_insurance(
     for p in _people(_adults(citizens, today, 18, 62), rng, spoil, 0.5):
         name, pid, born, commune = _identity(p, rng, spoil)
         phone = f"09{rng.randrange(10**7, 10**8)}" if rng.random() < 0.7 else ""
-        writer.writerow([
-            f"66{rng.randrange(10**7, 10**8)}", name, pid, born.strftime("%d/%m/%Y"),
-            "Nữ" if p["sex"] == "F" else "Nam", spoil.address(commune, old=rng.random() < 0.2),
-            phone,
-        ])  # fmt: skip
+        writer.writerow(
+            [
+                f"66{rng.randrange(10**7, 10**8)}",
+                name,
+                pid,
+                born.strftime("%d/%m/%Y"),
+                "Nữ" if p["sex"] == "F" else "Nam",
+                spoil.address(commune, old=rng.random() < 0.2),
+                phone,
+            ]
+        )
     return buffer.getvalue().encode("utf-8")
 
 
@@ -209,9 +249,15 @@ def seed_sector_demo(
         data = make(citizens, seed=seed, today=today, province_code=province_code)
         with unit_of_work(factory) as session:
             out = service.import_dataset(
-                session, data, file_name=file_name, source_type=source_type,
-                province_code=province_code, actor=actor, name=name, today=today,
-            )  # fmt: skip
+                session,
+                data,
+                file_name=file_name,
+                source_type=source_type,
+                province_code=province_code,
+                actor=actor,
+                name=name,
+                today=today,
+            )
             job = runs.enqueue_run(session, out.source.id, actor=actor)
         jobs.append(tasks.run_job(factory, job.id, progress=progress))
     return jobs

@@ -61,23 +61,27 @@ def matched_citizen(
     if record is None:
         raise ValidationFailed(
             "No citizen with this ID number in the registry",
-            code="identity.pid_unknown", field=f"{field_prefix}pid",
-        )  # fmt: skip
+            code="identity.pid_unknown",
+            field=f"{field_prefix}pid",
+        )
     if not citizens.same_name(full_name, record.full_name):
         raise ValidationFailed(
             "The full name does not match the registry",
-            code="identity.name_mismatch", field=f"{field_prefix}full_name",
-        )  # fmt: skip
+            code="identity.name_mismatch",
+            field=f"{field_prefix}full_name",
+        )
     if birth_date != record.birth_date:
         raise ValidationFailed(
             "The birth date does not match the registry",
-            code="identity.birth_date_mismatch", field=f"{field_prefix}birth_date",
-        )  # fmt: skip
+            code="identity.birth_date_mismatch",
+            field=f"{field_prefix}birth_date",
+        )
     if record.status != "alive":
         raise ValidationFailed(
             "The registry records this citizen as deceased",
-            code="identity.citizen_deceased", field=f"{field_prefix}pid",
-        )  # fmt: skip
+            code="identity.citizen_deceased",
+            field=f"{field_prefix}pid",
+        )
     return record
 
 
@@ -89,8 +93,9 @@ def _insert(session: Session, account: Account) -> Account:
     except IntegrityError as exc:
         raise Conflict(
             "An account already exists for this ID number",
-            code="identity.account_exists", field="pid",
-        ) from exc  # fmt: skip
+            code="identity.account_exists",
+            field="pid",
+        ) from exc
     return account
 
 
@@ -103,21 +108,30 @@ def register(
     if citizens.age(citizen, today) < citizens.MIN_OWN_ACCOUNT_AGE:
         raise ValidationFailed(
             "Citizens under 14 are registered by a parent or guardian",
-            code="identity.too_young", field="birth_date",
-        )  # fmt: skip
+            code="identity.too_young",
+            field="birth_date",
+        )
     phone, email = valid_phone(data.phone), valid_email(data.email)
     passwords.check_policy(data.password, pid=citizen.pid, phone=phone)
     digest = photos.check_photo(data.photo, data.photo_type)
     account = _insert(
         session,
         Account(
-            citizen_pid=citizen.pid, kind="citizen", display_name=citizen.full_name, level=0,
-            status="pending", password_hash=passwords.hash_password(data.password),
-            phone=phone, email=email, photo=data.photo, photo_type=data.photo_type,
-            photo_sha256=digest, province_code=citizen.province_code,
+            citizen_pid=citizen.pid,
+            kind="citizen",
+            display_name=citizen.full_name,
+            level=0,
+            status="pending",
+            password_hash=passwords.hash_password(data.password),
+            phone=phone,
+            email=email,
+            photo=data.photo,
+            photo_type=data.photo_type,
+            photo_sha256=digest,
+            province_code=citizen.province_code,
             commune_code=citizen.commune_code,
         ),
-    )  # fmt: skip
+    )
     history.add(session, account.id, "registered", ip=ip)
     otp.issue(session, account, "phone")
     return account
@@ -162,21 +176,29 @@ def register_dependant(
     if citizens.age(child, today) >= citizens.MIN_OWN_ACCOUNT_AGE:
         raise ValidationFailed(
             "From 14 a citizen registers their own account",
-            code="identity.dependant_too_old", field="birth_date",
-        )  # fmt: skip
+            code="identity.dependant_too_old",
+            field="birth_date",
+        )
     if not citizens.guardian_of(session, guardian.citizen_pid, child.pid):
         raise Forbidden(
             "The registry does not record you as this child's parent or guardian",
-            code="identity.not_guardian", field="pid",
-        )  # fmt: skip
+            code="identity.not_guardian",
+            field="pid",
+        )
     account = _insert(
         session,
         Account(
-            citizen_pid=child.pid, kind="dependant", display_name=child.full_name, level=0,
-            status="active", guardian_id=guardian.id, province_code=child.province_code,
-            commune_code=child.commune_code, activated_at=utcnow(),
+            citizen_pid=child.pid,
+            kind="dependant",
+            display_name=child.full_name,
+            level=0,
+            status="active",
+            guardian_id=guardian.id,
+            province_code=child.province_code,
+            commune_code=child.commune_code,
+            activated_at=utcnow(),
         ),
-    )  # fmt: skip
+    )
     history.add(session, guardian.id, "dependant_registered", child=child.pid)
     history.add(session, account.id, "registered", guardian=guardian.citizen_pid)
     return account

@@ -111,8 +111,9 @@ def bind_partner(
     if "client_credentials" not in client.grant_types:
         raise ValidationFailed(
             "Only a client_credentials client acts as a partner",
-            code="api.partner_grant", field="grant_types",
-        )  # fmt: skip
+            code="api.partner_grant",
+            field="grant_types",
+        )
     role_list, unit_list, purpose_list = _checked(roles, units, nationwide, organization, purposes)
     row = session.get(ClientPartner, client_id) or ClientPartner(client_id=client_id)
     row.roles, row.units, row.purposes = role_list, unit_list, purpose_list
@@ -145,27 +146,31 @@ def _checked(
         raise ValidationFailed(
             "Name at least one unit (--partner-unit / --unit), or bind the partner nationwide "
             "explicitly (--partner-nationwide / --nationwide)",
-            code="api.partner_unit", field="units",
-        )  # fmt: skip
+            code="api.partner_unit",
+            field="units",
+        )
     if unit_list and nationwide:
         raise ValidationFailed(
             "A nationwide partner takes no units (--nationwide with --unit)",
-            code="api.partner_unit", field="units",
-        )  # fmt: skip
+            code="api.partner_unit",
+            field="units",
+        )
     for unit in unit_list:
         if not _known_unit(unit):
             raise ValidationFailed(f"Unknown unit {unit!r}", code="api.partner_unit", field="units")
     if not organization.strip():
         raise ValidationFailed(
-            "Name the partner's organization", code="api.partner_organization",
+            "Name the partner's organization",
+            code="api.partner_organization",
             field="organization",
-        )  # fmt: skip
+        )
     purpose_list = sorted(set(purposes))
     if not purpose_list:
         raise ValidationFailed(
-            "Name the purposes the partner reads data for", code="api.partner_purpose",
+            "Name the purposes the partner reads data for",
+            code="api.partner_purpose",
             field="purposes",
-        )  # fmt: skip
+        )
     if bad := [p for p in purpose_list if p not in PURPOSES]:
         raise ValidationFailed(
             f"Unknown purposes: {bad}", code="api.partner_purpose", field="purposes"
@@ -228,10 +233,13 @@ def verify(
     if not roles:
         raise no_role("This client is bound to no partner role", challenge)
     actor = Actor(
-        id=f"client:{row.client_id}", name=row.name, roles=roles,
-        units=tuple(row.units or ()), organization=row.organization or "",
+        id=f"client:{row.client_id}",
+        name=row.name,
+        roles=roles,
+        units=tuple(row.units or ()),
+        organization=row.organization or "",
         purposes=frozenset(row.purposes or ()),
-    )  # fmt: skip
+    )
     return TokenGrant(actor, scopes, frozenset(row.purposes or ()), partner=True)
 
 
@@ -242,10 +250,13 @@ def _check_dpop(
         raise invalid_token("This token must be presented with DPoP", scheme="DPoP")
     try:
         proof_jkt = verify_proof(
-            session, request.headers.getlist("dpop"), method=request.method,
+            session,
+            request.headers.getlist("dpop"),
+            method=request.method,
             url=public_url(request),
-            access_token=token, now=now,
-        )  # fmt: skip
+            access_token=token,
+            now=now,
+        )
     except DPoPError as exc:
         raise invalid_token(exc.description, scheme="DPoP", error=exc.error) from exc
     if proof_jkt != jkt:
@@ -267,6 +278,8 @@ def describe(row: ClientPartner | None) -> dict[str, Any]:
     if row is None:
         return {}
     return {
-        "roles": list(row.roles), "units": list(row.units) or ["*"],
-        "organization": row.organization, "purposes": list(row.purposes),
-    }  # fmt: skip
+        "roles": list(row.roles),
+        "units": list(row.units) or ["*"],
+        "organization": row.organization,
+        "purposes": list(row.purposes),
+    }

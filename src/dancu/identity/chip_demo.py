@@ -38,7 +38,12 @@ def read_demo_card(session: Session, pid: str, *, actor: Actor) -> ChipBundle:
         raise NotFound("This citizen holds no issued chip card", code="chip.no_card", field="pid")
     family, _, given = record.full_name.partition(" ")
     return demo_chip(
-        trust_dir(), key_dir(), document_number=record.card.card_no, family_name=family,
-        given_names=given, birth_date=record.birth_date, sex=str(record.sex),
+        trust_dir(),
+        key_dir(),
+        document_number=record.card.card_no,
+        family_name=family,
+        given_names=given,
+        birth_date=record.birth_date,
+        sex=str(record.sex),
         expiry_date=record.card.expires_on or date(2099, 12, 31),
-    )  # fmt: skip
+    )

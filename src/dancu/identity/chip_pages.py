@@ -21,6 +21,7 @@ def demo_chip_bundle(pid: str, db: DbSession, actor: CurrentActor) -> Response:
         raise Forbidden("Only the police read chip cards", code="chip.forbidden")
     bundle = read_demo_card(db, pid, actor=actor)
     return Response(
-        bundle.to_json(), media_type="application/json",
+        bundle.to_json(),
+        media_type="application/json",
         headers={"Content-Disposition": f'attachment; filename="chip-{pid}.json"'},
-    )  # fmt: skip
+    )

@@ -54,11 +54,13 @@ class ChipBundle:
     mrz: str
 
     def to_json(self) -> str:
-        return json.dumps({
-            "sod": base64.b64encode(self.sod).decode(),
-            "dg": {str(n): base64.b64encode(v).decode() for n, v in self.data_groups.items()},
-            "mrz": self.mrz,
-        })  # fmt: skip
+        return json.dumps(
+            {
+                "sod": base64.b64encode(self.sod).decode(),
+                "dg": {str(n): base64.b64encode(v).decode() for n, v in self.data_groups.items()},
+                "mrz": self.mrz,
+            }
+        )
 
     @classmethod
     def from_json(cls, text: str) -> ChipBundle:
@@ -77,19 +79,27 @@ class ChipBundle:
 
 
 def _name(common_name: str) -> x509.Name:
-    return x509.Name([
-        x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "dancu test PKI"),
-        x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-    ])  # fmt: skip
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "dancu test PKI"),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
 
 
 def _usage(*, sign: bool, ca: bool) -> x509.KeyUsage:
     return x509.KeyUsage(
-        digital_signature=sign, content_commitment=False, key_encipherment=False,
-        data_encipherment=False, key_agreement=False, key_cert_sign=ca, crl_sign=ca,
-        encipher_only=False, decipher_only=False,
-    )  # fmt: skip
+        digital_signature=sign,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=ca,
+        crl_sign=ca,
+        encipher_only=False,
+        decipher_only=False,
+    )
 
 
 def make_csca(
@@ -100,14 +110,17 @@ def make_csca(
     start = not_before or datetime.now(UTC) - timedelta(days=1)
     cert = (
         x509.CertificateBuilder()
-        .subject_name(_name(name)).issuer_name(_name(name))
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(start).not_valid_after(start + timedelta(days=365 * years))
+        .subject_name(_name(name))
+        .issuer_name(_name(name))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + timedelta(days=365 * years))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(_usage(sign=False, ca=True), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
         .sign(key, hashes.SHA256())
-    )  # fmt: skip
+    )
     return Issuer(cert, key)
 
 
@@ -129,15 +142,18 @@ def make_document_signer(
     start = not_before or datetime.now(UTC) - timedelta(days=1)
     cert = (
         x509.CertificateBuilder()
-        .subject_name(_name(name)).issuer_name(csca.cert.subject)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(start).not_valid_after(start + timedelta(days=days))
+        .subject_name(_name(name))
+        .issuer_name(csca.cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + timedelta(days=days))
         .add_extension(_usage(sign=digital_signature, ca=False), critical=True)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(csca.key.public_key()), False
         )
         .sign(csca.key, hashes.SHA256())
-    )  # fmt: skip
+    )
     return Issuer(cert, key)
 
 
@@ -164,38 +180,53 @@ def _sign(signer: Issuer, data: bytes, pss: bool) -> tuple[bytes, dict[str, obje
 def make_sod(signer: Issuer, data_groups: dict[int, bytes], *, pss: bool = False) -> bytes:
     """EF.SOD over ``data_groups`` (SHA-256), signed by ``signer`` (ECDSA, or RSA PKCS#1 v1.5
     or, with ``pss``, RSA-PSS)."""
-    lds = LDSSecurityObject({
-        "version": 0,
-        "hash_algorithm": {"algorithm": "sha256"},
-        "data_group_hash_values": [
-            {"data_group_number": n, "data_group_hash_value": hashlib.sha256(v).digest()}
-            for n, v in sorted(data_groups.items())
-        ],
-    })  # fmt: skip
+    lds = LDSSecurityObject(
+        {
+            "version": 0,
+            "hash_algorithm": {"algorithm": "sha256"},
+            "data_group_hash_values": [
+                {"data_group_number": n, "data_group_hash_value": hashlib.sha256(v).digest()}
+                for n, v in sorted(data_groups.items())
+            ],
+        }
+    )
     content = lds.dump()
-    attrs = cms.CMSAttributes([
-        cms.CMSAttribute({"type": "content_type", "values": [LDS_SECURITY_OBJECT_OID]}),
-        cms.CMSAttribute({"type": "message_digest", "values": [hashlib.sha256(content).digest()]}),
-    ])  # fmt: skip
+    attrs = cms.CMSAttributes(
+        [
+            cms.CMSAttribute({"type": "content_type", "values": [LDS_SECURITY_OBJECT_OID]}),
+            cms.CMSAttribute(
+                {"type": "message_digest", "values": [hashlib.sha256(content).digest()]}
+            ),
+        ]
+    )
     signature, algorithm = _sign(signer, attrs.dump(), pss)
     cert = asn1_x509.Certificate.load(signer.cert.public_bytes(serialization.Encoding.DER))
-    info = cms.SignerInfo({
-        "version": "v1",
-        "sid": cms.SignerIdentifier({"issuer_and_serial_number": {
-            "issuer": cert.issuer, "serial_number": cert.serial_number,
-        }}),
-        "digest_algorithm": {"algorithm": "sha256"},
-        "signed_attrs": attrs,
-        "signature_algorithm": algorithm,
-        "signature": signature,
-    })  # fmt: skip
-    signed = cms.SignedData({
-        "version": "v3",
-        "digest_algorithms": [{"algorithm": "sha256"}],
-        "encap_content_info": {"content_type": LDS_SECURITY_OBJECT_OID, "content": content},
-        "certificates": [cert],
-        "signer_infos": [info],
-    })  # fmt: skip
+    info = cms.SignerInfo(
+        {
+            "version": "v1",
+            "sid": cms.SignerIdentifier(
+                {
+                    "issuer_and_serial_number": {
+                        "issuer": cert.issuer,
+                        "serial_number": cert.serial_number,
+                    }
+                }
+            ),
+            "digest_algorithm": {"algorithm": "sha256"},
+            "signed_attrs": attrs,
+            "signature_algorithm": algorithm,
+            "signature": signature,
+        }
+    )
+    signed = cms.SignedData(
+        {
+            "version": "v3",
+            "digest_algorithms": [{"algorithm": "sha256"}],
+            "encap_content_info": {"content_type": LDS_SECURITY_OBJECT_OID, "content": content},
+            "certificates": [cert],
+            "signer_infos": [info],
+        }
+    )
     return wrap_sod(cms.ContentInfo({"content_type": "signed_data", "content": signed}))
 
 
@@ -212,9 +243,13 @@ def make_chip(
 ) -> ChipBundle:
     """A chip for a synthetic card holder: DG1 (the MRZ), DG2 (stand-in face bytes), EF.SOD."""
     mrz = compose_td1(
-        document_number=document_number, birth_date=birth_date, sex=sex,
-        expiry_date=expiry_date, family_name=family_name, given_names=given_names,
-    )  # fmt: skip
+        document_number=document_number,
+        birth_date=birth_date,
+        sex=sex,
+        expiry_date=expiry_date,
+        family_name=family_name,
+        given_names=given_names,
+    )
     image = face or hashlib.sha256(f"synthetic face {document_number}".encode()).digest() * 8
     groups = {1: encode_dg1(mrz), 2: encode_dg2(image)}
     return ChipBundle(make_sod(signer, groups), groups, mrz)
@@ -232,9 +267,10 @@ def demo_csca(trust_dir: Path, key_dir: Path) -> Issuer:
     trust_dir.mkdir(parents=True, exist_ok=True)
     key_dir.mkdir(parents=True, exist_ok=True)
     key_bytes = issuer.key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
-    )  # fmt: skip
+    )
     key_path.write_bytes(key_bytes)
     key_path.chmod(0o600)
     cert_path.write_bytes(issuer.pem())

@@ -15,9 +15,11 @@ from dancu.registry.schemas import CitizenOut, HouseholdOut
 
 # The identity service itself, when it checks a registrant against the registry.
 IDENTITY_ACTOR = Actor(
-    id="system:identity", name="dancu identity", roles=frozenset({Role.SYSTEM}),
+    id="system:identity",
+    name="dancu identity",
+    roles=frozenset({Role.SYSTEM}),
     organization="system",
-)  # fmt: skip
+)
 MIN_OWN_ACCOUNT_AGE = 14
 
 

@@ -53,9 +53,12 @@ def claims_for(
     if not pid or not scopes & REGISTRY_SCOPES:
         return {}
     actor = Actor(
-        id=f"oidc-client:{client_id}"[:80], name=client_name, roles=frozenset({Role.SYSTEM}),
-        units=(), organization=client_name,
-    )  # fmt: skip
+        id=f"oidc-client:{client_id}"[:80],
+        name=client_name,
+        roles=frozenset({Role.SYSTEM}),
+        units=(),
+        organization=client_name,
+    )
     citizen = registry.get_citizen(session, pid, actor=actor, purpose=PURPOSE)
     out: dict[str, Any] = {}
     if "profile" in scopes:

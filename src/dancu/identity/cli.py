@@ -42,9 +42,13 @@ def officer_add(
     try:
         with unit_of_work() as session:
             grant = officers.grant_role(
-                session, _account(session, pid), role, unit, organization=organization,
+                session,
+                _account(session, pid),
+                role,
+                unit,
+                organization=organization,
                 actor=SYSTEM_ACTOR,
-            )  # fmt: skip
+            )
             grant_id = grant.id
     except DancuError as exc:
         console.print(f"[red]{exc.code}[/red]: {exc.message}")
@@ -84,9 +88,10 @@ def stats(
     table = Table("province", "commune", "registered", "level 1", "level 2", "children", "closed")
     for r in rows:
         table.add_row(
-            r.province_code, r.commune_code or "", *(str(v) for v in (
-                r.registered, r.level1, r.level2, r.dependants, r.closed))
-        )  # fmt: skip
+            r.province_code,
+            r.commune_code or "",
+            *(str(v) for v in (r.registered, r.level1, r.level2, r.dependants, r.closed)),
+        )
     console.print(table)
 
 

@@ -74,6 +74,7 @@ def check_chip(bundle_json: str, printed_mrz: str, *, today: date | None = None)
     if not result.valid:
         raise ValidationFailed(
             result.message or "The chip failed passive authentication",
-            code=result.code or "identity.chip_failed", field="chip",
-        )  # fmt: skip
+            code=result.code or "identity.chip_failed",
+            field="chip",
+        )
     return "verified"

@@ -19,12 +19,29 @@ from dancu.settings import get_settings
 
 KINDS = frozenset(
     {
-        "registered", "phone_confirmed", "login", "login_failed", "step_up", "logout",
-        "level_changed", "session_revoked", "password_changed", "recovered", "totp_enrolled",
-        "consent", "document_issued", "closed", "dependant_registered", "staff_granted",
-        "staff_revoked", "role_granted", "role_revoked", "passkey_added", "passkey_removed",
+        "registered",
+        "phone_confirmed",
+        "login",
+        "login_failed",
+        "step_up",
+        "logout",
+        "level_changed",
+        "session_revoked",
+        "password_changed",
+        "recovered",
+        "totp_enrolled",
+        "consent",
+        "document_issued",
+        "closed",
+        "dependant_registered",
+        "staff_granted",
+        "staff_revoked",
+        "role_granted",
+        "role_revoked",
+        "passkey_added",
+        "passkey_removed",
     }
-)  # fmt: skip
+)
 
 
 def add(
@@ -41,10 +58,13 @@ def add(
         raise ValueError(f"unknown account event {kind!r}")
     session.add(
         AccountEvent(
-            account_id=account_id, kind=kind, at=at or utcnow(), ip=ip[:45],
+            account_id=account_id,
+            kind=kind,
+            at=at or utcnow(),
+            ip=ip[:45],
             detail={k: str(v) for k, v in detail.items()},
         )
-    )  # fmt: skip
+    )
 
 
 def list_for(session: Session, account_id: int, *, limit: int = 100) -> list[AccountEventOut]:

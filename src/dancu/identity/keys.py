@@ -176,9 +176,14 @@ def _new_row(purpose: str, alg: Alg, now: datetime) -> SigningKey:
     public = key.as_dict(private=False, alg=alg, use="sig", kid=kid)
     sealed = _seal(kid, key.as_pem(private=True))
     return SigningKey(
-        kid=kid, purpose=purpose, alg=alg, private_key=sealed, public_jwk=public,
-        created_at=now, activated_at=now,
-    )  # fmt: skip
+        kid=kid,
+        purpose=purpose,
+        alg=alg,
+        private_key=sealed,
+        public_jwk=public,
+        created_at=now,
+        activated_at=now,
+    )
 
 
 def _seal(kid: str, pem: bytes) -> str:

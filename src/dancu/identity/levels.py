@@ -53,18 +53,21 @@ def _check_zone(zone: Td1, citizen: CitizenOut, card: CardOut, today: date) -> N
     if card.card_no not in numbers and citizen.pid not in numbers:
         raise ValidationFailed(
             "The card's zone does not match the registry's current card",
-            code="identity.mrz_mismatch", field="mrz",
-        )  # fmt: skip
+            code="identity.mrz_mismatch",
+            field="mrz",
+        )
     if zone.birth(today=today) != citizen.birth_date:
         raise ValidationFailed(
             "The card's birth date does not match the registry",
-            code="identity.mrz_mismatch", field="mrz",
-        )  # fmt: skip
+            code="identity.mrz_mismatch",
+            field="mrz",
+        )
     if not _same_name(zone, citizen.full_name):
         raise ValidationFailed(
             "The card's name does not match the registry",
-            code="identity.mrz_mismatch", field="mrz",
-        )  # fmt: skip
+            code="identity.mrz_mismatch",
+            field="mrz",
+        )
     if zone.expiry() < today:
         raise InvalidState("The chip card has expired", code="identity.card_expired", field="mrz")
 
@@ -114,13 +117,23 @@ def raise_to_level2(
     old = account.level
     account.level, account.level2_at, account.level2_by = 2, utcnow(), actor.id
     audit.record(
-        session, actor, action="identity.level2", subject_type="citizen", subject_id=citizen.pid,
-        purpose="verification", fields=("account_level", "id_card", f"chip:{data.chip_verified}"),
-    )  # fmt: skip
+        session,
+        actor,
+        action="identity.level2",
+        subject_type="citizen",
+        subject_id=citizen.pid,
+        purpose="verification",
+        fields=("account_level", "id_card", f"chip:{data.chip_verified}"),
+    )
     history.add(
-        session, account.id, "level_changed", old=old, new=2, by=actor.name,
+        session,
+        account.id,
+        "level_changed",
+        old=old,
+        new=2,
+        by=actor.name,
         chip=data.chip_verified,
-    )  # fmt: skip
+    )
     session.flush()
     return account
 
@@ -131,9 +144,14 @@ def drop_to_level1(session: Session, account: Account, *, reason: str, actor: Ac
         return False
     account.level, account.level2_at, account.level2_by = 1, None, None
     audit.record(
-        session, actor, action="identity.level_dropped", subject_type="citizen",
-        subject_id=account.citizen_pid, purpose="citizen_request", fields=("account_level",),
-    )  # fmt: skip
+        session,
+        actor,
+        action="identity.level_dropped",
+        subject_type="citizen",
+        subject_id=account.citizen_pid,
+        purpose="citizen_request",
+        fields=("account_level",),
+    )
     history.add(session, account.id, "level_changed", old=2, new=1, reason=reason)
     session.flush()
     return True

@@ -129,9 +129,15 @@ def begin_login(
         raise Forbidden("The account is not active", code="identity.account_inactive")
     now = utcnow()
     row = LoginSession(
-        id=secrets.token_urlsafe(32), account_id=account.id, created_at=now, auth_time=now,
-        last_seen_at=now, amr=list(amr), ip=ip[:45], user_agent=user_agent[:300],
-    )  # fmt: skip
+        id=secrets.token_urlsafe(32),
+        account_id=account.id,
+        created_at=now,
+        auth_time=now,
+        last_seen_at=now,
+        amr=list(amr),
+        ip=ip[:45],
+        user_agent=user_agent[:300],
+    )
     db.add(row)
     history.add(db, account.id, "login", ip=ip, amr=",".join(amr), sid=row.id[:8])
     db.flush()
@@ -164,11 +170,16 @@ def step_up(request: Any, db: Session, login: Login, method: str) -> Login:
     history.add(db, login.account_id, "step_up", method=method, sid=row.id[:8])
     db.flush()
     return Login(
-        session_id=row.id, account_id=login.account_id, citizen_pid=login.citizen_pid,
-        display_name=login.display_name, account_level=login.account_level,
-        auth_time=login.auth_time, amr=tuple(row.amr), step_up_until=int(until.timestamp()),
+        session_id=row.id,
+        account_id=login.account_id,
+        citizen_pid=login.citizen_pid,
+        display_name=login.display_name,
+        account_level=login.account_level,
+        auth_time=login.auth_time,
+        amr=tuple(row.amr),
+        step_up_until=int(until.timestamp()),
         step_up_amr=(method,),
-    )  # fmt: skip
+    )
 
 
 def end_login(request: Any, db: Session) -> None:

@@ -126,9 +126,14 @@ def compose_td1(
     one = _pad(document_code, 2) + _pad(issuing_state, 3) + field
     dob, exp = birth_date.strftime("%y%m%d"), expiry_date.strftime("%y%m%d")
     two = (
-        dob + check_digit(dob) + sex + exp + check_digit(exp) + _pad(nationality, 3)
+        dob
+        + check_digit(dob)
+        + sex
+        + exp
+        + check_digit(exp)
+        + _pad(nationality, 3)
         + _pad(optional_data_2, 11)
-    )  # fmt: skip
+    )
     two += check_digit(one[5:30] + two[0:7] + two[8:15] + two[18:29])
     three = _pad(f"{_name(family_name)}<<{_name(given_names)}", LINE)[:LINE]
     return "\n".join((one, two, three))

@@ -81,9 +81,12 @@ def grant_role(
     if account.status != "active" or account.kind != "citizen":
         raise InvalidState("The account is not active", code="identity.account_inactive")
     grant = OfficerRole(
-        account_id=account.id, role=Role(role).value, unit_code=_valid_unit(unit_code),
-        organization=organization, granted_by=actor.id,
-    )  # fmt: skip
+        account_id=account.id,
+        role=Role(role).value,
+        unit_code=_valid_unit(unit_code),
+        organization=organization,
+        granted_by=actor.id,
+    )
     try:
         with session.begin_nested():
             session.add(grant)
@@ -91,10 +94,14 @@ def grant_role(
     except IntegrityError as exc:
         raise Conflict("The role is already granted", code="identity.role_exists") from exc
     audit.record(
-        session, actor, action="identity.role_granted", subject_type="citizen",
-        subject_id=account.citizen_pid, purpose="data_maintenance",
+        session,
+        actor,
+        action="identity.role_granted",
+        subject_type="citizen",
+        subject_id=account.citizen_pid,
+        purpose="data_maintenance",
         fields=(f"role:{grant.role}", f"unit:{grant.unit_code or '*'}"),
-    )  # fmt: skip
+    )
     history.add(session, account.id, "role_granted", role=grant.role, unit=grant.unit_code)
     return grant
 
@@ -108,10 +115,14 @@ def revoke_role(session: Session, grant_id: int, *, actor: Actor) -> OfficerRole
     account = session.get(Account, grant.account_id)
     assert account is not None
     audit.record(
-        session, actor, action="identity.role_revoked", subject_type="citizen",
-        subject_id=account.citizen_pid, purpose="data_maintenance",
+        session,
+        actor,
+        action="identity.role_revoked",
+        subject_type="citizen",
+        subject_id=account.citizen_pid,
+        purpose="data_maintenance",
         fields=(f"role:{grant.role}", f"unit:{grant.unit_code or '*'}"),
-    )  # fmt: skip
+    )
     history.add(session, account.id, "role_revoked", role=grant.role, unit=grant.unit_code)
     session.flush()
     return grant

@@ -159,10 +159,14 @@ def authorize(
                 account_name=login.display_name,
             )
         subject = Subject(
-            account_id=login.account_id, pid=login.citizen_pid, sid=public_sid(login.session_id),
-            auth_time=login.auth_time, acr=login.acr(now), amr=login.amr,
+            account_id=login.account_id,
+            pid=login.citizen_pid,
+            sid=public_sid(login.session_id),
+            auth_time=login.auth_time,
+            acr=login.acr(now),
+            amr=login.amr,
             step_up_until=login.step_up_until if login.level(now) == 2 else None,
-        )  # fmt: skip
+        )
         if par is not None and not _use_par(session, par, provider):
             raise InvalidRequestError("The pushed request was already used")
         _status, _body, headers = grant.create_authorization_response(redirect_uri, subject)

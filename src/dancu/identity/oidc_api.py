@@ -149,9 +149,11 @@ def _outcome(request: Request, outcome: oidc.Outcome) -> Response:
         return RedirectResponse(outcome.location, status_code=303, headers=NO_STORE)
     if isinstance(outcome, oidc.Refuse):
         return render(
-            request, "error.html",
-            {"code": f"oidc.{outcome.error}", "message": outcome.description}, status_code=400,
-        )  # fmt: skip
+            request,
+            "error.html",
+            {"code": f"oidc.{outcome.error}", "message": outcome.description},
+            status_code=400,
+        )
     page = render(request, "identity/consent.html", {"ask": outcome})
     page.headers["X-Frame-Options"] = "DENY"  # no clickjacking of the Allow button
     page.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
@@ -220,8 +222,13 @@ def userinfo(request: Request, db: DbSession) -> JSONResponse:
         if scheme.lower() != "dpop" or row.jkt is None:
             return _unauthorized("invalid_token", "This token must be presented with DPoP", "DPoP")
         try:
-            jkt = verify_proof(db, request.headers.getlist("dpop"), method=request.method,
-                               url=public_url(request), access_token=presented.strip())  # fmt: skip
+            jkt = verify_proof(
+                db,
+                request.headers.getlist("dpop"),
+                method=request.method,
+                url=public_url(request),
+                access_token=presented.strip(),
+            )
         except DPoPError as exc:
             return _unauthorized(exc.error, exc.description, "DPoP")
         if jkt != row.jkt:
@@ -249,6 +256,7 @@ def _unauthorized(error: str, description: str, scheme: str = "Bearer") -> JSONR
     if scheme == "DPoP":
         challenge += ', algs="ES256 RS256 PS256 EdDSA"'
     return JSONResponse(
-        {"error": error, "error_description": description}, status_code=401,
+        {"error": error, "error_description": description},
+        status_code=401,
         headers={"WWW-Authenticate": challenge, **NO_STORE},
-    )  # fmt: skip
+    )

@@ -52,24 +52,37 @@ def add(
     A client_credentials client acts on the APIs as the partner named by the --partner-*
     options; without a partner role its tokens are refused (403 auth.no_role)."""
     partner = (
-        partner_role or partner_unit or partner_nationwide or partner_organization
+        partner_role
+        or partner_unit
+        or partner_nationwide
+        or partner_organization
         or partner_purpose
-    )  # fmt: skip
+    )
     try:
         with unit_of_work() as session:
             created = oidc_clients.add_client(
-                session, client_id=client_id, name=name, auth_method=auth,
-                redirect_uris=redirect_uri or [], scopes=scope or ["openid", "profile"],
+                session,
+                client_id=client_id,
+                name=name,
+                auth_method=auth,
+                redirect_uris=redirect_uri or [],
+                scopes=scope or ["openid", "profile"],
                 grant_types=grant or ["authorization_code", "refresh_token"],
-                jwks=json.loads(jwks.read_text()) if jwks else None, required_acr=acr,
-                fapi2=fapi2, subject_type=subject,
-            )  # fmt: skip
+                jwks=json.loads(jwks.read_text()) if jwks else None,
+                required_acr=acr,
+                fapi2=fapi2,
+                subject_type=subject,
+            )
             if partner:
                 api_tokens.bind_partner(
-                    session, client_id, roles=partner_role or [], units=partner_unit or [],
-                    nationwide=partner_nationwide, organization=partner_organization,
+                    session,
+                    client_id,
+                    roles=partner_role or [],
+                    units=partner_unit or [],
+                    nationwide=partner_nationwide,
+                    organization=partner_organization,
                     purposes=partner_purpose or [],
-                )  # fmt: skip
+                )
             secret = created.secret
     except DancuError as exc:
         console.print(f"[red]{exc.code}: {exc.message}[/red]")
@@ -88,10 +101,13 @@ def list_clients() -> None:
             fapi = " fapi2" if r.fapi2 else ""
             acr = f" acr={r.required_acr}" if r.required_acr else ""
             bound = api_tokens.describe(api_tokens.partner_of(session, r.client_id))
-            partner = " ".join(f"{k}={','.join(v) if isinstance(v, list) else v}"
-                               for k, v in bound.items())  # fmt: skip
-            print(f"{r.client_id}\t{r.name}\t{r.auth_method}{fapi}{acr}\t"
-                  f"{','.join(r.grant_types)}\t{' '.join(r.redirect_uris)}\t{partner}")  # fmt: skip
+            partner = " ".join(
+                f"{k}={','.join(v) if isinstance(v, list) else v}" for k, v in bound.items()
+            )
+            print(
+                f"{r.client_id}\t{r.name}\t{r.auth_method}{fapi}{acr}\t"
+                f"{','.join(r.grant_types)}\t{' '.join(r.redirect_uris)}\t{partner}"
+            )
 
 
 @app.command("partner")
@@ -109,10 +125,14 @@ def partner(
     try:
         with unit_of_work() as session:
             api_tokens.bind_partner(
-                session, client_id, roles=role, units=unit or [], nationwide=nationwide,
+                session,
+                client_id,
+                roles=role,
+                units=unit or [],
+                nationwide=nationwide,
                 organization=organization,
                 purposes=purpose,
-            )  # fmt: skip
+            )
     except DancuError as exc:
         console.print(f"[red]{exc.code}: {exc.message}[/red]")
         raise typer.Exit(1) from exc

@@ -141,11 +141,19 @@ def add_client(
         raise Conflict("A client with this id exists", code="oidc.client_exists", field="client_id")
     secret = secrets.token_urlsafe(32) if auth_method == "client_secret_basic" else None
     row = OidcClient(
-        client_id=client_id, name=name, auth_method=auth_method,
-        secret_hash=secret_digest(secret) if secret else None, jwks=jwks, redirect_uris=uris,
-        scopes=scope_list, grant_types=grants, required_acr=required_acr, fapi2=fapi2,
-        subject_type=subject_type, active=True,
-    )  # fmt: skip
+        client_id=client_id,
+        name=name,
+        auth_method=auth_method,
+        secret_hash=secret_digest(secret) if secret else None,
+        jwks=jwks,
+        redirect_uris=uris,
+        scopes=scope_list,
+        grant_types=grants,
+        required_acr=required_acr,
+        fapi2=fapi2,
+        subject_type=subject_type,
+        active=True,
+    )
     session.add(row)
     session.flush()
     return NewClient(row, secret)

@@ -55,11 +55,17 @@ def _hint_claims(db: Session, hint: str, issuer: str) -> dict[str, Any]:
     try:
         claims = jwt.decode(hint, keys.verification_keys(db, "oidc"), algorithms=ALGORITHMS).claims
     except (JoseError, ValueError) as exc:
-        raise _refuse("The id_token_hint is not an ID token of this provider",
-                      "logout_hint_invalid", "id_token_hint") from exc  # fmt: skip
+        raise _refuse(
+            "The id_token_hint is not an ID token of this provider",
+            "logout_hint_invalid",
+            "id_token_hint",
+        ) from exc
     if claims.get("iss") != issuer:
-        raise _refuse("The id_token_hint was issued by another provider",
-                      "logout_hint_invalid", "id_token_hint")  # fmt: skip
+        raise _refuse(
+            "The id_token_hint was issued by another provider",
+            "logout_hint_invalid",
+            "id_token_hint",
+        )
     return claims
 
 
@@ -79,8 +85,11 @@ def check_request(db: Session, params: Mapping[str, str], *, issuer: str) -> Log
     if claims:
         audience = _audience(claims)
         if client_id and client_id != audience:
-            raise _refuse("The client_id is not the ID token's audience",
-                          "logout_client_mismatch", "client_id")  # fmt: skip
+            raise _refuse(
+                "The client_id is not the ID token's audience",
+                "logout_client_mismatch",
+                "client_id",
+            )
         client_id = audience
     client = oidc_clients.get_client(db, client_id) if client_id else None
     if client_id and client is None:
@@ -88,11 +97,17 @@ def check_request(db: Session, params: Mapping[str, str], *, issuer: str) -> Log
     redirect = kept.get("post_logout_redirect_uri")
     if redirect is not None:
         if client is None:
-            raise _refuse("A post_logout_redirect_uri needs an id_token_hint or a client_id",
-                          "logout_client_required", "post_logout_redirect_uri")  # fmt: skip
+            raise _refuse(
+                "A post_logout_redirect_uri needs an id_token_hint or a client_id",
+                "logout_client_required",
+                "post_logout_redirect_uri",
+            )
         if redirect not in client.row.redirect_uris:  # exact string match, no patterns
-            raise _refuse("The post_logout_redirect_uri is not registered for this client",
-                          "logout_redirect_unregistered", "post_logout_redirect_uri")  # fmt: skip
+            raise _refuse(
+                "The post_logout_redirect_uri is not registered for this client",
+                "logout_redirect_unregistered",
+                "post_logout_redirect_uri",
+            )
         if "state" in kept:
             redirect = add_params_to_uri(redirect, [("state", kept["state"])])
     sid = claims.get("sid")

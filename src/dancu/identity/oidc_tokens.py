@@ -102,9 +102,14 @@ class CodeRecord(AuthorizationCodeMixin):
 
         r = self.row
         return Subject(
-            account_id=r.account_id, pid=None, sid=r.sid, auth_time=r.auth_time, acr=r.acr,
-            amr=tuple(r.amr), step_up_until=r.step_up_until,
-        )  # fmt: skip
+            account_id=r.account_id,
+            pid=None,
+            sid=r.sid,
+            auth_time=r.auth_time,
+            acr=r.acr,
+            amr=tuple(r.amr),
+            step_up_until=r.step_up_until,
+        )
 
 
 class TokenRecord(TokenMixin):
@@ -142,18 +147,26 @@ class TokenRecord(TokenMixin):
         if r.account_id is None:
             return None
         return Subject(
-            account_id=r.account_id, pid=None, sid=r.sid or "", auth_time=r.auth_time or 0,
-            acr=downgraded_acr(r.acr, r.step_up_until, now) or "", amr=tuple(r.amr),
+            account_id=r.account_id,
+            pid=None,
+            sid=r.sid or "",
+            auth_time=r.auth_time or 0,
+            acr=downgraded_acr(r.acr, r.step_up_until, now) or "",
+            amr=tuple(r.amr),
             step_up_until=r.step_up_until,
-        )  # fmt: skip
+        )
 
     def introspection(self, issuer: str, subject_type: str) -> dict[str, Any]:
         r = self.row
         body: dict[str, Any] = {
-            "active": True, "iss": issuer, "client_id": r.client_id, "scope": r.scope,
-            "token_type": r.token_type, "iat": int(r.issued_at.timestamp()),
+            "active": True,
+            "iss": issuer,
+            "client_id": r.client_id,
+            "scope": r.scope,
+            "token_type": r.token_type,
+            "iat": int(r.issued_at.timestamp()),
             "exp": int(r.expires_at.timestamp()),
-        }  # fmt: skip
+        }
         if r.account_id is not None:
             body["sub"] = claims.subject(r.account_id, r.client_id, subject_type)
             body["acr"] = r.acr
@@ -239,21 +252,30 @@ def save(
     source = parent.row if parent is not None else (code.row if code is not None else None)
     refresh = token.get("refresh_token")
     values = dict(
-        client_id=client.get_client_id(), account_id=getattr(user, "account_id", None),
+        client_id=client.get_client_id(),
+        account_id=getattr(user, "account_id", None),
         access_hash=digest(token["access_token"]),
         refresh_hash=digest(refresh) if refresh else None,
         family=parent.row.family if parent is not None else secrets.token_hex(16),
         code_hash=code.row.code_hash if code is not None else None,
-        scope=token.get("scope", ""), token_type=token["token_type"], jkt=jkt,
-        sid=getattr(user, "sid", None), acr=getattr(user, "acr", None),
-        amr=list(getattr(user, "amr", ())), auth_time=getattr(user, "auth_time", None),
-        step_up_until=getattr(source, "step_up_until", None), issued_at=now,
+        scope=token.get("scope", ""),
+        token_type=token["token_type"],
+        jkt=jkt,
+        sid=getattr(user, "sid", None),
+        acr=getattr(user, "acr", None),
+        amr=list(getattr(user, "amr", ())),
+        auth_time=getattr(user, "auth_time", None),
+        step_up_until=getattr(source, "step_up_until", None),
+        issued_at=now,
         expires_at=now + timedelta(seconds=int(token["expires_in"])),
         refresh_expires_at=(
-            parent.row.refresh_expires_at if parent is not None
-            else now + timedelta(days=REFRESH_DAYS) if refresh else None
+            parent.row.refresh_expires_at
+            if parent is not None
+            else now + timedelta(days=REFRESH_DAYS)
+            if refresh
+            else None
         ),
-    )  # fmt: skip
+    )
     session.connection().execute(_INSERT_TOKEN, values)
 
 

@@ -36,8 +36,9 @@ def create(
     if representative.status != "active" or representative.level != 2:
         raise Forbidden(
             "The legal representative needs a level-2 account",
-            code="identity.representative_level", field="representative",
-        )  # fmt: skip
+            code="identity.representative_level",
+            field="representative",
+        )
     org = Organization(
         kind=kind, code=code.strip(), name=name.strip(), representative_id=representative.id
     )

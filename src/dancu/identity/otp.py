@@ -56,10 +56,14 @@ def issue(session: Session, account: Account, purpose: str, *, now: datetime | N
     ttl = timedelta(seconds=get_settings().identity_otp_seconds)
     session.add(
         OneTimeCode(
-            account_id=account.id, purpose=purpose, code_hash=_digest(account.id, purpose, code),
-            created_at=now, expires_at=now + ttl, attempts=0,
+            account_id=account.id,
+            purpose=purpose,
+            code_hash=_digest(account.id, purpose, code),
+            created_at=now,
+            expires_at=now + ttl,
+            attempts=0,
         )
-    )  # fmt: skip
+    )
     channel, recipient = ("email", account.email) if purpose == "email" else ("sms", account.phone)
     if recipient:
         messages.send(

@@ -81,11 +81,14 @@ def _new_challenge(
     now = utcnow()
     db.add(
         PasskeyChallenge(
-            challenge=bytes_to_base64url(challenge), ceremony=ceremony, binding=binding,
-            account_id=account_id, created_at=now,
+            challenge=bytes_to_base64url(challenge),
+            ceremony=ceremony,
+            binding=binding,
+            account_id=account_id,
+            created_at=now,
             expires_at=now + timedelta(seconds=CHALLENGE_SECONDS),
         )
-    )  # fmt: skip
+    )
     db.flush()
 
 
@@ -147,12 +150,20 @@ def _active(db: Session, account_id: int) -> list[Passkey]:
 
 
 def registration_options(
-    db: Session, account_id: int, *, user_name: str, display_name: str, rp: RelyingParty,
+    db: Session,
+    account_id: int,
+    *,
+    user_name: str,
+    display_name: str,
+    rp: RelyingParty,
     binding: str,
-) -> str:  # fmt: skip
+) -> str:
     """Options for ``navigator.credentials.create`` (JSON), excluding the keys already held."""
     options = generate_registration_options(
-        rp_id=rp.id, rp_name=rp.name, user_name=user_name, user_display_name=display_name,
+        rp_id=rp.id,
+        rp_name=rp.name,
+        user_name=user_name,
+        user_display_name=display_name,
         user_id=user_handle(account_id),
         authenticator_selection=AuthenticatorSelectionCriteria(
             resident_key=ResidentKeyRequirement.PREFERRED,
@@ -161,7 +172,7 @@ def registration_options(
         exclude_credentials=[
             PublicKeyCredentialDescriptor(id=p.credential_id) for p in _active(db, account_id)
         ],
-    )  # fmt: skip
+    )
     _new_challenge(db, options.challenge, REGISTER, binding, account_id)
     return options_to_json(options)
 
@@ -176,9 +187,15 @@ def _valid_name(name: str) -> str:
 
 
 def register(
-    db: Session, account_id: int, credential: str | dict[str, Any], *, rp: RelyingParty,
-    binding: str, name: str, ip: str = "",
-) -> PasskeyOut:  # fmt: skip
+    db: Session,
+    account_id: int,
+    credential: str | dict[str, Any],
+    *,
+    rp: RelyingParty,
+    binding: str,
+    name: str,
+    ip: str = "",
+) -> PasskeyOut:
     """Check an attestation against this session's challenge and keep the new credential."""
     name = _valid_name(name)
     data = _parse(credential)
@@ -187,17 +204,24 @@ def register(
         raise _refused("the challenge was issued to another account")
     try:
         verified = verify_registration_response(
-            credential=data, expected_challenge=challenge, expected_rp_id=rp.id,
-            expected_origin=rp.origin, require_user_verification=True,
-        )  # fmt: skip
+            credential=data,
+            expected_challenge=challenge,
+            expected_rp_id=rp.id,
+            expected_origin=rp.origin,
+            require_user_verification=True,
+        )
     except WebAuthnException as exc:
         raise _refused(str(exc)) from exc
     passkey = Passkey(
-        account_id=account_id, credential_id=verified.credential_id,
-        public_key=verified.credential_public_key, sign_count=verified.sign_count, name=name,
-        aaguid=verified.aaguid, backed_up=verified.credential_backed_up,
+        account_id=account_id,
+        credential_id=verified.credential_id,
+        public_key=verified.credential_public_key,
+        sign_count=verified.sign_count,
+        name=name,
+        aaguid=verified.aaguid,
+        backed_up=verified.credential_backed_up,
         transports=",".join(data.get("response", {}).get("transports", []) or [])[:100],
-    )  # fmt: skip
+    )
     try:
         with db.begin_nested():
             db.add(passkey)
@@ -226,17 +250,22 @@ def authentication_options(
     if account_id is not None and not allowed:
         raise NotFound("This account has no passkey", code="passkey.none")
     options = generate_authentication_options(
-        rp_id=rp.id, allow_credentials=allowed,
+        rp_id=rp.id,
+        allow_credentials=allowed,
         user_verification=UserVerificationRequirement.REQUIRED,
-    )  # fmt: skip
+    )
     _new_challenge(db, options.challenge, AUTHENTICATE, binding, account_id)
     return options_to_json(options)
 
 
 def authenticate(
-    db: Session, credential: str | dict[str, Any], *, rp: RelyingParty, binding: str,
+    db: Session,
+    credential: str | dict[str, Any],
+    *,
+    rp: RelyingParty,
+    binding: str,
     account_id: int | None = None,
-) -> PasskeyOut:  # fmt: skip
+) -> PasskeyOut:
     """Check an assertion; returns the passkey used (its ``account_id`` is who signed in).
 
     With ``account_id`` the passkey must belong to that account (second factor, step-up).
@@ -260,11 +289,14 @@ def authenticate(
         raise _refused("the user handle is not this passkey's account")
     try:
         verified = verify_authentication_response(
-            credential=data, expected_challenge=challenge, expected_rp_id=rp.id,
-            expected_origin=rp.origin, credential_public_key=passkey.public_key,
+            credential=data,
+            expected_challenge=challenge,
+            expected_rp_id=rp.id,
+            expected_origin=rp.origin,
+            credential_public_key=passkey.public_key,
             credential_current_sign_count=0,  # the counter is checked below, atomically
             require_user_verification=True,
-        )  # fmt: skip
+        )
     except WebAuthnException as exc:
         raise _refused(str(exc)) from exc
     _advance_counter(db, passkey, verified.new_sign_count)
@@ -319,12 +351,13 @@ def remove(db: Session, account_id: int, passkey_id: int, *, ip: str = "") -> No
     done = db.execute(
         update(Passkey)
         .where(
-            Passkey.id == passkey_id, Passkey.account_id == account_id,
+            Passkey.id == passkey_id,
+            Passkey.account_id == account_id,
             Passkey.removed_at.is_(None),
         )
         .values(removed_at=now)
         .execution_options(synchronize_session=False)
-    )  # fmt: skip
+    )
     if done.rowcount != 1:  # type: ignore[attr-defined]
         raise NotFound("No such passkey on this account", code="passkey.not_found")
     history.add(db, account_id, "passkey_removed", ip=ip, passkey=str(passkey_id))

@@ -50,8 +50,10 @@ def check_policy(password: str, *, pid: str, phone: str | None) -> None:
     if len(password) < MIN_LENGTH:
         raise ValidationFailed(
             f"The password needs at least {MIN_LENGTH} characters",
-            code="identity.password_short", field="password", min=MIN_LENGTH,
-        )  # fmt: skip
+            code="identity.password_short",
+            field="password",
+            min=MIN_LENGTH,
+        )
     if len(password) > MAX_LENGTH:
         raise ValidationFailed(
             "The password is too long", code="identity.password_long", field="password"
@@ -60,8 +62,9 @@ def check_policy(password: str, *, pid: str, phone: str | None) -> None:
     if bare == pid or (phone and bare.lstrip("+") in (phone.lstrip("+"), _local(phone))):
         raise ValidationFailed(
             "The password may not be the ID number or the phone number",
-            code="identity.password_guessable", field="password",
-        )  # fmt: skip
+            code="identity.password_guessable",
+            field="password",
+        )
 
 
 def _local(phone: str) -> str:

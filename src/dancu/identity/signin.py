@@ -86,9 +86,10 @@ def check_second_factor(
         refusal = otp.check(session, account.id, "login", code)
     else:
         refusal = NotAuthenticated(
-            "This second factor is not available", code="identity.factor_unavailable",
+            "This second factor is not available",
+            code="identity.factor_unavailable",
             field="method",
-        )  # fmt: skip
+        )
     if refusal is not None:
         history.add(session, account.id, "login_failed", ip=ip, factor=method)
     return refusal

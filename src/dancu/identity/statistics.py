@@ -40,9 +40,13 @@ def accounts_by_area(
     rows = session.execute(stmt.order_by(*columns)).mappings()
     return [
         StatisticsRow(
-            province_code=r["province_code"], commune_code=r.get("commune_code"),
-            registered=r["registered"], level1=r["level1"], level2=r["level2"],
-            dependants=r["dependants"], closed=r["closed"],
+            province_code=r["province_code"],
+            commune_code=r.get("commune_code"),
+            registered=r["registered"],
+            level1=r["level1"],
+            level2=r["level2"],
+            dependants=r["dependants"],
+            closed=r["closed"],
         )
         for r in rows
-    ]  # fmt: skip
+    ]

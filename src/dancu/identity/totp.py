@@ -102,13 +102,15 @@ def check(
         # tampered with: refuse clearly instead of failing every TOTP sign-in with a 500.
         log.error(
             "TOTP secret of account %s does not open with this DANCU_SECRET_KEY "
-            "(another key, or an altered row); the holder must re-enrol", account.id,
-        )  # fmt: skip
+            "(another key, or an altered row); the holder must re-enrol",
+            account.id,
+        )
         return NotAuthenticated(
             "The authenticator app's secret cannot be read on this server; use another "
             "factor or ask an administrator to re-enrol it",
-            code="identity.totp_unreadable", field="code",
-        )  # fmt: skip
+            code="identity.totp_unreadable",
+            field="code",
+        )
     if not secret:
         return NotAuthenticated(
             "No authenticator app is enrolled", code="identity.totp_missing", field="code"
@@ -131,8 +133,9 @@ def check(
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         return NotAuthenticated(
             "This code was already used; wait for the next one",
-            code="identity.totp_replay", field="code",
-        )  # fmt: skip
+            code="identity.totp_replay",
+            field="code",
+        )
     account.totp_last_step = step
     throttle.succeed(session, account_key)
     session.flush()

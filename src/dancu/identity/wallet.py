@@ -30,9 +30,11 @@ from dancu.settings import get_settings
 PURPOSE = "wallet"
 LIST_SIZE = 16384  # entries per status list (2 KiB of bits before compression)
 WALLET_ISSUER_ACTOR = Actor(
-    id="system:wallet", name="dancu wallet issuer", roles=frozenset({Role.SYSTEM}),
+    id="system:wallet",
+    name="dancu wallet issuer",
+    roles=frozenset({Role.SYSTEM}),
     organization="system",
-)  # fmt: skip
+)
 REVOKING_ROLES = frozenset({Role.SYSTEM, Role.POLICE, Role.PROCEDURE_OFFICER})
 
 
@@ -76,9 +78,10 @@ def issue_document(
     unknown = set(claims) - kind.disclosable
     if unknown:
         raise ValidationFailed(
-            f"Unknown claims for this document: {sorted(unknown)}", code="wallet.claims",
+            f"Unknown claims for this document: {sorted(unknown)}",
+            code="wallet.claims",
             field="claims",
-        )  # fmt: skip
+        )
     account = session.get(Account, account_id)
     if account is None or account.status == "closed":
         raise NotFound("No such open account", code="wallet.account_not_found", field="account")
@@ -87,26 +90,41 @@ def issue_document(
     list_id, index = _allocate(session)
     key = keys.active_key(session, PURPOSE)
     body: dict[str, Any] = {
-        "iss": issuer(), "iat": int(now.timestamp()), "exp": int(expires.timestamp()),
-        "vct": kind.vct, "document_type": kind.key,
+        "iss": issuer(),
+        "iat": int(now.timestamp()),
+        "exp": int(expires.timestamp()),
+        "vct": kind.vct,
+        "document_type": kind.key,
         "status": {"status_list": {"idx": index, "uri": status_uri(list_id)}},
         **claims,
-    }  # fmt: skip
+    }
     if holder_jwk is not None:
         body["cnf"] = {"jwk": holder_jwk}
     row = WalletCredential(
-        credential_id=str(uuid.uuid4()), account_id=account.id, citizen_pid=account.citizen_pid,
-        doc_type=kind.key, vct=kind.vct, title=kind.title, issuer_kid=key.kid or "",
-        issued_at=now, expires_at=expires, status_list_id=list_id, status_index=index,
+        credential_id=str(uuid.uuid4()),
+        account_id=account.id,
+        citizen_pid=account.citizen_pid,
+        doc_type=kind.key,
+        vct=kind.vct,
+        title=kind.title,
+        issuer_kid=key.kid or "",
+        issued_at=now,
+        expires_at=expires,
+        status_list_id=list_id,
+        status_index=index,
         sd_jwt=credentials.issue(body, kind.disclosable & set(claims), key),
-    )  # fmt: skip
+    )
     session.add(row)
     session.flush()
     audit.record(
-        session, actor, action="wallet.issue", subject_type="citizen",
-        subject_id=account.citizen_pid, purpose="administrative_procedure",
+        session,
+        actor,
+        action="wallet.issue",
+        subject_type="citizen",
+        subject_id=account.citizen_pid,
+        purpose="administrative_procedure",
         fields=sorted(claims),
-    )  # fmt: skip
+    )
     return row
 
 
@@ -120,9 +138,14 @@ def list_documents(session: Session, account_id: int, *, actor: Actor) -> list[W
     rows = list(session.scalars(stmt))
     if rows:
         audit.record(
-            session, actor, action="wallet.list", subject_type="citizen",
-            subject_id=rows[0].citizen_pid, purpose="citizen_request", fields=["documents"],
-        )  # fmt: skip
+            session,
+            actor,
+            action="wallet.list",
+            subject_type="citizen",
+            subject_id=rows[0].citizen_pid,
+            purpose="citizen_request",
+            fields=["documents"],
+        )
     return rows
 
 
@@ -139,9 +162,14 @@ def get_document(
     if row is None:
         raise NotFound("No such document in this wallet", code="wallet.not_found", field="id")
     audit.record(
-        session, actor, action="wallet.read", subject_type="citizen",
-        subject_id=row.citizen_pid, purpose="citizen_request", fields=[row.doc_type],
-    )  # fmt: skip
+        session,
+        actor,
+        action="wallet.read",
+        subject_type="citizen",
+        subject_id=row.citizen_pid,
+        purpose="citizen_request",
+        fields=[row.doc_type],
+    )
     return row
 
 
@@ -161,16 +189,22 @@ def revoke(
     done = session.execute(
         update(WalletCredential)
         .where(WalletCredential.id == row.id, WalletCredential.revoked_at.is_(None))
-        .values(revoked_at=now or utcnow(), revoked_reason=reason.strip()[:200],
-                revoked_by=actor.id)
+        .values(
+            revoked_at=now or utcnow(), revoked_reason=reason.strip()[:200], revoked_by=actor.id
+        )
         .execution_options(synchronize_session="fetch")
-    )  # fmt: skip
+    )
     if done.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict("The document is already revoked", code="wallet.already_revoked")
     audit.record(
-        session, actor, action="wallet.revoke", subject_type="citizen",
-        subject_id=row.citizen_pid, purpose="administrative_procedure", fields=[row.doc_type],
-    )  # fmt: skip
+        session,
+        actor,
+        action="wallet.revoke",
+        subject_type="citizen",
+        subject_id=row.citizen_pid,
+        purpose="administrative_procedure",
+        fields=[row.doc_type],
+    )
     session.refresh(row)
     return row
 
@@ -186,9 +220,12 @@ def status_list_token(session: Session, list_id: str, *, now: datetime | None = 
         )
     )
     return wallet_status.token(
-        keys.active_key(session, PURPOSE), uri=status_uri(list_id), size=row.size,
-        revoked=list(revoked), now=int((now or utcnow()).timestamp()),
-    )  # fmt: skip
+        keys.active_key(session, PURPOSE),
+        uri=status_uri(list_id),
+        size=row.size,
+        revoked=list(revoked),
+        now=int((now or utcnow()).timestamp()),
+    )
 
 
 def issuer_metadata(session: Session) -> dict[str, Any]:
@@ -205,17 +242,26 @@ def verify_presentation(
     at = int(now.timestamp())
     try:
         result = credentials.verify(
-            presentation, keys.verification_keys(session, PURPOSE, now=now), now=at,
+            presentation,
+            keys.verification_keys(session, PURPOSE, now=now),
+            now=at,
             issuer=issuer(),
-        )  # fmt: skip
+        )
         _check_status(session, result.payload, now)
     except credentials.CredentialInvalid as exc:
         return Verification(False, exc.code, exc.message)
     payload = result.payload
     return Verification(
-        True, None, "", payload.get("vct"), payload.get("iss"), payload.get("iat"),
-        payload.get("exp"), result.disclosed, result.key_bound,
-    )  # fmt: skip
+        True,
+        None,
+        "",
+        payload.get("vct"),
+        payload.get("iss"),
+        payload.get("iat"),
+        payload.get("exp"),
+        result.disclosed,
+        result.key_bound,
+    )
 
 
 def _check_status(session: Session, payload: dict[str, Any], now: datetime) -> None:
@@ -290,8 +336,12 @@ def reissue_after_rotation(session: Session, *, actor: Actor, now: datetime | No
         row.issuer_kid = key.kid or ""
     session.flush()
     audit.record_many(
-        session, actor, action="wallet.reissue", subject_type="citizen",
-        subject_ids=sorted({r.citizen_pid for r in stale}), purpose="data_maintenance",
+        session,
+        actor,
+        action="wallet.reissue",
+        subject_type="citizen",
+        subject_ids=sorted({r.citizen_pid for r in stale}),
+        purpose="data_maintenance",
         fields=["documents"],
-    )  # fmt: skip
+    )
     return len(stale)

@@ -31,9 +31,13 @@ def verification_body(result: wallet.Verification, lang: str = "en") -> dict[str
     body: dict[str, Any] = {"valid": result.valid}
     if result.valid:
         body |= {
-            "vct": result.vct, "iss": result.issuer, "iat": result.issued_at,
-            "exp": result.expires_at, "claims": result.claims, "key_bound": result.key_bound,
-        }  # fmt: skip
+            "vct": result.vct,
+            "iss": result.issuer,
+            "iat": result.issued_at,
+            "exp": result.expires_at,
+            "claims": result.claims,
+            "key_bound": result.key_bound,
+        }
     else:
         body |= {"code": result.code, "message": translate(lang, result.code or "", result.message)}
     return body
@@ -50,9 +54,10 @@ async def _presentation(request: Request) -> str:
             value = None
         if not isinstance(value, str):
             raise ValidationFailed(
-                "Send {\"presentation\": \"<SD-JWT>\"}", code="wallet.format",
+                'Send {"presentation": "<SD-JWT>"}',
+                code="wallet.format",
                 field="presentation",
-            )  # fmt: skip
+            )
         return value
     return raw.decode("ascii", errors="replace")
 
@@ -71,9 +76,10 @@ def status_list(list_id: str, db: DbSession) -> Response:
     """The Token Status List ``list_id`` (a signed JWT, ``application/statuslist+jwt``)."""
     token = wallet.status_list_token(db, list_id)
     return Response(
-        token, media_type="application/statuslist+jwt",
+        token,
+        media_type="application/statuslist+jwt",
         headers={"Cache-Control": f"max-age={wallet_status.TTL // 2}"},
-    )  # fmt: skip
+    )
 
 
 @router.get("/.well-known/jwt-vc-issuer")

@@ -89,11 +89,17 @@ def wallet_document(
     url = f"{_base(request)}/verify?{urlencode({'p': presentation})}"
     qr = segno.make(url, error="l").svg_inline(scale=3) if len(url) <= QR_LIMIT else None
     context: dict[str, Any] = {
-        "login": login, "row": row, "state": _state(row), "claims": claims,
+        "login": login,
+        "row": row,
+        "state": _state(row),
+        "claims": claims,
         "state_label": f"wallet.state.{_state(row)}",
-        "labels": CLAIM_LABELS, "picked": picked, "presentation": presentation,
-        "verify_url": url, "qr": qr,
-    }  # fmt: skip
+        "labels": CLAIM_LABELS,
+        "picked": picked,
+        "presentation": presentation,
+        "verify_url": url,
+        "qr": qr,
+    }
     return page(request, "wallet_document.html", context)
 
 

@@ -52,9 +52,12 @@ def status_at(lst: str, index: int, *, bits: int = 1) -> int:
 def token(key: SigningKey, *, uri: str, size: int, revoked: Iterable[int], now: int) -> str:
     """The signed status list token published at ``uri``."""
     payload = {
-        "sub": uri, "iat": now, "exp": now + 2 * TTL, "ttl": TTL,
+        "sub": uri,
+        "iat": now,
+        "exp": now + 2 * TTL,
+        "ttl": TTL,
         "status_list": {"bits": 1, "lst": encode(size, revoked)},
-    }  # fmt: skip
+    }
     header = {"alg": key.alg or "ES256", "typ": STATUS_LIST_TYP, "kid": key.kid}
     return jws.serialize_compact(header, json.dumps(payload).encode(), key)
 

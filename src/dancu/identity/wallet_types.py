@@ -36,26 +36,58 @@ _D = DocumentType
 DOCUMENT_TYPES: dict[str, DocumentType] = {
     t.key: t
     for t in (
-        _D("health_insurance_card", "Health-insurance card",
-           ("insurance_number", "registered_facility", "benefit_level", "valid_from",
-            "valid_until"), timedelta(days=365)),
-        _D("driving_licence", "Driving licence",
-           ("licence_number", "categories", "issued_on", "valid_until", "issuing_authority"),
-           timedelta(days=3650)),
-        _D("vehicle_registration", "Vehicle registration",
-           ("plate_number", "vehicle_type", "brand", "colour", "chassis_number",
-            "registered_on"), timedelta(days=3650)),
-        _D("criminal_record_certificate", "Criminal-record certificate",
-           ("certificate_number", "has_criminal_record", "issued_on", "issuing_authority"),
-           timedelta(days=180)),
-        _D("ehealth_book_summary", "E-health-book summary",
-           ("blood_type", "allergies", "chronic_conditions", "vaccinations", "updated_on"),
-           timedelta(days=90)),
-        _D("procedure_result", "Procedure result",
-           ("procedure_code", "procedure_name", "dossier_number", "decision_number",
-            "decided_on", "issuing_authority", "result"), timedelta(days=3650)),
+        _D(
+            "health_insurance_card",
+            "Health-insurance card",
+            (
+                "insurance_number",
+                "registered_facility",
+                "benefit_level",
+                "valid_from",
+                "valid_until",
+            ),
+            timedelta(days=365),
+        ),
+        _D(
+            "driving_licence",
+            "Driving licence",
+            ("licence_number", "categories", "issued_on", "valid_until", "issuing_authority"),
+            timedelta(days=3650),
+        ),
+        _D(
+            "vehicle_registration",
+            "Vehicle registration",
+            ("plate_number", "vehicle_type", "brand", "colour", "chassis_number", "registered_on"),
+            timedelta(days=3650),
+        ),
+        _D(
+            "criminal_record_certificate",
+            "Criminal-record certificate",
+            ("certificate_number", "has_criminal_record", "issued_on", "issuing_authority"),
+            timedelta(days=180),
+        ),
+        _D(
+            "ehealth_book_summary",
+            "E-health-book summary",
+            ("blood_type", "allergies", "chronic_conditions", "vaccinations", "updated_on"),
+            timedelta(days=90),
+        ),
+        _D(
+            "procedure_result",
+            "Procedure result",
+            (
+                "procedure_code",
+                "procedure_name",
+                "dossier_number",
+                "decision_number",
+                "decided_on",
+                "issuing_authority",
+                "result",
+            ),
+            timedelta(days=3650),
+        ),
     )
-}  # fmt: skip
+}
 
 
 def document_type(key: str) -> DocumentType:

@@ -31,9 +31,11 @@ router = APIRouter(prefix="/api/linkage", tags=["linkage"])
 MAX_UPLOAD = 200 * 1024 * 1024
 EXPORTS = {
     "csv": ("text/csv; charset=utf-8", exports.export_csv),
-    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-             exports.export_xlsx),
-}  # fmt: skip
+    "xlsx": (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        exports.export_xlsx,
+    ),
+}
 
 
 def vietnamese_reason(code: str) -> str:
@@ -48,19 +50,28 @@ def parse_mapping(text: str | None) -> dict[str, str] | None:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ValidationFailed("The mapping must be JSON, e.g. {\"full_name\": \"HoTen\"}",
-                               code="linkage.mapping_json", field="mapping") from exc  # fmt: skip
+        raise ValidationFailed(
+            'The mapping must be JSON, e.g. {"full_name": "HoTen"}',
+            code="linkage.mapping_json",
+            field="mapping",
+        ) from exc
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-        raise ValidationFailed("The mapping must map fields to column names",
-                               code="linkage.mapping_json", field="mapping")  # fmt: skip
+        raise ValidationFailed(
+            "The mapping must map fields to column names",
+            code="linkage.mapping_json",
+            field="mapping",
+        )
     return value
 
 
 async def read_upload(file: UploadFile) -> bytes:
     data = await file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
-        raise ValidationFailed(f"The file is larger than {MAX_UPLOAD // 2**20} MB",
-                               code="linkage.too_large", field="file")  # fmt: skip
+        raise ValidationFailed(
+            f"The file is larger than {MAX_UPLOAD // 2**20} MB",
+            code="linkage.too_large",
+            field="file",
+        )
     return data
 
 
@@ -100,10 +111,15 @@ async def import_source(
 ) -> ImportOut:
     data = await read_upload(file)
     out = service.import_dataset(
-        db, data, file_name=file.filename or "upload.csv", source_type=source_type,
-        province_code=province_code, actor=actor, name=name or None,
+        db,
+        data,
+        file_name=file.filename or "upload.csv",
+        source_type=source_type,
+        province_code=province_code,
+        actor=actor,
+        name=name or None,
         mapping=parse_mapping(mapping),
-    )  # fmt: skip
+    )
     if run:
         out.job_id = runs.enqueue_run(db, out.source.id, actor=actor).id
     return out
@@ -176,5 +192,6 @@ def export_problems(source_id: int, db: DbSession, actor: CurrentActor) -> Respo
     """The import's problems by line (CSV, UTF-8 with a BOM) to send back to the agency."""
     data = exports.problems_csv(db, source_id, actor=actor, reason=vietnamese_reason)
     disposition = f'attachment; filename="dancu-linkage-{source_id}-problems.csv"'
-    return Response(data, media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": disposition})  # fmt: skip
+    return Response(
+        data, media_type="text/csv; charset=utf-8", headers={"Content-Disposition": disposition}
+    )

@@ -57,10 +57,14 @@ def queue(
     )
     items = [_item(result, record, source.name) for result, record, source in rows]
     audit.record_many(
-        session, actor, action="citizen.listed", subject_type="citizen",
-        subject_ids=sorted({i.citizen_pid for i in items if i.citizen_pid}), purpose=PURPOSE,
+        session,
+        actor,
+        action="citizen.listed",
+        subject_type="citizen",
+        subject_ids=sorted({i.citizen_pid for i in items if i.citizen_pid}),
+        purpose=PURPOSE,
         fields=LISTED_FIELDS,
-    )  # fmt: skip
+    )
     return QueuePage(items=items, total=total, page=page, per_page=per_page)
 
 
@@ -68,20 +72,33 @@ def _item(result: MatchResult, record: SectorRecord, source_name: str) -> QueueI
     values = _current(record)
     unit = adminunits.find_commune(result.commune_code) if result.commune_code else None
     return QueueItem(
-        result_id=result.id, record_id=record.id, source_id=result.source_id,
-        source_name=source_name, line=record.line, outcome=result.outcome,  # type: ignore[arg-type]
-        probability=result.probability, citizen_pid=result.citizen_pid,
-        differences=result.differences or {}, full_name=values.get("full_name"),
-        birth_date=values.get("birth_date"), id_number=values.get("id_number"),
-        commune_code=result.commune_code, commune_name=unit.name if unit else "",
-    )  # fmt: skip
+        result_id=result.id,
+        record_id=record.id,
+        source_id=result.source_id,
+        source_name=source_name,
+        line=record.line,
+        outcome=result.outcome,  # type: ignore[arg-type]
+        probability=result.probability,
+        citizen_pid=result.citizen_pid,
+        differences=result.differences or {},
+        full_name=values.get("full_name"),
+        birth_date=values.get("birth_date"),
+        id_number=values.get("id_number"),
+        commune_code=result.commune_code,
+        commune_name=unit.name if unit else "",
+    )
 
 
 def _current(record: SectorRecord) -> dict[str, Any]:
     """The record's values as the queue shows them: normalized, with corrections applied."""
     n = record.normalized or {}
-    values = {"full_name": n.get("name"), "birth_date": n.get("birth_date"), "sex": n.get("sex"),
-              "id_number": n.get("id_number"), "commune_code": n.get("commune_code")}  # fmt: skip
+    values = {
+        "full_name": n.get("name"),
+        "birth_date": n.get("birth_date"),
+        "sex": n.get("sex"),
+        "id_number": n.get("id_number"),
+        "commune_code": n.get("commune_code"),
+    }
     values.update(n.get("corrections") or {})
     return values
 
@@ -90,8 +107,9 @@ def _open(session: Session, actor: Actor, result_id: int) -> tuple[MatchResult, 
     actor.require(Permission.LINKAGE_CLEAN)
     found = repo.result_for_update(session, actor, result_id)
     if found is None:  # outside the actor's units looks the same as absent
-        raise NotFound("No such item in your queue", code="linkage.result_not_found",
-                       field="result_id")  # fmt: skip
+        raise NotFound(
+            "No such item in your queue", code="linkage.result_not_found", field="result_id"
+        )
     if found[0].decided:
         raise Conflict("This item was already decided", code="linkage.already_decided")
     return found
@@ -101,18 +119,29 @@ def _decide(
     session: Session, actor: Actor, record: SectorRecord, action: str, note: str, **values: Any
 ) -> DecisionOut:
     decision = CleaningDecision(
-        record_id=record.id, action=action, note=note, decided_by=actor.id,
-        decided_by_name=actor.name, **values,
-    )  # fmt: skip
+        record_id=record.id,
+        action=action,
+        note=note,
+        decided_by=actor.id,
+        decided_by_name=actor.name,
+        **values,
+    )
     session.add(decision)
     session.flush()
-    subject = ("citizen", values["citizen_pid"]) if values.get("citizen_pid") else (
-        "linkage_record", str(record.id))  # fmt: skip
+    subject = (
+        ("citizen", values["citizen_pid"])
+        if values.get("citizen_pid")
+        else ("linkage_record", str(record.id))
+    )
     audit.record(
-        session, actor, action=f"linkage.{action}", subject_type=subject[0],
-        subject_id=subject[1], purpose=PURPOSE,
+        session,
+        actor,
+        action=f"linkage.{action}",
+        subject_type=subject[0],
+        subject_id=subject[1],
+        purpose=PURPOSE,
         fields=(f"record={record.id}", *([values["field"]] if values.get("field") else [])),
-    )  # fmt: skip
+    )
     return DecisionOut.model_validate(decision)
 
 
@@ -120,8 +149,9 @@ def accept(session: Session, result_id: int, *, actor: Actor, note: str = "") ->
     """Confirm the proposed citizen; the registry's values replace the differing ones."""
     result, record = _open(session, actor, result_id)
     if result.citizen_pid is None or result.outcome not in repo.QUEUE_OUTCOMES:
-        raise Conflict("Nothing to accept: no citizen is proposed",
-                       code="linkage.nothing_to_accept")  # fmt: skip
+        raise Conflict(
+            "Nothing to accept: no citizen is proposed", code="linkage.nothing_to_accept"
+        )
     corrections = dict((record.normalized or {}).get("corrections") or {})
     for field, diff in (result.differences or {}).items():
         corrections[field] = diff.get("new")
@@ -136,8 +166,12 @@ def correct(
     """Correct one field of the sector record (normalized like an import)."""
     result, record = _open(session, actor, result_id)
     if field not in CORRECTABLE:
-        raise ValidationFailed(f"{field!r} cannot be corrected here", code="linkage.field",
-                               field="field", allowed=", ".join(CORRECTABLE))  # fmt: skip
+        raise ValidationFailed(
+            f"{field!r} cannot be corrected here",
+            code="linkage.field",
+            field="field",
+            allowed=", ".join(CORRECTABLE),
+        )
     clean = _normalized_value(field, value)
     old = _current(record).get(field)
     corrections = dict((record.normalized or {}).get("corrections") or {})
@@ -149,9 +183,17 @@ def correct(
     result.differences = diffs
     if result.outcome == "synced_with_differences" and not diffs:
         result.outcome, result.decided = "synced", True
-    return _decide(session, actor, record, "correct", note, citizen_pid=result.citizen_pid,
-                   field=field, old_value=None if old is None else str(old),
-                   new_value=clean)  # fmt: skip
+    return _decide(
+        session,
+        actor,
+        record,
+        "correct",
+        note,
+        citizen_pid=result.citizen_pid,
+        field=field,
+        old_value=None if old is None else str(old),
+        new_value=clean,
+    )
 
 
 def not_in_province(
@@ -175,8 +217,9 @@ def _normalized_value(field: str, value: str) -> str:
     }
     clean = checks[field](value)
     if not clean:
-        raise ValidationFailed(f"{value!r} is not a valid {field}", code="linkage.value_invalid",
-                               field=field)  # fmt: skip
+        raise ValidationFailed(
+            f"{value!r} is not a valid {field}", code="linkage.value_invalid", field=field
+        )
     return str(clean)
 
 

@@ -25,9 +25,14 @@ console = Console()
 
 def _bar(label: str) -> Progress:
     return Progress(
-        TextColumn(f"[bold]{label}"), TextColumn("{task.description}"), BarColumn(),
-        MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True,
-    )  # fmt: skip
+        TextColumn(f"[bold]{label}"),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
 
 
 def _fail(exc: DancuError) -> typer.Exit:
@@ -58,12 +63,18 @@ def import_file(
         with _bar("Importing") as bar, unit_of_work() as session:
             task = bar.add_task("read", total=None)
             out = service.import_dataset(
-                session, file, file_name=file.name, source_type=source_type,
-                province_code=province or get_settings().demo_province, actor=SYSTEM_ACTOR,
-                name=name, mapping=parsed,
+                session,
+                file,
+                file_name=file.name,
+                source_type=source_type,
+                province_code=province or get_settings().demo_province,
+                actor=SYSTEM_ACTOR,
+                name=name,
+                mapping=parsed,
                 progress=lambda step, done, total: bar.update(
-                    task, description=step, completed=done, total=total or None),
-            )  # fmt: skip
+                    task, description=step, completed=done, total=total or None
+                ),
+            )
     except DancuError as exc:
         raise _fail(exc) from exc
     _print_import(out)
@@ -95,10 +106,12 @@ def run(source_id: Annotated[int, typer.Argument(help="the dataset's id")]) -> N
         with _bar("Linking") as bar:
             task = bar.add_task("queued", total=None)
             job = tasks.run_job(
-                factory, job_id,
+                factory,
+                job_id,
                 progress=lambda step, done, total: bar.update(
-                    task, description=step, completed=done, total=total or None),
-            )  # fmt: skip
+                    task, description=step, completed=done, total=total or None
+                ),
+            )
     except DancuError as exc:
         raise _fail(exc) from exc
     _print_job(job)
@@ -109,8 +122,11 @@ def run(source_id: Annotated[int, typer.Argument(help="the dataset's id")]) -> N
 
 def _print_job(job: JobOut) -> None:
     colour = "green" if job.status == "done" else "red"
-    console.print(f"run {job.id}: [{colour}]{job.status}[/{colour}], {job.done:,}/{job.total:,}"
-                  + (f" ({job.error})" if job.error else ""), soft_wrap=True)  # fmt: skip
+    console.print(
+        f"run {job.id}: [{colour}]{job.status}[/{colour}], {job.done:,}/{job.total:,}"
+        + (f" ({job.error})" if job.error else ""),
+        soft_wrap=True,
+    )
 
 
 @app.command("work")
@@ -129,11 +145,13 @@ def report(
     problems: Annotated[
         Path | None,
         typer.Option(
-            "--problems", dir_okay=False, writable=True,
+            "--problems",
+            dir_okay=False,
+            writable=True,
             help="write the dataset's import problems to this CSV file (UTF-8, Excel)",
         ),
     ] = None,
-) -> None:  # fmt: skip
+) -> None:
     """Sync rates per dataset, and per commune for one dataset; ``--problems FILE`` also
     writes the dataset's import problems by line, to send back to the agency."""
     if problems is not None:
@@ -168,9 +186,13 @@ def _write_problems(source_id: int, path: Path) -> None:
 
 
 _SHORT = {
-    "synced": "synced", "synced_with_differences": "differ", "probable_match": "review",
-    "not_found": "absent", "duplicate_in_source": "dup", "not_in_province": "outside",
-}  # fmt: skip
+    "synced": "synced",
+    "synced_with_differences": "differ",
+    "probable_match": "review",
+    "not_found": "absent",
+    "duplicate_in_source": "dup",
+    "not_in_province": "outside",
+}
 
 
 def _rates_table(rows: list[RateRow], *, by_commune: bool) -> Table:
@@ -181,9 +203,17 @@ def _rates_table(rows: list[RateRow], *, by_commune: bool) -> Table:
         table.add_column(_SHORT[outcome], justify="right")
     table.add_column("rate", justify="right", no_wrap=True)
     for r in rows:
-        label = (f"{r.source_id} {r.source_name}" if r.level == "dataset"
-                 else (r.commune_name or r.commune_code or "(unknown commune)"))  # fmt: skip
+        label = (
+            f"{r.source_id} {r.source_name}"
+            if r.level == "dataset"
+            else (r.commune_name or r.commune_code or "(unknown commune)")
+        )
         style = "bold" if r.level == "dataset" else None
-        table.add_row(label, f"{r.records:,}", *(f"{r.counts.get(o, 0):,}" for o in OUTCOME_ORDER),
-                      f"{100 * r.rate:.1f}%", style=style)  # fmt: skip
+        table.add_row(
+            label,
+            f"{r.records:,}",
+            *(f"{r.counts.get(o, 0):,}" for o in OUTCOME_ORDER),
+            f"{100 * r.rate:.1f}%",
+            style=style,
+        )
     return table

@@ -36,10 +36,27 @@ Progress = Callable[[str, int, int], None]
 
 # Columns of Dataset.records (the sector input of dancu.linkage.match.link).
 RECORD_COLUMNS: tuple[str, ...] = (
-    "record_key", "line", "pid", "id_kind", "id_number", "name", "name_folded", "family",
-    "middle", "given", "birth_date", "birth_precision", "birth_year", "sex", "province_code",
-    "commune_code", "address_legacy", "phone", "dedup_key", "raw",
-)  # fmt: skip
+    "record_key",
+    "line",
+    "pid",
+    "id_kind",
+    "id_number",
+    "name",
+    "name_folded",
+    "family",
+    "middle",
+    "given",
+    "birth_date",
+    "birth_precision",
+    "birth_year",
+    "sex",
+    "province_code",
+    "commune_code",
+    "address_legacy",
+    "phone",
+    "dedup_key",
+    "raw",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,9 +131,13 @@ class _RowReader:
     """Rows -> records, with the problems of each row and the duplicate-key rule of the type."""
 
     def __init__(
-        self, header: list[str], columns: dict[str, int], kind: SourceType,
-        problems: list[Problem], today: date | None,
-    ) -> None:  # fmt: skip
+        self,
+        header: list[str],
+        columns: dict[str, int],
+        kind: SourceType,
+        problems: list[Problem],
+        today: date | None,
+    ) -> None:
         self.header, self.columns, self.kind = header, columns, kind
         self.problems, self.today = problems, today
         self.seen: set[tuple[Any, ...]] = set()  # what identifies a record: repeated lines
@@ -133,9 +154,11 @@ class _RowReader:
             if progress and lines % 5000 == 0:
                 progress("read", lines, 0)
             if len(row) != width and encoding not in ("xlsx", "parquet"):
-                self.problems.append(Problem(
-                    line, None, "row.bad_width", f"{len(row)} fields, {width} expected", True
-                ))  # fmt: skip
+                self.problems.append(
+                    Problem(
+                        line, None, "row.bad_width", f"{len(row)} fields, {width} expected", True
+                    )
+                )
                 continue
             rec = _record(line, row, self.header, self.columns, self.problems, self.today)
             if rec is not None:

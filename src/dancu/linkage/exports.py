@@ -97,9 +97,14 @@ def export_rows(
                 values[mapping["id_number"]] = pid
         out.append([*(values.get(c) for c in columns), pid, result.outcome if result else None])
     audit.record(
-        session, actor, action="linkage.export", subject_type="linkage_source",
-        subject_id=str(source.id), purpose=PURPOSE, fields=("pid", f"count={filled}"),
-    )  # fmt: skip
+        session,
+        actor,
+        action="linkage.export",
+        subject_type="linkage_source",
+        subject_id=str(source.id),
+        purpose=PURPOSE,
+        fields=("pid", f"count={filled}"),
+    )
     return header, out
 
 
@@ -158,17 +163,27 @@ def problem_rows(
             personal.add(problem.field)
         if raw:
             personal.add("raw")
-        out.append([
-            problem.line, mapping.get(problem.field or "", problem.field), problem.code,
-            reason(problem.code), problem.value, "có" if problem.rejected else "không",
-            *((raw or {}).get(c) for c in columns),
-        ])  # fmt: skip
+        out.append(
+            [
+                problem.line,
+                mapping.get(problem.field or "", problem.field),
+                problem.code,
+                reason(problem.code),
+                problem.value,
+                "có" if problem.rejected else "không",
+                *((raw or {}).get(c) for c in columns),
+            ]
+        )
     if personal:
         audit.record(
-            session, actor, action="linkage.export_problems", subject_type="linkage_source",
-            subject_id=str(source.id), purpose=PURPOSE,
+            session,
+            actor,
+            action="linkage.export_problems",
+            subject_type="linkage_source",
+            subject_id=str(source.id),
+            purpose=PURPOSE,
             fields=(*sorted(personal), f"count={len(out)}"),
-        )  # fmt: skip
+        )
     return [*PROBLEM_COLUMNS, *columns], out
 
 

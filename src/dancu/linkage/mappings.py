@@ -24,9 +24,15 @@ __all__ = [
 
 # Our fields, in the order a mapping form shows them. Only full_name is required.
 FIELDS: tuple[str, ...] = (
-    "record_key", "id_number", "full_name", "birth_date", "sex", "address", "commune_code",
+    "record_key",
+    "id_number",
+    "full_name",
+    "birth_date",
+    "sex",
+    "address",
+    "commune_code",
     "phone",
-)  # fmt: skip
+)
 REQUIRED_FIELDS = frozenset({"full_name"})
 
 
@@ -149,9 +155,10 @@ def source_type(code: str) -> SourceType:
         return SOURCE_TYPES[code]
     except KeyError:
         raise ValidationFailed(
-            f"unknown source type {code!r}", code="linkage.unknown_source_type",
+            f"unknown source type {code!r}",
+            code="linkage.unknown_source_type",
             field="source_type",
-        ) from None  # fmt: skip
+        ) from None
 
 
 def resolve_mapping(

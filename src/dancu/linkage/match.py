@@ -71,20 +71,49 @@ __all__ = [
 Progress = Callable[[str, int, int], None]
 
 OUTCOMES = (
-    "synced", "synced_with_differences", "probable_match", "not_found", "duplicate_in_source",
-)  # fmt: skip
+    "synced",
+    "synced_with_differences",
+    "probable_match",
+    "not_found",
+    "duplicate_in_source",
+)
 OUTCOME_COLUMNS = (
-    "record_key", "outcome", "citizen_pid", "probability", "method", "differences",
-    "duplicate_of", "citizen_status", "death_date",
-)  # fmt: skip
+    "record_key",
+    "outcome",
+    "citizen_pid",
+    "probability",
+    "method",
+    "differences",
+    "duplicate_of",
+    "citizen_status",
+    "death_date",
+)
 SECTOR_COLUMNS = (
-    "record_key", "pid", "name_folded", "family", "middle", "given", "birth_date",
-    "birth_year", "sex", "commune_code", "phone",
-)  # fmt: skip
+    "record_key",
+    "pid",
+    "name_folded",
+    "family",
+    "middle",
+    "given",
+    "birth_date",
+    "birth_year",
+    "sex",
+    "commune_code",
+    "phone",
+)
 REGISTRY_COLUMNS = (
-    "pid", "name_folded", "family", "middle", "given", "birth_date", "birth_year", "sex",
-    "commune_code", "status", "death_date",
-)  # fmt: skip
+    "pid",
+    "name_folded",
+    "family",
+    "middle",
+    "given",
+    "birth_date",
+    "birth_year",
+    "sex",
+    "commune_code",
+    "status",
+    "death_date",
+)
 
 
 @dataclass

@@ -19,10 +19,23 @@ Backend = Literal["duckdb", "spark"]
 # ---------------------------------------------------------------------------- probabilistic
 
 SPLINK_COLUMNS = (
-    "unique_id", "pid", "name_folded", "family", "middle", "given", "birth_date", "birth_ym",
-    "birth_md", "birth_year", "birth_date_swapped", "sex", "commune_code", "province_code", "phone",
+    "unique_id",
+    "pid",
+    "name_folded",
+    "family",
+    "middle",
+    "given",
+    "birth_date",
+    "birth_ym",
+    "birth_md",
+    "birth_year",
+    "birth_date_swapped",
+    "sex",
+    "commune_code",
+    "province_code",
+    "phone",
     "address",
-)  # fmt: skip
+)
 _SWAP_SUFFIX = "~swap"
 _LABEL_PREFIX = "~label:"
 LABEL_SAMPLE = 5000  # ID-linked records used as labelled pairs to estimate m
@@ -373,12 +386,14 @@ def probabilistic(
     else:
         left, right = "left_pred", "right_pred"
     predictor = Linker(
-        [db_api.register(left, dataset_display_name="sector", table_name="sector_pred"),
-         db_api.register(right, dataset_display_name="registry", table_name="registry_pred")],
+        [
+            db_api.register(left, dataset_display_name="sector", table_name="sector_pred"),
+            db_api.register(right, dataset_display_name="registry", table_name="registry_pred"),
+        ],
         model,
         log_level="ERROR",
         validate_settings=False,
-    )  # fmt: skip
+    )
     for col, tf in tf_tables.items():
         predictor.table_management.register_term_frequency_lookup(tf, col)
     # The record-level posterior weighs a candidate against all the others (see

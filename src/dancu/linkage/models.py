@@ -27,14 +27,24 @@ from dancu.db import Base, UTCDateTime, utcnow
 _ID = BigInteger().with_variant(Integer(), "sqlite")
 
 SOURCE_TYPES = (
-    "land", "civil_status", "social_insurance", "health_insurance", "tax", "bank", "merit",
+    "land",
+    "civil_status",
+    "social_insurance",
+    "health_insurance",
+    "tax",
+    "bank",
+    "merit",
     "civil_servants",
-)  # fmt: skip
+)
 # The engine's outcomes (dancu.linkage.match.OUTCOMES) and the officer's "not_in_province".
 OUTCOMES = (
-    "synced", "synced_with_differences", "probable_match", "not_found", "duplicate_in_source",
+    "synced",
+    "synced_with_differences",
+    "probable_match",
+    "not_found",
+    "duplicate_in_source",
     "not_in_province",
-)  # fmt: skip
+)
 JOB_STATUSES = ("queued", "running", "done", "failed")
 JOB_STEPS = ("queued", "match", "finalize", "done")
 DECISIONS = ("accept", "correct", "not_in_province")

@@ -21,22 +21,37 @@ REFRESH_SECONDS = 3
 
 
 def _common(actor: Any) -> dict[str, Any]:
-    return {"outcomes": OUTCOME_ORDER, "types": service.source_types(),
-            "can_manage": actor.can(Permission.LINKAGE_MANAGE),
-            "can_clean": actor.can(Permission.LINKAGE_CLEAN)}  # fmt: skip
+    return {
+        "outcomes": OUTCOME_ORDER,
+        "types": service.source_types(),
+        "can_manage": actor.can(Permission.LINKAGE_MANAGE),
+        "can_clean": actor.can(Permission.LINKAGE_CLEAN),
+    }
 
 
 def _sources_page(
-    request: Request, db: Any, actor: Any, *, error: DancuError | None = None,
+    request: Request,
+    db: Any,
+    actor: Any,
+    *,
+    error: DancuError | None = None,
     form: dict[str, str] | None = None,
-) -> HTMLResponse:  # fmt: skip
+) -> HTMLResponse:
     sources = service.list_sources(db, actor=actor)
     rates = {r.source_id: r for r in service.sync_rates(db, actor=actor) if r.level == "dataset"}
-    provinces = ([adminunits.province(c) for c in actor.province_units] if not actor.nationwide
-                 else adminunits.provinces())  # fmt: skip
-    context = {**_common(actor), "sources": sources, "rates": rates, "error": error,
-               "form": form or {"source_type": "land", "name": "", "mapping": ""},
-               "provinces": provinces}  # fmt: skip
+    provinces = (
+        [adminunits.province(c) for c in actor.province_units]
+        if not actor.nationwide
+        else adminunits.provinces()
+    )
+    context = {
+        **_common(actor),
+        "sources": sources,
+        "rates": rates,
+        "error": error,
+        "form": form or {"source_type": "land", "name": "", "mapping": ""},
+        "provinces": provinces,
+    }
     return render(request, "linkage/sources.html", context, status_code=422 if error else 200)
 
 
@@ -57,15 +72,24 @@ async def upload(
     mapping: Annotated[str, Form()] = "",
     run: Annotated[bool, Form()] = False,
 ) -> Response:
-    form = {"source_type": source_type, "name": name, "mapping": mapping,
-            "province_code": province_code}  # fmt: skip
+    form = {
+        "source_type": source_type,
+        "name": name,
+        "mapping": mapping,
+        "province_code": province_code,
+    }
     try:
         data = await api.read_upload(file)
         out = service.import_dataset(
-            db, data, file_name=file.filename or "upload.csv", source_type=source_type,
-            province_code=province_code or (actor.province_units or ("",))[0], actor=actor,
-            name=name or None, mapping=api.parse_mapping(mapping),
-        )  # fmt: skip
+            db,
+            data,
+            file_name=file.filename or "upload.csv",
+            source_type=source_type,
+            province_code=province_code or (actor.province_units or ("",))[0],
+            actor=actor,
+            name=name or None,
+            mapping=api.parse_mapping(mapping),
+        )
         if run:
             runs.enqueue_run(db, out.source.id, actor=actor)
     except DancuError as exc:
@@ -80,9 +104,14 @@ def source_page(
 ) -> HTMLResponse:
     report = service.report(db, source_id, actor=actor, page=max(page, 1))
     active = report.job is not None and report.job.status in ("queued", "running")
-    context = {**_common(actor), "r": report, "page": max(page, 1), "per_page": 100,
-               "refresh": REFRESH_SECONDS if active else None,
-               "imported": request.query_params.get("imported")}  # fmt: skip
+    context = {
+        **_common(actor),
+        "r": report,
+        "page": max(page, 1),
+        "per_page": 100,
+        "refresh": REFRESH_SECONDS if active else None,
+        "imported": request.query_params.get("imported"),
+    }
     return _refreshing(render(request, "linkage/source.html", context), context["refresh"])
 
 
@@ -109,13 +138,21 @@ def _refreshing(response: HTMLResponse, seconds: int | None) -> HTMLResponse:
 
 @router.get("/queue", response_class=HTMLResponse)
 def queue_page(
-    request: Request, db: DbSession, actor: CurrentActor, source_id: int | None = None,
+    request: Request,
+    db: DbSession,
+    actor: CurrentActor,
+    source_id: int | None = None,
     page: int = 1,
-) -> HTMLResponse:  # fmt: skip
+) -> HTMLResponse:
     result = cleaning.queue(db, actor=actor, source_id=source_id, page=max(page, 1))
-    context = {**_common(actor), "q": result, "source_id": source_id,
-               "correctable": CORRECTABLE, "done": request.query_params.get("done"),
-               "error": None}  # fmt: skip
+    context = {
+        **_common(actor),
+        "q": result,
+        "source_id": source_id,
+        "correctable": CORRECTABLE,
+        "done": request.query_params.get("done"),
+        "error": None,
+    }
     return render(request, "linkage/queue.html", context)
 
 
@@ -126,20 +163,29 @@ def _back(source_id: int | None, page: int, done: str) -> RedirectResponse:
 
 @router.post("/queue/{result_id}/accept")
 def accept(
-    result_id: int, db: DbSession, actor: CurrentActor, note: Annotated[str, Form()] = "",
-    source_id: Annotated[int | None, Form()] = None, page: Annotated[int, Form()] = 1,
-) -> RedirectResponse:  # fmt: skip
+    result_id: int,
+    db: DbSession,
+    actor: CurrentActor,
+    note: Annotated[str, Form()] = "",
+    source_id: Annotated[int | None, Form()] = None,
+    page: Annotated[int, Form()] = 1,
+) -> RedirectResponse:
     cleaning.accept(db, result_id, actor=actor, note=note[:500])
     return _back(source_id, page, "accept")
 
 
 @router.post("/queue/{result_id}/correct", response_model=None)
 def correct(
-    request: Request, result_id: int, db: DbSession, actor: CurrentActor,
-    field: Annotated[str, Form()], value: Annotated[str, Form()],
-    note: Annotated[str, Form()] = "", source_id: Annotated[int | None, Form()] = None,
+    request: Request,
+    result_id: int,
+    db: DbSession,
+    actor: CurrentActor,
+    field: Annotated[str, Form()],
+    value: Annotated[str, Form()],
+    note: Annotated[str, Form()] = "",
+    source_id: Annotated[int | None, Form()] = None,
     page: Annotated[int, Form()] = 1,
-) -> Response:  # fmt: skip
+) -> Response:
     try:
         cleaning.correct(db, result_id, field, value, actor=actor, note=note[:500])
     except DancuError as exc:
@@ -147,18 +193,28 @@ def correct(
             raise
         db.rollback()
         result = cleaning.queue(db, actor=actor, source_id=source_id, page=max(page, 1))
-        context = {**_common(actor), "q": result, "source_id": source_id,
-                   "correctable": CORRECTABLE, "done": None, "error": exc,
-                   "error_item": result_id}  # fmt: skip
+        context = {
+            **_common(actor),
+            "q": result,
+            "source_id": source_id,
+            "correctable": CORRECTABLE,
+            "done": None,
+            "error": exc,
+            "error_item": result_id,
+        }
         return render(request, "linkage/queue.html", context, status_code=422)
     return _back(source_id, page, "correct")
 
 
 @router.post("/queue/{result_id}/not-in-province")
 def not_in_province(
-    result_id: int, db: DbSession, actor: CurrentActor, note: Annotated[str, Form()] = "",
-    source_id: Annotated[int | None, Form()] = None, page: Annotated[int, Form()] = 1,
-) -> RedirectResponse:  # fmt: skip
+    result_id: int,
+    db: DbSession,
+    actor: CurrentActor,
+    note: Annotated[str, Form()] = "",
+    source_id: Annotated[int | None, Form()] = None,
+    page: Annotated[int, Form()] = 1,
+) -> RedirectResponse:
     cleaning.not_in_province(db, result_id, actor=actor, note=note[:500])
     return _back(source_id, page, "not_in_province")
 

@@ -21,8 +21,14 @@ __all__ = ["FORMATS", "Rows", "Table", "read_table"]
 
 # (line number in the file, the row's values); the header is line 1
 Rows = Iterator[tuple[int, list[Any]]]
-FORMATS = {"csv": "csv", "txt": "csv", "tsv": "csv", "xlsx": "xlsx", "xlsm": "xlsx",
-           "parquet": "parquet"}  # fmt: skip
+FORMATS = {
+    "csv": "csv",
+    "txt": "csv",
+    "tsv": "csv",
+    "xlsx": "xlsx",
+    "xlsm": "xlsx",
+    "parquet": "parquet",
+}
 
 
 @dataclass

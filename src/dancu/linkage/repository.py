@@ -153,10 +153,11 @@ def queue(
 ) -> tuple[list[tuple[MatchResult, SectorRecord, Source]], int]:
     """Open items: probable matches first (most likely first), then differing fields."""
     where = and_(
-        MatchResult.outcome.in_(QUEUE_OUTCOMES), MatchResult.decided.is_(False),
+        MatchResult.outcome.in_(QUEUE_OUTCOMES),
+        MatchResult.decided.is_(False),
         results_in_area(actor),
-        *( [MatchResult.source_id == source_id] if source_id is not None else [] ),
-    )  # fmt: skip
+        *([MatchResult.source_id == source_id] if source_id is not None else []),
+    )
     probable_first = case((MatchResult.outcome == "probable_match", 0), else_=1)
     stmt = (
         select(MatchResult, SectorRecord, Source)

@@ -45,10 +45,19 @@ def enqueue_run(session: Session, source_id: int, *, actor: Actor) -> JobOut:
     source = get_source(session, source_id, actor=actor)
     require_province(actor, source.province_code)
     if repo.active_job(session, source.id) is not None:
-        raise Conflict("A run of this dataset is already queued or running",
-                       code="linkage.run_active", field="source_id")  # fmt: skip
-    job = LinkageJob(source_id=source.id, status="queued", step="queued", total=source.records,
-                     requested_by=actor.id, actor=actor.to_dict())  # fmt: skip
+        raise Conflict(
+            "A run of this dataset is already queued or running",
+            code="linkage.run_active",
+            field="source_id",
+        )
+    job = LinkageJob(
+        source_id=source.id,
+        status="queued",
+        step="queued",
+        total=source.records,
+        requested_by=actor.id,
+        actor=actor.to_dict(),
+    )
     session.add(job)
     session.flush()
     return JobOut.model_validate(job)
@@ -94,16 +103,22 @@ def registry_frame(citizens: list[dict[str, Any]]) -> pd.DataFrame:
     rows = []
     for c in citizens:
         parts = normalize_name(c["full_name"]).value
-        rows.append({
-            "pid": c["pid"], "full_name": c["full_name"],
-            "name_folded": parts.folded if parts else None,
-            "family": (parts.family or None) if parts else None,
-            "middle": (parts.middle or None) if parts else None,
-            "given": parts.given if parts else None,
-            "birth_date": c["birth_date"].isoformat(), "birth_year": c["birth_date"].year,
-            "sex": c["sex"], "commune_code": c["commune_code"], "status": c["status"],
-            "death_date": c["death_date"].isoformat() if c["death_date"] else None,
-        })  # fmt: skip
+        rows.append(
+            {
+                "pid": c["pid"],
+                "full_name": c["full_name"],
+                "name_folded": parts.folded if parts else None,
+                "family": (parts.family or None) if parts else None,
+                "middle": (parts.middle or None) if parts else None,
+                "given": parts.given if parts else None,
+                "birth_date": c["birth_date"].isoformat(),
+                "birth_year": c["birth_date"].year,
+                "sex": c["sex"],
+                "commune_code": c["commune_code"],
+                "status": c["status"],
+                "death_date": c["death_date"].isoformat() if c["death_date"] else None,
+            }
+        )
     return pd.DataFrame(rows, columns=[*match.REGISTRY_COLUMNS, "full_name"])
 
 
@@ -123,9 +138,12 @@ def pending_rows(session: Session, job: LinkageJob, outcomes: pd.DataFrame) -> l
 
 
 def store_chunk(
-    session: Session, job: LinkageJob, rows: list[dict[str, Any]], places: Places,
+    session: Session,
+    job: LinkageJob,
+    rows: list[dict[str, Any]],
+    places: Places,
     communes: dict[str, str],
-) -> None:  # fmt: skip
+) -> None:
     """Write one chunk of results and move the run's progress on (the caller commits)."""
     for row in rows:
         session.add(result_row(job, row, places, communes))
@@ -143,16 +161,25 @@ def result_row(
     commune = commune or (communes.get(pid) if pid else None)
     if commune:
         province = _province_of(commune) or province
-    diffs = {d["field"]: {"old": d["sector"], "new": d["registry"]}
-             for d in (row.get("differences") or [])}  # fmt: skip
+    diffs = {
+        d["field"]: {"old": d["sector"], "new": d["registry"]}
+        for d in (row.get("differences") or [])
+    }
     probability = row.get("probability")
     if probability is not None and probability != probability:  # NaN
         probability = None
     return MatchResult(
-        source_id=job.source_id, record_id=record_id, job_id=job.id, outcome=row["outcome"],
-        citizen_pid=pid, probability=probability, differences=diffs, province_code=province,
-        commune_code=commune, citizen_status=row.get("citizen_status") or None,
-    )  # fmt: skip
+        source_id=job.source_id,
+        record_id=record_id,
+        job_id=job.id,
+        outcome=row["outcome"],
+        citizen_pid=pid,
+        probability=probability,
+        differences=diffs,
+        province_code=province,
+        commune_code=commune,
+        citizen_status=row.get("citizen_status") or None,
+    )
 
 
 def places_of(sector: pd.DataFrame) -> Places:
@@ -180,9 +207,14 @@ def finalize(session: Session, job: LinkageJob) -> None:
     repo.delete_results_not_of(session, job.source_id, job.id)
     actor = Actor.from_dict(job.actor)
     audit.record(
-        session, actor, action="linkage.run", subject_type="linkage_source",
-        subject_id=str(job.source_id), purpose=PURPOSE, fields=(f"job={job.id}",),
-    )  # fmt: skip
+        session,
+        actor,
+        action="linkage.run",
+        subject_type="linkage_source",
+        subject_id=str(job.source_id),
+        purpose=PURPOSE,
+        fields=(f"job={job.id}",),
+    )
     now = utcnow()
     job.status, job.step, job.finished_at, job.heartbeat_at = "done", "done", now, now
     job.done = job.total

@@ -27,8 +27,16 @@ from dancu.linkage.schemas import ImportOut, JobOut, ProblemOut, RateRow, Report
 from dancu.registry import bulk
 
 PURPOSE = "data_maintenance"
-RECORD_COLUMNS = ("source_id", "line", "raw", "normalized", "full_name", "birth_date", "pid",
-                  "commune_code")  # fmt: skip
+RECORD_COLUMNS = (
+    "source_id",
+    "line",
+    "raw",
+    "normalized",
+    "full_name",
+    "birth_date",
+    "pid",
+    "commune_code",
+)
 PROBLEM_COLUMNS = ("source_id", "line", "field", "code", "value", "rejected")
 Progress = Callable[[str, int, int], None]
 
@@ -47,17 +55,19 @@ def require_province(actor: Actor, province_code: str) -> None:
     if not actor.nationwide and province_code not in actor.province_units:
         raise Forbidden(
             "Only an officer of this province may work on its whole datasets",
-            code="linkage.area", field="province_code",
-        )  # fmt: skip
+            code="linkage.area",
+            field="province_code",
+        )
 
 
 def mapping_for(session: Session, source_type: str) -> dict[str, str]:
     """The mapping saved for a source type, else the engine's default one."""
     if source_type not in SOURCE_TYPES:
         raise ValidationFailed(
-            f"unknown source type {source_type!r}", code="linkage.unknown_source_type",
+            f"unknown source type {source_type!r}",
+            code="linkage.unknown_source_type",
             field="source_type",
-        )  # fmt: skip
+        )
     saved = repo.saved_mapping(session, source_type)
     if saved is not None:
         return dict(saved.mapping)
@@ -74,9 +84,10 @@ def save_mapping(
     unknown = sorted(set(clean) - set(FIELDS))
     if unknown:
         raise ValidationFailed(
-            f"unknown field {unknown[0]!r} in the mapping", code="linkage.unknown_field",
+            f"unknown field {unknown[0]!r} in the mapping",
+            code="linkage.unknown_field",
             field=unknown[0],
-        )  # fmt: skip
+        )
     saved = repo.saved_mapping(session, source_type)
     if saved is None:
         saved = SourceMapping(source_type=source_type, mapping=clean, updated_by=actor.id)
@@ -115,33 +126,43 @@ def import_dataset(
         data, source_type, given, file_format=fmt, today=today, progress=progress
     )
     effective = given or {  # the default mapping's columns this file has
-        f: c for f, c in SOURCE_TYPES[source_type].default_mapping.items()
-        if c in dataset.columns
-    }  # fmt: skip
+        f: c for f, c in SOURCE_TYPES[source_type].default_mapping.items() if c in dataset.columns
+    }
     rejected_lines = {p.line for p in dataset.problems if p.rejected}
     if len(dataset.records) + len(rejected_lines) != dataset.lines:
         raise ValidationFailed(  # the reader's promise, checked: never store a lossy import
             f"{dataset.lines} lines read but {len(dataset.records)} records and"
             f" {len(rejected_lines)} rejected lines",
-            code="linkage.lines_lost", field="file",
-        )  # fmt: skip
+            code="linkage.lines_lost",
+            field="file",
+        )
     if mapping:
         save_mapping(session, source_type, mapping, actor=actor)
     source = Source(
-        source_type=source_type, name=name or Path(file_name).stem, province_code=province_code,
-        mapping=effective, file_name=Path(file_name).name, encoding=dataset.encoding,
-        lines=dataset.lines, records=len(dataset.records), problem_lines=len(rejected_lines),
+        source_type=source_type,
+        name=name or Path(file_name).stem,
+        province_code=province_code,
+        mapping=effective,
+        file_name=Path(file_name).name,
+        encoding=dataset.encoding,
+        lines=dataset.lines,
+        records=len(dataset.records),
+        problem_lines=len(rejected_lines),
         imported_by=actor.id,
-    )  # fmt: skip
+    )
     session.add(source)
     session.flush()
     _write_records(session, source.id, dataset.records.to_dict("records"), progress)
     _write_problems(session, source.id, dataset.problems)
     audit.record(
-        session, actor, action="linkage.import", subject_type="linkage_source",
-        subject_id=str(source.id), purpose=PURPOSE,
+        session,
+        actor,
+        action="linkage.import",
+        subject_type="linkage_source",
+        subject_id=str(source.id),
+        purpose=PURPOSE,
         fields=(source_type, f"records={source.records}", f"rejected={source.problem_lines}"),
-    )  # fmt: skip
+    )
     problems = [ProblemOut.model_validate(_problem_dict(p)) for p in dataset.problems[:100]]
     return ImportOut(source=SourceOut.model_validate(source), problems=problems)
 
@@ -165,9 +186,15 @@ def record_row(source_id: int, rec: Mapping[str, Any], as_text: bool) -> tuple[A
         (lambda v: json.dumps(v, ensure_ascii=False)) if as_text else (lambda v: v)
     )
     return (
-        source_id, int(normalized["line"]), encode(raw), encode(normalized), normalized.get("name"),
-        birth, normalized.get("pid"), normalized.get("commune_code"),
-    )  # fmt: skip
+        source_id,
+        int(normalized["line"]),
+        encode(raw),
+        encode(normalized),
+        normalized.get("name"),
+        birth,
+        normalized.get("pid"),
+        normalized.get("commune_code"),
+    )
 
 
 def _write_records(
@@ -190,8 +217,13 @@ def _write_records(
 
 def _problem_dict(p: Problem) -> dict[str, Any]:
     value = None if p.value is None else str(p.value)[:500]
-    return {"line": p.line, "field": p.field, "code": p.code, "value": value,
-            "rejected": p.rejected}  # fmt: skip
+    return {
+        "line": p.line,
+        "field": p.field,
+        "code": p.code,
+        "value": value,
+        "rejected": p.rejected,
+    }
 
 
 def _write_problems(session: Session, source_id: int, problems: list[Problem]) -> None:
@@ -234,8 +266,9 @@ def sync_rates(session: Session, *, actor: Actor, source_id: int | None = None) 
     per_commune = repo.outcome_counts(session, ids, by_commune=True, communes=communes_only)
     for sid, commune, outcome, count in per_commune:
         grouped.setdefault((sid, commune), {})[outcome] = count
-    overall = {} if communes_only else _by_source(
-        repo.outcome_counts(session, ids, by_commune=False))  # fmt: skip
+    overall = (
+        {} if communes_only else _by_source(repo.outcome_counts(session, ids, by_commune=False))
+    )
     out: list[RateRow] = []
     for s in visible:
         keys = sorted((k for k in grouped if k[0] == s.id), key=lambda k: k[1] or "~")
@@ -264,16 +297,24 @@ def _by_source(rows: list[Any]) -> dict[int, dict[str, int]]:
 
 
 def _rate_row(
-    source: Source, commune: str | None, counts: dict[str, int], records: int | None = None,
+    source: Source,
+    commune: str | None,
+    counts: dict[str, int],
+    records: int | None = None,
     level: str = "commune",
-) -> RateRow:  # fmt: skip
+) -> RateRow:
     unit = adminunits.find_commune(commune) if commune else None
     return RateRow(
-        source_id=source.id, source_name=source.name, source_type=source.source_type,
-        province_code=source.province_code, commune_code=commune,
-        commune_name=unit.name if unit else "", counts=counts, level=level,
+        source_id=source.id,
+        source_name=source.name,
+        source_type=source.source_type,
+        province_code=source.province_code,
+        commune_code=commune,
+        commune_name=unit.name if unit else "",
+        counts=counts,
+        level=level,
         records=records if records is not None else sum(counts.values()),
-    )  # fmt: skip
+    )
 
 
 def report(
@@ -292,8 +333,11 @@ def report(
         )
     job = repo.latest_job(session, source.id)
     return ReportOut(
-        source=SourceOut.model_validate(source), overall=overall, communes=communes,
-        problems=[ProblemOut.model_validate(p) for p in problems], problems_total=total,
+        source=SourceOut.model_validate(source),
+        overall=overall,
+        communes=communes,
+        problems=[ProblemOut.model_validate(p) for p in problems],
+        problems_total=total,
         job=JobOut.model_validate(job) if job else None,
         deceased=repo.deceased_matches(session, source.id),
-    )  # fmt: skip
+    )

@@ -137,14 +137,18 @@ def recover_stale(
         for job in repo.stale_jobs(session, now - stale_after):
             beat = job.heartbeat_at.isoformat() if job.heartbeat_at else "never"
             if job.attempts < max_attempts:
-                values = {"status": "queued",
-                          "error": f"interrupted at step {job.step} (last heartbeat {beat});"
-                                   " resumed"}  # fmt: skip
+                values = {
+                    "status": "queued",
+                    "error": f"interrupted at step {job.step} (last heartbeat {beat}); resumed",
+                }
                 action = "resumed"
             else:
-                values = {"status": "failed", "finished_at": now,
-                          "error": f"interrupted at step {job.step} (last heartbeat {beat})"
-                                   f" and not resumed after {job.attempts} attempts"}  # fmt: skip
+                values = {
+                    "status": "failed",
+                    "finished_at": now,
+                    "error": f"interrupted at step {job.step} (last heartbeat {beat})"
+                    f" and not resumed after {job.attempts} attempts",
+                }
                 action = "failed"
             changed = session.execute(
                 update(LinkageJob)

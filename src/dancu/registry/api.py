@@ -39,9 +39,12 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_lengt
 
 @router.get("/citizens/{pid}", response_model=CitizenOut)
 def get_citizen(
-    pid: str, db: DbSession, actor: CurrentActor, x_purpose: PurposeHeader = None,
+    pid: str,
+    db: DbSession,
+    actor: CurrentActor,
+    x_purpose: PurposeHeader = None,
     purpose: PurposeQuery = None,
-) -> CitizenOut:  # fmt: skip
+) -> CitizenOut:
     return service.get_citizen(db, pid, actor=actor, purpose=x_purpose or purpose)
 
 
@@ -58,16 +61,25 @@ def search_citizens(
     purpose: PurposeQuery = None,
 ) -> Page[CitizenSummary]:
     return service.search(
-        db, actor=actor, purpose=x_purpose or purpose, name=name, birth_date=birth_date,
-        commune_code=commune_code, page=page, per_page=per_page,
-    )  # fmt: skip
+        db,
+        actor=actor,
+        purpose=x_purpose or purpose,
+        name=name,
+        birth_date=birth_date,
+        commune_code=commune_code,
+        page=page,
+        per_page=per_page,
+    )
 
 
 @router.get("/citizens/{pid}/household", response_model=HouseholdOut)
 def get_household(
-    pid: str, db: DbSession, actor: CurrentActor, x_purpose: PurposeHeader = None,
+    pid: str,
+    db: DbSession,
+    actor: CurrentActor,
+    x_purpose: PurposeHeader = None,
     purpose: PurposeQuery = None,
-) -> HouseholdOut:  # fmt: skip
+) -> HouseholdOut:
     return service.household_of(db, pid, actor=actor, purpose=x_purpose or purpose)
 
 

@@ -74,10 +74,15 @@ def apply_for_card(
         raise ValidationFailed("Impossible application date", code="card.date", field="applied_on")
     previous = _close_previous(session, citizen, data.reason, applied_on)
     card = IdCard(
-        citizen_id=citizen.id, card_no=citizen.pid, serial=f"tmp-{uuid.uuid4().hex[:12]}",
-        status="applied", reason=data.reason, applied_on=applied_on,
-        commune_code=citizen.commune_code, replaces_id=previous.id if previous else None,
-    )  # fmt: skip
+        citizen_id=citizen.id,
+        card_no=citizen.pid,
+        serial=f"tmp-{uuid.uuid4().hex[:12]}",
+        status="applied",
+        reason=data.reason,
+        applied_on=applied_on,
+        commune_code=citizen.commune_code,
+        replaces_id=previous.id if previous else None,
+    )
     session.add(card)
     try:
         session.flush()
@@ -137,9 +142,10 @@ def transition_card(
     ).rowcount
     if changed != 1:
         raise InvalidState(
-            f"A card in state {card.status!r} cannot {action}", code="card.transition",
+            f"A card in state {card.status!r} cannot {action}",
+            code="card.transition",
             field="action",
-        )  # fmt: skip
+        )
     session.refresh(card)
     return _done(session, actor, citizen, card, f"card.{target}")
 
@@ -158,8 +164,9 @@ def _transition_day(card: IdCard, on: date | None, today: date) -> date:
     if day > today or day < previous_step:
         raise ValidationFailed(
             f"The date must lie between {previous_step.isoformat()} and today",
-            code="card.transition_date", field="on",
-        )  # fmt: skip
+            code="card.transition_date",
+            field="on",
+        )
     return day
 
 
@@ -180,8 +187,13 @@ def _card_holder(session: Session, actor: Actor, pid: str) -> Citizen:
 
 def _done(session: Session, actor: Actor, citizen: Citizen, card: IdCard, topic: str) -> CardOut:
     audit.record(
-        session, actor, action=topic, subject_type="citizen", subject_id=citizen.pid,
-        purpose="id_card", fields=("id_card",),
-    )  # fmt: skip
+        session,
+        actor,
+        action=topic,
+        subject_type="citizen",
+        subject_id=citizen.pid,
+        purpose="id_card",
+        fields=("id_card",),
+    )
     outbox.emit(session, topic, {"pid": citizen.pid, "card_id": card.id, "status": card.status})
     return CardOut.model_validate(card)

@@ -61,8 +61,9 @@ def _existing(
     if event.kind != kind or event.registered_by != actor.id:
         raise Conflict(
             "This idempotency key was already used for another request",
-            code="idempotency.key_reused", field=KEY_FIELD,
-        )  # fmt: skip
+            code="idempotency.key_reused",
+            field=KEY_FIELD,
+        )
     return _out(session, event)
 
 
@@ -106,16 +107,25 @@ def _record(
 ) -> CivilEventOut:
     """Write the event, its audit entries and its outbox message (one transaction)."""
     event = CivilEvent(
-        kind=kind, citizen_id=citizen.id, other_citizen_id=other.id if other else None,
-        occurred_on=occurred_on, details=details, registered_by=actor.id, idempotency_key=key,
-    )  # fmt: skip
+        kind=kind,
+        citizen_id=citizen.id,
+        other_citizen_id=other.id if other else None,
+        occurred_on=occurred_on,
+        details=details,
+        registered_by=actor.id,
+        idempotency_key=key,
+    )
     session.add(event)
     _flush_event(session, key)
     audit.record_many(
-        session, actor, action=f"civil_status.{kind}", subject_type="citizen",
-        subject_ids=[citizen.pid] + ([other.pid] if other else []), purpose="civil_status",
+        session,
+        actor,
+        action=f"civil_status.{kind}",
+        subject_type="citizen",
+        subject_ids=[citizen.pid] + ([other.pid] if other else []),
+        purpose="civil_status",
         fields=fields,
-    )  # fmt: skip
+    )
     outbox.emit(session, TOPICS[kind], {"event_id": event.id, "pid": citizen.pid, **details})
     return _out(session, event)
 
@@ -128,8 +138,9 @@ def _flush_event(session: Session, key: str | None) -> None:
             raise
         raise Conflict(
             "A request with this idempotency key is already being processed",
-            code="idempotency.in_progress", field=KEY_FIELD,
-        ) from exc  # fmt: skip
+            code="idempotency.in_progress",
+            field=KEY_FIELD,
+        ) from exc
 
 
 # --- Birth ----------------------------------------------------------------------------------
@@ -155,9 +166,15 @@ def register_birth(
     _join_household(session, child, parents)
     details = {"parents": [p.pid for p in parents], "child_name": name}
     return _record(
-        session, actor, kind="birth", citizen=child, occurred_on=data.birth_date,
-        details=details, key=key, fields=("pid", "full_name", "birth_date", "sex", "household"),
-    )  # fmt: skip
+        session,
+        actor,
+        kind="birth",
+        citizen=child,
+        occurred_on=data.birth_date,
+        details=details,
+        key=key,
+        fields=("pid", "full_name", "birth_date", "sex", "household"),
+    )
 
 
 def _parents(session: Session, actor: Actor, data: BirthIn) -> list[Citizen]:
@@ -179,9 +196,10 @@ def _parents(session: Session, actor: Actor, data: BirthIn) -> list[Citizen]:
 def _check_parent(parent: Citizen, birth_date: date, *, field: str, sex: str) -> None:
     if parent.sex != sex:
         raise ValidationFailed(
-            "The mother must be a woman and the father a man", code="birth.parent_sex",
+            "The mother must be a woman and the father a man",
+            code="birth.parent_sex",
             field=field,
-        )  # fmt: skip
+        )
     if parent.birth_date >= birth_date:
         raise ValidationFailed(
             "A parent is born after the child", code="birth.parent_younger", field="birth_date"
@@ -193,21 +211,30 @@ def _new_child(
 ) -> Citizen:
     child = Citizen(
         pid=_next_pid(session, commune.province_code, data.birth_date, data.sex),
-        full_name=name, name_folded=fold(name), birth_date=data.birth_date, sex=data.sex,
-        ethnicity=data.ethnicity, religion=data.religion, nationality="VN",
-        place_of_birth=data.place_of_birth or commune.name, hometown=home.hometown,
-        province_code=commune.province_code, commune_code=commune.code,
-        address_detail=data.address_detail or home.address_detail, status="alive",
+        full_name=name,
+        name_folded=fold(name),
+        birth_date=data.birth_date,
+        sex=data.sex,
+        ethnicity=data.ethnicity,
+        religion=data.religion,
+        nationality="VN",
+        place_of_birth=data.place_of_birth or commune.name,
+        hometown=home.hometown,
+        province_code=commune.province_code,
+        commune_code=commune.code,
+        address_detail=data.address_detail or home.address_detail,
+        status="alive",
         marital_status="single",
-    )  # fmt: skip
+    )
     session.add(child)
     try:
         session.flush()
     except IntegrityError as exc:  # a concurrent birth took the same serial
         raise Conflict(
             "Another birth took this ID number at the same moment; retry",
-            code="birth.pid_taken", field="pid",
-        ) from exc  # fmt: skip
+            code="birth.pid_taken",
+            field="pid",
+        ) from exc
     return child
 
 
@@ -258,15 +285,22 @@ def register_death(
             "The death is already registered", code="death.already_registered", field="pid"
         )
     rules.valid_event_date(
-        data.death_date, birth_date=citizen.birth_date, today=today or date.today(),
+        data.death_date,
+        birth_date=citizen.birth_date,
+        today=today or date.today(),
         field="death_date",
-    )  # fmt: skip
+    )
     _mark_deceased(session, citizen, data.death_date)
     return _record(
-        session, actor, kind="death", citizen=citizen, occurred_on=data.death_date,
-        details={"cause": data.cause} if data.cause else {}, key=key,
+        session,
+        actor,
+        kind="death",
+        citizen=citizen,
+        occurred_on=data.death_date,
+        details={"cause": data.cause} if data.cause else {},
+        key=key,
         fields=("status", "death_date", "marital_status", "id_card"),
-    )  # fmt: skip
+    )
 
 
 def _mark_deceased(session: Session, citizen: Citizen, death_date: date) -> None:
@@ -309,9 +343,16 @@ def register_marriage(
     a.marital_status = b.marital_status = "married"
     a.spouse_id, b.spouse_id = b.id, a.id
     return _record(
-        session, actor, kind="marriage", citizen=a, other=b, occurred_on=data.married_on,
-        details={"spouse_pid": b.pid}, key=key, fields=("marital_status", "spouse"),
-    )  # fmt: skip
+        session,
+        actor,
+        kind="marriage",
+        citizen=a,
+        other=b,
+        occurred_on=data.married_on,
+        details={"spouse_pid": b.pid},
+        key=key,
+        fields=("marital_status", "spouse"),
+    )
 
 
 def _check_couple(a: Citizen, b: Citizen) -> None:
@@ -322,8 +363,9 @@ def _check_couple(a: Citizen, b: Citizen) -> None:
     if a.sex == b.sex:
         raise ValidationFailed(
             "Marriage registration requires a man and a woman (Law on Marriage and Family 2014)",
-            code="marriage.same_sex", field="spouse_pid",
-        )  # fmt: skip
+            code="marriage.same_sex",
+            field="spouse_pid",
+        )
 
 
 def _check_can_marry(person: Citizen, married_on: date, *, field: str, today: date) -> None:
@@ -357,16 +399,24 @@ def register_divorce(
     b = _writable(session, actor, data.spouse_pid, "spouse_pid")
     if a.spouse_id != b.id:
         raise InvalidState(
-            "These two citizens are not married to each other", code="divorce.not_married",
+            "These two citizens are not married to each other",
+            code="divorce.not_married",
             field="spouse_pid",
-        )  # fmt: skip
+        )
     _check_divorce_date(session, a, b, data.divorced_on, today=today or date.today())
     a.marital_status = b.marital_status = "divorced"
     a.spouse_id = b.spouse_id = None
     return _record(
-        session, actor, kind="divorce", citizen=a, other=b, occurred_on=data.divorced_on,
-        details={"spouse_pid": b.pid}, key=key, fields=("marital_status", "spouse"),
-    )  # fmt: skip
+        session,
+        actor,
+        kind="divorce",
+        citizen=a,
+        other=b,
+        occurred_on=data.divorced_on,
+        details={"spouse_pid": b.pid},
+        key=key,
+        fields=("marital_status", "spouse"),
+    )
 
 
 def _check_divorce_date(
@@ -377,9 +427,10 @@ def _check_divorce_date(
     married_on = repo.marriage_date(session, a.id, b.id)
     if married_on is not None and day < married_on:
         raise ValidationFailed(
-            "The divorce is dated before the marriage", code="divorced_on.before_marriage",
+            "The divorce is dated before the marriage",
+            code="divorced_on.before_marriage",
             field="divorced_on",
-        )  # fmt: skip
+        )
 
 
 # --- Residence ------------------------------------------------------------------------------
@@ -401,9 +452,11 @@ def register_residence_change(
     if citizen.status != "alive":
         raise InvalidState("A deceased citizen cannot move", code="residence.deceased", field="pid")
     rules.valid_event_date(
-        data.moved_on, birth_date=citizen.birth_date, today=today or date.today(),
+        data.moved_on,
+        birth_date=citizen.birth_date,
+        today=today or date.today(),
         field="moved_on",
-    )  # fmt: skip
+    )
     commune = rules.valid_commune(data.commune_code)
     old = {"commune_code": citizen.commune_code, "address_detail": citizen.address_detail}
     target, relation = _target_household(session, data, commune)
@@ -412,9 +465,15 @@ def register_residence_change(
     citizen.address_detail = data.address_detail
     new = {"commune_code": commune.code, "household_no": target.household_no}
     return _record(
-        session, actor, kind="residence_change", citizen=citizen, occurred_on=data.moved_on,
-        details={"from": old, "to": new}, key=key, fields=("permanent_address", "household"),
-    )  # fmt: skip
+        session,
+        actor,
+        kind="residence_change",
+        citizen=citizen,
+        occurred_on=data.moved_on,
+        details={"from": old, "to": new},
+        key=key,
+        fields=("permanent_address", "household"),
+    )
 
 
 def _target_household(
@@ -437,9 +496,11 @@ def _target_household(
 
 def _new_household(session: Session, commune: adminunits.Commune, address: str) -> Household:
     target = Household(
-        household_no=f"new-{uuid.uuid4().hex[:16]}", province_code=commune.province_code,
-        commune_code=commune.code, address_detail=address,
-    )  # fmt: skip
+        household_no=f"new-{uuid.uuid4().hex[:16]}",
+        province_code=commune.province_code,
+        commune_code=commune.code,
+        address_detail=address,
+    )
     session.add(target)
     session.flush()
     target.household_no = f"{commune.code}{target.id:08d}"

@@ -30,16 +30,22 @@ def import_file(
     try:
         with (
             Progress(
-                TextColumn("[bold]Importing"), BarColumn(), MofNCompleteColumn(),
-                TimeElapsedColumn(), console=console, transient=True,
+                TextColumn("[bold]Importing"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
             ) as bar,
             unit_of_work() as session,
-        ):  # fmt: skip
+        ):
             task = bar.add_task("import", total=None)
             report = import_citizens(
-                session, file, actor=SYSTEM_ACTOR,
+                session,
+                file,
+                actor=SYSTEM_ACTOR,
                 progress=lambda n: bar.update(task, completed=n),
-            )  # fmt: skip
+            )
     except DancuError as exc:
         console.print(f"[red]{exc.code}[/red]: {exc.message}")
         raise typer.Exit(2) from exc

@@ -41,18 +41,39 @@ from dancu.registry.models import Citizen
 
 REQUIRED = ("pid", "full_name", "birth_date", "sex", "commune_code")
 OPTIONAL = {
-    "ethnicity": "Kinh", "religion": "Không", "nationality": "VN", "place_of_birth": "",
-    "hometown": "", "address_detail": "",
-}  # fmt: skip
+    "ethnicity": "Kinh",
+    "religion": "Không",
+    "nationality": "VN",
+    "place_of_birth": "",
+    "hometown": "",
+    "address_detail": "",
+}
 TEXT_LIMITS = {
-    "ethnicity": 40, "religion": 40, "place_of_birth": 200, "hometown": 200,
+    "ethnicity": 40,
+    "religion": 40,
+    "place_of_birth": 200,
+    "hometown": 200,
     "address_detail": 200,
-}  # fmt: skip
+}
 COPY_COLUMNS = (
-    "pid", "full_name", "name_folded", "birth_date", "sex", "ethnicity", "religion",
-    "nationality", "place_of_birth", "hometown", "province_code", "commune_code",
-    "address_detail", "status", "marital_status", "created_at", "updated_at",
-)  # fmt: skip
+    "pid",
+    "full_name",
+    "name_folded",
+    "birth_date",
+    "sex",
+    "ethnicity",
+    "religion",
+    "nationality",
+    "place_of_birth",
+    "hometown",
+    "province_code",
+    "commune_code",
+    "address_detail",
+    "status",
+    "marital_status",
+    "created_at",
+    "updated_at",
+)
 BATCH = 20_000  # rows read between progress reports; rows per COPY when checking existing IDs
 _CACHE_LIMIT = 500_000  # entries per cache before it is emptied (bounds memory on huge files)
 
@@ -118,9 +139,11 @@ def _check_columns(columns: Sequence[str]) -> None:
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
         raise ImportFileError(
-            f"Missing required columns: {', '.join(missing)}", code="import.columns",
-            field="file", missing=",".join(missing),
-        )  # fmt: skip
+            f"Missing required columns: {', '.join(missing)}",
+            code="import.columns",
+            field="file",
+            missing=",".join(missing),
+        )
 
 
 def _read_csv(path: Path) -> Iterator[Record]:
@@ -140,8 +163,9 @@ def _read_csv(path: Path) -> Iterator[Record]:
     except UnicodeDecodeError as exc:
         raise ImportFileError(
             f"The file is not UTF-8 text ({exc.reason} near byte {exc.start})",
-            code="import.encoding", field="file",
-        ) from exc  # fmt: skip
+            code="import.encoding",
+            field="file",
+        ) from exc
     except csv.Error as exc:
         raise ImportFileError(f"Malformed CSV: {exc}", code="import.csv", field="file") from exc
     finally:
@@ -190,9 +214,10 @@ def validate_row(
         birth = _as_date(row.get("birth_date"))
     except ValueError as exc:
         raise ValidationFailed(
-            "birth_date is not a date (yyyy-mm-dd or dd/mm/yyyy)", code="birth_date.invalid",
+            "birth_date is not a date (yyyy-mm-dd or dd/mm/yyyy)",
+            code="birth_date.invalid",
             field="birth_date",
-        ) from exc  # fmt: skip
+        ) from exc
     rules.valid_birth_date(birth, today)
     sex = rules.valid_sex(str(row.get("sex") or "").strip().upper())
     pid = rules.valid_pid(str(row.get("pid") or ""), birth_date=birth, sex=sex)
@@ -206,9 +231,20 @@ def validate_row(
             rules.valid_text(value, key, TEXT_LIMITS[key])
     now = now or utcnow()
     return (
-        pid, name, fold(name), birth, sex, *extra[:5], commune.province_code, commune.code,
-        extra[5], "alive", "single", now, now,
-    )  # fmt: skip
+        pid,
+        name,
+        fold(name),
+        birth,
+        sex,
+        *extra[:5],
+        commune.province_code,
+        commune.code,
+        extra[5],
+        "alive",
+        "single",
+        now,
+        now,
+    )
 
 
 class _Checker:
@@ -251,26 +287,50 @@ class _Checker:
         place = self.communes.get(commune) or self._commune(commune)
         names = self.names.get(name) or self._name(name)
         if (
-            birth is None or place is None or names is None
-            or (sex != "M" and sex != "F") or len(pid) != 12 or not pid.isdigit()
-            or not pid.isascii() or pid[:3] not in self.provinces
+            birth is None
+            or place is None
+            or names is None
+            or (sex != "M" and sex != "F")
+            or len(pid) != 12
+            or not pid.isdigit()
+            or not pid.isascii()
+            or pid[:3] not in self.provinces
             or pid[3:6] != birth[1 if sex == "M" else 2]
-        ):  # fmt: skip
+        ):
             return self.slow(values)
         eth, rel, nat, born, home, addr = self.optional(values)
         d = self.defaults  # str(value or default).strip(), for text (else AttributeError)
         eth, rel, nat = (eth or d[0]).strip(), (rel or d[1]).strip(), (nat or d[2]).strip()
         born, home, addr = (born or d[3]).strip(), (home or d[4]).strip(), (addr or d[5]).strip()
         if (
-            len(eth) > 40 or len(rel) > 40 or len(born) > 200 or len(home) > 200
-            or len(addr) > 200 or nat not in self.nationalities
-        ):  # fmt: skip
+            len(eth) > 40
+            or len(rel) > 40
+            or len(born) > 200
+            or len(home) > 200
+            or len(addr) > 200
+            or nat not in self.nationalities
+        ):
             return self.slow(values)
         now = self.now
         return (
-            pid, names[0], names[1], birth[0], sex, eth, rel, nat, born, home, place[0],
-            place[1], addr, "alive", "single", now, now,
-        )  # fmt: skip
+            pid,
+            names[0],
+            names[1],
+            birth[0],
+            sex,
+            eth,
+            rel,
+            nat,
+            born,
+            home,
+            place[0],
+            place[1],
+            addr,
+            "alive",
+            "single",
+            now,
+            now,
+        )
 
     def slow(self, values: Sequence[Any]) -> tuple[Any, ...]:
         row = _as_dict(self.header, values, self.width)
@@ -344,9 +404,14 @@ def import_citizens(
         while batch := list(islice(rows, BATCH)):
             report.imported += _write_batch(session, batch, report, now)
     audit.record(
-        session, actor, action="registry.import", subject_type="import", subject_id=path.name[:64],
-        purpose="data_maintenance", fields=(f"rows:{report.imported}",),
-    )  # fmt: skip
+        session,
+        actor,
+        action="registry.import",
+        subject_type="import",
+        subject_id=path.name[:64],
+        purpose="data_maintenance",
+        fields=(f"rows:{report.imported}",),
+    )
     report.errors.sort(key=lambda e: e.line)
     return report
 
@@ -356,9 +421,12 @@ def _registry_is_empty(session: Session) -> bool:
 
 
 def _valid_rows(
-    path: Path, today: date, now: datetime, report: ImportReport,
+    path: Path,
+    today: date,
+    now: datetime,
+    report: ImportReport,
     progress: Callable[[int], None] | None,
-) -> Iterator[Record]:  # fmt: skip
+) -> Iterator[Record]:
     """(line, COPY tuple) of each valid row with a PID new in the file; errors to ``report``."""
     header, records = _read_records(path)
     check = _Checker(header, today, now).check

@@ -41,8 +41,9 @@ def _parse_date(value: str | None) -> date | None:
     except ValueError as exc:
         raise ValidationFailed(
             "The birth date must be a real date written dd/mm/yyyy (e.g. 17/05/1990)",
-            code="date.invalid", field="birth_date",
-        ) from exc  # fmt: skip
+            code="date.invalid",
+            field="birth_date",
+        ) from exc
     return rules.valid_birth_date(parsed, date.today())
 
 
@@ -58,18 +59,30 @@ def search_page(
     page: int = 1,
 ) -> HTMLResponse:
     actor.require(Permission.CITIZEN_SEARCH)  # before showing a form they could not use
-    form = {"name": name, "birth_date": birth_date, "commune_code": commune_code,
-            "purpose": purpose}  # fmt: skip
-    context: dict[str, Any] = {"form": form, "results": None, "error": None,
-                               "communes": _communes_for(actor)}  # fmt: skip
+    form = {
+        "name": name,
+        "birth_date": birth_date,
+        "commune_code": commune_code,
+        "purpose": purpose,
+    }
+    context: dict[str, Any] = {
+        "form": form,
+        "results": None,
+        "error": None,
+        "communes": _communes_for(actor),
+    }
     submitted = any(k in request.query_params for k in ("name", "birth_date", "commune_code"))
     if submitted:  # an empty submitted form gets the service's "search.empty" answer
         try:
             context["results"] = service.search(
-                db, actor=actor, purpose=purpose, name=name or None,
-                birth_date=_parse_date(birth_date), commune_code=commune_code or None,
+                db,
+                actor=actor,
+                purpose=purpose,
+                name=name or None,
+                birth_date=_parse_date(birth_date),
+                commune_code=commune_code or None,
                 page=max(page, 1),
-            )  # fmt: skip
+            )
         except ValidationFailed as exc:
             context["error"] = exc
     status = 422 if context["error"] else 200
@@ -101,6 +114,11 @@ def record_page(
         if actor.can(Permission.AUDIT_READ)
         else None
     )
-    context = {"c": citizen, "household": household, "trail": trail, "purpose": purpose,
-               "commune_name": service.commune_name}  # fmt: skip
+    context = {
+        "c": citizen,
+        "household": household,
+        "trail": trail,
+        "purpose": purpose,
+        "commune_name": service.commune_name,
+    }
     return render(request, "registry/record.html", context)

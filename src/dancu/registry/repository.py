@@ -219,8 +219,17 @@ def next_pid_serial(session: Session, prefix: str) -> int:
     return serial
 
 
-MATCHING_COLUMNS = ("pid", "full_name", "birth_date", "sex", "province_code", "commune_code",
-                    "address_detail", "status", "death_date")  # fmt: skip
+MATCHING_COLUMNS = (
+    "pid",
+    "full_name",
+    "birth_date",
+    "sex",
+    "province_code",
+    "commune_code",
+    "address_detail",
+    "status",
+    "death_date",
+)
 
 
 def citizens_of_province(session: Session, province_code: str) -> list[RowMapping]:

@@ -29,10 +29,22 @@ from dancu.registry.schemas import (
 )
 
 RECORD_FIELDS = (
-    "pid", "full_name", "birth_date", "sex", "ethnicity", "religion", "nationality",
-    "place_of_birth", "hometown", "permanent_address", "temporary_address", "status",
-    "marital_status", "household", "id_card",
-)  # fmt: skip
+    "pid",
+    "full_name",
+    "birth_date",
+    "sex",
+    "ethnicity",
+    "religion",
+    "nationality",
+    "place_of_birth",
+    "hometown",
+    "permanent_address",
+    "temporary_address",
+    "status",
+    "marital_status",
+    "household",
+    "id_card",
+)
 SUMMARY_FIELDS = ("pid", "full_name", "birth_date", "sex", "commune")
 MAX_PER_PAGE = 100
 
@@ -60,9 +72,13 @@ def get_citizen(session: Session, pid: str, *, actor: Actor, purpose: str | None
     row = repo.citizen_record(session, actor, rules.valid_pid(pid))
     if row is None:  # unknown, or outside the actor's area: audited all the same
         audit.record_refusal(
-            session, actor, action="citizen.read_refused", subject_type="citizen",
-            subject_id=pid, purpose=purpose,
-        )  # fmt: skip
+            session,
+            actor,
+            action="citizen.read_refused",
+            subject_type="citizen",
+            subject_id=pid,
+            purpose=purpose,
+        )
         raise NotFound("No citizen with this ID number", code="citizen.not_found", field="pid")
     card = None
     if row["card_id"] is not None:
@@ -200,14 +216,19 @@ def citizens_for_matching(
     if not actor.nationwide and province_code not in actor.province_units:
         raise Forbidden(
             "Reading a whole province needs an officer of that province",
-            code="area.province_required", field="province_code",
-        )  # fmt: skip
+            code="area.province_required",
+            field="province_code",
+        )
     rows = [dict(r) for r in repo.citizens_of_province(session, province_code)]
     audit.record(
-        session, actor, action="citizen.bulk_read", subject_type="province",
-        subject_id=province_code, purpose=purpose,
+        session,
+        actor,
+        action="citizen.bulk_read",
+        subject_type="province",
+        subject_id=province_code,
+        purpose=purpose,
         fields=(*repo.MATCHING_COLUMNS, f"count={len(rows)}"),
-    )  # fmt: skip
+    )
     return rows
 
 

@@ -181,9 +181,11 @@ def _check_scope(request: Request, grant: BearerGrant, scheme: str) -> None:
     if needed is None or needed not in grant.scopes:
         raise Forbidden(
             f"The token's scope does not allow this API (needs {needed or 'an API scope'})",
-            code="auth.insufficient_scope", scheme=scheme, error="insufficient_scope",
+            code="auth.insufficient_scope",
+            scheme=scheme,
+            error="insufficient_scope",
             scope=needed or "",
-        )  # fmt: skip
+        )
 
 
 def _check_purpose(request: Request, grant: BearerGrant, scheme: str) -> None:
@@ -192,9 +194,11 @@ def _check_purpose(request: Request, grant: BearerGrant, scheme: str) -> None:
     if refused := sorted(p for p in named if p not in grant.purposes):
         raise Forbidden(
             f"This partner may not read data for {refused[0]!r}",
-            code="auth.purpose_not_allowed", scheme=scheme, error="insufficient_scope",
+            code="auth.purpose_not_allowed",
+            scheme=scheme,
+            error="insufficient_scope",
             purpose=refused[0],
-        )  # fmt: skip
+        )
 
 
 def sign_in(request: Request, actor: Actor) -> None:

@@ -26,27 +26,34 @@ def demo_officers(province_code: str) -> dict[str, Actor]:
     org = f"Công an {province.name}"
     return {
         "province-clerk": Actor(
-            id=f"officer:{province_code}-clerk", name="Nguyễn Thị Hồng (cán bộ tư pháp tỉnh)",
-            roles=frozenset({Role.REGISTRY_CLERK}), units=(province_code,),
+            id=f"officer:{province_code}-clerk",
+            name="Nguyễn Thị Hồng (cán bộ tư pháp tỉnh)",
+            roles=frozenset({Role.REGISTRY_CLERK}),
+            units=(province_code,),
             organization=f"Sở Tư pháp {province.name}",
         ),
         "province-police": Actor(
-            id=f"officer:{province_code}-police", name="Trần Văn Minh (công an tỉnh)",
-            roles=frozenset({Role.POLICE, Role.REGISTRY_CLERK}), units=(province_code,),
+            id=f"officer:{province_code}-police",
+            name="Trần Văn Minh (công an tỉnh)",
+            roles=frozenset({Role.POLICE, Role.REGISTRY_CLERK}),
+            units=(province_code,),
             organization=org,
         ),
         "commune-clerk": Actor(
             id=f"officer:{first_commune.code}-clerk",
             name=f"Lê Thị Lan (cán bộ {first_commune.name})",
-            roles=frozenset({Role.REGISTRY_CLERK}), units=(first_commune.code,),
+            roles=frozenset({Role.REGISTRY_CLERK}),
+            units=(first_commune.code,),
             organization=f"UBND {first_commune.name}",
         ),
         "steering-viewer": Actor(
-            id=f"officer:{province_code}-steering", name="Phạm Quốc Huy (Ban Chỉ đạo 06)",
-            roles=frozenset({Role.STEERING_VIEWER}), units=(province_code,),
+            id=f"officer:{province_code}-steering",
+            name="Phạm Quốc Huy (Ban Chỉ đạo 06)",
+            roles=frozenset({Role.STEERING_VIEWER}),
+            units=(province_code,),
             organization=f"Ban Chỉ đạo Đề án 06 {province.name}",
         ),
-    }  # fmt: skip
+    }
 
 
 def _safe_next(target: str | None) -> str:

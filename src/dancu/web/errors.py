@@ -45,11 +45,14 @@ async def request_invalid(request: Request, exc: Exception) -> Response:
         "message": f"{field}: {first.get('msg', 'invalid')}" if field else "invalid request",
         "field": field,
         "errors": [
-            {"field": ".".join(str(p) for p in e.get("loc", ())[1:]), "rule": e.get("type"),
-             "message": e.get("msg")}
+            {
+                "field": ".".join(str(p) for p in e.get("loc", ())[1:]),
+                "rule": e.get("type"),
+                "message": e.get("msg"),
+            }
             for e in errors
         ],
-    }  # fmt: skip
+    }
     if _wants_json(request):
         return JSONResponse(body, status_code=422)
     context = {"code": "request.invalid", "message": body["message"], "field": field}

@@ -84,8 +84,9 @@ def revoke_consent(request: Request, client_id: str, db: DbSession, _csrf: CsrfC
     login = signed_in(request, db)
     if not oidc.revoke_consent(db, login.account_id, client_id):
         raise NotFound("No such consent", code="identity.consent_unknown")
-    history.add(db, login.account_id, "consent", ip=client_ip(request), client=client_id,
-                revoked="yes")  # fmt: skip
+    history.add(
+        db, login.account_id, "consent", ip=client_ip(request), client=client_id, revoked="yes"
+    )
     return RedirectResponse("/account#consents", status_code=303)
 
 
@@ -118,9 +119,13 @@ def passkey_options(request: Request, db: DbSession, _csrf: CsrfChecked) -> Resp
     login = signed_in(request, db)
     account = _account(db, login)
     options = passkeys.registration_options(
-        db, account.id, user_name=account.citizen_pid, display_name=account.display_name,
-        rp=relying_party(request), binding=passkey_binding(request),
-    )  # fmt: skip
+        db,
+        account.id,
+        user_name=account.citizen_pid,
+        display_name=account.display_name,
+        rp=relying_party(request),
+        binding=passkey_binding(request),
+    )
     return Response(options, media_type="application/json")
 
 
@@ -134,9 +139,14 @@ def add_passkey(
 ) -> JSONResponse:
     login = signed_in(request, db)
     passkeys.register(
-        db, login.account_id, credential, rp=relying_party(request),
-        binding=passkey_binding(request), name=name or "Passkey", ip=client_ip(request),
-    )  # fmt: skip
+        db,
+        login.account_id,
+        credential,
+        rp=relying_party(request),
+        binding=passkey_binding(request),
+        name=name or "Passkey",
+        ip=client_ip(request),
+    )
     return JSONResponse({"redirect": "/account#passkeys"})
 
 
@@ -150,9 +160,12 @@ def remove_passkey(
 
 
 def _children_context(db: Session, login: Login) -> dict[str, Any]:
-    return {"login": login, "children": repo.dependants_of(db, login.account_id),
-            "level_now": login.level(now_epoch()),
-            "form": {"pid": "", "full_name": "", "birth_date": ""}}  # fmt: skip
+    return {
+        "login": login,
+        "children": repo.dependants_of(db, login.account_id),
+        "level_now": login.level(now_epoch()),
+        "form": {"pid": "", "full_name": "", "birth_date": ""},
+    }
 
 
 @router.get("/children", response_class=HTMLResponse)
@@ -182,9 +195,11 @@ def add_child(
         return refused(request, "children.html", error, context)
     try:
         data = build(
-            DependantIn, pid="".join(pid.split()), full_name=required(full_name, "full_name"),
+            DependantIn,
+            pid="".join(pid.split()),
+            full_name=required(full_name, "full_name"),
             birth_date=parse_date(required(birth_date, "birth_date"), "birth_date"),
-        )  # fmt: skip
+        )
         accounts.register_dependant(db, login.account_id, data)
     except DancuError as exc:
         return refused(request, "children.html", exc, context)

@@ -28,8 +28,13 @@ PENDING_LOGIN = "pending_login"  # {"account": id, "next": url, "at": epoch}
 def page(
     request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200
 ) -> HTMLResponse:
-    ctx = {"csrf_token": csrf_token(request), "error": None, "id_fields": FIELD_LABELS,
-           "notice": None, **(context or {})}  # fmt: skip
+    ctx = {
+        "csrf_token": csrf_token(request),
+        "error": None,
+        "id_fields": FIELD_LABELS,
+        "notice": None,
+        **(context or {}),
+    }
     return render(request, f"identity/{name}", ctx, status_code=status_code)
 
 
@@ -112,5 +117,6 @@ def parse_date(value: str, field: str) -> date:
         pass
     raise ValidationFailed(
         "The date must be a real date written dd/mm/yyyy (e.g. 17/05/1990)",
-        code="date.invalid", field=field,
-    )  # fmt: skip
+        code="date.invalid",
+        field=field,
+    )

@@ -45,8 +45,9 @@ async def _bundle(upload: UploadFile | None) -> str | None:
         return None
     data = await upload.read(MAX_BUNDLE_BYTES + 1)
     if len(data) > MAX_BUNDLE_BYTES:
-        raise ValidationFailed("The chip data is too large", code="identity.chip_unreadable",
-                               field="chip")  # fmt: skip
+        raise ValidationFailed(
+            "The chip data is too large", code="identity.chip_unreadable", field="chip"
+        )
     return data.decode("utf-8", errors="replace")
 
 
@@ -75,8 +76,9 @@ async def raise_level(
         if face_checked != "yes":
             raise ValidationFailed(
                 "Compare the person with the account's photo and the card first",
-                code="identity.face_unchecked", field="face_checked",
-            )  # fmt: skip
+                code="identity.face_unchecked",
+                field="face_checked",
+            )
         verdict = desk.check_chip(bundle, zone) if bundle is not None else "not_checked"
         data = build(LevelTwoIn, pid=context["case"].citizen.pid, mrz=zone, chip_verified=verdict)
         levels.raise_to_level2(db, data, actor=actor)

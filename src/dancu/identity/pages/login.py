@@ -35,8 +35,7 @@ PENDING_SECONDS = 300
 
 
 def _start_pending(request: Request, account: Account, target: str) -> None:
-    request.session[PENDING_LOGIN] = {"account": account.id, "next": target,
-                                      "at": int(time.time())}  # fmt: skip
+    request.session[PENDING_LOGIN] = {"account": account.id, "next": target, "at": int(time.time())}
 
 
 def _pending(request: Request, db: Session) -> tuple[Account, str] | None:
@@ -95,9 +94,12 @@ def _passkey_check(
 ) -> PasskeyOut:
     """The assertion checked against this browser's challenge (and the account, if named)."""
     return passkeys.authenticate(
-        db, credential, rp=relying_party(request), binding=passkey_binding(request),
+        db,
+        credential,
+        rp=relying_party(request),
+        binding=passkey_binding(request),
         account_id=account_id,
-    )  # fmt: skip
+    )
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -127,8 +129,10 @@ def login(
 
 
 def _factor_context(db: Session, account: Account) -> dict[str, Any]:
-    return {"factors": signin.second_factors(account),
-            "has_passkey": passkeys.has_passkey(db, account.id)}  # fmt: skip
+    return {
+        "factors": signin.second_factors(account),
+        "has_passkey": passkeys.has_passkey(db, account.id),
+    }
 
 
 @router.get("/login/second-factor", response_model=None)
@@ -153,9 +157,13 @@ def factor(
     account, target = pending
     refusal = signin.check_second_factor(db, account, method, code, ip=client_ip(request))
     return _after_code(
-        request, "login_factor.html", _factor_context(db, account), refusal, target,
+        request,
+        "login_factor.html",
+        _factor_context(db, account),
+        refusal,
+        target,
         lambda: _finish(request, db, account, signin.amr_for(method)),
-    )  # fmt: skip
+    )
 
 
 @router.post("/login/send-code", response_model=None)
@@ -197,9 +205,12 @@ def _step_up_context(db: Session, login: Login, target: str) -> tuple[Account, d
     account = repo.account_by_id(db, login.account_id)
     assert account is not None  # a live login has a live account
     context = {
-        "next": safe_next(target), "login": login, "account_level": login.account_level,
-        "totp": totp.enabled(account), "has_passkey": passkeys.has_passkey(db, account.id),
-    }  # fmt: skip
+        "next": safe_next(target),
+        "login": login,
+        "account_level": login.account_level,
+        "totp": totp.enabled(account),
+        "has_passkey": passkeys.has_passkey(db, account.id),
+    }
     return account, context
 
 
@@ -223,9 +234,13 @@ def step_up_totp(
     account, context = _step_up_context(db, login, next)
     refusal = totp.check(db, account, code)
     return _after_code(
-        request, "step_up.html", context, refusal, safe_next(next),
+        request,
+        "step_up.html",
+        context,
+        refusal,
+        safe_next(next),
         lambda: step_up(request, db, login, "totp"),
-    )  # fmt: skip
+    )
 
 
 @router.post("/login/step-up/passkey/options")

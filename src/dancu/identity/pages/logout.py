@@ -25,8 +25,11 @@ from dancu.web.templating import render
 router = APIRouter()
 END_SESSION_PATH = "/oidc/logout"
 NO_STORE = {"Cache-Control": "no-store"}
-NO_FRAMES = {"X-Frame-Options": "DENY", "Content-Security-Policy": "frame-ancestors 'none'",
-             **NO_STORE}  # fmt: skip
+NO_FRAMES = {
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    **NO_STORE,
+}
 
 
 @router.post("/logout", response_model=None)
@@ -72,8 +75,12 @@ def confirm(
     state: Annotated[str, Form()] = "",
 ) -> Response:
     """The holder's "Sign out" on the confirmation page (this site's form: CSRF-checked)."""
-    params = {"id_token_hint": id_token_hint, "client_id": client_id, "state": state,
-              "post_logout_redirect_uri": post_logout_redirect_uri}  # fmt: skip
+    params = {
+        "id_token_hint": id_token_hint,
+        "client_id": client_id,
+        "state": state,
+        "post_logout_redirect_uri": post_logout_redirect_uri,
+    }
     asked = _checked(request, db, params)
     if isinstance(asked, Response):
         return asked
@@ -103,9 +110,11 @@ def _checked(request: Request, db: Session, params: dict[str, str]) -> LogoutReq
         return oidc_logout.check_request(db, params, issuer=public_base(request))
     except DancuError as exc:  # no redirect anywhere: the error is shown here
         return render(
-            request, "error.html", {"code": exc.code, "message": exc.message, "field": exc.field},
+            request,
+            "error.html",
+            {"code": exc.code, "message": exc.message, "field": exc.field},
             status_code=exc.status_code,
-        )  # fmt: skip
+        )
 
 
 def _signed_out(request: Request, asked: LogoutRequest) -> Response:

@@ -66,9 +66,13 @@ def recover_finish(
                 "The two passwords differ", code="identity.password_repeat", field="password2"
             )
         refusal = recovery.finish(
-            db, started["pid"], date.fromisoformat(started["birth_date"]), required(code, "code"),
-            password, ip=client_ip(request),
-        )  # fmt: skip
+            db,
+            started["pid"],
+            date.fromisoformat(started["birth_date"]),
+            required(code, "code"),
+            password,
+            ip=client_ip(request),
+        )
     except DancuError as exc:
         refusal = exc
     if refusal is not None:

@@ -46,8 +46,13 @@ async def register(
     password2: Annotated[str, Form()] = "",
     photo: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
-    form = {"pid": pid, "full_name": full_name, "birth_date": birth_date, "phone": phone,
-            "email": email}  # fmt: skip
+    form = {
+        "pid": pid,
+        "full_name": full_name,
+        "birth_date": birth_date,
+        "phone": phone,
+        "email": email,
+    }
     try:
         for name, value in form.items():
             if not value.strip():
@@ -58,10 +63,16 @@ async def register(
             )
         data, content_type = await _photo(photo)
         entry = build(
-            RegistrationIn, pid="".join(pid.split()), full_name=full_name.strip(),
-            birth_date=parse_date(birth_date, "birth_date"), phone=phone, email=email,
-            password=password, photo=data, photo_type=content_type,
-        )  # fmt: skip
+            RegistrationIn,
+            pid="".join(pid.split()),
+            full_name=full_name.strip(),
+            birth_date=parse_date(birth_date, "birth_date"),
+            phone=phone,
+            email=email,
+            password=password,
+            photo=data,
+            photo_type=content_type,
+        )
         account = accounts.register(db, entry, ip=client_ip(request))
     except DancuError as exc:
         return refused(request, "register.html", exc, {"form": form})
