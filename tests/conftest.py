@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 from dancu import cli, db, settings
 from dancu.app import create_app
 from dancu.cli import alembic_config
+from dancu.common import jobs
 from dancu.common.access import Actor, Role
 from dancu.db import make_engine, unit_of_work
 from dancu.web import deps
@@ -30,6 +31,10 @@ from dancu.web.auth import issue_token
 
 PG_URL = os.environ.get("DANCU_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("DANCU_REQUIRE_POSTGRES") == "1"
+REDIS_URL = os.environ.get("DANCU_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+# Jobs that tests enqueue wait in this process's memory (a fresh queue for each test);
+# the tests of workers give the queue a store of its own (``job_store``).
+os.environ["DANCU_JOBS_URL"] = "memory://"
 
 
 def _pg_available() -> bool:
@@ -176,6 +181,15 @@ def _clear_caches() -> None:
     settings.get_settings.cache_clear()
     db.get_engine.cache_clear()
     db.get_sessionmaker.cache_clear()
+    jobs.queue.reset()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_job_queue() -> Iterator[None]:
+    """Each test starts with an empty queue (its store is rebuilt from the settings)."""
+    jobs.queue.reset()
+    yield
+    jobs.queue.reset()
 
 
 @pytest.fixture
@@ -188,3 +202,43 @@ def cli_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[st
     assert result.exit_code == 0, result.output
     yield url
     _clear_caches()
+
+
+def _redis_answers() -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def job_store(
+    request: pytest.FixtureRequest,
+    cli_database: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[str]:
+    """The job queue in a store of its own beside ``cli_database``: a SQLite file, or a
+    queue of its own in the Redis on 127.0.0.1:6379 (skipped when Redis does not answer)."""
+    if request.param == "redis":
+        if not _redis_answers():
+            pytest.skip(f"Redis does not answer at {REDIS_URL}")
+        url = REDIS_URL
+        monkeypatch.setenv("DANCU_JOBS_QUEUE", f"dancu_test_{uuid.uuid4().hex[:8]}")
+    else:
+        url = f"sqlite:///{tmp_path / 'jobs.db'}"
+    monkeypatch.setenv("DANCU_JOBS_URL", url)
+    _clear_caches()
+    yield url
+    jobs.queue.storage.flush_all()  # in Redis: this queue's keys only
+    _clear_caches()
+
+
+@pytest.fixture
+def worker(job_store: str) -> Iterator[jobs.InProcessWorker]:
+    """A worker (scheduler and two threads) in this process, on ``job_store``."""
+    running = jobs.start_in_process(workers=2)
+    yield running
+    running.stop(timeout=30)

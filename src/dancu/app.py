@@ -12,9 +12,9 @@ from sqlalchemy import text
 from starlette.middleware.sessions import SessionMiddleware
 
 from dancu import __version__
-from dancu.common import adminunits, audit
-from dancu.common.tasks import Periodic
-from dancu.db import get_engine, get_sessionmaker
+from dancu.common import adminunits, jobs
+from dancu.common import tasks as common_tasks  # noqa: F401 (declares the kernel's jobs)
+from dancu.db import get_engine
 from dancu.identity import api_tokens, chip_pages, oidc_api, wallet_api, wallet_pages
 from dancu.identity import login as identity_login
 from dancu.identity import pages as identity_pages
@@ -22,7 +22,7 @@ from dancu.identity import tasks as identity_tasks
 from dancu.identity.pages.guard import live_login_only
 from dancu.linkage import api as linkage_api
 from dancu.linkage import pages as linkage_pages
-from dancu.linkage.tasks import Worker as LinkageWorker
+from dancu.linkage import tasks as linkage_tasks
 from dancu.registry import api as registry_api
 from dancu.registry import pages as registry_pages
 from dancu.settings import Settings, get_settings
@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.bearer_verifier = api_tokens.verify  # API bearers: the provider's access tokens
     identity_tasks.subscribe()  # outbox handlers: a death closes the account
+    linkage_tasks.subscribe()  # ... and a queued linkage run goes to the job queue
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
@@ -80,35 +81,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
-    """Start the audit sealer with the server (not in tests that never start the app)."""
+    """Run a worker of the job queue inside the server unless ``DANCU_JOBS_IN_PROCESS`` is
+    off (production runs ``dancu worker`` apart); tests that never start the app run none."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         adminunits.preload()  # the first request should not pay for reading the unit tables
-        sealer = None
-        if settings.audit_seal_seconds > 0:
-            sealer = Periodic(
-                "audit-sealer",
-                settings.audit_seal_seconds,
-                lambda: audit.seal_pending(get_sessionmaker()),
-            )
-            sealer.start()
-        linkage_worker = LinkageWorker(get_sessionmaker())  # runs queued linkage jobs
-        linkage_worker.start()
-        maintenance = None
-        if settings.maintenance_seconds > 0:
-            maintenance = Periodic(
-                "identity-maintenance",
-                settings.maintenance_seconds,
-                lambda: identity_tasks.purge_expired(get_sessionmaker()),
-            )
-            maintenance.start()
+        worker = jobs.start_in_process() if settings.jobs_in_process else None
         yield
-        if maintenance is not None:
-            maintenance.stop()
-        linkage_worker.stop()
-        if sealer is not None:
-            sealer.stop()
+        if worker is not None:
+            worker.stop()
 
     return lifespan
 

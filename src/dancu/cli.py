@@ -1,14 +1,16 @@
-"""The ``dancu`` command: serve, demo, db, audit, outbox, and each domain's commands."""
+"""The ``dancu`` command: serve, worker, demo, db, audit, outbox, and each domain's commands."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from dancu.common import audit, outbox
+from dancu.common import audit, jobs, outbox
+from dancu.common import tasks as common_tasks  # noqa: F401 (declares the kernel's jobs)
 from dancu.common.access import Actor, Role
 from dancu.db import get_sessionmaker
 from dancu.demo.cli import demo_command
@@ -16,6 +18,7 @@ from dancu.identity import tasks as identity_tasks
 from dancu.identity.cli import app as identity_app
 from dancu.identity.oidc_cli import app as oidc_client_app
 from dancu.identity.wallet_cli import app as wallet_app
+from dancu.linkage import tasks as linkage_tasks
 from dancu.linkage.cli import app as linkage_app
 from dancu.registry.cli import app as registry_app
 from dancu.settings import get_settings
@@ -34,6 +37,7 @@ app.add_typer(identity_app, name="identity")
 identity_app.add_typer(oidc_client_app, name="client")
 identity_app.add_typer(wallet_app, name="wallet")
 identity_tasks.subscribe()  # outbox handlers: a death closes the account
+linkage_tasks.subscribe()  # ... and a queued linkage run goes to the job queue
 app.add_typer(linkage_app, name="linkage")
 app.command("demo")(demo_command)
 console = Console()
@@ -78,9 +82,34 @@ def serve(
     )
 
 
+@app.command()
+def worker(
+    workers: Annotated[
+        int | None, typer.Option(help="worker threads (default: DANCU_JOBS_WORKERS)", min=1)
+    ] = None,
+    periodic: Annotated[
+        bool, typer.Option(help="also enqueue the scheduled jobs (sealer, outbox, purge)")
+    ] = True,
+) -> None:
+    """Run the background jobs, apart from the web servers (any number of workers).
+
+    Ctrl-C (INT) lets running jobs finish; TERM stops at once (a linkage run it held is
+    resumed by a worker after DANCU_LINKAGE_STALE_SECONDS); HUP restarts."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = get_settings()
+    console.print(
+        f"worker: {workers or settings.jobs_workers} threads, jobs in "
+        f"{jobs.store_url(settings).split('@')[-1]}, queue {settings.jobs_queue!r}",
+        soft_wrap=True,
+    )
+    jobs.run_worker(workers=workers, periodic=periodic)
+
+
 @audit_app.command("seal")
 def audit_seal() -> None:
-    """Chain every entry written since the last seal (the server does this every second)."""
+    """Chain every entry written since the last seal (a scheduled job does it every second)."""
     sealed = audit.seal_pending(get_sessionmaker())
     console.print(f"sealed {sealed:,} entries")
 

@@ -10,6 +10,7 @@ from pydantic import field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "dev-only-secret-change-me"
+JOB_STORES = ("sqlite:///", "postgresql://", "redis://", "rediss://", "memory://")
 
 
 class Settings(BaseSettings):
@@ -25,10 +26,24 @@ class Settings(BaseSettings):
     demo_citizens: int = 3000
     demo_seed: int = 6
     db_pool_size: int = 10
-    # Seconds between audit-log seals in each server process (0: only `dancu audit seal`).
+    # Background jobs (docs/operations.md, "Background jobs"; ADR 0004). Where jobs wait:
+    # empty, a SQLite file next to a SQLite database (or the PostgreSQL database itself);
+    # else redis://, postgresql://, sqlite:///path, or memory:// (one process only).
+    jobs_url: str = ""
+    # The queue's name inside its store (two deployments may share one Redis).
+    jobs_queue: str = "dancu"
+    # `dancu serve` runs a worker in each server process (production: false + `dancu worker`).
+    jobs_in_process: bool = True
+    # Worker threads of each worker (`dancu worker --workers` overrides it).
+    jobs_workers: int = 2
+    # Seconds between audit-log seals, a scheduled job (0: only `dancu audit seal`).
     audit_seal_seconds: float = 1.0
-    # Seconds between purges of expired identity rows in each server process (0: never).
+    # Seconds between purges of expired identity rows, a scheduled job (0: never).
     maintenance_seconds: float = 3600.0
+    # Seconds between deliveries of outbox events left undelivered (0: `dancu outbox dispatch`).
+    outbox_dispatch_seconds: float = 60.0
+    # A linkage run whose heartbeat is older than this lost its worker and is resumed.
+    linkage_stale_seconds: float = 120.0
     # e-ID accounts (docs/operations.md): sessions, step-up, argon2 (OWASP: 19 MiB, t=2, p=1),
     # lock-out after failed sign-ins (doubling each time), one-time codes, history retention.
     identity_step_up_seconds: int = 600
@@ -73,6 +88,14 @@ class Settings(BaseSettings):
             raise ValueError("DANCU_PUBLIC_URL must be an absolute http(s) URL, no query")
         return value
 
+    @field_validator("jobs_url")
+    @classmethod
+    def _known_job_store(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith(JOB_STORES):
+            raise ValueError(f"DANCU_JOBS_URL must be empty or start with one of {JOB_STORES}")
+        return value
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
         if self.env == "production":
@@ -82,6 +105,8 @@ class Settings(BaseSettings):
                 raise ValueError("DANCU_DEV_LOGIN must be false in production")
             if not self.public_url:  # the issuer must not come from the Host header
                 raise ValueError("DANCU_PUBLIC_URL must be set in production")
+            if self.jobs_url.startswith("memory://"):  # other processes would never see a job
+                raise ValueError("DANCU_JOBS_URL must name a shared store in production")
         return self
 
 

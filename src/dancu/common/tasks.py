@@ -1,40 +1,23 @@
-"""Background work inside a server process: a job run every few seconds on its own thread."""
+"""The shared kernel's scheduled jobs: sealing the audit log, delivering leftover events.
+
+Both are idempotent and pick up where the last success left off, so a failed run needs
+no retry of its own: the next one, a second (or a minute) later, does the work.
+"""
 
 from __future__ import annotations
 
-import logging
-import threading
-from collections.abc import Callable
-
-log = logging.getLogger(__name__)
+from dancu.common import audit, outbox
+from dancu.common.jobs import every, periodic
+from dancu.db import get_sessionmaker
 
 
-class Periodic:
-    """Runs ``job`` every ``interval`` seconds on a daemon thread, and once more on ``stop``.
+@periodic(every(lambda settings: settings.audit_seal_seconds), priority=10)
+def seal_audit_log() -> int:
+    """Chain the audit entries committed since the last seal (ADR 0002)."""
+    return audit.seal_pending(get_sessionmaker())
 
-    A failing run is logged and the next one tries again: the jobs given here (sealing the
-    audit log) are idempotent and pick up where the last success left off.
-    """
 
-    def __init__(self, name: str, interval: float, job: Callable[[], object]) -> None:
-        self.name, self.interval, self.job = name, interval, job
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stopping.set()
-        self._thread.join(timeout)
-        self._run()
-
-    def _loop(self) -> None:
-        while not self._stopping.wait(self.interval):
-            self._run()
-
-    def _run(self) -> None:
-        try:
-            self.job()
-        except Exception:
-            log.exception("background job %s failed; retrying in %.1f s", self.name, self.interval)
+@periodic(every(lambda settings: settings.outbox_dispatch_seconds), priority=5)
+def dispatch_outbox() -> int:
+    """Deliver the events a crash or a failing handler left undelivered."""
+    return outbox.dispatch_pending(get_sessionmaker())

@@ -258,6 +258,6 @@ def seed_sector_demo(
                 name=name,
                 today=today,
             )
-            job = runs.enqueue_run(session, out.source.id, actor=actor)
+            job = runs.create_run(session, out.source.id, actor=actor)  # run here
         jobs.append(tasks.run_job(factory, job.id, progress=progress))
     return jobs

@@ -13,8 +13,9 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from dancu.common import adminunits
+from dancu.common.jobs import every, periodic
 from dancu.common.outbox import Dispatcher, dispatcher
-from dancu.db import unit_of_work, utcnow
+from dancu.db import get_sessionmaker, unit_of_work, utcnow
 from dancu.identity import history, oidc_tokens, passkeys
 from dancu.identity.accounts import close_for_death
 from dancu.identity.models import Account
@@ -46,8 +47,8 @@ def subscribe(target: Dispatcher = dispatcher) -> None:
 
 def purge_expired(factory: sessionmaker[Session]) -> int:
     """What can no longer be used or kept: expired codes, pushed requests, seen JWT ids,
-    dead tokens, passkey challenges, and account history past its retention. Each server
-    process runs it every ``DANCU_MAINTENANCE_SECONDS``; returns how many rows went."""
+    dead tokens, passkey challenges, and account history past its retention. The job
+    :func:`maintenance` runs it every ``DANCU_MAINTENANCE_SECONDS``; returns how many rows went."""
     now = utcnow()
     with unit_of_work(factory) as session:
         return (
@@ -55,3 +56,9 @@ def purge_expired(factory: sessionmaker[Session]) -> int:
             + passkeys.purge_challenges(session, now=now)
             + history.purge_history(session, now=now)
         )
+
+
+@periodic(every(lambda settings: settings.maintenance_seconds), retries=2, retry_delay=60)
+def maintenance() -> int:
+    """The scheduled purge of expired identity rows."""
+    return purge_expired(get_sessionmaker())

@@ -94,7 +94,8 @@ def _print_import(out: ImportOut) -> None:
 
 @app.command("run")
 def run(source_id: Annotated[int, typer.Argument(help="the dataset's id")]) -> None:
-    """Match a dataset to the registry now (a job, resumable if interrupted)."""
+    """Match a dataset to the registry now, in the foreground (a run waiting in the queue
+    is taken; an interrupted one is resumed later by a worker, see ``dancu worker``)."""
     factory = get_sessionmaker()
     try:
         with unit_of_work(factory) as session:
@@ -102,7 +103,7 @@ def run(source_id: Annotated[int, typer.Argument(help="the dataset's id")]) -> N
             if active is not None and active.status == "queued":
                 job_id = active.id
             else:
-                job_id = runs.enqueue_run(session, source_id, actor=SYSTEM_ACTOR).id
+                job_id = runs.create_run(session, source_id, actor=SYSTEM_ACTOR).id
         with _bar("Linking") as bar:
             task = bar.add_task("queued", total=None)
             job = tasks.run_job(
@@ -127,16 +128,6 @@ def _print_job(job: JobOut) -> None:
         + (f" ({job.error})" if job.error else ""),
         soft_wrap=True,
     )
-
-
-@app.command("work")
-def work() -> None:
-    """Resume or fail runs left by a stopped server, then run every queued one."""
-    factory = get_sessionmaker()
-    for job_id, action in tasks.recover_stale(factory).items():
-        console.print(f"run {job_id}: {action}")
-    for job in tasks.run_pending(factory):
-        _print_job(job)
 
 
 @app.command("report")

@@ -1,7 +1,7 @@
-"""Linkage runs as use cases: queue a run, and the steps a worker executes one by one.
+"""Linkage runs as use cases: queue a run, and the steps a job executes one by one.
 
 A run has two steps, each ending in a commit, so that a run interrupted by a restart can
-resume from the last completed one (``tasks.py`` drives them):
+resume from the last completed one (the job in ``tasks.py`` drives them):
 
 ``match``
     read the dataset and the province's citizens (through the registry's audited bulk
@@ -22,12 +22,13 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from dancu.common import audit
+from dancu.common import audit, outbox
 from dancu.common.access import Actor, Permission
 from dancu.common.errors import Conflict, NotFound
 from dancu.db import utcnow
 from dancu.linkage import match
 from dancu.linkage import repository as repo
+from dancu.linkage.events import RUN_QUEUED
 from dancu.linkage.models import LinkageJob, MatchResult, SectorRecord
 from dancu.linkage.normalize import normalize_name
 from dancu.linkage.schemas import JobOut
@@ -40,7 +41,17 @@ Places = dict[int, tuple[str | None, str | None]]
 
 
 def enqueue_run(session: Session, source_id: int, *, actor: Actor) -> JobOut:
-    """Queue a linkage run of a dataset (one queued or running run per dataset)."""
+    """Queue a linkage run of a dataset for the workers (one queued or running per dataset).
+
+    The run is handed to the job queue by the outbox once the caller's transaction commits.
+    """
+    job = create_run(session, source_id, actor=actor)
+    outbox.emit(session, RUN_QUEUED, {"job_id": job.id, "source_id": job.source_id})
+    return job
+
+
+def create_run(session: Session, source_id: int, *, actor: Actor) -> JobOut:
+    """A queued run that no worker is told about: ``dancu linkage run`` runs it at once."""
     actor.require(Permission.LINKAGE_MANAGE)
     source = get_source(session, source_id, actor=actor)
     require_province(actor, source.province_code)

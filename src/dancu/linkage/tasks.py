@@ -1,37 +1,83 @@
-"""Linkage runs as background jobs: claimed by one worker, run step by step, resumable.
+"""Linkage runs as jobs of the job system (docs/adr/0004-job-system.md).
 
-Each step of :mod:`dancu.linkage.runs` ends in a commit that records the step and the
-progress (``done``/``total``) and beats the heartbeat. A job left ``running`` by a process
-that died (a restart, a crash) has a stale heartbeat: ``recover_stale`` queues it again, so
-that it resumes from its last completed step, or, after ``MAX_ATTEMPTS`` tries, marks it
-failed with the reason. The server runs a :class:`Worker` thread; ``dancu linkage run``
-runs a job in the foreground.
+``runs.enqueue_run`` queues a run (a ``linkage_job`` row) and emits ``RUN_QUEUED`` in the
+same transaction; after the commit the outbox calls :func:`on_run_queued`, which enqueues
+the job :func:`run`. So a rolled-back request queues nothing, and a crash between the
+commit and the queue loses nothing (the event stays undelivered and is delivered later).
+
+The job claims the run (``UPDATE ... WHERE status = 'queued'``: a duplicate message finds
+nothing to claim) and runs the steps of :mod:`dancu.linkage.runs`, each ending in a commit
+that records the step and the progress. Meanwhile a heartbeat thread renews
+``heartbeat_at``. A run whose heartbeat is older than ``DANCU_LINKAGE_STALE_SECONDS`` lost
+its worker (a crash, a kill, a stopped server): the scheduled job :func:`recover` queues it
+again, to resume from its last completed step, or after ``MAX_ATTEMPTS`` tries fails it with
+the reason. ``dancu linkage run`` runs a run in the foreground with the same code.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
+from dancu.common import outbox
 from dancu.common.errors import Conflict, NotFound
-from dancu.db import unit_of_work, utcnow
+from dancu.common.jobs import every, periodic, queue
+from dancu.common.outbox import Dispatcher, dispatcher
+from dancu.db import get_sessionmaker, unit_of_work, utcnow
 from dancu.linkage import repository as repo
 from dancu.linkage import runs
+from dancu.linkage.events import RUN_QUEUED
 from dancu.linkage.models import LinkageJob
 from dancu.linkage.schemas import JobOut
+from dancu.settings import get_settings
 
 log = logging.getLogger(__name__)
 
-POLL_SECONDS = 2.0
-STALE_AFTER = timedelta(minutes=10)  # no heartbeat for this long: the process is gone
 MAX_ATTEMPTS = 3
 Factory = sessionmaker[Session]
 Progress = Callable[[str, int, int], None]
+
+
+# ---------------------------------------------------------------------------- the jobs
+
+
+@queue.task(retries=3, retry_delay=30, retry_backoff=2)
+def run(job_id: int) -> None:
+    """Claim a queued run and execute its remaining steps (retried if the claim fails)."""
+    try:
+        run_job(get_sessionmaker(), job_id)
+    except (Conflict, NotFound) as exc:  # done, failed or claimed meanwhile: nothing to do
+        log.info("linkage run %s not started: %s", job_id, exc.message)
+
+
+@periodic(every(lambda settings: recovery_seconds(settings.linkage_stale_seconds)))
+def recover() -> dict[int, str]:
+    """Queue again (or fail) the runs whose worker died."""
+    return recover_stale(get_sessionmaker())
+
+
+def recovery_seconds(stale_seconds: float) -> float:
+    """How often :func:`recover` looks: a quarter of the staleness, between 1 s and 60 s."""
+    return min(60.0, max(1.0, stale_seconds / 4))
+
+
+def on_run_queued(session: Session, payload: dict[str, Any]) -> None:
+    """Outbox handler: the transaction that queued the run committed; enqueue its job."""
+    run(int(payload["job_id"]))
+
+
+def subscribe(target: Dispatcher = dispatcher) -> None:
+    target.subscribe(RUN_QUEUED, on_run_queued)
+
+
+# ---------------------------------------------------------------------------- a run
 
 
 def run_job(factory: Factory, job_id: int, *, progress: Progress | None = None) -> JobOut:
@@ -46,9 +92,10 @@ def run_job(factory: Factory, job_id: int, *, progress: Progress | None = None) 
         job.started_at = job.started_at or utcnow()
         step = job.step
     try:
-        if step in ("queued", "match"):
-            _match(factory, job_id, progress)
-        _finalize(factory, job_id)
+        with _heartbeat(factory, job_id):
+            if step in ("queued", "match"):
+                _match(factory, job_id, progress)
+            _finalize(factory, job_id)
     except Exception as exc:  # the job's boundary: any failure is recorded on the job
         log.exception("linkage job %s failed", job_id)
         _fail(factory, job_id, f"{type(exc).__name__}: {exc}")
@@ -101,6 +148,28 @@ def _fail(factory: Factory, job_id: int, reason: str) -> None:
         )
 
 
+@contextmanager
+def _heartbeat(factory: Factory, job_id: int) -> Iterator[None]:
+    """Renew the run's heartbeat every quarter of the staleness while the block runs."""
+    interval = min(30.0, get_settings().linkage_stale_seconds / 4)
+    stopping = threading.Event()
+
+    def beat() -> None:
+        while not stopping.wait(interval):
+            try:
+                _beat(factory, job_id)
+            except Exception:  # a missed beat is logged; the next one tries again
+                log.warning("linkage run %s: heartbeat failed", job_id, exc_info=True)
+
+    thread = threading.Thread(target=beat, name=f"linkage-heartbeat-{job_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stopping.set()
+        thread.join()
+
+
 def _beat(factory: Factory, job_id: int) -> None:
     with unit_of_work(factory) as session:
         session.execute(
@@ -123,33 +192,22 @@ def recover_stale(
     factory: Factory,
     *,
     now: datetime | None = None,
-    stale_after: timedelta = STALE_AFTER,
+    stale_after: timedelta | None = None,
     max_attempts: int = MAX_ATTEMPTS,
 ) -> dict[int, str]:
-    """Jobs left running by a dead process: queued again to resume, or failed with the reason.
+    """Runs left running by a dead worker: queued again to resume, or failed with the reason.
 
     Returns job id -> "resumed" or "failed". Each change is ``UPDATE ... WHERE
-    status = 'running'``, so two processes recovering at once do not both act.
+    status = 'running'``, so two workers recovering at once do not both act; a resumed run
+    emits ``RUN_QUEUED`` in the same transaction, so that a worker picks it up.
     """
     now = now or utcnow()
+    if stale_after is None:
+        stale_after = timedelta(seconds=get_settings().linkage_stale_seconds)
     actions: dict[int, str] = {}
     with unit_of_work(factory) as session:
         for job in repo.stale_jobs(session, now - stale_after):
-            beat = job.heartbeat_at.isoformat() if job.heartbeat_at else "never"
-            if job.attempts < max_attempts:
-                values = {
-                    "status": "queued",
-                    "error": f"interrupted at step {job.step} (last heartbeat {beat}); resumed",
-                }
-                action = "resumed"
-            else:
-                values = {
-                    "status": "failed",
-                    "finished_at": now,
-                    "error": f"interrupted at step {job.step} (last heartbeat {beat})"
-                    f" and not resumed after {job.attempts} attempts",
-                }
-                action = "failed"
+            action, values = _recovery(job, now, max_attempts)
             changed = session.execute(
                 update(LinkageJob)
                 .where(LinkageJob.id == job.id, LinkageJob.status == "running")
@@ -157,45 +215,18 @@ def recover_stale(
             )
             if changed.rowcount == 1:  # type: ignore[attr-defined]
                 actions[job.id] = action
+                if action == "resumed":
+                    outbox.emit(session, RUN_QUEUED, {"job_id": job.id, "source_id": job.source_id})
     return actions
 
 
-def run_pending(factory: Factory, *, progress: Progress | None = None) -> list[JobOut]:
-    """Recover stale jobs, then run every queued one (the worker's tick)."""
-    recover_stale(factory)
-    with factory() as session:
-        queued = repo.queued_job_ids(session)
-    finished = []
-    for job_id in queued:
-        try:
-            finished.append(run_job(factory, job_id, progress=progress))
-        except Conflict:  # another worker claimed it first
-            continue
-    return finished
-
-
-class Worker:
-    """A daemon thread running queued linkage jobs every ``interval`` seconds.
-
-    ``stop`` does not wait for a long run: the thread dies with the process, the job's
-    heartbeat goes stale, and the next start resumes it.
-    """
-
-    def __init__(self, factory: Factory, interval: float = POLL_SECONDS) -> None:
-        self.factory, self.interval = factory, interval
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="linkage-worker", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float = 2.0) -> None:
-        self._stopping.set()
-        self._thread.join(timeout)
-
-    def _loop(self) -> None:
-        while not self._stopping.wait(self.interval):
-            try:
-                run_pending(self.factory)
-            except Exception:  # logged; the next tick tries again
-                log.exception("linkage worker tick failed")
+def _recovery(job: LinkageJob, now: datetime, max_attempts: int) -> tuple[str, dict[str, Any]]:
+    beat = job.heartbeat_at.isoformat() if job.heartbeat_at else "never"
+    if job.attempts < max_attempts:
+        error = f"interrupted at step {job.step} (last heartbeat {beat}); resumed"
+        return "resumed", {"status": "queued", "error": error}
+    error = (
+        f"interrupted at step {job.step} (last heartbeat {beat})"
+        f" and not resumed after {job.attempts} attempts"
+    )
+    return "failed", {"status": "failed", "finished_at": now, "error": error}
