@@ -6,6 +6,7 @@ and Redis when it answers), over a migrated SQLite database (``cli_database``).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import signal
@@ -148,8 +149,8 @@ def test_a_scheduled_job_runs_repeatedly_under_a_worker(declare, job_store):
         assert wait_until(lambda: len(runs) >= 3, timeout=15)
     finally:
         worker.stop()
-    assert all(t.is_alive() is False for t in worker.threads)
-    gaps = [b - a for a, b in zip(runs, runs[1:], strict=False)]
+    assert not any(t.is_alive() for t in worker.threads)
+    gaps = [b - a for a, b in itertools.pairwise(runs)]
     assert all(0.4 < gap < 3 for gap in gaps), gaps  # about a second apart
 
 
