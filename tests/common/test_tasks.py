@@ -1,43 +1,68 @@
-"""The periodic background runner the server uses to seal the audit log."""
+"""The kernel's scheduled jobs do their work when a worker runs them: the audit sealer
+chains new entries within seconds, the outbox job delivers events left undelivered.
+
+(The tests of the old ``Periodic`` thread moved to ``test_jobs.py``: a scheduled job runs
+repeatedly under a worker; a failing run is logged and the next one still happens.)
+"""
 
 from __future__ import annotations
 
-import threading
+import uuid
+from typing import Any
 
-from dancu.common.tasks import Periodic
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-
-def test_a_periodic_job_runs_repeatedly_and_once_more_on_stop():
-    runs: list[int] = []
-    twice = threading.Event()
-
-    def job() -> None:
-        runs.append(1)
-        if len(runs) >= 2:
-            twice.set()
-
-    periodic = Periodic("test-job", 0.01, job)
-    periodic.start()
-    assert twice.wait(5)
-    periodic.stop()
-    counted = len(runs)
-    assert counted >= 3  # two in the loop, one on stop
-    assert not periodic._thread.is_alive()
+from dancu.common import audit, outbox
+from dancu.common.access import SYSTEM_ACTOR
+from dancu.common.outbox import OutboxEvent
+from dancu.db import get_sessionmaker, unit_of_work
+from tests.common.test_jobs import wait_until
 
 
-def test_a_failing_run_is_logged_and_the_next_one_still_happens(caplog):
-    calls: list[int] = []
-    recovered = threading.Event()
+def _pending_seals() -> int:
+    with get_sessionmaker()() as session:
+        return audit.pending(session)
 
-    def job() -> None:
-        calls.append(1)
-        if len(calls) == 1:
-            raise RuntimeError("database away")
-        recovered.set()
 
-    periodic = Periodic("flaky-job", 0.01, job)
-    periodic.start()
-    assert recovered.wait(5)
-    periodic.stop()
-    assert "background job flaky-job failed" in caplog.text
-    assert "database away" in caplog.text
+def test_the_worker_seals_new_audit_entries(worker) -> None:  # type: ignore[no-untyped-def]
+    with unit_of_work() as session:
+        for n in range(3):
+            audit.record(
+                session,
+                SYSTEM_ACTOR,
+                action="citizen.read",
+                subject_type="citizen",
+                subject_id=f"06609000000{n}",
+                purpose="inspection",
+            )
+    assert wait_until(lambda: _pending_seals() == 0, timeout=20)
+    with get_sessionmaker()() as session:
+        result = audit.verify(session)
+        seq, _ = audit.head(session)
+    assert result.ok and result.checked == seq >= 3
+
+
+def test_the_worker_delivers_events_left_undelivered(worker) -> None:  # type: ignore[no-untyped-def]
+    topic = f"test.{uuid.uuid4().hex[:12]}"
+    received: list[dict[str, Any]] = []
+
+    def handler(session: Session, payload: dict[str, Any]) -> None:
+        received.append(payload)
+
+    with get_sessionmaker()() as session:  # committed without the unit of work's dispatch
+        event = outbox.emit(session, topic, {"pid": "066090000001"})
+        session.commit()
+        event_id = event.id
+    outbox.dispatcher.subscribe(topic, handler)  # as if a crashed process left it behind
+    try:
+
+        def delivered() -> bool:
+            with get_sessionmaker()() as session:
+                stmt = select(OutboxEvent.dispatched_at).where(OutboxEvent.id == event_id)
+                return session.scalar(stmt) is not None
+
+        assert wait_until(delivered, timeout=20)
+    finally:
+        outbox.dispatcher.unsubscribe(topic, handler)
+    assert received == [{"pid": "066090000001"}]

@@ -1,19 +1,31 @@
 """Linkage runs as jobs: results stored, progress persisted, resume or clean failure after a
-simulated restart, decisions kept across runs."""
+simulated restart; run by the job system's workers, and completed by a new worker after
+the one running it died."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+import dancu
+from dancu.common import jobs
 from dancu.common.audit import AuditEntry
 from dancu.common.errors import Conflict
-from dancu.db import utcnow
+from dancu.common.outbox import OutboxEvent
+from dancu.db import get_sessionmaker, unit_of_work, utcnow
 from dancu.linkage import runs, service, tasks
+from dancu.linkage.events import RUN_QUEUED
 from dancu.linkage.models import LinkageJob, MatchResult
+from tests.common.test_jobs import wait_until
 from tests.linkage import world as wd
 
 
@@ -117,9 +129,19 @@ def test_a_stale_running_job_is_resumed_from_its_last_step(factory, imported) ->
     w, source_id = imported
     job_id = _simulate_crash_mid_store(factory, source_id)
     assert tasks.recover_stale(factory) == {job_id: "resumed"}
-    finished = tasks.run_pending(factory)
+    with factory() as session:  # the outbox hands it to the job queue again
+        queued = session.scalars(
+            select(OutboxEvent.payload).where(OutboxEvent.topic == RUN_QUEUED)
+        ).all()
+    assert {"job_id": job_id, "source_id": source_id} in queued
+    finished = tasks.run_job(factory, job_id)  # what the job does when a worker takes it
     n = 6 + wd.FILLER
-    assert [(j.id, j.status, j.done, j.attempts) for j in finished] == [(job_id, "done", n, 2)]
+    assert (finished.id, finished.status, finished.done, finished.attempts) == (
+        job_id,
+        "done",
+        n,
+        2,
+    )
     with factory() as session:
         got = outcomes(session, source_id)
         results = session.scalar(select(func.count()).select_from(MatchResult)) or 0
@@ -162,27 +184,159 @@ def test_an_engine_error_fails_the_job_cleanly(factory, imported, monkeypatch) -
         assert (session.scalar(select(func.count()).select_from(MatchResult)) or 0) == 0
 
 
-def test_the_server_worker_thread_runs_queued_jobs(factory, imported, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import threading
+def test_the_job_system_runs_a_queued_run(worker) -> None:  # type: ignore[no-untyped-def]
+    """Queued through the API's code path: the outbox hands the run to the queue after the
+    commit, a worker claims and runs it (this replaced the server's worker thread)."""
+    w, source_id = import_committed()
+    with unit_of_work() as session:
+        job_id = runs.enqueue_run(session, source_id, actor=wd.clerk()).id
+    assert wait_until(lambda: job_state(job_id)[0] == "done", timeout=120), job_state(job_id)
+    assert job_state(job_id) == ("done", "done", 6 + wd.FILLER, 1)
+    with get_sessionmaker()() as session:
+        got = outcomes(session, source_id)
+    assert got[2] == ("synced", w.pid(0)) and got[7] == ("not_found", None)
 
-    _, source_id = imported
-    job_id = enqueue(factory, source_id)
-    finished = threading.Event()
-    real = tasks.run_pending
 
-    def run_and_signal(f):  # type: ignore[no-untyped-def]
-        done = real(f)
-        if done:
-            finished.set()
-        return done
+def test_a_run_queued_in_a_rolled_back_transaction_never_reaches_the_queue(job_store) -> None:  # type: ignore[no-untyped-def]
+    _, source_id = import_committed()
+    with pytest.raises(RuntimeError), unit_of_work() as session:
+        runs.enqueue_run(session, source_id, actor=wd.clerk())
+        raise RuntimeError("the request failed after queueing the run")
+    assert jobs.queue.pending_count() == 0
+    with unit_of_work() as session:
+        job_id = runs.enqueue_run(session, source_id, actor=wd.clerk()).id
+    assert [(type(t).__name__, t.args) for t in jobs.queue.pending()] == [("run", (job_id,))]
 
-    monkeypatch.setattr(tasks, "run_pending", run_and_signal)
-    worker = tasks.Worker(factory, interval=0.05)
-    worker.start()
+
+# ------------------------------------------------------------- a worker dies mid-run
+
+# `dancu worker`, whose process dies (os._exit: no exception handler, no cleanup, as with
+# kill -9) when it is about to store the second chunk of results; chunks of 2 records.
+DYING_WORKER = """
+import os
+from dancu.linkage import runs
+runs.CHUNK = 2
+calls, real_store = [], runs.store_chunk
+def dying_store(*args, **kwargs):
+    calls.append(1)
+    if len(calls) == 2:
+        os._exit(9)
+    real_store(*args, **kwargs)
+runs.store_chunk = dying_store
+from dancu.cli import app
+app()
+"""
+STALE_SECONDS = "3"  # the tests' workers take a run for dead after 3 s without a heartbeat
+
+
+def _dancu_worker(log: Path, code: str = "from dancu.cli import app; app()") -> subprocess.Popen:  # type: ignore[type-arg]
+    src = str(Path(dancu.__file__).resolve().parents[1])
+    env = {
+        **os.environ,
+        "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        "DANCU_LINKAGE_STALE_SECONDS": STALE_SECONDS,
+    }
+    out = log.open("ab")
+    return subprocess.Popen(
+        [sys.executable, "-c", code, "worker", "--workers", "2"],
+        env=env,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def _stop(process: subprocess.Popen) -> None:  # type: ignore[type-arg]
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def test_a_linkage_run_survives_a_worker_that_dies_mid_run(job_store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    w, source_id = import_committed()
+    log = tmp_path / "workers.log"
+    with unit_of_work() as session:
+        job_id = runs.enqueue_run(session, source_id, actor=wd.clerk()).id
+    first = _dancu_worker(log, DYING_WORKER)
     try:
-        assert finished.wait(120), "the worker never ran the job"
+        assert first.wait(timeout=120) == 9, log.read_text()
     finally:
-        worker.stop(timeout=30)
-    with factory() as session:
+        _stop(first)
+    assert job_state(job_id) == ("running", "match", 2, 1)  # 2 results stored, then death
+
+    second = _dancu_worker(log)  # a new worker: recovers the run and resumes it
+    try:
+        assert wait_until(lambda: job_state(job_id)[0] == "done", timeout=120), log.read_text()
+    finally:
+        _stop(second)
+    assert second.returncode == 0, log.read_text()
+    n = 6 + wd.FILLER
+    assert job_state(job_id) == ("done", "done", n, 2)
+    with get_sessionmaker()() as session:
+        got = outcomes(session, source_id)
+        results = session.scalar(select(func.count()).select_from(MatchResult)) or 0
+        error = session.get(LinkageJob, job_id).error  # type: ignore[union-attr]
+        runs_audited = session.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "linkage.run")
+        )
+    assert results == n and len(got) == n  # one result per record: none lost, none twice
+    assert got[2] == ("synced", w.pid(0)) and got[3] == ("synced", w.pid(1))
+    assert got[4][0] == "synced_with_differences" and got[4][1] == w.pid(2)
+    assert got[7] == ("not_found", None)
+    assert all(got[line] == ("synced", c.pid) for line, c in enumerate(w.filler, 9))
+    assert "interrupted at step match" in (error or "") and runs_audited == 1
+
+
+@pytest.mark.parametrize("job_store", ["sqlite"], indirect=True)
+def test_a_linkage_run_survives_kill_9_of_its_worker(job_store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    _, source_id = import_committed(filler=3000)  # a run of a few seconds
+    log = tmp_path / "workers.log"
+    first = _dancu_worker(log)
+    try:
+        with unit_of_work() as session:
+            job_id = runs.enqueue_run(session, source_id, actor=wd.clerk()).id
+        assert wait_until(lambda: job_state(job_id)[0] == "running", timeout=120), log.read_text()
+        time.sleep(0.3)
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+    finally:
+        _stop(first)
+    assert job_state(job_id)[0] == "running", "the run ended before the kill: make it longer"
+
+    second = _dancu_worker(log)
+    try:
+        assert wait_until(lambda: job_state(job_id)[0] == "done", timeout=180), log.read_text()
+    finally:
+        _stop(second)
+    n = 6 + 3000
+    assert job_state(job_id) == ("done", "done", n, 2)
+    with get_sessionmaker()() as session:
+        assert len(outcomes(session, source_id)) == n
+
+
+# ------------------------------------------------------------- helpers on a real database
+
+
+def import_committed(*, filler: int = wd.FILLER) -> tuple[wd.World, int]:
+    """The world and its social-insurance file, committed in the ``cli_database`` file."""
+    with unit_of_work() as session:
+        w = wd.build(session, filler=filler)
+        out = service.import_dataset(
+            session,
+            wd.social_insurance_csv(w).encode(),
+            file_name="bhxh.csv",
+            source_type="social_insurance",
+            province_code=wd.PROVINCE,
+            actor=wd.clerk(),
+            today=wd.TODAY,
+        )
+    return w, out.source.id
+
+
+def job_state(job_id: int) -> tuple[str, str, int, int]:
+    with get_sessionmaker()() as session:
         job = session.get(LinkageJob, job_id)
-        assert job is not None and (job.status, job.done) == ("done", 6 + wd.FILLER)
+        assert job is not None
+        return job.status, job.step, job.done, job.attempts
