@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from dancu.common import jobs
 from dancu.common.access import Actor, Role
 from dancu.common.audit import AuditEntry
 from dancu.linkage import cleaning, tasks
@@ -178,7 +179,9 @@ def test_upload_run_and_follow_the_job(client, factory) -> None:  # type: ignore
     assert (body["source"]["records"], body["source"]["problem_lines"]) == (6 + wd.FILLER, 1)
     job = client.get(f"/api/linkage/jobs/{body['job_id']}", headers=bearer(wd.clerk())).json()
     assert job["status"] == "queued"
-    tasks.run_pending(factory)  # what the server's worker thread does
+    waiting = [(type(t).__name__, t.args) for t in jobs.queue.pending()]
+    assert waiting == [("run", (body["job_id"],))]  # handed to the job queue after the commit
+    tasks.run_job(factory, body["job_id"])  # what that job does when a worker takes it
     job = client.get(f"/api/linkage/jobs/{body['job_id']}", headers=bearer(wd.clerk())).json()
     assert (job["status"], job["done"], job["total"]) == ("done", 6 + wd.FILLER, 6 + wd.FILLER)
     rates = client.get("/api/linkage/rates", headers=bearer(wd.clerk())).json()
