@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from huey.storage import MemoryStorage
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -32,9 +33,6 @@ from dancu.web.auth import issue_token
 PG_URL = os.environ.get("DANCU_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("DANCU_REQUIRE_POSTGRES") == "1"
 REDIS_URL = os.environ.get("DANCU_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-# Jobs that tests enqueue wait in this process's memory (a fresh queue for each test);
-# the tests of workers give the queue a store of its own (``job_store``).
-os.environ["DANCU_JOBS_URL"] = "memory://"
 
 
 def _pg_available() -> bool:
@@ -186,8 +184,10 @@ def _clear_caches() -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_job_queue() -> Iterator[None]:
-    """Each test starts with an empty queue (its store is rebuilt from the settings)."""
+    """Jobs a test enqueues wait in memory, in a queue of the test's own. A test that
+    changes the settings (``cli_database``, ``job_store``) gets the store they name."""
     jobs.queue.reset()
+    jobs.queue.storage = MemoryStorage("dancu")
     yield
     jobs.queue.reset()
 
