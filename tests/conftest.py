@@ -213,27 +213,52 @@ def _redis_answers() -> bool:
         return False
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+@pytest.fixture(params=["sqlite", "redis", "postgresql"])
 def job_store(
     request: pytest.FixtureRequest,
     cli_database: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[str]:
-    """The job queue in a store of its own beside ``cli_database``: a SQLite file, or a
-    queue of its own in the Redis on 127.0.0.1:6379 (skipped when Redis does not answer)."""
+    """The job queue in a store of its own beside ``cli_database``: a SQLite file, a queue of
+    its own in the Redis on 127.0.0.1:6379, or a PostgreSQL database of its own (each
+    skipped when its server does not answer)."""
+    dropped = None
     if request.param == "redis":
         if not _redis_answers():
             pytest.skip(f"Redis does not answer at {REDIS_URL}")
         url = REDIS_URL
         monkeypatch.setenv("DANCU_JOBS_QUEUE", f"dancu_test_{uuid.uuid4().hex[:8]}")
+    elif request.param == "postgresql":
+        if "postgresql" not in BACKENDS:
+            pytest.skip("PostgreSQL does not answer")
+        dropped = f"dancu_jobs_{uuid.uuid4().hex[:8]}"
+        url = _create_database(dropped)
     else:
         url = f"sqlite:///{tmp_path / 'jobs.db'}"
     monkeypatch.setenv("DANCU_JOBS_URL", url)
     _clear_caches()
     yield url
-    jobs.queue.storage.flush_all()  # in Redis: this queue's keys only
+    if dropped is None:
+        jobs.queue.storage.flush_all()  # in Redis: this queue's keys only
     _clear_caches()
+    if dropped is not None:
+        _drop_database(dropped)
+
+
+def _create_database(name: str) -> str:
+    admin = create_engine(_driver(PG_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return PG_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def _drop_database(name: str) -> None:
+    admin = create_engine(_driver(PG_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture
