@@ -28,10 +28,16 @@ def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool
     return False
 
 
+def _ours(name: str | None, type_: str, parent_names: object) -> bool:
+    """The job queue's tables (``huey_*``, when jobs wait in this database) are Huey's."""
+    return not (type_ == "table" and (name or "").startswith("huey_"))
+
+
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
     context.configure(
         connection=connection,
         target_metadata=metadata,
+        include_name=_ours,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=_render_item,

@@ -205,8 +205,10 @@ def cli_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[st
 
 
 def _redis_answers() -> bool:
-    import redis
-
+    try:
+        import redis
+    except ImportError:  # the client is a dev extra
+        return False
     try:
         return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5).ping())
     except redis.RedisError:
@@ -223,7 +225,7 @@ def job_store(
     """The job queue in a store of its own beside ``cli_database``: a SQLite file, a queue of
     its own in the Redis on 127.0.0.1:6379, or a PostgreSQL database of its own (each
     skipped when its server does not answer)."""
-    dropped = None
+    own_database = None
     if request.param == "redis":
         if not _redis_answers():
             pytest.skip(f"Redis does not answer at {REDIS_URL}")
@@ -232,18 +234,18 @@ def job_store(
     elif request.param == "postgresql":
         if "postgresql" not in BACKENDS:
             pytest.skip("PostgreSQL does not answer")
-        dropped = f"dancu_jobs_{uuid.uuid4().hex[:8]}"
-        url = _create_database(dropped)
+        own_database = f"dancu_jobs_{uuid.uuid4().hex[:8]}"
+        url = _create_database(own_database)
     else:
         url = f"sqlite:///{tmp_path / 'jobs.db'}"
     monkeypatch.setenv("DANCU_JOBS_URL", url)
     _clear_caches()
     yield url
-    if dropped is None:
+    if own_database is None:
         jobs.queue.storage.flush_all()  # in Redis: this queue's keys only
     _clear_caches()
-    if dropped is not None:
-        _drop_database(dropped)
+    if own_database is not None:
+        _drop_database(own_database)
 
 
 def _create_database(name: str) -> str:
