@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -101,3 +102,10 @@ def test_without_dev_login_home_does_not_redirect_to_the_dev_login_page(clean_en
     )
     response = TestClient(app).get("/", follow_redirects=False)
     assert response.headers.get("location") != "/dev/login"
+
+
+def test_every_setting_is_documented():
+    """Each setting has its DANCU_ variable in docs/operations.md (Datasette's docs test)."""
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "operations.md").read_text()
+    variables = [f"DANCU_{name.upper()}" for name in Settings.model_fields]
+    assert [v for v in variables if f"`{v}`" not in docs] == []
