@@ -68,7 +68,8 @@ def serve(
     port: Annotated[int | None, typer.Option()] = None,
     workers: Annotated[int, typer.Option(help="uvicorn worker processes")] = 1,
 ) -> None:
-    """Serve the web application and the API."""
+    """Serve the web application and the API (with a worker of the background jobs inside,
+    unless DANCU_JOBS_IN_PROCESS=false: then run ``dancu worker`` apart)."""
     import uvicorn
 
     settings = get_settings()
