@@ -111,7 +111,8 @@ def register_partner(url: str) -> tuple[str, str]:
     from sqlalchemy.orm import Session
 
     from dancu.db import make_engine
-    from dancu.identity import api_tokens, oidc_clients
+    from dancu.identity.oidc import bearer as api_tokens
+    from dancu.identity.oidc import clients as oidc_clients
 
     engine = make_engine(url)
     with Session(engine) as session:

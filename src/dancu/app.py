@@ -15,11 +15,15 @@ from dancu import __version__
 from dancu.common import adminunits, audit
 from dancu.common.tasks import Periodic
 from dancu.db import get_engine, get_sessionmaker
-from dancu.identity import api_tokens, chip_pages, oidc_api, wallet_api, wallet_pages
-from dancu.identity import login as identity_login
+from dancu.demo import chip_pages
 from dancu.identity import pages as identity_pages
 from dancu.identity import tasks as identity_tasks
+from dancu.identity.auth import session as identity_login
+from dancu.identity.oidc import api as oidc_api
+from dancu.identity.oidc import bearer as api_tokens
 from dancu.identity.pages.guard import live_login_only
+from dancu.identity.wallet import api as wallet_api
+from dancu.identity.wallet import pages as wallet_pages
 from dancu.linkage import api as linkage_api
 from dancu.linkage import pages as linkage_pages
 from dancu.linkage.tasks import Worker as LinkageWorker

@@ -16,10 +16,10 @@ from joserfc import jwt
 from joserfc.jwk import ECKey
 from sqlalchemy.orm import Session
 
-from dancu.identity import login as logins
-from dancu.identity import oidc_clients
-from dancu.identity.dpop import access_token_hash
-from dancu.identity.models import Account
+from dancu.identity.accounts.models import Account
+from dancu.identity.auth import session as logins
+from dancu.identity.oidc import clients as oidc_clients
+from dancu.identity.oidc.dpop import access_token_hash
 from dancu.web.deps import DbSession
 
 ISSUER = "http://testserver"

@@ -18,8 +18,9 @@ from dancu.common.access import SYSTEM_ACTOR, Role
 from dancu.common.audit import AuditEntry
 from dancu.common.errors import NotFound, ValidationFailed
 from dancu.db import unit_of_work, utcnow
-from dancu.identity import api_tokens, officers
-from dancu.identity.oidc_models import OidcClient, OidcToken
+from dancu.identity.accounts import officers
+from dancu.identity.oidc import bearer as api_tokens
+from dancu.identity.oidc.models import OidcClient, OidcToken
 from dancu.registry.models import Citizen
 from dancu.settings import Settings, get_settings
 from dancu.web import deps
@@ -458,6 +459,6 @@ def _officer_app_token(web: TestClient, session: Session, account_id: int) -> st
 
 
 def test_clients_may_be_given_exactly_the_api_scopes():
-    from dancu.identity import oidc_clients
+    from dancu.identity.oidc import clients as oidc_clients
 
     assert set(oidc_clients.PARTNER_SCOPES) == set(api_tokens.API_SCOPES)

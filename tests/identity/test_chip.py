@@ -9,10 +9,7 @@ from pathlib import Path
 import pytest
 from asn1crypto import cms, parser
 
-from dancu.identity.chip import verify_chip
-from dancu.identity.chip_pki import TrustList
-from dancu.identity.chip_sod import SOD_TAG, decode_dg1, encode_dg1, encode_dg2, wrap_sod
-from dancu.identity.chip_testdata import (
+from dancu.demo.chips import (
     ChipBundle,
     demo_chip,
     make_chip,
@@ -20,6 +17,9 @@ from dancu.identity.chip_testdata import (
     make_document_signer,
     make_sod,
 )
+from dancu.identity.chip.pki import TrustList
+from dancu.identity.chip.sod import SOD_TAG, decode_dg1, encode_dg1, encode_dg2, wrap_sod
+from dancu.identity.chip.verify import verify_chip
 
 HOLDER = {
     "document_number": "066090001234",

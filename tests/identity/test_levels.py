@@ -13,10 +13,13 @@ from dancu.common.access import SYSTEM_ACTOR, Role
 from dancu.common.audit import AuditEntry
 from dancu.common.errors import DancuError, Forbidden, InvalidState, ValidationFailed
 from dancu.common.outbox import OutboxEvent
-from dancu.identity import accounts, history, levels, recovery, signin, tasks
-from dancu.identity.login import current_login
-from dancu.identity.models import Account
-from dancu.identity.schemas import DependantIn
+from dancu.identity import tasks
+from dancu.identity.accounts import history, levels
+from dancu.identity.accounts import service as accounts
+from dancu.identity.accounts.models import Account
+from dancu.identity.accounts.schemas import DependantIn
+from dancu.identity.auth import recovery, signin
+from dancu.identity.auth.session import current_login
 from dancu.registry import civil_status
 from dancu.registry.schemas import DeathIn
 from tests.conftest import COMMUNE, make_actor
@@ -66,7 +69,7 @@ def test_level_2_refusals(session: Session) -> None:
     c = citizen(session)
     account = active_account(session, c)
     # No chip card yet.
-    from dancu.identity.mrz import compose_td1
+    from dancu.identity.chip.mrz import compose_td1
 
     zone = compose_td1(
         document_number=c.pid,
@@ -76,7 +79,7 @@ def test_level_2_refusals(session: Session) -> None:
         family_name="Nguyen",
         given_names="Van An",
     )
-    from dancu.identity.schemas import LevelTwoIn
+    from dancu.identity.accounts.schemas import LevelTwoIn
 
     no_card = LevelTwoIn(pid=c.pid, mrz=zone, chip_verified="verified")
     officer = police(COMMUNE)
@@ -186,7 +189,7 @@ def test_death_event_closes_the_account_and_its_sessions(session: Session, facto
     c = citizen(session)
     account = active_account(session, c)
     request = FakeRequest()
-    from dancu.identity.login import begin_login
+    from dancu.identity.auth.session import begin_login
 
     begin_login(request, session, account, ("pwd", "otp"), "", "")
     civil_status.register_death(
@@ -217,11 +220,11 @@ def test_recovery_drops_level_2_and_revokes_sessions(session: Session) -> None:
     c = citizen(session)
     account = level2_account(session, c)
     request = FakeRequest()
-    from dancu.identity.login import begin_login
+    from dancu.identity.auth.session import begin_login
 
     begin_login(request, session, account, ("pwd", "otp"), "", "")
     recovery.start(session, c.pid, date(1990, 1, 1))  # wrong birth date: nothing sent
-    from dancu.identity import messages
+    from dancu.identity.accounts import messages
 
     sent_before = len(messages.latest(session))
     assert sent_before == 1  # only the registration code
@@ -250,7 +253,7 @@ def test_recovery_drops_level_2_and_revokes_sessions(session: Session) -> None:
 
 
 def test_recovery_of_an_unknown_id_is_silent(session: Session) -> None:
-    from dancu.identity import messages
+    from dancu.identity.accounts import messages
 
     recovery.start(session, "066090009999", date(1990, 1, 1))
     assert messages.latest(session) == []

@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 from dancu.common.access import SYSTEM_ACTOR, Role
 from dancu.common.errors import Forbidden
 from dancu.db import utcnow
-from dancu.identity import officers
-from dancu.identity.login import (
+from dancu.identity.accounts import officers
+from dancu.identity.accounts.models import LoginSession
+from dancu.identity.auth.session import (
     ACR_LEVEL1,
     ACR_LEVEL2,
     Login,
@@ -23,7 +24,6 @@ from dancu.identity.login import (
     load_login,
     step_up,
 )
-from dancu.identity.models import LoginSession
 from dancu.settings import get_settings
 from tests.identity.helpers import active_account, citizen, level2_account
 
@@ -47,7 +47,7 @@ def test_level_is_1_until_step_up_then_2_for_the_window() -> None:
 
 
 def test_begin_login_rotates_the_cookie_and_records_history(session: Session) -> None:
-    from dancu.identity import history
+    from dancu.identity.accounts import history
 
     account = active_account(session, citizen(session))
     request = FakeRequest()
@@ -114,7 +114,7 @@ def test_idle_and_absolute_expiry_and_logout(session: Session) -> None:
 
 
 def test_no_login_for_a_closed_account(session: Session) -> None:
-    from dancu.identity import accounts
+    from dancu.identity.accounts import service as accounts
 
     account = active_account(session, citizen(session))
     accounts.close_for_death(session, account.citizen_pid)

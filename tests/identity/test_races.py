@@ -13,8 +13,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from dancu.db import utcnow
-from dancu.identity import otp, totp
-from dancu.identity.models import Account, AccountEvent, LoginThrottle, OneTimeCode, OutboundMessage
+from dancu.identity.accounts.models import (
+    Account,
+    AccountEvent,
+    LoginThrottle,
+    OneTimeCode,
+    OutboundMessage,
+)
+from dancu.identity.auth import otp, totp
 
 pytestmark = pytest.mark.xdist_group("races")
 THREADS = 8

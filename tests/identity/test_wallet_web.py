@@ -15,8 +15,10 @@ from joserfc import jws
 from joserfc.jwk import KeySet
 
 from dancu.common.access import Role
-from dancu.identity import credentials, login, wallet
-from dancu.identity.models import Account
+from dancu.identity.accounts.models import Account
+from dancu.identity.auth import session as login
+from dancu.identity.wallet import sd_jwt as credentials
+from dancu.identity.wallet import service as wallet
 from dancu.web.deps import DbSession
 from tests.conftest import bearer, make_actor
 from tests.identity.test_wallet import CLAIMS, ISSUER, make_account

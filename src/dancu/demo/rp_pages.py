@@ -26,9 +26,9 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from sqlalchemy.orm import Session
 
-from dancu.identity import oidc_clients
-from dancu.identity.login import ACR_LEVEL1, ACR_LEVEL2
-from dancu.identity.oidc_models import OidcClient
+from dancu.identity.auth.session import ACR_LEVEL1, ACR_LEVEL2
+from dancu.identity.oidc import clients as oidc_clients
+from dancu.identity.oidc.models import OidcClient
 from dancu.web.auth import app_settings
 from dancu.web.templating import render
 

@@ -15,9 +15,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from dancu.common import adminunits
 from dancu.common.outbox import Dispatcher, dispatcher
 from dancu.db import unit_of_work, utcnow
-from dancu.identity import history, oidc_tokens, passkeys
-from dancu.identity.accounts import close_for_death
-from dancu.identity.models import Account
+from dancu.identity.accounts import history
+from dancu.identity.accounts.models import Account
+from dancu.identity.accounts.service import close_for_death
+from dancu.identity.auth import passkeys
+from dancu.identity.oidc import tokens as oidc_tokens
 
 DEATH_TOPIC = "citizen.died"
 MOVED_TOPIC = "citizen.moved"

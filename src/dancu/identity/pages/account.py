@@ -11,10 +11,14 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy.orm import Session
 
 from dancu.common.errors import DancuError, Forbidden, NotFound
-from dancu.identity import accounts, history, oidc, passkeys, signin, totp, transparency
-from dancu.identity import repository as repo
-from dancu.identity.login import STEP_UP_URL, Login, end_login, now_epoch
-from dancu.identity.models import Account
+from dancu.identity.accounts import history, transparency
+from dancu.identity.accounts import repository as repo
+from dancu.identity.accounts import service as accounts
+from dancu.identity.accounts.models import Account
+from dancu.identity.accounts.schemas import DependantIn
+from dancu.identity.auth import passkeys, signin, totp
+from dancu.identity.auth.session import STEP_UP_URL, Login, end_login, now_epoch
+from dancu.identity.oidc import authorize as oidc
 from dancu.identity.pages.common import (
     client_ip,
     page,
@@ -25,7 +29,6 @@ from dancu.identity.pages.common import (
     signed_in,
 )
 from dancu.identity.pages.forms import build, required
-from dancu.identity.schemas import DependantIn
 from dancu.web.csrf import CsrfChecked
 from dancu.web.deps import DbSession
 

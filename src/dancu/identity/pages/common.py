@@ -13,9 +13,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from dancu.common.errors import DancuError, ValidationFailed
-from dancu.identity.login import LOGIN_URL, Login, current_login
+from dancu.identity.auth.passkeys import RelyingParty
+from dancu.identity.auth.session import LOGIN_URL, Login, current_login
 from dancu.identity.pages.forms import FIELD_LABELS
-from dancu.identity.passkeys import RelyingParty
 from dancu.web.auth import app_settings
 from dancu.web.csrf import csrf_token
 from dancu.web.templating import render

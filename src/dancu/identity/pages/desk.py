@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 
 from dancu.common.access import Actor
 from dancu.common.errors import DancuError, ValidationFailed
-from dancu.identity import desk, levels
-from dancu.identity.chip_demo import read_demo_card
+from dancu.demo.chip_reader import read_demo_card
+from dancu.identity.accounts import desk, levels
+from dancu.identity.accounts.schemas import LevelTwoIn
 from dancu.identity.pages.common import page, refused
 from dancu.identity.pages.forms import build, required
-from dancu.identity.schemas import LevelTwoIn
 from dancu.settings import get_settings
 from dancu.web.csrf import CsrfChecked
 from dancu.web.deps import CurrentActor, DbSession

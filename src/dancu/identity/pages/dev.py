@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from dancu.common.errors import NotFound
-from dancu.identity import messages
+from dancu.identity.accounts import messages
 from dancu.identity.pages.common import page
 from dancu.web.auth import app_settings
 from dancu.web.deps import DbSession

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from dancu.identity.login import SESSION_KEY, current_login
+from dancu.identity.auth.session import SESSION_KEY, current_login
 from dancu.web.deps import DbSession
 
 

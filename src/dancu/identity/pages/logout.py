@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from dancu.common.errors import DancuError
-from dancu.identity import oidc_logout
-from dancu.identity.login import SESSION_KEY, current_login
-from dancu.identity.oidc_logout import LogoutRequest
+from dancu.identity.auth.session import SESSION_KEY, current_login
+from dancu.identity.oidc import logout as oidc_logout
+from dancu.identity.oidc.logout import LogoutRequest
+from dancu.identity.oidc.public_url import public_base
 from dancu.identity.pages.common import page
-from dancu.identity.public_url import public_base
 from dancu.web.csrf import CsrfChecked, require_csrf
 from dancu.web.deps import DbSession
 from dancu.web.templating import render

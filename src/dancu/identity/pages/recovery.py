@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dancu.common.errors import DancuError, ValidationFailed
-from dancu.identity import recovery
+from dancu.identity.auth import recovery
 from dancu.identity.pages.common import client_ip, page, parse_date, refused
 from dancu.identity.pages.forms import required
 from dancu.web.csrf import CsrfChecked

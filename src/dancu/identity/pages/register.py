@@ -8,10 +8,10 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dancu.common.errors import DancuError, InvalidState, ValidationFailed
-from dancu.identity import accounts
+from dancu.identity.accounts import service as accounts
+from dancu.identity.accounts.schemas import RegistrationIn
 from dancu.identity.pages.common import PENDING_REGISTRATION, client_ip, page, parse_date, refused
 from dancu.identity.pages.forms import build
-from dancu.identity.schemas import RegistrationIn
 from dancu.web.csrf import CsrfChecked
 from dancu.web.deps import DbSession
 
