@@ -15,7 +15,6 @@ from dancu import __version__
 from dancu.common import adminunits, audit
 from dancu.common.tasks import Periodic
 from dancu.db import get_engine, get_sessionmaker
-from dancu.demo import chip_pages
 from dancu.identity import pages as identity_pages
 from dancu.identity import tasks as identity_tasks
 from dancu.identity.auth import session as identity_login
@@ -69,18 +68,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(registry_pages.router, dependencies=_PAGE_GUARD)
     app.include_router(wallet_api.router, dependencies=_WALLET_API)
     app.include_router(wallet_pages.router, dependencies=_PAGE_GUARD)
-    app.include_router(chip_pages.router, dependencies=_PAGE_GUARD)
     app.include_router(identity_pages.router, dependencies=_PAGE_GUARD)
     app.include_router(linkage_api.router, dependencies=_LINKAGE_API)
     app.include_router(linkage_pages.router, dependencies=_PAGE_GUARD)
-    if settings.dev_login:  # never in production (Settings refuses it there)
-        from dancu.demo import rp_pages
-        from dancu.web import devlogin
-
-        app.include_router(devlogin.router)
-        app.include_router(rp_pages.router)
+    if settings.dev_login:  # the one switch for demo-only parts; Settings refuses it in production
+        _mount_demo(app)
     _core_routes(app)
     return app
+
+
+def _mount_demo(app: FastAPI) -> None:
+    """The development sign-in, the sample relying party, the simulated card reader and the
+    demo wallet documents (imported here: production never loads them)."""
+    from dancu.demo import chip_pages, chip_reader, rp_pages, wallet_pages
+    from dancu.web import devlogin
+
+    app.state.card_reader = chip_reader.read_demo_card  # the level-2 desk's reader hook
+    app.include_router(devlogin.router)
+    app.include_router(rp_pages.router)
+    app.include_router(chip_pages.router, dependencies=_PAGE_GUARD)
+    app.include_router(wallet_pages.router, dependencies=_PAGE_GUARD)
 
 
 def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]

@@ -84,14 +84,16 @@ def add_test_login_routes(app: Any) -> None:
     def _login(account_id: int, request: Request, db: DbSession) -> dict[str, str]:
         account = db.get(Account, account_id)
         assert account is not None
-        found = logins.begin_login(request, db, account, ["pwd", "otp"], "127.0.0.1", "test")
+        found = logins.begin_login(
+            request.session, db, account, ["pwd", "otp"], "127.0.0.1", "test"
+        )
         return {"sid": found.session_id}
 
     @app.post("/_test/step-up")
     def _step_up(request: Request, db: DbSession) -> dict[str, int]:
-        found = logins.current_login(request, db)
+        found = logins.current_login(request.session, db)
         assert found is not None
-        raised = logins.step_up(request, db, found, "totp")
+        raised = logins.step_up(db, found, "totp")
         return {"until": raised.step_up_until or 0}
 
 

@@ -10,7 +10,6 @@ import pytest
 from asn1crypto import cms, parser
 
 from dancu.demo.chips import (
-    ChipBundle,
     demo_chip,
     make_chip,
     make_csca,
@@ -18,6 +17,7 @@ from dancu.demo.chips import (
     make_sod,
 )
 from dancu.identity.chip.pki import TrustList
+from dancu.identity.chip.reader import ChipBundle
 from dancu.identity.chip.sod import SOD_TAG, decode_dg1, encode_dg1, encode_dg2, wrap_sod
 from dancu.identity.chip.verify import verify_chip
 

@@ -8,8 +8,8 @@ import pytest
 from dancu.common.access import Role
 from dancu.common.errors import Forbidden
 from dancu.demo import chip_reader as chip_demo
-from dancu.demo.chips import ChipBundle
 from dancu.identity.chip.pki import TrustList
+from dancu.identity.chip.reader import ChipBundle
 from dancu.identity.chip.verify import verify_chip
 from tests.conftest import bearer, make_actor
 from tests.identity.helpers import citizen, issue_card, mrz, police

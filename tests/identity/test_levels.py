@@ -191,7 +191,7 @@ def test_death_event_closes_the_account_and_its_sessions(session: Session, facto
     request = FakeRequest()
     from dancu.identity.auth.session import begin_login
 
-    begin_login(request, session, account, ("pwd", "otp"), "", "")
+    begin_login(request.session, session, account, ("pwd", "otp"), "", "")
     civil_status.register_death(
         session, DeathIn(pid=c.pid, death_date=date(2026, 1, 2)), actor=SYSTEM_ACTOR
     )
@@ -200,7 +200,7 @@ def test_death_event_closes_the_account_and_its_sessions(session: Session, facto
     assert outbox.dispatch_pending(factory) >= 1
     session.refresh(account)
     assert (account.status, account.closed_reason) == ("closed", "deceased")
-    assert current_login(request, session) is None
+    assert current_login(request.session, session) is None
     assert signin.check_password(session, c.pid, PASSWORD).error is not None
     assert "closed" in [e.kind for e in history.list_for(session, account.id)]
     delivered = session.scalars(
@@ -222,7 +222,7 @@ def test_recovery_drops_level_2_and_revokes_sessions(session: Session) -> None:
     request = FakeRequest()
     from dancu.identity.auth.session import begin_login
 
-    begin_login(request, session, account, ("pwd", "otp"), "", "")
+    begin_login(request.session, session, account, ("pwd", "otp"), "", "")
     recovery.start(session, c.pid, date(1990, 1, 1))  # wrong birth date: nothing sent
     from dancu.identity.accounts import messages
 
@@ -237,7 +237,7 @@ def test_recovery_drops_level_2_and_revokes_sessions(session: Session) -> None:
     assert recovery.finish(session, c.pid, c.birth_date, code, "new password 2026") is None
     session.refresh(account)
     assert account.level == 1 and account.level2_at is None
-    assert current_login(request, session) is None
+    assert current_login(request.session, session) is None
     assert signin.check_password(session, c.pid, PASSWORD).error is not None
     assert signin.check_password(session, c.pid, "new password 2026").error is None
     events = history.list_for(session, account.id)

@@ -111,7 +111,7 @@ def test_code_flow_with_consent_id_token_and_userinfo(signed_in, rp, person, acc
     c = id_token.claims
     assert c["iss"] == ISSUER and c["aud"] == "rp-basic" and c["nonce"] == "n0nce"
     assert c["acr"] == logins.ACR_LEVEL1 and c["amr"] == ["pwd", "otp"]
-    from dancu.identity.accounts.models import LoginSession
+    from dancu.identity.auth.models import LoginSession
     from dancu.identity.oidc.authorize import public_sid
 
     [login_row] = session.scalars(select(LoginSession)).all()
@@ -555,7 +555,7 @@ def test_a_forged_reauth_marker_is_ignored(signed_in, rp):
 
 
 def test_max_age_forces_a_new_sign_in(signed_in, rp, session):
-    from dancu.identity.accounts.models import LoginSession
+    from dancu.identity.auth.models import LoginSession
 
     for row in session.scalars(select(LoginSession)):
         row.auth_time = utcnow() - timedelta(hours=1)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from dancu.db import utcnow
 from dancu.identity.keys import service as keys
-from dancu.identity.oidc.models import SigningKey
+from dancu.identity.keys.models import SigningKey
 
 
 def _sign(key, claims: dict) -> str:

@@ -13,7 +13,7 @@ from joserfc.jwk import ECKey
 
 from dancu.common.access import SYSTEM_ACTOR, Role
 from dancu.identity.accounts import officers
-from dancu.identity.accounts.models import LoginSession
+from dancu.identity.auth.models import LoginSession
 from dancu.identity.keys import service as keys
 from dancu.identity.oidc.authorize import public_sid
 from tests.conftest import COMMUNE

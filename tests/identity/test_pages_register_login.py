@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dancu.db import utcnow
-from dancu.identity.accounts.models import Account, LoginThrottle
+from dancu.identity.accounts.models import Account
 from dancu.identity.auth import totp
+from dancu.identity.auth.models import LoginThrottle
 from tests.identity.helpers import PASSWORD, active_account, citizen, level2_account, png
 from tests.identity.page_helpers import csrf, enrol_totp, error_of, post, sign_in, sink_code
 

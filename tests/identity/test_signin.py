@@ -172,14 +172,16 @@ def test_sessions_listed_and_revoked_by_holder_only(session: Session) -> None:
     a = active_account(session, citizen(session))
     b = active_account(session, citizen(session, "Trần Thị Bình", sex="F"))
     req_a, req_b = FakeRequest(), FakeRequest()
-    login_a = begin_login(req_a, session, a, ("pwd", "otp"), "10.0.0.1", "Firefox")
-    login_b = begin_login(req_b, session, b, ("pwd", "otp"), "10.0.0.2", "Chrome")
+    login_a = begin_login(req_a.session, session, a, ("pwd", "otp"), "10.0.0.1", "Firefox")
+    login_b = begin_login(req_b.session, session, b, ("pwd", "otp"), "10.0.0.2", "Chrome")
     assert [s.id for s in signin.list_sessions(session, a.id)] == [login_a.session_id]
     with pytest.raises(NotFound):
         signin.revoke_session(session, a.id, login_b.session_id)
-    assert current_login(req_b, session) is not None
+    assert current_login(req_b.session, session) is not None
     signin.revoke_session(session, a.id, login_a.session_id)
-    assert current_login(req_a, session) is None and signin.list_sessions(session, a.id) == []
+    assert (
+        current_login(req_a.session, session) is None and signin.list_sessions(session, a.id) == []
+    )
 
 
 def test_idle_counters_are_purged_but_locks_are_kept(session: Session) -> None:

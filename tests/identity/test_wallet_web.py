@@ -30,7 +30,7 @@ def web(app) -> TestClient:  # type: ignore[no-untyped-def]
     def _login(account_id: int, request: Request, db: DbSession) -> dict[str, str]:
         account = db.get(Account, account_id)
         assert account is not None
-        found = login.begin_login(request, db, account, ["pwd", "otp"], "127.0.0.1", "test")
+        found = login.begin_login(request.session, db, account, ["pwd", "otp"], "127.0.0.1", "test")
         return {"sid": found.session_id}
 
     return TestClient(app, follow_redirects=False)

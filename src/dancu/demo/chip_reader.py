@@ -2,8 +2,9 @@
 
 The chip is signed by a document signer of the demo CSCA, created on first use: its
 certificate goes into the trust list (``identity_csca_dir``), its private key beside it in
-``<identity_csca_dir>-keys/`` (never into the trust list, never committed). Refused in
-production: there, chips come from real cards and real CSCAs.
+``<identity_csca_dir>-keys/`` (never into the trust list, never committed). Installed
+(``app.state.card_reader``) only with the development sign-in, which production refuses:
+there, chips come from real cards and real CSCAs.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from dancu.common.access import Actor
 from dancu.common.errors import Forbidden, NotFound
-from dancu.demo.chips import ChipBundle, demo_chip
+from dancu.demo.chips import demo_chip
 from dancu.identity.accounts import citizens
+from dancu.identity.chip.reader import ChipBundle
 from dancu.settings import get_settings
 
 
@@ -31,7 +33,7 @@ def key_dir() -> Path:
 
 def read_demo_card(session: Session, pid: str, *, actor: Actor) -> ChipBundle:
     """What the simulated reader gets from the citizen's card (the registry read is audited)."""
-    if get_settings().env == "production":
+    if not get_settings().dev_login:  # never installed without it
         raise Forbidden("The simulated card reader is off in production", code="chip.demo_off")
     record = citizens.record(session, pid, actor=actor)
     if record is None or record.card is None or record.card.status != "issued":

@@ -10,15 +10,15 @@ import random
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dancu.common.errors import Forbidden
 from dancu.db import utcnow
 from dancu.identity.accounts import citizens
-from dancu.identity.accounts.models import Account
-from dancu.identity.wallet.models import WalletCredential
-from dancu.identity.wallet.service import WALLET_ISSUER_ACTOR, issue_document
+from dancu.identity.accounts import service as accounts
+from dancu.identity.accounts.service import Account
+from dancu.identity.wallet import service as wallet
+from dancu.identity.wallet.service import WalletCredential
 from dancu.settings import get_settings
 
 _FACILITIES = ("Trạm y tế xã", "Bệnh viện đa khoa tỉnh", "Trung tâm y tế khu vực")
@@ -26,16 +26,12 @@ _BRANDS = (("Honda", "Xe mô tô"), ("Yamaha", "Xe mô tô"), ("VinFast", "Ô t�
 _COLOURS = ("Đen", "Trắng", "Đỏ", "Xanh")
 
 
-def demo_enabled() -> bool:
-    return get_settings().env != "production"
-
-
 def issue_demo_documents_to_holder(
     session: Session, account_id: int, account_level: int
 ) -> list[WalletCredential]:
     """The wallet page's demo button: synthetic documents for a level-2 holder (never in
     production, where documents come from the agencies that issue them)."""
-    if not demo_enabled():
+    if not get_settings().dev_login:  # the route is not even mounted without it
         raise Forbidden("Demo documents are off in production", code="wallet.demo_off")
     if account_level != 2:
         raise Forbidden("Documents go to level-2 accounts", code="wallet.level2_required")
@@ -45,18 +41,11 @@ def issue_demo_documents_to_holder(
 def issue_demo_documents(session: Session, account: Account | int) -> list[WalletCredential]:
     """Issue the demo documents the account does not hold yet; returns those issued."""
     if isinstance(account, int):
-        found = session.get(Account, account)
-        if found is None:
-            return []
-        account = found
+        account = accounts.get(session, account)
     record = citizens.record(session, account.citizen_pid)
     if record is None:
         return []
-    held = set(
-        session.scalars(
-            select(WalletCredential.doc_type).where(WalletCredential.account_id == account.id)
-        )
-    )
+    held = wallet.held_types(session, account.id)
     holder = {
         "full_name": record.full_name,
         "birth_date": record.birth_date.isoformat(),
@@ -70,8 +59,8 @@ def issue_demo_documents(session: Session, account: Account | int) -> list[Walle
     for doc_type, claims in documents.items():
         if doc_type in held:
             continue
-        row = issue_document(
-            session, account.id, doc_type, {**holder, **claims}, actor=WALLET_ISSUER_ACTOR
+        row = wallet.issue_document(
+            session, account.id, doc_type, {**holder, **claims}, actor=wallet.WALLET_ISSUER_ACTOR
         )
         issued.append(row)
     return issued

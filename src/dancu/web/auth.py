@@ -20,7 +20,7 @@ they are just unknown tokens (401).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from fastapi import Request
@@ -30,6 +30,7 @@ from starlette.concurrency import run_in_threadpool
 from dancu.common.access import Actor
 from dancu.common.errors import DancuError, Forbidden, NotAuthenticated
 from dancu.settings import Settings, get_settings
+from dancu.web.public_url import public_url
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -54,9 +55,20 @@ class BearerGrant(Protocol):
 
 
 class BearerVerifier(Protocol):
-    def __call__(self, session: Session, request: Request, scheme: str, token: str) -> BearerGrant:
-        """``scheme`` is ``bearer`` or ``dpop``. Refuses with ``NotAuthenticated`` or
-        ``Forbidden`` whose params may name the challenge's ``scheme`` and ``error``."""
+    def __call__(
+        self,
+        session: Session,
+        scheme: str,
+        token: str,
+        *,
+        dpop_proofs: Iterable[str],
+        method: str,
+        url: str,
+    ) -> BearerGrant:
+        """``scheme`` is ``bearer`` or ``dpop``; ``dpop_proofs``, ``method`` and ``url`` (the
+        public URL) are what a DPoP proof is checked against. Refuses with
+        ``NotAuthenticated`` or ``Forbidden`` whose params may name the challenge's ``scheme``
+        and ``error``."""
         ...
 
 
@@ -158,7 +170,15 @@ async def _bearer_actor(request: Request, session: Session, scheme: str, token: 
         raise invalid_token("This server accepts no access tokens")
     challenge = "DPoP" if scheme == "dpop" else "Bearer"
     try:
-        grant = await run_in_threadpool(verifier, session, request, scheme, token)
+        grant = await run_in_threadpool(
+            verifier,
+            session,
+            scheme,
+            token,
+            dpop_proofs=request.headers.getlist("dpop"),
+            method=request.method,
+            url=public_url(request),
+        )
         _check_scope(request, grant, challenge)
         if grant.partner:
             _check_purpose(request, grant, challenge)

@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from dancu.common.access import Actor, Role
 from dancu.common.errors import Forbidden, ValidationFailed
-from dancu.demo.chips import ChipBundle
 from dancu.identity.accounts import citizens
 from dancu.identity.accounts import repository as repo
 from dancu.identity.accounts.schemas import AccountOut
 from dancu.identity.chip.pki import TrustList
+from dancu.identity.chip.reader import ChipBundle
 from dancu.identity.chip.verify import verify_chip
 from dancu.registry.schemas import CitizenOut
 from dancu.settings import get_settings

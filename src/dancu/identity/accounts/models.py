@@ -71,41 +71,6 @@ class Account(Base):
     closed_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
 
-class LoginThrottle(Base):
-    """Failed sign-ins per login identifier (a hash of the ID number typed), account or not.
-
-    Keyed by what was typed rather than by account, so an unknown ID number locks exactly
-    like a known one and the lock-out reveals nothing.
-    """
-
-    __tablename__ = "login_throttle"
-
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    failures: Mapped[int] = mapped_column(Integer, default=0)
-    lockouts: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-
-class LoginSession(Base):
-    """A signed-in browser: listed on My account and revocable."""
-
-    __tablename__ = "login_session"
-    __table_args__ = (Index("ix_login_session_account", "account_id", "revoked_at"),)
-
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    auth_time: Mapped[datetime] = mapped_column(UTCDateTime())
-    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    amr: Mapped[list[str]] = mapped_column(JSON)
-    step_up_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    ip: Mapped[str] = mapped_column(String(45), default="")
-    user_agent: Mapped[str] = mapped_column(String(300), default="")
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    revoked_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
-
-
 class AccountEvent(Base):
     """The usage history shown to the holder (kept five years, see ``purge_history``)."""
 

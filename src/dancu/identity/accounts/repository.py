@@ -6,7 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dancu.db import is_postgres
-from dancu.identity.accounts.models import Account, LoginSession
+from dancu.identity.accounts.models import Account
+from dancu.identity.auth.models import LoginSession
 
 
 def account_by_pid(session: Session, pid: str, *, for_update: bool = False) -> Account | None:

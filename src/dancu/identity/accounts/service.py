@@ -139,7 +139,7 @@ def register(
 
 
 def resend_phone_code(session: Session, account_id: int) -> None:
-    account = _get(session, account_id)
+    account = get(session, account_id)
     if account.status != "pending":
         raise InvalidState("The phone is already confirmed", code="identity.already_active")
     otp.issue(session, account, "phone")
@@ -147,7 +147,7 @@ def resend_phone_code(session: Session, account_id: int) -> None:
 
 def confirm_phone(session: Session, account_id: int, code: str) -> DancuError | None:
     """Step 2: the phone code activates the account at level 1 (refusal returned, not raised)."""
-    account = _get(session, account_id)
+    account = get(session, account_id)
     if account.status != "pending":
         raise InvalidState("The phone is already confirmed", code="identity.already_active")
     refusal = otp.check(session, account.id, "phone", code)
@@ -167,7 +167,7 @@ def register_dependant(
 ) -> Account:
     """A child under 14, registered by a parent or guardian holding a level-2 account."""
     today = today or date.today()
-    guardian = _get(session, guardian_id)
+    guardian = get(session, guardian_id)
     if guardian.status != "active" or guardian.level != 2:
         raise Forbidden(
             "Only a level-2 account may register a child",
@@ -232,7 +232,8 @@ def has_account(session: Session, pid: str) -> bool:
     return repo.account_by_pid(session, pid) is not None
 
 
-def _get(session: Session, account_id: int) -> Account:
+def get(session: Session, account_id: int) -> Account:
+    """The account, or ``NotFound`` (``identity.account_unknown``)."""
     account = repo.account_by_id(session, account_id)
     if account is None:
         raise NotFound("No such account", code="identity.account_unknown")

@@ -5,13 +5,14 @@ step-up window opened by a strong factor (TOTP or passkey) on a level-2 account,
 session falls back to level 1. The cookie holds only ``login_sid``; the ``LoginSession``
 row is the truth, so revoking it (My account, recovery, death) signs the browser out.
 
-``request`` is anything with a ``session`` dict and ``app.state`` (a Starlette request):
-this module does not import the web layer.
+Functions take the browser's cookie session as a mapping (``request.session`` in a route),
+never the web request itself: they change only what the login contract owns in it.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,8 +23,9 @@ from sqlalchemy.orm import Session
 from dancu.common.errors import Forbidden
 from dancu.db import utcnow
 from dancu.identity.accounts import history
-from dancu.identity.accounts.models import Account, LoginSession
+from dancu.identity.accounts.models import Account
 from dancu.identity.accounts.officers import actor_for
+from dancu.identity.auth.models import LoginSession
 from dancu.settings import Settings, get_settings
 
 ACR_LEVEL1 = "urn:dancu:acr:level1"
@@ -54,11 +56,6 @@ class Login:
 
     def acr(self, now: int) -> str:
         return ACR_LEVEL2 if self.level(now) == 2 else ACR_LEVEL1
-
-
-def _settings(request: Any) -> Settings:
-    app = getattr(request, "app", None)
-    return getattr(getattr(app, "state", None), "settings", None) or get_settings()
 
 
 def _epoch(at: datetime | None) -> int | None:
@@ -108,16 +105,18 @@ def load_login(
     return _to_login(row, account)
 
 
-def current_login(request: Any, db: Session) -> Login | None:
+def current_login(
+    cookie: Mapping[str, Any], db: Session, *, settings: Settings | None = None
+) -> Login | None:
     """The signed-in account of this browser, or None (no row, revoked, expired, closed)."""
-    sid = request.session.get(SESSION_KEY)
+    sid = cookie.get(SESSION_KEY)
     if not sid or not isinstance(sid, str):
         return None
-    return load_login(db, sid, settings=_settings(request))
+    return load_login(db, sid, settings=settings)
 
 
 def begin_login(
-    request: Any,
+    cookie: MutableMapping[str, Any],
     db: Session,
     account: Account,
     amr: tuple[str, ...] | list[str],
@@ -141,15 +140,15 @@ def begin_login(
     db.add(row)
     history.add(db, account.id, "login", ip=ip, amr=",".join(amr), sid=row.id[:8])
     db.flush()
-    request.session.clear()
-    request.session[SESSION_KEY] = row.id
+    cookie.clear()
+    cookie[SESSION_KEY] = row.id
     actor = actor_for(db, account)
     if actor.roles:
-        request.session["actor"] = actor.to_dict()
+        cookie["actor"] = actor.to_dict()
     return _to_login(row, account)
 
 
-def step_up(request: Any, db: Session, login: Login, method: str) -> Login:
+def step_up(db: Session, login: Login, method: str, *, settings: Settings | None = None) -> Login:
     """Open the level-2 window after a strong factor checked by the caller (totp, hwk)."""
     if login.account_level != 2:
         raise Forbidden(
@@ -159,7 +158,7 @@ def step_up(request: Any, db: Session, login: Login, method: str) -> Login:
     if method not in STRONG_METHODS:
         raise Forbidden("Level 2 needs a strong factor", code="identity.level_insufficient")
     now = utcnow()
-    until = now + timedelta(seconds=_settings(request).identity_step_up_seconds)
+    until = now + timedelta(seconds=(settings or get_settings()).identity_step_up_seconds)
     row = db.get(LoginSession, login.session_id)
     if row is None or row.revoked_at is not None:
         raise Forbidden("The session has ended", code="identity.session_ended")
@@ -182,12 +181,12 @@ def step_up(request: Any, db: Session, login: Login, method: str) -> Login:
     )
 
 
-def end_login(request: Any, db: Session) -> None:
+def end_login(cookie: MutableMapping[str, Any], db: Session) -> None:
     """Sign out: revoke the session row and clear the cookie session."""
-    sid = request.session.get(SESSION_KEY)
+    sid = cookie.get(SESSION_KEY)
     if isinstance(sid, str) and sid:
         revoke_sessions(db, session_id=sid, reason="logout")
-    request.session.clear()
+    cookie.clear()
 
 
 def revoke_sessions(

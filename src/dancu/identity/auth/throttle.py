@@ -18,7 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from dancu.db import is_postgres, utcnow
-from dancu.identity.accounts.models import LoginThrottle
+from dancu.identity.auth.models import LoginThrottle
 from dancu.settings import get_settings
 
 MAX_LOCK_SECONDS = 24 * 3600

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from dancu.common.errors import ValidationFailed
 from dancu.db import utcnow
 from dancu.identity.keys import sealing
-from dancu.identity.oidc.models import SigningKey
+from dancu.identity.keys.models import SigningKey
 
 Alg = Literal["ES256", "RS256"]
 SigningJWK = ECKey | RSAKey

@@ -16,18 +16,19 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from dancu.common.errors import NotAuthenticated
 from dancu.identity.accounts.models import Account
 from dancu.identity.auth.session import ACR_LEVEL1, ACR_LEVEL2
 from dancu.identity.keys import service as keys
 from dancu.identity.oidc import authorize as oidc
-from dancu.identity.oidc import claims
+from dancu.identity.oidc import bearer, claims
 from dancu.identity.oidc import clients as oidc_clients
-from dancu.identity.oidc import tokens as oidc_tokens
 from dancu.identity.oidc.dpop import DPoPError, verify_proof
-from dancu.identity.oidc.public_url import public_base, public_url
 from dancu.identity.oidc.server import HttpRequest, Provider
+from dancu.web.auth import app_settings
 from dancu.web.csrf import require_csrf
 from dancu.web.deps import DbSession, in_unit_of_work
+from dancu.web.public_url import public_base, public_url
 from dancu.web.templating import render
 
 router = APIRouter(tags=["oidc"])
@@ -127,7 +128,9 @@ def jwks(db: DbSession) -> JSONResponse:
 def authorize_page(request: Request, db: DbSession) -> Response:
     provider = Provider(db, issuer(request))
     here = request.url.path + ("?" + request.url.query if request.url.query else "")
-    outcome = oidc.authorize(db, provider, _snapshot(request), request, here=here)
+    outcome = oidc.authorize(
+        db, provider, _snapshot(request), request.session, here=here, settings=app_settings(request)
+    )
     return _outcome(request, outcome)
 
 
@@ -142,7 +145,15 @@ async def authorize_decision(request: Request, db: DbSession) -> Response:
         provider = Provider(db, issuer(request))
         snap = HttpRequest("GET", str(request.url), request.headers, form, {})
         here = "/oidc/authorize"
-        outcome = oidc.authorize(db, provider, snap, request, here=here, decision=decision)
+        outcome = oidc.authorize(
+            db,
+            provider,
+            snap,
+            request.session,
+            here=here,
+            decision=decision,
+            settings=app_settings(request),
+        )
         return _outcome(request, outcome)
 
     return await run_in_threadpool(work)
@@ -216,27 +227,20 @@ async def introspect(request: Request) -> JSONResponse:
 @router.api_route("/oidc/userinfo", methods=["GET", "POST"])
 def userinfo(request: Request, db: DbSession) -> JSONResponse:
     provider = Provider(db, issuer(request))
-    scheme, _, presented = request.headers.get("authorization", "").partition(" ")
-    row = (
-        oidc_tokens.active_access_token(db, presented.strip(), provider.now) if presented else None
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    presented = bearer.Presented(
+        scheme.lower(),
+        token.strip(),
+        tuple(request.headers.getlist("dpop")),
+        request.method,
+        public_url(request),
     )
-    if row is None or row.account_id is None:
+    try:
+        row = bearer.check_token(db, presented, provider.now)
+    except NotAuthenticated as exc:
+        return _unauthorized(str(exc.params["error"]), exc.message, str(exc.params["scheme"]))
+    if row.account_id is None:
         return _unauthorized("invalid_token", "The access token is unknown, expired or revoked")
-    if row.jkt or scheme.lower() == "dpop":
-        if scheme.lower() != "dpop" or row.jkt is None:
-            return _unauthorized("invalid_token", "This token must be presented with DPoP", "DPoP")
-        try:
-            jkt = verify_proof(
-                db,
-                request.headers.getlist("dpop"),
-                method=request.method,
-                url=public_url(request),
-                access_token=presented.strip(),
-            )
-        except DPoPError as exc:
-            return _unauthorized(exc.error, exc.description, "DPoP")
-        if jkt != row.jkt:
-            return _unauthorized("invalid_token", "The DPoP key is not the token's key", "DPoP")
     scopes = set(row.scope.split())
     if "openid" not in scopes:
         return JSONResponse(

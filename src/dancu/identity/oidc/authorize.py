@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -27,8 +28,9 @@ from dancu.db import utcnow
 from dancu.identity.auth import session as logins
 from dancu.identity.oidc.claims import CLAIM_LABELS, SCOPE_CLAIMS
 from dancu.identity.oidc.models import Consent, PushedRequest
-from dancu.identity.oidc.server import HttpRequest, Provider, Subject
-from dancu.settings import get_settings
+from dancu.identity.oidc.server import HttpRequest, Provider
+from dancu.identity.oidc.subject import Subject
+from dancu.settings import Settings, get_settings
 
 PAR_SECONDS = 300
 REAUTH_PARAM = "dancu_reauth"
@@ -100,10 +102,11 @@ def authorize(
     session: Session,
     provider: Provider,
     request: HttpRequest,
-    web_request: Any,
+    cookie: Mapping[str, Any],
     *,
     here: str,
     decision: str | None = None,
+    settings: Settings | None = None,
 ) -> Outcome:
     """One pass of the authorization endpoint (GET, or POST from the consent page)."""
     now = int(provider.now.timestamp())
@@ -121,7 +124,7 @@ def authorize(
     client = req.client
     try:
         _policy(client, req, via_par=par is not None)
-        login = logins.current_login(web_request, session)
+        login = logins.current_login(cookie, session, settings=settings)
         if login is None:
             if params.get("prompt") == "none":
                 raise OAuth2Error(error="login_required")

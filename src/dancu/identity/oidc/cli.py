@@ -12,8 +12,8 @@ from rich.console import Console
 from dancu.common.errors import DancuError
 from dancu.db import unit_of_work
 from dancu.identity.keys import service as keys
-from dancu.identity.oidc import bearer as api_tokens
 from dancu.identity.oidc import clients as oidc_clients
+from dancu.identity.oidc import partners
 
 app = typer.Typer(help="OpenID Connect relying parties and signing keys.", no_args_is_help=True)
 console = Console()
@@ -76,7 +76,7 @@ def add(
                 subject_type=subject,
             )
             if partner:
-                api_tokens.bind_partner(
+                partners.bind_partner(
                     session,
                     client_id,
                     roles=partner_role or [],
@@ -102,7 +102,7 @@ def list_clients() -> None:
         for r in rows:
             fapi = " fapi2" if r.fapi2 else ""
             acr = f" acr={r.required_acr}" if r.required_acr else ""
-            bound = api_tokens.describe(api_tokens.partner_of(session, r.client_id))
+            bound = partners.describe(partners.partner_of(session, r.client_id))
             partner = " ".join(
                 f"{k}={','.join(v) if isinstance(v, list) else v}" for k, v in bound.items()
             )
@@ -126,7 +126,7 @@ def partner(
     """Bind an existing client_credentials client to a partner identity (replaces the old)."""
     try:
         with unit_of_work() as session:
-            api_tokens.bind_partner(
+            partners.bind_partner(
                 session,
                 client_id,
                 roles=role,

@@ -12,7 +12,7 @@ the holder confirms with a CSRF-checked form, so a link alone cannot sign anyone
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,11 +122,11 @@ def check_request(db: Session, params: Mapping[str, str], *, issuer: str) -> Log
     )
 
 
-def sign_out(request: Any, db: Session) -> None:
+def sign_out(cookie: MutableMapping[str, Any], db: Session) -> None:
     """End this browser's login: the session row, the cookie session (officer roles
     included) and every token relying parties got under that login (access and refresh),
     so signing out of the e-ID is not undone by a relying party's refresh."""
-    sid = request.session.get(logins.SESSION_KEY)
+    sid = cookie.get(logins.SESSION_KEY)
     if isinstance(sid, str) and sid:
         oidc_tokens.revoke_for_login(db, public_sid(sid), now=utcnow())
-    logins.end_login(request, db)
+    logins.end_login(cookie, db)

@@ -11,37 +11,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String, Text, text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dancu.db import Base, UTCDateTime, utcnow
 
 _ID = BigInteger().with_variant(Integer(), "sqlite")
-
-
-class SigningKey(Base):
-    """One asymmetric signing key; at most one current (not retiring) key per purpose."""
-
-    __tablename__ = "signing_key"
-    __table_args__ = (
-        Index(
-            "uq_signing_key_current",
-            "purpose",
-            unique=True,
-            postgresql_where=text("retires_at IS NULL"),
-            sqlite_where=text("retires_at IS NULL"),
-        ),
-    )
-
-    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
-    purpose: Mapped[str] = mapped_column(String(20))
-    alg: Mapped[str] = mapped_column(String(10))
-    private_key: Mapped[str] = mapped_column(Text)  # AES-GCM sealed PEM, base64
-    public_jwk: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    activated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    # Set when a newer key replaces this one: it still verifies until then, signs no more.
-    retires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class OidcClient(Base):
@@ -147,3 +122,19 @@ class SeenJti(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256(kind|issuer|jti)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class ClientPartner(Base):
+    """Who a client-credentials client acts as (one row per client, migration 0007)."""
+
+    __tablename__ = "oidc_client_partner"
+
+    client_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("oidc_client.client_id", ondelete="CASCADE"), primary_key=True
+    )
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # [] = nationwide; ``bind_partner`` stores it only when asked with ``nationwide=True``.
+    units: Mapped[list[str]] = mapped_column(JSON, default=list)
+    organization: Mapped[str] = mapped_column(String(200), default="")
+    purposes: Mapped[list[str]] = mapped_column(JSON, default=list)  # [] = none allowed
+    bound_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

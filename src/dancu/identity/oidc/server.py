@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,33 +31,17 @@ from joserfc import jwt
 from sqlalchemy.orm import Session
 
 from dancu.db import utcnow
-from dancu.identity.auth.session import ACR_LEVEL1
 from dancu.identity.keys import service as keys
 from dancu.identity.oidc import claims
 from dancu.identity.oidc import tokens as oidc_tokens
 from dancu.identity.oidc.clients import RegisteredClient, get_client
 from dancu.identity.oidc.dpop import first_use
+from dancu.identity.oidc.subject import Subject
 
 ACCESS_TOKEN_SECONDS = 600
 ID_TOKEN_SECONDS = 600
 AUTH_METHODS = ["client_secret_basic", "private_key_jwt", "none"]
 CONFIDENTIAL_METHODS = ["client_secret_basic", "private_key_jwt"]
-
-
-@dataclass(frozen=True)
-class Subject:
-    """The end user a grant is for (what Authlib calls ``user``)."""
-
-    account_id: int
-    pid: str | None
-    sid: str
-    auth_time: int
-    acr: str
-    amr: tuple[str, ...]
-    step_up_until: int | None = None
-
-    def get_user_id(self) -> int:
-        return self.account_id
 
 
 class HttpRequest(OAuth2Request):
@@ -264,16 +247,11 @@ class Introspection(_Introspection):
     def query_token(self, token_string: str, token_type_hint: str | None) -> Any:
         return oidc_tokens.find(self.server.session, token_string, token_type_hint)
 
-    def check_permission(self, token: Any, client: RegisteredClient, request: Any) -> bool:
+    def check_permission(
+        self, token: Any, client: RegisteredClient, request: OAuth2Request
+    ) -> bool:
         return bool(token.check_client(client))
 
     def introspect_token(self, token: Any) -> dict[str, Any]:
         client = get_client(self.server.session, token.row.client_id)
         return token.introspection(self.server.issuer, client.row.subject_type if client else "")
-
-
-def downgraded_acr(acr: str | None, step_up_until: int | None, now: int) -> str | None:
-    """A level-2 grant is level 1 once its step-up window has closed."""
-    if acr and acr != ACR_LEVEL1 and (step_up_until is None or now >= step_up_until):
-        return ACR_LEVEL1
-    return acr

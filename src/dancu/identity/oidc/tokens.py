@@ -16,6 +16,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
+from authlib.oauth2 import OAuth2Request
 from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, TokenMixin
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
@@ -99,7 +100,7 @@ class CodeRecord(AuthorizationCodeMixin):
         return list(self.row.amr)
 
     def subject(self) -> Any:
-        from dancu.identity.oidc.server import Subject
+        from dancu.identity.oidc.subject import Subject
 
         r = self.row
         return Subject(
@@ -142,7 +143,7 @@ class TokenRecord(TokenMixin):
         return self.row.client_id
 
     def subject(self, now: int) -> Any:
-        from dancu.identity.oidc.server import Subject, downgraded_acr
+        from dancu.identity.oidc.subject import Subject, downgraded_acr
 
         r = self.row
         if r.account_id is None:
@@ -177,7 +178,7 @@ class TokenRecord(TokenMixin):
         return body
 
 
-def save_code(session: Session, code: str, request: Any, *, now: datetime) -> None:
+def save_code(session: Session, code: str, request: OAuth2Request, *, now: datetime) -> None:
     user = request.user
     data = request.payload.data
     session.add(
@@ -244,7 +245,12 @@ def claim_refresh(
 
 
 def save(
-    session: Session, token: dict[str, Any], request: Any, *, jkt: str | None, now: datetime
+    session: Session,
+    token: dict[str, Any],
+    request: OAuth2Request,
+    *,
+    jkt: str | None,
+    now: datetime,
 ) -> None:
     client: RegisteredClient = request.client
     user = request.user

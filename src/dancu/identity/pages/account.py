@@ -76,7 +76,7 @@ def revoke_session(
     login = signed_in(request, db)
     signin.revoke_session(db, login.account_id, session_id, ip=client_ip(request))
     if session_id == login.session_id:
-        end_login(request, db)
+        end_login(request.session, db)
         return RedirectResponse("/login", status_code=303)
     return RedirectResponse("/account#sessions", status_code=303)
 

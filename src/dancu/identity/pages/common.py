@@ -63,7 +63,7 @@ def login_redirect(target: str) -> RedirectResponse:
 
 def signed_in(request: Request, db: Session) -> Login:
     """The signed-in account; otherwise the answer is a redirect to the login page."""
-    login = current_login(request, db)
+    login = current_login(request.session, db, settings=app_settings(request))
     if login is None:
         location = f"{LOGIN_URL}?{urlencode({'next': here(request)})}"
         raise HTTPException(status_code=303, headers={"Location": location})

@@ -27,6 +27,7 @@ from dancu.identity.pages.common import (
     signed_in,
     user_agent,
 )
+from dancu.web.auth import app_settings
 from dancu.web.csrf import CsrfChecked
 from dancu.web.deps import DbSession
 
@@ -55,7 +56,7 @@ def _finish(
     """Sign the browser in; returns where to go (the page that sent it to sign in)."""
     pending = _pending(request, db)
     target = pending[1] if pending else safe_next(target)
-    begin_login(request, db, account, amr, client_ip(request), user_agent(request))
+    begin_login(request.session, db, account, amr, client_ip(request), user_agent(request))
     return target
 
 
@@ -239,7 +240,7 @@ def step_up_totp(
         context,
         refusal,
         safe_next(next),
-        lambda: step_up(request, db, login, "totp"),
+        lambda: step_up(db, login, "totp", settings=app_settings(request)),
     )
 
 
@@ -258,5 +259,5 @@ def step_up_passkey(
 ) -> JSONResponse:
     login = signed_in(request, db)
     _passkey_check(request, db, credential, login.account_id)
-    step_up(request, db, login, "hwk")
+    step_up(db, login, "hwk", settings=app_settings(request))
     return JSONResponse({"redirect": safe_next(next)})

@@ -11,19 +11,18 @@ from urllib.parse import urlencode
 
 import segno
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from dancu.common.access import Actor
 from dancu.db import utcnow
-from dancu.demo.wallet_documents import demo_enabled, issue_demo_documents_to_holder
 from dancu.identity.auth.session import Login
 from dancu.identity.pages.common import page, signed_in
 from dancu.identity.wallet import sd_jwt as credentials
 from dancu.identity.wallet import service as wallet
 from dancu.identity.wallet.document_types import CLAIM_LABELS, HOLDER_CLAIMS, document_type
 from dancu.identity.wallet.models import WalletCredential
-from dancu.web.csrf import CsrfChecked
+from dancu.web.auth import app_settings
 from dancu.web.deps import DbSession
 
 router = APIRouter(tags=["wallet"], include_in_schema=False)
@@ -56,17 +55,10 @@ def wallet_home(request: Request, db: DbSession) -> HTMLResponse:
     documents = [
         {"row": r, "state": _state(r), "state_label": f"wallet.state.{_state(r)}"} for r in rows
     ]
-    demo = demo_enabled() and login.account_level == 2
+    # the demo's button (its route is mounted only with the development sign-in)
+    demo = app_settings(request).dev_login and login.account_level == 2
     context = {"login": login, "documents": documents, "demo_documents": demo}
     return page(request, "wallet.html", context)
-
-
-@router.post("/wallet/demo-documents")
-def wallet_demo_documents(request: Request, db: DbSession, _csrf: CsrfChecked) -> RedirectResponse:
-    """Development only: synthetic documents for the signed-in level-2 holder."""
-    login = signed_in(request, db)
-    issue_demo_documents_to_holder(db, login.account_id, login.account_level)
-    return RedirectResponse("/wallet", status_code=303)
 
 
 @router.get("/wallet/{credential_id}", response_class=HTMLResponse)

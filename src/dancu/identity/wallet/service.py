@@ -130,6 +130,12 @@ def issue_document(
     return row
 
 
+def held_types(session: Session, account_id: int) -> set[str]:
+    """The document types the account already holds (no personal data: not audited)."""
+    stmt = select(WalletCredential.doc_type).where(WalletCredential.account_id == account_id)
+    return set(session.scalars(stmt))
+
+
 def list_documents(session: Session, account_id: int, *, actor: Actor) -> list[WalletCredential]:
     """The account's documents, newest first (the holder's own read, audited)."""
     stmt = (
