@@ -17,7 +17,8 @@ from dancu.app import create_app
 from dancu.common.access import SYSTEM_ACTOR, Role
 from dancu.common.audit import AuditEntry
 from dancu.common.errors import NotFound, ValidationFailed
-from dancu.db import unit_of_work, utcnow
+from dancu.db import utcnow
+from dancu.db.uow import unit_of_work
 from dancu.identity.accounts import officers
 from dancu.identity.oidc import bearer as api_tokens
 from dancu.identity.oidc import partners

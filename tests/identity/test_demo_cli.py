@@ -9,7 +9,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from dancu import cli
-from dancu.db import unit_of_work
+from dancu.db.uow import unit_of_work
 from dancu.demo.accounts import DEMO_PASSWORD, PLAN
 from dancu.identity.accounts import officers
 from dancu.identity.accounts import repository as repo

@@ -293,7 +293,7 @@ def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(client, se
 
 def test_the_development_message_sink_is_off_without_dev_login(factory):  # type: ignore[no-untyped-def]
     from dancu.app import create_app
-    from dancu.db import unit_of_work
+    from dancu.db.uow import unit_of_work
     from dancu.settings import get_settings
     from dancu.web import deps
 

@@ -11,7 +11,8 @@ from rich.table import Table
 
 from dancu.common.access import SYSTEM_ACTOR, Role
 from dancu.common.errors import DancuError
-from dancu.db import unit_of_work, utcnow
+from dancu.db import utcnow
+from dancu.db.uow import unit_of_work
 from dancu.identity.accounts import history, officers, statistics
 from dancu.identity.accounts import repository as repo
 from dancu.identity.accounts.models import Account

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dancu.common import adminunits
 from dancu.common.outbox import Dispatcher, dispatcher
-from dancu.db import unit_of_work, utcnow
+from dancu.db import utcnow
+from dancu.db.uow import unit_of_work
 from dancu.identity.accounts import history
 from dancu.identity.accounts.models import Account
 from dancu.identity.accounts.service import close_for_death

@@ -19,7 +19,8 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from dancu.common.errors import Conflict, NotFound
-from dancu.db import unit_of_work, utcnow
+from dancu.db import utcnow
+from dancu.db.uow import unit_of_work
 from dancu.linkage import repository as repo
 from dancu.linkage import runs
 from dancu.linkage.models import LinkageJob

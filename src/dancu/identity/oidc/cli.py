@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from dancu.common.errors import DancuError
-from dancu.db import unit_of_work
+from dancu.db.uow import unit_of_work
 from dancu.identity.keys import service as keys
 from dancu.identity.oidc import clients as oidc_clients
 from dancu.identity.oidc import partners

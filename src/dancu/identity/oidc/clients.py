@@ -159,6 +159,16 @@ def add_client(
     return NewClient(row, secret)
 
 
+def set_redirect_uris(session: Session, client_id: str, uris: list[str]) -> bool:
+    """Re-point a registered client's redirect URIs; False when there is no such client."""
+    row = session.get(OidcClient, client_id)
+    if row is None:
+        return False
+    row.redirect_uris = uris
+    session.flush()
+    return True
+
+
 def set_client_jwks(session: Session, client_id: str, jwks: dict[str, Any]) -> OidcClient:
     """Replace a ``private_key_jwt`` client's public keys (the client rotated its keys)."""
     row = session.get(OidcClient, client_id)

@@ -39,7 +39,7 @@ async def logout(request: Request, db: DbSession) -> Response:
     development sign-in, which has no session row, is simply forgotten."""
     if request.session.get(SESSION_KEY):
         await require_csrf(request)
-        await run_in_threadpool(oidc_logout.sign_out, request, db)
+        await run_in_threadpool(oidc_logout.sign_out, request.session, db)
     else:
         request.session.clear()
     return RedirectResponse("/", status_code=303)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from dancu.db import unit_of_work
+from dancu.db.uow import unit_of_work
 from dancu.identity.wallet import service as wallet
 
 app = typer.Typer(help="Wallet documents (SD-JWT VC).", no_args_is_help=True)

@@ -1,34 +1,15 @@
-"""Engine, sessions and the unit of work.
-
-Services receive a ``Session`` and only ``flush()``. The boundary (a route, a CLI command, a
-job) opens a unit of work, commits once, then dispatches the outbox.
-"""
+"""Engines and sessions: a SQLite file (WAL) by default, PostgreSQL by URL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event
-from sqlalchemy.engine import Dialect, Engine
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from dancu.settings import get_settings
-
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -81,56 +62,6 @@ def get_engine() -> Engine:
 @cache
 def get_sessionmaker() -> sessionmaker[Session]:
     return sessionmaker(bind=get_engine(), expire_on_commit=False, autoflush=False)
-
-
-@contextmanager
-def unit_of_work(factory: sessionmaker[Session] | None = None) -> Iterator[Session]:
-    """One transaction: commit on success, roll back on error, then dispatch the outbox."""
-    from dancu.common import audit, outbox
-
-    factory = factory or get_sessionmaker()
-    session = factory()
-    try:
-        yield session
-        audit.write_kept(session, audit.take_kept(session))
-        session.commit()
-        emitted = outbox.emitted_in(session)
-    except BaseException:
-        session.rollback()
-        kept = audit.take_kept(session)
-        if kept:  # refusals are audited even though the request's own work is undone
-            with factory() as fresh, fresh.begin():
-                audit.write_kept(fresh, kept)
-        raise
-    finally:
-        session.close()
-    if emitted:
-        outbox.dispatch_pending(factory)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """A timezone-aware UTC timestamp on every backend (SQLite returns naive values)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def is_postgres(session_or_engine: Session | Engine) -> bool:
