@@ -29,7 +29,7 @@ from dancu.linkage.tasks import Worker as LinkageWorker
 from dancu.registry import api as registry_api
 from dancu.registry import pages as registry_pages
 from dancu.settings import Settings, get_settings
-from dancu.web import errors
+from dancu.web import apidocs, errors
 from dancu.web.auth import api_scopes, optional_actor
 from dancu.web.templating import SRC
 
@@ -48,6 +48,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Population registry and electronic identity (Project 06).",
         lifespan=_lifespan(settings),
+        docs_url=None,  # served by web.apidocs from the installed package, not from a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.bearer_verifier = api_tokens.verify  # API bearers: the provider's access tokens
@@ -74,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.dev_login:  # the one switch for demo-only parts; Settings refuses it in production
         _mount_demo(app)
     _core_routes(app)
+    apidocs.install(app)
     return app
 
 
