@@ -21,6 +21,7 @@ from dancu.identity.accounts.schemas import DependantIn
 from dancu.identity.auth import recovery, signin
 from dancu.identity.auth.session import current_login
 from dancu.registry import civil_status
+from dancu.registry import events as registry_events
 from dancu.registry.schemas import DeathIn
 from tests.conftest import COMMUNE, make_actor
 from tests.identity.helpers import (
@@ -204,7 +205,7 @@ def test_death_event_closes_the_account_and_its_sessions(session: Session, facto
     assert signin.check_password(session, c.pid, PASSWORD).error is not None
     assert "closed" in [e.kind for e in history.list_for(session, account.id)]
     delivered = session.scalars(
-        select(OutboxEvent.dispatched_at).where(OutboxEvent.topic == tasks.DEATH_TOPIC)
+        select(OutboxEvent.dispatched_at).where(OutboxEvent.topic == registry_events.CITIZEN_DIED)
     ).one()
     assert delivered is not None
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from dancu.common.errors import Forbidden, ValidationFailed
+from dancu.common.errors import ErrorCode, Forbidden, ValidationFailed
 
 
 class Role(StrEnum):
@@ -96,7 +96,7 @@ class Actor:
         if self.purposes is not None and purpose not in self.purposes:
             raise Forbidden(
                 f"{self.name} may not access personal data for {purpose!r}",
-                code="auth.purpose_not_allowed",
+                code=ErrorCode.AUTH_PURPOSE_NOT_ALLOWED,
                 purpose=purpose,
             )
 
@@ -114,7 +114,7 @@ class Actor:
         if not self.can(permission):
             raise Forbidden(
                 f"{self.name} lacks the permission {permission.value}",
-                code="auth.permission",
+                code=ErrorCode.AUTH_PERMISSION,
                 permission=permission.value,
             )
 
@@ -171,10 +171,15 @@ def require_purpose(purpose: str | None) -> str:
     """A read of personal data must name one of the known purposes."""
     if not purpose:
         raise ValidationFailed(
-            "A purpose is required to read personal data", code="purpose.required", field="purpose"
+            "A purpose is required to read personal data",
+            code=ErrorCode.PURPOSE_REQUIRED,
+            field="purpose",
         )
     if purpose not in PURPOSES:
         raise ValidationFailed(
-            f"Unknown purpose {purpose!r}", code="purpose.unknown", field="purpose", value=purpose
+            f"Unknown purpose {purpose!r}",
+            code=ErrorCode.PURPOSE_UNKNOWN,
+            field="purpose",
+            value=purpose,
         )
     return purpose

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from dancu.common.access import Actor
 from dancu.common.errors import Forbidden, NotFound
 from dancu.demo.chips import demo_chip
+from dancu.demo.errors import DemoErrorCode
 from dancu.identity.accounts import citizens
 from dancu.identity.chip.reader import ChipBundle
 from dancu.settings import get_settings
@@ -34,10 +35,14 @@ def key_dir() -> Path:
 def read_demo_card(session: Session, pid: str, *, actor: Actor) -> ChipBundle:
     """What the simulated reader gets from the citizen's card (the registry read is audited)."""
     if not get_settings().dev_login:  # never installed without it
-        raise Forbidden("The simulated card reader is off in production", code="chip.demo_off")
+        raise Forbidden(
+            "The simulated card reader is off in production", code=DemoErrorCode.CHIP_DEMO_OFF
+        )
     record = citizens.record(session, pid, actor=actor)
     if record is None or record.card is None or record.card.status != "issued":
-        raise NotFound("This citizen holds no issued chip card", code="chip.no_card", field="pid")
+        raise NotFound(
+            "This citizen holds no issued chip card", code=DemoErrorCode.CHIP_NO_CARD, field="pid"
+        )
     family, _, given = record.full_name.partition(" ")
     return demo_chip(
         trust_dir(),

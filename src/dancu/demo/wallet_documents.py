@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from dancu.common.errors import Forbidden
 from dancu.db import utcnow
+from dancu.demo.errors import DemoErrorCode
 from dancu.identity.accounts import citizens
 from dancu.identity.accounts import service as accounts
 from dancu.identity.accounts.service import Account
@@ -32,9 +33,11 @@ def issue_demo_documents_to_holder(
     """The wallet page's demo button: synthetic documents for a level-2 holder (never in
     production, where documents come from the agencies that issue them)."""
     if not get_settings().dev_login:  # the route is not even mounted without it
-        raise Forbidden("Demo documents are off in production", code="wallet.demo_off")
+        raise Forbidden("Demo documents are off in production", code=DemoErrorCode.WALLET_DEMO_OFF)
     if account_level != 2:
-        raise Forbidden("Documents go to level-2 accounts", code="wallet.level2_required")
+        raise Forbidden(
+            "Documents go to level-2 accounts", code=DemoErrorCode.WALLET_LEVEL2_REQUIRED
+        )
     return issue_demo_documents(session, account_id)
 
 

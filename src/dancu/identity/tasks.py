@@ -21,9 +21,7 @@ from dancu.identity.accounts.models import Account
 from dancu.identity.accounts.service import close_for_death
 from dancu.identity.auth import passkeys
 from dancu.identity.oidc import tokens as oidc_tokens
-
-DEATH_TOPIC = "citizen.died"
-MOVED_TOPIC = "citizen.moved"
+from dancu.registry import events as registry_events
 
 
 def on_citizen_died(session: Session, payload: dict[str, Any]) -> None:
@@ -43,8 +41,8 @@ def on_citizen_moved(session: Session, payload: dict[str, Any]) -> None:
 
 
 def subscribe(target: Dispatcher = dispatcher) -> None:
-    target.subscribe(DEATH_TOPIC, on_citizen_died)
-    target.subscribe(MOVED_TOPIC, on_citizen_moved)
+    target.subscribe(registry_events.CITIZEN_DIED, on_citizen_died)
+    target.subscribe(registry_events.CITIZEN_MOVED, on_citizen_moved)
 
 
 def purge_expired(factory: sessionmaker[Session]) -> int:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from dancu.common.errors import ValidationFailed
+from dancu.linkage.errors import LinkageErrorCode
 
 __all__ = [
     "FIELDS",
@@ -156,7 +157,7 @@ def source_type(code: str) -> SourceType:
     except KeyError:
         raise ValidationFailed(
             f"unknown source type {code!r}",
-            code="linkage.unknown_source_type",
+            code=LinkageErrorCode.UNKNOWN_SOURCE_TYPE,
             field="source_type",
         ) from None
 
@@ -176,7 +177,9 @@ def resolve_mapping(
     for name, column in (mapping or {}).items():
         if name not in FIELDS:
             raise ValidationFailed(
-                f"unknown field {name!r} in the mapping", code="linkage.unknown_field", field=name
+                f"unknown field {name!r} in the mapping",
+                code=LinkageErrorCode.UNKNOWN_FIELD,
+                field=name,
             )
         if not column:
             continue
@@ -185,7 +188,7 @@ def resolve_mapping(
             raise ValidationFailed(
                 f"the mapping names column {column!r} for {name}, which the file does not have;"
                 f" columns found: {', '.join(header)}",
-                code="linkage.missing_column",
+                code=LinkageErrorCode.MISSING_COLUMN,
                 field=name,
                 column=column,
                 found=", ".join(header),
@@ -205,7 +208,7 @@ def resolve_mapping(
         column = (mapping or {}).get(name) or source.default_mapping.get(name, name)
         raise ValidationFailed(
             f"no column for {name} (expected {column!r}); columns found: {', '.join(header)}",
-            code="linkage.missing_column",
+            code=LinkageErrorCode.MISSING_COLUMN,
             field=name,
             column=column,
             found=", ".join(header),

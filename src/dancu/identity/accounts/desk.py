@@ -23,6 +23,7 @@ from dancu.identity.accounts.schemas import AccountOut
 from dancu.identity.chip.pki import TrustList
 from dancu.identity.chip.reader import ChipBundle
 from dancu.identity.chip.verify import verify_chip
+from dancu.identity.errors import IdentityErrorCode
 from dancu.registry.schemas import CitizenOut
 from dancu.settings import get_settings
 
@@ -38,7 +39,9 @@ class DeskCase:
 
 def require_police(actor: Actor | None) -> Actor:
     if actor is None or Role.POLICE not in actor.roles:
-        raise Forbidden("Only the police raise an account to level 2", code="identity.not_police")
+        raise Forbidden(
+            "Only the police raise an account to level 2", code=IdentityErrorCode.NOT_POLICE
+        )
     return actor
 
 
@@ -49,7 +52,7 @@ def lookup(session: Session, pid: str, *, actor: Actor) -> DeskCase:
     citizen = citizens.record(session, pid, actor=actor)
     if citizen is None or not actor.covers(citizen.province_code, citizen.commune_code):
         raise Forbidden(
-            "The citizen lives outside your area", code="identity.officer_area", field="pid"
+            "The citizen lives outside your area", code=IdentityErrorCode.OFFICER_AREA, field="pid"
         )
     account = repo.account_by_pid(session, citizen.pid)
     if account is None or account.kind != "citizen":
@@ -67,7 +70,7 @@ def check_chip(bundle_json: str, printed_mrz: str, *, today: date | None = None)
         bundle = ChipBundle.from_json(bundle_json)
     except ValueError as exc:
         raise ValidationFailed(
-            "The chip data could not be read", code="identity.chip_unreadable", field="chip"
+            "The chip data could not be read", code=IdentityErrorCode.CHIP_UNREADABLE, field="chip"
         ) from exc
     trust = TrustList.from_dir(Path(get_settings().identity_csca_dir))
     result = verify_chip(bundle.sod, bundle.data_groups, trust, printed_mrz=printed_mrz or None)

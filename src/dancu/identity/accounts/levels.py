@@ -23,15 +23,18 @@ from dancu.identity.accounts import repository as repo
 from dancu.identity.accounts.models import Account
 from dancu.identity.accounts.schemas import LevelTwoIn
 from dancu.identity.chip.mrz import Td1, parse_td1
+from dancu.identity.errors import IdentityErrorCode
 from dancu.registry.schemas import CardOut, CitizenOut
 
 
 def _officer_may_act(actor: Actor, citizen: CitizenOut | None) -> CitizenOut:
     if Role.POLICE not in actor.roles:
-        raise Forbidden("Only the police raise an account to level 2", code="identity.not_police")
+        raise Forbidden(
+            "Only the police raise an account to level 2", code=IdentityErrorCode.NOT_POLICE
+        )
     if citizen is None or not actor.covers(citizen.province_code, citizen.commune_code):
         raise Forbidden(
-            "The citizen lives outside your area", code="identity.officer_area", field="pid"
+            "The citizen lives outside your area", code=IdentityErrorCode.OFFICER_AREA, field="pid"
         )
     return citizen
 
@@ -40,10 +43,12 @@ def _current_card(citizen: CitizenOut, today: date) -> CardOut:
     card = citizen.card
     if card is None or card.status != "issued":
         raise InvalidState(
-            "Level 2 needs an issued chip card", code="identity.no_chip_card", field="pid"
+            "Level 2 needs an issued chip card", code=IdentityErrorCode.NO_CHIP_CARD, field="pid"
         )
     if card.expires_on is not None and card.expires_on < today:
-        raise InvalidState("The chip card has expired", code="identity.card_expired", field="pid")
+        raise InvalidState(
+            "The chip card has expired", code=IdentityErrorCode.CARD_EXPIRED, field="pid"
+        )
     return card
 
 
@@ -53,23 +58,25 @@ def _check_zone(zone: Td1, citizen: CitizenOut, card: CardOut, today: date) -> N
     if card.card_no not in numbers and citizen.pid not in numbers:
         raise ValidationFailed(
             "The card's zone does not match the registry's current card",
-            code="identity.mrz_mismatch",
+            code=IdentityErrorCode.MRZ_MISMATCH,
             field="mrz",
         )
     if zone.birth(today=today) != citizen.birth_date:
         raise ValidationFailed(
             "The card's birth date does not match the registry",
-            code="identity.mrz_mismatch",
+            code=IdentityErrorCode.MRZ_MISMATCH,
             field="mrz",
         )
     if not _same_name(zone, citizen.full_name):
         raise ValidationFailed(
             "The card's name does not match the registry",
-            code="identity.mrz_mismatch",
+            code=IdentityErrorCode.MRZ_MISMATCH,
             field="mrz",
         )
     if zone.expiry() < today:
-        raise InvalidState("The chip card has expired", code="identity.card_expired", field="mrz")
+        raise InvalidState(
+            "The chip card has expired", code=IdentityErrorCode.CARD_EXPIRED, field="mrz"
+        )
 
 
 def _same_name(zone: Td1, full_name: str) -> bool:
@@ -90,7 +97,9 @@ def verify_chip_hook(data: LevelTwoIn) -> None:
     """
     if data.chip_verified == "failed":
         raise ValidationFailed(
-            "The chip failed passive authentication", code="identity.chip_failed", field="chip"
+            "The chip failed passive authentication",
+            code=IdentityErrorCode.CHIP_FAILED,
+            field="chip",
         )
 
 
@@ -100,16 +109,18 @@ def raise_to_level2(
     """The officer's desk action; audited (action ``identity.level2``) and in the history."""
     today = today or date.today()
     if Role.POLICE not in actor.roles:
-        raise Forbidden("Only the police raise an account to level 2", code="identity.not_police")
+        raise Forbidden(
+            "Only the police raise an account to level 2", code=IdentityErrorCode.NOT_POLICE
+        )
     citizen = _officer_may_act(actor, citizens.record(session, data.pid, actor=actor))
     account = repo.account_by_pid(session, citizen.pid, for_update=True)
     if account is None or account.kind != "citizen" or account.status != "active":
         raise InvalidState(
-            "The citizen has no active account", code="identity.no_account", field="pid"
+            "The citizen has no active account", code=IdentityErrorCode.NO_ACCOUNT, field="pid"
         )
     if citizens.age(citizen, today) < citizens.MIN_OWN_ACCOUNT_AGE:
         raise ValidationFailed(
-            "Level 2 is for citizens 14 or older", code="identity.too_young", field="pid"
+            "Level 2 is for citizens 14 or older", code=IdentityErrorCode.TOO_YOUNG, field="pid"
         )
     card = _current_card(citizen, today)
     _check_zone(parse_td1(data.mrz), citizen, card, today)

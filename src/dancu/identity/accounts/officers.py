@@ -18,6 +18,7 @@ from dancu.db import utcnow
 from dancu.identity.accounts import history
 from dancu.identity.accounts.models import Account, OfficerRole
 from dancu.identity.accounts.schemas import OfficerRoleOut
+from dancu.identity.errors import IdentityErrorCode
 
 
 def live_roles(session: Session, account_id: int) -> list[OfficerRole]:
@@ -51,7 +52,9 @@ def actor_for(session: Session, account: Account) -> Actor:
 
 def _may_grant(actor: Actor) -> None:
     if Role.SYSTEM not in actor.roles:
-        raise Forbidden("Only an administrator grants officer roles", code="identity.not_admin")
+        raise Forbidden(
+            "Only an administrator grants officer roles", code=IdentityErrorCode.NOT_ADMIN
+        )
 
 
 def _valid_unit(unit_code: str) -> str:
@@ -63,7 +66,9 @@ def _valid_unit(unit_code: str) -> str:
         else next((p for p in adminunits.provinces() if p.code == unit_code), None)
     )
     if known is None:
-        raise ValidationFailed("Unknown unit", code="identity.unit_unknown", field="unit_code")
+        raise ValidationFailed(
+            "Unknown unit", code=IdentityErrorCode.UNIT_UNKNOWN, field="unit_code"
+        )
     return unit_code
 
 
@@ -79,7 +84,7 @@ def grant_role(
     """Give an active citizen account an officer role over a unit ('' = nationwide)."""
     _may_grant(actor)
     if account.status != "active" or account.kind != "citizen":
-        raise InvalidState("The account is not active", code="identity.account_inactive")
+        raise InvalidState("The account is not active", code=IdentityErrorCode.ACCOUNT_INACTIVE)
     grant = OfficerRole(
         account_id=account.id,
         role=Role(role).value,
@@ -92,7 +97,7 @@ def grant_role(
             session.add(grant)
             session.flush()
     except IntegrityError as exc:
-        raise Conflict("The role is already granted", code="identity.role_exists") from exc
+        raise Conflict("The role is already granted", code=IdentityErrorCode.ROLE_EXISTS) from exc
     audit.record(
         session,
         actor,
@@ -110,7 +115,7 @@ def revoke_role(session: Session, grant_id: int, *, actor: Actor) -> OfficerRole
     _may_grant(actor)
     grant = session.get(OfficerRole, grant_id)
     if grant is None or grant.revoked_at is not None:
-        raise NotFound("No such live role", code="identity.role_unknown")
+        raise NotFound("No such live role", code=IdentityErrorCode.ROLE_UNKNOWN)
     grant.revoked_at, grant.revoked_by = utcnow(), actor.id
     account = session.get(Account, grant.account_id)
     assert account is not None

@@ -15,6 +15,7 @@ from dancu.db import utcnow
 from dancu.identity.accounts import history
 from dancu.identity.accounts.models import Account, Organization, StaffMembership
 from dancu.identity.accounts.schemas import OrganizationOut, StaffOut
+from dancu.identity.errors import IdentityErrorCode
 
 KINDS = ("agency", "enterprise")
 
@@ -32,11 +33,13 @@ def create(
     session: Session, *, kind: str, code: str, name: str, representative: Account
 ) -> OrganizationOut:
     if kind not in KINDS:
-        raise ValidationFailed("agency or enterprise", code="identity.org_kind", field="kind")
+        raise ValidationFailed(
+            "agency or enterprise", code=IdentityErrorCode.ORG_KIND, field="kind"
+        )
     if representative.status != "active" or representative.level != 2:
         raise Forbidden(
             "The legal representative needs a level-2 account",
-            code="identity.representative_level",
+            code=IdentityErrorCode.REPRESENTATIVE_LEVEL,
             field="representative",
         )
     org = Organization(
@@ -49,10 +52,10 @@ def create(
 def _org_led_by(session: Session, organization_id: int, by: Account) -> Organization:
     org = session.get(Organization, organization_id)
     if org is None or org.status != "active":
-        raise NotFound("No such organization", code="identity.org_unknown")
+        raise NotFound("No such organization", code=IdentityErrorCode.ORG_UNKNOWN)
     if org.representative_id != by.id or by.level != 2 or by.status != "active":
         raise Forbidden(
-            "Only the legal representative manages staff", code="identity.not_representative"
+            "Only the legal representative manages staff", code=IdentityErrorCode.NOT_REPRESENTATIVE
         )
     return org
 
@@ -63,7 +66,7 @@ def grant_staff(
     """The representative delegates a citizen account to act for the organization."""
     org = _org_led_by(session, organization_id, by)
     if staff.status != "active" or staff.kind != "citizen":
-        raise InvalidState("The account is not active", code="identity.account_inactive")
+        raise InvalidState("The account is not active", code=IdentityErrorCode.ACCOUNT_INACTIVE)
     member = StaffMembership(
         organization_id=org.id, account_id=staff.id, role=role.strip()[:40], granted_by=by.id
     )
@@ -75,7 +78,7 @@ def grant_staff(
 def revoke_staff(session: Session, membership_id: int, *, by: Account) -> StaffOut:
     member = session.get(StaffMembership, membership_id)
     if member is None or member.revoked_at is not None:
-        raise NotFound("No such staff delegation", code="identity.staff_unknown")
+        raise NotFound("No such staff delegation", code=IdentityErrorCode.STAFF_UNKNOWN)
     org = _org_led_by(session, member.organization_id, by)
     member.revoked_at = utcnow()
     history.add(session, member.account_id, "staff_revoked", organization=org.code)

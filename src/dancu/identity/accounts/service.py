@@ -30,6 +30,7 @@ from dancu.identity.accounts.schemas import AccountOut, DependantIn, Registratio
 from dancu.identity.auth import otp, passwords
 from dancu.identity.auth.session import revoke_sessions
 from dancu.identity.auth.totp import enabled as totp_enabled
+from dancu.identity.errors import IdentityErrorCode
 from dancu.registry.schemas import CitizenOut
 
 _PHONE = re.compile(r"(?:\+84|0)([35789]\d{8})")
@@ -42,7 +43,9 @@ def valid_phone(value: str) -> str:
     match = _PHONE.fullmatch(bare)
     if not match:
         raise ValidationFailed(
-            "A Vietnamese mobile number, e.g. 0912345678", code="identity.phone", field="phone"
+            "A Vietnamese mobile number, e.g. 0912345678",
+            code=IdentityErrorCode.PHONE,
+            field="phone",
         )
     return "+84" + match.group(1)
 
@@ -50,7 +53,7 @@ def valid_phone(value: str) -> str:
 def valid_email(value: str) -> str:
     value = value.strip()
     if not _EMAIL.fullmatch(value):
-        raise ValidationFailed("An e-mail address", code="identity.email", field="email")
+        raise ValidationFailed("An e-mail address", code=IdentityErrorCode.EMAIL, field="email")
     return value.lower()
 
 
@@ -62,25 +65,25 @@ def matched_citizen(
     if record is None:
         raise ValidationFailed(
             "No citizen with this ID number in the registry",
-            code="identity.pid_unknown",
+            code=IdentityErrorCode.PID_UNKNOWN,
             field=f"{field_prefix}pid",
         )
     if not citizens.same_name(full_name, record.full_name):
         raise ValidationFailed(
             "The full name does not match the registry",
-            code="identity.name_mismatch",
+            code=IdentityErrorCode.NAME_MISMATCH,
             field=f"{field_prefix}full_name",
         )
     if birth_date != record.birth_date:
         raise ValidationFailed(
             "The birth date does not match the registry",
-            code="identity.birth_date_mismatch",
+            code=IdentityErrorCode.BIRTH_DATE_MISMATCH,
             field=f"{field_prefix}birth_date",
         )
     if record.status != "alive":
         raise ValidationFailed(
             "The registry records this citizen as deceased",
-            code="identity.citizen_deceased",
+            code=IdentityErrorCode.CITIZEN_DECEASED,
             field=f"{field_prefix}pid",
         )
     return record
@@ -94,7 +97,7 @@ def _insert(session: Session, account: Account) -> Account:
     except IntegrityError as exc:
         raise Conflict(
             "An account already exists for this ID number",
-            code="identity.account_exists",
+            code=IdentityErrorCode.ACCOUNT_EXISTS,
             field="pid",
         ) from exc
     return account
@@ -109,7 +112,7 @@ def register(
     if citizens.age(citizen, today) < citizens.MIN_OWN_ACCOUNT_AGE:
         raise ValidationFailed(
             "Citizens under 14 are registered by a parent or guardian",
-            code="identity.too_young",
+            code=IdentityErrorCode.TOO_YOUNG,
             field="birth_date",
         )
     phone, email = valid_phone(data.phone), valid_email(data.email)
@@ -141,7 +144,7 @@ def register(
 def resend_phone_code(session: Session, account_id: int) -> None:
     account = get(session, account_id)
     if account.status != "pending":
-        raise InvalidState("The phone is already confirmed", code="identity.already_active")
+        raise InvalidState("The phone is already confirmed", code=IdentityErrorCode.ALREADY_ACTIVE)
     otp.issue(session, account, "phone")
 
 
@@ -149,7 +152,7 @@ def confirm_phone(session: Session, account_id: int, code: str) -> DancuError | 
     """Step 2: the phone code activates the account at level 1 (refusal returned, not raised)."""
     account = get(session, account_id)
     if account.status != "pending":
-        raise InvalidState("The phone is already confirmed", code="identity.already_active")
+        raise InvalidState("The phone is already confirmed", code=IdentityErrorCode.ALREADY_ACTIVE)
     refusal = otp.check(session, account.id, "phone", code)
     if refusal is not None:
         return refusal
@@ -171,19 +174,19 @@ def register_dependant(
     if guardian.status != "active" or guardian.level != 2:
         raise Forbidden(
             "Only a level-2 account may register a child",
-            code="identity.level_insufficient",
+            code=IdentityErrorCode.LEVEL_INSUFFICIENT,
         )
     child = matched_citizen(session, data.pid, data.full_name, data.birth_date)
     if citizens.age(child, today) >= citizens.MIN_OWN_ACCOUNT_AGE:
         raise ValidationFailed(
             "From 14 a citizen registers their own account",
-            code="identity.dependant_too_old",
+            code=IdentityErrorCode.DEPENDANT_TOO_OLD,
             field="birth_date",
         )
     if not citizens.guardian_of(session, guardian.citizen_pid, child.pid):
         raise Forbidden(
             "The registry does not record you as this child's parent or guardian",
-            code="identity.not_guardian",
+            code=IdentityErrorCode.NOT_GUARDIAN,
             field="pid",
         )
     account = _insert(
@@ -236,7 +239,7 @@ def get(session: Session, account_id: int) -> Account:
     """The account, or ``NotFound`` (``identity.account_unknown``)."""
     account = repo.account_by_id(session, account_id)
     if account is None:
-        raise NotFound("No such account", code="identity.account_unknown")
+        raise NotFound("No such account", code=IdentityErrorCode.ACCOUNT_UNKNOWN)
     return account
 
 

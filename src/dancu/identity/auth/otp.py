@@ -21,6 +21,7 @@ from dancu.db import utcnow
 from dancu.identity.accounts import messages
 from dancu.identity.accounts.models import Account, OneTimeCode
 from dancu.identity.auth import throttle
+from dancu.identity.errors import IdentityErrorCode
 from dancu.settings import get_settings
 
 PURPOSES = ("phone", "login", "recovery", "email")
@@ -87,7 +88,8 @@ def _limit_sends(session: Session, account_id: int, purpose: str, now: datetime)
     )
     if (recent or 0) >= get_settings().identity_otp_sends:
         raise Conflict(
-            "Too many codes were sent; wait a few minutes", code="identity.otp_too_many_sends"
+            "Too many codes were sent; wait a few minutes",
+            code=IdentityErrorCode.OTP_TOO_MANY_SENDS,
         )
 
 

@@ -43,6 +43,7 @@ from dancu.common.errors import Forbidden, NotFound, ValidationFailed
 from dancu.db import utcnow
 from dancu.identity.accounts import history
 from dancu.identity.auth.models import Passkey, PasskeyChallenge
+from dancu.identity.errors import IdentityErrorCode
 from dancu.settings import get_settings
 
 CHALLENGE_SECONDS = 300
@@ -93,7 +94,9 @@ def _new_challenge(
 
 
 def _refused(reason: str) -> Forbidden:
-    return Forbidden(f"The passkey was not accepted: {reason}", code="passkey.invalid")
+    return Forbidden(
+        f"The passkey was not accepted: {reason}", code=IdentityErrorCode.PASSKEY_INVALID
+    )
 
 
 def _claim_challenge(
@@ -121,7 +124,7 @@ def _claim_challenge(
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         raise Forbidden(
             "This passkey challenge is unknown, expired, already used or from another session",
-            code="passkey.challenge",
+            code=IdentityErrorCode.PASSKEY_CHALLENGE,
         )
     account_id = db.scalar(
         select(PasskeyChallenge.account_id).where(PasskeyChallenge.challenge == encoded)
@@ -181,7 +184,9 @@ def _valid_name(name: str) -> str:
     name = " ".join(name.split())
     if not 1 <= len(name) <= 60:
         raise ValidationFailed(
-            "A passkey name has 1 to 60 characters", code="passkey.name", field="name"
+            "A passkey name has 1 to 60 characters",
+            code=IdentityErrorCode.PASSKEY_NAME,
+            field="name",
         )
     return name
 
@@ -228,7 +233,9 @@ def register(
             db.flush()
     except IntegrityError as exc:
         raise ValidationFailed(
-            "This passkey is already registered", code="passkey.duplicate", field="passkey"
+            "This passkey is already registered",
+            code=IdentityErrorCode.PASSKEY_DUPLICATE,
+            field="passkey",
         ) from exc
     history.add(db, account_id, "passkey_added", ip=ip, passkey=name)
     return PasskeyOut.model_validate(passkey)
@@ -248,7 +255,7 @@ def authentication_options(
         else []
     )
     if account_id is not None and not allowed:
-        raise NotFound("This account has no passkey", code="passkey.none")
+        raise NotFound("This account has no passkey", code=IdentityErrorCode.PASSKEY_NONE)
     options = generate_authentication_options(
         rp_id=rp.id,
         allow_credentials=allowed,
@@ -280,7 +287,9 @@ def authenticate(
         select(Passkey).where(Passkey.credential_id == raw_id, Passkey.removed_at.is_(None))
     )
     if passkey is None:
-        raise Forbidden("This passkey is not registered here", code="passkey.unknown")
+        raise Forbidden(
+            "This passkey is not registered here", code=IdentityErrorCode.PASSKEY_UNKNOWN
+        )
     expected = account_id if account_id is not None else challenge_account
     if expected is not None and passkey.account_id != expected:
         raise _refused("the passkey belongs to another account")
@@ -315,7 +324,7 @@ def _advance_counter(db: Session, passkey: Passkey, new_count: int) -> None:
     if moved.rowcount != 1:  # type: ignore[attr-defined]
         raise Forbidden(
             "The passkey's signature counter went backwards: it may have been cloned",
-            code="passkey.sign_count",
+            code=IdentityErrorCode.PASSKEY_SIGN_COUNT,
         )
     db.refresh(passkey)
 
@@ -359,5 +368,5 @@ def remove(db: Session, account_id: int, passkey_id: int, *, ip: str = "") -> No
         .execution_options(synchronize_session=False)
     )
     if done.rowcount != 1:  # type: ignore[attr-defined]
-        raise NotFound("No such passkey on this account", code="passkey.not_found")
+        raise NotFound("No such passkey on this account", code=IdentityErrorCode.PASSKEY_NOT_FOUND)
     history.add(db, account_id, "passkey_removed", ip=ip, passkey=str(passkey_id))

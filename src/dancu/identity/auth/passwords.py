@@ -8,6 +8,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from dancu.common.errors import ValidationFailed
+from dancu.identity.errors import IdentityErrorCode
 from dancu.settings import get_settings
 
 MIN_LENGTH = 10
@@ -50,19 +51,19 @@ def check_policy(password: str, *, pid: str, phone: str | None) -> None:
     if len(password) < MIN_LENGTH:
         raise ValidationFailed(
             f"The password needs at least {MIN_LENGTH} characters",
-            code="identity.password_short",
+            code=IdentityErrorCode.PASSWORD_SHORT,
             field="password",
             min=MIN_LENGTH,
         )
     if len(password) > MAX_LENGTH:
         raise ValidationFailed(
-            "The password is too long", code="identity.password_long", field="password"
+            "The password is too long", code=IdentityErrorCode.PASSWORD_LONG, field="password"
         )
     bare = "".join(password.split())
     if bare == pid or (phone and bare.lstrip("+") in (phone.lstrip("+"), _local(phone))):
         raise ValidationFailed(
             "The password may not be the ID number or the phone number",
-            code="identity.password_guessable",
+            code=IdentityErrorCode.PASSWORD_GUESSABLE,
             field="password",
         )
 

@@ -20,6 +20,7 @@ from dancu.identity.accounts.levels import drop_to_level1
 from dancu.identity.accounts.models import Account
 from dancu.identity.auth import otp, passwords, throttle
 from dancu.identity.auth.session import revoke_sessions
+from dancu.identity.errors import IdentityErrorCode
 
 
 def _matching(session: Session, pid: str, birth_date: date) -> Account | None:
@@ -54,7 +55,9 @@ def finish(
     account = _matching(session, pid, birth_date)
     if account is None:
         return NotAuthenticated(
-            "The code has expired; ask for a new one", code="identity.otp_expired", field="code"
+            "The code has expired; ask for a new one",
+            code=IdentityErrorCode.OTP_EXPIRED,
+            field="code",
         )
     passwords.check_policy(new_password, pid=account.citizen_pid, phone=account.phone)
     refusal = otp.check(session, account.id, "recovery", code)

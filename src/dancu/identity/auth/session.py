@@ -26,6 +26,7 @@ from dancu.identity.accounts import history
 from dancu.identity.accounts.models import Account
 from dancu.identity.accounts.officers import actor_for
 from dancu.identity.auth.models import LoginSession
+from dancu.identity.errors import IdentityErrorCode
 from dancu.settings import Settings, get_settings
 
 ACR_LEVEL1 = "urn:dancu:acr:level1"
@@ -125,7 +126,7 @@ def begin_login(
 ) -> Login:
     """Record a new signed-in session and rotate the cookie session (no fixation)."""
     if account.status != "active":
-        raise Forbidden("The account is not active", code="identity.account_inactive")
+        raise Forbidden("The account is not active", code=IdentityErrorCode.ACCOUNT_INACTIVE)
     now = utcnow()
     row = LoginSession(
         id=secrets.token_urlsafe(32),
@@ -153,15 +154,15 @@ def step_up(db: Session, login: Login, method: str, *, settings: Settings | None
     if login.account_level != 2:
         raise Forbidden(
             "Level 2 needs an account proven at the police desk",
-            code="identity.level_insufficient",
+            code=IdentityErrorCode.LEVEL_INSUFFICIENT,
         )
     if method not in STRONG_METHODS:
-        raise Forbidden("Level 2 needs a strong factor", code="identity.level_insufficient")
+        raise Forbidden("Level 2 needs a strong factor", code=IdentityErrorCode.LEVEL_INSUFFICIENT)
     now = utcnow()
     until = now + timedelta(seconds=(settings or get_settings()).identity_step_up_seconds)
     row = db.get(LoginSession, login.session_id)
     if row is None or row.revoked_at is not None:
-        raise Forbidden("The session has ended", code="identity.session_ended")
+        raise Forbidden("The session has ended", code=IdentityErrorCode.SESSION_ENDED)
     row.step_up_until = until
     row.last_seen_at = now
     if method not in row.amr:

@@ -20,6 +20,7 @@ from dancu.identity.accounts.models import Account
 from dancu.identity.accounts.schemas import LoginSessionOut
 from dancu.identity.auth import otp, passwords, throttle, totp
 from dancu.identity.auth.session import revoke_sessions
+from dancu.identity.errors import IdentityErrorCode
 
 FAILED = "The ID number or the password is wrong"
 LOCKED = "Too many failed sign-ins; try again later"
@@ -38,11 +39,11 @@ class Attempt:
 
 
 def _failed() -> DancuError:
-    return NotAuthenticated(FAILED, code="identity.login_failed", field="password")
+    return NotAuthenticated(FAILED, code=IdentityErrorCode.LOGIN_FAILED, field="password")
 
 
 def _locked() -> DancuError:
-    return NotAuthenticated(LOCKED, code="identity.locked", field="password")
+    return NotAuthenticated(LOCKED, code=IdentityErrorCode.LOCKED, field="password")
 
 
 def check_password(session: Session, pid: str, password: str, *, ip: str = "") -> Attempt:
@@ -88,7 +89,7 @@ def check_second_factor(
     else:
         refusal = NotAuthenticated(
             "This second factor is not available",
-            code="identity.factor_unavailable",
+            code=IdentityErrorCode.FACTOR_UNAVAILABLE,
             field="method",
         )
     if refusal is not None:
@@ -108,11 +109,11 @@ def revoke_session(session: Session, account_id: int, session_id: str, *, ip: st
     """The holder ends one of their own sessions (another's is simply not found)."""
     own = {s.id for s in repo.sessions_of(session, account_id)}
     if session_id not in own:
-        raise NotFound("No such session", code="identity.session_unknown", field="session")
+        raise NotFound("No such session", code=IdentityErrorCode.SESSION_UNKNOWN, field="session")
     revoke_sessions(session, session_id=session_id, reason="holder")
     history.add(session, account_id, "session_revoked", ip=ip, sid=session_id[:8])
 
 
 def require_password_account(account: Account) -> None:
     if account.kind != "citizen":
-        raise Forbidden("A dependant account has no password", code="identity.dependant")
+        raise Forbidden("A dependant account has no password", code=IdentityErrorCode.DEPENDANT)

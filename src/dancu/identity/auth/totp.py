@@ -22,6 +22,7 @@ from dancu.db import utcnow
 from dancu.identity.accounts import history
 from dancu.identity.accounts.models import Account
 from dancu.identity.auth import throttle
+from dancu.identity.errors import IdentityErrorCode
 from dancu.identity.keys import sealing
 
 ISSUER = "dancu"
@@ -61,7 +62,7 @@ def _row(account_id: int) -> bytes:
 def begin_enrolment(session: Session, account: Account) -> str:
     """A fresh secret (not active until confirmed); returns the otpauth:// URI for a QR code."""
     if account.status != "active":
-        raise InvalidState("The account is not active", code="identity.account_inactive")
+        raise InvalidState("The account is not active", code=IdentityErrorCode.ACCOUNT_INACTIVE)
     if account.id is None:
         session.flush()  # the id is the sealed secret's associated data
     account.totp_secret = seal_secret(account.id, pyotp.random_base32())
@@ -95,7 +96,7 @@ def check(
     account_key = throttle.key("otp", str(account.id))
     if throttle.locked_until(session, account_key, now=now) is not None:
         return NotAuthenticated(
-            "Too many wrong codes; try again later", code="identity.otp_locked", field="code"
+            "Too many wrong codes; try again later", code=IdentityErrorCode.OTP_LOCKED, field="code"
         )
     try:
         secret = secret_of(account)
@@ -110,17 +111,17 @@ def check(
         return NotAuthenticated(
             "The authenticator app's secret cannot be read on this server; use another "
             "factor or ask an administrator to re-enrol it",
-            code="identity.totp_unreadable",
+            code=IdentityErrorCode.TOTP_UNREADABLE,
             field="code",
         )
     if not secret:
         return NotAuthenticated(
-            "No authenticator app is enrolled", code="identity.totp_missing", field="code"
+            "No authenticator app is enrolled", code=IdentityErrorCode.TOTP_MISSING, field="code"
         )
     step = _matching_step(secret, code, now)
     if step is None:
         throttle.fail(session, account_key, now=now)
-        return NotAuthenticated("The code is wrong", code="identity.otp_wrong", field="code")
+        return NotAuthenticated("The code is wrong", code=IdentityErrorCode.OTP_WRONG, field="code")
     # Claim the time step in one statement: a code (or an older one) is accepted once,
     # even when two requests bring it at the same moment.
     claimed = session.execute(
@@ -135,7 +136,7 @@ def check(
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         return NotAuthenticated(
             "This code was already used; wait for the next one",
-            code="identity.totp_replay",
+            code=IdentityErrorCode.TOTP_REPLAY,
             field="code",
         )
     account.totp_last_step = step
@@ -149,7 +150,7 @@ def confirm_enrolment(
 ) -> DancuError | None:
     """The first valid code activates the secret."""
     if account.totp_secret is None:
-        raise InvalidState("Start the enrolment first", code="identity.totp_not_started")
+        raise InvalidState("Start the enrolment first", code=IdentityErrorCode.TOTP_NOT_STARTED)
     refusal = check(session, account, code, now=now)
     if refusal is None:
         account.totp_confirmed_at = now or utcnow()

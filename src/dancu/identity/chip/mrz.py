@@ -14,6 +14,7 @@ from datetime import date
 
 from dancu.common.errors import ValidationFailed
 from dancu.common.textfold import fold
+from dancu.identity.errors import IdentityErrorCode
 
 LINE = 30
 _WEIGHTS = (7, 3, 1)
@@ -35,7 +36,9 @@ def check_digit(data: str) -> str:
         elif ch == "<":
             value = 0
         else:
-            raise MrzError(f"{ch!r} cannot appear in an MRZ", code="mrz.character", field="mrz")
+            raise MrzError(
+                f"{ch!r} cannot appear in an MRZ", code=IdentityErrorCode.MRZ_CHARACTER, field="mrz"
+            )
         total += value * _WEIGHTS[i % 3]
     return str(total % 10)
 
@@ -72,11 +75,17 @@ def parse_td1(text: str) -> Td1:
     if len(lines) == 1 and len(lines[0]) == 3 * LINE:
         lines = [lines[0][i : i + LINE] for i in range(0, 3 * LINE, LINE)]
     if len(lines) != 3 or any(len(ln) != LINE for ln in lines):
-        raise MrzError("A TD1 zone has three lines of 30 characters", code="mrz.shape", field="mrz")
+        raise MrzError(
+            "A TD1 zone has three lines of 30 characters",
+            code=IdentityErrorCode.MRZ_SHAPE,
+            field="mrz",
+        )
     for n, ln in enumerate(lines, start=1):
         if not _ALLOWED.fullmatch(ln):
             raise MrzError(
-                f"Line {n} may hold only A-Z, 0-9 and <", code="mrz.character", field="mrz"
+                f"Line {n} may hold only A-Z, 0-9 and <",
+                code=IdentityErrorCode.MRZ_CHARACTER,
+                field="mrz",
             )
     one, two, three = lines
     number, optional_1 = _document_number(one)
@@ -85,7 +94,7 @@ def parse_td1(text: str) -> Td1:
     composite = one[5:30] + two[0:7] + two[8:15] + two[18:29]
     _expect(composite, two[29], "composite")
     if two[7] not in "MF<":
-        raise MrzError("Sex is M, F or <", code="mrz.sex", field="sex")
+        raise MrzError("Sex is M, F or <", code=IdentityErrorCode.MRZ_SEX, field="sex")
     primary, _, secondary = three.partition("<<")
     return Td1(
         document_code=one[0:2].rstrip("<"),
@@ -149,7 +158,7 @@ def _document_number(one: str) -> tuple[str, str]:
     if not rest:
         raise MrzError(
             "The document number's check digit is missing",
-            code="mrz.check_digit",
+            code=IdentityErrorCode.MRZ_CHECK_DIGIT,
             field="document_number",
         )
     number = field + rest[:-1]
@@ -161,14 +170,14 @@ def _expect(data: str, digit: str, field: str) -> None:
     if check_digit(data) != digit:
         raise MrzError(
             f"The {field.replace('_', ' ')} check digit does not match",
-            code="mrz.check_digit",
+            code=IdentityErrorCode.MRZ_CHECK_DIGIT,
             field=field,
         )
 
 
 def _yymmdd(value: str, field: str) -> tuple[int, int, int]:
     if not value.isdigit():
-        raise MrzError(f"The {field} is not a date", code="mrz.date", field=field)
+        raise MrzError(f"The {field} is not a date", code=IdentityErrorCode.MRZ_DATE, field=field)
     return int(value[0:2]), int(value[2:4]), int(value[4:6])
 
 
@@ -176,7 +185,9 @@ def _date(year: int, month: int, day: int, field: str) -> date:
     try:
         return date(year, month, day)
     except ValueError as exc:
-        raise MrzError(f"The {field} is not a date", code="mrz.date", field=field) from exc
+        raise MrzError(
+            f"The {field} is not a date", code=IdentityErrorCode.MRZ_DATE, field=field
+        ) from exc
 
 
 def _name(value: str) -> str:

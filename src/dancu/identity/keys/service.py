@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from dancu.common.errors import ValidationFailed
 from dancu.db import utcnow
+from dancu.identity.errors import IdentityErrorCode
 from dancu.identity.keys import sealing
 from dancu.identity.keys.models import SigningKey
 
@@ -171,7 +172,9 @@ def _new_row(purpose: str, alg: Alg, now: datetime) -> SigningKey:
     elif alg == "RS256":
         key = RSAKey.generate_key(2048, private=True, auto_kid=True)
     else:
-        raise ValidationFailed("Unsupported signing algorithm", code="keys.alg", field="alg")
+        raise ValidationFailed(
+            "Unsupported signing algorithm", code=IdentityErrorCode.KEYS_ALG, field="alg"
+        )
     kid = key.kid or key.thumbprint()
     public = key.as_dict(private=False, alg=alg, use="sig", kid=kid)
     sealed = _seal(kid, key.as_pem(private=True))

@@ -27,7 +27,7 @@ from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from dancu.common.access import Actor
-from dancu.common.errors import Forbidden, NotAuthenticated
+from dancu.common.errors import ErrorCode, Forbidden, NotAuthenticated
 from dancu.db import utcnow
 from dancu.identity.accounts import officers
 from dancu.identity.accounts.models import Account
@@ -61,11 +61,15 @@ def invalid_token(
     description: str, *, scheme: str = "Bearer", error: str = "invalid_token"
 ) -> NotAuthenticated:
     """401; ``web.auth`` turns ``scheme`` and ``error`` into the WWW-Authenticate challenge."""
-    return NotAuthenticated(description, code="auth.invalid_token", scheme=scheme, error=error)
+    return NotAuthenticated(
+        description, code=ErrorCode.AUTH_INVALID_TOKEN, scheme=scheme, error=error
+    )
 
 
 def no_role(description: str, scheme: str) -> Forbidden:
-    return Forbidden(description, code="auth.no_role", scheme=scheme, error="insufficient_scope")
+    return Forbidden(
+        description, code=ErrorCode.AUTH_NO_ROLE, scheme=scheme, error="insufficient_scope"
+    )
 
 
 # -- binding (the CLI) ----------------------------------------------------------------------

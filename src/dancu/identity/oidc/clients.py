@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from dancu.common.errors import Conflict, NotFound, ValidationFailed
 from dancu.identity.auth.session import ACR_LEVEL1, ACR_LEVEL2
+from dancu.identity.errors import IdentityErrorCode
 from dancu.identity.oidc.models import OidcClient
 
 SCOPES = ("openid", "profile", "dancu_pid", "address")
@@ -138,7 +139,11 @@ def add_client(
     uris, scope_list, grants = list(redirect_uris), list(scopes), list(grant_types)
     _check(auth_method, uris, scope_list, grants, jwks, required_acr, fapi2, subject_type)
     if session.get(OidcClient, client_id) is not None:
-        raise Conflict("A client with this id exists", code="oidc.client_exists", field="client_id")
+        raise Conflict(
+            "A client with this id exists",
+            code=IdentityErrorCode.OIDC_CLIENT_EXISTS,
+            field="client_id",
+        )
     secret = secrets.token_urlsafe(32) if auth_method == "client_secret_basic" else None
     row = OidcClient(
         client_id=client_id,
@@ -173,7 +178,9 @@ def set_client_jwks(session: Session, client_id: str, jwks: dict[str, Any]) -> O
     """Replace a ``private_key_jwt`` client's public keys (the client rotated its keys)."""
     row = session.get(OidcClient, client_id)
     if row is None:
-        raise NotFound("No such client", code="oidc.client_unknown", field="client_id")
+        raise NotFound(
+            "No such client", code=IdentityErrorCode.OIDC_CLIENT_UNKNOWN, field="client_id"
+        )
     _check_jwks(jwks)
     row.jwks = jwks
     session.flush()
@@ -230,8 +237,12 @@ def _check_jwks(jwks: dict[str, Any] | None) -> None:
     try:
         keys = KeySet.import_key_set(jwks or {"keys": []})  # type: ignore[arg-type]
     except (JoseError, ValueError, TypeError, KeyError) as exc:
-        raise ValidationFailed("Unreadable JWKS", code="oidc.client_jwks", field="jwks") from exc
+        raise ValidationFailed(
+            "Unreadable JWKS", code=IdentityErrorCode.OIDC_CLIENT_JWKS, field="jwks"
+        ) from exc
     if not keys.keys or any(k.is_private for k in keys.keys):
         raise ValidationFailed(
-            "The client's JWKS must hold public keys only", code="oidc.client_jwks", field="jwks"
+            "The client's JWKS must hold public keys only",
+            code=IdentityErrorCode.OIDC_CLIENT_JWKS,
+            field="jwks",
         )

@@ -16,6 +16,7 @@ from dancu.common import adminunits
 from dancu.common.access import PURPOSES, Role
 from dancu.common.errors import NotFound, ValidationFailed
 from dancu.db import utcnow
+from dancu.identity.errors import IdentityErrorCode
 from dancu.identity.oidc.models import ClientPartner, OidcClient
 
 # Roles a partner system may be bound to: never the administrator's.
@@ -41,11 +42,13 @@ def bind_partner(
     units), so a forgotten unit is refused rather than widened to the whole country."""
     client = session.get(OidcClient, client_id)
     if client is None:
-        raise NotFound("No such client", code="oidc.client_unknown", field="client_id")
+        raise NotFound(
+            "No such client", code=IdentityErrorCode.OIDC_CLIENT_UNKNOWN, field="client_id"
+        )
     if "client_credentials" not in client.grant_types:
         raise ValidationFailed(
             "Only a client_credentials client acts as a partner",
-            code="api.partner_grant",
+            code=IdentityErrorCode.API_PARTNER_GRANT,
             field="grant_types",
         )
     role_list, unit_list, purpose_list = _checked(roles, units, nationwide, organization, purposes)
@@ -88,43 +91,49 @@ def _checked(
 ) -> tuple[list[str], list[str], list[str]]:
     role_list = sorted(set(roles))
     if not role_list:
-        raise ValidationFailed("A partner needs a role", code="api.partner_role", field="roles")
+        raise ValidationFailed(
+            "A partner needs a role", code=IdentityErrorCode.API_PARTNER_ROLE, field="roles"
+        )
     if bad := [r for r in role_list if r not in {p.value for p in PARTNER_ROLES}]:
         raise ValidationFailed(
-            f"Roles a partner cannot hold: {bad}", code="api.partner_role", field="roles"
+            f"Roles a partner cannot hold: {bad}",
+            code=IdentityErrorCode.API_PARTNER_ROLE,
+            field="roles",
         )
     unit_list = list(dict.fromkeys(units))
     if not unit_list and not nationwide:
         raise ValidationFailed(
             "Name at least one unit (--partner-unit / --unit), or bind the partner nationwide "
             "explicitly (--partner-nationwide / --nationwide)",
-            code="api.partner_unit",
+            code=IdentityErrorCode.API_PARTNER_UNIT,
             field="units",
         )
     if unit_list and nationwide:
         raise ValidationFailed(
             "A nationwide partner takes no units (--nationwide with --unit)",
-            code="api.partner_unit",
+            code=IdentityErrorCode.API_PARTNER_UNIT,
             field="units",
         )
     for unit in unit_list:
         if not _known_unit(unit):
-            raise ValidationFailed(f"Unknown unit {unit!r}", code="api.partner_unit", field="units")
+            raise ValidationFailed(
+                f"Unknown unit {unit!r}", code=IdentityErrorCode.API_PARTNER_UNIT, field="units"
+            )
     if not organization.strip():
         raise ValidationFailed(
             "Name the partner's organization",
-            code="api.partner_organization",
+            code=IdentityErrorCode.API_PARTNER_ORGANIZATION,
             field="organization",
         )
     purpose_list = sorted(set(purposes))
     if not purpose_list:
         raise ValidationFailed(
             "Name the purposes the partner reads data for",
-            code="api.partner_purpose",
+            code=IdentityErrorCode.API_PARTNER_PURPOSE,
             field="purposes",
         )
     if bad := [p for p in purpose_list if p not in PURPOSES]:
         raise ValidationFailed(
-            f"Unknown purposes: {bad}", code="api.partner_purpose", field="purposes"
+            f"Unknown purposes: {bad}", code=IdentityErrorCode.API_PARTNER_PURPOSE, field="purposes"
         )
     return role_list, unit_list, purpose_list

@@ -18,6 +18,7 @@ from dancu.identity.accounts.models import Account
 from dancu.identity.accounts.schemas import DependantIn
 from dancu.identity.auth import passkeys, signin, totp
 from dancu.identity.auth.session import STEP_UP_URL, Login, end_login, now_epoch
+from dancu.identity.errors import IdentityErrorCode
 from dancu.identity.oidc import authorize as oidc
 from dancu.identity.pages.common import (
     client_ip,
@@ -86,7 +87,7 @@ def revoke_consent(request: Request, client_id: str, db: DbSession, _csrf: CsrfC
     """Stop letting a service see my data (it asks again at the next sign-in)."""
     login = signed_in(request, db)
     if not oidc.revoke_consent(db, login.account_id, client_id):
-        raise NotFound("No such consent", code="identity.consent_unknown")
+        raise NotFound("No such consent", code=IdentityErrorCode.CONSENT_UNKNOWN)
     history.add(
         db, login.account_id, "consent", ip=client_ip(request), client=client_id, revoked="yes"
     )
@@ -193,7 +194,7 @@ def add_child(
         if login.account_level == 2:
             return RedirectResponse(f"{STEP_UP_URL}?next=/account/children", status_code=303)
         error = Forbidden(
-            "Only a level-2 account may register a child", code="identity.level_insufficient"
+            "Only a level-2 account may register a child", code=IdentityErrorCode.LEVEL_INSUFFICIENT
         )
         return refused(request, "children.html", error, context)
     try:

@@ -12,7 +12,7 @@ from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
-from dancu.common.errors import DancuError, ValidationFailed
+from dancu.common.errors import DancuError, ErrorCode, ValidationFailed
 from dancu.identity.auth.passkeys import RelyingParty
 from dancu.identity.auth.session import LOGIN_URL, Login, current_login
 from dancu.identity.pages.forms import FIELD_LABELS
@@ -117,6 +117,6 @@ def parse_date(value: str, field: str) -> date:
         pass
     raise ValidationFailed(
         "The date must be a real date written dd/mm/yyyy (e.g. 17/05/1990)",
-        code="date.invalid",
+        code=ErrorCode.DATE_INVALID,
         field=field,
     )

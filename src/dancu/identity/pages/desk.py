@@ -13,6 +13,7 @@ from dancu.common.errors import DancuError, ValidationFailed
 from dancu.identity.accounts import desk, levels
 from dancu.identity.accounts.schemas import LevelTwoIn
 from dancu.identity.chip.reader import CardReader
+from dancu.identity.errors import IdentityErrorCode
 from dancu.identity.pages.common import page, refused
 from dancu.identity.pages.forms import build, required
 from dancu.web.csrf import CsrfChecked
@@ -50,7 +51,7 @@ async def _bundle(upload: UploadFile | None) -> str | None:
     data = await upload.read(MAX_BUNDLE_BYTES + 1)
     if len(data) > MAX_BUNDLE_BYTES:
         raise ValidationFailed(
-            "The chip data is too large", code="identity.chip_unreadable", field="chip"
+            "The chip data is too large", code=IdentityErrorCode.CHIP_UNREADABLE, field="chip"
         )
     return data.decode("utf-8", errors="replace")
 
@@ -81,7 +82,7 @@ async def raise_level(
         if face_checked != "yes":
             raise ValidationFailed(
                 "Compare the person with the account's photo and the card first",
-                code="identity.face_unchecked",
+                code=IdentityErrorCode.FACE_UNCHECKED,
                 field="face_checked",
             )
         verdict = desk.check_chip(bundle, zone) if bundle is not None else "not_checked"

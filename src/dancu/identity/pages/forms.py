@@ -6,7 +6,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from dancu.common.errors import ValidationFailed
+from dancu.common.errors import ErrorCode, ValidationFailed
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -42,15 +42,15 @@ def build(model: type[M], **data: Any) -> M:
         value = data.get(field) if field else None
         if value in (None, "", b""):
             raise ValidationFailed(
-                f"{field} is required", code="form.required", field=field
+                f"{field} is required", code=ErrorCode.FORM_REQUIRED, field=field
             ) from exc
         raise ValidationFailed(
-            f"{field}: {first.get('msg', 'invalid')}", code="form.invalid", field=field
+            f"{field}: {first.get('msg', 'invalid')}", code=ErrorCode.FORM_INVALID, field=field
         ) from exc
 
 
 def required(value: str, field: str) -> str:
     value = value.strip()
     if not value:
-        raise ValidationFailed(f"{field} is required", code="form.required", field=field)
+        raise ValidationFailed(f"{field} is required", code=ErrorCode.FORM_REQUIRED, field=field)
     return value

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dancu.common.errors import DancuError, ValidationFailed
 from dancu.identity.auth import recovery
+from dancu.identity.errors import IdentityErrorCode
 from dancu.identity.pages.common import client_ip, page, parse_date, refused
 from dancu.identity.pages.forms import required
 from dancu.web.csrf import CsrfChecked
@@ -63,7 +64,9 @@ def recover_finish(
     try:
         if password != password2:
             raise ValidationFailed(
-                "The two passwords differ", code="identity.password_repeat", field="password2"
+                "The two passwords differ",
+                code=IdentityErrorCode.PASSWORD_REPEAT,
+                field="password2",
             )
         refusal = recovery.finish(
             db,

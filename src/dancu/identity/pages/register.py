@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from dancu.common.errors import DancuError, InvalidState, ValidationFailed
+from dancu.common.errors import DancuError, ErrorCode, InvalidState, ValidationFailed
 from dancu.identity.accounts import service as accounts
 from dancu.identity.accounts.schemas import RegistrationIn
+from dancu.identity.errors import IdentityErrorCode
 from dancu.identity.pages.common import PENDING_REGISTRATION, client_ip, page, parse_date, refused
 from dancu.identity.pages.forms import build
 from dancu.web.csrf import CsrfChecked
@@ -27,7 +28,9 @@ def register_form(request: Request) -> HTMLResponse:
 
 async def _photo(upload: UploadFile | None) -> tuple[bytes, str]:
     if upload is None or not upload.filename:
-        raise ValidationFailed("A face photo is required", code="form.required", field="photo")
+        raise ValidationFailed(
+            "A face photo is required", code=ErrorCode.FORM_REQUIRED, field="photo"
+        )
     data = await upload.read(MAX_PHOTO_BYTES + 1)
     return data, (upload.content_type or "")
 
@@ -56,10 +59,14 @@ async def register(
     try:
         for name, value in form.items():
             if not value.strip():
-                raise ValidationFailed(f"{name} is required", code="form.required", field=name)
+                raise ValidationFailed(
+                    f"{name} is required", code=ErrorCode.FORM_REQUIRED, field=name
+                )
         if password != password2:
             raise ValidationFailed(
-                "The two passwords differ", code="identity.password_repeat", field="password2"
+                "The two passwords differ",
+                code=IdentityErrorCode.PASSWORD_REPEAT,
+                field="password2",
             )
         data, content_type = await _photo(photo)
         entry = build(

@@ -16,6 +16,7 @@ from dancu.identity.accounts.models import Account
 from dancu.identity.auth import passkeys, signin, totp
 from dancu.identity.auth.passkeys import PasskeyOut
 from dancu.identity.auth.session import Login, begin_login, step_up
+from dancu.identity.errors import IdentityErrorCode
 from dancu.identity.pages.common import (
     PENDING_LOGIN,
     client_ip,
@@ -196,7 +197,7 @@ def passkey_login(
     used = _passkey_check(request, db, credential, pending[0].id if pending else None)
     account = repo.account_by_id(db, used.account_id)
     if account is None or account.status != "active" or account.kind != "citizen":
-        raise NotAuthenticated("This account cannot sign in", code="identity.login_failed")
+        raise NotAuthenticated("This account cannot sign in", code=IdentityErrorCode.LOGIN_FAILED)
     # after the password the passkey is the second factor; alone, it is two (key + PIN/face)
     amr = ("pwd", "hwk") if pending else ("hwk", "user")
     return JSONResponse({"redirect": _finish(request, db, account, amr, next)})

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from dancu.common.errors import ValidationFailed
+from dancu.identity.errors import IdentityErrorCode
 from dancu.identity.wallet import service as wallet
 from dancu.identity.wallet import status_list as wallet_status
 from dancu.web.deps import CurrentActor, DbSession
@@ -47,7 +48,9 @@ def verification_body(result: wallet.Verification, lang: str = "en") -> dict[str
 async def _presentation(request: Request) -> str:
     raw = await request.body()
     if len(raw) > MAX_PRESENTATION:
-        raise ValidationFailed("The presentation is too large", code="wallet.too_large")
+        raise ValidationFailed(
+            "The presentation is too large", code=IdentityErrorCode.WALLET_TOO_LARGE
+        )
     if request.headers.get("content-type", "").startswith("application/json"):
         try:
             value = (await request.json()).get("presentation")
@@ -56,7 +59,7 @@ async def _presentation(request: Request) -> str:
         if not isinstance(value, str):
             raise ValidationFailed(
                 'Send {"presentation": "<SD-JWT>"}',
-                code="wallet.format",
+                code=IdentityErrorCode.WALLET_FORMAT,
                 field="presentation",
             )
         return value

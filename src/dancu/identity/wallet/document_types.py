@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from dancu.common.errors import ValidationFailed
+from dancu.identity.errors import IdentityErrorCode
 
 VCT_PREFIX = "urn:vn:dancu:vct:"
 HOLDER_CLAIMS = ("full_name", "birth_date", "sex", "personal_id")
@@ -95,7 +96,7 @@ def document_type(key: str) -> DocumentType:
         return DOCUMENT_TYPES[key]
     except KeyError:
         raise ValidationFailed(
-            "Unknown document type", code="wallet.document_type", field="doc_type"
+            "Unknown document type", code=IdentityErrorCode.WALLET_DOCUMENT_TYPE, field="doc_type"
         ) from None
 
 

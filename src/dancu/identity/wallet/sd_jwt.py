@@ -25,6 +25,7 @@ from joserfc.errors import BadSignatureError, DecodeError, InvalidKeyIdError, Jo
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
 from dancu.common.errors import ValidationFailed
+from dancu.identity.errors import IdentityErrorCode
 
 SD_JWT_TYP = "dc+sd-jwt"
 KB_JWT_TYP = "kb+jwt"
@@ -103,7 +104,9 @@ def split(sd_jwt: str) -> tuple[str, list[str], str]:
     """The issuer JWT, the disclosures and the key-binding JWT ('' when absent)."""
     parts = sd_jwt.strip().split("~")
     if len(parts) < 2 or parts[0].count(".") != 2:
-        raise CredentialInvalid("Not an SD-JWT", code="wallet.format", field="presentation")
+        raise CredentialInvalid(
+            "Not an SD-JWT", code=IdentityErrorCode.WALLET_FORMAT, field="presentation"
+        )
     return parts[0], parts[1:-1], parts[-1]
 
 
@@ -118,9 +121,9 @@ def decode_unverified(jwt: str) -> dict[str, Any]:
     try:
         payload = json.loads(b64url_decode(jwt.split(".")[1]))
     except (IndexError, ValueError) as exc:
-        raise CredentialInvalid("Not an SD-JWT", code="wallet.format") from exc
+        raise CredentialInvalid("Not an SD-JWT", code=IdentityErrorCode.WALLET_FORMAT) from exc
     if not isinstance(payload, dict):
-        raise CredentialInvalid("Not an SD-JWT", code="wallet.format")
+        raise CredentialInvalid("Not an SD-JWT", code=IdentityErrorCode.WALLET_FORMAT)
     return payload
 
 

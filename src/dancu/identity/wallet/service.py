@@ -22,6 +22,7 @@ from dancu.common.access import Actor, Role
 from dancu.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from dancu.db import utcnow
 from dancu.identity.accounts.models import Account
+from dancu.identity.errors import IdentityErrorCode
 from dancu.identity.keys import service as keys
 from dancu.identity.wallet import sd_jwt as credentials
 from dancu.identity.wallet import status_list as wallet_status
@@ -75,18 +76,22 @@ def issue_document(
 ) -> WalletCredential:
     """Sign a document of ``doc_type`` for the account and keep the holder's copy."""
     if Role.SYSTEM not in actor.roles and Role.PROCEDURE_OFFICER not in actor.roles:
-        raise Forbidden("Only an issuing authority issues documents", code="wallet.forbidden")
+        raise Forbidden(
+            "Only an issuing authority issues documents", code=IdentityErrorCode.WALLET_FORBIDDEN
+        )
     kind = document_type(doc_type)
     unknown = set(claims) - kind.disclosable
     if unknown:
         raise ValidationFailed(
             f"Unknown claims for this document: {sorted(unknown)}",
-            code="wallet.claims",
+            code=IdentityErrorCode.WALLET_CLAIMS,
             field="claims",
         )
     account = session.get(Account, account_id)
     if account is None or account.status == "closed":
-        raise NotFound("No such open account", code="wallet.account_not_found", field="account")
+        raise NotFound(
+            "No such open account", code=IdentityErrorCode.WALLET_ACCOUNT_NOT_FOUND, field="account"
+        )
     now = now or utcnow()
     expires = now + kind.lifetime
     list_id, index = _allocate(session)
@@ -168,7 +173,9 @@ def get_document(
         )
     ).first()
     if row is None:
-        raise NotFound("No such document in this wallet", code="wallet.not_found", field="id")
+        raise NotFound(
+            "No such document in this wallet", code=IdentityErrorCode.WALLET_NOT_FOUND, field="id"
+        )
     audit.record(
         session,
         actor,
@@ -186,14 +193,18 @@ def revoke(
 ) -> WalletCredential:
     """Revoke a credential (its status-list bit turns to 1); audited."""
     if not actor.roles & REVOKING_ROLES:
-        raise Forbidden("Only an issuing authority revokes documents", code="wallet.forbidden")
+        raise Forbidden(
+            "Only an issuing authority revokes documents", code=IdentityErrorCode.WALLET_FORBIDDEN
+        )
     if not reason.strip():
-        raise ValidationFailed("Give a reason", code="wallet.reason", field="reason")
+        raise ValidationFailed(
+            "Give a reason", code=IdentityErrorCode.WALLET_REASON, field="reason"
+        )
     row = session.scalars(
         select(WalletCredential).where(WalletCredential.credential_id == credential_id)
     ).first()
     if row is None:
-        raise NotFound("No such document", code="wallet.not_found", field="id")
+        raise NotFound("No such document", code=IdentityErrorCode.WALLET_NOT_FOUND, field="id")
     done = session.execute(
         update(WalletCredential)
         .where(WalletCredential.id == row.id, WalletCredential.revoked_at.is_(None))
@@ -203,7 +214,9 @@ def revoke(
         .execution_options(synchronize_session="fetch")
     )
     if done.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict("The document is already revoked", code="wallet.already_revoked")
+        raise Conflict(
+            "The document is already revoked", code=IdentityErrorCode.WALLET_ALREADY_REVOKED
+        )
     audit.record(
         session,
         actor,
@@ -221,7 +234,7 @@ def status_list_token(session: Session, list_id: str, *, now: datetime | None = 
     """The signed Token Status List ``list_id`` (what /api/wallet/status/{id} serves)."""
     row = session.get(StatusList, list_id)
     if row is None:
-        raise NotFound("No such status list", code="wallet.status_list_not_found")
+        raise NotFound("No such status list", code=IdentityErrorCode.WALLET_STATUS_LIST_NOT_FOUND)
     revoked = session.scalars(
         select(WalletCredential.status_index).where(
             WalletCredential.status_list_id == list_id, WalletCredential.revoked_at.is_not(None)
@@ -278,19 +291,19 @@ def _check_status(session: Session, payload: dict[str, Any], now: datetime) -> N
     prefix = status_uri("")
     if not isinstance(uri, str) or not isinstance(index, int) or not uri.startswith(prefix):
         raise credentials.CredentialInvalid(
-            "The credential has no usable status", code="wallet.status"
+            "The credential has no usable status", code=IdentityErrorCode.WALLET_STATUS
         )
     try:
         token = status_list_token(session, uri.removeprefix(prefix), now=now)
     except NotFound as exc:
         raise credentials.CredentialInvalid(
-            "The credential's status list is unknown", code="wallet.status"
+            "The credential's status list is unknown", code=IdentityErrorCode.WALLET_STATUS
         ) from exc
     keyset = keys.verification_keys(session, PURPOSE, now=now)
     state = wallet_status.check(token, keyset, uri=uri, index=index, now=int(now.timestamp()))
     if state != wallet_status.VALID:
         raise credentials.CredentialInvalid(
-            "The credential has been revoked", code="wallet.revoked"
+            "The credential has been revoked", code=IdentityErrorCode.WALLET_REVOKED
         )
 
 
@@ -325,7 +338,9 @@ def reissue_after_rotation(session: Session, *, actor: Actor, now: datetime | No
     retires. Presentations already handed out keep verifying only until then.
     """
     if Role.SYSTEM not in actor.roles:
-        raise Forbidden("Only the system re-signs documents", code="wallet.forbidden")
+        raise Forbidden(
+            "Only the system re-signs documents", code=IdentityErrorCode.WALLET_FORBIDDEN
+        )
     now = now or utcnow()
     key = keys.active_key(session, PURPOSE)
     stale = session.scalars(

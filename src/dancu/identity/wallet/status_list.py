@@ -17,6 +17,7 @@ from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from dancu.identity.errors import IdentityErrorCode
 from dancu.identity.wallet.sd_jwt import (
     ALGORITHMS,
     CredentialInvalid,
@@ -40,11 +41,15 @@ def encode(size: int, revoked: Iterable[int]) -> str:
 
 def status_at(lst: str, index: int, *, bits: int = 1) -> int:
     if bits != 1:
-        raise CredentialInvalid("Unsupported status list", code="wallet.status", field="status")
+        raise CredentialInvalid(
+            "Unsupported status list", code=IdentityErrorCode.WALLET_STATUS, field="status"
+        )
     raw = zlib.decompress(b64url_decode(lst))
     if index < 0 or index // 8 >= len(raw):
         raise CredentialInvalid(
-            "The status index is outside the list", code="wallet.status", field="status"
+            "The status index is outside the list",
+            code=IdentityErrorCode.WALLET_STATUS,
+            field="status",
         )
     return (raw[index // 8] >> (index % 8)) & 1
 
@@ -69,11 +74,13 @@ def check(status_token: str, keys: KeySet, *, uri: str, index: int, now: int) ->
         payload: dict[str, Any] = json.loads(obj.payload)
     except (JoseError, ValueError) as exc:
         raise CredentialInvalid(
-            "The status list does not verify", code="wallet.status", field="status"
+            "The status list does not verify", code=IdentityErrorCode.WALLET_STATUS, field="status"
         ) from exc
     if obj.headers().get("typ") != STATUS_LIST_TYP or payload.get("sub") != uri:
-        raise CredentialInvalid("Not the credential's status list", code="wallet.status")
+        raise CredentialInvalid(
+            "Not the credential's status list", code=IdentityErrorCode.WALLET_STATUS
+        )
     if isinstance(payload.get("exp"), int) and now > payload["exp"]:
-        raise CredentialInvalid("The status list has expired", code="wallet.status")
+        raise CredentialInvalid("The status list has expired", code=IdentityErrorCode.WALLET_STATUS)
     body = payload.get("status_list") or {}
     return status_at(str(body.get("lst", "")), index, bits=int(body.get("bits", 1)))
