@@ -57,7 +57,7 @@ messages-extract: install
 		--copyright-holder="dancu contributors" src/dancu
 
 messages-update: messages-extract
-	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS)
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --ignore-pot-creation-date
 
 messages-compile: install
 	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics
