@@ -90,7 +90,7 @@ def checked_values(table: Table, column: str) -> list[str]:
 
 
 def shown_codes() -> list[str]:
-    """Stored codes the pages translate with t(value)."""
+    """Stored codes the pages translate with translate(value)."""
     citizen, card, event = CitizenRow.__table__, IdCard.__table__, CivilEvent.__table__
     card_actions = ["card.applied"] + [f"card.{t}" for _, t in cards._TRANSITIONS.values()]
     return [
