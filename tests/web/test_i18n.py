@@ -191,6 +191,14 @@ def test_every_code_shown_on_a_page_reads_well_in_both_languages():
     assert [c for c in codes if translate("en", c) == c] == []
 
 
+def test_linkage_and_account_codes_read_well_in_english_too():
+    """Outcomes, run statuses, steps, fields, wallet states and history events on English pages."""
+    shown = ("outcome.", "job.", "step.", "field.", "wallet.state.", "account.")
+    codes = [c for c in CODES if c.startswith(shown)]
+    assert "outcome.probable_match" in codes and "account.login" in codes
+    assert [c for c in codes if translate("en", c) == c] == []
+
+
 def test_every_purpose_and_field_label_has_a_vietnamese_entry():
     labels = [*PURPOSES.values(), *FIELD_LABELS.values()]
     assert [label for label in labels if translate("vi", label) == label] == []
