@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from dancu.common.errors import ErrorCode, Forbidden, ValidationFailed
+from dancu.common.i18n import N_
 
 
 class Role(StrEnum):
@@ -64,17 +65,17 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.SYSTEM: frozenset(Permission),
 }
 
-# Purposes for which personal data may be read (code -> English label; Vietnamese in i18n).
+# Purposes for which personal data may be read (code -> English label, translated where shown).
 PURPOSES: dict[str, str] = {
-    "administrative_procedure": "Settling an administrative procedure",
-    "civil_status": "Civil-status registration",
-    "residence": "Residence management",
-    "id_card": "ID-card issuance",
-    "verification": "Identity verification",
-    "citizen_request": "At the citizen's own request",
-    "inspection": "Inspection and audit",
-    "data_maintenance": "Registry data maintenance",
-    "identity_claims": "Released to a service the citizen signed in to, with consent",
+    "administrative_procedure": N_("Settling an administrative procedure"),
+    "civil_status": N_("Civil-status registration"),
+    "residence": N_("Residence management"),
+    "id_card": N_("ID-card issuance"),
+    "verification": N_("Identity verification"),
+    "citizen_request": N_("At the citizen's own request"),
+    "inspection": N_("Inspection and audit"),
+    "data_maintenance": N_("Registry data maintenance"),
+    "identity_claims": N_("Released to a service the citizen signed in to, with consent"),
 }
 
 

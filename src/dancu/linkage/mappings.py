@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from dancu.common.errors import ValidationFailed
+from dancu.common.i18n import N_
 from dancu.linkage.errors import LinkageErrorCode
 
 __all__ = [
@@ -50,7 +51,7 @@ class SourceType:
     """
 
     code: str
-    label: str  # English; the Vietnamese text is in dancu.web.messages.linkage
+    label: str  # English, translated where shown
     default_mapping: Mapping[str, str]
     record_identity: tuple[str, ...] = ()
 
@@ -64,7 +65,7 @@ SOURCE_TYPES: dict[str, SourceType] = {
     for s in (
         _st(
             "land",
-            "Land parcels and their users",
+            N_("Land parcels and their users"),
             ("record_key",),  # one owner of several parcels is several records
             record_key="so_thua",
             full_name="ho_ten_nguoi_su_dung",
@@ -75,7 +76,7 @@ SOURCE_TYPES: dict[str, SourceType] = {
         ),
         _st(
             "civil_status",
-            "Civil-status book entries",
+            N_("Civil-status book entries"),
             ("record_key",),  # a birth, a marriage, a death: entries of one person
             record_key="so_dang_ky",
             full_name="ho_ten",
@@ -86,7 +87,7 @@ SOURCE_TYPES: dict[str, SourceType] = {
         ),
         _st(
             "social_insurance",
-            "Social-insurance members",
+            N_("Social-insurance members"),
             record_key="ma_so_bhxh",
             full_name="ho_ten",
             id_number="so_cccd",
@@ -97,7 +98,7 @@ SOURCE_TYPES: dict[str, SourceType] = {
         ),
         _st(
             "health_insurance",
-            "Health-insurance cards",
+            N_("Health-insurance cards"),
             record_key="ma_the_bhyt",
             full_name="ho_ten",
             id_number="so_cccd",
@@ -107,7 +108,7 @@ SOURCE_TYPES: dict[str, SourceType] = {
         ),
         _st(
             "tax",
-            "Personal tax codes",
+            N_("Personal tax codes"),
             record_key="ma_so_thue",
             full_name="ho_ten",
             id_number="so_giay_to",
@@ -116,7 +117,7 @@ SOURCE_TYPES: dict[str, SourceType] = {
         ),
         _st(
             "bank",
-            "Bank customers",
+            N_("Bank customers"),
             record_key="ma_khach_hang",
             full_name="ho_ten",
             id_number="so_giay_to",
@@ -127,7 +128,7 @@ SOURCE_TYPES: dict[str, SourceType] = {
         ),
         _st(
             "merit",
-            "People with meritorious service",
+            N_("People with meritorious service"),
             record_key="ma_ho_so",
             full_name="ho_ten",
             id_number="so_cccd",
@@ -137,7 +138,7 @@ SOURCE_TYPES: dict[str, SourceType] = {
         ),
         _st(
             "civil_servants",
-            "Cadres and civil servants",
+            N_("Cadres and civil servants"),
             record_key="ma_can_bo",
             full_name="ho_ten",
             id_number="so_cccd",

@@ -42,7 +42,7 @@ Progress = Callable[[str, int, int], None]
 
 
 def source_types() -> dict[str, str]:
-    """Source type code -> English label (Vietnamese in the messages)."""
+    """Source type code -> English label (translated where shown)."""
     return {code: st.label for code, st in SOURCE_TYPES.items()}
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from dancu.common.access import Actor, Role
+from dancu.common.i18n import N_
 from dancu.registry import service as registry
 from dancu.settings import get_settings
 
@@ -27,14 +28,14 @@ SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     "dancu_pid": ("dancu_pid",),
     "address": ("address",),
 }
-# claim -> what the consent page says it is (English source; Vietnamese in messages/oidc.py)
+# claim -> what the consent page says it is (English source, translated on the page)
 CLAIM_LABELS: dict[str, str] = {
-    "sub": "An identifier of your account for this service only",
-    "name": "Your full name",
-    "birthdate": "Your date of birth",
-    "gender": "Your sex",
-    "dancu_pid": "Your personal identification number (12 digits)",
-    "address": "Your permanent residence address",
+    "sub": N_("An identifier of your account for this service only"),
+    "name": N_("Your full name"),
+    "birthdate": N_("Your date of birth"),
+    "gender": N_("Your sex"),
+    "dancu_pid": N_("Your personal identification number (12 digits)"),
+    "address": N_("Your permanent residence address"),
 }
 REGISTRY_SCOPES = frozenset({"profile", "dancu_pid", "address"})
 

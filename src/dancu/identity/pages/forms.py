@@ -7,28 +7,29 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from dancu.common.errors import ErrorCode, ValidationFailed
+from dancu.common.i18n import N_
 
 M = TypeVar("M", bound=BaseModel)
 
-# Labels of the fields the identity forms can name in an error (English; Vietnamese in
-# web/messages/identity.py).
+# Labels of the fields the identity forms can name in an error (English, translated where
+# shown).
 FIELD_LABELS: dict[str, str] = {
-    "pid": "ID number",
-    "full_name": "Full name",
-    "birth_date": "Birth date",
-    "phone": "Phone number",
-    "email": "E-mail address",
-    "password": "Password",
-    "password2": "Repeat the password",
-    "photo": "Face photo",
-    "code": "Code",
-    "method": "Second factor",
-    "mrz": "Machine-readable zone",
-    "chip": "Chip data",
-    "face_checked": "Face check",
-    "name": "Passkey name",
-    "session": "Session",
-    "passkey": "Passkey",
+    "pid": N_("ID number"),
+    "full_name": N_("Full name"),
+    "birth_date": N_("Birth date"),
+    "phone": N_("Phone number"),
+    "email": N_("E-mail address"),
+    "password": N_("Password"),
+    "password2": N_("Repeat the password"),
+    "photo": N_("Face photo"),
+    "code": N_("Code"),
+    "method": N_("Second factor"),
+    "mrz": N_("Machine-readable zone"),
+    "chip": N_("Chip data"),
+    "face_checked": N_("Face check"),
+    "name": N_("Passkey name"),
+    "session": N_("Session"),
+    "passkey": N_("Passkey"),
 }
 
 

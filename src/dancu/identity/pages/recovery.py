@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dancu.common.errors import DancuError, ValidationFailed
+from dancu.common.i18n import N_
 from dancu.identity.auth import recovery
 from dancu.identity.errors import IdentityErrorCode
 from dancu.identity.pages.common import client_ip, page, parse_date, refused
@@ -44,7 +45,7 @@ def recover_start(
         return refused(request, "recover.html", exc, _start_context(pid, birth_date))
     recovery.start(db, typed_pid, born)  # silent whether or not an account matched
     request.session[RECOVERY] = {"pid": typed_pid, "birth_date": born.isoformat()}
-    notice = "If the data match an account, a code is on its way to its phone."
+    notice = N_("If the data match an account, a code is on its way to its phone.")
     return page(request, "recover.html", {"step": "finish", "notice": notice})
 
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dancu.common.errors import DancuError, ErrorCode, InvalidState, ValidationFailed
+from dancu.common.i18n import N_
 from dancu.identity.accounts import service as accounts
 from dancu.identity.accounts.schemas import RegistrationIn
 from dancu.identity.errors import IdentityErrorCode
@@ -126,7 +127,7 @@ def resend(request: Request, db: DbSession, _csrf: CsrfChecked) -> Response:
         accounts.resend_phone_code(db, account_id)
     except DancuError as exc:
         return refused(request, "register_confirm.html", exc)
-    return page(request, "register_confirm.html", {"notice": "A new code is on its way."})
+    return page(request, "register_confirm.html", {"notice": N_("A new code is on its way.")})
 
 
 @router.get("/register/done", response_class=HTMLResponse)

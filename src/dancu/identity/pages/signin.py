@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy.orm import Session
 
 from dancu.common.errors import DancuError, NotAuthenticated
+from dancu.common.i18n import N_
 from dancu.identity.accounts import repository as repo
 from dancu.identity.accounts.models import Account
 from dancu.identity.auth import passkeys, signin, totp
@@ -106,7 +107,7 @@ def _passkey_check(
 
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request, next: str = "", recovered: str = "") -> HTMLResponse:
-    notice = "Your new password is set. Sign in with it." if recovered else None
+    notice = N_("Your new password is set. Sign in with it.") if recovered else None
     return page(request, "login.html", {"next": safe_next(next), "pid": "", "notice": notice})
 
 
@@ -174,7 +175,7 @@ def send_code(request: Request, db: DbSession, _csrf: CsrfChecked) -> Response:
     if pending is None:
         return RedirectResponse("/login", status_code=303)
     signin.send_login_code(db, pending[0])
-    context = {**_factor_context(db, pending[0]), "notice": "A new code is on its way."}
+    context = {**_factor_context(db, pending[0]), "notice": N_("A new code is on its way.")}
     return page(request, "login_factor.html", context)
 
 

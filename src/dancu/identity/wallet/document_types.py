@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from dancu.common.errors import ValidationFailed
+from dancu.common.i18n import N_
 from dancu.identity.errors import IdentityErrorCode
 
 VCT_PREFIX = "urn:vn:dancu:vct:"
@@ -20,7 +21,7 @@ HOLDER_CLAIMS = ("full_name", "birth_date", "sex", "personal_id")
 @dataclass(frozen=True, slots=True)
 class DocumentType:
     key: str
-    title: str  # English source; Vietnamese in web/messages/wallet.py
+    title: str  # English source, translated where shown
     claims: tuple[str, ...]  # the document's own claims, besides HOLDER_CLAIMS
     lifetime: timedelta
 
@@ -39,7 +40,7 @@ DOCUMENT_TYPES: dict[str, DocumentType] = {
     for t in (
         _D(
             "health_insurance_card",
-            "Health-insurance card",
+            N_("Health-insurance card"),
             (
                 "insurance_number",
                 "registered_facility",
@@ -51,31 +52,31 @@ DOCUMENT_TYPES: dict[str, DocumentType] = {
         ),
         _D(
             "driving_licence",
-            "Driving licence",
+            N_("Driving licence"),
             ("licence_number", "categories", "issued_on", "valid_until", "issuing_authority"),
             timedelta(days=3650),
         ),
         _D(
             "vehicle_registration",
-            "Vehicle registration",
+            N_("Vehicle registration"),
             ("plate_number", "vehicle_type", "brand", "colour", "chassis_number", "registered_on"),
             timedelta(days=3650),
         ),
         _D(
             "criminal_record_certificate",
-            "Criminal-record certificate",
+            N_("Criminal-record certificate"),
             ("certificate_number", "has_criminal_record", "issued_on", "issuing_authority"),
             timedelta(days=180),
         ),
         _D(
             "ehealth_book_summary",
-            "E-health-book summary",
+            N_("E-health-book summary"),
             ("blood_type", "allergies", "chronic_conditions", "vaccinations", "updated_on"),
             timedelta(days=90),
         ),
         _D(
             "procedure_result",
-            "Procedure result",
+            N_("Procedure result"),
             (
                 "procedure_code",
                 "procedure_name",
@@ -100,38 +101,38 @@ def document_type(key: str) -> DocumentType:
         ) from None
 
 
-# Claim name -> English label (Vietnamese in web/messages/wallet.py).
+# Claim name -> English label (translated where shown).
 CLAIM_LABELS: dict[str, str] = {
-    "full_name": "Full name",
-    "birth_date": "Date of birth",
-    "sex": "Sex",
-    "personal_id": "Personal ID number",
-    "insurance_number": "Insurance number",
-    "registered_facility": "Registered health facility",
-    "benefit_level": "Benefit level",
-    "valid_from": "Valid from",
-    "valid_until": "Valid until",
-    "licence_number": "Licence number",
-    "categories": "Categories",
-    "issued_on": "Issued on",
-    "issuing_authority": "Issuing authority",
-    "plate_number": "Plate number",
-    "vehicle_type": "Vehicle type",
-    "brand": "Brand",
-    "colour": "Colour",
-    "chassis_number": "Chassis number",
-    "registered_on": "Registered on",
-    "certificate_number": "Certificate number",
-    "has_criminal_record": "Has a criminal record",
-    "blood_type": "Blood type",
-    "allergies": "Allergies",
-    "chronic_conditions": "Chronic conditions",
-    "vaccinations": "Vaccinations",
-    "updated_on": "Updated on",
-    "procedure_code": "Procedure code",
-    "procedure_name": "Procedure",
-    "dossier_number": "Dossier number",
-    "decision_number": "Decision number",
-    "decided_on": "Decided on",
-    "result": "Result",
+    "full_name": N_("Full name"),
+    "birth_date": N_("Date of birth"),
+    "sex": N_("Sex"),
+    "personal_id": N_("Personal ID number"),
+    "insurance_number": N_("Insurance number"),
+    "registered_facility": N_("Registered health facility"),
+    "benefit_level": N_("Benefit level"),
+    "valid_from": N_("Valid from"),
+    "valid_until": N_("Valid until"),
+    "licence_number": N_("Licence number"),
+    "categories": N_("Categories"),
+    "issued_on": N_("Issued on"),
+    "issuing_authority": N_("Issuing authority"),
+    "plate_number": N_("Plate number"),
+    "vehicle_type": N_("Vehicle type"),
+    "brand": N_("Brand"),
+    "colour": N_("Colour"),
+    "chassis_number": N_("Chassis number"),
+    "registered_on": N_("Registered on"),
+    "certificate_number": N_("Certificate number"),
+    "has_criminal_record": N_("Has a criminal record"),
+    "blood_type": N_("Blood type"),
+    "allergies": N_("Allergies"),
+    "chronic_conditions": N_("Chronic conditions"),
+    "vaccinations": N_("Vaccinations"),
+    "updated_on": N_("Updated on"),
+    "procedure_code": N_("Procedure code"),
+    "procedure_name": N_("Procedure"),
+    "dossier_number": N_("Dossier number"),
+    "decision_number": N_("Decision number"),
+    "decided_on": N_("Decided on"),
+    "result": N_("Result"),
 }
