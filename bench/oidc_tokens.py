@@ -165,10 +165,10 @@ def _setup(url: str, codes: int) -> tuple[tuple[str, str], tuple[str, str], list
     from sqlalchemy.orm import Session
 
     from dancu.db import make_engine, utcnow
-    from dancu.identity import oidc_clients
-    from dancu.identity.models import Account
-    from dancu.identity.oidc_models import AuthorizationCode
-    from dancu.identity.oidc_tokens import digest
+    from dancu.identity.accounts.models import Account
+    from dancu.identity.oidc import clients as oidc_clients
+    from dancu.identity.oidc.models import AuthorizationCode
+    from dancu.identity.oidc.tokens import digest
 
     engine = make_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     plain = [secrets.token_urlsafe(32) for _ in range(codes)]
@@ -273,7 +273,7 @@ def signing_rates(rounds: int = 3000) -> tuple[float, float]:
 
 def password_rate(seconds: float = 5.0) -> tuple[float, str]:
     """Password verifications per second on one core, with the configured argon2 cost."""
-    from dancu.identity import passwords
+    from dancu.identity.auth import passwords
     from dancu.settings import get_settings
 
     s = get_settings()

@@ -111,7 +111,8 @@ def register_partner(url: str) -> tuple[str, str]:
     from sqlalchemy.orm import Session
 
     from dancu.db import make_engine
-    from dancu.identity import api_tokens, oidc_clients
+    from dancu.identity.oidc import clients as oidc_clients
+    from dancu.identity.oidc import partners
 
     engine = make_engine(url)
     with Session(engine) as session:
@@ -123,7 +124,7 @@ def register_partner(url: str) -> tuple[str, str]:
             grant_types=["client_credentials"],
             scopes=["registry.read"],
         )
-        api_tokens.bind_partner(
+        partners.bind_partner(
             session,
             "bench-partner",
             roles=["registry_clerk"],

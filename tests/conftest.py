@@ -26,7 +26,8 @@ from dancu.app import create_app
 from dancu.cli import alembic_config
 from dancu.common import jobs
 from dancu.common.access import Actor, Role
-from dancu.db import make_engine, unit_of_work
+from dancu.db import make_engine
+from dancu.db.uow import unit_of_work
 from dancu.web import deps
 from dancu.web.auth import issue_token
 

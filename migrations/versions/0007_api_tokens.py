@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from dancu.identity import totp
+from dancu.identity.auth import totp
 
 revision: str = "0007"
 down_revision: str | None = "0006"

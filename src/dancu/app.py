@@ -15,18 +15,21 @@ from dancu import __version__
 from dancu.common import adminunits, jobs
 from dancu.common import tasks as common_tasks  # noqa: F401 (declares the kernel's jobs)
 from dancu.db import get_engine
-from dancu.identity import api_tokens, chip_pages, oidc_api, wallet_api, wallet_pages
-from dancu.identity import login as identity_login
 from dancu.identity import pages as identity_pages
 from dancu.identity import tasks as identity_tasks
+from dancu.identity.auth import session as identity_login
+from dancu.identity.oidc import api as oidc_api
+from dancu.identity.oidc import bearer as api_tokens
 from dancu.identity.pages.guard import live_login_only
+from dancu.identity.wallet import api as wallet_api
+from dancu.identity.wallet import pages as wallet_pages
 from dancu.linkage import api as linkage_api
 from dancu.linkage import pages as linkage_pages
 from dancu.linkage import tasks as linkage_tasks
 from dancu.registry import api as registry_api
 from dancu.registry import pages as registry_pages
 from dancu.settings import Settings, get_settings
-from dancu.web import errors
+from dancu.web import apidocs, errors
 from dancu.web.auth import api_scopes, optional_actor
 from dancu.web.templating import SRC
 
@@ -45,6 +48,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Population registry and electronic identity (Project 06).",
         lifespan=_lifespan(settings),
+        docs_url=None,  # served by web.apidocs from the installed package, not from a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.bearer_verifier = api_tokens.verify  # API bearers: the provider's access tokens
@@ -66,18 +71,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(registry_pages.router, dependencies=_PAGE_GUARD)
     app.include_router(wallet_api.router, dependencies=_WALLET_API)
     app.include_router(wallet_pages.router, dependencies=_PAGE_GUARD)
-    app.include_router(chip_pages.router, dependencies=_PAGE_GUARD)
     app.include_router(identity_pages.router, dependencies=_PAGE_GUARD)
     app.include_router(linkage_api.router, dependencies=_LINKAGE_API)
     app.include_router(linkage_pages.router, dependencies=_PAGE_GUARD)
-    if settings.dev_login:  # never in production (Settings refuses it there)
-        from dancu.demo import rp_pages
-        from dancu.web import devlogin
-
-        app.include_router(devlogin.router)
-        app.include_router(rp_pages.router)
+    if settings.dev_login:  # the one switch for demo-only parts; Settings refuses it in production
+        _mount_demo(app)
     _core_routes(app)
+    apidocs.install(app)
     return app
+
+
+def _mount_demo(app: FastAPI) -> None:
+    """The development sign-in, the sample relying party, the simulated card reader and the
+    demo wallet documents (imported here: production never loads them)."""
+    from dancu.demo import chip_pages, chip_reader, rp_pages, wallet_pages
+    from dancu.web import devlogin
+
+    app.state.card_reader = chip_reader.read_demo_card  # the level-2 desk's reader hook
+    app.include_router(devlogin.router)
+    app.include_router(rp_pages.router)
+    app.include_router(chip_pages.router, dependencies=_PAGE_GUARD)
+    app.include_router(wallet_pages.router, dependencies=_PAGE_GUARD)
 
 
 def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]

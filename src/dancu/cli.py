@@ -16,8 +16,8 @@ from dancu.db import get_sessionmaker
 from dancu.demo.cli import demo_command
 from dancu.identity import tasks as identity_tasks
 from dancu.identity.cli import app as identity_app
-from dancu.identity.oidc_cli import app as oidc_client_app
-from dancu.identity.wallet_cli import app as wallet_app
+from dancu.identity.oidc.cli import app as oidc_client_app
+from dancu.identity.wallet.cli import app as wallet_app
 from dancu.linkage import tasks as linkage_tasks
 from dancu.linkage.cli import app as linkage_app
 from dancu.registry.cli import app as registry_app

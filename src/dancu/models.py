@@ -2,13 +2,11 @@
 
 from dancu.common import audit, outbox  # noqa: F401
 from dancu.db import Base
-from dancu.identity import (
-    api_tokens,  # noqa: F401
-    oidc_models,  # noqa: F401
-    passkey_models,  # noqa: F401
-    wallet_models,  # noqa: F401
-)
-from dancu.identity import models as identity_models  # noqa: F401
+from dancu.identity.accounts import models as identity_models  # noqa: F401
+from dancu.identity.auth import models as passkey_models  # noqa: F401
+from dancu.identity.oidc import bearer as api_tokens  # noqa: F401
+from dancu.identity.oidc import models as oidc_models  # noqa: F401
+from dancu.identity.wallet import models as wallet_models  # noqa: F401
 from dancu.linkage import models as linkage_models  # noqa: F401
 from dancu.registry import models as registry_models  # noqa: F401
 

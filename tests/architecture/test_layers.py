@@ -2,16 +2,21 @@
 
 Layers point one way: the kernel (settings, db, common, web) <- registry <- identity <- the
 utility domains <- monitoring <- demo <- app/cli/models. A module imports only from its own
-layer or lower ones; imports inside functions count like top-level ones. Two more rules:
-a domain never imports a sibling domain's ``models`` or ``repository`` (it calls the
-sibling's service, or reacts to its events), and inside a domain only the entrypoints
-(``api``, ``pages``) import the web layer. Inside layer 0 the kernel has its own order:
-settings <- db <- common <- web, so the shared kernel never depends on the web layer.
+layer or lower ones; imports inside functions count like top-level ones. More rules:
+a domain never imports a sibling domain's ``models`` or ``repository``, judged by the last
+part of the module name, so ``identity.oidc.models`` is as private as ``identity.models``
+(it calls the sibling's service, or reacts to its events); inside a domain only the
+entrypoints (a module or package named ``api`` or ``pages``, or ``*_api``/``*_pages``) import
+the web layer, and only they take a web request: a service gets the values it needs. Inside
+layer 0 the kernel has its own order: settings <- db <- common <- db.uow <- web, so the
+unit of work sits above the audit log and the outbox it drives, and the shared kernel never
+depends on the web layer. Finally, no import cycle is left among the modules.
 """
 
 from __future__ import annotations
 
 import ast
+import graphlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,13 +25,15 @@ import pytest
 SRC = Path(__file__).resolve().parents[2] / "src"
 PACKAGE = "dancu"
 
-# (layer, order inside layer 0). Keys are the first name below ``dancu``.
+# (layer, order inside layer 0). Keys are the names below ``dancu``; the longest that
+# prefixes a module ranks it (``db.uow`` ranks ``dancu.db.uow``, ``db`` the rest of ``db/``).
 RANKS: dict[str, tuple[int, int]] = {
     "__init__": (0, 0),  # the package itself: version only
     "settings": (0, 0),
     "db": (0, 1),
     "common": (0, 2),
-    "web": (0, 3),
+    "db.uow": (0, 3),
+    "web": (0, 4),
     "registry": (1, 0),
     "identity": (2, 0),
     "procedures": (3, 0),
@@ -44,17 +51,11 @@ DOMAINS = frozenset(
 )
 PRIVATE_TO_DOMAIN = frozenset({"models", "repository"})
 WEB_ENTRYPOINTS = frozenset({"api", "pages"})
+# Parameter annotations that are a web request (a service takes the values it needs).
+WEB_REQUEST_TYPES = frozenset({"Request", "HTTPConnection", "WebSocket", "StarletteRequest"})
 
 # (importing module, imported module) -> why the rule does not apply there.
 ALLOWED: dict[tuple[str, str], str] = {
-    ("dancu.db", "dancu.common.audit"): (
-        "unit_of_work writes the refusals a failed request kept (audit.record_refusal); "
-        "imported inside the function, because the audit table needs db.Base"
-    ),
-    ("dancu.db", "dancu.common.outbox"): (
-        "unit_of_work dispatches the outbox after commit; imported inside the function, "
-        "because outbox's table needs db.Base"
-    ),
     ("dancu.demo.load", "dancu.registry.models"): (
         "the demo bulk-loads a whole synthetic province with COPY straight into the registry "
         "tables; going through the registry service row by row would take hours"
@@ -109,8 +110,22 @@ def imported_modules(
 
 
 def _area(module: str) -> str:
+    """The RANKS key of a module: the longest one that prefixes its name below ``dancu``."""
+    parts = module.split(".")[1:]
+    for size in range(len(parts), 0, -1):
+        if ".".join(parts[:size]) in RANKS:
+            return ".".join(parts[:size])
+    return parts[0] if parts else "__init__"
+
+
+def _domain(module: str) -> str:
     parts = module.split(".")
-    return parts[1] if len(parts) > 1 else "__init__"
+    return parts[1] if len(parts) > 1 else ""
+
+
+def is_entrypoint(module: str) -> bool:
+    """A domain's web entrypoint: any part below the domain named api/pages (or *_api...)."""
+    return any(part.rpartition("_")[2] in WEB_ENTRYPOINTS for part in module.split(".")[2:])
 
 
 def check_module(
@@ -127,6 +142,8 @@ def check_module(
         rule = _broken_rule(module, area, imported, target)
         if rule:
             violations.append(Violation(module, line, imported, rule))
+    if area in DOMAINS and not is_entrypoint(module):
+        violations += _requests_taken(module, source)
     return violations
 
 
@@ -135,13 +152,38 @@ def _broken_rule(module: str, area: str, imported: str, target: str) -> str | No
         return f"{PACKAGE}.{target} has no layer in RANKS"
     if RANKS[target] > RANKS[area]:
         return f"{area} (layer {RANKS[area]}) may not import {target} (layer {RANKS[target]})"
-    leaf = imported.split(".")[2] if imported.count(".") >= 2 else ""
-    if area in DOMAINS and target in DOMAINS and target != area and leaf in PRIVATE_TO_DOMAIN:
-        return f"a domain never imports another domain's {leaf}; call {target}.service"
-    own = module.split(".")[2] if module.count(".") >= 2 else ""
-    if area in DOMAINS and target == "web" and own.rpartition("_")[2] not in WEB_ENTRYPOINTS:
+    leaf = imported.rpartition(".")[2] if imported.count(".") >= 2 else ""
+    other = _domain(imported)
+    if area in DOMAINS and other in DOMAINS and other != area and leaf in PRIVATE_TO_DOMAIN:
+        return f"a domain never imports another domain's {leaf}; call {other}'s service"
+    if area in DOMAINS and target == "web" and not is_entrypoint(module):
         return f"only a domain's {'/'.join(sorted(WEB_ENTRYPOINTS))} import the web layer"
     return None
+
+
+def _annotation_names(node: ast.expr | None) -> set[str]:
+    if node is None:
+        return set()
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} | {
+        n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute)
+    }
+
+
+def _requests_taken(module: str, source: str) -> list[Violation]:
+    """Parameters of a non-entrypoint that are a web request: typed as one, or a ``request``
+    typed ``Any`` (or untyped), as the services of the old ``login.py`` took them."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        args = node.args
+        for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
+            names = _annotation_names(arg.annotation)
+            vague = arg.annotation is None or names <= {"Any"}
+            if names & WEB_REQUEST_TYPES or (arg.arg in ("request", "web_request") and vague):
+                rule = "a service takes the values it needs, never the web request"
+                found.append(Violation(module, node.lineno, f"{node.name}({arg.arg})", rule))
+    return found
 
 
 def check_tree(src: Path = SRC) -> tuple[list[Violation], set[tuple[str, str]]]:
@@ -207,14 +249,14 @@ def test_imports_inside_functions_count():
     source = "def f():\n    from dancu.registry import service\n    return service\n"
     assert _check("dancu.web.auth", source) == [
         "dancu.web.auth:2 imports dancu.registry.service: "
-        "web (layer (0, 3)) may not import registry (layer (1, 0))"
+        "web (layer (0, 4)) may not import registry (layer (1, 0))"
     ]
 
 
 def test_the_kernel_may_not_import_the_web_layer():
     assert _check("dancu.common.audit", "import dancu.web.auth\n") == [
         "dancu.common.audit:1 imports dancu.web.auth: "
-        "common (layer (0, 2)) may not import web (layer (0, 3))"
+        "common (layer (0, 2)) may not import web (layer (0, 4))"
     ]
 
 
@@ -228,7 +270,7 @@ def test_the_kernel_may_not_import_the_web_layer():
 def test_a_domain_may_not_import_a_siblings_models_or_repository(source, imported, leaf):
     assert _check("dancu.payments.service", source) == [
         f"dancu.payments.service:1 imports {imported}: "
-        f"a domain never imports another domain's {leaf}; call registry.service"
+        f"a domain never imports another domain's {leaf}; call registry's service"
     ]
 
 
@@ -267,8 +309,9 @@ def test_an_unranked_package_is_reported():
 
 
 def test_allowed_exceptions_are_skipped():
-    source = "def unit_of_work():\n    from dancu.common import outbox\n"
-    assert _check("dancu.db", source) == []
+    source = "from dancu.registry.models import Citizen\n"
+    assert _check("dancu.demo.load", source) == []
+    assert _check("dancu.demo.names", source) != []
 
 
 def test_check_tree_reports_a_bad_module_in_a_source_tree(tmp_path):
@@ -288,3 +331,100 @@ def test_check_tree_reports_a_bad_module_in_a_source_tree(tmp_path):
         "common (layer (0, 2)) may not import registry (layer (1, 0))"
     ]
     assert used == set()
+
+
+def test_a_sub_packages_models_are_private_too():
+    known = KNOWN | {"dancu.identity.oidc.models", "dancu.identity.oidc.service"}
+    source = "from dancu.identity.oidc.models import OidcClient\n"
+    found = [str(v) for v in check_module("dancu.demo.rp_pages", source, known=known)]
+    assert found == [
+        "dancu.demo.rp_pages:1 imports dancu.identity.oidc.models: "
+        "a domain never imports another domain's models; call identity's service"
+    ]
+    source = "from dancu.identity.oidc import models\n"
+    assert [str(v) for v in check_module("dancu.linkage.service", source, known=known)] == [
+        "dancu.linkage.service:1 imports dancu.identity.oidc.models: "
+        "a domain never imports another domain's models; call identity's service"
+    ]
+    inside = "from dancu.identity.oidc import models\n"
+    assert check_module("dancu.identity.wallet.service", inside, known=known) == []
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [
+        "def sign_out(request: Request, db): ...",
+        "def sign_out(request: starlette.requests.Request, db): ...",
+        "def sign_out(request: Any, db): ...",
+        "def sign_out(request, db): ...",
+        "async def sign_out(db, *, conn: HTTPConnection): ...",
+    ],
+)
+def test_a_service_that_takes_a_web_request_is_reported(signature):
+    assert _check("dancu.identity.oidc.logout", signature + "\n") == [
+        "dancu.identity.oidc.logout:1 imports sign_out("
+        + ("conn" if "conn" in signature else "request")
+        + "): a service takes the values it needs, never the web request"
+    ]
+
+
+def test_entrypoints_and_protocol_requests_may_take_a_request():
+    assert _check("dancu.identity.pages.signin", "def f(request: Request): ...\n") == []
+    assert _check("dancu.identity.wallet.pages", "def f(request: Request): ...\n") == []
+    assert _check("dancu.demo.rp_pages", "def f(request: Request): ...\n") == []
+    # Authlib's protocol request is not the web request
+    assert _check("dancu.identity.oidc.tokens", "def f(request: OAuth2Request): ...\n") == []
+
+
+def test_the_unit_of_work_ranks_above_audit_and_outbox():
+    assert _check("dancu.db.uow", "from dancu.common import outbox\n") == []
+    assert _check("dancu.db.base", "from dancu.common import outbox\n") == [
+        "dancu.db.base:1 imports dancu.common.outbox: "
+        "db (layer (0, 1)) may not import common (layer (0, 2))"
+    ]
+    assert _check("dancu.common.outbox", "from dancu.db.uow import unit_of_work\n") == [
+        "dancu.common.outbox:1 imports dancu.db.uow: "
+        "common (layer (0, 2)) may not import db.uow (layer (0, 3))"
+    ]
+
+
+# --- import cycles -------------------------------------------------------------------------
+
+
+def import_graph(src: Path = SRC) -> dict[str, set[str]]:
+    """Module -> the ``dancu`` modules it imports (nested imports included), packages
+    resolved to their ``__init__`` module name."""
+    modules = all_modules(src)
+    known = frozenset(modules)
+    graph: dict[str, set[str]] = {}
+    for module, path in modules.items():
+        source = path.read_text(encoding="utf-8")
+        found = imported_modules(source, module, path.name == "__init__.py", known)
+        graph[module] = {name for _, name in found if name in known and name != module}
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str]:
+    try:
+        tuple(graphlib.TopologicalSorter(graph).static_order())
+    except graphlib.CycleError as exc:
+        return list(exc.args[1])
+    return []
+
+
+def test_no_import_cycle_among_the_modules():
+    assert find_cycle(import_graph()) == []
+
+
+def test_the_cycle_finder_finds_a_cycle_through_a_nested_import(tmp_path):
+    for name, source in {
+        "__init__.py": "",
+        "db.py": "def unit_of_work():\n    from dancu import audit\n",
+        "audit.py": "from dancu.db import Base\n",
+        "settings.py": "",
+    }.items():
+        (tmp_path / PACKAGE).mkdir(exist_ok=True)
+        (tmp_path / PACKAGE / name).write_text(source, encoding="utf-8")
+    cycle = find_cycle(import_graph(tmp_path))
+    assert set(cycle) == {"dancu.db", "dancu.audit"}
+    assert find_cycle({"a": {"b"}, "b": set()}) == []

@@ -14,10 +14,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from dancu import cli, db
+from dancu import cli
 from dancu.common import audit
 from dancu.common.access import Actor
 from dancu.common.audit import GENESIS_HASH, AuditEntry, AuditHead, VerifyResult
+from dancu.db import uow
 
 PURPOSE = "inspection"
 
@@ -382,7 +383,7 @@ def _output(result) -> str:  # type: ignore[no-untyped-def]
 
 
 def test_cli_verify_exits_0_on_an_intact_log_and_1_on_a_tampered_one(cli_database, clerk):
-    with db.unit_of_work() as session:
+    with uow.unit_of_work() as session:
         for i in (1, 2, 3):
             _record(session, clerk, f"06609000000{i}")
     runner = CliRunner()
@@ -395,7 +396,7 @@ def test_cli_verify_exits_0_on_an_intact_log_and_1_on_a_tampered_one(cli_databas
     assert (sealed.exit_code, _output(sealed)) == (0, "sealed 3 entries")
 
     intact = runner.invoke(cli.app, ["audit", "verify"])
-    with db.unit_of_work() as session:
+    with uow.unit_of_work() as session:
         head_hash = session.scalars(select(AuditEntry.hash).where(AuditEntry.seq == 3)).one()
     assert (intact.exit_code, _output(intact)) == (
         0,

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from dancu.common import audit, outbox
 from dancu.common.outbox import MAX_ATTEMPTS, OutboxEvent
-from dancu.db import unit_of_work, utcnow
+from dancu.db import utcnow
+from dancu.db.uow import unit_of_work
 
 PAYLOAD = {"citizen_pid": "066090100001", "death_date": "2026-01-10"}
 

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from dancu.common import audit, outbox
 from dancu.common.access import SYSTEM_ACTOR
 from dancu.common.outbox import OutboxEvent
-from dancu.db import get_sessionmaker, unit_of_work
+from dancu.db import get_sessionmaker
+from dancu.db.uow import unit_of_work
 from tests.common.test_jobs import wait_until
 
 

@@ -9,10 +9,11 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from dancu.common.access import SYSTEM_ACTOR, Actor, Role
-from dancu.identity import accounts, messages
-from dancu.identity.models import Account
-from dancu.identity.mrz import compose_td1
-from dancu.identity.schemas import LevelTwoIn, RegistrationIn
+from dancu.identity.accounts import messages
+from dancu.identity.accounts import service as accounts
+from dancu.identity.accounts.models import Account
+from dancu.identity.accounts.schemas import LevelTwoIn, RegistrationIn
+from dancu.identity.chip.mrz import compose_td1
 from dancu.registry import cards
 from dancu.registry.models import Citizen
 from dancu.registry.schemas import CardApplicationIn, CardOut
@@ -105,7 +106,7 @@ def desk(c: Citizen, card: CardOut, **changes: object) -> LevelTwoIn:
 
 
 def level2_account(session: Session, c: Citizen) -> Account:
-    from dancu.identity import levels
+    from dancu.identity.accounts import levels
 
     active_account(session, c)
     card = issue_card(session, c)

@@ -16,10 +16,10 @@ from joserfc import jwt
 from joserfc.jwk import ECKey
 from sqlalchemy.orm import Session
 
-from dancu.identity import login as logins
-from dancu.identity import oidc_clients
-from dancu.identity.dpop import access_token_hash
-from dancu.identity.models import Account
+from dancu.identity.accounts.models import Account
+from dancu.identity.auth import session as logins
+from dancu.identity.oidc import clients as oidc_clients
+from dancu.identity.oidc.dpop import access_token_hash
 from dancu.web.deps import DbSession
 
 ISSUER = "http://testserver"
@@ -84,14 +84,16 @@ def add_test_login_routes(app: Any) -> None:
     def _login(account_id: int, request: Request, db: DbSession) -> dict[str, str]:
         account = db.get(Account, account_id)
         assert account is not None
-        found = logins.begin_login(request, db, account, ["pwd", "otp"], "127.0.0.1", "test")
+        found = logins.begin_login(
+            request.session, db, account, ["pwd", "otp"], "127.0.0.1", "test"
+        )
         return {"sid": found.session_id}
 
     @app.post("/_test/step-up")
     def _step_up(request: Request, db: DbSession) -> dict[str, int]:
-        found = logins.current_login(request, db)
+        found = logins.current_login(request.session, db)
         assert found is not None
-        raised = logins.step_up(request, db, found, "totp")
+        raised = logins.step_up(db, found, "totp")
         return {"until": raised.step_up_until or 0}
 
 

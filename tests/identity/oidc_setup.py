@@ -9,7 +9,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from dancu.identity.models import Account
+from dancu.identity.accounts.models import Account
 from tests.identity import helpers
 from tests.identity.oidc_helpers import (
     RP,

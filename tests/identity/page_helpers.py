@@ -8,8 +8,8 @@ import re
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from dancu.identity import totp
-from dancu.identity.models import Account
+from dancu.identity.accounts.models import Account
+from dancu.identity.auth import totp
 from tests.identity.helpers import PASSWORD
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from dancu.common.access import SYSTEM_ACTOR
 from dancu.common.errors import Conflict, ValidationFailed
-from dancu.identity import accounts, history
-from dancu.identity.models import Account
+from dancu.identity.accounts import history
+from dancu.identity.accounts import service as accounts
+from dancu.identity.accounts.models import Account
 from dancu.registry import civil_status
 from dancu.registry.schemas import DeathIn
 from tests.identity.helpers import (

@@ -17,9 +17,12 @@ from dancu.app import create_app
 from dancu.common.access import SYSTEM_ACTOR, Role
 from dancu.common.audit import AuditEntry
 from dancu.common.errors import NotFound, ValidationFailed
-from dancu.db import unit_of_work, utcnow
-from dancu.identity import api_tokens, officers
-from dancu.identity.oidc_models import OidcClient, OidcToken
+from dancu.db import utcnow
+from dancu.db.uow import unit_of_work
+from dancu.identity.accounts import officers
+from dancu.identity.oidc import bearer as api_tokens
+from dancu.identity.oidc import partners
+from dancu.identity.oidc.models import OidcClient, OidcToken
 from dancu.registry.models import Citizen
 from dancu.settings import Settings, get_settings
 from dancu.web import deps
@@ -72,7 +75,7 @@ def partner_client(
         scopes=list(scopes),
     )
     if roles is not None:
-        api_tokens.bind_partner(
+        partners.bind_partner(
             session,
             client_id,
             roles=roles,
@@ -271,7 +274,7 @@ def test_a_client_credentials_token_without_a_partner_role_is_forbidden(web, ses
 def test_a_stored_role_that_no_longer_exists_is_skipped(web, session, subject):
     rp = partner_client(session)
     token = client_token(web, rp)["access_token"]
-    partner = api_tokens.partner_of(session, "hospital")
+    partner = partners.partner_of(session, "hospital")
     partner.roles = ["retired_role", "procedure_officer"]
     session.flush()
     assert lookup(web, subject.pid, token).status_code == 200  # the known role still acts
@@ -394,9 +397,9 @@ def test_binding_rules_name_the_field(session, options, code):
         "purposes": ["verification"],
     }
     with pytest.raises(ValidationFailed) as caught:
-        api_tokens.bind_partner(session, "hospital", **{**values, **options})
+        partners.bind_partner(session, "hospital", **{**values, **options})
     assert caught.value.code == code
-    assert api_tokens.partner_of(session, "hospital") is None
+    assert partners.partner_of(session, "hospital") is None
 
 
 def test_a_missing_unit_is_refused_and_nationwide_is_explicit(session):
@@ -407,18 +410,18 @@ def test_a_missing_unit_is_refused_and_nationwide_is_explicit(session):
         "purposes": ["verification"],
     }
     with pytest.raises(ValidationFailed) as caught:
-        api_tokens.bind_partner(session, "hospital", **values)
+        partners.bind_partner(session, "hospital", **values)
     assert caught.value.field == "units" and "--partner-unit" in caught.value.message
     assert "nationwide" in caught.value.message
-    assert api_tokens.partner_of(session, "hospital") is None
-    row = api_tokens.bind_partner(session, "hospital", nationwide=True, **values)
-    assert row.units == [] and api_tokens.describe(row)["units"] == ["*"]
+    assert partners.partner_of(session, "hospital") is None
+    row = partners.bind_partner(session, "hospital", nationwide=True, **values)
+    assert row.units == [] and partners.describe(row)["units"] == ["*"]
 
 
 def test_only_client_credentials_clients_act_as_partners(session):
     register(session, "portal", "client_secret_basic")
     with pytest.raises(ValidationFailed) as caught:
-        api_tokens.bind_partner(
+        partners.bind_partner(
             session,
             "portal",
             roles=["procedure_officer"],
@@ -428,7 +431,7 @@ def test_only_client_credentials_clients_act_as_partners(session):
         )
     assert caught.value.code == "api.partner_grant"
     with pytest.raises(NotFound):
-        api_tokens.bind_partner(
+        partners.bind_partner(
             session,
             "nobody",
             roles=["procedure_officer"],
@@ -458,6 +461,6 @@ def _officer_app_token(web: TestClient, session: Session, account_id: int) -> st
 
 
 def test_clients_may_be_given_exactly_the_api_scopes():
-    from dancu.identity import oidc_clients
+    from dancu.identity.oidc import clients as oidc_clients
 
     assert set(oidc_clients.PARTNER_SCOPES) == set(api_tokens.API_SCOPES)

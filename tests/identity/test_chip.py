@@ -9,17 +9,17 @@ from pathlib import Path
 import pytest
 from asn1crypto import cms, parser
 
-from dancu.identity.chip import verify_chip
-from dancu.identity.chip_pki import TrustList
-from dancu.identity.chip_sod import SOD_TAG, decode_dg1, encode_dg1, encode_dg2, wrap_sod
-from dancu.identity.chip_testdata import (
-    ChipBundle,
+from dancu.demo.chips import (
     demo_chip,
     make_chip,
     make_csca,
     make_document_signer,
     make_sod,
 )
+from dancu.identity.chip.pki import TrustList
+from dancu.identity.chip.reader import ChipBundle
+from dancu.identity.chip.sod import SOD_TAG, decode_dg1, encode_dg1, encode_dg2, wrap_sod
+from dancu.identity.chip.verify import verify_chip
 
 HOLDER = {
     "document_number": "066090001234",

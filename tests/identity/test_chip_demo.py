@@ -7,10 +7,10 @@ import pytest
 
 from dancu.common.access import Role
 from dancu.common.errors import Forbidden
-from dancu.identity import chip_demo
-from dancu.identity.chip import verify_chip
-from dancu.identity.chip_pki import TrustList
-from dancu.identity.chip_testdata import ChipBundle
+from dancu.demo import chip_reader as chip_demo
+from dancu.identity.chip.pki import TrustList
+from dancu.identity.chip.reader import ChipBundle
+from dancu.identity.chip.verify import verify_chip
 from tests.conftest import bearer, make_actor
 from tests.identity.helpers import citizen, issue_card, mrz, police
 
@@ -51,10 +51,32 @@ def test_only_the_police_reads_cards_and_only_issued_ones(session, client):
     assert (no_card.status_code, no_card.json()["code"]) == (404, "chip.no_card")
 
 
-def test_the_reader_is_off_in_production(session, monkeypatch):
+def test_the_reader_is_off_without_the_development_sign_in(session, monkeypatch):
     c = citizen(session, "Hoàng Văn Nam")
     issue_card(session, c)
-    monkeypatch.setattr(chip_demo, "get_settings", lambda: type("S", (), {"env": "production"}))
+    monkeypatch.setattr(chip_demo, "get_settings", lambda: type("S", (), {"dev_login": False}))
     with pytest.raises(Forbidden) as err:
         chip_demo.read_demo_card(session, c.pid, actor=police(c.commune_code))
     assert err.value.code == "chip.demo_off"
+
+
+def test_without_the_development_sign_in_no_demo_part_is_mounted():
+    from fastapi.testclient import TestClient
+
+    from dancu.app import create_app
+    from dancu.settings import get_settings
+
+    app = create_app(get_settings().model_copy(update={"dev_login": False}))
+    assert getattr(app.state, "card_reader", None) is None
+    with TestClient(app) as plain:
+        assert plain.get("/desk/demo-chip/066090001234").status_code == 404
+        assert plain.post("/wallet/demo-documents").status_code == 405  # only GET /wallet/{id}
+        assert plain.get("/dev/login").status_code == 404
+    with_demo = create_app(get_settings().model_copy(update={"dev_login": True}))
+    assert with_demo.state.card_reader is chip_demo.read_demo_card
+    with TestClient(with_demo) as demo:
+        answer = demo.get("/desk/demo-chip/066090001234", follow_redirects=False)
+        assert (answer.status_code, answer.headers["location"]) == (
+            303,
+            "/login?next=%2Fdesk%2Fdemo-chip%2F066090001234",
+        )

@@ -9,8 +9,9 @@ import json
 import pytest
 from joserfc.jwk import ECKey, KeySet
 
-from dancu.identity import credentials, wallet_status
-from dancu.identity.credentials import CredentialInvalid
+from dancu.identity.wallet import sd_jwt as credentials
+from dancu.identity.wallet import status_list as wallet_status
+from dancu.identity.wallet.sd_jwt import CredentialInvalid
 
 NOW = 1_800_000_000
 CLAIMS = {

@@ -9,11 +9,12 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from dancu import cli
-from dancu.db import unit_of_work
+from dancu.db.uow import unit_of_work
 from dancu.demo.accounts import DEMO_PASSWORD, PLAN
-from dancu.identity import officers, signin, totp
-from dancu.identity import repository as repo
-from dancu.identity.wallet_models import WalletCredential
+from dancu.identity.accounts import officers
+from dancu.identity.accounts import repository as repo
+from dancu.identity.auth import signin, totp
+from dancu.identity.wallet.models import WalletCredential
 
 pytestmark = pytest.mark.xdist_group("cli")
 

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
-from dancu.identity import accounts, history, statistics
+from dancu.identity.accounts import history, statistics
+from dancu.identity.accounts import service as accounts
 from tests.identity.helpers import active_account, citizen, level2_account, registration
 
 OTHER_COMMUNE = "22015"  # Phường Tuy Hòa, Đắk Lắk

@@ -13,11 +13,15 @@ from dancu.common.access import SYSTEM_ACTOR, Role
 from dancu.common.audit import AuditEntry
 from dancu.common.errors import DancuError, Forbidden, InvalidState, ValidationFailed
 from dancu.common.outbox import OutboxEvent
-from dancu.identity import accounts, history, levels, recovery, signin, tasks
-from dancu.identity.login import current_login
-from dancu.identity.models import Account
-from dancu.identity.schemas import DependantIn
+from dancu.identity import tasks
+from dancu.identity.accounts import history, levels
+from dancu.identity.accounts import service as accounts
+from dancu.identity.accounts.models import Account
+from dancu.identity.accounts.schemas import DependantIn
+from dancu.identity.auth import recovery, signin
+from dancu.identity.auth.session import current_login
 from dancu.registry import civil_status
+from dancu.registry import events as registry_events
 from dancu.registry.schemas import DeathIn
 from tests.conftest import COMMUNE, make_actor
 from tests.identity.helpers import (
@@ -66,7 +70,7 @@ def test_level_2_refusals(session: Session) -> None:
     c = citizen(session)
     account = active_account(session, c)
     # No chip card yet.
-    from dancu.identity.mrz import compose_td1
+    from dancu.identity.chip.mrz import compose_td1
 
     zone = compose_td1(
         document_number=c.pid,
@@ -76,7 +80,7 @@ def test_level_2_refusals(session: Session) -> None:
         family_name="Nguyen",
         given_names="Van An",
     )
-    from dancu.identity.schemas import LevelTwoIn
+    from dancu.identity.accounts.schemas import LevelTwoIn
 
     no_card = LevelTwoIn(pid=c.pid, mrz=zone, chip_verified="verified")
     officer = police(COMMUNE)
@@ -186,9 +190,9 @@ def test_death_event_closes_the_account_and_its_sessions(session: Session, facto
     c = citizen(session)
     account = active_account(session, c)
     request = FakeRequest()
-    from dancu.identity.login import begin_login
+    from dancu.identity.auth.session import begin_login
 
-    begin_login(request, session, account, ("pwd", "otp"), "", "")
+    begin_login(request.session, session, account, ("pwd", "otp"), "", "")
     civil_status.register_death(
         session, DeathIn(pid=c.pid, death_date=date(2026, 1, 2)), actor=SYSTEM_ACTOR
     )
@@ -197,11 +201,11 @@ def test_death_event_closes_the_account_and_its_sessions(session: Session, facto
     assert outbox.dispatch_pending(factory) >= 1
     session.refresh(account)
     assert (account.status, account.closed_reason) == ("closed", "deceased")
-    assert current_login(request, session) is None
+    assert current_login(request.session, session) is None
     assert signin.check_password(session, c.pid, PASSWORD).error is not None
     assert "closed" in [e.kind for e in history.list_for(session, account.id)]
     delivered = session.scalars(
-        select(OutboxEvent.dispatched_at).where(OutboxEvent.topic == tasks.DEATH_TOPIC)
+        select(OutboxEvent.dispatched_at).where(OutboxEvent.topic == registry_events.CITIZEN_DIED)
     ).one()
     assert delivered is not None
 
@@ -217,11 +221,11 @@ def test_recovery_drops_level_2_and_revokes_sessions(session: Session) -> None:
     c = citizen(session)
     account = level2_account(session, c)
     request = FakeRequest()
-    from dancu.identity.login import begin_login
+    from dancu.identity.auth.session import begin_login
 
-    begin_login(request, session, account, ("pwd", "otp"), "", "")
+    begin_login(request.session, session, account, ("pwd", "otp"), "", "")
     recovery.start(session, c.pid, date(1990, 1, 1))  # wrong birth date: nothing sent
-    from dancu.identity import messages
+    from dancu.identity.accounts import messages
 
     sent_before = len(messages.latest(session))
     assert sent_before == 1  # only the registration code
@@ -234,7 +238,7 @@ def test_recovery_drops_level_2_and_revokes_sessions(session: Session) -> None:
     assert recovery.finish(session, c.pid, c.birth_date, code, "new password 2026") is None
     session.refresh(account)
     assert account.level == 1 and account.level2_at is None
-    assert current_login(request, session) is None
+    assert current_login(request.session, session) is None
     assert signin.check_password(session, c.pid, PASSWORD).error is not None
     assert signin.check_password(session, c.pid, "new password 2026").error is None
     events = history.list_for(session, account.id)
@@ -250,7 +254,7 @@ def test_recovery_drops_level_2_and_revokes_sessions(session: Session) -> None:
 
 
 def test_recovery_of_an_unknown_id_is_silent(session: Session) -> None:
-    from dancu.identity import messages
+    from dancu.identity.accounts import messages
 
     recovery.start(session, "066090009999", date(1990, 1, 1))
     assert messages.latest(session) == []

@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 from dancu.common.access import SYSTEM_ACTOR, Role
 from dancu.common.errors import Forbidden
 from dancu.db import utcnow
-from dancu.identity import officers
-from dancu.identity.login import (
+from dancu.identity.accounts import officers
+from dancu.identity.auth.models import LoginSession
+from dancu.identity.auth.session import (
     ACR_LEVEL1,
     ACR_LEVEL2,
     Login,
@@ -23,7 +24,6 @@ from dancu.identity.login import (
     load_login,
     step_up,
 )
-from dancu.identity.models import LoginSession
 from dancu.settings import get_settings
 from tests.identity.helpers import active_account, citizen, level2_account
 
@@ -47,13 +47,13 @@ def test_level_is_1_until_step_up_then_2_for_the_window() -> None:
 
 
 def test_begin_login_rotates_the_cookie_and_records_history(session: Session) -> None:
-    from dancu.identity import history
+    from dancu.identity.accounts import history
 
     account = active_account(session, citizen(session))
     request = FakeRequest()
-    login = begin_login(request, session, account, ("pwd", "otp"), "10.0.0.1", "UA")
+    login = begin_login(request.session, session, account, ("pwd", "otp"), "10.0.0.1", "UA")
     assert request.session == {"login_sid": login.session_id}  # old data cleared, no actor
-    assert current_login(request, session) == login
+    assert current_login(request.session, session) == login
     assert (login.account_level, login.amr, login.citizen_pid) == (
         1,
         ("pwd", "otp"),
@@ -66,7 +66,7 @@ def test_officer_login_sets_the_actor(session: Session) -> None:
     account = active_account(session, citizen(session))
     officers.grant_role(session, account, Role.REGISTRY_CLERK, "24121", actor=SYSTEM_ACTOR)
     request = FakeRequest()
-    begin_login(request, session, account, ("pwd", "otp"), "", "")
+    begin_login(request.session, session, account, ("pwd", "otp"), "", "")
     actor = request.session["actor"]
     assert actor["roles"] == ["registry_clerk"] and actor["units"] == ["24121"]
     assert actor["id"] == f"account:{account.id}"
@@ -75,22 +75,22 @@ def test_officer_login_sets_the_actor(session: Session) -> None:
 def test_step_up_refused_for_level_1_and_weak_factor(session: Session) -> None:
     account = active_account(session, citizen(session))
     request = FakeRequest()
-    login = begin_login(request, session, account, ("pwd", "otp"), "", "")
+    login = begin_login(request.session, session, account, ("pwd", "otp"), "", "")
     with pytest.raises(Forbidden) as caught:
-        step_up(request, session, login, "totp")
+        step_up(session, login, "totp")
     assert caught.value.code == "identity.level_insufficient"
 
 
 def test_step_up_opens_a_level_2_window(session: Session) -> None:
     account = level2_account(session, citizen(session))
     request = FakeRequest()
-    login = begin_login(request, session, account, ("pwd", "otp"), "", "")
+    login = begin_login(request.session, session, account, ("pwd", "otp"), "", "")
     with pytest.raises(Forbidden):
-        step_up(request, session, login, "otp")
-    stepped = step_up(request, session, login, "totp")
+        step_up(session, login, "otp")
+    stepped = step_up(session, login, "totp")
     now = int(utcnow().timestamp())
     assert stepped.level(now) == 2 and stepped.level(now + 601) == 1
-    again = current_login(request, session)
+    again = current_login(request.session, session)
     assert again is not None and again.step_up_until == stepped.step_up_until
     assert "totp" in again.amr
 
@@ -98,28 +98,28 @@ def test_step_up_opens_a_level_2_window(session: Session) -> None:
 def test_idle_and_absolute_expiry_and_logout(session: Session) -> None:
     account = active_account(session, citizen(session))
     request = FakeRequest()
-    login = begin_login(request, session, account, ("pwd", "otp"), "", "")
+    login = begin_login(request.session, session, account, ("pwd", "otp"), "", "")
     now = utcnow()
     assert load_login(session, login.session_id, now=now + timedelta(minutes=29)) is not None
     assert load_login(session, login.session_id, now=now + timedelta(minutes=60)) is None
     row = session.get(LoginSession, login.session_id)
     assert row is not None
     row.created_at = now - timedelta(hours=8, seconds=1)  # active, but too old
-    assert current_login(request, session) is None
+    assert current_login(request.session, session) is None
     row.created_at = now
-    assert current_login(request, session) is not None
-    end_login(request, session)
+    assert current_login(request.session, session) is not None
+    end_login(request.session, session)
     assert request.session == {}
     assert load_login(session, login.session_id) is None
 
 
 def test_no_login_for_a_closed_account(session: Session) -> None:
-    from dancu.identity import accounts
+    from dancu.identity.accounts import service as accounts
 
     account = active_account(session, citizen(session))
     accounts.close_for_death(session, account.citizen_pid)
     request = FakeRequest()
     with pytest.raises(Forbidden) as caught:
-        begin_login(request, session, account, ("pwd", "otp"), "", "")
+        begin_login(request.session, session, account, ("pwd", "otp"), "", "")
     assert caught.value.code == "identity.account_inactive"
     assert request.session == {"stale": "cookie data"}

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from dancu.db import utcnow
 from dancu.identity import tasks
-from dancu.identity.oidc_models import SeenJti
-from dancu.identity.passkey_models import PasskeyChallenge
+from dancu.identity.auth.models import PasskeyChallenge
+from dancu.identity.oidc.models import SeenJti
 
 
 def test_purge_removes_expired_rows_and_keeps_live_ones(factory) -> None:  # type: ignore[no-untyped-def]

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from dancu.identity.mrz import MrzError, check_digit, compose_td1, parse_td1
+from dancu.identity.chip.mrz import MrzError, check_digit, compose_td1, parse_td1
 
 # The specimen of ICAO Doc 9303 Part 5 (a fictitious holder of the fictitious state Utopia).
 SPECIMEN = (

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 from dancu.common.access import SYSTEM_ACTOR, Permission, Role
 from dancu.common.audit import AuditEntry
 from dancu.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from dancu.identity import officers, organizations
-from dancu.identity.models import Organization
+from dancu.identity.accounts import officers, organizations
+from dancu.identity.accounts.models import Organization
 from tests.conftest import COMMUNE, PROVINCE, make_actor
 from tests.identity.helpers import active_account, citizen, level2_account
 

@@ -21,8 +21,8 @@ import requests
 import uvicorn
 
 from dancu.app import create_app
-from dancu.db import unit_of_work
-from dancu.identity import login as logins
+from dancu.db.uow import unit_of_work
+from dancu.identity.auth import session as logins
 from tests.identity import helpers
 from tests.identity.oidc_helpers import REDIRECT, register
 

@@ -13,8 +13,8 @@ from joserfc.jwk import ECKey, KeySet
 from sqlalchemy import select
 
 from dancu.db import utcnow
-from dancu.identity import login as logins
-from dancu.identity.oidc_models import OidcToken, PushedRequest
+from dancu.identity.auth import session as logins
+from dancu.identity.oidc.models import OidcToken, PushedRequest
 from tests.identity import helpers
 from tests.identity.oidc_helpers import (
     ISSUER,
@@ -111,8 +111,8 @@ def test_code_flow_with_consent_id_token_and_userinfo(signed_in, rp, person, acc
     c = id_token.claims
     assert c["iss"] == ISSUER and c["aud"] == "rp-basic" and c["nonce"] == "n0nce"
     assert c["acr"] == logins.ACR_LEVEL1 and c["amr"] == ["pwd", "otp"]
-    from dancu.identity.models import LoginSession
-    from dancu.identity.oidc import public_sid
+    from dancu.identity.auth.models import LoginSession
+    from dancu.identity.oidc.authorize import public_sid
 
     [login_row] = session.scalars(select(LoginSession)).all()
     assert c["sid"] == public_sid(login_row.id) and login_row.id not in body["id_token"]
@@ -555,7 +555,7 @@ def test_a_forged_reauth_marker_is_ignored(signed_in, rp):
 
 
 def test_max_age_forces_a_new_sign_in(signed_in, rp, session):
-    from dancu.identity.models import LoginSession
+    from dancu.identity.auth.models import LoginSession
 
     for row in session.scalars(select(LoginSession)):
         row.auth_time = utcnow() - timedelta(hours=1)
@@ -572,7 +572,7 @@ def test_prompt_none_without_login_returns_login_required(web, rp):
 
 
 def test_revoked_consent_is_asked_again(signed_in, rp, account, session):
-    from dancu.identity import oidc
+    from dancu.identity.oidc import authorize as oidc
 
     _code(signed_in, rp)
     again, _ = authorize(signed_in, rp)
@@ -662,7 +662,7 @@ def test_code_bound_to_a_dpop_key_needs_that_key(signed_in, session):
 
 
 def test_consents_are_listed_for_the_account_page(signed_in, rp, account, session):
-    from dancu.identity import oidc
+    from dancu.identity.oidc import authorize as oidc
 
     assert oidc.consents_of(session, account.id) == []
     _code(signed_in, rp)
@@ -677,7 +677,7 @@ def test_consents_are_listed_for_the_account_page(signed_in, rp, account, sessio
 
 
 def test_purge_keeps_live_tokens_and_drops_dead_ones(signed_in, rp, session):
-    from dancu.identity import oidc_tokens
+    from dancu.identity.oidc import tokens as oidc_tokens
 
     code, verifier = _code(signed_in, rp)
     exchange(signed_in, rp, code, verifier)
@@ -737,7 +737,7 @@ def _id_token_kid(web: TestClient, rp: RP) -> str:
 
 
 def test_a_rotation_takes_effect_at_the_next_code_exchange(signed_in, rp, session):
-    from dancu.identity import keys
+    from dancu.identity.keys import service as keys
 
     old = _id_token_kid(signed_in, rp)  # this process now holds the old key unsealed
     new = keys.rotate(session, "oidc", grace=timedelta(hours=1))
@@ -747,7 +747,7 @@ def test_a_rotation_takes_effect_at_the_next_code_exchange(signed_in, rp, sessio
 
 
 def test_a_key_from_a_rolled_back_rotation_never_signs(signed_in, rp, session):
-    from dancu.identity import keys
+    from dancu.identity.keys import service as keys
 
     old = _id_token_kid(signed_in, rp)
     savepoint = session.begin_nested()

@@ -11,8 +11,8 @@ from joserfc.jwk import KeySet
 from sqlalchemy import select
 
 from dancu.db import utcnow
-from dancu.identity import keys
-from dancu.identity.oidc_models import SigningKey
+from dancu.identity.keys import service as keys
+from dancu.identity.keys.models import SigningKey
 
 
 def _sign(key, claims: dict) -> str:

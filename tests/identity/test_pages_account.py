@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from dancu.common.access import Role
 from dancu.db import utcnow
-from dancu.identity import passkeys, totp
-from dancu.identity.models import Account
+from dancu.identity.accounts.models import Account
+from dancu.identity.auth import passkeys, totp
 from dancu.registry import service as registry
 from tests.conftest import make_actor
 from tests.identity.helpers import active_account, citizen, level2_account
@@ -64,7 +64,7 @@ def test_revoking_a_session_signs_the_other_browser_out(app, client, session):
 
 
 def registry_sessions(session, account: Account) -> list[str]:  # type: ignore[no-untyped-def]
-    from dancu.identity import signin
+    from dancu.identity.auth import signin
 
     session.expire_all()
     return [s.id for s in signin.list_sessions(session, account.id)]
@@ -320,7 +320,7 @@ def test_a_configured_passkey_origin_decides_not_the_host_header(app, client, se
 
 
 def test_withdraw_the_consent_given_to_a_service(client, session):
-    from dancu.identity.oidc_models import Consent
+    from dancu.identity.oidc.models import Consent
     from tests.identity.oidc_helpers import register as register_client
 
     account = active_account(session, citizen(session))
@@ -339,7 +339,7 @@ def test_withdraw_the_consent_given_to_a_service(client, session):
 
 def test_an_officer_whose_session_was_revoked_elsewhere_loses_the_registry_pages(app, session):
     from dancu.common.access import SYSTEM_ACTOR
-    from dancu.identity import officers
+    from dancu.identity.accounts import officers
 
     officer = active_account(session, citizen(session))
     officers.grant_role(session, officer, Role.REGISTRY_CLERK, "66", actor=SYSTEM_ACTOR)

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from dancu.common.access import Role
-from dancu.identity.chip_sod import encode_dg1
-from dancu.identity.chip_testdata import make_chip, make_csca, make_document_signer
-from dancu.identity.models import Account
+from dancu.demo.chips import make_chip, make_csca, make_document_signer
+from dancu.identity.accounts.models import Account
+from dancu.identity.chip.sod import encode_dg1
 from dancu.settings import get_settings
 from tests.conftest import OTHER_PROVINCE_COMMUNE, bearer, make_actor
 from tests.identity.helpers import active_account, citizen, issue_card, mrz, police
@@ -208,7 +208,7 @@ def test_the_demo_card_reader_fills_the_zone_and_verifies_the_chip(
 
 def test_a_police_officer_signs_in_with_e_id_and_works_at_the_desk(client, session):
     from dancu.common.access import SYSTEM_ACTOR
-    from dancu.identity import officers
+    from dancu.identity.accounts import officers
     from tests.identity.page_helpers import sign_in
 
     officer = active_account(session, citizen(session, "Đỗ Văn Công"))

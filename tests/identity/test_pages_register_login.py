@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dancu.db import utcnow
-from dancu.identity import totp
-from dancu.identity.models import Account, LoginThrottle
+from dancu.identity.accounts.models import Account
+from dancu.identity.auth import totp
+from dancu.identity.auth.models import LoginThrottle
 from tests.identity.helpers import PASSWORD, active_account, citizen, level2_account, png
 from tests.identity.page_helpers import csrf, enrol_totp, error_of, post, sign_in, sink_code
 
@@ -85,9 +86,9 @@ def test_a_wrong_phone_code_is_refused_and_counted(client, session):
 
 
 def _vi(code: str) -> str:
-    from dancu.web.i18n import VI
+    from dancu.web.i18n import translate
 
-    return VI[code]
+    return translate("vi", code)
 
 
 def test_registration_that_does_not_match_the_registry_names_the_field(client, session):
@@ -292,7 +293,7 @@ def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(client, se
 
 def test_the_development_message_sink_is_off_without_dev_login(factory):  # type: ignore[no-untyped-def]
     from dancu.app import create_app
-    from dancu.db import unit_of_work
+    from dancu.db.uow import unit_of_work
     from dancu.settings import get_settings
     from dancu.web import deps
 

@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from webauthn.helpers import bytes_to_base64url
 
 from dancu.common.errors import Forbidden, NotFound, ValidationFailed
-from dancu.identity import passkeys
-from dancu.identity.models import Account, AccountEvent
-from dancu.identity.passkey_models import Passkey
+from dancu.identity.accounts.models import Account, AccountEvent
+from dancu.identity.auth import passkeys
+from dancu.identity.auth.models import Passkey
 from tests.identity.soft_authenticator import UP, SoftAuthenticator
 
 RP = passkeys.RelyingParty(id="dancu.test", name="dancu", origin="https://dancu.test")
@@ -247,7 +247,7 @@ def test_expired_challenges_are_purged(session):
     from datetime import timedelta
 
     from dancu.db import utcnow
-    from dancu.identity.passkey_models import PasskeyChallenge
+    from dancu.identity.auth.models import PasskeyChallenge
 
     account = make_account(session)
     passkeys.authentication_options(session, rp=RP, binding=BINDING)

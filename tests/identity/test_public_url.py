@@ -7,8 +7,8 @@ from fastapi.testclient import TestClient
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet
 
-from dancu.identity.public_url import PublicUrlMissing
 from dancu.settings import Settings, get_settings
+from dancu.web.public_url import PublicUrlMissing
 from tests.identity.oidc_helpers import dpop_proof, exchange
 from tests.identity.oidc_setup import Browser, authorized, code_flow, signed_in_browser
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from dancu.db import utcnow
-from dancu.identity import otp, passwords, signin, throttle, totp
+from dancu.identity.auth import otp, passwords, signin, throttle, totp
 from tests.identity.helpers import PASSWORD, active_account, citizen, last_code
 
 
@@ -64,7 +64,7 @@ def test_lock_expires_and_doubles(session: Session) -> None:
 
 
 def test_dependant_and_pending_accounts_cannot_sign_in(session: Session) -> None:
-    from dancu.identity import accounts
+    from dancu.identity.accounts import service as accounts
     from tests.identity.helpers import registration
 
     c = citizen(session)
@@ -94,7 +94,7 @@ def test_expired_code_refused(session: Session) -> None:
 def test_codes_are_stored_hashed(session: Session) -> None:
     from sqlalchemy import select
 
-    from dancu.identity.models import OneTimeCode
+    from dancu.identity.accounts.models import OneTimeCode
 
     account = active_account(session, citizen(session))
     code = otp.issue(session, account, "login")
@@ -114,7 +114,7 @@ def test_otp_attempts_are_limited_per_account_across_new_codes(session: Session)
 
 def test_code_sends_are_rate_limited(session: Session) -> None:
     from dancu.common.errors import Conflict
-    from dancu.identity import messages
+    from dancu.identity.accounts import messages
 
     account = active_account(session, citizen(session))
     now = utcnow()
@@ -166,20 +166,22 @@ def test_rehash_on_login_when_parameters_change(
 
 def test_sessions_listed_and_revoked_by_holder_only(session: Session) -> None:
     from dancu.common.errors import NotFound
-    from dancu.identity.login import begin_login, current_login
+    from dancu.identity.auth.session import begin_login, current_login
     from tests.identity.test_login import FakeRequest
 
     a = active_account(session, citizen(session))
     b = active_account(session, citizen(session, "Trần Thị Bình", sex="F"))
     req_a, req_b = FakeRequest(), FakeRequest()
-    login_a = begin_login(req_a, session, a, ("pwd", "otp"), "10.0.0.1", "Firefox")
-    login_b = begin_login(req_b, session, b, ("pwd", "otp"), "10.0.0.2", "Chrome")
+    login_a = begin_login(req_a.session, session, a, ("pwd", "otp"), "10.0.0.1", "Firefox")
+    login_b = begin_login(req_b.session, session, b, ("pwd", "otp"), "10.0.0.2", "Chrome")
     assert [s.id for s in signin.list_sessions(session, a.id)] == [login_a.session_id]
     with pytest.raises(NotFound):
         signin.revoke_session(session, a.id, login_b.session_id)
-    assert current_login(req_b, session) is not None
+    assert current_login(req_b.session, session) is not None
     signin.revoke_session(session, a.id, login_a.session_id)
-    assert current_login(req_a, session) is None and signin.list_sessions(session, a.id) == []
+    assert (
+        current_login(req_a.session, session) is None and signin.list_sessions(session, a.id) == []
+    )
 
 
 def test_idle_counters_are_purged_but_locks_are_kept(session: Session) -> None:

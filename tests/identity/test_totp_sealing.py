@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 
 from dancu.cli import alembic_config
 from dancu.db import make_engine, utcnow
-from dancu.identity import sealing, signin, totp
-from dancu.identity.models import Account
+from dancu.identity.accounts.models import Account
+from dancu.identity.auth import signin, totp
+from dancu.identity.keys import sealing
 from tests.identity import helpers
 from tests.test_migrations import blank_url  # noqa: F401  (the fixture)
 
@@ -54,7 +55,7 @@ def test_a_secret_sealed_under_another_key_is_a_clear_refusal(session, caplog):
     account.totp_secret = totp.seal_secret(account.id, secret, secret_key="another-" * 6)
     account.totp_confirmed_at = utcnow()
     session.flush()
-    with caplog.at_level(logging.ERROR, logger="dancu.identity.totp"):
+    with caplog.at_level(logging.ERROR, logger="dancu.identity.auth.totp"):
         refusal = totp.check(session, account, pyotp.TOTP(secret).now())
     assert refusal is not None
     assert (refusal.code, refusal.field) == ("identity.totp_unreadable", "code")

@@ -11,9 +11,11 @@ from sqlalchemy import select
 from dancu.common.audit import AuditEntry
 from dancu.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from dancu.db import utcnow
-from dancu.identity import credentials, keys, wallet
-from dancu.identity.models import Account
-from dancu.identity.wallet_demo import issue_demo_documents
+from dancu.demo.wallet_documents import issue_demo_documents
+from dancu.identity.accounts.models import Account
+from dancu.identity.keys import service as keys
+from dancu.identity.wallet import sd_jwt as credentials
+from dancu.identity.wallet import service as wallet
 from tests.conftest import COMMUNE, make_actor
 from tests.registry.factories import person
 

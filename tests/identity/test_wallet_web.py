@@ -15,8 +15,10 @@ from joserfc import jws
 from joserfc.jwk import KeySet
 
 from dancu.common.access import Role
-from dancu.identity import credentials, login, wallet
-from dancu.identity.models import Account
+from dancu.identity.accounts.models import Account
+from dancu.identity.auth import session as login
+from dancu.identity.wallet import sd_jwt as credentials
+from dancu.identity.wallet import service as wallet
 from dancu.web.deps import DbSession
 from tests.conftest import bearer, make_actor
 from tests.identity.test_wallet import CLAIMS, ISSUER, make_account
@@ -28,7 +30,7 @@ def web(app) -> TestClient:  # type: ignore[no-untyped-def]
     def _login(account_id: int, request: Request, db: DbSession) -> dict[str, str]:
         account = db.get(Account, account_id)
         assert account is not None
-        found = login.begin_login(request, db, account, ["pwd", "otp"], "127.0.0.1", "test")
+        found = login.begin_login(request.session, db, account, ["pwd", "otp"], "127.0.0.1", "test")
         return {"sid": found.session_id}
 
     return TestClient(app, follow_redirects=False)

@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 from dancu import cli
 from dancu.common import jobs
 from dancu.common.access import SYSTEM_ACTOR
-from dancu.db import get_sessionmaker, unit_of_work
+from dancu.db import get_sessionmaker
+from dancu.db.uow import unit_of_work
 from dancu.demo.sector import social_insurance
 from dancu.linkage import service, tasks
 from dancu.linkage.models import MatchResult

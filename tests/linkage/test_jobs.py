@@ -21,7 +21,8 @@ from dancu.common import jobs
 from dancu.common.audit import AuditEntry
 from dancu.common.errors import Conflict
 from dancu.common.outbox import OutboxEvent
-from dancu.db import get_sessionmaker, unit_of_work, utcnow
+from dancu.db import get_sessionmaker, utcnow
+from dancu.db.uow import unit_of_work
 from dancu.linkage import runs, service, tasks
 from dancu.linkage.events import RUN_QUEUED
 from dancu.linkage.models import LinkageJob, MatchResult

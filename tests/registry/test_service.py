@@ -442,7 +442,7 @@ def test_no_birth_date_before_1900_which_no_id_number_can_encode():
 
 @pytest.mark.parametrize("whose", ["unknown", "outside_the_area"])
 def test_a_refused_look_up_is_audited_although_the_request_rolls_back(factory, whose):
-    from dancu.db import unit_of_work
+    from dancu.db.uow import unit_of_work
 
     with unit_of_work(factory) as setup:
         citizen = person(setup, "Nguyễn Văn An")
@@ -462,7 +462,7 @@ def test_a_refused_look_up_is_audited_although_the_request_rolls_back(factory, w
 
 
 def test_a_refusal_caught_by_the_caller_is_written_with_the_commit(factory, clerk):
-    from dancu.db import unit_of_work
+    from dancu.db.uow import unit_of_work
 
     missing = make_pid(province_code="066", birth_date=date(1990, 1, 1), sex="M", serial=424242)
     with unit_of_work(factory) as work:

@@ -1,17 +1,29 @@
 """Every text a page can show has a Vietnamese translation (and stored codes an English one).
 
-Literal strings come from the templates (``t("...")``); codes shown through ``t(value)``
-come from where they are defined: the tables' CHECK constraints, the schemas' literals, the
-roles, the audit actions, the purposes and the error codes raised anywhere in ``src``.
+The catalogues are ``src/dancu/web/translations/<lang>/LC_MESSAGES/messages.po``. Extracting
+the sources as ``make messages-extract`` does (``babel.cfg``) must give exactly the msgids of
+the Vietnamese catalogue, each translated and none fuzzy: a missing one is a text shown in
+English, an extra one would turn obsolete at the next ``make messages-update``. Codes shown
+through ``translate(value)`` come from where they are defined: the tables' CHECK
+constraints, the schemas' literals, the roles, the audit actions, the purposes and the error
+codes raised anywhere in ``src``; ``dancu.web.codes`` lists them for extraction.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import typing
+from datetime import UTC, date, datetime
+from functools import cache
 from pathlib import Path
 
 import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po
 from sqlalchemy import CheckConstraint, Table
 
 from dancu.common.access import PURPOSES, Role
@@ -19,21 +31,52 @@ from dancu.registry import cards
 from dancu.registry.models import Citizen as CitizenRow
 from dancu.registry.models import CivilEvent, IdCard
 from dancu.registry.schemas import Relation, Sex
-from dancu.web.i18n import EN, FIELD_LABELS, VI, pick_language, translate
+from dancu.web import i18n
+from dancu.web.codes import CODES
+from dancu.web.i18n import (
+    FIELD_LABELS,
+    format_date,
+    format_datetime,
+    format_number,
+    format_percent,
+    pick_language,
+    translate,
+    translations,
+)
+from tests.architecture.test_error_codes import declared_codes
 
-SRC = Path(__file__).resolve().parents[2] / "src" / "dancu"
-T_CALL = re.compile(r"""(?<![\w.])t\(\s*(["'])(.+?)\1\s*[,)]""")
+ROOT = Path(__file__).resolve().parents[2]
+SRC = ROOT / "src" / "dancu"
 ERROR_CODE = re.compile(r"""\bcode=(["'])([a-z_]+(?:\.[a-z_]+)+)\1""")
 EVENT_DATE_FIELD = re.compile(r"valid_event_date\((?:[^()]|\([^()]*\))*?field=\"(\w+)\"")
+TRANSLATE_LITERAL = re.compile(r"""(?<![\w.])translate\(\s*(["'])(.+?)\1\s*[,)]""")
+
+Key = tuple[str | None, str]  # (context, msgid); a plural entry by its singular
 
 
-def template_strings() -> dict[str, set[str]]:
-    """Each literal passed to t() in a template -> the templates that use it."""
-    found: dict[str, set[str]] = {}
-    for path in sorted(SRC.glob("**/templates/**/*.html")):
-        for match in T_CALL.finditer(path.read_text(encoding="utf-8")):
-            found.setdefault(match.group(2), set()).add(str(path.relative_to(SRC)))
+@cache
+def extracted() -> dict[Key, set[str]]:
+    """Each msgid ``make messages-extract`` finds -> the files (relative to src) it is in."""
+    with (ROOT / "babel.cfg").open(encoding="utf-8") as cfg:
+        method_map, options_map = parse_mapping_cfg(cfg)
+    found: dict[Key, set[str]] = {}
+    for filename, _, message, _, context in extract_from_dir(SRC, method_map, options_map):
+        msgid = message if isinstance(message, str) else message[0]
+        found.setdefault((context, msgid), set()).add(f"dancu/{filename}")
     return found
+
+
+@cache
+def catalogue(lang: str) -> Catalog:
+    with i18n.catalogue_path(lang).open("rb") as po:
+        return read_po(po, locale=lang)
+
+
+def entries(lang: str) -> dict[Key, typing.Any]:
+    """The catalogue's live (not obsolete) entries by key."""
+    return {
+        (m.context, m.id if isinstance(m.id, str) else m.id[0]): m for m in catalogue(lang) if m.id
+    }
 
 
 def checked_values(table: Table, column: str) -> list[str]:
@@ -48,7 +91,7 @@ def checked_values(table: Table, column: str) -> list[str]:
 
 
 def shown_codes() -> list[str]:
-    """Stored codes the pages translate with t(value)."""
+    """Stored codes the pages translate with translate(value)."""
     citizen, card, event = CitizenRow.__table__, IdCard.__table__, CivilEvent.__table__
     card_actions = ["card.applied"] + [f"card.{t}" for _, t in cards._TRANSITIONS.values()]
     return [
@@ -68,7 +111,9 @@ def shown_codes() -> list[str]:
 
 
 def error_codes() -> list[str]:
-    codes: set[str] = set()
+    """The declared error codes (``errors.py`` of each domain), any literal one left, and
+    the event-date codes composed from a field name."""
+    codes: set[str] = set(declared_codes())
     for path in SRC.glob("**/*.py"):
         text = path.read_text(encoding="utf-8")
         codes |= {m.group(2) for m in ERROR_CODE.finditer(text)}
@@ -77,52 +122,101 @@ def error_codes() -> list[str]:
     return sorted(codes)
 
 
-def test_the_scan_finds_the_templates_strings():
-    strings = template_strings()
-    assert strings["Access history"] == {"registry/templates/registry/record.html"}
-    assert strings["Search citizens"] == {
-        "registry/templates/registry/search.html",
-        "web/templates/base.html",
+def test_the_extraction_finds_the_templates_and_modules_strings():
+    found = extracted()
+    assert found[(None, "Access history")] == {"dancu/registry/templates/registry/record.html"}
+    assert found[(None, "Search citizens")] == {
+        "dancu/registry/templates/registry/search.html",
+        "dancu/web/templates/base.html",
     }
-    assert "Page" in strings  # single-quoted t('Page')
+    assert (None, "Page") in found  # single-quoted _('Page')
+    assert (None, "Page %(page)s / %(last)s") in found  # a {% trans %} block
+    assert (None, "%(num)s result") in found  # ngettext, by its singular
+    assert {("dataset", "Type"), ("document", "Type")} <= found.keys()  # pgettext
+    assert "dancu/identity/wallet_types.py" in found[(None, "Driving licence")]  # N_()
+    assert found[(None, "card.issued")] == {"dancu/web/codes.py"}
 
 
-def test_every_template_string_has_a_vietnamese_entry():
+def test_every_extracted_msgid_has_a_vietnamese_entry():
+    vi = entries("vi")
     missing = sorted(
         f"{key!r} (in {', '.join(sorted(where))})"
-        for key, where in template_strings().items()
-        if not VI.get(key)
+        for key, where in extracted().items()
+        if key not in vi
     )
-    assert missing == [], "add to dancu.web.i18n.VI:\n" + "\n".join(missing)
+    assert missing == [], "run `make messages-update`, then translate in vi/messages.po:\n" + (
+        "\n".join(missing)
+    )
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_the_catalogues_hold_no_msgid_the_sources_lost(lang):
+    """An entry no source extracts would turn obsolete at the next ``make messages-update``."""
+    assert sorted(str(key) for key in entries(lang).keys() - extracted().keys()) == []
+
+
+def test_the_vietnamese_catalogue_has_no_untranslated_or_fuzzy_entry():
+    vi = catalogue("vi")
+    untranslated = [m.id for m in vi if m.id and not all(_strings(m.string))]
+    fuzzy = [m.id for m in vi if m.id and m.fuzzy]
+    assert (untranslated, fuzzy, vi.fuzzy) == ([], [], False)
+
+
+def test_plural_forms_one_in_vietnamese_two_in_english():
+    assert (catalogue("vi").num_plurals, catalogue("en").num_plurals) == (1, 2)
+    one, many = "%(num)s result", "%(num)s results"
+    assert [translations("vi").ngettext(one, many, n) for n in (1, 2)] == ["%(num)s kết quả"] * 2
+    assert [translations("en").ngettext(one, many, n) for n in (1, 2)] == [one, many]
+
+
+def test_one_english_word_with_two_vietnamese_ones_has_a_context_each():
+    vi = translations("vi")
+    assert vi.pgettext("document", "Type") == "Loại"
+    assert vi.pgettext("dataset", "Type") == "Loại dữ liệu"
+    assert translations("en").pgettext("dataset", "Type") == "Type"
+
+
+def test_templates_pass_only_codes_to_translate():
+    """Literal texts go through gettext, where extraction sees them; translate() is for values."""
+    literals = {
+        match.group(2)
+        for path in SRC.glob("**/templates/**/*.html")
+        for match in TRANSLATE_LITERAL.finditer(path.read_text(encoding="utf-8"))
+    }
+    assert "identity.level_insufficient" in literals  # step_up.html: the scan works
+    assert sorted(literals - set(CODES)) == []
 
 
 def test_every_code_shown_on_a_page_reads_well_in_both_languages():
     codes = shown_codes()
     assert "widowed" in codes and "card.issued" in codes and "civil_status.death" in codes
-    assert [c for c in codes if not VI.get(c)] == []
-    assert [c for c in codes if not EN.get(c)] == []
+    assert [c for c in codes if translate("vi", c) == c] == []
+    assert [c for c in codes if translate("en", c) == c] == []
+
+
+def test_linkage_and_account_codes_read_well_in_english_too():
+    """Outcomes, run statuses, steps, fields, wallet states and history events on English pages."""
+    shown = ("outcome.", "job.", "step.", "field.", "wallet.state.", "account.")
+    codes = [c for c in CODES if c.startswith(shown)]
+    assert "outcome.probable_match" in codes and "account.login" in codes
+    assert [c for c in codes if translate("en", c) == c] == []
 
 
 def test_every_purpose_and_field_label_has_a_vietnamese_entry():
     labels = [*PURPOSES.values(), *FIELD_LABELS.values()]
-    assert [label for label in labels if not VI.get(label)] == []
+    assert [label for label in labels if translate("vi", label) == label] == []
 
 
 def test_every_error_code_raised_has_a_vietnamese_message():
     codes = error_codes()
     assert "date.invalid" in codes and "death_date.before_birth" in codes
-    assert [c for c in codes if not VI.get(c)] == []
+    assert [c for c in codes if translate("vi", c) == c] == []
 
 
 def test_vietnamese_entries_keep_the_english_placeholders():
-    placeholder = re.compile(r"\{(\w+)\}")
-    wrong = [
-        key
-        for key, text in VI.items()
-        if set(placeholder.findall(key)) != set(placeholder.findall(text))
-        and placeholder.search(key)
-    ]
-    assert wrong == []
+    """Babel's checks: a python-format msgid's %(name)s placeholders are all in the msgstr."""
+    problems = [(m.id, [str(e) for e in errors]) for m, errors in catalogue("vi").check()]
+    assert problems == []
 
 
 @pytest.mark.parametrize(
@@ -132,7 +226,12 @@ def test_vietnamese_entries_keep_the_english_placeholders():
         ("en", "Search citizens", None, "Search citizens"),
         ("vi", "widowed", None, "Góa"),
         ("en", "widowed", None, "Widowed"),
-        ("vi", "date.invalid", "english message", VI["date.invalid"]),
+        (
+            "vi",
+            "date.invalid",
+            "english message",
+            "Ngày tháng phải là một ngày có thật, viết theo dạng dd/mm/yyyy (ví dụ: 17/05/1990).",
+        ),
         ("en", "date.invalid", "english message", "english message"),
         ("vi", "no.such.code", "english message", "english message"),
         ("vi", "Untranslated text", None, "Untranslated text"),
@@ -154,3 +253,44 @@ def test_translate_falls_back_to_the_english_message_then_the_key(lang, key, def
 )
 def test_language_choice_query_then_cookie_then_default(query, cookie, expected):
     assert pick_language(query, cookie, "vi") == expected
+
+
+def _strings(string: str | tuple[str, ...]) -> tuple[str, ...]:
+    return (string,) if isinstance(string, str) else string
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("vi", ["03/12/2026", "15:05:09 03/12/2026", "12.345", "97,1%", "97%"]),
+        ("en", ["03/12/2026", "03/12/2026, 15:05:09", "12,345", "97.1%", "97%"]),
+    ],
+)
+def test_dates_and_numbers_follow_the_readers_locale(lang, expected):
+    moment = datetime(2026, 12, 3, 8, 5, 9, tzinfo=UTC)  # 15:05:09 in Vietnam
+    assert [
+        format_date(date(2026, 12, 3), lang),
+        format_datetime(moment, lang),
+        format_number(12345, lang),
+        format_percent(0.9712, lang, 1),
+        format_percent(0.9712, lang),
+    ] == expected
+    assert (format_date(None, lang), format_datetime(None, lang)) == ("", "")
+
+
+def test_a_catalogue_without_a_fresh_mo_file_is_compiled_from_its_po(tmp_path, monkeypatch):
+    """A fresh clone has no .mo files; an edited .po is newer than its .mo."""
+    po = tmp_path / "vi" / "LC_MESSAGES" / "messages.po"
+    po.parent.mkdir(parents=True)
+    shutil.copy(i18n.catalogue_path("vi"), po)
+    monkeypatch.setattr(i18n, "TRANSLATIONS", tmp_path)
+    translations.cache_clear()
+    try:
+        assert translations("vi").gettext("Search citizens") == "Tra cứu công dân"
+        mo = po.with_suffix(".mo")
+        mo.write_bytes(b"not a catalogue")
+        os.utime(mo, (po.stat().st_mtime - 60,) * 2)  # compiled before the last edit
+        translations.cache_clear()
+        assert translations("vi").gettext("Search citizens") == "Tra cứu công dân"
+    finally:
+        translations.cache_clear()

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from dancu.common.errors import Forbidden, ValidationFailed
+from dancu.common.errors import ErrorCode, Forbidden, ValidationFailed
+from dancu.common.i18n import N_
 
 
 class Role(StrEnum):
@@ -64,17 +65,17 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.SYSTEM: frozenset(Permission),
 }
 
-# Purposes for which personal data may be read (code -> English label; Vietnamese in i18n).
+# Purposes for which personal data may be read (code -> English label, translated where shown).
 PURPOSES: dict[str, str] = {
-    "administrative_procedure": "Settling an administrative procedure",
-    "civil_status": "Civil-status registration",
-    "residence": "Residence management",
-    "id_card": "ID-card issuance",
-    "verification": "Identity verification",
-    "citizen_request": "At the citizen's own request",
-    "inspection": "Inspection and audit",
-    "data_maintenance": "Registry data maintenance",
-    "identity_claims": "Released to a service the citizen signed in to, with consent",
+    "administrative_procedure": N_("Settling an administrative procedure"),
+    "civil_status": N_("Civil-status registration"),
+    "residence": N_("Residence management"),
+    "id_card": N_("ID-card issuance"),
+    "verification": N_("Identity verification"),
+    "citizen_request": N_("At the citizen's own request"),
+    "inspection": N_("Inspection and audit"),
+    "data_maintenance": N_("Registry data maintenance"),
+    "identity_claims": N_("Released to a service the citizen signed in to, with consent"),
 }
 
 
@@ -96,7 +97,7 @@ class Actor:
         if self.purposes is not None and purpose not in self.purposes:
             raise Forbidden(
                 f"{self.name} may not access personal data for {purpose!r}",
-                code="auth.purpose_not_allowed",
+                code=ErrorCode.AUTH_PURPOSE_NOT_ALLOWED,
                 purpose=purpose,
             )
 
@@ -114,7 +115,7 @@ class Actor:
         if not self.can(permission):
             raise Forbidden(
                 f"{self.name} lacks the permission {permission.value}",
-                code="auth.permission",
+                code=ErrorCode.AUTH_PERMISSION,
                 permission=permission.value,
             )
 
@@ -171,10 +172,15 @@ def require_purpose(purpose: str | None) -> str:
     """A read of personal data must name one of the known purposes."""
     if not purpose:
         raise ValidationFailed(
-            "A purpose is required to read personal data", code="purpose.required", field="purpose"
+            "A purpose is required to read personal data",
+            code=ErrorCode.PURPOSE_REQUIRED,
+            field="purpose",
         )
     if purpose not in PURPOSES:
         raise ValidationFailed(
-            f"Unknown purpose {purpose!r}", code="purpose.unknown", field="purpose", value=purpose
+            f"Unknown purpose {purpose!r}",
+            code=ErrorCode.PURPOSE_UNKNOWN,
+            field="purpose",
+            value=purpose,
         )
     return purpose

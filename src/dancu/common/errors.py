@@ -6,7 +6,36 @@ Messages are English templates with a Vietnamese translation looked up by code i
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
+
+
+class ErrorCode(StrEnum):
+    """The kernel's codes, shared by every domain: authentication, forms, paging, purposes."""
+
+    AUTH_FORBIDDEN = "auth.forbidden"
+    AUTH_INSUFFICIENT_SCOPE = "auth.insufficient_scope"
+    AUTH_INVALID_TOKEN = "auth.invalid_token"
+    AUTH_NO_ROLE = "auth.no_role"
+    AUTH_PERMISSION = "auth.permission"
+    AUTH_PURPOSE_NOT_ALLOWED = "auth.purpose_not_allowed"
+    AUTH_REQUIRED = "auth.required"
+    AUTH_UNKNOWN_OFFICER = "auth.unknown_officer"
+    CONFLICT = "conflict"
+    CSRF_INVALID = "csrf.invalid"
+    DATE_INVALID = "date.invalid"
+    ERROR = "error"
+    FORM_INVALID = "form.invalid"
+    FORM_REQUIRED = "form.required"
+    IDEMPOTENCY_IN_PROGRESS = "idempotency.in_progress"
+    IDEMPOTENCY_KEY_REUSED = "idempotency.key_reused"
+    NOT_FOUND = "not_found"
+    PAGING_INVALID = "paging.invalid"
+    PURPOSE_REQUIRED = "purpose.required"
+    PURPOSE_UNKNOWN = "purpose.unknown"
+    STATE_INVALID = "state.invalid"
+    TEXT_TOO_LONG = "text.too_long"
+    VALIDATION = "validation"
 
 
 class DancuError(Exception):

@@ -20,10 +20,12 @@ from sqlalchemy.orm import Session
 
 from dancu.common import adminunits
 from dancu.common.access import Actor, Role
-from dancu.identity import accounts, levels, messages, officers, totp
-from dancu.identity.mrz import compose_td1
-from dancu.identity.schemas import LevelTwoIn, RegistrationIn
-from dancu.identity.wallet_demo import issue_demo_documents
+from dancu.demo.wallet_documents import issue_demo_documents
+from dancu.identity.accounts import levels, messages, officers
+from dancu.identity.accounts import service as accounts
+from dancu.identity.accounts.schemas import LevelTwoIn, RegistrationIn
+from dancu.identity.auth import totp
+from dancu.identity.chip.mrz import compose_td1
 from dancu.registry import service as registry
 from dancu.registry.cards import age_on
 from dancu.registry.schemas import CitizenOut

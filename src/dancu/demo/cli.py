@@ -11,7 +11,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from dancu.common import adminunits
 from dancu.common.access import Actor, Role
-from dancu.db import get_sessionmaker, unit_of_work
+from dancu.db import get_sessionmaker
+from dancu.db.uow import unit_of_work
 from dancu.demo import rp_pages
 from dancu.demo.accounts import DEMO_PASSWORD, create_demo_accounts
 from dancu.demo.load import load_demo, registry_is_empty

@@ -13,12 +13,11 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from dancu.common import adminunits, audit
+from dancu.common import adminunits, audit, bulk
 from dancu.common.access import Actor
 from dancu.common.textfold import fold
 from dancu.db import is_postgres, utcnow
 from dancu.demo.population import HouseholdRow, generate
-from dancu.registry import bulk
 from dancu.registry.cards import card_expiry
 from dancu.registry.models import Citizen, CivilEvent, Household, HouseholdMember, IdCard
 

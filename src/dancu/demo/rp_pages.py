@@ -26,9 +26,8 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from sqlalchemy.orm import Session
 
-from dancu.identity import oidc_clients
-from dancu.identity.login import ACR_LEVEL1, ACR_LEVEL2
-from dancu.identity.oidc_models import OidcClient
+from dancu.identity.auth.session import ACR_LEVEL1, ACR_LEVEL2
+from dancu.identity.oidc import clients as oidc_clients
 from dancu.web.auth import app_settings
 from dancu.web.templating import render
 
@@ -51,8 +50,7 @@ def redirect_uris(host: str, port: int) -> list[str]:
 def register_client(session: Session, host: str, port: int) -> None:
     """Register (or re-point) the portal as a public client: PKCE, no secret."""
     uris = redirect_uris(host, port)
-    row = session.get(OidcClient, CLIENT_ID)
-    if row is None:
+    if not oidc_clients.set_redirect_uris(session, CLIENT_ID, uris):
         oidc_clients.add_client(
             session,
             client_id=CLIENT_ID,
@@ -61,8 +59,6 @@ def register_client(session: Session, host: str, port: int) -> None:
             redirect_uris=uris,
             scopes=SCOPE.split(),
         )
-    else:
-        row.redirect_uris = uris
 
 
 def _sealer(request: Request) -> URLSafeTimedSerializer:

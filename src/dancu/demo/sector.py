@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dancu.common import adminunits
 from dancu.common.access import Actor
 from dancu.common.pid import make_pid
-from dancu.db import unit_of_work
+from dancu.db.uow import unit_of_work
 from dancu.linkage import runs, service, tasks
 from dancu.linkage.schemas import JobOut
 from dancu.registry import service as registry

@@ -11,10 +11,12 @@ from rich.table import Table
 
 from dancu.common.access import SYSTEM_ACTOR, Role
 from dancu.common.errors import DancuError
-from dancu.db import unit_of_work, utcnow
-from dancu.identity import history, officers, statistics, throttle, totp
-from dancu.identity import repository as repo
-from dancu.identity.models import Account
+from dancu.db import utcnow
+from dancu.db.uow import unit_of_work
+from dancu.identity.accounts import history, officers, statistics
+from dancu.identity.accounts import repository as repo
+from dancu.identity.accounts.models import Account
+from dancu.identity.auth import throttle, totp
 from dancu.settings import get_settings
 
 app = typer.Typer(help="Electronic identity: accounts and officers.", no_args_is_help=True)

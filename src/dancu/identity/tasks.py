@@ -15,13 +15,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from dancu.common import adminunits
 from dancu.common.jobs import every, periodic
 from dancu.common.outbox import Dispatcher, dispatcher
-from dancu.db import get_sessionmaker, unit_of_work, utcnow
-from dancu.identity import history, oidc_tokens, passkeys
-from dancu.identity.accounts import close_for_death
-from dancu.identity.models import Account
-
-DEATH_TOPIC = "citizen.died"
-MOVED_TOPIC = "citizen.moved"
+from dancu.db import get_sessionmaker, utcnow
+from dancu.db.uow import unit_of_work
+from dancu.identity.accounts import history
+from dancu.identity.accounts.models import Account
+from dancu.identity.accounts.service import close_for_death
+from dancu.identity.auth import passkeys
+from dancu.identity.oidc import tokens as oidc_tokens
+from dancu.registry import events as registry_events
 
 
 def on_citizen_died(session: Session, payload: dict[str, Any]) -> None:
@@ -41,8 +42,8 @@ def on_citizen_moved(session: Session, payload: dict[str, Any]) -> None:
 
 
 def subscribe(target: Dispatcher = dispatcher) -> None:
-    target.subscribe(DEATH_TOPIC, on_citizen_died)
-    target.subscribe(MOVED_TOPIC, on_citizen_moved)
+    target.subscribe(registry_events.CITIZEN_DIED, on_citizen_died)
+    target.subscribe(registry_events.CITIZEN_MOVED, on_citizen_moved)
 
 
 def purge_expired(factory: sessionmaker[Session]) -> int:

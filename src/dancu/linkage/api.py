@@ -13,6 +13,7 @@ from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 from dancu.common.access import Permission
 from dancu.common.errors import ValidationFailed
 from dancu.linkage import cleaning, exports, runs, service
+from dancu.linkage.errors import LinkageErrorCode
 from dancu.linkage.schemas import (
     CorrectionIn,
     DecisionIn,
@@ -52,13 +53,13 @@ def parse_mapping(text: str | None) -> dict[str, str] | None:
     except json.JSONDecodeError as exc:
         raise ValidationFailed(
             'The mapping must be JSON, e.g. {"full_name": "HoTen"}',
-            code="linkage.mapping_json",
+            code=LinkageErrorCode.MAPPING_JSON,
             field="mapping",
         ) from exc
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
         raise ValidationFailed(
             "The mapping must map fields to column names",
-            code="linkage.mapping_json",
+            code=LinkageErrorCode.MAPPING_JSON,
             field="mapping",
         )
     return value
@@ -69,7 +70,7 @@ async def read_upload(file: UploadFile) -> bytes:
     if len(data) > MAX_UPLOAD:
         raise ValidationFailed(
             f"The file is larger than {MAX_UPLOAD // 2**20} MB",
-            code="linkage.too_large",
+            code=LinkageErrorCode.TOO_LARGE,
             field="file",
         )
     return data

@@ -21,10 +21,11 @@ from sqlalchemy.orm import Session
 
 from dancu.common import adminunits, audit
 from dancu.common.access import Actor, Permission
-from dancu.common.errors import Conflict, NotFound, ValidationFailed
+from dancu.common.errors import Conflict, ErrorCode, NotFound, ValidationFailed
 from dancu.common.textfold import fold
 from dancu.linkage import normalize as norm
 from dancu.linkage import repository as repo
+from dancu.linkage.errors import LinkageErrorCode
 from dancu.linkage.models import CleaningDecision, MatchResult, SectorRecord
 from dancu.linkage.schemas import (
     CORRECTABLE,
@@ -50,7 +51,9 @@ def queue(
     actor.require(Permission.LINKAGE_CLEAN)
     if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
         raise ValidationFailed(
-            f"page >= 1 and 1 <= per_page <= {MAX_PER_PAGE}", code="paging.invalid", field="page"
+            f"page >= 1 and 1 <= per_page <= {MAX_PER_PAGE}",
+            code=ErrorCode.PAGING_INVALID,
+            field="page",
         )
     rows, total = repo.queue(
         session, actor, source_id=source_id, offset=(page - 1) * per_page, limit=per_page
@@ -108,10 +111,10 @@ def _open(session: Session, actor: Actor, result_id: int) -> tuple[MatchResult, 
     found = repo.result_for_update(session, actor, result_id)
     if found is None:  # outside the actor's units looks the same as absent
         raise NotFound(
-            "No such item in your queue", code="linkage.result_not_found", field="result_id"
+            "No such item in your queue", code=LinkageErrorCode.RESULT_NOT_FOUND, field="result_id"
         )
     if found[0].decided:
-        raise Conflict("This item was already decided", code="linkage.already_decided")
+        raise Conflict("This item was already decided", code=LinkageErrorCode.ALREADY_DECIDED)
     return found
 
 
@@ -150,7 +153,7 @@ def accept(session: Session, result_id: int, *, actor: Actor, note: str = "") ->
     result, record = _open(session, actor, result_id)
     if result.citizen_pid is None or result.outcome not in repo.QUEUE_OUTCOMES:
         raise Conflict(
-            "Nothing to accept: no citizen is proposed", code="linkage.nothing_to_accept"
+            "Nothing to accept: no citizen is proposed", code=LinkageErrorCode.NOTHING_TO_ACCEPT
         )
     corrections = dict((record.normalized or {}).get("corrections") or {})
     for field, diff in (result.differences or {}).items():
@@ -168,7 +171,7 @@ def correct(
     if field not in CORRECTABLE:
         raise ValidationFailed(
             f"{field!r} cannot be corrected here",
-            code="linkage.field",
+            code=LinkageErrorCode.FIELD,
             field="field",
             allowed=", ".join(CORRECTABLE),
         )
@@ -218,7 +221,7 @@ def _normalized_value(field: str, value: str) -> str:
     clean = checks[field](value)
     if not clean:
         raise ValidationFailed(
-            f"{value!r} is not a valid {field}", code="linkage.value_invalid", field=field
+            f"{value!r} is not a valid {field}", code=LinkageErrorCode.VALUE_INVALID, field=field
         )
     return str(clean)
 
@@ -241,6 +244,6 @@ def history(session: Session, record_id: int, *, actor: Actor) -> list[DecisionO
     actor.require(Permission.LINKAGE_CLEAN)
     record = repo.record(session, record_id)
     if record is None:
-        raise NotFound("No such record", code="linkage.record_not_found", field="record_id")
+        raise NotFound("No such record", code=LinkageErrorCode.RECORD_NOT_FOUND, field="record_id")
     get_source(session, record.source_id, actor=actor)
     return [DecisionOut.model_validate(d) for d in repo.decisions(session, record_id)]

@@ -13,7 +13,8 @@ from rich.table import Table
 
 from dancu.common.access import SYSTEM_ACTOR
 from dancu.common.errors import DancuError
-from dancu.db import get_sessionmaker, unit_of_work
+from dancu.db import get_sessionmaker
+from dancu.db.uow import unit_of_work
 from dancu.linkage import api, exports, runs, service, tasks
 from dancu.linkage import repository as repo
 from dancu.linkage.schemas import OUTCOME_ORDER, ImportOut, JobOut, RateRow

@@ -27,6 +27,7 @@ import pandas as pd
 from dancu.common.errors import ValidationFailed
 from dancu.linkage import mappings
 from dancu.linkage import normalize as norm
+from dancu.linkage.errors import LinkageErrorCode
 from dancu.linkage.mappings import SourceType, resolve_mapping
 from dancu.linkage.readers import Rows, read_table
 
@@ -110,7 +111,7 @@ def read_dataset(
         file_format = Path(source).suffix.lstrip(".")
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
     if not data.strip():
-        raise ValidationFailed("the file is empty", code="linkage.empty_file", field="file")
+        raise ValidationFailed("the file is empty", code=LinkageErrorCode.EMPTY_FILE, field="file")
     table = read_table(data, file_format or "")
     problems = [Problem(line, None, "row.undecodable", None, True) for line in table.undecodable]
     columns = resolve_mapping(table.header, kind, mapping)
@@ -165,7 +166,7 @@ class _RowReader:
                 out.append(self._keyed(line, row, rec))
         if lines == 0:
             raise ValidationFailed(
-                "the file has no data rows", code="linkage.empty_file", field="file"
+                "the file has no data rows", code=LinkageErrorCode.EMPTY_FILE, field="file"
             )
         records = pd.DataFrame(out, columns=list(RECORD_COLUMNS))
         return Dataset(records, self.problems, encoding, lines, self.header)

@@ -147,7 +147,7 @@ def problem_rows(
     """Every problem of an import, by line: :data:`PROBLEM_COLUMNS` then the file's columns
     (the line's values as read; empty for a rejected line, whose values are not kept).
     ``reason(code)`` is the Vietnamese text of a problem code: the entry points pass it, as
-    the texts belong to the web layer (``dancu.web.messages.linkage``).
+    the texts belong to the web layer (the gettext catalogues in ``dancu/web/translations``).
 
     Audited (``linkage.export_problems``) when it carries personal data: a field's value
     or a line's values. Row-level problems alone (a wrong number of fields, undecodable

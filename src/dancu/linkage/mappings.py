@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from dancu.common.errors import ValidationFailed
+from dancu.common.i18n import N_
+from dancu.linkage.errors import LinkageErrorCode
 
 __all__ = [
     "FIELDS",
@@ -49,7 +51,7 @@ class SourceType:
     """
 
     code: str
-    label: str  # English; the Vietnamese text is in dancu.web.messages.linkage
+    label: str  # English, translated where shown
     default_mapping: Mapping[str, str]
     record_identity: tuple[str, ...] = ()
 
@@ -63,7 +65,7 @@ SOURCE_TYPES: dict[str, SourceType] = {
     for s in (
         _st(
             "land",
-            "Land parcels and their users",
+            N_("Land parcels and their users"),
             ("record_key",),  # one owner of several parcels is several records
             record_key="so_thua",
             full_name="ho_ten_nguoi_su_dung",
@@ -74,7 +76,7 @@ SOURCE_TYPES: dict[str, SourceType] = {
         ),
         _st(
             "civil_status",
-            "Civil-status book entries",
+            N_("Civil-status book entries"),
             ("record_key",),  # a birth, a marriage, a death: entries of one person
             record_key="so_dang_ky",
             full_name="ho_ten",
@@ -85,7 +87,7 @@ SOURCE_TYPES: dict[str, SourceType] = {
         ),
         _st(
             "social_insurance",
-            "Social-insurance members",
+            N_("Social-insurance members"),
             record_key="ma_so_bhxh",
             full_name="ho_ten",
             id_number="so_cccd",
@@ -96,7 +98,7 @@ SOURCE_TYPES: dict[str, SourceType] = {
         ),
         _st(
             "health_insurance",
-            "Health-insurance cards",
+            N_("Health-insurance cards"),
             record_key="ma_the_bhyt",
             full_name="ho_ten",
             id_number="so_cccd",
@@ -106,7 +108,7 @@ SOURCE_TYPES: dict[str, SourceType] = {
         ),
         _st(
             "tax",
-            "Personal tax codes",
+            N_("Personal tax codes"),
             record_key="ma_so_thue",
             full_name="ho_ten",
             id_number="so_giay_to",
@@ -115,7 +117,7 @@ SOURCE_TYPES: dict[str, SourceType] = {
         ),
         _st(
             "bank",
-            "Bank customers",
+            N_("Bank customers"),
             record_key="ma_khach_hang",
             full_name="ho_ten",
             id_number="so_giay_to",
@@ -126,7 +128,7 @@ SOURCE_TYPES: dict[str, SourceType] = {
         ),
         _st(
             "merit",
-            "People with meritorious service",
+            N_("People with meritorious service"),
             record_key="ma_ho_so",
             full_name="ho_ten",
             id_number="so_cccd",
@@ -136,7 +138,7 @@ SOURCE_TYPES: dict[str, SourceType] = {
         ),
         _st(
             "civil_servants",
-            "Cadres and civil servants",
+            N_("Cadres and civil servants"),
             record_key="ma_can_bo",
             full_name="ho_ten",
             id_number="so_cccd",
@@ -156,7 +158,7 @@ def source_type(code: str) -> SourceType:
     except KeyError:
         raise ValidationFailed(
             f"unknown source type {code!r}",
-            code="linkage.unknown_source_type",
+            code=LinkageErrorCode.UNKNOWN_SOURCE_TYPE,
             field="source_type",
         ) from None
 
@@ -176,7 +178,9 @@ def resolve_mapping(
     for name, column in (mapping or {}).items():
         if name not in FIELDS:
             raise ValidationFailed(
-                f"unknown field {name!r} in the mapping", code="linkage.unknown_field", field=name
+                f"unknown field {name!r} in the mapping",
+                code=LinkageErrorCode.UNKNOWN_FIELD,
+                field=name,
             )
         if not column:
             continue
@@ -185,7 +189,7 @@ def resolve_mapping(
             raise ValidationFailed(
                 f"the mapping names column {column!r} for {name}, which the file does not have;"
                 f" columns found: {', '.join(header)}",
-                code="linkage.missing_column",
+                code=LinkageErrorCode.MISSING_COLUMN,
                 field=name,
                 column=column,
                 found=", ".join(header),
@@ -205,7 +209,7 @@ def resolve_mapping(
         column = (mapping or {}).get(name) or source.default_mapping.get(name, name)
         raise ValidationFailed(
             f"no column for {name} (expected {column!r}); columns found: {', '.join(header)}",
-            code="linkage.missing_column",
+            code=LinkageErrorCode.MISSING_COLUMN,
             field=name,
             column=column,
             found=", ".join(header),

@@ -5,7 +5,7 @@ is nothing usable) and a ``problem`` code when the input could not be taken as i
 problem does not always mean the value is lost: ``date.day_month_swapped`` returns the
 repaired date, ``address.legacy_uncertain`` returns the guessed commune.
 
-Problem codes (stable; the Vietnamese texts are in ``dancu.web.messages.linkage``):
+Problem codes (stable; the Vietnamese texts are in the web layer's gettext catalogues):
 
 ``name.missing``, ``name.single_word``, ``name.bad_characters``,
 ``date.missing``, ``date.invalid``, ``date.day_month_swapped``, ``date.future``,

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dancu.common.errors import ValidationFailed
+from dancu.linkage.errors import LinkageErrorCode
 
 __all__ = ["FORMATS", "Rows", "Table", "read_table"]
 
@@ -58,7 +59,7 @@ def read_table(data: bytes, file_format: str) -> Table:
         return _read_parquet(data)
     raise ValidationFailed(
         f"unsupported file format {file_format or '(none)'!r}; use CSV, XLSX or Parquet",
-        code="linkage.bad_format",
+        code=LinkageErrorCode.BAD_FORMAT,
         field="file",
     )
 
@@ -105,7 +106,7 @@ def _read_csv(data: bytes) -> Table:
     reader = csv.reader(io.StringIO(text, newline=""), dialect)
     header = next(reader, None)
     if not header or not any(h.strip() for h in header):
-        raise ValidationFailed("the file has no header line", code="linkage.empty_file")
+        raise ValidationFailed("the file has no header line", code=LinkageErrorCode.EMPTY_FILE)
     header = [h.strip() for h in header]
 
     def rows() -> Rows:
@@ -130,13 +131,13 @@ def _read_xlsx(data: bytes) -> Table:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zipfile/KeyError/... on a non-XLSX file
         raise ValidationFailed(
-            f"not a readable XLSX file: {exc}", code="linkage.bad_format", field="file"
+            f"not a readable XLSX file: {exc}", code=LinkageErrorCode.BAD_FORMAT, field="file"
         ) from None
     sheet = book.worksheets[0]
     it = sheet.iter_rows(values_only=True)
     first = next(it, None)
     if first is None or not any(c is not None for c in first):
-        raise ValidationFailed("the sheet is empty", code="linkage.empty_file", field="file")
+        raise ValidationFailed("the sheet is empty", code=LinkageErrorCode.EMPTY_FILE, field="file")
     header = ["" if c is None else str(c).strip() for c in first]
 
     def rows() -> Rows:
@@ -153,7 +154,7 @@ def _read_parquet(data: bytes) -> Table:
         table = pq.read_table(io.BytesIO(data))
     except Exception as exc:  # pyarrow.ArrowInvalid and friends
         raise ValidationFailed(
-            f"not a readable Parquet file: {exc}", code="linkage.bad_format", field="file"
+            f"not a readable Parquet file: {exc}", code=LinkageErrorCode.BAD_FORMAT, field="file"
         ) from None
     header = list(table.column_names)
 

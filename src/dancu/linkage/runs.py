@@ -28,6 +28,7 @@ from dancu.common.errors import Conflict, NotFound
 from dancu.db import utcnow
 from dancu.linkage import match
 from dancu.linkage import repository as repo
+from dancu.linkage.errors import LinkageErrorCode
 from dancu.linkage.events import RUN_QUEUED
 from dancu.linkage.models import LinkageJob, MatchResult, SectorRecord
 from dancu.linkage.normalize import normalize_name
@@ -58,7 +59,7 @@ def create_run(session: Session, source_id: int, *, actor: Actor) -> JobOut:
     if repo.active_job(session, source.id) is not None:
         raise Conflict(
             "A run of this dataset is already queued or running",
-            code="linkage.run_active",
+            code=LinkageErrorCode.RUN_ACTIVE,
             field="source_id",
         )
     job = LinkageJob(
@@ -77,7 +78,7 @@ def create_run(session: Session, source_id: int, *, actor: Actor) -> JobOut:
 def get_job(session: Session, job_id: int, *, actor: Actor) -> JobOut:
     job = repo.job(session, job_id)
     if job is None:
-        raise NotFound("No such run", code="linkage.job_not_found", field="job_id")
+        raise NotFound("No such run", code=LinkageErrorCode.JOB_NOT_FOUND, field="job_id")
     get_source(session, job.source_id, actor=actor)  # the dataset must be visible
     return JobOut.model_validate(job)
 

@@ -15,16 +15,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from dancu.common import adminunits, audit
+from dancu.common import adminunits, audit, bulk
 from dancu.common.access import Actor, Permission
 from dancu.common.errors import Forbidden, NotFound, ValidationFailed
 from dancu.db import is_postgres, utcnow
 from dancu.linkage import repository as repo
 from dancu.linkage.dataset import Problem, read_dataset
+from dancu.linkage.errors import LinkageErrorCode
 from dancu.linkage.mappings import FIELDS, SOURCE_TYPES
 from dancu.linkage.models import ImportProblem, SectorRecord, Source, SourceMapping
 from dancu.linkage.schemas import ImportOut, JobOut, ProblemOut, RateRow, ReportOut, SourceOut
-from dancu.registry import bulk
 
 PURPOSE = "data_maintenance"
 RECORD_COLUMNS = (
@@ -42,7 +42,7 @@ Progress = Callable[[str, int, int], None]
 
 
 def source_types() -> dict[str, str]:
-    """Source type code -> English label (Vietnamese in the messages)."""
+    """Source type code -> English label (translated where shown)."""
     return {code: st.label for code, st in SOURCE_TYPES.items()}
 
 
@@ -50,12 +50,14 @@ def require_province(actor: Actor, province_code: str) -> None:
     """Whole-dataset work (import, run, export) needs an officer of the dataset's province."""
     if province_code not in {p.code for p in adminunits.provinces()}:
         raise ValidationFailed(
-            f"unknown province {province_code!r}", code="linkage.province", field="province_code"
+            f"unknown province {province_code!r}",
+            code=LinkageErrorCode.PROVINCE,
+            field="province_code",
         )
     if not actor.nationwide and province_code not in actor.province_units:
         raise Forbidden(
             "Only an officer of this province may work on its whole datasets",
-            code="linkage.area",
+            code=LinkageErrorCode.AREA,
             field="province_code",
         )
 
@@ -65,7 +67,7 @@ def mapping_for(session: Session, source_type: str) -> dict[str, str]:
     if source_type not in SOURCE_TYPES:
         raise ValidationFailed(
             f"unknown source type {source_type!r}",
-            code="linkage.unknown_source_type",
+            code=LinkageErrorCode.UNKNOWN_SOURCE_TYPE,
             field="source_type",
         )
     saved = repo.saved_mapping(session, source_type)
@@ -85,7 +87,7 @@ def save_mapping(
     if unknown:
         raise ValidationFailed(
             f"unknown field {unknown[0]!r} in the mapping",
-            code="linkage.unknown_field",
+            code=LinkageErrorCode.UNKNOWN_FIELD,
             field=unknown[0],
         )
     saved = repo.saved_mapping(session, source_type)
@@ -133,7 +135,7 @@ def import_dataset(
         raise ValidationFailed(  # the reader's promise, checked: never store a lossy import
             f"{dataset.lines} lines read but {len(dataset.records)} records and"
             f" {len(rejected_lines)} rejected lines",
-            code="linkage.lines_lost",
+            code=LinkageErrorCode.LINES_LOST,
             field="file",
         )
     if mapping:
@@ -246,7 +248,7 @@ def get_source(session: Session, source_id: int, *, actor: Actor) -> Source:
     actor.require(Permission.LINKAGE_READ)
     source = repo.source(session, actor, source_id)
     if source is None:
-        raise NotFound("No such dataset", code="linkage.source_not_found", field="source_id")
+        raise NotFound("No such dataset", code=LinkageErrorCode.SOURCE_NOT_FOUND, field="source_id")
     return source
 
 

@@ -30,9 +30,11 @@ from dancu.common import outbox
 from dancu.common.errors import Conflict, NotFound
 from dancu.common.jobs import every, periodic, queue
 from dancu.common.outbox import Dispatcher, dispatcher
-from dancu.db import get_sessionmaker, unit_of_work, utcnow
+from dancu.db import get_sessionmaker, utcnow
+from dancu.db.uow import unit_of_work
 from dancu.linkage import repository as repo
 from dancu.linkage import runs
+from dancu.linkage.errors import LinkageErrorCode
 from dancu.linkage.events import RUN_QUEUED
 from dancu.linkage.models import LinkageJob
 from dancu.linkage.schemas import JobOut
@@ -85,9 +87,9 @@ def run_job(factory: Factory, job_id: int, *, progress: Progress | None = None) 
     with unit_of_work(factory) as session:
         job = repo.job(session, job_id)
         if job is None:
-            raise NotFound("No such run", code="linkage.job_not_found", field="job_id")
+            raise NotFound("No such run", code=LinkageErrorCode.JOB_NOT_FOUND, field="job_id")
         if not repo.claim(session, job_id, utcnow()):
-            raise Conflict("This run is not waiting to run", code="linkage.job_not_queued")
+            raise Conflict("This run is not waiting to run", code=LinkageErrorCode.JOB_NOT_QUEUED)
         session.refresh(job)
         job.started_at = job.started_at or utcnow()
         step = job.step

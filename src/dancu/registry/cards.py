@@ -17,8 +17,10 @@ from sqlalchemy.orm import Session
 from dancu.common import audit, outbox
 from dancu.common.access import Actor, Permission
 from dancu.common.errors import Conflict, InvalidState, NotFound, ValidationFailed
+from dancu.registry import events
 from dancu.registry import repository as repo
 from dancu.registry import validation as rules
+from dancu.registry.errors import RegistryErrorCode
 from dancu.registry.models import Citizen, IdCard
 from dancu.registry.schemas import CardApplicationIn, CardOut
 
@@ -68,10 +70,14 @@ def apply_for_card(
     today = today or date.today()
     citizen = _card_holder(session, actor, data.pid)
     if citizen.status != "alive":
-        raise InvalidState("The citizen is deceased", code="card.holder_deceased", field="pid")
+        raise InvalidState(
+            "The citizen is deceased", code=RegistryErrorCode.CARD_HOLDER_DECEASED, field="pid"
+        )
     applied_on = data.applied_on or today
     if applied_on > today or applied_on < citizen.birth_date:
-        raise ValidationFailed("Impossible application date", code="card.date", field="applied_on")
+        raise ValidationFailed(
+            "Impossible application date", code=RegistryErrorCode.CARD_DATE, field="applied_on"
+        )
     previous = _close_previous(session, citizen, data.reason, applied_on)
     card = IdCard(
         citizen_id=citizen.id,
@@ -88,10 +94,12 @@ def apply_for_card(
         session.flush()
     except IntegrityError as exc:  # a concurrent application won the unique index
         raise Conflict(
-            "An application is already in progress", code="card.in_progress", field="pid"
+            "An application is already in progress",
+            code=RegistryErrorCode.CARD_IN_PROGRESS,
+            field="pid",
         ) from exc
     card.serial = f"{applied_on.year % 100:02d}{card.id:010d}"
-    return _done(session, actor, citizen, card, "card.applied")
+    return _done(session, actor, citizen, card, events.CARD_APPLIED)
 
 
 def _close_previous(
@@ -103,10 +111,16 @@ def _close_previous(
         return None
     if previous.status != "issued":
         raise Conflict(
-            "An application is already in progress", code="card.in_progress", field="pid"
+            "An application is already in progress",
+            code=RegistryErrorCode.CARD_IN_PROGRESS,
+            field="pid",
         )
     if reason == "first":
-        raise Conflict("The citizen already holds a valid card", code="card.exists", field="reason")
+        raise Conflict(
+            "The citizen already holds a valid card",
+            code=RegistryErrorCode.CARD_EXISTS,
+            field="reason",
+        )
     # The unique index allows one card in {applied, produced, issued} per citizen, so the old
     # card leaves that set now, by a state the index does not cover.
     previous.status = "replaced"
@@ -129,7 +143,7 @@ def transition_card(
     actor.require(Permission.CARD_MANAGE)
     if action not in _TRANSITIONS:
         raise ValidationFailed(
-            f"Unknown card action {action!r}", code="card.action", field="action"
+            f"Unknown card action {action!r}", code=RegistryErrorCode.CARD_ACTION, field="action"
         )
     card, citizen = _visible_card(session, actor, card_id)
     day = _transition_day(card, on, today or date.today())
@@ -143,17 +157,17 @@ def transition_card(
     if changed != 1:
         raise InvalidState(
             f"A card in state {card.status!r} cannot {action}",
-            code="card.transition",
+            code=RegistryErrorCode.CARD_TRANSITION,
             field="action",
         )
     session.refresh(card)
-    return _done(session, actor, citizen, card, f"card.{target}")
+    return _done(session, actor, citizen, card, events.CARD_TOPICS[target])
 
 
 def _visible_card(session: Session, actor: Actor, card_id: int) -> tuple[IdCard, Citizen]:
     found = repo.card_with_holder(session, actor, card_id)
     if found is None:
-        raise NotFound("No such card", code="card.not_found", field="card_id")
+        raise NotFound("No such card", code=RegistryErrorCode.CARD_NOT_FOUND, field="card_id")
     return found
 
 
@@ -164,7 +178,7 @@ def _transition_day(card: IdCard, on: date | None, today: date) -> date:
     if day > today or day < previous_step:
         raise ValidationFailed(
             f"The date must lie between {previous_step.isoformat()} and today",
-            code="card.transition_date",
+            code=RegistryErrorCode.CARD_TRANSITION_DATE,
             field="on",
         )
     return day
@@ -181,7 +195,9 @@ def _stamps(action: str, day: date, birth_date: date, reason: str | None) -> dic
 def _card_holder(session: Session, actor: Actor, pid: str) -> Citizen:
     citizen = repo.citizen_by_pid_for_update(session, actor, rules.valid_pid(pid))
     if citizen is None:
-        raise NotFound("No citizen with this ID number", code="citizen.not_found", field="pid")
+        raise NotFound(
+            "No citizen with this ID number", code=RegistryErrorCode.CITIZEN_NOT_FOUND, field="pid"
+        )
     return citizen
 
 

@@ -19,12 +19,14 @@ from sqlalchemy.orm import Session
 
 from dancu.common import adminunits, audit, outbox
 from dancu.common.access import Actor, Permission
-from dancu.common.errors import Conflict, InvalidState, NotFound, ValidationFailed
+from dancu.common.errors import Conflict, ErrorCode, InvalidState, NotFound, ValidationFailed
 from dancu.common.pid import make_pid
 from dancu.common.textfold import fold
+from dancu.registry import events
 from dancu.registry import repository as repo
 from dancu.registry import validation as rules
 from dancu.registry.cards import age_on
+from dancu.registry.errors import RegistryErrorCode
 from dancu.registry.models import Citizen, CivilEvent, Household, HouseholdMember, IdCard
 from dancu.registry.schemas import (
     BirthIn,
@@ -36,13 +38,6 @@ from dancu.registry.schemas import (
 )
 
 MIN_MARRIAGE_AGE = {"M": 20, "F": 18}  # Law on Marriage and Family 2014, art. 8
-TOPICS = {
-    "birth": "citizen.born",
-    "death": "citizen.died",
-    "marriage": "citizen.married",
-    "divorce": "citizen.divorced",
-    "residence_change": "citizen.moved",
-}
 KEY_FIELD = "Idempotency-Key"
 
 
@@ -61,7 +56,7 @@ def _existing(
     if event.kind != kind or event.registered_by != actor.id:
         raise Conflict(
             "This idempotency key was already used for another request",
-            code="idempotency.key_reused",
+            code=ErrorCode.IDEMPOTENCY_KEY_REUSED,
             field=KEY_FIELD,
         )
     return _out(session, event)
@@ -89,7 +84,9 @@ def _writable(session: Session, actor: Actor, pid: str, field: str = "pid") -> C
         raise
     citizen = repo.citizen_by_pid_for_update(session, actor, clean)
     if citizen is None:
-        raise NotFound("No citizen with this ID number", code="citizen.not_found", field=field)
+        raise NotFound(
+            "No citizen with this ID number", code=RegistryErrorCode.CITIZEN_NOT_FOUND, field=field
+        )
     return citizen
 
 
@@ -126,7 +123,11 @@ def _record(
         purpose="civil_status",
         fields=fields,
     )
-    outbox.emit(session, TOPICS[kind], {"event_id": event.id, "pid": citizen.pid, **details})
+    outbox.emit(
+        session,
+        events.CIVIL_STATUS_TOPICS[kind],
+        {"event_id": event.id, "pid": citizen.pid, **details},
+    )
     return _out(session, event)
 
 
@@ -138,7 +139,7 @@ def _flush_event(session: Session, key: str | None) -> None:
             raise
         raise Conflict(
             "A request with this idempotency key is already being processed",
-            code="idempotency.in_progress",
+            code=ErrorCode.IDEMPOTENCY_IN_PROGRESS,
             field=KEY_FIELD,
         ) from exc
 
@@ -188,7 +189,9 @@ def _parents(session: Session, actor: Actor, data: BirthIn) -> list[Citizen]:
             parents.append(parent)
     if not parents:
         raise ValidationFailed(
-            "A birth names at least one parent", code="birth.no_parent", field="mother_pid"
+            "A birth names at least one parent",
+            code=RegistryErrorCode.BIRTH_NO_PARENT,
+            field="mother_pid",
         )
     return parents
 
@@ -197,12 +200,14 @@ def _check_parent(parent: Citizen, birth_date: date, *, field: str, sex: str) ->
     if parent.sex != sex:
         raise ValidationFailed(
             "The mother must be a woman and the father a man",
-            code="birth.parent_sex",
+            code=RegistryErrorCode.BIRTH_PARENT_SEX,
             field=field,
         )
     if parent.birth_date >= birth_date:
         raise ValidationFailed(
-            "A parent is born after the child", code="birth.parent_younger", field="birth_date"
+            "A parent is born after the child",
+            code=RegistryErrorCode.BIRTH_PARENT_YOUNGER,
+            field="birth_date",
         )
 
 
@@ -232,7 +237,7 @@ def _new_child(
     except IntegrityError as exc:  # a concurrent birth took the same serial
         raise Conflict(
             "Another birth took this ID number at the same moment; retry",
-            code="birth.pid_taken",
+            code=RegistryErrorCode.BIRTH_PID_TAKEN,
             field="pid",
         ) from exc
     return child
@@ -282,7 +287,9 @@ def register_death(
     citizen = _writable(session, actor, data.pid)
     if citizen.status == "deceased":
         raise InvalidState(
-            "The death is already registered", code="death.already_registered", field="pid"
+            "The death is already registered",
+            code=RegistryErrorCode.DEATH_ALREADY_REGISTERED,
+            field="pid",
         )
     rules.valid_event_date(
         data.death_date,
@@ -358,12 +365,14 @@ def register_marriage(
 def _check_couple(a: Citizen, b: Citizen) -> None:
     if a.id == b.id:
         raise ValidationFailed(
-            "A person cannot marry themselves", code="marriage.same_person", field="spouse_pid"
+            "A person cannot marry themselves",
+            code=RegistryErrorCode.MARRIAGE_SAME_PERSON,
+            field="spouse_pid",
         )
     if a.sex == b.sex:
         raise ValidationFailed(
             "Marriage registration requires a man and a woman (Law on Marriage and Family 2014)",
-            code="marriage.same_sex",
+            code=RegistryErrorCode.MARRIAGE_SAME_SEX,
             field="spouse_pid",
         )
 
@@ -373,13 +382,19 @@ def _check_can_marry(person: Citizen, married_on: date, *, field: str, today: da
         married_on, birth_date=person.birth_date, today=today, field="married_on"
     )
     if person.status != "alive":
-        raise InvalidState("A deceased person cannot marry", code="marriage.deceased", field=field)
+        raise InvalidState(
+            "A deceased person cannot marry", code=RegistryErrorCode.MARRIAGE_DECEASED, field=field
+        )
     if person.marital_status == "married":
-        raise InvalidState("Already married", code="marriage.already_married", field=field)
+        raise InvalidState(
+            "Already married", code=RegistryErrorCode.MARRIAGE_ALREADY_MARRIED, field=field
+        )
     minimum = MIN_MARRIAGE_AGE[person.sex]
     if age_on(person.birth_date, married_on) < minimum:
         raise ValidationFailed(
-            f"Under the minimum marriage age ({minimum})", code="marriage.under_age", field=field
+            f"Under the minimum marriage age ({minimum})",
+            code=RegistryErrorCode.MARRIAGE_UNDER_AGE,
+            field=field,
         )
 
 
@@ -400,7 +415,7 @@ def register_divorce(
     if a.spouse_id != b.id:
         raise InvalidState(
             "These two citizens are not married to each other",
-            code="divorce.not_married",
+            code=RegistryErrorCode.DIVORCE_NOT_MARRIED,
             field="spouse_pid",
         )
     _check_divorce_date(session, a, b, data.divorced_on, today=today or date.today())
@@ -428,7 +443,7 @@ def _check_divorce_date(
     if married_on is not None and day < married_on:
         raise ValidationFailed(
             "The divorce is dated before the marriage",
-            code="divorced_on.before_marriage",
+            code=RegistryErrorCode.DIVORCED_ON_BEFORE_MARRIAGE,
             field="divorced_on",
         )
 
@@ -450,7 +465,9 @@ def register_residence_change(
         return found
     citizen = _writable(session, actor, data.pid)
     if citizen.status != "alive":
-        raise InvalidState("A deceased citizen cannot move", code="residence.deceased", field="pid")
+        raise InvalidState(
+            "A deceased citizen cannot move", code=RegistryErrorCode.RESIDENCE_DECEASED, field="pid"
+        )
     rules.valid_event_date(
         data.moved_on,
         birth_date=citizen.birth_date,
@@ -485,11 +502,15 @@ def _target_household(
     target = repo.household_by_no(session, data.household_no)
     if target is None or target.commune_code != commune.code:
         raise ValidationFailed(
-            "No such household in that commune", code="household.not_found", field="household_no"
+            "No such household in that commune",
+            code=RegistryErrorCode.HOUSEHOLD_NOT_FOUND,
+            field="household_no",
         )
     if data.relation == "head" and repo.household_head(session, target.id) is not None:
         raise ValidationFailed(
-            "The household already has a head", code="household.head_exists", field="relation"
+            "The household already has a head",
+            code=RegistryErrorCode.HOUSEHOLD_HEAD_EXISTS,
+            field="relation",
         )
     return target, data.relation
 

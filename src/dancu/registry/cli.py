@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from dancu.common.access import SYSTEM_ACTOR
 from dancu.common.errors import DancuError
-from dancu.db import unit_of_work
+from dancu.db.uow import unit_of_work
 from dancu.registry.importer import ImportReport, import_citizens
 
 app = typer.Typer(help="The population registry.", no_args_is_help=True)

@@ -29,14 +29,14 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from dancu.common import adminunits, audit
+from dancu.common import adminunits, audit, bulk
 from dancu.common.access import Actor, Permission
 from dancu.common.errors import DancuError, ValidationFailed
 from dancu.common.pid import valid_province_codes
 from dancu.common.textfold import fold
 from dancu.db import is_postgres, utcnow
-from dancu.registry import bulk
 from dancu.registry import validation as rules
+from dancu.registry.errors import RegistryErrorCode
 from dancu.registry.models import Citizen
 
 REQUIRED = ("pid", "full_name", "birth_date", "sex", "commune_code")
@@ -125,7 +125,7 @@ def _read_records(path: Path) -> tuple[list[str], Iterator[Record]]:
         return _header_first(_read_parquet(path))
     raise ImportFileError(
         f"Unsupported file type {suffix!r}: use .csv or .parquet",
-        code="import.format",
+        code=RegistryErrorCode.IMPORT_FORMAT,
         field="file",
     )
 
@@ -140,7 +140,7 @@ def _check_columns(columns: Sequence[str]) -> None:
     if missing:
         raise ImportFileError(
             f"Missing required columns: {', '.join(missing)}",
-            code="import.columns",
+            code=RegistryErrorCode.IMPORT_COLUMNS,
             field="file",
             missing=",".join(missing),
         )
@@ -154,7 +154,9 @@ def _read_csv(path: Path) -> Iterator[Record]:
         try:
             header = [h.strip() for h in next(reader)]
         except StopIteration:
-            raise ImportFileError("The file is empty", code="import.empty", field="file") from None
+            raise ImportFileError(
+                "The file is empty", code=RegistryErrorCode.IMPORT_EMPTY, field="file"
+            ) from None
         _check_columns(header)
         yield 1, header
         for line, values in enumerate(reader, start=2):
@@ -163,11 +165,13 @@ def _read_csv(path: Path) -> Iterator[Record]:
     except UnicodeDecodeError as exc:
         raise ImportFileError(
             f"The file is not UTF-8 text ({exc.reason} near byte {exc.start})",
-            code="import.encoding",
+            code=RegistryErrorCode.IMPORT_ENCODING,
             field="file",
         ) from exc
     except csv.Error as exc:
-        raise ImportFileError(f"Malformed CSV: {exc}", code="import.csv", field="file") from exc
+        raise ImportFileError(
+            f"Malformed CSV: {exc}", code=RegistryErrorCode.IMPORT_CSV, field="file"
+        ) from exc
     finally:
         handle.close()
 
@@ -180,7 +184,7 @@ def _read_parquet(path: Path) -> Iterator[Record]:
         parquet = pq.ParquetFile(path)
     except (pyarrow.lib.ArrowInvalid, OSError) as exc:
         raise ImportFileError(
-            f"Not a Parquet file: {exc}", code="import.parquet", field="file"
+            f"Not a Parquet file: {exc}", code=RegistryErrorCode.IMPORT_PARQUET, field="file"
         ) from exc
     header = parquet.schema_arrow.names
     _check_columns(header)
@@ -209,13 +213,15 @@ def validate_row(
 ) -> tuple[Any, ...]:
     """The COPY tuple for a valid row; raises ValidationFailed naming the field."""
     if "__error__" in row:
-        raise ValidationFailed(row["__error__"], code="import.row_shape", field=None)
+        raise ValidationFailed(
+            row["__error__"], code=RegistryErrorCode.IMPORT_ROW_SHAPE, field=None
+        )
     try:
         birth = _as_date(row.get("birth_date"))
     except ValueError as exc:
         raise ValidationFailed(
             "birth_date is not a date (yyyy-mm-dd or dd/mm/yyyy)",
-            code="birth_date.invalid",
+            code=RegistryErrorCode.BIRTH_DATE_INVALID,
             field="birth_date",
         ) from exc
     rules.valid_birth_date(birth, today)

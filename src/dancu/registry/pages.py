@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from dancu.common import adminunits
 from dancu.common.access import Permission
-from dancu.common.errors import NotFound, ValidationFailed
+from dancu.common.errors import ErrorCode, NotFound, ValidationFailed
 from dancu.registry import service
 from dancu.registry import validation as rules
 from dancu.web.deps import CurrentActor, DbSession
@@ -41,7 +41,7 @@ def _parse_date(value: str | None) -> date | None:
     except ValueError as exc:
         raise ValidationFailed(
             "The birth date must be a real date written dd/mm/yyyy (e.g. 17/05/1990)",
-            code="date.invalid",
+            code=ErrorCode.DATE_INVALID,
             field="birth_date",
         ) from exc
     return rules.valid_birth_date(parsed, date.today())

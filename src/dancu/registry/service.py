@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 
 from dancu.common import adminunits, audit
 from dancu.common.access import Actor, Permission, require_purpose
-from dancu.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from dancu.common.errors import Conflict, ErrorCode, Forbidden, NotFound, ValidationFailed
 from dancu.common.textfold import fold
 from dancu.registry import repository as repo
 from dancu.registry import validation as rules
+from dancu.registry.errors import RegistryErrorCode
 from dancu.registry.models import Citizen
 from dancu.registry.schemas import (
     AuditEntryOut,
@@ -61,7 +62,9 @@ def _load_visible(session: Session, actor: Actor, pid: str) -> Citizen:
     clean = rules.valid_pid(pid)
     citizen = repo.citizen_by_pid(session, actor, clean)
     if citizen is None:
-        raise NotFound("No citizen with this ID number", code="citizen.not_found", field="pid")
+        raise NotFound(
+            "No citizen with this ID number", code=RegistryErrorCode.CITIZEN_NOT_FOUND, field="pid"
+        )
     return citizen
 
 
@@ -79,7 +82,9 @@ def get_citizen(session: Session, pid: str, *, actor: Actor, purpose: str | None
             subject_id=pid,
             purpose=purpose,
         )
-        raise NotFound("No citizen with this ID number", code="citizen.not_found", field="pid")
+        raise NotFound(
+            "No citizen with this ID number", code=RegistryErrorCode.CITIZEN_NOT_FOUND, field="pid"
+        )
     card = None
     if row["card_id"] is not None:
         card = CardOut.model_validate({f: row[f"card_{f}"] for f in repo.CARD_FIELDS})
@@ -121,13 +126,17 @@ def search(
     folded = fold(name or "")
     if not folded and not birth_date and not commune_code:
         raise ValidationFailed(
-            "Give a name, a birth date or a commune", code="search.empty", field="name"
+            "Give a name, a birth date or a commune",
+            code=RegistryErrorCode.SEARCH_EMPTY,
+            field="name",
         )
     if commune_code:
         rules.valid_commune(commune_code)
     if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
         raise ValidationFailed(
-            f"page >= 1 and 1 <= per_page <= {MAX_PER_PAGE}", code="paging.invalid", field="page"
+            f"page >= 1 and 1 <= per_page <= {MAX_PER_PAGE}",
+            code=ErrorCode.PAGING_INVALID,
+            field="page",
         )
     rows, total = repo.search_citizens(
         session,
@@ -163,7 +172,9 @@ def household_of(session: Session, pid: str, *, actor: Actor, purpose: str | Non
     citizen = _load_visible(session, actor, pid)
     membership = repo.membership_of(session, citizen.id)
     if membership is None:
-        raise NotFound("The citizen belongs to no household", code="household.not_found")
+        raise NotFound(
+            "The citizen belongs to no household", code=RegistryErrorCode.HOUSEHOLD_NOT_FOUND
+        )
     household = repo.household_by_id(session, membership.household_id)
     assert household is not None  # a foreign key guarantees it
     members = repo.household_members(session, household.id)
@@ -216,7 +227,7 @@ def citizens_for_matching(
     if not actor.nationwide and province_code not in actor.province_units:
         raise Forbidden(
             "Reading a whole province needs an officer of that province",
-            code="area.province_required",
+            code=RegistryErrorCode.AREA_PROVINCE_REQUIRED,
             field="province_code",
         )
     rows = [dict(r) for r in repo.citizens_of_province(session, province_code)]
@@ -239,7 +250,11 @@ def add_citizen(
     actor.require(Permission.REGISTRY_IMPORT)
     citizen = build_citizen(data, today=today or date.today())
     if repo.pid_exists(session, citizen.pid):
-        raise Conflict("This ID number is already registered", code="pid.duplicate", field="pid")
+        raise Conflict(
+            "This ID number is already registered",
+            code=RegistryErrorCode.PID_DUPLICATE,
+            field="pid",
+        )
     session.add(citizen)
     session.flush()
     return citizen

@@ -8,9 +8,10 @@ from __future__ import annotations
 from datetime import date
 
 from dancu.common import adminunits
-from dancu.common.errors import ValidationFailed
+from dancu.common.errors import ErrorCode, ValidationFailed
 from dancu.common.pid import PidError, check_against, parse_pid
 from dancu.common.textfold import normalize_name
+from dancu.registry.errors import RegistryErrorCode
 
 SEXES = ("M", "F")
 NAME_MAX = 120
@@ -32,18 +33,25 @@ def valid_commune(code: str, field: str = "commune_code") -> adminunits.Commune:
         return adminunits.commune(code)
     except adminunits.UnknownUnitError as exc:
         raise ValidationFailed(
-            f"Unknown commune code {code!r}", code="commune.unknown", field=field, value=code
+            f"Unknown commune code {code!r}",
+            code=RegistryErrorCode.COMMUNE_UNKNOWN,
+            field=field,
+            value=code,
         ) from exc
 
 
 def valid_birth_date(value: date, today: date) -> date:
     if value > today:
         raise ValidationFailed(
-            "The birth date is in the future", code="birth_date.future", field="birth_date"
+            "The birth date is in the future",
+            code=RegistryErrorCode.BIRTH_DATE_FUTURE,
+            field="birth_date",
         )
     if value.year < 1900:  # no personal ID number encodes an earlier birth
         raise ValidationFailed(
-            "The birth date is too far in the past", code="birth_date.too_old", field="birth_date"
+            "The birth date is too far in the past",
+            code=RegistryErrorCode.BIRTH_DATE_TOO_OLD,
+            field="birth_date",
         )
     return value
 
@@ -63,7 +71,7 @@ def valid_name(value: str, field: str = "full_name") -> str:
     if len(name) < 2 or len(name) > NAME_MAX or any(ch.isdigit() for ch in name):
         raise ValidationFailed(
             f"A full name has 2 to {NAME_MAX} characters and no digits",
-            code="name.invalid",
+            code=RegistryErrorCode.NAME_INVALID,
             field=field,
         )
     return name
@@ -73,7 +81,9 @@ def valid_text(value: str, field: str, max_length: int) -> str:
     """Free text that fits its column."""
     if len(value) > max_length:
         raise ValidationFailed(
-            f"{field} is longer than {max_length} characters", code="text.too_long", field=field
+            f"{field} is longer than {max_length} characters",
+            code=ErrorCode.TEXT_TOO_LONG,
+            field=field,
         )
     return value
 
@@ -83,7 +93,7 @@ def valid_nationality(value: str) -> str:
     if len(value) != 2 or not value.isascii() or not value.isalpha() or not value.isupper():
         raise ValidationFailed(
             "nationality is a two-letter country code such as VN",
-            code="nationality.invalid",
+            code=RegistryErrorCode.NATIONALITY_INVALID,
             field="nationality",
         )
     return value
@@ -91,5 +101,7 @@ def valid_nationality(value: str) -> str:
 
 def valid_sex(value: str) -> str:
     if value not in SEXES:
-        raise ValidationFailed("Sex must be M or F", code="sex.invalid", field="sex")
+        raise ValidationFailed(
+            "Sex must be M or F", code=RegistryErrorCode.SEX_INVALID, field="sex"
+        )
     return value

@@ -20,7 +20,7 @@ they are just unknown tokens (401).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from fastapi import Request
@@ -28,8 +28,9 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.concurrency import run_in_threadpool
 
 from dancu.common.access import Actor
-from dancu.common.errors import DancuError, Forbidden, NotAuthenticated
+from dancu.common.errors import DancuError, ErrorCode, Forbidden, NotAuthenticated
 from dancu.settings import Settings, get_settings
+from dancu.web.public_url import public_url
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -54,9 +55,20 @@ class BearerGrant(Protocol):
 
 
 class BearerVerifier(Protocol):
-    def __call__(self, session: Session, request: Request, scheme: str, token: str) -> BearerGrant:
-        """``scheme`` is ``bearer`` or ``dpop``. Refuses with ``NotAuthenticated`` or
-        ``Forbidden`` whose params may name the challenge's ``scheme`` and ``error``."""
+    def __call__(
+        self,
+        session: Session,
+        scheme: str,
+        token: str,
+        *,
+        dpop_proofs: Iterable[str],
+        method: str,
+        url: str,
+    ) -> BearerGrant:
+        """``scheme`` is ``bearer`` or ``dpop``; ``dpop_proofs``, ``method`` and ``url`` (the
+        public URL) are what a DPoP proof is checked against. Refuses with
+        ``NotAuthenticated`` or ``Forbidden`` whose params may name the challenge's ``scheme``
+        and ``error``."""
         ...
 
 
@@ -89,7 +101,7 @@ def with_challenge(exc: DancuError, scheme: str = "Bearer") -> DancuError:
 
 
 def invalid_token(description: str, *, scheme: str = "Bearer") -> NotAuthenticated:
-    exc = NotAuthenticated(description, code="auth.invalid_token", scheme=scheme)
+    exc = NotAuthenticated(description, code=ErrorCode.AUTH_INVALID_TOKEN, scheme=scheme)
     with_challenge(exc)
     return exc
 
@@ -141,7 +153,7 @@ async def current_actor(request: Request, session: Session) -> Actor:
         return await _bearer_actor(request, session, scheme, token)
     actor = optional_actor(request)
     if actor is None:
-        exc = NotAuthenticated("Sign in first", code="auth.required")
+        exc = NotAuthenticated("Sign in first", code=ErrorCode.AUTH_REQUIRED)
         exc.headers = {"WWW-Authenticate": 'Bearer realm="dancu"'}  # type: ignore[attr-defined]
         raise exc
     return actor
@@ -158,7 +170,15 @@ async def _bearer_actor(request: Request, session: Session, scheme: str, token: 
         raise invalid_token("This server accepts no access tokens")
     challenge = "DPoP" if scheme == "dpop" else "Bearer"
     try:
-        grant = await run_in_threadpool(verifier, session, request, scheme, token)
+        grant = await run_in_threadpool(
+            verifier,
+            session,
+            scheme,
+            token,
+            dpop_proofs=request.headers.getlist("dpop"),
+            method=request.method,
+            url=public_url(request),
+        )
         _check_scope(request, grant, challenge)
         if grant.partner:
             _check_purpose(request, grant, challenge)
@@ -181,7 +201,7 @@ def _check_scope(request: Request, grant: BearerGrant, scheme: str) -> None:
     if needed is None or needed not in grant.scopes:
         raise Forbidden(
             f"The token's scope does not allow this API (needs {needed or 'an API scope'})",
-            code="auth.insufficient_scope",
+            code=ErrorCode.AUTH_INSUFFICIENT_SCOPE,
             scheme=scheme,
             error="insufficient_scope",
             scope=needed or "",
@@ -194,7 +214,7 @@ def _check_purpose(request: Request, grant: BearerGrant, scheme: str) -> None:
     if refused := sorted(p for p in named if p not in grant.purposes):
         raise Forbidden(
             f"This partner may not read data for {refused[0]!r}",
-            code="auth.purpose_not_allowed",
+            code=ErrorCode.AUTH_PURPOSE_NOT_ALLOWED,
             scheme=scheme,
             error="insufficient_scope",
             purpose=refused[0],

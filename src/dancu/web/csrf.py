@@ -13,7 +13,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from dancu.common.errors import Forbidden
+from dancu.common.errors import ErrorCode, Forbidden
 
 SESSION_KEY = "csrf"
 FIELD = "csrf_token"
@@ -42,7 +42,7 @@ async def require_csrf(request: Request) -> None:
     if not expected or not sent or not secrets.compare_digest(str(expected), sent):
         raise Forbidden(
             "The form has expired or did not come from this site; reload it and try again",
-            code="csrf.invalid",
+            code=ErrorCode.CSRF_INVALID,
         )
 
 

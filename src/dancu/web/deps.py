@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from dancu.common.access import Actor
-from dancu.db import unit_of_work
+from dancu.db.uow import unit_of_work
 from dancu.web import auth
 
 

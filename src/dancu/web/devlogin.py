@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from dancu.common import adminunits
 from dancu.common.access import Actor, Role
-from dancu.common.errors import ValidationFailed
+from dancu.common.errors import ErrorCode, ValidationFailed
 from dancu.web.auth import app_settings, sign_in
 from dancu.web.templating import render
 
@@ -83,6 +83,8 @@ def login(
 ) -> RedirectResponse:
     officers = demo_officers(app_settings(request).demo_province)
     if officer not in officers:
-        raise ValidationFailed("Unknown demo officer", code="auth.unknown_officer", field="officer")
+        raise ValidationFailed(
+            "Unknown demo officer", code=ErrorCode.AUTH_UNKNOWN_OFFICER, field="officer"
+        )
     sign_in(request, officers[officer])
     return RedirectResponse(_safe_next(next), status_code=303)

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from dancu.identity.pages import account, desk, dev, login, logout, recovery, register
+from dancu.identity.pages import account, desk, dev, logout, recovery, register
+from dancu.identity.pages import signin as login
 
 router = APIRouter(include_in_schema=False)
 for _module in (register, login, logout, recovery, account, desk, dev):

@@ -11,10 +11,15 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy.orm import Session
 
 from dancu.common.errors import DancuError, Forbidden, NotFound
-from dancu.identity import accounts, history, oidc, passkeys, signin, totp, transparency
-from dancu.identity import repository as repo
-from dancu.identity.login import STEP_UP_URL, Login, end_login, now_epoch
-from dancu.identity.models import Account
+from dancu.identity.accounts import history, transparency
+from dancu.identity.accounts import repository as repo
+from dancu.identity.accounts import service as accounts
+from dancu.identity.accounts.models import Account
+from dancu.identity.accounts.schemas import DependantIn
+from dancu.identity.auth import passkeys, signin, totp
+from dancu.identity.auth.session import STEP_UP_URL, Login, end_login, now_epoch
+from dancu.identity.errors import IdentityErrorCode
+from dancu.identity.oidc import authorize as oidc
 from dancu.identity.pages.common import (
     client_ip,
     page,
@@ -25,7 +30,6 @@ from dancu.identity.pages.common import (
     signed_in,
 )
 from dancu.identity.pages.forms import build, required
-from dancu.identity.schemas import DependantIn
 from dancu.web.csrf import CsrfChecked
 from dancu.web.deps import DbSession
 
@@ -73,7 +77,7 @@ def revoke_session(
     login = signed_in(request, db)
     signin.revoke_session(db, login.account_id, session_id, ip=client_ip(request))
     if session_id == login.session_id:
-        end_login(request, db)
+        end_login(request.session, db)
         return RedirectResponse("/login", status_code=303)
     return RedirectResponse("/account#sessions", status_code=303)
 
@@ -83,7 +87,7 @@ def revoke_consent(request: Request, client_id: str, db: DbSession, _csrf: CsrfC
     """Stop letting a service see my data (it asks again at the next sign-in)."""
     login = signed_in(request, db)
     if not oidc.revoke_consent(db, login.account_id, client_id):
-        raise NotFound("No such consent", code="identity.consent_unknown")
+        raise NotFound("No such consent", code=IdentityErrorCode.CONSENT_UNKNOWN)
     history.add(
         db, login.account_id, "consent", ip=client_ip(request), client=client_id, revoked="yes"
     )
@@ -190,7 +194,7 @@ def add_child(
         if login.account_level == 2:
             return RedirectResponse(f"{STEP_UP_URL}?next=/account/children", status_code=303)
         error = Forbidden(
-            "Only a level-2 account may register a child", code="identity.level_insufficient"
+            "Only a level-2 account may register a child", code=IdentityErrorCode.LEVEL_INSUFFICIENT
         )
         return refused(request, "children.html", error, context)
     try:

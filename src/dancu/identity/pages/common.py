@@ -12,10 +12,10 @@ from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
-from dancu.common.errors import DancuError, ValidationFailed
-from dancu.identity.login import LOGIN_URL, Login, current_login
+from dancu.common.errors import DancuError, ErrorCode, ValidationFailed
+from dancu.identity.auth.passkeys import RelyingParty
+from dancu.identity.auth.session import LOGIN_URL, Login, current_login
 from dancu.identity.pages.forms import FIELD_LABELS
-from dancu.identity.passkeys import RelyingParty
 from dancu.web.auth import app_settings
 from dancu.web.csrf import csrf_token
 from dancu.web.templating import render
@@ -63,7 +63,7 @@ def login_redirect(target: str) -> RedirectResponse:
 
 def signed_in(request: Request, db: Session) -> Login:
     """The signed-in account; otherwise the answer is a redirect to the login page."""
-    login = current_login(request, db)
+    login = current_login(request.session, db, settings=app_settings(request))
     if login is None:
         location = f"{LOGIN_URL}?{urlencode({'next': here(request)})}"
         raise HTTPException(status_code=303, headers={"Location": location})
@@ -117,6 +117,6 @@ def parse_date(value: str, field: str) -> date:
         pass
     raise ValidationFailed(
         "The date must be a real date written dd/mm/yyyy (e.g. 17/05/1990)",
-        code="date.invalid",
+        code=ErrorCode.DATE_INVALID,
         field=field,
     )

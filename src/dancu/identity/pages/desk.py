@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session
 
 from dancu.common.access import Actor
 from dancu.common.errors import DancuError, ValidationFailed
-from dancu.identity import desk, levels
-from dancu.identity.chip_demo import read_demo_card
+from dancu.identity.accounts import desk, levels
+from dancu.identity.accounts.schemas import LevelTwoIn
+from dancu.identity.chip.reader import CardReader
+from dancu.identity.errors import IdentityErrorCode
 from dancu.identity.pages.common import page, refused
 from dancu.identity.pages.forms import build, required
-from dancu.identity.schemas import LevelTwoIn
-from dancu.settings import get_settings
 from dancu.web.csrf import CsrfChecked
 from dancu.web.deps import CurrentActor, DbSession
 
@@ -23,8 +23,13 @@ router = APIRouter(prefix="/desk")
 MAX_BUNDLE_BYTES = 256 * 1024
 
 
-def _case(db: Session, pid: str, actor: Actor) -> dict[str, Any]:
-    demo = get_settings().env != "production"
+def _reader(request: Request) -> CardReader | None:
+    """The reader the server can drive itself (the demo's simulated one), if installed."""
+    return getattr(request.app.state, "card_reader", None)
+
+
+def _case(request: Request, db: Session, pid: str, actor: Actor) -> dict[str, Any]:
+    demo = _reader(request) is not None
     return {"case": desk.lookup(db, pid, actor=actor), "pid": pid, "demo_reader": demo}
 
 
@@ -34,7 +39,7 @@ def desk_page(request: Request, db: DbSession, actor: CurrentActor, pid: str = "
     context: dict[str, Any] = {"pid": pid, "case": None, "done": None}
     if pid.strip():
         try:
-            context.update(_case(db, pid.strip(), actor))
+            context.update(_case(request, db, pid.strip(), actor))
         except DancuError as exc:
             return refused(request, "desk.html", exc, context)
     return page(request, "desk.html", context)
@@ -46,7 +51,7 @@ async def _bundle(upload: UploadFile | None) -> str | None:
     data = await upload.read(MAX_BUNDLE_BYTES + 1)
     if len(data) > MAX_BUNDLE_BYTES:
         raise ValidationFailed(
-            "The chip data is too large", code="identity.chip_unreadable", field="chip"
+            "The chip data is too large", code=IdentityErrorCode.CHIP_UNREADABLE, field="chip"
         )
     return data.decode("utf-8", errors="replace")
 
@@ -66,17 +71,18 @@ async def raise_level(
     desk.require_police(actor)
     context: dict[str, Any] = {"pid": pid, "case": None, "done": None, "mrz": mrz}
     try:
-        context.update(_case(db, required(pid, "pid"), actor))
+        context.update(_case(request, db, required(pid, "pid"), actor))
         bundle = await _bundle(chip)
-        if demo_reader == "yes":  # the simulated reader of the demo (refused in production)
-            read = read_demo_card(db, context["case"].citizen.pid, actor=actor)
+        reader = _reader(request)
+        if demo_reader == "yes" and reader is not None:  # a reader the server drives
+            read = reader(db, context["case"].citizen.pid, actor=actor)
             bundle, mrz = read.to_json(), mrz.strip() or read.mrz
             context["mrz"] = mrz
         zone = "\n".join(line.strip() for line in required(mrz, "mrz").splitlines() if line.strip())
         if face_checked != "yes":
             raise ValidationFailed(
                 "Compare the person with the account's photo and the card first",
-                code="identity.face_unchecked",
+                code=IdentityErrorCode.FACE_UNCHECKED,
                 field="face_checked",
             )
         verdict = desk.check_chip(bundle, zone) if bundle is not None else "not_checked"
@@ -84,6 +90,6 @@ async def raise_level(
         levels.raise_to_level2(db, data, actor=actor)
     except DancuError as exc:
         return refused(request, "desk.html", exc, context)
-    context.update(_case(db, pid.strip(), actor))
+    context.update(_case(request, db, pid.strip(), actor))
     context["done"] = verdict
     return page(request, "desk.html", context)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from dancu.common.errors import NotFound
-from dancu.identity import messages
+from dancu.common.errors import ErrorCode, NotFound
+from dancu.identity.accounts import messages
 from dancu.identity.pages.common import page
 from dancu.web.auth import app_settings
 from dancu.web.deps import DbSession
@@ -17,6 +17,6 @@ router = APIRouter()
 @router.get("/dev/messages", response_class=HTMLResponse)
 def message_sink(request: Request, db: DbSession, recipient: str = "") -> HTMLResponse:
     if not app_settings(request).dev_login or app_settings(request).env == "production":
-        raise NotFound("No such page", code="not_found")
+        raise NotFound("No such page", code=ErrorCode.NOT_FOUND)
     found = messages.latest(db, limit=50, recipient=recipient.strip() or None)
     return page(request, "dev_messages.html", {"messages": found})

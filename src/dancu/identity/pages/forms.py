@@ -6,29 +6,30 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from dancu.common.errors import ValidationFailed
+from dancu.common.errors import ErrorCode, ValidationFailed
+from dancu.common.i18n import N_
 
 M = TypeVar("M", bound=BaseModel)
 
-# Labels of the fields the identity forms can name in an error (English; Vietnamese in
-# web/messages/identity.py).
+# Labels of the fields the identity forms can name in an error (English, translated where
+# shown).
 FIELD_LABELS: dict[str, str] = {
-    "pid": "ID number",
-    "full_name": "Full name",
-    "birth_date": "Birth date",
-    "phone": "Phone number",
-    "email": "E-mail address",
-    "password": "Password",
-    "password2": "Repeat the password",
-    "photo": "Face photo",
-    "code": "Code",
-    "method": "Second factor",
-    "mrz": "Machine-readable zone",
-    "chip": "Chip data",
-    "face_checked": "Face check",
-    "name": "Passkey name",
-    "session": "Session",
-    "passkey": "Passkey",
+    "pid": N_("ID number"),
+    "full_name": N_("Full name"),
+    "birth_date": N_("Birth date"),
+    "phone": N_("Phone number"),
+    "email": N_("E-mail address"),
+    "password": N_("Password"),
+    "password2": N_("Repeat the password"),
+    "photo": N_("Face photo"),
+    "code": N_("Code"),
+    "method": N_("Second factor"),
+    "mrz": N_("Machine-readable zone"),
+    "chip": N_("Chip data"),
+    "face_checked": N_("Face check"),
+    "name": N_("Passkey name"),
+    "session": N_("Session"),
+    "passkey": N_("Passkey"),
 }
 
 
@@ -42,15 +43,15 @@ def build(model: type[M], **data: Any) -> M:
         value = data.get(field) if field else None
         if value in (None, "", b""):
             raise ValidationFailed(
-                f"{field} is required", code="form.required", field=field
+                f"{field} is required", code=ErrorCode.FORM_REQUIRED, field=field
             ) from exc
         raise ValidationFailed(
-            f"{field}: {first.get('msg', 'invalid')}", code="form.invalid", field=field
+            f"{field}: {first.get('msg', 'invalid')}", code=ErrorCode.FORM_INVALID, field=field
         ) from exc
 
 
 def required(value: str, field: str) -> str:
     value = value.strip()
     if not value:
-        raise ValidationFailed(f"{field} is required", code="form.required", field=field)
+        raise ValidationFailed(f"{field} is required", code=ErrorCode.FORM_REQUIRED, field=field)
     return value

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from dancu.identity.login import SESSION_KEY, current_login
+from dancu.identity.auth.session import SESSION_KEY, current_login
+from dancu.web.auth import app_settings
 from dancu.web.deps import DbSession
 
 
 def live_login_only(request: Request, db: DbSession) -> None:
     if "session" not in request.scope or not request.session.get(SESSION_KEY):
         return  # no e-ID sign-in behind this browser (anonymous, or a bearer token)
-    if current_login(request, db) is None:
+    if current_login(request.session, db, settings=app_settings(request)) is None:
         request.session.clear()

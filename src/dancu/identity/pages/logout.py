@@ -13,13 +13,14 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from dancu.common.errors import DancuError
-from dancu.identity import oidc_logout
-from dancu.identity.login import SESSION_KEY, current_login
-from dancu.identity.oidc_logout import LogoutRequest
+from dancu.identity.auth.session import SESSION_KEY, current_login
+from dancu.identity.oidc import logout as oidc_logout
+from dancu.identity.oidc.logout import LogoutRequest
 from dancu.identity.pages.common import page
-from dancu.identity.public_url import public_base
+from dancu.web.auth import app_settings
 from dancu.web.csrf import CsrfChecked, require_csrf
 from dancu.web.deps import DbSession
+from dancu.web.public_url import public_base
 from dancu.web.templating import render
 
 router = APIRouter()
@@ -38,7 +39,7 @@ async def logout(request: Request, db: DbSession) -> Response:
     development sign-in, which has no session row, is simply forgotten."""
     if request.session.get(SESSION_KEY):
         await require_csrf(request)
-        await run_in_threadpool(oidc_logout.sign_out, request, db)
+        await run_in_threadpool(oidc_logout.sign_out, request.session, db)
     else:
         request.session.clear()
     return RedirectResponse("/", status_code=303)
@@ -84,7 +85,7 @@ def confirm(
     asked = _checked(request, db, params)
     if isinstance(asked, Response):
         return asked
-    oidc_logout.sign_out(request, db)
+    oidc_logout.sign_out(request.session, db)
     return _signed_out(request, asked)
 
 
@@ -93,9 +94,9 @@ def _end_session(request: Request, db: Session, params: dict[str, str]) -> Respo
     asked = _checked(request, db, params)
     if isinstance(asked, Response):
         return asked
-    login = current_login(request, db)
+    login = current_login(request.session, db, settings=app_settings(request))
     if login is not None and asked.names_session(login.session_id):
-        oidc_logout.sign_out(request, db)
+        oidc_logout.sign_out(request.session, db)
         return _signed_out(request, asked)
     if login is None and not request.session.get("actor"):
         return _signed_out(request, asked)  # nobody is signed in here: nothing to end

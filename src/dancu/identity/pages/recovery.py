@@ -9,7 +9,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dancu.common.errors import DancuError, ValidationFailed
-from dancu.identity import recovery
+from dancu.common.i18n import N_
+from dancu.identity.auth import recovery
+from dancu.identity.errors import IdentityErrorCode
 from dancu.identity.pages.common import client_ip, page, parse_date, refused
 from dancu.identity.pages.forms import required
 from dancu.web.csrf import CsrfChecked
@@ -43,7 +45,7 @@ def recover_start(
         return refused(request, "recover.html", exc, _start_context(pid, birth_date))
     recovery.start(db, typed_pid, born)  # silent whether or not an account matched
     request.session[RECOVERY] = {"pid": typed_pid, "birth_date": born.isoformat()}
-    notice = "If the data match an account, a code is on its way to its phone."
+    notice = N_("If the data match an account, a code is on its way to its phone.")
     return page(request, "recover.html", {"step": "finish", "notice": notice})
 
 
@@ -63,7 +65,9 @@ def recover_finish(
     try:
         if password != password2:
             raise ValidationFailed(
-                "The two passwords differ", code="identity.password_repeat", field="password2"
+                "The two passwords differ",
+                code=IdentityErrorCode.PASSWORD_REPEAT,
+                field="password2",
             )
         refusal = recovery.finish(
             db,

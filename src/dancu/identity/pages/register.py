@@ -7,11 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from dancu.common.errors import DancuError, InvalidState, ValidationFailed
-from dancu.identity import accounts
+from dancu.common.errors import DancuError, ErrorCode, InvalidState, ValidationFailed
+from dancu.common.i18n import N_
+from dancu.identity.accounts import service as accounts
+from dancu.identity.accounts.schemas import RegistrationIn
+from dancu.identity.errors import IdentityErrorCode
 from dancu.identity.pages.common import PENDING_REGISTRATION, client_ip, page, parse_date, refused
 from dancu.identity.pages.forms import build
-from dancu.identity.schemas import RegistrationIn
 from dancu.web.csrf import CsrfChecked
 from dancu.web.deps import DbSession
 
@@ -27,7 +29,9 @@ def register_form(request: Request) -> HTMLResponse:
 
 async def _photo(upload: UploadFile | None) -> tuple[bytes, str]:
     if upload is None or not upload.filename:
-        raise ValidationFailed("A face photo is required", code="form.required", field="photo")
+        raise ValidationFailed(
+            "A face photo is required", code=ErrorCode.FORM_REQUIRED, field="photo"
+        )
     data = await upload.read(MAX_PHOTO_BYTES + 1)
     return data, (upload.content_type or "")
 
@@ -56,10 +60,14 @@ async def register(
     try:
         for name, value in form.items():
             if not value.strip():
-                raise ValidationFailed(f"{name} is required", code="form.required", field=name)
+                raise ValidationFailed(
+                    f"{name} is required", code=ErrorCode.FORM_REQUIRED, field=name
+                )
         if password != password2:
             raise ValidationFailed(
-                "The two passwords differ", code="identity.password_repeat", field="password2"
+                "The two passwords differ",
+                code=IdentityErrorCode.PASSWORD_REPEAT,
+                field="password2",
             )
         data, content_type = await _photo(photo)
         entry = build(
@@ -119,7 +127,7 @@ def resend(request: Request, db: DbSession, _csrf: CsrfChecked) -> Response:
         accounts.resend_phone_code(db, account_id)
     except DancuError as exc:
         return refused(request, "register_confirm.html", exc)
-    return page(request, "register_confirm.html", {"notice": "A new code is on its way."})
+    return page(request, "register_confirm.html", {"notice": N_("A new code is on its way.")})
 
 
 @router.get("/register/done", response_class=HTMLResponse)

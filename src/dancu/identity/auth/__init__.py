@@ -1,0 +1,2 @@
+"""Signing in: passwords, second factors (SMS codes, authenticator apps, passkeys),
+throttling, the login session, and account recovery."""

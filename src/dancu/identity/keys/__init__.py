@@ -1,0 +1,1 @@
+"""The signing-key store (rotation with a verification grace) and secrets sealed at rest."""

@@ -1,0 +1,123 @@
+"""Wallet pages: the citizen's documents with QR codes, and the public verify page.
+
+The QR code (segno, inline SVG) holds a link to ``/verify?p=<presentation>``: the holder
+ticks the fields to disclose, and the presentation in the QR carries only those.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+import segno
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
+
+from dancu.common.access import Actor
+from dancu.db import utcnow
+from dancu.identity.auth.session import Login
+from dancu.identity.pages.common import page, signed_in
+from dancu.identity.wallet import sd_jwt as credentials
+from dancu.identity.wallet import service as wallet
+from dancu.identity.wallet.document_types import CLAIM_LABELS, HOLDER_CLAIMS, document_type
+from dancu.identity.wallet.models import WalletCredential
+from dancu.web.auth import app_settings
+from dancu.web.deps import DbSession
+
+router = APIRouter(tags=["wallet"], include_in_schema=False)
+QR_LIMIT = 2300  # characters of URL a readable QR code (level L) holds comfortably
+
+
+def _holder(login: Login) -> Actor:
+    return Actor(id=f"account:{login.account_id}", name=login.display_name, organization="")
+
+
+def _state(row: WalletCredential) -> str:
+    if row.revoked_at is not None:
+        return "revoked"
+    return "expired" if row.expires_at <= utcnow() else "valid"
+
+
+def _rank(order: list[str]):  # type: ignore[no-untyped-def]
+    """Sort key: the document type's order of claims, unknown ones last."""
+    return lambda name: (order.index(name) if name in order else len(order), name)
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+@router.get("/wallet", response_class=HTMLResponse)
+def wallet_home(request: Request, db: DbSession) -> HTMLResponse:
+    login = signed_in(request, db)
+    rows = wallet.list_documents(db, login.account_id, actor=_holder(login))
+    documents = [
+        {"row": r, "state": _state(r), "state_label": f"wallet.state.{_state(r)}"} for r in rows
+    ]
+    # the demo's button (its route is mounted only with the development sign-in)
+    demo = app_settings(request).dev_login and login.account_level == 2
+    context = {"login": login, "documents": documents, "demo_documents": demo}
+    return page(request, "wallet.html", context)
+
+
+@router.get("/wallet/{credential_id}", response_class=HTMLResponse)
+def wallet_document(
+    request: Request,
+    credential_id: str,
+    db: DbSession,
+    fields: Annotated[list[str] | None, Query()] = None,
+    chosen: str | None = None,
+) -> HTMLResponse:
+    login = signed_in(request, db)
+    row = wallet.get_document(db, login.account_id, credential_id, actor=_holder(login))
+    disclosed = credentials.disclosure_claims(row.sd_jwt)
+    order = [*HOLDER_CLAIMS, *document_type(row.doc_type).claims]
+    claims = {n: disclosed[n] for n in sorted(disclosed, key=_rank(order))}
+    if chosen is None:  # first visit: the document's own fields, not the holder's details
+        picked = [n for n in claims if n not in HOLDER_CLAIMS] or list(claims)
+    else:
+        picked = [n for n in claims if n in set(fields or [])]
+    presentation = credentials.present(row.sd_jwt, picked)
+    url = f"{_base(request)}/verify?{urlencode({'p': presentation})}"
+    qr = segno.make(url, error="l").svg_inline(scale=3) if len(url) <= QR_LIMIT else None
+    context: dict[str, Any] = {
+        "login": login,
+        "row": row,
+        "state": _state(row),
+        "claims": claims,
+        "state_label": f"wallet.state.{_state(row)}",
+        "labels": CLAIM_LABELS,
+        "picked": picked,
+        "presentation": presentation,
+        "verify_url": url,
+        "qr": qr,
+    }
+    return page(request, "wallet_document.html", context)
+
+
+def _verify_page(request: Request, presentation: str, result: wallet.Verification | None):  # type: ignore[no-untyped-def]
+    context = {"presentation": presentation, "result": result, "labels": CLAIM_LABELS}
+    return page(request, "verify.html", context, status_code=200)
+
+
+@router.get("/verify", response_class=HTMLResponse)
+async def verify_page(request: Request, db: DbSession, p: str | None = None) -> HTMLResponse:
+    result = None
+    if p:
+        result = await run_in_threadpool(wallet.verify_presentation, db, p.strip())
+    return _verify_page(request, p or "", result)
+
+
+@router.post("/verify", response_class=HTMLResponse)
+async def verify_submit(
+    request: Request, db: DbSession, presentation: Annotated[str, Form(max_length=65536)] = ""
+) -> HTMLResponse:
+    """Verifying changes nothing, so this form needs no CSRF token."""
+    text = presentation.strip()
+    if text.startswith(("http://", "https://")) and "p=" in text:  # a pasted QR link
+        from urllib.parse import parse_qs, urlsplit
+
+        text = (parse_qs(urlsplit(text).query).get("p") or [""])[0]
+    result = await run_in_threadpool(wallet.verify_presentation, db, text) if text else None
+    return _verify_page(request, text, result)
