@@ -22,6 +22,7 @@ from dancu.linkage import tasks as linkage_tasks
 from dancu.linkage.cli import app as linkage_app
 from dancu.registry.cli import app as registry_app
 from dancu.settings import get_settings
+from dancu.web.auth import issue_token
 
 app = typer.Typer(
     help="dancu: population registry and e-identity (Project 06).", no_args_is_help=True
@@ -151,7 +152,5 @@ def dev_token(
     actor_id: str = "client:dev",
 ) -> None:
     """Print a signed bearer token for the API (development and benchmarks)."""
-    from dancu.web.auth import issue_token
-
     actor = Actor(id=actor_id, name=name, roles=frozenset(role), units=tuple(unit or ()))
     typer.echo(issue_token(actor))

@@ -428,3 +428,71 @@ def test_the_cycle_finder_finds_a_cycle_through_a_nested_import(tmp_path):
     cycle = find_cycle(import_graph(tmp_path))
     assert set(cycle) == {"dancu.db", "dancu.audit"}
     assert find_cycle({"a": {"b"}, "b": set()}) == []
+
+
+# --- imports inside functions --------------------------------------------------------------
+
+# A third-party package imported inside functions, and why: each is heavy or optional, and
+# only some commands or requests need it.
+LAZY_PACKAGES: dict[str, str] = {
+    "alembic": "migrations: only `dancu db` and the tests load it",
+    "uvicorn": "only `dancu serve` runs a server",
+    "openpyxl": "XLSX files only: most imports and exports are CSV",
+    "pyarrow": "Parquet files only",
+    "splink": "the probabilistic engine takes seconds to import; only a linkage run needs it",
+    "pyspark": "the optional Spark backend",
+    "vietnamadminunits": "its address parsers build large tables when imported",
+}
+# A ``dancu`` module imported inside a function, and why.
+LAZY_MODULES: dict[tuple[str, str], str] = {
+    ("dancu.app", "dancu.demo.chip_pages"): "demo parts: production never loads them",
+    ("dancu.app", "dancu.demo.chip_reader"): "demo parts: production never loads them",
+    ("dancu.app", "dancu.demo.rp_pages"): "demo parts: production never loads them",
+    ("dancu.app", "dancu.demo.wallet_pages"): "demo parts: production never loads them",
+    ("dancu.app", "dancu.web.devlogin"): "the development sign-in: production never loads it",
+    ("dancu.linkage.match_splink", "dancu.linkage.match_spark"): "imports pyspark (optional)",
+}
+
+
+def nested_imports(source: str, module: str, is_package: bool, known: frozenset[str]):
+    """(line, imported) of each import inside a function, ``dancu`` names resolved."""
+    found = []
+    for fn in ast.walk(ast.parse(source)):
+        if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Import):
+                found += [(node.lineno, alias.name) for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names = [f"{node.module}.{a.name}" for a in node.names]
+                found += [(node.lineno, n if n in known else node.module) for n in names]
+    return found
+
+
+def unexplained_nested_imports(src: Path = SRC) -> list[str]:
+    modules = all_modules(src)
+    known = frozenset(modules)
+    bad = []
+    for module, path in modules.items():
+        source = path.read_text(encoding="utf-8")
+        for line, imported in nested_imports(source, module, path.name == "__init__.py", known):
+            top = imported.split(".")[0]
+            if top in LAZY_PACKAGES or (module, imported) in LAZY_MODULES:
+                continue
+            bad.append(f"{module}:{line} imports {imported} inside a function")
+    return sorted(set(bad))
+
+
+def test_imports_inside_functions_have_a_reason():
+    assert unexplained_nested_imports() == []
+
+
+def test_an_unexplained_nested_import_is_reported(tmp_path):
+    (tmp_path / PACKAGE).mkdir()
+    (tmp_path / PACKAGE / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / PACKAGE / "db.py").write_text(
+        "def f():\n    from sqlalchemy import select\n    import openpyxl\n", encoding="utf-8"
+    )
+    assert unexplained_nested_imports(tmp_path) == [
+        "dancu.db:2 imports sqlalchemy inside a function"
+    ]

@@ -83,3 +83,9 @@ def test_the_openapi_document_the_docs_read_is_served(client: TestClient):
 
 def test_redoc_which_only_a_cdn_would_serve_is_off(client: TestClient):
     assert client.get("/redoc").status_code == 404
+
+
+def test_every_operation_has_its_own_id():
+    spec = create_app().openapi()
+    ids = [op["operationId"] for item in spec["paths"].values() for op in item.values()]
+    assert len(ids) == len(set(ids)) and "userinfo_oidc_userinfo_post" in ids

@@ -133,7 +133,7 @@ def test_the_extraction_finds_the_templates_and_modules_strings():
     assert (None, "Page %(page)s / %(last)s") in found  # a {% trans %} block
     assert (None, "%(num)s result") in found  # ngettext, by its singular
     assert {("dataset", "Type"), ("document", "Type")} <= found.keys()  # pgettext
-    assert "dancu/identity/wallet_types.py" in found[(None, "Driving licence")]  # N_()
+    assert "dancu/identity/wallet/document_types.py" in found[(None, "Driving licence")]  # N_()
     assert found[(None, "card.issued")] == {"dancu/web/codes.py"}
 
 

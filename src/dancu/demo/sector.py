@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dancu.common import adminunits
 from dancu.common.access import Actor
 from dancu.common.pid import make_pid
+from dancu.common.textfold import fold
 from dancu.db.uow import unit_of_work
 from dancu.linkage import runs, service, tasks
 from dancu.linkage.schemas import JobOut
@@ -74,8 +75,6 @@ class _Spoiler:
         word = words[i]
         kind = self.rng.random()
         if kind < 0.4:  # diacritics lost on one word
-            from dancu.common.textfold import fold
-
             words[i] = fold(word).capitalize()
         elif kind < 0.7 and len(word) > 2:  # two letters swapped
             j = self.rng.randrange(len(word) - 1)

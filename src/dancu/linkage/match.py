@@ -58,7 +58,9 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from dancu.common import adminunits
 from dancu.linkage.match_splink import Backend, probabilistic
+from dancu.settings import get_settings
 
 __all__ = [
     "OUTCOMES",
@@ -150,8 +152,6 @@ def link(
     "decide" finish (``done`` counts finished steps out of ``total`` = 5).
     """
     if backend is None:
-        from dancu.settings import get_settings
-
         backend = get_settings().linkage_backend
     if backend not in ("duckdb", "spark"):
         raise ValueError(f"unknown linkage backend {backend!r}")
@@ -237,8 +237,6 @@ def _prepare(
     if given_province:
         units = pd.DataFrame({"code": pd.Series(dtype=str), "province": pd.Series(dtype=str)})
     else:
-        from dancu.common import adminunits
-
         units = pd.DataFrame(
             [(c.code, c.province_code) for c in adminunits.communes()],
             columns=["code", "province"],

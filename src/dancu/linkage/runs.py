@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from dancu.common import audit, outbox
+from dancu.common import adminunits, audit, outbox
 from dancu.common.access import Actor, Permission
 from dancu.common.errors import Conflict, NotFound
 from dancu.db import utcnow
@@ -205,8 +205,6 @@ def places_of(sector: pd.DataFrame) -> Places:
 
 
 def _province_of(commune: str) -> str | None:
-    from dancu.common import adminunits
-
     unit = adminunits.find_commune(commune)
     return unit.province_code if unit else None
 

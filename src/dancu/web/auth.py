@@ -1,12 +1,12 @@
 """Who is acting: from the signed session cookie (pages) or a bearer token (API).
 
-Pages: the e-ID sign-in (``identity/login.py``) puts the officer's roles and units in the
+Pages: the e-ID sign-in (``identity/auth/session.py``) puts the officer's roles and units in the
 signed cookie session; ``current_actor`` reads them without I/O.
 
 API: ``Authorization: Bearer <access token>`` (or ``DPoP <token>`` with a ``DPoP`` proof)
 carries an access token of the OpenID Connect provider. This layer cannot read tokens (the
 identity domain sits above it), so the app installs a verifier on
-``app.state.bearer_verifier`` (``identity.api_tokens.verify``); it runs in the thread pool
+``app.state.bearer_verifier`` (``identity.oidc.bearer.verify``); it runs in the thread pool
 on the request's own database session and returns a ``BearerGrant``: the actor and the
 token's scopes (and, for a partner, its allowed purposes). The scope each router needs is
 declared with ``api_scopes`` where the router is mounted; a token without it gets 403

@@ -224,7 +224,8 @@ async def introspect(request: Request) -> JSONResponse:
     return _json(await in_unit_of_work(request, work))
 
 
-@router.api_route("/oidc/userinfo", methods=["GET", "POST"])
+@router.get("/oidc/userinfo")
+@router.post("/oidc/userinfo")  # OIDC Core 5.3.1: GET and POST, one operation id each
 def userinfo(request: Request, db: DbSession) -> JSONResponse:
     provider = Provider(db, issuer(request))
     scheme, _, token = request.headers.get("authorization", "").partition(" ")

@@ -20,14 +20,20 @@ from urllib.parse import urlencode
 
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc6749 import AccessDeniedError, InvalidRequestError, scope_to_list
-from sqlalchemy import update
+from authlib.oauth2.rfc6749 import (
+    AccessDeniedError,
+    InvalidClientError,
+    InvalidRequestError,
+    InvalidScopeError,
+    scope_to_list,
+)
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from dancu.db import utcnow
 from dancu.identity.auth import session as logins
 from dancu.identity.oidc.claims import CLAIM_LABELS, SCOPE_CLAIMS
-from dancu.identity.oidc.models import Consent, PushedRequest
+from dancu.identity.oidc.models import Consent, OidcClient, PushedRequest
 from dancu.identity.oidc.server import HttpRequest, Provider
 from dancu.identity.oidc.subject import Subject
 from dancu.settings import Settings, get_settings
@@ -63,8 +69,6 @@ Outcome = Redirect | Refuse | AskConsent
 
 def push(session: Session, provider: Provider, request: HttpRequest) -> tuple[int, dict[str, Any]]:
     """RFC 9126: authenticate the client, validate the request, store it; return request_uri."""
-    from authlib.oauth2.rfc6749 import InvalidClientError
-
     try:
         client = provider.authenticate_client(
             request, ["client_secret_basic", "private_key_jwt", "none"], "par"
@@ -191,10 +195,6 @@ class GivenConsent:
 
 def consents_of(session: Session, account_id: int) -> list[GivenConsent]:
     """The services an account lets see its data (for the account page, with a revoke)."""
-    from sqlalchemy import select
-
-    from dancu.identity.oidc.models import OidcClient
-
     rows = session.execute(
         select(Consent, OidcClient.name)
         .join(OidcClient, OidcClient.client_id == Consent.client_id)
@@ -266,7 +266,6 @@ def _policy(client: Any, req: HttpRequest, *, via_par: bool = True) -> None:
     requested = set(scope_to_list(data.get("scope")) or [])
     if "openid" not in requested:
         raise InvalidRequestError("The openid scope is required")
-    from authlib.oauth2.rfc6749 import InvalidScopeError
 
     if requested - set(client.row.scopes):
         raise InvalidScopeError()

@@ -10,10 +10,12 @@ import typer
 from rich.console import Console
 
 from dancu.common.errors import DancuError
+from dancu.db import utcnow
 from dancu.db.uow import unit_of_work
 from dancu.identity.keys import service as keys
 from dancu.identity.oidc import clients as oidc_clients
 from dancu.identity.oidc import partners
+from dancu.identity.oidc import tokens as oidc_tokens
 
 app = typer.Typer(help="OpenID Connect relying parties and signing keys.", no_args_is_help=True)
 console = Console()
@@ -159,9 +161,6 @@ def rotate_keys(
 @app.command("purge")
 def purge() -> None:
     """Delete expired codes, pushed requests, seen JWT ids and long-dead tokens."""
-    from dancu.db import utcnow
-    from dancu.identity.oidc import tokens as oidc_tokens
-
     with unit_of_work() as session:
         count = oidc_tokens.purge_expired(session, utcnow())
     console.print(f"purged {count} rows")

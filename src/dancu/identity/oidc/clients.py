@@ -29,7 +29,7 @@ from dancu.identity.errors import IdentityErrorCode
 from dancu.identity.oidc.models import OidcClient
 
 SCOPES = ("openid", "profile", "dancu_pid", "address")
-# The JSON APIs' scopes (identity/api_tokens.py API_SCOPES): partners (client_credentials)
+# The JSON APIs' scopes (identity/oidc/bearer.py API_SCOPES): partners (client_credentials)
 # and officers' apps (code flow) ask for them.
 PARTNER_SCOPES = (
     "registry.read",

@@ -18,14 +18,16 @@ from typing import Any
 
 from authlib.oauth2 import OAuth2Request
 from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, TokenMixin
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from dancu.db import utcnow
 from dancu.identity.accounts.models import Account
 from dancu.identity.keys import service as keys
 from dancu.identity.oidc import claims
 from dancu.identity.oidc.clients import RegisteredClient
-from dancu.identity.oidc.models import AuthorizationCode, OidcToken
+from dancu.identity.oidc.models import AuthorizationCode, OidcToken, PushedRequest, SeenJti
+from dancu.identity.oidc.subject import Subject, downgraded_acr
 
 CODE_SECONDS = 120
 REFRESH_DAYS = 14
@@ -99,9 +101,7 @@ class CodeRecord(AuthorizationCodeMixin):
     def get_amr(self) -> list[str]:
         return list(self.row.amr)
 
-    def subject(self) -> Any:
-        from dancu.identity.oidc.subject import Subject
-
+    def subject(self) -> Subject:
         r = self.row
         return Subject(
             account_id=r.account_id,
@@ -142,9 +142,7 @@ class TokenRecord(TokenMixin):
     def get_client(self) -> Any:
         return self.row.client_id
 
-    def subject(self, now: int) -> Any:
-        from dancu.identity.oidc.subject import Subject, downgraded_acr
-
+    def subject(self, now: int) -> Subject | None:
         r = self.row
         if r.account_id is None:
             return None
@@ -289,8 +287,6 @@ def save(
 def find(
     session: Session, token: str, hint: str | None, now: datetime | None = None
 ) -> TokenRecord | None:
-    from dancu.db import utcnow
-
     now = now or utcnow()
     key = digest(token)
     order = (
@@ -346,10 +342,6 @@ def _revoke_where(session: Session, condition: Any, now: datetime) -> None:
 def purge_expired(session: Session, now: datetime, *, keep: timedelta = timedelta(days=1)) -> int:
     """Delete what can no longer be used: old codes, pushed requests, seen JWT ids, and
     token rows whose refresh (or access) lifetime ended more than ``keep`` ago."""
-    from sqlalchemy import delete
-
-    from dancu.identity.oidc.models import PushedRequest, SeenJti
-
     cutoff = now - keep
     deleted = 0
     for stmt in (

@@ -7,7 +7,7 @@ ticks the fields to disclose, and the presentation in the QR carries only those.
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import segno
 from fastapi import APIRouter, Form, Query, Request
@@ -116,8 +116,6 @@ async def verify_submit(
     """Verifying changes nothing, so this form needs no CSRF token."""
     text = presentation.strip()
     if text.startswith(("http://", "https://")) and "p=" in text:  # a pasted QR link
-        from urllib.parse import parse_qs, urlsplit
-
         text = (parse_qs(urlsplit(text).query).get("p") or [""])[0]
     result = await run_in_threadpool(wallet.verify_presentation, db, text) if text else None
     return _verify_page(request, text, result)
