@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     demo_citizens: int = 3000
     demo_seed: int = 6
     db_pool_size: int = 10
-    # Background jobs (docs/operations.md, "Background jobs"; ADR 0004). Where jobs wait:
+    # Background jobs (docs/operations.md, "Background jobs"; ADR 0005). Where jobs wait:
     # empty, a SQLite file next to a SQLite database (or the PostgreSQL database itself);
     # else redis://, postgresql://, sqlite:///path, or memory:// (one process only).
     jobs_url: str = ""

@@ -1,4 +1,4 @@
-"""The job system: every piece of background work is a Huey task on :data:`queue` (ADR 0004).
+"""The job system: every piece of background work is a Huey task on :data:`queue` (ADR 0005).
 
 A domain declares its jobs in its ``tasks.py``::
 

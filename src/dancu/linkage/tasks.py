@@ -1,4 +1,4 @@
-"""Linkage runs as jobs of the job system (docs/adr/0004-job-system.md).
+"""Linkage runs as jobs of the job system (docs/adr/0005-job-system.md).
 
 ``runs.enqueue_run`` queues a run (a ``linkage_job`` row) and emits ``RUN_QUEUED`` in the
 same transaction; after the commit the outbox calls :func:`on_run_queued`, which enqueues
