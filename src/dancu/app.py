@@ -82,9 +82,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _mount_demo(app: FastAPI) -> None:
-    """The development sign-in, the sample relying party, the simulated card reader and the
-    demo wallet documents (imported here: production never loads them)."""
-    from dancu.demo import chip_pages, chip_reader, rp_pages, wallet_pages
+    """The development sign-in, the sample relying party, the simulated card reader, the
+    demo wallet documents and the message sink (imported here: production never loads them)."""
+    from dancu.demo import chip_pages, chip_reader, message_pages, rp_pages, wallet_pages
     from dancu.web import devlogin
 
     app.state.card_reader = chip_reader.read_demo_card  # the level-2 desk's reader hook
@@ -92,6 +92,7 @@ def _mount_demo(app: FastAPI) -> None:
     app.include_router(rp_pages.router)
     app.include_router(chip_pages.router, dependencies=_PAGE_GUARD)
     app.include_router(wallet_pages.router, dependencies=_PAGE_GUARD)
+    app.include_router(message_pages.router, dependencies=_PAGE_GUARD)
 
 
 def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]

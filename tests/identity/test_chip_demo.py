@@ -72,6 +72,7 @@ def test_without_the_development_sign_in_no_demo_part_is_mounted():
         assert plain.get("/desk/demo-chip/066090001234").status_code == 404
         assert plain.post("/wallet/demo-documents").status_code == 405  # only GET /wallet/{id}
         assert plain.get("/dev/login").status_code == 404
+        assert plain.get("/dev/messages").status_code == 404
     with_demo = create_app(get_settings().model_copy(update={"dev_login": True}))
     assert with_demo.state.card_reader is chip_demo.read_demo_card
     with TestClient(with_demo) as demo:
