@@ -1,5 +1,6 @@
 """The identity pages over HTTP: registration with the phone code, sign-in with a second
-factor, the wait after failed sign-ins, recovery, sign-out, and the CSRF guard, on SQLite and PostgreSQL."""
+factor, the waits after failed sign-ins, recovery, sign-out, and the CSRF guard, on SQLite
+and PostgreSQL."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """Parallel requests with the same code: a TOTP step is accepted once, a code's tries are
-never over-spent; parallel password tries never pass a client's or a number's limit. Real concurrent transactions on the test database (committed, then
-cleaned up), one thread and one session each."""
+never over-spent; parallel password tries never pass a client's or a number's limit. Real
+concurrent transactions on the test database (committed, then cleaned up), one thread and
+one session each."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Signing in: a password delay that reveals nothing, code lock-outs, one-time codes, TOTP without replay."""
+"""Signing in: a password delay that reveals nothing, code lock-outs, one-time codes, and
+TOTP without replay."""
 
 from __future__ import annotations
 

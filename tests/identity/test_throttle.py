@@ -88,7 +88,9 @@ def test_a_strangers_wrong_tries_only_delay_the_owner(session: Session) -> None:
     free, first = s.identity_signin_free_failures, s.identity_signin_delay_seconds
     victim = active_account(session, citizen(session))
     now = utcnow()
-    tries = [try_password(session, victim.citizen_pid, "guess-xxxx", SPRAYER, now) for _ in range(5)]
+    tries = [
+        try_password(session, victim.citizen_pid, "guess-xxxx", SPRAYER, now) for _ in range(5)
+    ]
     assert tries == [("identity.login_failed", None)] * free
     # right away the owner waits (from anywhere); the right password is not even checked
     assert try_password(session, victim.citizen_pid, PASSWORD, OWNER, now) == (

@@ -60,9 +60,7 @@ def _failed() -> DancuError:
     return NotAuthenticated(FAILED, code=IdentityErrorCode.LOGIN_FAILED, field="password")
 
 
-def _refused(
-    session: Session, pid: str, client: str, now: datetime
-) -> TooManyAttempts | None:
+def _refused(session: Session, pid: str, client: str, now: datetime) -> TooManyAttempts | None:
     """Claim this try for the client, then for the typed number (both counted as failed
     until the password proves right); a refusal when either must wait."""
     if (until := throttle.claim_client(session, client, now)) is not None:

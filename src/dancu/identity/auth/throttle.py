@@ -119,9 +119,12 @@ def client_key(ip: str) -> str:
         address = ipaddress.ip_address(ip)
     except ValueError:
         return key("client", ip)
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is None:
-        return key("client", str(ipaddress.ip_network(f"{ip}/{IPV6_PREFIX}", strict=False)))
-    return key("client", str(getattr(address, "ipv4_mapped", None) or address))
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:  # ::ffff:203.0.113.7 is 203.0.113.7
+            return key("client", str(address.ipv4_mapped))
+        network = ipaddress.IPv6Network((address.packed, IPV6_PREFIX), strict=False)
+        return key("client", str(network))
+    return key("client", str(address))
 
 
 def number_delay(failures: int) -> int | None:
@@ -156,11 +159,11 @@ def _until(
 
 def _upsert(
     session: Session, values: dict[str, object], changes: dict[str, object], now: datetime
-) -> datetime | None | bool:
+) -> tuple[datetime | None] | None:
     """The claims' one statement: insert the key or update it, unless it is waiting.
 
-    Returns the row's ``locked_until`` after the update, or False when the key was waiting
-    (then its row is left alone and nothing is counted).
+    Returns the row's ``(locked_until,)`` after the update, or None when the key was
+    waiting (then its row is left alone and nothing is counted).
     """
     insert = pg_insert if is_postgres(session) else sqlite_insert
     stmt = (
@@ -174,7 +177,7 @@ def _upsert(
         .returning(_T.locked_until)
     )
     row = session.execute(stmt).first()
-    return False if row is None else row[0]
+    return None if row is None else (row[0],)
 
 
 def _waiting_until(session: Session, k: str, now: datetime) -> datetime:
@@ -200,7 +203,7 @@ def claim_number(session: Session, k: str, now: datetime) -> datetime | None:
         "locked_until": _until(failures, number_delay, 1, now),
         "updated_at": now,
     }
-    if _upsert(session, values, changes, now) is False:
+    if _upsert(session, values, changes, now) is None:
         return _waiting_until(session, k, now)
     return None
 
@@ -231,10 +234,10 @@ def claim_client(session: Session, k: str, now: datetime) -> datetime | None:
         "lockouts": case((full, _T.lockouts + 1), else_=_T.lockouts),
         "updated_at": now,
     }
-    until = _upsert(session, values, changes, now)
-    if until is False:
+    row = _upsert(session, values, changes, now)
+    if row is None:
         return _waiting_until(session, k, now)
-    return until if isinstance(until, datetime) and until > now else None
+    return row[0] if row[0] is not None and row[0] > now else None
 
 
 def client_succeeded(session: Session, k: str) -> None:
