@@ -123,7 +123,11 @@ def login(
     target = safe_next(next)
     attempt = signin.check_password(db, pid, password, ip=client_ip(request))
     if attempt.error is not None:  # returned: the failure count commits with the page
-        return refused(request, "login.html", attempt.error, {"next": target, "pid": pid})
+        retry_at = getattr(attempt.error, "retry_at", None)  # 429: when to try again
+        context = {"next": target, "pid": pid, "retry_at": retry_at}
+        answer = refused(request, "login.html", attempt.error, context)
+        answer.headers.update(getattr(attempt.error, "headers", {}))
+        return answer
     assert attempt.account is not None
     _start_pending(request, attempt.account, target)
     if "totp" not in signin.second_factors(attempt.account):
