@@ -18,7 +18,6 @@ from tests.e2e.test_identity_browser import (
     raise_at_the_desk,
     register,
     sign_in_with_sms,
-    sink_code,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
