@@ -28,7 +28,6 @@ END_SESSION_PATH = "/oidc/logout"
 NO_STORE = {"Cache-Control": "no-store"}
 NO_FRAMES = {
     "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "frame-ancestors 'none'",
     **NO_STORE,
 }
 
