@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from dancu.common.bounds import Id
 from dancu.common.errors import DancuError, Forbidden, NotFound
 from dancu.identity.accounts import history, transparency
 from dancu.identity.accounts import repository as repo
@@ -155,9 +156,7 @@ def add_passkey(
 
 
 @router.post("/passkeys/{passkey_id}/remove", response_model=None)
-def remove_passkey(
-    request: Request, passkey_id: int, db: DbSession, _csrf: CsrfChecked
-) -> Response:
+def remove_passkey(request: Request, passkey_id: Id, db: DbSession, _csrf: CsrfChecked) -> Response:
     login = signed_in(request, db)
     passkeys.remove(db, login.account_id, passkey_id, ip=client_ip(request))
     return RedirectResponse("/account#passkeys", status_code=303)
