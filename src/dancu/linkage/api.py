@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 
 from dancu.common.access import Permission
-from dancu.common.bounds import Id, PageNo
+from dancu.common.bounds import Code, Id, PageNo
 from dancu.common.errors import ValidationFailed
 from dancu.linkage import cleaning, exports, runs, service
 from dancu.linkage.errors import LinkageErrorCode
@@ -83,14 +83,14 @@ def source_types(actor: CurrentActor) -> dict[str, str]:
 
 
 @router.get("/mappings/{source_type}")
-def get_mapping(source_type: str, db: DbSession, actor: CurrentActor) -> dict[str, str]:
+def get_mapping(source_type: Code, db: DbSession, actor: CurrentActor) -> dict[str, str]:
     actor.require(Permission.LINKAGE_READ)
     return service.mapping_for(db, source_type)
 
 
 @router.put("/mappings/{source_type}")
 def put_mapping(
-    source_type: str, mapping: dict[str, str], db: DbSession, actor: CurrentActor
+    source_type: Code, mapping: dict[str, str], db: DbSession, actor: CurrentActor
 ) -> dict[str, str]:
     return service.save_mapping(db, source_type, mapping, actor=actor)
 
