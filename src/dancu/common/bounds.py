@@ -19,13 +19,17 @@ from pydantic_core import PydanticCustomError
 from dancu.common.errors import ErrorCode, ValidationFailed
 
 __all__ = [
+    "MAX_CODE",
     "MAX_ID",
     "MAX_PAGE",
+    "MAX_SEARCH_NAME",
+    "MAX_TEXT",
     "Code",
     "Id",
     "PageNo",
     "SearchName",
     "Text",
+    "no_control_characters",
     "page_offset",
 ]
 
