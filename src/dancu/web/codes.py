@@ -104,6 +104,8 @@ CODES: tuple[str, ...] = (
     N_("household.not_found"),
     N_("name.invalid"),
     N_("text.too_long"),
+    N_("text.control_character"),
+    N_("number.out_of_range"),
     N_("mrz.shape"),
     N_("mrz.character"),
     N_("mrz.check_digit"),

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from dancu.common.bounds import Code
 from dancu.common.errors import DancuError, NotAuthenticated
 from dancu.common.i18n import N_
 from dancu.identity.accounts import repository as repo
@@ -116,7 +117,7 @@ def login(
     request: Request,
     db: DbSession,
     _csrf: CsrfChecked,
-    pid: Annotated[str, Form()] = "",
+    pid: Annotated[Code, Form()] = "",
     password: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "",
 ) -> Response:
