@@ -81,3 +81,16 @@ def test_without_the_development_sign_in_no_demo_part_is_mounted():
             303,
             "/login?next=%2Fdesk%2Fdemo-chip%2F066090001234",
         )
+
+
+def test_the_sample_portal_refuses_a_level_other_than_1_or_2():
+    """Levels 1 and 2 go on to the provider (tests/e2e/test_relying_party.py: a query
+    string's "1" once failed a ``Literal[1, 2]``); anything else is a 422."""
+    from fastapi.testclient import TestClient
+
+    from dancu.app import create_app
+
+    with TestClient(create_app()) as client:
+        for level in ("0", "3", "x"):
+            answer = client.get(f"/demo-rp/login?level={level}", follow_redirects=False)
+            assert answer.status_code == 422, level

@@ -13,12 +13,12 @@ registers its client), never in production.
 from __future__ import annotations
 
 import secrets
-from typing import Any, Literal
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import requests
 from authlib.integrations.requests_client import OAuth2Session
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from joserfc import jwt
@@ -101,7 +101,7 @@ def _user(request: Request) -> dict[str, str] | None:
 
 
 @router.get("/login")
-def start(request: Request, level: Literal[1, 2] = 1) -> RedirectResponse:
+def start(request: Request, level: Annotated[int, Query(ge=1, le=2)] = 1) -> RedirectResponse:
     """Send the browser to the provider, asking for level 1 or level 2 (``acr_values``)."""
     meta = _discover(_base(request))
     verifier, nonce = secrets.token_urlsafe(48), secrets.token_urlsafe(16)
