@@ -28,7 +28,10 @@ from tests.linkage import world as wd
 
 CLI = "from dancu.cli import app; app()"
 LINES = 60_000  # about 3.6 MB, an import of several seconds
-HEALTHY_WITHIN = 1.0  # seconds
+# Seconds. Unblocked, /healthz answers in 0.1-0.5 s here even on a loaded machine (two cores,
+# load 8: the in-process worker's thread competes for the GIL); the blocking route it
+# replaced stalled it for the whole import (16 s for this file).
+HEALTHY_WITHIN = 2.0
 
 
 def _free_port() -> int:
@@ -136,7 +139,7 @@ def test_healthz_answers_while_a_large_file_uploads_and_imports(
         time.sleep(0.05)
     sender.join()
     slowest = max(latencies)
-    print(f"{len(latencies)} answers of /healthz, the slowest in {slowest:.3f} s")
+    print(f"{len(latencies)} answers of /healthz, the slowest in {slowest:.2f} s")
     assert slowest < HEALTHY_WITHIN, f"/healthz took {slowest:.1f} s during the import"
     assert sent["response"].status_code == 202, sent["response"].text
     assert len(latencies) >= 10  # the import lasted long enough to be watched
