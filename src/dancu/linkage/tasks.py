@@ -1,4 +1,9 @@
-"""Linkage runs as jobs of the job system (docs/adr/0005-job-system.md).
+"""Linkage imports and runs as jobs of the job system (docs/adr/0005-job-system.md).
+
+``imports.queue_import`` stores an upload and emits ``IMPORT_QUEUED``; after the commit the
+outbox calls :func:`on_import_queued`, which enqueues :func:`import_file`: it claims the
+import, imports the file in one transaction and marks it done, or marks it failed with the
+error's code in another (:func:`run_import`), and removes the upload.
 
 ``runs.enqueue_run`` queues a run (a ``linkage_job`` row) and emits ``RUN_QUEUED`` in the
 same transaction; after the commit the outbox calls :func:`on_run_queued`, which enqueues
