@@ -275,8 +275,12 @@ def test_a_file_refused_by_the_import_job_shows_its_code(  # type: ignore[no-unt
     assert (status["status"], status["error_code"], status["source"]) == ("failed", code, None)
     assert counts(factory) == before  # no dataset, no record, no audit entry
     assert list(imports.upload_dir().iterdir()) == []  # the upload is removed
-    other = client.get(f"/api/linkage/imports/{import_id}", headers=bearer(OTHER_PROVINCE))
+    url = f"/api/linkage/imports/{import_id}"
+    other = client.get(url, headers=bearer(OTHER_PROVINCE))
     assert (other.status_code, other.json()["code"]) == (404, "linkage.import_not_found")
+    wrong_role = client.get(url, headers=bearer(make_actor(Role.PROCEDURE_OFFICER)))
+    assert (wrong_role.status_code, wrong_role.json()["code"]) == (403, "auth.permission")
+    assert client.get(url).status_code == 401
 
 
 def test_action_errors_have_stable_codes(client, factory, linked) -> None:  # type: ignore[no-untyped-def]
