@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     outbox_dispatch_seconds: float = 60.0
     # A linkage run whose heartbeat is older than this lost its worker and is resumed.
     linkage_stale_seconds: float = 120.0
+    # Where uploaded sector files wait for the import job (shared with every worker).
+    linkage_upload_dir: str = "var/uploads"
     # e-ID accounts (docs/operations.md): sessions, step-up, argon2 (OWASP: 19 MiB, t=2, p=1),
     # lock-out after wrong codes (doubling each time), one-time codes, history retention.
     identity_step_up_seconds: int = 600

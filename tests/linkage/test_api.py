@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dancu.common import jobs
 from dancu.common.access import Actor, Role
 from dancu.common.audit import AuditEntry
-from dancu.linkage import cleaning, tasks
+from dancu.linkage import cleaning, imports, tasks
 from dancu.linkage.models import CleaningDecision, LinkageJob, MatchResult, SectorRecord, Source
 from tests.conftest import bearer, make_actor
 from tests.linkage import world as wd
@@ -174,9 +174,21 @@ def test_upload_run_and_follow_the_job(client, factory) -> None:  # type: ignore
     response = client.post(
         "/api/linkage/sources", files=files, data=form, headers=bearer(wd.clerk())
     )
-    assert response.status_code == 201, response.text
-    body = response.json()
+    assert response.status_code == 202, response.text
+    queued = response.json()
+    assert (queued["status"], queued["source_id"], queued["size"]) == (
+        "queued",
+        None,
+        len(files["file"][1]),
+    )
+    waiting = [(type(t).__name__, t.args) for t in jobs.queue.pending()]
+    assert waiting == [("import_file", (queued["id"],))]  # handed to the job queue after the commit
+    jobs.queue.flush()
+    tasks.run_import(factory, queued["id"])  # what that job does when a worker takes it
+    body = client.get(f"/api/linkage/imports/{queued['id']}", headers=bearer(wd.clerk())).json()
+    assert body["status"] == "done" and body["error"] is None
     assert (body["source"]["records"], body["source"]["problem_lines"]) == (6 + wd.FILLER, 1)
+    assert [(p["line"], p["code"]) for p in body["problems"]] == [(8, "name.missing")]
     job = client.get(f"/api/linkage/jobs/{body['job_id']}", headers=bearer(wd.clerk())).json()
     assert job["status"] == "queued"
     waiting = [(type(t).__name__, t.args) for t in jobs.queue.pending()]
@@ -206,14 +218,16 @@ def test_upload_run_and_follow_the_job(client, factory) -> None:  # type: ignore
     [
         (b"", {}, "linkage.empty_file"),
         (b"ho_ten\nAn Binh\n", {"mapping": "{not json"}, "linkage.mapping_json"),
-        (b"ho_ten\nAn Binh\n", {"mapping": '{"full_name": "HoTen"}'}, "linkage.missing_column"),
+        (b"ho_ten\nAn Binh\n", {"mapping": '{"ho": "HoTen"}'}, "linkage.unknown_field"),
         (b"ho_ten\nAn Binh\n", {"source_type": "weather"}, "linkage.unknown_source_type"),
         (b"ho_ten\nAn Binh\n", {"province_code": "99"}, "linkage.province"),
         (b"\x00\x01binary", {"name": "x.bin"}, "linkage.bad_format"),
     ],
-    ids=["empty", "mapping-not-json", "missing-column", "unknown-type", "bad-province", "format"],
+    ids=["empty", "mapping-not-json", "unknown-field", "unknown-type", "bad-province", "format"],
 )
-def test_bad_uploads_answer_with_stable_codes(client, factory, data, form, code) -> None:  # type: ignore[no-untyped-def]
+def test_bad_uploads_answer_with_stable_codes_at_once(  # type: ignore[no-untyped-def]
+    client, factory, data, form, code
+) -> None:
     fields = {"source_type": "land", "province_code": wd.PROVINCE, **form}
     file_name = "data.bin" if code == "linkage.bad_format" else "data.csv"
     before = counts(factory)
@@ -224,7 +238,49 @@ def test_bad_uploads_answer_with_stable_codes(client, factory, data, form, code)
         headers=bearer(wd.clerk()),
     )
     assert (response.status_code, response.json()["code"]) == (422, code), response.text
-    assert counts(factory) == before
+    assert counts(factory) == before and jobs.queue.pending_count() == 0
+    assert list(imports.upload_dir().iterdir()) == []  # no upload left behind
+
+
+@pytest.mark.parametrize(
+    ("file_name", "data", "form", "code"),
+    [
+        ("data.csv", wd.HEADER.encode(), {}, "linkage.empty_file"),
+        (
+            "data.csv",
+            b"ho_ten\nAn Binh\n",
+            {"mapping": '{"full_name": "HoTen"}'},
+            "linkage.missing_column",
+        ),
+        ("data.xlsx", b"PK not really a zip", {}, "linkage.bad_format"),
+    ],
+    ids=["header-only", "missing-column", "broken-xlsx"],
+)
+def test_a_file_refused_by_the_import_job_shows_its_code(  # type: ignore[no-untyped-def]
+    client, factory, file_name, data, form, code
+) -> None:
+    fields = {"source_type": "social_insurance", "province_code": wd.PROVINCE, **form}
+    before = counts(factory)
+    response = client.post(
+        "/api/linkage/sources",
+        files={"file": (file_name, data)},
+        data=fields,
+        headers=bearer(wd.clerk()),
+    )
+    assert response.status_code == 202, response.text
+    import_id = response.json()["id"]
+    done = tasks.run_import(factory, import_id)
+    assert done is not None and (done.status, done.error_code) == ("failed", code)
+    status = client.get(f"/api/linkage/imports/{import_id}", headers=bearer(wd.clerk())).json()
+    assert (status["status"], status["error_code"], status["source"]) == ("failed", code, None)
+    assert counts(factory) == before  # no dataset, no record, no audit entry
+    assert list(imports.upload_dir().iterdir()) == []  # the upload is removed
+    url = f"/api/linkage/imports/{import_id}"
+    other = client.get(url, headers=bearer(OTHER_PROVINCE))
+    assert (other.status_code, other.json()["code"]) == (404, "linkage.import_not_found")
+    wrong_role = client.get(url, headers=bearer(make_actor(Role.PROCEDURE_OFFICER)))
+    assert (wrong_role.status_code, wrong_role.json()["code"]) == (403, "auth.permission")
+    assert client.get(url).status_code == 401
 
 
 def test_action_errors_have_stable_codes(client, factory, linked) -> None:  # type: ignore[no-untyped-def]

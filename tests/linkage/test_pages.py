@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dancu.common.access import Role
 from dancu.common.audit import AuditEntry
-from dancu.linkage import cleaning, runs
+from dancu.linkage import cleaning, runs, tasks
 from dancu.linkage.models import CleaningDecision, MatchResult
 from tests.conftest import bearer, make_actor
 from tests.linkage import world as wd
@@ -123,7 +123,9 @@ def test_a_broken_upload_is_shown_on_the_form(client, factory) -> None:  # type:
     assert 'data-code="linkage.empty_file"' in response.text and 'value="Trống"' in response.text
 
 
-def test_upload_through_the_form_queues_a_run(client, factory) -> None:  # type: ignore[no-untyped-def]
+def test_upload_through_the_form_imports_in_the_background_then_queues_a_run(  # type: ignore[no-untyped-def]
+    client, factory
+) -> None:
     with factory() as session:
         w = wd.build(session, filler=0)
         session.commit()
@@ -134,13 +136,37 @@ def test_upload_through_the_form_queues_a_run(client, factory) -> None:  # type:
         files={"file": ("bhxh.csv", wd.social_insurance_csv(w).encode())},
         data={"source_type": "social_insurance", "run": "true"},
     )
-    assert response.status_code == 303
-    page = client.get(response.headers["location"], headers=bearer(wd.clerk()))
+    assert response.status_code == 303 and response.headers["location"].startswith(
+        "/linkage/imports/"
+    )
+    waiting = client.get(response.headers["location"], headers=bearer(wd.clerk()))
+    assert waiting.headers["Refresh"] == "3" and "Đang chờ" in waiting.text
+    assert "Trang tự cập nhật cho đến khi nhập xong." in waiting.text
+    tasks.run_import(factory, int(response.headers["location"].rsplit("/", 1)[1]))
+    done = client.get(
+        response.headers["location"], headers=bearer(wd.clerk()), follow_redirects=False
+    )
+    assert done.status_code == 303 and done.headers["location"].endswith("?imported=1")
+    page = client.get(done.headers["location"], headers=bearer(wd.clerk()))
     assert "Đã nhập bộ dữ liệu." in page.text and page.headers["Refresh"] == "3"
     with factory() as session:
         assert runs.repo.active_job(
-            session, int(response.headers["location"].split("/")[3].split("?")[0])
+            session, int(done.headers["location"].split("/")[3].split("?")[0])
         )
+
+
+def test_a_file_the_import_refuses_is_explained_on_its_page(client, factory) -> None:  # type: ignore[no-untyped-def]
+    response = client.post(
+        "/linkage/sources",
+        headers=bearer(wd.clerk()),
+        follow_redirects=False,
+        files={"file": ("bhxh.csv", wd.HEADER.encode())},
+        data={"source_type": "social_insurance"},
+    )
+    tasks.run_import(factory, int(response.headers["location"].rsplit("/", 1)[1]))
+    page = client.get(response.headers["location"], headers=bearer(wd.clerk()))
+    assert page.status_code == 200 and "Refresh" not in page.headers
+    assert 'data-code="linkage.empty_file"' in page.text and "Nhập lại tệp đã sửa" in page.text
 
 
 def test_export_link_downloads_the_cleaned_file(client, linked) -> None:  # type: ignore[no-untyped-def]

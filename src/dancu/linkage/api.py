@@ -13,13 +13,13 @@ from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 from dancu.common.access import Permission
 from dancu.common.bounds import Code, Id, PageNo
 from dancu.common.errors import ValidationFailed
-from dancu.linkage import cleaning, exports, runs, service
+from dancu.linkage import cleaning, exports, imports, runs, service
 from dancu.linkage.errors import LinkageErrorCode
 from dancu.linkage.schemas import (
     CorrectionIn,
     DecisionIn,
     DecisionOut,
-    ImportOut,
+    ImportStatusOut,
     JobOut,
     QueuePage,
     ReportOut,
@@ -30,7 +30,6 @@ from dancu.web.i18n import translate
 
 router = APIRouter(prefix="/api/linkage", tags=["linkage"])
 
-MAX_UPLOAD = 200 * 1024 * 1024
 EXPORTS = {
     "csv": ("text/csv; charset=utf-8", exports.export_csv),
     "xlsx": (
@@ -66,17 +65,6 @@ def parse_mapping(text: str | None) -> dict[str, str] | None:
     return value
 
 
-async def read_upload(file: UploadFile) -> bytes:
-    data = await file.read(MAX_UPLOAD + 1)
-    if len(data) > MAX_UPLOAD:
-        raise ValidationFailed(
-            f"The file is larger than {MAX_UPLOAD // 2**20} MB",
-            code=LinkageErrorCode.TOO_LARGE,
-            field="file",
-        )
-    return data
-
-
 @router.get("/source-types")
 def source_types(actor: CurrentActor) -> dict[str, str]:
     return service.source_types()
@@ -100,8 +88,8 @@ def list_sources(db: DbSession, actor: CurrentActor) -> list[SourceOut]:
     return service.list_sources(db, actor=actor)
 
 
-@router.post("/sources", status_code=status.HTTP_201_CREATED, response_model=ImportOut)
-async def import_source(
+@router.post("/sources", status_code=status.HTTP_202_ACCEPTED, response_model=ImportStatusOut)
+def import_source(
     db: DbSession,
     actor: CurrentActor,
     file: Annotated[UploadFile, File()],
@@ -110,21 +98,26 @@ async def import_source(
     name: Annotated[str | None, Form()] = None,
     mapping: Annotated[str | None, Form()] = None,
     run: Annotated[bool, Form()] = False,
-) -> ImportOut:
-    data = await read_upload(file)
-    out = service.import_dataset(
+) -> ImportStatusOut:
+    """Store the file and queue its import: answers at once with the import to follow at
+    ``GET /api/linkage/imports/{id}`` (a plain ``def``: the copy to disk runs in the thread
+    pool, the import in a worker, never on the event loop)."""
+    return imports.queue_import(
         db,
-        data,
+        file.file,
         file_name=file.filename or "upload.csv",
         source_type=source_type,
         province_code=province_code,
         actor=actor,
         name=name or None,
         mapping=parse_mapping(mapping),
+        run=run,
     )
-    if run:
-        out.job_id = runs.enqueue_run(db, out.source.id, actor=actor).id
-    return out
+
+
+@router.get("/imports/{import_id}", response_model=ImportStatusOut)
+def get_import(import_id: int, db: DbSession, actor: CurrentActor) -> ImportStatusOut:
+    return imports.get_import(db, import_id, actor=actor)
 
 
 @router.get("/sources/{source_id}", response_model=ReportOut)

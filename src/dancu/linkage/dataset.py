@@ -16,7 +16,8 @@ codes ``linkage.empty_file``, ``linkage.missing_column``, ``linkage.bad_format``
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import hashlib
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -31,9 +32,10 @@ from dancu.linkage.errors import LinkageErrorCode
 from dancu.linkage.mappings import SourceType, resolve_mapping
 from dancu.linkage.readers import Rows, read_table
 
-__all__ = ["RECORD_COLUMNS", "Dataset", "Problem", "read_dataset"]
+__all__ = ["RECORD_COLUMNS", "Dataset", "DatasetStream", "Problem", "open_dataset", "read_dataset"]
 
 Progress = Callable[[str, int, int], None]
+CHUNK = 5000  # lines read, normalised and handed on at a time
 
 # Columns of Dataset.records (the sector input of dancu.linkage.match.link).
 RECORD_COLUMNS: tuple[str, ...] = (
@@ -98,25 +100,85 @@ def read_dataset(
     today: date | None = None,
     progress: Progress | None = None,
 ) -> Dataset:
-    """Read ``source`` (a path, or the bytes of an upload with ``file_format`` given).
+    """Read ``source`` (a path, or the bytes of an upload with ``file_format`` given) whole.
 
     ``mapping`` is our field -> the file's column; fields it leaves out fall back to the
     source type's default mapping *only if* that column exists; a column named in
     ``mapping`` that the file lacks is fatal (``linkage.missing_column``, naming the column
     and listing the columns found). ``file_format`` is "csv", "xlsx" or "parquet" (default:
     from the file name). ``progress(step, done, total)`` is called every 5,000 rows.
+    For a file too large to hold, use :func:`open_dataset` and read it chunk by chunk.
     """
+    stream = open_dataset(
+        source, source_type, mapping, file_format=file_format, today=today, progress=progress
+    )
+    records: list[dict[str, Any]] = []
+    problems: list[Problem] = []
+    for chunk, met in stream.chunks():
+        records += chunk
+        problems += met
+    frame = pd.DataFrame(records, columns=list(RECORD_COLUMNS))
+    return Dataset(frame, problems, stream.encoding, stream.lines, stream.columns)
+
+
+@dataclass
+class DatasetStream:
+    """A dataset being read: the file's ``columns`` and ``encoding`` at once, its records and
+    problems chunk by chunk from :meth:`chunks`, and the counts once that is exhausted."""
+
+    columns: list[str]
+    encoding: str
+    _reader: _RowReader
+    _rows: Rows
+    _progress: Progress | None
+
+    @property
+    def lines(self) -> int:
+        return self._reader.lines
+
+    @property
+    def rejected(self) -> int:
+        return self._reader.rejected
+
+    def chunks(self, size: int = CHUNK) -> Iterator[tuple[list[dict[str, Any]], list[Problem]]]:
+        """(records, problems) of about ``size`` lines at a time; raises
+        ``linkage.empty_file`` at the end if there was no data line."""
+        return self._reader.chunks(self._rows, self.encoding, self._progress, size)
+
+
+def open_dataset(
+    source: str | Path | bytes,
+    source_type: str,
+    mapping: Mapping[str, str] | None = None,
+    *,
+    file_format: str | None = None,
+    today: date | None = None,
+    progress: Progress | None = None,
+) -> DatasetStream:
+    """Open ``source`` for reading in chunks (arguments as :func:`read_dataset`). The
+    header, the mapping and the file's format are checked here; the rows as they are read."""
     kind = mappings.source_type(source_type)
-    if file_format is None and not isinstance(source, bytes):
-        file_format = Path(source).suffix.lstrip(".")
-    data = source if isinstance(source, bytes) else Path(source).read_bytes()
-    if not data.strip():
+    data: bytes | Path = source if isinstance(source, bytes) else Path(source)
+    if file_format is None and isinstance(data, Path):
+        file_format = data.suffix.lstrip(".")
+    if _blank(data):
         raise ValidationFailed("the file is empty", code=LinkageErrorCode.EMPTY_FILE, field="file")
     table = read_table(data, file_format or "")
     problems = [Problem(line, None, "row.undecodable", None, True) for line in table.undecodable]
     columns = resolve_mapping(table.header, kind, mapping)
     reader = _RowReader(table.header, columns, kind, problems, today)
-    return reader.read(table.rows, table.encoding, progress)
+    return DatasetStream(table.header, table.encoding, reader, table.rows, progress)
+
+
+def _blank(data: bytes | Path) -> bool:
+    """Whether the file holds nothing but white space (read until the first other byte)."""
+    if isinstance(data, bytes):
+        return not data.strip()
+    with data.open("rb") as f:
+        while block := f.read(1 << 16):
+            if block.strip():
+                return False
+    return True
 
 
 def _text(value: Any) -> str | None:
@@ -141,35 +203,53 @@ class _RowReader:
     ) -> None:
         self.header, self.columns, self.kind = header, columns, kind
         self.problems, self.today = problems, today
-        self.seen: set[tuple[Any, ...]] = set()  # what identifies a record: repeated lines
-        self.keys: set[str] = set()  # record keys given out (unique)
+        self.lines = len(problems)  # undecodable lines were data lines
+        self.rejected = len(problems)
+        # What identifies a record (repeated lines) and the record keys given out, as
+        # 16-byte digests: about 100 bytes a line, the only memory that grows with the file.
+        self.seen: set[bytes] = set()
+        self.keys: set[bytes] = set()
 
-    def read(self, rows: Rows, encoding: str, progress: Progress | None) -> Dataset:
+    def chunks(
+        self, rows: Rows, encoding: str, progress: Progress | None, size: int
+    ) -> Iterator[tuple[list[dict[str, Any]], list[Problem]]]:
         out: list[dict[str, Any]] = []
-        lines = len(self.problems)  # undecodable lines were data lines
         width = len(self.header)
+        start = self.lines
         for line, row in rows:
             if not any(_text(v) for v in row):
                 continue  # blank line: not data
-            lines += 1
-            if progress and lines % 5000 == 0:
-                progress("read", lines, 0)
+            self.lines += 1
+            if progress and self.lines % 5000 == 0:
+                progress("read", self.lines, 0)
             if len(row) != width and encoding not in ("xlsx", "parquet"):
-                self.problems.append(
+                self._reject(
                     Problem(
                         line, None, "row.bad_width", f"{len(row)} fields, {width} expected", True
                     )
                 )
-                continue
-            rec = _record(line, row, self.header, self.columns, self.problems, self.today)
-            if rec is not None:
-                out.append(self._keyed(line, row, rec))
-        if lines == 0:
+            else:
+                rec = _record(line, row, self.header, self.columns, self.problems, self.today)
+                if rec is None:
+                    self.rejected += 1
+                else:
+                    out.append(self._keyed(line, row, rec))
+            if self.lines - start >= size:
+                yield out, self._take_problems()
+                out, start = [], self.lines
+        if self.lines == 0:
             raise ValidationFailed(
                 "the file has no data rows", code=LinkageErrorCode.EMPTY_FILE, field="file"
             )
-        records = pd.DataFrame(out, columns=list(RECORD_COLUMNS))
-        return Dataset(records, self.problems, encoding, lines, self.header)
+        yield out, self._take_problems()
+
+    def _reject(self, problem: Problem) -> None:
+        self.problems.append(problem)
+        self.rejected += 1
+
+    def _take_problems(self) -> list[Problem]:
+        taken, self.problems = self.problems, []
+        return taken
 
     def _get(self, row: list[Any], name: str) -> str | None:
         i = self.columns.get(name)
@@ -184,13 +264,18 @@ class _RowReader:
         values = tuple(self._get(row, f) for f in identity)
         rec["dedup_key"] = "\x1f".join(v or "" for v in values) if any(values) else None
         same = (key, rec["name_folded"], rec["birth_date"]) if "record_key" in identity else (key,)
-        if same in self.seen:
+        seen = _digest(same)
+        if seen in self.seen:
             self.problems.append(Problem(line, "record_key", "row.duplicate_key", key))
-        self.seen.add(same)
-        if key in self.keys:
+        self.seen.add(seen)
+        if _digest(key) in self.keys:
             rec["record_key"] = key = f"{key}@{line}"
-        self.keys.add(key)
+        self.keys.add(_digest(key))
         return rec
+
+
+def _digest(value: Any) -> bytes:
+    return hashlib.blake2b(repr(value).encode(), digest_size=16).digest()
 
 
 def _record(

@@ -17,6 +17,7 @@ class LinkageErrorCode(StrEnum):
     BAD_FORMAT = "linkage.bad_format"
     EMPTY_FILE = "linkage.empty_file"
     FIELD = "linkage.field"
+    IMPORT_NOT_FOUND = "linkage.import_not_found"
     JOB_NOT_FOUND = "linkage.job_not_found"
     JOB_NOT_QUEUED = "linkage.job_not_queued"
     LINES_LOST = "linkage.lines_lost"
@@ -31,4 +32,5 @@ class LinkageErrorCode(StrEnum):
     TOO_LARGE = "linkage.too_large"
     UNKNOWN_FIELD = "linkage.unknown_field"
     UNKNOWN_SOURCE_TYPE = "linkage.unknown_source_type"
+    UNPACKED_TOO_LARGE = "linkage.unpacked_too_large"
     VALUE_INVALID = "linkage.value_invalid"

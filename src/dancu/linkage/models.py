@@ -47,6 +47,7 @@ OUTCOMES = (
 )
 JOB_STATUSES = ("queued", "running", "done", "failed")
 JOB_STEPS = ("queued", "match", "finalize", "done")
+IMPORT_STATUSES = JOB_STATUSES
 DECISIONS = ("accept", "correct", "not_in_province")
 
 
@@ -118,6 +119,45 @@ class ImportProblem(Base):
     code: Mapped[str] = mapped_column(String(60))
     value: Mapped[str | None] = mapped_column(String(500), nullable=True)
     rejected: Mapped[bool] = mapped_column(default=True)
+
+
+class LinkageImport(Base):
+    """An uploaded file waiting to be imported, or imported: queued -> running -> done |
+    failed. The upload waits in ``path`` (under ``DANCU_LINKAGE_UPLOAD_DIR``) until the
+    import ends; a failed import keeps its error's code, message and field."""
+
+    __tablename__ = "linkage_import"
+    __table_args__ = (
+        CheckConstraint(_in("status", IMPORT_STATUSES), name="status"),
+        CheckConstraint(_in("source_type", SOURCE_TYPES), name="source_type"),
+    )
+
+    id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
+    status: Mapped[str] = mapped_column(String(10), default="queued")
+    source_type: Mapped[str] = mapped_column(String(20))
+    province_code: Mapped[str] = mapped_column(String(2), index=True)
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # The mapping given with the upload (None: the saved or default one).
+    mapping: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    path: Mapped[str] = mapped_column(String(500))
+    size: Mapped[int] = mapped_column(BigInteger)
+    run: Mapped[bool] = mapped_column(default=False)  # queue a linkage run once imported
+    source_id: Mapped[int | None] = mapped_column(
+        ForeignKey("linkage_source.id", ondelete="SET NULL"), nullable=True
+    )
+    job_id: Mapped[int | None] = mapped_column(
+        ForeignKey("linkage_job.id", ondelete="SET NULL"), nullable=True
+    )
+    error_code: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    error_field: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    error: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    requested_by: Mapped[str] = mapped_column(String(80))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The uploading officer (Actor.to_dict): the worker imports on their behalf.
+    actor: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class LinkageJob(Base):

@@ -12,7 +12,7 @@ from dancu.common import adminunits
 from dancu.common.access import Permission
 from dancu.common.bounds import Id, PageNo
 from dancu.common.errors import DancuError
-from dancu.linkage import api, cleaning, runs, service
+from dancu.linkage import api, cleaning, imports, runs, service
 from dancu.linkage.schemas import CORRECTABLE, OUTCOME_ORDER
 from dancu.web.deps import CurrentActor, DbSession
 from dancu.web.templating import render
@@ -62,7 +62,7 @@ def sources_page(request: Request, db: DbSession, actor: CurrentActor) -> HTMLRe
 
 
 @router.post("/sources", response_model=None)
-async def upload(
+def upload(
     request: Request,
     db: DbSession,
     actor: CurrentActor,
@@ -73,6 +73,8 @@ async def upload(
     mapping: Annotated[str, Form()] = "",
     run: Annotated[bool, Form()] = False,
 ) -> Response:
+    """Store the file and queue its import, then follow it (a plain ``def``: the copy runs
+    in the thread pool, the import in a worker)."""
     form = {
         "source_type": source_type,
         "name": name,
@@ -80,23 +82,33 @@ async def upload(
         "province_code": province_code,
     }
     try:
-        data = await api.read_upload(file)
-        out = service.import_dataset(
+        queued = imports.queue_import(
             db,
-            data,
+            file.file,
             file_name=file.filename or "upload.csv",
             source_type=source_type,
             province_code=province_code or (actor.province_units or ("",))[0],
             actor=actor,
             name=name or None,
             mapping=api.parse_mapping(mapping),
+            run=run,
         )
-        if run:
-            runs.enqueue_run(db, out.source.id, actor=actor)
     except DancuError as exc:
         db.rollback()
         return _sources_page(request, db, actor, error=exc, form=form)
-    return RedirectResponse(f"/linkage/sources/{out.source.id}?imported=1", status_code=303)
+    return RedirectResponse(f"/linkage/imports/{queued.id}", status_code=303)
+
+
+@router.get("/imports/{import_id}", response_model=None)
+def import_page(request: Request, import_id: int, db: DbSession, actor: CurrentActor) -> Response:
+    """An import's progress: refreshing while it waits or runs, the dataset once done, the
+    reason (and the form again) when refused."""
+    status = imports.get_import(db, import_id, actor=actor)
+    if status.status == "done" and status.source_id is not None:
+        return RedirectResponse(f"/linkage/sources/{status.source_id}?imported=1", status_code=303)
+    active = status.status in ("queued", "running")
+    context = {"imp": status, "refresh": REFRESH_SECONDS if active else None}
+    return _refreshing(render(request, "linkage/import.html", context), context["refresh"])
 
 
 @router.get("/sources/{source_id}", response_class=HTMLResponse)

@@ -15,6 +15,7 @@ from dancu.common.access import Actor
 from dancu.linkage.models import (
     CleaningDecision,
     ImportProblem,
+    LinkageImport,
     LinkageJob,
     MatchResult,
     SectorRecord,
@@ -258,3 +259,17 @@ def stale_jobs(session: Session, before: datetime) -> list[LinkageJob]:
         or_(LinkageJob.heartbeat_at.is_(None), LinkageJob.heartbeat_at < before),
     )
     return list(session.scalars(stmt.order_by(LinkageJob.id)))
+
+
+def import_(session: Session, import_id: int) -> LinkageImport | None:
+    return session.get(LinkageImport, import_id)
+
+
+def claim_import(session: Session, import_id: int, now: datetime) -> bool:
+    """queued -> running, in one statement (a second worker finds nothing to claim)."""
+    changed = session.execute(
+        update(LinkageImport)
+        .where(LinkageImport.id == import_id, LinkageImport.status == "queued")
+        .values(status="running", started_at=now)
+    )
+    return changed.rowcount == 1  # type: ignore[attr-defined]

@@ -54,6 +54,31 @@ class ImportOut(BaseModel):
     job_id: int | None = None
 
 
+class ImportStatusOut(_Out):
+    """An upload's import: queued -> running -> done (with the dataset and its first
+    problems) | failed (with the error's code, message and field)."""
+
+    id: int
+    status: Literal["queued", "running", "done", "failed"]
+    source_type: str
+    province_code: str
+    name: str | None
+    file_name: str
+    size: int
+    run: bool
+    source_id: int | None
+    job_id: int | None
+    error_code: str | None
+    error_field: str | None
+    error: str | None
+    requested_by: str
+    requested_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    source: SourceOut | None = None
+    problems: list[ProblemOut] = Field(default_factory=list)
+
+
 class JobOut(_Out):
     id: int
     source_id: int

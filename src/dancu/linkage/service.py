@@ -6,6 +6,7 @@ Matching runs are jobs (``runs.py``, ``tasks.py``); the cleaning queue is in
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Callable, Mapping
@@ -21,7 +22,7 @@ from dancu.common.bounds import page_offset
 from dancu.common.errors import Forbidden, NotFound, ValidationFailed
 from dancu.db import is_postgres, utcnow
 from dancu.linkage import repository as repo
-from dancu.linkage.dataset import Problem, read_dataset
+from dancu.linkage.dataset import Problem, open_dataset
 from dancu.linkage.errors import LinkageErrorCode
 from dancu.linkage.mappings import FIELDS, SOURCE_TYPES
 from dancu.linkage.models import ImportProblem, SectorRecord, Source, SourceMapping
@@ -116,29 +117,24 @@ def import_dataset(
 ) -> ImportOut:
     """Read, normalize and store a sector dataset with every problem by line.
 
+    The file is read and written in chunks (``dataset.open_dataset``), so memory does not
+    grow with it beyond the duplicate check's digests (docs/linkage.md, "Imports").
     Nothing is lost: each data line is a record or a rejected problem, and the counts are
     checked. A fatal problem (empty file, missing column, unreadable format) raises before
-    anything is written; a failure while writing leaves the caller's rollback nothing to keep.
+    anything is written; one met later in the file (a broken XLSX part) while writing, and
+    the caller's rollback keeps nothing.
     """
     actor.require(Permission.LINKAGE_MANAGE)
     require_province(actor, province_code)
     saved = repo.saved_mapping(session, source_type) if source_type in SOURCE_TYPES else None
     given = dict(mapping) if mapping else (dict(saved.mapping) if saved else None)
     fmt = Path(file_name).suffix.lstrip(".").lower() or None
-    dataset = read_dataset(
-        data, source_type, given, file_format=fmt, today=today, progress=progress
-    )
+    stream = open_dataset(data, source_type, given, file_format=fmt, today=today, progress=progress)
     effective = given or {  # the default mapping's columns this file has
-        f: c for f, c in SOURCE_TYPES[source_type].default_mapping.items() if c in dataset.columns
+        f: c for f, c in SOURCE_TYPES[source_type].default_mapping.items() if c in stream.columns
     }
-    rejected_lines = {p.line for p in dataset.problems if p.rejected}
-    if len(dataset.records) + len(rejected_lines) != dataset.lines:
-        raise ValidationFailed(  # the reader's promise, checked: never store a lossy import
-            f"{dataset.lines} lines read but {len(dataset.records)} records and"
-            f" {len(rejected_lines)} rejected lines",
-            code=LinkageErrorCode.LINES_LOST,
-            field="file",
-        )
+    chunks = stream.chunks()
+    head = next(chunks)  # a file without data lines raises here, before anything is written
     if mapping:
         save_mapping(session, source_type, mapping, actor=actor)
     source = Source(
@@ -147,16 +143,29 @@ def import_dataset(
         province_code=province_code,
         mapping=effective,
         file_name=Path(file_name).name,
-        encoding=dataset.encoding,
-        lines=dataset.lines,
-        records=len(dataset.records),
-        problem_lines=len(rejected_lines),
+        encoding=stream.encoding,
         imported_by=actor.id,
     )
     session.add(source)
     session.flush()
-    _write_records(session, source.id, dataset.records.to_dict("records"), progress)
-    _write_problems(session, source.id, dataset.problems)
+    records, first = 0, []
+    as_text = is_postgres(session)  # COPY takes JSON as text; executemany takes Python values
+    for chunk, problems in itertools.chain([head], chunks):
+        rows = (record_row(source.id, rec, as_text) for rec in chunk)
+        bulk.copy_rows(session, SectorRecord.__table__, RECORD_COLUMNS, rows)  # type: ignore[arg-type]
+        _write_problems(session, source.id, problems)
+        records += len(chunk)
+        first += problems[: 100 - len(first)]
+        if progress:
+            progress("store", records, 0)
+    if records + stream.rejected != stream.lines:
+        raise ValidationFailed(  # the reader's promise, checked: never store a lossy import
+            f"{stream.lines} lines read but {records} records and {stream.rejected} rejected lines",
+            code=LinkageErrorCode.LINES_LOST,
+            field="file",
+        )
+    source.lines, source.records, source.problem_lines = stream.lines, records, stream.rejected
+    session.flush()
     audit.record(
         session,
         actor,
@@ -166,8 +175,8 @@ def import_dataset(
         purpose=PURPOSE,
         fields=(source_type, f"records={source.records}", f"rejected={source.problem_lines}"),
     )
-    problems = [ProblemOut.model_validate(_problem_dict(p)) for p in dataset.problems[:100]]
-    return ImportOut(source=SourceOut.model_validate(source), problems=problems)
+    problems_out = [ProblemOut.model_validate(_problem_dict(p)) for p in first]
+    return ImportOut(source=SourceOut.model_validate(source), problems=problems_out)
 
 
 def _plain(value: Any) -> Any:
@@ -198,24 +207,6 @@ def record_row(source_id: int, rec: Mapping[str, Any], as_text: bool) -> tuple[A
         normalized.get("pid"),
         normalized.get("commune_code"),
     )
-
-
-def _write_records(
-    session: Session, source_id: int, recs: list[dict[str, Any]], progress: Progress | None
-) -> None:
-    table = SectorRecord.__table__
-    as_text = is_postgres(session)  # COPY takes JSON as text; executemany takes Python values
-    total = len(recs)
-
-    def rows() -> Any:
-        for i, rec in enumerate(recs, 1):
-            if progress and i % 5000 == 0:
-                progress("store", i, total)
-            yield record_row(source_id, rec, as_text)
-
-    bulk.copy_rows(session, table, RECORD_COLUMNS, rows())  # type: ignore[arg-type]
-    if progress:
-        progress("store", total, total)
 
 
 def _problem_dict(p: Problem) -> dict[str, Any]:

@@ -1,4 +1,9 @@
-"""Linkage runs as jobs of the job system (docs/adr/0005-job-system.md).
+"""Linkage imports and runs as jobs of the job system (docs/adr/0005-job-system.md).
+
+``imports.queue_import`` stores an upload and emits ``IMPORT_QUEUED``; after the commit the
+outbox calls :func:`on_import_queued`, which enqueues :func:`import_file`: it claims the
+import, imports the file in one transaction and marks it done, or marks it failed with the
+error's code in another (:func:`run_import`), and removes the upload.
 
 ``runs.enqueue_run`` queues a run (a ``linkage_job`` row) and emits ``RUN_QUEUED`` in the
 same transaction; after the commit the outbox calls :func:`on_run_queued`, which enqueues
@@ -27,17 +32,17 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from dancu.common import outbox
-from dancu.common.errors import Conflict, NotFound
+from dancu.common.errors import Conflict, DancuError, NotFound
 from dancu.common.jobs import every, periodic, queue
 from dancu.common.outbox import Dispatcher, dispatcher
 from dancu.db import get_sessionmaker, utcnow
 from dancu.db.uow import unit_of_work
+from dancu.linkage import imports, runs
 from dancu.linkage import repository as repo
-from dancu.linkage import runs
 from dancu.linkage.errors import LinkageErrorCode
-from dancu.linkage.events import RUN_QUEUED
+from dancu.linkage.events import IMPORT_QUEUED, RUN_QUEUED
 from dancu.linkage.models import LinkageJob
-from dancu.linkage.schemas import JobOut
+from dancu.linkage.schemas import ImportStatusOut, JobOut
 from dancu.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -75,8 +80,49 @@ def on_run_queued(session: Session, payload: dict[str, Any]) -> None:
     run(int(payload["job_id"]))
 
 
+@queue.task(retries=3, retry_delay=30, retry_backoff=2)
+def import_file(import_id: int) -> None:
+    """Claim a queued upload and import it (retried if the claim fails)."""
+    try:
+        run_import(get_sessionmaker(), import_id)
+    except NotFound as exc:
+        log.info("linkage import %s not started: %s", import_id, exc.message)
+
+
+def on_import_queued(session: Session, payload: dict[str, Any]) -> None:
+    """Outbox handler: the transaction that stored the upload committed; enqueue its import."""
+    import_file(int(payload["import_id"]))
+
+
 def subscribe(target: Dispatcher = dispatcher) -> None:
     target.subscribe(RUN_QUEUED, on_run_queued)
+    target.subscribe(IMPORT_QUEUED, on_import_queued)
+
+
+# ---------------------------------------------------------------------------- an import
+
+
+def run_import(
+    factory: Factory, import_id: int, *, progress: Progress | None = None
+) -> ImportStatusOut | None:
+    """Claim a queued import and run it in one transaction; an error marks it failed with
+    its code (not raised). None: it was not queued (done, failed or another worker's)."""
+    with unit_of_work(factory) as session:
+        if not imports.claim(session, import_id):
+            return None
+    try:
+        with unit_of_work(factory) as session:
+            imports.execute(session, import_id, progress=progress)
+    except DancuError as exc:  # a refused file: its reason, by code, for the officer
+        with unit_of_work(factory) as session:
+            imports.fail(session, import_id, exc.message, code=exc.code, field=exc.field)
+    except Exception as exc:  # the job's boundary: any failure is recorded on the import
+        log.exception("linkage import %s failed", import_id)
+        with unit_of_work(factory) as session:
+            imports.fail(session, import_id, f"{type(exc).__name__}: {exc}", code=None, field=None)
+    with unit_of_work(factory) as session:
+        imports.discard_upload(session, import_id)
+        return imports.status(session, import_id)
 
 
 # ---------------------------------------------------------------------------- a run
