@@ -49,8 +49,8 @@ def at_0006(blank_url: str) -> Iterator[Engine]:  # noqa: F811
         )
         conn.execute(
             text(
-                "INSERT INTO signing_key (kid, purpose, alg, private_key, public_jwk,"
-                " created_at, activated_at) VALUES ('k1', 'oidc', 'ES256', :sealed, '{}', :now, :now)"
+                "INSERT INTO signing_key (kid, purpose, alg, private_key, public_jwk, created_at,"
+                " activated_at) VALUES ('k1', 'oidc', 'ES256', :sealed, '{}', :now, :now)"
             ),
             {"sealed": sealed, "now": utcnow()},
         )

@@ -86,11 +86,10 @@ def test_every_api_operation_declares_the_error_body_for_each_refusal(document):
     assert "HTTPValidationError" not in document["components"]["schemas"]
 
 
-def test_the_error_schema_is_what_a_refusal_sends(document):
+def test_the_error_schema_is_what_a_refusal_sends(document, client):
     schema = _resolve(document, ERROR)
     refusal = NotFound("No such citizen", code="citizen.not_found", field="pid", pid="1")
     jsonschema.validate(refusal.to_dict(), schema)
-    client = TestClient(create_app())
     unauthenticated = client.get("/api/registry/citizens/066090000001")
     assert unauthenticated.status_code == 401
     jsonschema.validate(unauthenticated.json(), schema)
