@@ -160,3 +160,12 @@ def test_migration_0009_gives_existing_sessions_their_public_sid(blank_url):  # 
     assert stored == public_sid("an-old-session")
     command.downgrade(config, "0008")
     engine.dispose()
+
+
+def test_userinfo_refuses_a_token_whose_login_session_ended(web, session, subject):
+    _, sid, tokens = _officer_tokens(web, session)
+    auth = {"Authorization": f"Bearer {tokens['access_token']}"}
+    assert web.get("/oidc/userinfo", headers=auth).status_code == 200
+    _revoked(session, sid)
+    response = web.get("/oidc/userinfo", headers=auth)
+    assert response.status_code == 401 and response.json()["error"] == "invalid_token"
