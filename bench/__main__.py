@@ -16,6 +16,7 @@ from bench import (
     oidc_tokens,
     registry_load,
     registry_lookup,
+    registry_search,
 )
 from bench.common import Table, machine, temp_database
 
@@ -29,7 +30,8 @@ def main(
     only: Annotated[
         str | None,
         typer.Option(
-            help="registry_load, registry_lookup, oidc_tokens, linkage_febrl or linkage_scale"
+            help="registry_load, registry_lookup, registry_search, oidc_tokens, linkage_febrl "
+            "or linkage_scale"
         ),
     ] = None,
     workers: Annotated[int, typer.Option(help="server processes (look-up benchmark)")] = 1,
@@ -45,6 +47,11 @@ def main(
             print(f"loading {citizens:,} demo citizens ...", flush=True)
             demo = (url, registry_load.load_demo_into(url, citizens))
             tables.append(registry_lookup.main(url, citizens, workers))
+    if only == "registry_search" or (only is None and demo is not None):
+        with temp_database("search") as url:
+            print(f"loading {citizens:,} demo citizens ...", flush=True)
+            registry_load.load_demo_into(url, citizens)
+            tables.append(registry_search.main(url, citizens))
     if only in (None, "registry_load"):
         tables.append(registry_load.main(citizens, rounds, demo=demo))
     if only in (None, "oidc_tokens"):

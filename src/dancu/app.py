@@ -31,6 +31,7 @@ from dancu.registry import pages as registry_pages
 from dancu.settings import Settings, get_settings
 from dancu.web import apidocs, errors, openapi
 from dancu.web.auth import api_scopes, optional_actor
+from dancu.web.security import SecurityHeaders
 from dancu.web.templating import SRC
 
 # Pages trust an officer's roles in the cookie only while the e-ID login session lives.
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         https_only=settings.env == "production",
         max_age=8 * 3600,
     )
+    app.add_middleware(SecurityHeaders, production=settings.env == "production")  # CSP, HSTS...
     errors.install(app)
     # Routes are matched in this order: the token endpoint, the busiest, comes first.
     app.include_router(oidc_api.router)

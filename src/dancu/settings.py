@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     # A linkage run whose heartbeat is older than this lost its worker and is resumed.
     linkage_stale_seconds: float = 120.0
     # e-ID accounts (docs/operations.md): sessions, step-up, argon2 (OWASP: 19 MiB, t=2, p=1),
-    # lock-out after failed sign-ins (doubling each time), one-time codes, history retention.
+    # lock-out after wrong codes (doubling each time), one-time codes, history retention.
     identity_step_up_seconds: int = 600
     identity_session_idle_seconds: int = 1800
     identity_session_absolute_seconds: int = 8 * 3600
@@ -54,6 +54,15 @@ class Settings(BaseSettings):
     argon2_parallelism: int = 1
     identity_lockout_failures: int = 5
     identity_lockout_seconds: int = 900
+    # Password sign-in (docs/identity.md, "Throttling password sign-in"): free failed tries
+    # per typed ID number, then a wait before each next try that doubles, up to a cap; and
+    # failed sign-ins per client address in a window before a block (doubling, at most a day).
+    identity_signin_free_failures: int = 5
+    identity_signin_delay_seconds: int = 2
+    identity_signin_delay_max_seconds: int = 900
+    identity_client_failures: int = 20
+    identity_client_window_seconds: int = 600
+    identity_client_block_seconds: int = 300
     identity_otp_seconds: int = 300
     identity_otp_attempts: int = 5
     identity_otp_sends: int = 5

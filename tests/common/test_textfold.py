@@ -135,3 +135,17 @@ def test_normalize_name(text: str, expected: str) -> None:
     assert result == expected
     assert unicodedata.is_normalized("NFC", result)
     assert normalize_name(result) == result
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("\x00", ""),
+        (" \x00\x01\x1f\x7f ", ""),
+        ("An\x00", "an"),
+        ("Nguy\x00ễn\x85Văn", "nguy en van"),
+    ],
+)
+def test_fold_treats_control_characters_as_spaces(text: str, expected: str) -> None:
+    """A NUL folded to a key of its own; a search for it matched every citizen."""
+    assert fold(text) == expected

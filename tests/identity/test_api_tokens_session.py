@@ -131,9 +131,9 @@ def test_a_partner_token_has_no_login_session_and_keeps_working(web, session, su
 
 
 @pytest.mark.xdist_group("migrations")
-def test_migration_0009_gives_existing_sessions_their_public_sid(blank_url):  # noqa: F811
+def test_migration_0011_gives_existing_sessions_their_public_sid(blank_url):  # noqa: F811
     config = alembic_config(blank_url)
-    command.upgrade(config, "0008")
+    command.upgrade(config, "0010")
     engine = make_engine(blank_url)
     now = utcnow()
     with engine.begin() as conn:
@@ -154,11 +154,11 @@ def test_migration_0009_gives_existing_sessions_their_public_sid(blank_url):  # 
             ),
             {"now": now},
         )
-    command.upgrade(config, "0009")
+    command.upgrade(config, "0011")
     with engine.connect() as conn:
         stored = conn.execute(text("SELECT public_sid FROM login_session")).scalar_one()
     assert stored == public_sid("an-old-session")
-    command.downgrade(config, "0008")
+    command.downgrade(config, "0010")
     engine.dispose()
 
 

@@ -190,6 +190,8 @@ def _second_browser(browser: Browser) -> Browser:
         "https://rp.example.vn/CB",
         "http://rp.example.vn/cb",
         "//evil.example/cb",
+        "https://rp.example.vn/c\tb",  # what a browser reads as the registered one: still
+        "https://rp.example.vn/cb\n",  # not the exact string, so refused (issue 14)
     ],
 )
 def test_an_unregistered_post_logout_redirect_is_refused(browser, id_token, session, target):

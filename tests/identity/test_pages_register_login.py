@@ -1,5 +1,6 @@
 """The identity pages over HTTP: registration with the phone code, sign-in with a second
-factor, lock-out, recovery, sign-out, and the CSRF guard, on SQLite and PostgreSQL."""
+factor, the waits after failed sign-ins, recovery, sign-out, and the CSRF guard, on SQLite
+and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -129,21 +130,42 @@ def test_the_pages_switch_to_english(client):
     )
 
 
-def test_a_wrong_password_then_the_lock_out_message(client, session):
+def test_wrong_passwords_then_the_wait_with_when_to_retry(client, session, monkeypatch):
+    from dancu.settings import get_settings
+
+    monkeypatch.setattr(get_settings(), "identity_signin_delay_seconds", 60)  # a slow machine
     account = active_account(session, citizen(session))
     session.commit()
     answers = [
         post(client, "/login", {"pid": account.citizen_pid, "password": f"wrong-{i}-password"})
-        for i in range(5)
+        for i in range(6)
     ]
-    assert [a.status_code for a in answers] == [401] * 5
+    assert [a.status_code for a in answers] == [401] * 5 + [429]
     assert error_of(answers[0].text)[:2] == ("identity.login_failed", "password")
-    code, _, text = error_of(answers[4].text)
-    assert code == "identity.locked" and text == f"Mật khẩu: {_vi('identity.locked')}"
-    # locked: the right password is refused too, and no second factor is offered
+    code, _, text = error_of(answers[5].text)
+    assert code == "identity.signin_delayed" and text == _vi("identity.signin_delayed")
+    assert answers[5].headers["retry-after"] in ("60", "59")
+    assert 'data-testid="retry-at"' in answers[5].text
+    # waiting: the right password is refused too, and no second factor is offered
     answer = post(client, "/login", {"pid": account.citizen_pid, "password": PASSWORD})
-    assert error_of(answer.text)[0] == "identity.locked"
+    assert answer.status_code == 429 and error_of(answer.text)[0] == "identity.signin_delayed"
     assert client.get("/login/second-factor", follow_redirects=False).status_code == 303
+
+
+def test_one_client_spraying_many_numbers_is_answered_429(client, session):
+    from dancu.settings import get_settings
+
+    settings = get_settings()
+    answers = [
+        post(client, "/login", {"pid": f"0660900{i:05d}", "password": "Password1!"})
+        for i in range(settings.identity_client_failures + 1)
+    ]
+    assert [a.status_code for a in answers[-2:]] == [401, 429]
+    code, field, text = error_of(answers[-1].text)
+    assert (code, field) == ("identity.client_throttled", "")
+    assert text == _vi("identity.client_throttled")
+    assert answers[-1].headers["retry-after"] == str(settings.identity_client_block_seconds)
+    assert 'data-testid="retry-at"' in answers[-1].text
 
 
 def test_a_wrong_second_factor_does_not_sign_in(client, session):

@@ -1,6 +1,7 @@
 """Parallel requests with the same code: a TOTP step is accepted once, a code's tries are
-never over-spent. Real concurrent transactions on the test database (committed, then
-cleaned up), one thread and one session each."""
+never over-spent; parallel password tries never pass a client's or a number's limit. Real
+concurrent transactions on the test database (committed, then cleaned up), one thread and
+one session each."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dancu.db import utcnow
 from dancu.identity.accounts.models import Account, AccountEvent, OneTimeCode, OutboundMessage
-from dancu.identity.auth import otp, totp
+from dancu.identity.auth import otp, signin, totp
 from dancu.identity.auth.models import LoginThrottle
+from dancu.settings import get_settings
 
 pytestmark = pytest.mark.xdist_group("races")
 THREADS = 8
@@ -111,3 +113,49 @@ def test_parallel_guesses_never_spend_more_than_five_tries(committed, backend: s
     else:  # SQLite: some writers fail busy; never more tries than the limit
         assert set(codes) <= allowed | {BUSY}, codes
         assert codes.count("identity.otp_wrong") <= row.attempts <= 5, (codes, row.attempts)
+
+
+def _code(result: object) -> str:
+    error = getattr(result, "error", None)
+    return "ok" if error is None and hasattr(result, "error") else getattr(error, "code", BUSY)
+
+
+def test_parallel_password_tries_from_one_client_stop_at_its_limit(committed, backend: str) -> None:  # type: ignore[no-untyped-def]
+    factory, _ = committed
+    limit, ip = get_settings().identity_client_failures, "203.0.113.50"
+    with factory() as s:
+        for i in range(limit - 3):
+            signin.check_password(s, f"06609100{i:04d}", "wrong-password", ip=ip)
+        s.commit()
+    numbers = iter(range(100))
+
+    def attempt(s: Session) -> object:
+        return signin.check_password(s, f"06609200{next(numbers):04d}", "wrong-password", ip=ip)
+
+    codes = sorted(_code(r) for r in in_parallel(factory, attempt))
+    if backend == "postgresql":  # three tries were left: three checked, the rest refused
+        assert codes == ["identity.client_throttled"] * 5 + ["identity.login_failed"] * 3, codes
+    else:  # SQLite: some writers fail busy; never more tries than the limit
+        assert codes.count("identity.login_failed") <= 3, codes
+        assert set(codes) <= {"identity.client_throttled", "identity.login_failed", BUSY}
+
+
+def test_parallel_tries_on_one_number_get_one_past_the_free_ones(committed, backend: str) -> None:  # type: ignore[no-untyped-def]
+    factory, account_id = committed
+    free = get_settings().identity_signin_free_failures
+    with factory() as s:
+        pid = s.get(Account, account_id).citizen_pid  # type: ignore[union-attr]
+        for i in range(free - 1):
+            signin.check_password(s, pid, "wrong-password", ip=f"192.0.2.{i}")
+        s.commit()
+    addresses = iter(range(100, 200))
+
+    def attempt(s: Session) -> object:  # each from its own address: only the number limits
+        return signin.check_password(s, pid, "wrong-password", ip=f"192.0.2.{next(addresses)}")
+
+    codes = sorted(_code(r) for r in in_parallel(factory, attempt))
+    if backend == "postgresql":  # the last free try is checked; it starts the delay
+        assert codes == ["identity.login_failed"] + ["identity.signin_delayed"] * 7, codes
+    else:
+        assert codes.count("identity.login_failed") <= 1, codes
+        assert set(codes) <= {"identity.signin_delayed", "identity.login_failed", BUSY}

@@ -1,4 +1,5 @@
-"""Signing in: password lock-out that reveals nothing, one-time codes, TOTP without replay."""
+"""Signing in: a password delay that reveals nothing, code lock-outs, one-time codes, and
+TOTP without replay."""
 
 from __future__ import annotations
 
@@ -30,26 +31,29 @@ def test_right_password_then_second_factor(session: Session) -> None:
     assert refusal is not None and refusal.code == "identity.otp_expired"
 
 
-def test_brute_force_locks_and_unknown_id_locks_identically(session: Session) -> None:
+def test_brute_force_is_delayed_and_an_unknown_id_identically(session: Session) -> None:
     account = active_account(session, citizen(session))
     unknown = "066090009999"
-    known_answers = [
-        outcome(signin.check_password(session, account.citizen_pid, f"guess-{i}-xxxx"))
-        for i in range(6)
-    ]
-    unknown_answers = [
-        outcome(signin.check_password(session, unknown, f"guess-{i}-xxxx")) for i in range(6)
-    ]
-    assert known_answers == unknown_answers  # same errors, same moment of lock-out
+    now = utcnow()
+
+    def tries(pid: str) -> list[tuple[str, str, str | None]]:
+        return [
+            outcome(signin.check_password(session, pid, f"guess-{i}-xxxx", now=now))
+            for i in range(6)
+        ]
+
+    known_answers, unknown_answers = tries(account.citizen_pid), tries(unknown)
+    assert known_answers == unknown_answers  # same errors, same moment of the delay
     failed = ("NotAuthenticated", "identity.login_failed", signin.FAILED)
-    locked = ("NotAuthenticated", "identity.locked", signin.LOCKED)
-    assert known_answers == [failed] * 4 + [locked] * 2
-    # Locked: even the right password is refused, with the same answer.
-    assert outcome(signin.check_password(session, account.citizen_pid, PASSWORD)) == locked
+    delayed = ("TooManyAttempts", "identity.signin_delayed", signin.DELAYED)
+    assert known_answers == [failed] * 5 + [delayed]
+    # Waiting: even the right password is refused, with the same answer.
+    right = signin.check_password(session, account.citizen_pid, PASSWORD, now=now)
+    assert outcome(right) == delayed
 
 
-def test_lock_expires_and_doubles(session: Session) -> None:
-    key = throttle.key("login", "066090001234")
+def test_code_lock_expires_and_doubles(session: Session) -> None:
+    key = throttle.key("recovery", "066090001234")
     now = utcnow()
     for _ in range(4):
         assert throttle.fail(session, key, now=now) is None

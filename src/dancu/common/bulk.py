@@ -136,3 +136,12 @@ def sync_sequence(session: Session, table: Table) -> None:
                 f" GREATEST((SELECT max(id) FROM {table.name}), 1))"
             )
         )
+
+
+def analyze(session: Session, *tables: Table) -> None:
+    """Refresh the planner's statistics after a bulk write, in the writer's transaction.
+
+    Until autovacuum gets to it, PostgreSQL plans a freshly loaded table from empty-table
+    statistics: a name search after loading 200,000 citizens took 300 ms instead of 33."""
+    for table in tables:
+        session.execute(text(f'ANALYZE "{table.name}"'))

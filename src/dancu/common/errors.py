@@ -30,10 +30,12 @@ class ErrorCode(StrEnum):
     IDEMPOTENCY_IN_PROGRESS = "idempotency.in_progress"
     IDEMPOTENCY_KEY_REUSED = "idempotency.key_reused"
     NOT_FOUND = "not_found"
+    NUMBER_OUT_OF_RANGE = "number.out_of_range"
     PAGING_INVALID = "paging.invalid"
     PURPOSE_REQUIRED = "purpose.required"
     PURPOSE_UNKNOWN = "purpose.unknown"
     STATE_INVALID = "state.invalid"
+    TEXT_CONTROL_CHARACTER = "text.control_character"
     TEXT_TOO_LONG = "text.too_long"
     VALIDATION = "validation"
 

@@ -39,9 +39,12 @@ def _build_table() -> dict[int, str | None]:
                 table[cp] = base.lower()
     for ch, repl in _EXTRA.items():
         table[ord(ch)] = repl
+    table.update(_CONTROLS)
     return table
 
 
+# Control characters (NUL included) separate words like a space: a key made of them is empty.
+_CONTROLS: dict[int, str | None] = {cp: " " for cp in (*range(0x00, 0x20), *range(0x7F, 0xA0))}
 _TABLE = _build_table()
 _SLOW_EXTRA = str.maketrans(_EXTRA)
 
@@ -52,12 +55,15 @@ def _fold_slow(text: str) -> str:
 
 
 def fold(text: str) -> str:
-    """Search key: lowercase, no diacritics, đ → d, single spaces, stripped.
+    """Search key: lowercase, no diacritics, đ → d, single spaces, stripped; control
+    characters (NUL included) count as spaces.
 
-    >>> fold("  Nguyễn\\tVăn  AN ")
+    >>> fold("  Nguyễn\\tVăn  AN\\x00")
     'nguyen van an'
     """
     if text.isascii():  # common case for already-folded keys: skip the table entirely
+        if not text.isprintable():
+            text = text.translate(_CONTROLS)
         return " ".join(text.lower().split())
     folded = text.translate(_TABLE)
     if not folded.isascii():

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from dancu.common.access import Role
+from dancu.common.bounds import Code
 from dancu.common.errors import Forbidden
 from dancu.demo.chip_reader import read_demo_card
 from dancu.demo.errors import DemoErrorCode
@@ -16,7 +17,7 @@ router = APIRouter(tags=["chip"], include_in_schema=False)
 
 
 @router.get("/desk/demo-chip/{pid}")
-def demo_chip_bundle(pid: str, db: DbSession, actor: CurrentActor) -> Response:
+def demo_chip_bundle(pid: Code, db: DbSession, actor: CurrentActor) -> Response:
     """The simulated reader's JSON bundle (EF.SOD, DG1, DG2, printed MRZ) for ``pid``."""
     if Role.POLICE not in actor.roles:
         raise Forbidden("Only the police read chip cards", code=DemoErrorCode.CHIP_FORBIDDEN)

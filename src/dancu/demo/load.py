@@ -118,6 +118,7 @@ def load_demo(
             progress(written)
     for table in (Citizen, Household, HouseholdMember, IdCard, CivilEvent):
         bulk.sync_sequence(session, table.__table__)  # type: ignore[attr-defined]
+        bulk.analyze(session, table.__table__)  # type: ignore[attr-defined]
     audit.record(
         session,
         actor,

@@ -8,6 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from dancu.common.bounds import Text
 from dancu.common.errors import ErrorCode, NotFound
 from dancu.identity.accounts import messages
 from dancu.identity.pages.common import page
@@ -18,7 +19,7 @@ router = APIRouter()
 
 
 @router.get("/dev/messages", response_class=HTMLResponse)
-def message_sink(request: Request, db: DbSession, recipient: str = "") -> HTMLResponse:
+def message_sink(request: Request, db: DbSession, recipient: Text = "") -> HTMLResponse:
     if not app_settings(request).dev_login:  # not even mounted without it
         raise NotFound("No such page", code=ErrorCode.NOT_FOUND)
     found = messages.latest(db, limit=50, recipient=recipient.strip() or None)

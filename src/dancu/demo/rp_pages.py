@@ -13,7 +13,7 @@ registers its client), never in production.
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 import requests
@@ -101,7 +101,7 @@ def _user(request: Request) -> dict[str, str] | None:
 
 
 @router.get("/login")
-def start(request: Request, level: int = 1) -> RedirectResponse:
+def start(request: Request, level: Literal[1, 2] = 1) -> RedirectResponse:
     """Send the browser to the provider, asking for level 1 or level 2 (``acr_values``)."""
     meta = _discover(_base(request))
     verifier, nonce = secrets.token_urlsafe(48), secrets.token_urlsafe(16)

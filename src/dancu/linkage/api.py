@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 
 from dancu.common.access import Permission
+from dancu.common.bounds import Code, Id, PageNo
 from dancu.common.errors import ValidationFailed
 from dancu.linkage import cleaning, exports, runs, service
 from dancu.linkage.errors import LinkageErrorCode
@@ -94,14 +95,14 @@ def source_types(actor: CurrentActor) -> dict[str, str]:
 
 
 @router.get("/mappings/{source_type}")
-def get_mapping(source_type: str, db: DbSession, actor: CurrentActor) -> dict[str, str]:
+def get_mapping(source_type: Code, db: DbSession, actor: CurrentActor) -> dict[str, str]:
     actor.require(Permission.LINKAGE_READ)
     return service.mapping_for(db, source_type)
 
 
 @router.put("/mappings/{source_type}")
 def put_mapping(
-    source_type: str, mapping: dict[str, str], db: DbSession, actor: CurrentActor
+    source_type: Code, mapping: dict[str, str], db: DbSession, actor: CurrentActor
 ) -> dict[str, str]:
     return service.save_mapping(db, source_type, mapping, actor=actor)
 
@@ -139,24 +140,22 @@ async def import_source(
 
 
 @router.get("/sources/{source_id}", response_model=ReportOut)
-def get_report(
-    source_id: int, db: DbSession, actor: CurrentActor, page: Annotated[int, Query(ge=1)] = 1
-) -> ReportOut:
+def get_report(source_id: Id, db: DbSession, actor: CurrentActor, page: PageNo = 1) -> ReportOut:
     return service.report(db, source_id, actor=actor, page=page)
 
 
 @router.post("/sources/{source_id}/runs", status_code=status.HTTP_202_ACCEPTED)
-def start_run(source_id: int, db: DbSession, actor: CurrentActor) -> JobOut:
+def start_run(source_id: Id, db: DbSession, actor: CurrentActor) -> JobOut:
     return runs.enqueue_run(db, source_id, actor=actor)
 
 
 @router.get("/jobs/{job_id}")
-def get_job(job_id: int, db: DbSession, actor: CurrentActor) -> JobOut:
+def get_job(job_id: Id, db: DbSession, actor: CurrentActor) -> JobOut:
     return runs.get_job(db, job_id, actor=actor)
 
 
 @router.get("/rates")
-def rates(db: DbSession, actor: CurrentActor, source_id: int | None = None) -> list[dict[str, Any]]:
+def rates(db: DbSession, actor: CurrentActor, source_id: Id | None = None) -> list[dict[str, Any]]:
     return [r.to_dict() for r in service.sync_rates(db, actor=actor, source_id=source_id)]
 
 
@@ -164,8 +163,8 @@ def rates(db: DbSession, actor: CurrentActor, source_id: int | None = None) -> l
 def get_queue(
     db: DbSession,
     actor: CurrentActor,
-    source_id: int | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    source_id: Id | None = None,
+    page: PageNo = 1,
     per_page: Annotated[int, Query(ge=1, le=cleaning.MAX_PER_PAGE)] = 50,
 ) -> QueuePage:
     return cleaning.queue(db, actor=actor, source_id=source_id, page=page, per_page=per_page)
@@ -173,26 +172,26 @@ def get_queue(
 
 @router.post("/queue/{result_id}/accept", response_model=DecisionOut)
 def accept(
-    result_id: int, db: DbSession, actor: CurrentActor, body: DecisionIn | None = None
+    result_id: Id, db: DbSession, actor: CurrentActor, body: DecisionIn | None = None
 ) -> DecisionOut:
     return cleaning.accept(db, result_id, actor=actor, note=(body or DecisionIn()).note)
 
 
 @router.post("/queue/{result_id}/correct", response_model=DecisionOut)
-def correct(result_id: int, body: CorrectionIn, db: DbSession, actor: CurrentActor) -> DecisionOut:
+def correct(result_id: Id, body: CorrectionIn, db: DbSession, actor: CurrentActor) -> DecisionOut:
     return cleaning.correct(db, result_id, body.field, body.value, actor=actor, note=body.note)
 
 
 @router.post("/queue/{result_id}/not-in-province", response_model=DecisionOut)
 def not_in_province(
-    result_id: int, db: DbSession, actor: CurrentActor, body: DecisionIn | None = None
+    result_id: Id, db: DbSession, actor: CurrentActor, body: DecisionIn | None = None
 ) -> DecisionOut:
     return cleaning.not_in_province(db, result_id, actor=actor, note=(body or DecisionIn()).note)
 
 
 @router.get("/sources/{source_id}/export", response_class=Response, responses=EXPORT_RESPONSES)
 def export(
-    source_id: int, db: DbSession, actor: CurrentActor, format: Literal["csv", "xlsx"] = "csv"
+    source_id: Id, db: DbSession, actor: CurrentActor, format: Literal["csv", "xlsx"] = "csv"
 ) -> Response:
     media_type, make = EXPORTS[format]
     data = make(db, source_id, actor=actor)
@@ -203,7 +202,7 @@ def export(
 @router.get(
     "/sources/{source_id}/problems/export", response_class=Response, responses=PROBLEMS_RESPONSES
 )
-def export_problems(source_id: int, db: DbSession, actor: CurrentActor) -> Response:
+def export_problems(source_id: Id, db: DbSession, actor: CurrentActor) -> Response:
     """The import's problems by line (CSV, UTF-8 with a BOM) to send back to the agency."""
     data = exports.problems_csv(db, source_id, actor=actor, reason=vietnamese_reason)
     disposition = f'attachment; filename="dancu-linkage-{source_id}-problems.csv"'

@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 
 from dancu.common import adminunits, audit
 from dancu.common.access import Actor, Permission
-from dancu.common.errors import Conflict, ErrorCode, NotFound, ValidationFailed
+from dancu.common.bounds import page_offset
+from dancu.common.errors import Conflict, NotFound, ValidationFailed
 from dancu.common.textfold import fold
 from dancu.linkage import normalize as norm
 from dancu.linkage import repository as repo
@@ -49,15 +50,8 @@ def queue(
 ) -> QueuePage:
     """Open items in the actor's units, probable matches first; listed citizens are audited."""
     actor.require(Permission.LINKAGE_CLEAN)
-    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-        raise ValidationFailed(
-            f"page >= 1 and 1 <= per_page <= {MAX_PER_PAGE}",
-            code=ErrorCode.PAGING_INVALID,
-            field="page",
-        )
-    rows, total = repo.queue(
-        session, actor, source_id=source_id, offset=(page - 1) * per_page, limit=per_page
-    )
+    offset = page_offset(page, per_page, MAX_PER_PAGE)
+    rows, total = repo.queue(session, actor, source_id=source_id, offset=offset, limit=per_page)
     items = [_item(result, record, source.name) for result, record, source in rows]
     audit.record_many(
         session,

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dancu.common import adminunits
 from dancu.common.access import Permission
+from dancu.common.bounds import Id, PageNo
 from dancu.common.errors import DancuError
 from dancu.linkage import api, cleaning, runs, service
 from dancu.linkage.schemas import CORRECTABLE, OUTCOME_ORDER
@@ -100,14 +101,14 @@ async def upload(
 
 @router.get("/sources/{source_id}", response_class=HTMLResponse)
 def source_page(
-    request: Request, source_id: int, db: DbSession, actor: CurrentActor, page: int = 1
+    request: Request, source_id: Id, db: DbSession, actor: CurrentActor, page: PageNo = 1
 ) -> HTMLResponse:
-    report = service.report(db, source_id, actor=actor, page=max(page, 1))
+    report = service.report(db, source_id, actor=actor, page=page)
     active = report.job is not None and report.job.status in ("queued", "running")
     context = {
         **_common(actor),
         "r": report,
-        "page": max(page, 1),
+        "page": page,
         "per_page": 100,
         "refresh": REFRESH_SECONDS if active else None,
         "imported": request.query_params.get("imported"),
@@ -116,13 +117,13 @@ def source_page(
 
 
 @router.post("/sources/{source_id}/run")
-def start_run(source_id: int, db: DbSession, actor: CurrentActor) -> RedirectResponse:
+def start_run(source_id: Id, db: DbSession, actor: CurrentActor) -> RedirectResponse:
     job = runs.enqueue_run(db, source_id, actor=actor)
     return RedirectResponse(f"/linkage/jobs/{job.id}", status_code=303)
 
 
 @router.get("/jobs/{job_id}", response_class=HTMLResponse)
-def job_page(request: Request, job_id: int, db: DbSession, actor: CurrentActor) -> HTMLResponse:
+def job_page(request: Request, job_id: Id, db: DbSession, actor: CurrentActor) -> HTMLResponse:
     job = runs.get_job(db, job_id, actor=actor)
     active = job.status in ("queued", "running")
     context = {"job": job, "refresh": REFRESH_SECONDS if active else None}
@@ -141,10 +142,10 @@ def queue_page(
     request: Request,
     db: DbSession,
     actor: CurrentActor,
-    source_id: int | None = None,
-    page: int = 1,
+    source_id: Id | None = None,
+    page: PageNo = 1,
 ) -> HTMLResponse:
-    result = cleaning.queue(db, actor=actor, source_id=source_id, page=max(page, 1))
+    result = cleaning.queue(db, actor=actor, source_id=source_id, page=page)
     context = {
         **_common(actor),
         "q": result,
@@ -163,12 +164,12 @@ def _back(source_id: int | None, page: int, done: str) -> RedirectResponse:
 
 @router.post("/queue/{result_id}/accept")
 def accept(
-    result_id: int,
+    result_id: Id,
     db: DbSession,
     actor: CurrentActor,
     note: Annotated[str, Form()] = "",
-    source_id: Annotated[int | None, Form()] = None,
-    page: Annotated[int, Form()] = 1,
+    source_id: Annotated[Id | None, Form()] = None,
+    page: Annotated[PageNo, Form()] = 1,
 ) -> RedirectResponse:
     cleaning.accept(db, result_id, actor=actor, note=note[:500])
     return _back(source_id, page, "accept")
@@ -177,14 +178,14 @@ def accept(
 @router.post("/queue/{result_id}/correct", response_model=None)
 def correct(
     request: Request,
-    result_id: int,
+    result_id: Id,
     db: DbSession,
     actor: CurrentActor,
     field: Annotated[str, Form()],
     value: Annotated[str, Form()],
     note: Annotated[str, Form()] = "",
-    source_id: Annotated[int | None, Form()] = None,
-    page: Annotated[int, Form()] = 1,
+    source_id: Annotated[Id | None, Form()] = None,
+    page: Annotated[PageNo, Form()] = 1,
 ) -> Response:
     try:
         cleaning.correct(db, result_id, field, value, actor=actor, note=note[:500])
@@ -192,7 +193,7 @@ def correct(
         if exc.status_code != 422:
             raise
         db.rollback()
-        result = cleaning.queue(db, actor=actor, source_id=source_id, page=max(page, 1))
+        result = cleaning.queue(db, actor=actor, source_id=source_id, page=page)
         context = {
             **_common(actor),
             "q": result,
@@ -208,24 +209,24 @@ def correct(
 
 @router.post("/queue/{result_id}/not-in-province")
 def not_in_province(
-    result_id: int,
+    result_id: Id,
     db: DbSession,
     actor: CurrentActor,
     note: Annotated[str, Form()] = "",
-    source_id: Annotated[int | None, Form()] = None,
-    page: Annotated[int, Form()] = 1,
+    source_id: Annotated[Id | None, Form()] = None,
+    page: Annotated[PageNo, Form()] = 1,
 ) -> RedirectResponse:
     cleaning.not_in_province(db, result_id, actor=actor, note=note[:500])
     return _back(source_id, page, "not_in_province")
 
 
 @router.get("/sources/{source_id}/export.{fmt}")
-def export(source_id: int, fmt: str, db: DbSession, actor: CurrentActor) -> Response:
+def export(source_id: Id, fmt: str, db: DbSession, actor: CurrentActor) -> Response:
     if fmt not in api.EXPORTS:
         return Response(status_code=404)
     return api.export(source_id, db, actor, format=fmt)  # type: ignore[arg-type]
 
 
 @router.get("/sources/{source_id}/problems.csv")
-def export_problems(source_id: int, db: DbSession, actor: CurrentActor) -> Response:
+def export_problems(source_id: Id, db: DbSession, actor: CurrentActor) -> Response:
     return api.export_problems(source_id, db, actor)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from dancu.common import adminunits, audit, bulk
 from dancu.common.access import Actor, Permission
+from dancu.common.bounds import page_offset
 from dancu.common.errors import Forbidden, NotFound, ValidationFailed
 from dancu.db import is_postgres, utcnow
 from dancu.linkage import repository as repo
@@ -331,7 +332,7 @@ def report(
     if actor.nationwide or source.province_code in actor.province_units:
         # Problems carry the file's values of any line: only for officers of the province.
         problems, total = repo.problems(
-            session, source.id, offset=(max(page, 1) - 1) * per_page, limit=per_page
+            session, source.id, offset=page_offset(page, per_page, per_page), limit=per_page
         )
     job = repo.latest_job(session, source.id)
     return ReportOut(

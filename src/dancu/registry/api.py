@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, status
 
+from dancu.common.bounds import Code, Id, PageNo, SearchName
 from dancu.registry import cards, civil_status, service
 from dancu.registry.schemas import (
     AuditEntryOut,
@@ -32,14 +33,14 @@ from dancu.web.deps import CurrentActor, DbSession
 
 router = APIRouter(prefix="/api/registry", tags=["registry"])
 
-PurposeHeader = Annotated[str | None, Header(alias="X-Purpose")]
-PurposeQuery = Annotated[str | None, Query(alias="purpose")]
+PurposeHeader = Annotated[Code | None, Header(alias="X-Purpose")]
+PurposeQuery = Annotated[Code | None, Query(alias="purpose")]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=80)]
 
 
 @router.get("/citizens/{pid}", response_model=CitizenOut)
 def get_citizen(
-    pid: str,
+    pid: Code,
     db: DbSession,
     actor: CurrentActor,
     x_purpose: PurposeHeader = None,
@@ -52,10 +53,10 @@ def get_citizen(
 def search_citizens(
     db: DbSession,
     actor: CurrentActor,
-    name: str | None = None,
+    name: SearchName | None = None,
     birth_date: date | None = None,
-    commune_code: str | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    commune_code: Code | None = None,
+    page: PageNo = 1,
     per_page: Annotated[int, Query(ge=1, le=service.MAX_PER_PAGE)] = 20,
     x_purpose: PurposeHeader = None,
     purpose: PurposeQuery = None,
@@ -74,7 +75,7 @@ def search_citizens(
 
 @router.get("/citizens/{pid}/household", response_model=HouseholdOut)
 def get_household(
-    pid: str,
+    pid: Code,
     db: DbSession,
     actor: CurrentActor,
     x_purpose: PurposeHeader = None,
@@ -84,7 +85,7 @@ def get_household(
 
 
 @router.get("/citizens/{pid}/audit", response_model=list[AuditEntryOut])
-def get_audit_trail(pid: str, db: DbSession, actor: CurrentActor) -> list[AuditEntryOut]:
+def get_audit_trail(pid: Code, db: DbSession, actor: CurrentActor) -> list[AuditEntryOut]:
     return service.audit_trail(db, pid, actor=actor)
 
 
@@ -133,7 +134,7 @@ def apply_for_card(body: CardApplicationIn, db: DbSession, actor: CurrentActor) 
 
 @router.post("/cards/{card_id}/{action}", response_model=CardOut)
 def transition_card(
-    card_id: int,
+    card_id: Id,
     action: Literal["produce", "issue", "report_lost", "revoke"],
     db: DbSession,
     actor: CurrentActor,

@@ -386,6 +386,9 @@ def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:
     cache[key] = value
 
 
+ANALYZE_AFTER = 10_000  # rows: a smaller import leaves the statistics to autovacuum
+
+
 def import_citizens(
     session: Session,
     path: Path,
@@ -409,6 +412,8 @@ def import_citizens(
     else:
         while batch := list(islice(rows, BATCH)):
             report.imported += _write_batch(session, batch, report, now)
+    if report.imported >= ANALYZE_AFTER:
+        bulk.analyze(session, Citizen.__table__)  # type: ignore[arg-type]
     audit.record(
         session,
         actor,

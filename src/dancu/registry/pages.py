@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from dancu.common import adminunits
 from dancu.common.access import Permission
+from dancu.common.bounds import Code, PageNo, SearchName
 from dancu.common.errors import ErrorCode, NotFound, ValidationFailed
 from dancu.registry import service
 from dancu.registry import validation as rules
@@ -52,11 +53,11 @@ def search_page(
     request: Request,
     db: DbSession,
     actor: CurrentActor,
-    name: str = "",
-    birth_date: str = "",
-    commune_code: str = "",
-    purpose: str = "administrative_procedure",
-    page: int = 1,
+    name: SearchName = "",
+    birth_date: Code = "",
+    commune_code: Code = "",
+    purpose: Code = "administrative_procedure",
+    page: PageNo = 1,
 ) -> HTMLResponse:
     actor.require(Permission.CITIZEN_SEARCH)  # before showing a form they could not use
     form = {
@@ -81,7 +82,7 @@ def search_page(
                 name=name or None,
                 birth_date=_parse_date(birth_date),
                 commune_code=commune_code or None,
-                page=max(page, 1),
+                page=page,
             )
         except ValidationFailed as exc:
             context["error"] = exc
@@ -99,10 +100,10 @@ def _communes_for(actor: Any) -> list[adminunits.Commune]:
 @router.get("/citizens/{pid}", response_class=HTMLResponse)
 def record_page(
     request: Request,
-    pid: str,
+    pid: Code,
     db: DbSession,
     actor: CurrentActor,
-    purpose: str = "administrative_procedure",
+    purpose: Code = "administrative_procedure",
 ) -> HTMLResponse:
     citizen = service.get_citizen(db, pid, actor=actor, purpose=purpose)
     try:

@@ -11,10 +11,26 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, Select, and_, bindparam, false, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    RowMapping,
+    Select,
+    String,
+    and_,
+    bindparam,
+    column,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from dancu.common.access import Actor
+from dancu.db import is_postgres
 from dancu.registry.models import Citizen, CivilEvent, Household, HouseholdMember, IdCard
 
 ACTIVE_CARD_STATES = ("applied", "produced", "issued")
@@ -124,9 +140,7 @@ def search_citizens(
 ) -> tuple[list[Citizen], int]:
     stmt = citizens_readable_by(actor)
     if name_folded:
-        # Whole-word, in-order match: "van an" finds "nguyen van an" but not "nguyen van anh".
-        padded = " " + Citizen.name_folded + " "
-        stmt = stmt.where(padded.like(f"% {_escape_like(name_folded)} %", escape="\\"))
+        stmt = stmt.where(*name_matches(session, name_folded))
     if birth_date:
         stmt = stmt.where(Citizen.birth_date == birth_date)
     if commune_code:
@@ -138,6 +152,30 @@ def search_citizens(
         .limit(limit)
     ).all()
     return list(rows), total
+
+
+_PADDED_NAME = literal_column("' '", String) + Citizen.name_folded + literal_column("' '", String)
+# The word index of migration 0009, written as its expression (the text search
+# configuration a literal, not a bound parameter) so that PostgreSQL's planner matches it.
+_SIMPLE = literal_column("'simple'")
+_NAME_WORDS = func.to_tsvector(_SIMPLE, Citizen.name_folded)
+_FTS = table("citizen_name_fts", column("rowid"))
+
+
+def name_matches(session: Session, name_folded: str) -> list[ColumnElement[bool]]:
+    """Whole words in order: "van an" finds "nguyen van an", not "nguyen van anh".
+
+    The padded LIKE is the rule on both backends; a word index finds the candidates first
+    (a phrase query: on PostgreSQL over ``to_tsvector``, on SQLite in the FTS5 table), and
+    the LIKE decides, since both split words on punctuation too."""
+    like = _PADDED_NAME.like(f"% {_escape_like(name_folded)} %", escape="\\")
+    if is_postgres(session):
+        phrase = func.phraseto_tsquery(_SIMPLE, bindparam("phrase", name_folded, type_=String))
+        return [_NAME_WORDS.op("@@")(phrase), like]
+    match = text("citizen_name_fts MATCH :phrase").bindparams(
+        bindparam("phrase", '"' + name_folded.replace('"', '""') + '"', type_=String)
+    )
+    return [Citizen.id.in_(select(_FTS.c.rowid).where(match)), like]
 
 
 def _escape_like(value: str) -> str:

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from dancu.common import adminunits, audit
 from dancu.common.access import Actor, Permission, require_purpose
-from dancu.common.errors import Conflict, ErrorCode, Forbidden, NotFound, ValidationFailed
+from dancu.common.bounds import MAX_SEARCH_NAME, page_offset
+from dancu.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from dancu.common.textfold import fold
 from dancu.registry import repository as repo
 from dancu.registry import validation as rules
@@ -123,7 +124,7 @@ def search(
     """Search by folded name, birth date and commune; each listed citizen is audited."""
     actor.require(Permission.CITIZEN_SEARCH)
     purpose = require_purpose(purpose)
-    folded = fold(name or "")
+    folded = fold(rules.valid_text(name or "", "name", MAX_SEARCH_NAME))
     if not folded and not birth_date and not commune_code:
         raise ValidationFailed(
             "Give a name, a birth date or a commune",
@@ -132,19 +133,14 @@ def search(
         )
     if commune_code:
         rules.valid_commune(commune_code)
-    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-        raise ValidationFailed(
-            f"page >= 1 and 1 <= per_page <= {MAX_PER_PAGE}",
-            code=ErrorCode.PAGING_INVALID,
-            field="page",
-        )
+    offset = page_offset(page, per_page, MAX_PER_PAGE)
     rows, total = repo.search_citizens(
         session,
         actor,
         name_folded=folded or None,
         birth_date=birth_date,
         commune_code=commune_code,
-        offset=(page - 1) * per_page,
+        offset=offset,
         limit=per_page,
     )
     audit.record_many(

@@ -14,6 +14,7 @@ from dancu.common import adminunits
 from dancu.common.access import Actor, Role
 from dancu.common.errors import ErrorCode, ValidationFailed
 from dancu.web.auth import app_settings, sign_in
+from dancu.web.redirects import local_path
 from dancu.web.templating import render
 
 router = APIRouter()
@@ -57,9 +58,7 @@ def demo_officers(province_code: str) -> dict[str, Actor]:
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return "/registry/search"
+    return local_path(target, "/registry/search")  # never another site
 
 
 def unit_name(code: str) -> str:

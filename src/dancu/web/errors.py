@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from dancu.common.errors import DancuError, NotAuthenticated
+from dancu.common.errors import DancuError, ErrorCode, NotAuthenticated
 from dancu.web.templating import render
 
 
@@ -35,7 +36,24 @@ async def dancu_error(request: Request, exc: Exception) -> Response:
     return render(request, "error.html", context, status_code=exc.status_code)
 
 
+# The code of a broken rule that has its own wording (common/bounds.py's types break these).
+_RULE_CODES = {
+    "greater_than": ErrorCode.NUMBER_OUT_OF_RANGE,
+    "greater_than_equal": ErrorCode.NUMBER_OUT_OF_RANGE,
+    "less_than": ErrorCode.NUMBER_OUT_OF_RANGE,
+    "less_than_equal": ErrorCode.NUMBER_OUT_OF_RANGE,
+    "string_too_long": ErrorCode.TEXT_TOO_LONG,
+    "control_character": ErrorCode.TEXT_CONTROL_CHARACTER,
+}
+
+
+def _rule_code(error: Any) -> str:
+    return str(_RULE_CODES.get(error.get("type"), "request.invalid"))
+
+
 async def request_invalid(request: Request, exc: Exception) -> Response:
+    """422 naming the field and the rule: ``request.invalid`` with one entry per broken rule
+    (its field, pydantic's rule name and a code) in the API, the first one's text on pages."""
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
     first = errors[0] if errors else {}
@@ -48,6 +66,7 @@ async def request_invalid(request: Request, exc: Exception) -> Response:
             {
                 "field": ".".join(str(p) for p in e.get("loc", ())[1:]),
                 "rule": e.get("type"),
+                "code": _rule_code(e),
                 "message": e.get("msg"),
             }
             for e in errors
@@ -55,7 +74,7 @@ async def request_invalid(request: Request, exc: Exception) -> Response:
     }
     if _wants_json(request):
         return JSONResponse(body, status_code=422)
-    context = {"code": "request.invalid", "message": body["message"], "field": field}
+    context = {"code": _rule_code(first), "message": body["message"], "field": field}
     return render(request, "error.html", context, status_code=422)
 
 

@@ -153,7 +153,8 @@ def _error_schema() -> dict[str, Any]:
                     "type": "object",
                     "properties": {
                         "field": {"type": "string"},
-                        "rule": {"type": "string"},
+                        "rule": {"type": "string", "description": "pydantic's rule name"},
+                        "code": {"type": "string", "description": "e.g. `number.out_of_range`"},
                         "message": {"type": "string"},
                     },
                 },

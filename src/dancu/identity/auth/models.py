@@ -52,10 +52,13 @@ class PasskeyChallenge(Base):
 
 
 class LoginThrottle(Base):
-    """Failed sign-ins per login identifier (a hash of the ID number typed), account or not.
+    """Failures counted per key: an HMAC of a scope and an identifier (``auth/throttle.py``).
 
-    Keyed by what was typed rather than by account, so an unknown ID number locks exactly
-    like a known one and the lock-out reveals nothing.
+    Sign-in keys are the typed ID number (account or not, so an unknown number is delayed
+    exactly like a known one: ``locked_until`` is when its next try may come) and the
+    client's address (failures in the window that began at ``window_started_at``;
+    ``locked_until`` ends a block, ``lockouts`` counts blocks so each lasts longer). Codes
+    and recovery keep per-account and per-number lock-outs.
     """
 
     __tablename__ = "login_throttle"
@@ -64,6 +67,7 @@ class LoginThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     lockouts: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    window_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -78,7 +82,7 @@ class LoginSession(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     # The ``sid`` its ID tokens and OIDC tokens carry (``session.public_sid(id)``), stored so
-    # a token's row finds its login session in the same statement (migration 0009).
+    # a token's row finds its login session in the same statement (migration 0011).
     public_sid: Mapped[str | None] = mapped_column(String(32), nullable=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -3,17 +3,22 @@
 Refusals are *returned* (``Attempt.error``), not raised, because they count failures that
 must survive: the boundary commits, then raises the error. Unknown ID numbers, wrong
 passwords, accounts without a password and closed accounts all give the same
-``identity.login_failed``; the lock-out (``identity.locked``) is counted per typed ID
-number, so it comes after the same number of tries whether or not an account exists.
+``identity.login_failed``. Password tries are throttled before the password is checked
+(``auth/throttle.py``; docs/identity.md, "Throttling password sign-in"): per client
+address (``identity.client_throttled``) and per typed ID number, account or not, after a
+few free failures (``identity.signin_delayed``); both answer 429 with when to retry.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from dancu.common.errors import DancuError, Forbidden, NotAuthenticated, NotFound
+from dancu.db import utcnow
 from dancu.identity.accounts import history
 from dancu.identity.accounts import repository as repo
 from dancu.identity.accounts.models import Account
@@ -23,7 +28,20 @@ from dancu.identity.auth.session import revoke_sessions
 from dancu.identity.errors import IdentityErrorCode
 
 FAILED = "The ID number or the password is wrong"
-LOCKED = "Too many failed sign-ins; try again later"
+DELAYED = "Too many failed sign-ins with this ID number; wait a moment, then try again"
+THROTTLED = "Too many failed sign-ins from your network; try again later"
+
+
+class TooManyAttempts(DancuError):
+    """Password tries refused for a while (HTTP 429, with ``Retry-After``)."""
+
+    status_code = 429
+
+    def __init__(self, message: str, *, code: str, until: datetime, now: datetime) -> None:
+        seconds = max(1, math.ceil((until - now).total_seconds()))
+        super().__init__(message, code=code, retry_after=seconds, retry_at=until.isoformat())
+        self.retry_at = until
+        self.headers = {"Retry-After": str(seconds)}
 
 
 @dataclass(frozen=True)
@@ -42,27 +60,41 @@ def _failed() -> DancuError:
     return NotAuthenticated(FAILED, code=IdentityErrorCode.LOGIN_FAILED, field="password")
 
 
-def _locked() -> DancuError:
-    return NotAuthenticated(LOCKED, code=IdentityErrorCode.LOCKED, field="password")
+def _refused(session: Session, pid: str, client: str, now: datetime) -> TooManyAttempts | None:
+    """Claim this try for the client, then for the typed number (both counted as failed
+    until the password proves right); a refusal when either must wait."""
+    if (until := throttle.claim_client(session, client, now)) is not None:
+        return TooManyAttempts(
+            THROTTLED, code=IdentityErrorCode.CLIENT_THROTTLED, until=until, now=now
+        )
+    if (until := throttle.claim_number(session, pid, now)) is not None:
+        return TooManyAttempts(DELAYED, code=IdentityErrorCode.SIGNIN_DELAYED, until=until, now=now)
+    return None
 
 
-def check_password(session: Session, pid: str, password: str, *, ip: str = "") -> Attempt:
-    """The first step: the account when the password is right (a second factor follows)."""
+def check_password(
+    session: Session, pid: str, password: str, *, ip: str = "", now: datetime | None = None
+) -> Attempt:
+    """The first step: the account when the password is right (a second factor follows).
+
+    While the client or the typed number must wait, the password is not even checked, so
+    a right one gives the same answer as a wrong one.
+    """
+    now = now or utcnow()
     pid = "".join(pid.split())
-    key = throttle.key("login", pid)
-    throttle.acquire(session, key)  # attempts on one ID number take turns
-    if throttle.locked_until(session, key) is not None:
-        return Attempt(error=_locked())
+    number, client = throttle.key("login", pid), throttle.client_key(ip)
+    if (refusal := _refused(session, number, client, now)) is not None:
+        return Attempt(error=refusal)
     account = repo.account_by_pid(session, pid)
     usable = account is not None and account.status == "active" and account.kind == "citizen"
     stored = account.password_hash if usable and account is not None else None
     if not passwords.verify(stored, password):
         if account is not None:
             history.add(session, account.id, "login_failed", ip=ip)
-        locked = throttle.fail(session, key)
-        return Attempt(error=_locked() if locked else _failed())
+        return Attempt(error=_failed())
     assert account is not None and stored is not None
-    throttle.succeed(session, key)
+    throttle.number_succeeded(session, number)
+    throttle.client_succeeded(session, client)
     if passwords.needs_rehash(stored):
         account.password_hash = passwords.hash_password(password)
         session.flush()

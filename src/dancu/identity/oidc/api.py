@@ -171,7 +171,6 @@ def _outcome(request: Request, outcome: oidc.Outcome) -> Response:
         )
     page = render(request, "identity/consent.html", {"ask": outcome})
     page.headers["X-Frame-Options"] = "DENY"  # no clickjacking of the Allow button
-    page.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
     page.headers["Cache-Control"] = "no-store"
     return page
 

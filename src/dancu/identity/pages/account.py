@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from dancu.common.bounds import Code, Id
 from dancu.common.errors import DancuError, Forbidden, NotFound
 from dancu.identity.accounts import history, transparency
 from dancu.identity.accounts import repository as repo
@@ -72,7 +73,7 @@ def my_account(request: Request, db: DbSession) -> HTMLResponse:
 
 @router.post("/sessions/{session_id}/revoke", response_model=None)
 def revoke_session(
-    request: Request, session_id: str, db: DbSession, _csrf: CsrfChecked
+    request: Request, session_id: Code, db: DbSession, _csrf: CsrfChecked
 ) -> Response:
     login = signed_in(request, db)
     signin.revoke_session(db, login.account_id, session_id, ip=client_ip(request))
@@ -83,7 +84,9 @@ def revoke_session(
 
 
 @router.post("/consents/{client_id}/revoke", response_model=None)
-def revoke_consent(request: Request, client_id: str, db: DbSession, _csrf: CsrfChecked) -> Response:
+def revoke_consent(
+    request: Request, client_id: Code, db: DbSession, _csrf: CsrfChecked
+) -> Response:
     """Stop letting a service see my data (it asks again at the next sign-in)."""
     login = signed_in(request, db)
     if not oidc.revoke_consent(db, login.account_id, client_id):
@@ -155,9 +158,7 @@ def add_passkey(
 
 
 @router.post("/passkeys/{passkey_id}/remove", response_model=None)
-def remove_passkey(
-    request: Request, passkey_id: int, db: DbSession, _csrf: CsrfChecked
-) -> Response:
+def remove_passkey(request: Request, passkey_id: Id, db: DbSession, _csrf: CsrfChecked) -> Response:
     login = signed_in(request, db)
     passkeys.remove(db, login.account_id, passkey_id, ip=client_ip(request))
     return RedirectResponse("/account#passkeys", status_code=303)

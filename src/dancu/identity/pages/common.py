@@ -18,6 +18,7 @@ from dancu.identity.auth.session import LOGIN_URL, Login, current_login
 from dancu.identity.pages.forms import FIELD_LABELS
 from dancu.web.auth import app_settings
 from dancu.web.csrf import csrf_token
+from dancu.web.redirects import local_path
 from dancu.web.templating import render
 
 PASSKEY_BINDING = "passkey_binding"
@@ -46,10 +47,8 @@ def refused(
 
 
 def safe_next(target: str | None, default: str = "/account") -> str:
-    """Only local paths: never another site (open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    """Only a path of this site, as every browser reads it (``web/redirects.py``)."""
+    return local_path(target, default)
 
 
 def here(request: Request) -> str:

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from dancu.common.access import Actor
+from dancu.common.bounds import Code
 from dancu.common.errors import DancuError, ValidationFailed
 from dancu.identity.accounts import desk, levels
 from dancu.identity.accounts.schemas import LevelTwoIn
@@ -34,7 +35,7 @@ def _case(request: Request, db: Session, pid: str, actor: Actor) -> dict[str, An
 
 
 @router.get("/level2", response_class=HTMLResponse)
-def desk_page(request: Request, db: DbSession, actor: CurrentActor, pid: str = "") -> HTMLResponse:
+def desk_page(request: Request, db: DbSession, actor: CurrentActor, pid: Code = "") -> HTMLResponse:
     desk.require_police(actor)
     context: dict[str, Any] = {"pid": pid, "case": None, "done": None}
     if pid.strip():

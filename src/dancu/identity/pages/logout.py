@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from dancu.common.bounds import Code
 from dancu.common.errors import DancuError
 from dancu.identity.auth.session import SESSION_KEY, current_login
 from dancu.identity.oidc import logout as oidc_logout
@@ -28,7 +29,6 @@ END_SESSION_PATH = "/oidc/logout"
 NO_STORE = {"Cache-Control": "no-store"}
 NO_FRAMES = {
     "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "frame-ancestors 'none'",
     **NO_STORE,
 }
 
@@ -71,7 +71,7 @@ def confirm(
     db: DbSession,
     _csrf: CsrfChecked,
     id_token_hint: Annotated[str, Form()] = "",
-    client_id: Annotated[str, Form()] = "",
+    client_id: Annotated[Code, Form()] = "",
     post_logout_redirect_uri: Annotated[str, Form()] = "",
     state: Annotated[str, Form()] = "",
 ) -> Response:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from dancu.common.bounds import Code
 from dancu.common.errors import DancuError, NotAuthenticated
 from dancu.common.i18n import N_
 from dancu.identity.accounts import repository as repo
@@ -116,14 +117,18 @@ def login(
     request: Request,
     db: DbSession,
     _csrf: CsrfChecked,
-    pid: Annotated[str, Form()] = "",
+    pid: Annotated[Code, Form()] = "",
     password: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "",
 ) -> Response:
     target = safe_next(next)
     attempt = signin.check_password(db, pid, password, ip=client_ip(request))
     if attempt.error is not None:  # returned: the failure count commits with the page
-        return refused(request, "login.html", attempt.error, {"next": target, "pid": pid})
+        retry_at = getattr(attempt.error, "retry_at", None)  # 429: when to try again
+        context = {"next": target, "pid": pid, "retry_at": retry_at}
+        answer = refused(request, "login.html", attempt.error, context)
+        answer.headers.update(getattr(attempt.error, "headers", {}))
+        return answer
     assert attempt.account is not None
     _start_pending(request, attempt.account, target)
     if "totp" not in signin.second_factors(attempt.account):

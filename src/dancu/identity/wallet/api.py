@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from dancu.common.bounds import Code
 from dancu.common.errors import ValidationFailed
 from dancu.identity.errors import IdentityErrorCode
 from dancu.identity.wallet import service as wallet
@@ -76,7 +77,7 @@ async def verify(request: Request, db: DbSession) -> JSONResponse:
 
 
 @router.get("/api/wallet/status/{list_id}")
-def status_list(list_id: str, db: DbSession) -> Response:
+def status_list(list_id: Code, db: DbSession) -> Response:
     """The Token Status List ``list_id`` (a signed JWT, ``application/statuslist+jwt``)."""
     token = wallet.status_list_token(db, list_id)
     return Response(
@@ -93,7 +94,7 @@ def issuer_metadata(db: DbSession) -> JSONResponse:
 
 
 @router.post("/api/wallet/credentials/{credential_id}/revoke")
-def revoke(credential_id: str, body: RevokeIn, db: DbSession, actor: CurrentActor) -> JSONResponse:
+def revoke(credential_id: Code, body: RevokeIn, db: DbSession, actor: CurrentActor) -> JSONResponse:
     """Revoke a credential (issuing authorities only; audited)."""
     row = wallet.revoke(db, credential_id, actor=actor, reason=body.reason)
     revoked_at = row.revoked_at.isoformat() if row.revoked_at else None

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from dancu.common.access import Actor
+from dancu.common.bounds import Code
 from dancu.db import utcnow
 from dancu.identity.auth.session import Login
 from dancu.identity.pages.common import page, signed_in
@@ -64,7 +65,7 @@ def wallet_home(request: Request, db: DbSession) -> HTMLResponse:
 @router.get("/wallet/{credential_id}", response_class=HTMLResponse)
 def wallet_document(
     request: Request,
-    credential_id: str,
+    credential_id: Code,
     db: DbSession,
     fields: Annotated[list[str] | None, Query()] = None,
     chosen: str | None = None,

@@ -91,6 +91,9 @@
         var run = button.dataset.passkey === "register" ? register : authenticate;
         var result = await run(button);
         var target = new URL(result.redirect || window.location.href, window.location.href);
+        if (target.origin !== window.location.origin) {  // only this site, whatever came back
+          target = new URL("/", window.location.href);
+        }
         if (target.pathname === window.location.pathname &&
             target.search === window.location.search) {
           window.location.hash = target.hash;  // same page: a hash change alone would not reload

@@ -1,7 +1,7 @@
 """login_session.public_sid: an officer's tokens find the login session behind them
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-03 10:45:00
 
 Tokens carry the login session's public ``sid`` (a digest of its id), which the database
@@ -17,8 +17,8 @@ from alembic import op
 
 from dancu.identity.auth.session import public_sid
 
-revision: str = "0009"
-down_revision: str | None = "0008"
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
