@@ -29,7 +29,7 @@ from dancu.linkage import tasks as linkage_tasks
 from dancu.registry import api as registry_api
 from dancu.registry import pages as registry_pages
 from dancu.settings import Settings, get_settings
-from dancu.web import apidocs, errors
+from dancu.web import apidocs, errors, openapi
 from dancu.web.auth import api_scopes, optional_actor
 from dancu.web.security import SecurityHeaders
 from dancu.web.templating import SRC
@@ -79,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.dev_login:  # the one switch for demo-only parts; Settings refuses it in production
         _mount_demo(app)
     _core_routes(app)
+    openapi.install(app, scopes=api_tokens.API_SCOPES, public_url=settings.public_url)
     apidocs.install(app)
     return app
 

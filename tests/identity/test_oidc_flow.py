@@ -112,7 +112,7 @@ def test_code_flow_with_consent_id_token_and_userinfo(signed_in, rp, person, acc
     assert c["iss"] == ISSUER and c["aud"] == "rp-basic" and c["nonce"] == "n0nce"
     assert c["acr"] == logins.ACR_LEVEL1 and c["amr"] == ["pwd", "otp"]
     from dancu.identity.auth.models import LoginSession
-    from dancu.identity.oidc.authorize import public_sid
+    from dancu.identity.auth.session import public_sid
 
     [login_row] = session.scalars(select(LoginSession)).all()
     assert c["sid"] == public_sid(login_row.id) and login_row.id not in body["id_token"]

@@ -14,8 +14,8 @@ from joserfc.jwk import ECKey
 from dancu.common.access import SYSTEM_ACTOR, Role
 from dancu.identity.accounts import officers
 from dancu.identity.auth.models import LoginSession
+from dancu.identity.auth.session import public_sid
 from dancu.identity.keys import service as keys
-from dancu.identity.oidc.authorize import public_sid
 from tests.conftest import COMMUNE
 from tests.identity.oidc_helpers import ISSUER, REDIRECT, query
 from tests.identity.oidc_setup import Browser, authorized, code_flow, exchange, signed_in_browser

@@ -38,6 +38,18 @@ EXPORTS = {
     ),
 }
 
+_FILE = {"schema": {"type": "string", "format": "binary"}}
+# What the exports answer, for /openapi.json (the body is a file, not JSON).
+EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The file, as an attachment (`Content-Disposition`)",
+        "content": {media.split(";")[0]: _FILE for media, _ in EXPORTS.values()},
+    }
+}
+PROBLEMS_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The problems by line (UTF-8 with a BOM)", "content": {"text/csv": _FILE}}
+}
+
 
 def vietnamese_reason(code: str) -> str:
     """The Vietnamese text of a problem code, for the files sent back to sector agencies."""
@@ -170,7 +182,7 @@ def not_in_province(
     return cleaning.not_in_province(db, result_id, actor=actor, note=(body or DecisionIn()).note)
 
 
-@router.get("/sources/{source_id}/export")
+@router.get("/sources/{source_id}/export", response_class=Response, responses=EXPORT_RESPONSES)
 def export(
     source_id: Id, db: DbSession, actor: CurrentActor, format: Literal["csv", "xlsx"] = "csv"
 ) -> Response:
@@ -180,7 +192,9 @@ def export(
     return Response(data, media_type=media_type, headers={"Content-Disposition": disposition})
 
 
-@router.get("/sources/{source_id}/problems/export")
+@router.get(
+    "/sources/{source_id}/problems/export", response_class=Response, responses=PROBLEMS_RESPONSES
+)
 def export_problems(source_id: Id, db: DbSession, actor: CurrentActor) -> Response:
     """The import's problems by line (CSV, UTF-8 with a BOM) to send back to the agency."""
     data = exports.problems_csv(db, source_id, actor=actor, reason=vietnamese_reason)

@@ -20,7 +20,8 @@ they are just unknown tokens (401).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from fastapi import Request
@@ -187,13 +188,24 @@ async def _bearer_actor(request: Request, session: Session, scheme: str, token: 
     return grant.actor
 
 
-def api_scopes(read: str, write: str | None = None) -> Callable[[Request], Awaitable[None]]:
-    """A router dependency: the scope an access token needs here (``write`` for changes)."""
+@dataclass(frozen=True, slots=True)
+class ApiScopes:
+    """A router dependency: the scope an access token needs here (``write`` for changes).
+    ``web/openapi.py`` reads it to declare each operation's security requirement."""
 
-    async def declare(request: Request) -> None:
-        request.state.api_scope = read if request.method in _READS else (write or read)
+    read: str
+    write: str
 
-    return declare
+    def needed(self, method: str) -> str:
+        return self.read if method.upper() in _READS else self.write
+
+    async def __call__(self, request: Request) -> None:
+        request.state.api_scope = self.needed(request.method)
+
+
+def api_scopes(read: str, write: str | None = None) -> ApiScopes:
+    """``ApiScopes(read, write)``; one scope for every method when ``write`` is omitted."""
+    return ApiScopes(read, write or read)
 
 
 def _check_scope(request: Request, grant: BearerGrant, scheme: str) -> None:

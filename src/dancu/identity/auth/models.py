@@ -75,9 +75,15 @@ class LoginSession(Base):
     """A signed-in browser: listed on My account and revocable."""
 
     __tablename__ = "login_session"
-    __table_args__ = (Index("ix_login_session_account", "account_id", "revoked_at"),)
+    __table_args__ = (
+        Index("ix_login_session_account", "account_id", "revoked_at"),
+        Index("ix_login_session_public_sid", "public_sid", unique=True),
+    )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # The ``sid`` its ID tokens and OIDC tokens carry (``session.public_sid(id)``), stored so
+    # a token's row finds its login session in the same statement (migration 0011).
+    public_sid: Mapped[str | None] = mapped_column(String(32), nullable=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     auth_time: Mapped[datetime] = mapped_column(UTCDateTime())

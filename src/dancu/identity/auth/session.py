@@ -11,13 +11,14 @@ never the web request itself: they change only what the login contract owns in i
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, and_, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from dancu.common.errors import Forbidden
@@ -83,6 +84,31 @@ def session_expired(row: LoginSession, now: datetime, settings: Settings) -> boo
     return idle or old
 
 
+def public_sid(session_id: str) -> str:
+    """The ``sid`` claim: names the login session to relying parties without revealing its
+    id (which, with the cookie secret, is what a browser session is)."""
+    return hashlib.sha256(b"dancu sid\x00" + session_id.encode()).hexdigest()[:32]
+
+
+# A login session still in force, as SQL (the Python twin is ``session_expired``): the bearer
+# check and the refresh claim use it, with ``live_bounds`` as their parameters.
+_LS = LoginSession.__table__
+LIVE: ColumnElement[bool] = and_(
+    _LS.c.revoked_at.is_(None),
+    _LS.c.last_seen_at >= bindparam("seen_since"),
+    _LS.c.created_at >= bindparam("signed_in_since"),
+)
+
+
+def live_bounds(now: datetime, settings: Settings | None = None) -> dict[str, datetime]:
+    """The parameters of ``LIVE`` at ``now``: the idle and absolute limits of the settings."""
+    settings = settings or get_settings()
+    return {
+        "seen_since": now - timedelta(seconds=settings.identity_session_idle_seconds),
+        "signed_in_since": now - timedelta(seconds=settings.identity_session_absolute_seconds),
+    }
+
+
 def load_login(
     db: Session, sid: str, *, settings: Settings | None = None, now: datetime | None = None
 ) -> Login | None:
@@ -128,8 +154,10 @@ def begin_login(
     if account.status != "active":
         raise Forbidden("The account is not active", code=IdentityErrorCode.ACCOUNT_INACTIVE)
     now = utcnow()
+    session_id = secrets.token_urlsafe(32)
     row = LoginSession(
-        id=secrets.token_urlsafe(32),
+        id=session_id,
+        public_sid=public_sid(session_id),
         account_id=account.id,
         created_at=now,
         auth_time=now,

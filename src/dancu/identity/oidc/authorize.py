@@ -168,7 +168,7 @@ def authorize(
         subject = Subject(
             account_id=login.account_id,
             pid=login.citizen_pid,
-            sid=public_sid(login.session_id),
+            sid=logins.public_sid(login.session_id),
             auth_time=login.auth_time,
             acr=login.acr(now),
             amr=login.amr,
@@ -202,12 +202,6 @@ def consents_of(session: Session, account_id: int) -> list[GivenConsent]:
         .order_by(Consent.granted_at.desc())
     ).all()
     return [GivenConsent(c.client_id, name, list(c.scopes), c.granted_at) for c, name in rows]
-
-
-def public_sid(session_id: str) -> str:
-    """The ``sid`` claim: names the login session to relying parties without revealing its
-    id (which, with the cookie secret, is what a browser session is)."""
-    return hashlib.sha256(b"dancu sid\x00" + session_id.encode()).hexdigest()[:32]
 
 
 def revoke_consent(session: Session, account_id: int, client_id: str) -> bool:

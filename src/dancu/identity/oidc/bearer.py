@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from dancu.common.access import Actor
@@ -31,6 +31,8 @@ from dancu.common.errors import ErrorCode, Forbidden, NotAuthenticated
 from dancu.db import utcnow
 from dancu.identity.accounts import officers
 from dancu.identity.accounts.models import Account
+from dancu.identity.auth import session as logins
+from dancu.identity.auth.models import LoginSession
 from dancu.identity.oidc import tokens as oidc_tokens
 from dancu.identity.oidc.dpop import DPoPError, verify_proof
 from dancu.identity.oidc.models import ClientPartner, OidcClient, OidcToken
@@ -78,8 +80,11 @@ def no_role(description: str, scheme: str) -> Forbidden:
 # -- verification (every API request with a bearer) -----------------------------------------
 
 _T, _C, _P = OidcToken.__table__, OidcClient.__table__, ClientPartner.__table__
+_LS = LoginSession.__table__
 # One statement per request, built once (SQLAlchemy's compiled cache): the token, whether its
-# client is still active, and the partner bound to it.
+# client is still active, the partner bound to it, and whether the login session behind an
+# account's token (code flow: ``sid``) is still in force (``logins.LIVE``). A client's own
+# token (client credentials) has no session.
 _LOOKUP = (
     select(
         _T.c.client_id,
@@ -93,11 +98,12 @@ _LOOKUP = (
         _P.c.units,
         _P.c.organization,
         _P.c.purposes,
+        or_(_T.c.account_id.is_(None), logins.LIVE).label("session_live"),
     )
     .select_from(
-        _T.join(_C, and_(_C.c.client_id == _T.c.client_id, _C.c.active.is_(True))).outerjoin(
-            _P, _P.c.client_id == _T.c.client_id
-        )
+        _T.join(_C, and_(_C.c.client_id == _T.c.client_id, _C.c.active.is_(True)))
+        .outerjoin(_P, _P.c.client_id == _T.c.client_id)
+        .outerjoin(_LS, _LS.c.public_sid == _T.c.sid)
     )
     .where(_T.c.access_hash == bindparam("key"))
 )
@@ -121,13 +127,19 @@ class Presented:
 
 def check_token(session: Session, presented: Presented, now: datetime) -> Any:
     """The live token row (with its client and partner) behind a presented access token,
-    its DPoP proof checked: the one check of userinfo and the JSON APIs alike. Refuses with
+    its DPoP proof checked: the one check of userinfo and the JSON APIs alike. An account's
+    token lives only while its login session does (revoked, idle or too old: refused). Refuses with
     ``NotAuthenticated`` (``auth.invalid_token``) carrying the challenge's scheme and error."""
-    key = {"key": oidc_tokens.digest(presented.token)}
-    row = session.connection().execute(_LOOKUP, key).first()
+    params = {"key": oidc_tokens.digest(presented.token), **logins.live_bounds(now)}
+    row = session.connection().execute(_LOOKUP, params).first()
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         raise invalid_token(
             "The access token is unknown, expired or revoked", scheme=presented.challenge
+        )
+    if not row.session_live:
+        raise invalid_token(
+            "The sign-in session this token was issued under has ended",
+            scheme=presented.challenge,
         )
     if row.jkt is not None or presented.scheme == "dpop":
         _check_dpop(session, presented, row.jkt, now)

@@ -27,7 +27,6 @@ from dancu.identity.auth import session as logins
 from dancu.identity.keys import service as keys
 from dancu.identity.oidc import clients as oidc_clients
 from dancu.identity.oidc import tokens as oidc_tokens
-from dancu.identity.oidc.authorize import public_sid
 
 ALGORITHMS = ["ES256", "RS256"]
 PARAMETERS = ("id_token_hint", "client_id", "post_logout_redirect_uri", "state")
@@ -45,7 +44,7 @@ class LogoutRequest:
 
     def names_session(self, session_id: str) -> bool:
         """Whether the hint was issued for this login session (the sid relying parties see)."""
-        return self.hint_sid is not None and self.hint_sid == public_sid(session_id)
+        return self.hint_sid is not None and self.hint_sid == logins.public_sid(session_id)
 
 
 def _refuse(message: str, code: str, field: str) -> ValidationFailed:
@@ -128,5 +127,5 @@ def sign_out(cookie: MutableMapping[str, Any], db: Session) -> None:
     so signing out of the e-ID is not undone by a relying party's refresh."""
     sid = cookie.get(logins.SESSION_KEY)
     if isinstance(sid, str) and sid:
-        oidc_tokens.revoke_for_login(db, public_sid(sid), now=utcnow())
+        oidc_tokens.revoke_for_login(db, logins.public_sid(sid), now=utcnow())
     logins.end_login(cookie, db)

@@ -190,8 +190,14 @@ class RefreshGrant(_RefreshGrant):
     INCLUDE_NEW_REFRESH_TOKEN = True
 
     def authenticate_refresh_token(self, refresh_token: str) -> Any:
+        """The claimed token, or None (``invalid_grant``) when it is unknown, spent, revoked,
+        expired, or its login session has ended (revoked, idle or past its absolute limit:
+        the holder signs in again; read by the claim itself)."""
         server: Provider = self.server
-        return oidc_tokens.claim_refresh(server.session, refresh_token, server.dpop_jkt, server.now)
+        found = oidc_tokens.claim_refresh(
+            server.session, refresh_token, server.dpop_jkt, server.now
+        )
+        return found if found is not None and found.row.session_live else None
 
     def authenticate_user(self, refresh_token: Any) -> Subject | None:
         """The account must still be active (closed accounts, e.g. by death, refresh nothing)."""

@@ -18,11 +18,13 @@ from typing import Any
 
 from authlib.oauth2 import OAuth2Request
 from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, TokenMixin
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, exists, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from dancu.db import utcnow
 from dancu.identity.accounts.models import Account
+from dancu.identity.auth import session as logins
+from dancu.identity.auth.models import LoginSession
 from dancu.identity.keys import service as keys
 from dancu.identity.oidc import claims
 from dancu.identity.oidc.clients import RegisteredClient
@@ -37,8 +39,9 @@ REFRESH_DAYS = 14
 # was most of a grant's CPU). Rows come back as Core rows with the same attribute names.
 # Each claim also returns what the grant reads next, in the same round trip: the code claim
 # the id of the current ID-token signing key (``keys.signing_key``), the refresh claim the
-# account's status (a closed account refreshes nothing). Both are read in the claiming
-# transaction, exactly as the separate SELECTs they replace.
+# account's status (a closed account refreshes nothing) and whether the login session the
+# family was issued under is still in force (``logins.LIVE``: an ended sign-in refreshes
+# nothing either). All are read in the claiming transaction, as separate SELECTs would be.
 _CODES = AuthorizationCode.__table__
 _TOKENS = OidcToken.__table__
 _ACCOUNTS = Account.__table__.alias("owner")  # named, so SQLite's RETURNING stays unambiguous
@@ -59,6 +62,16 @@ _ACCOUNT_STATUS = (
     .correlate(_TOKENS)
     .scalar_subquery()
 )
+_SESSIONS = LoginSession.__table__
+_SESSION_LIVE = or_(  # a client's own token (client credentials) has no login session
+    _TOKENS.c.account_id.is_(None),
+    exists().where(_SESSIONS.c.public_sid == _TOKENS.c.sid, logins.LIVE).correlate(_TOKENS),
+)
+_TOUCH_SESSION = (
+    update(_SESSIONS)
+    .where(_SESSIONS.c.public_sid == bindparam("sid"))
+    .values(last_seen_at=bindparam("now"))
+)
 _CLAIM_REFRESH = (
     update(_TOKENS)
     .where(
@@ -68,7 +81,9 @@ _CLAIM_REFRESH = (
         _TOKENS.c.jkt.is_(None) | (_TOKENS.c.jkt == bindparam("proof_jkt")),
     )
     .values(refreshed_at=bindparam("now"), revoked_at=bindparam("now"))
-    .returning(*_TOKENS.c, _ACCOUNT_STATUS.label("account_status"))
+    .returning(
+        *_TOKENS.c, _ACCOUNT_STATUS.label("account_status"), _SESSION_LIVE.label("session_live")
+    )
 )
 _INSERT_TOKEN = insert(_TOKENS)
 
@@ -221,13 +236,12 @@ def claim_refresh(
     session: Session, refresh_token: str, jkt: str | None, now: datetime
 ) -> TokenRecord | None:
     """Rotate: claim the refresh token once (one UPDATE ... RETURNING); presenting a rotated
-    one again revokes the whole family. A DPoP-bound one is only claimed with its key."""
+    one again revokes the whole family. A DPoP-bound one is only claimed with its key. An
+    account's refresh also counts as activity of its live login session (``last_seen_at``),
+    as the authorization endpoint's ``load_login`` does."""
     key = digest(refresh_token)
-    row = (
-        session.connection()
-        .execute(_CLAIM_REFRESH, {"key": key, "proof_jkt": jkt, "now": now})
-        .first()
-    )
+    params = {"key": key, "proof_jkt": jkt, "now": now, **logins.live_bounds(now)}
+    row = session.connection().execute(_CLAIM_REFRESH, params).first()
     if row is None:
         known = session.execute(
             select(OidcToken.family, OidcToken.jkt, OidcToken.refreshed_at).where(
@@ -239,6 +253,8 @@ def claim_refresh(
         return None
     if row.refresh_expires_at is None or row.refresh_expires_at <= now:
         return None
+    if row.account_id is not None and row.session_live:  # the login is in use: not idle
+        session.connection().execute(_TOUCH_SESSION, {"sid": row.sid, "now": now})
     return TokenRecord(row, now, is_refresh=True)
 
 
