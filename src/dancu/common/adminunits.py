@@ -12,7 +12,7 @@ import importlib.util
 import json
 import re
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import closing
 from dataclasses import dataclass
 from functools import cache
@@ -369,18 +369,20 @@ def _district_pattern(legacy_province_code: str, form: str) -> re.Pattern[str]:
     Thiên Huế" the old district. ``segment``: a whole comma-separated part, the district
     with or without its type ("Thủ Dầu Một", "TP Thủ Dầu Một").
     """
-    names = sorted(_data().legacy_district_names.get(legacy_province_code, ()), key=len)
-    if not names:
-        return re.compile(r"(?!)")
-    names_re = "|".join(r"\s*".join(map(re.escape, n.split())) for n in reversed(names))
+    names = _data().legacy_district_names.get(legacy_province_code, ())
+    numbers = _alternatives(n[5:] for n in names if re.fullmatch(r"quan \d+", n))  # "Quận 3"
+    words = _alternatives(n for n in names if not re.fullmatch(r"quan \d+", n))
+    typed = rf"(?:{_DISTRICT_TYPES})\s*\.?\s*(?:{words}|{numbers})"
     if form == "segment":
-        return re.compile(
-            rf"(?:(?:{_DISTRICT_TYPES})\s*\.?\s*)?(?:{names_re})(?:\s*\((?:{_DISTRICT_TYPES})\))?"
-        )
-    return re.compile(
-        rf"(?<![a-z0-9])(?:{_DISTRICT_TYPES})\s*\.?\s*(?:{names_re})(?![a-z0-9])"
-        r"(?![\W_]*(?:viet\s*nam)?[\W_]*$)"
-    )
+        return re.compile(rf"{typed}|(?:{words})(?:\s*\((?:{_DISTRICT_TYPES})\))?")
+    return re.compile(rf"(?<![a-z0-9]){typed}(?![a-z0-9])(?![\W_]*(?:viet\s*nam)?[\W_]*$)")
+
+
+def _alternatives(names: Iterable[str]) -> str:
+    """Folded names as a regex alternation, longest first, any spacing; never matches when
+    empty."""
+    ordered = sorted(names, key=len, reverse=True)
+    return "|".join(r"\s*".join(map(re.escape, n.split())) for n in ordered) or "(?!)"
 
 
 # A province keyword may be glued to its type: "TPHCM", "tinhdaklak".
