@@ -65,8 +65,11 @@ class Conversion:
 class LegacyReading:
     """How the pre-2025 parser read an address, and how sure we are that it is one.
 
-    ``complete``: a ward of a district of the province was found (or an island district
-    that had no wards), so the old→new conversion applies. ``district_named``: the text
+    ``complete``: a ward (or an island district that had no wards) was converted *and* a
+    district of the province stands where the old structure puts it: written with its
+    type, or as a comma-separated part of its own after the first ("Phường Phú Cường, Thủ
+    Dầu Một, Bình Dương"); a district's name inside a current commune's name ("Xã Nguyên
+    Bình") or a ward's name found in the street does not count. ``district_named``: the text
     names a district-level unit of that province *with its type* ("Thành phố Buôn Ma
     Thuột", "TP. Vũng Tàu", "Tx Buôn Hồ", "Q.1", "Huyện Củ Chi") followed by more text
     (the province): a level the 2025 system abolished, so the address is pre-2025.

@@ -236,7 +236,7 @@ class Address:
     province_code: str | None
     commune_code: str | None
     legacy: bool = False  # written with pre-2025 units and converted
-    certain: bool = True  # False when an old ward was split and the commune is a guess
+    certain: bool = True  # False: an old ward was split (commune guessed) or address ambiguous
 
 
 def normalize_address(text: object) -> Normalized[Address]:
