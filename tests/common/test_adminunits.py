@@ -250,3 +250,16 @@ def test_a_province_spelled_across_words_is_not_read() -> None:
     assert au.read_current_address(text) is None
     assert au.read_legacy_address(text).conversion.province is None
     assert au.read_current_address("Phường Bến Thành, TPHCM") == au.commune("26743")
+
+
+def test_an_old_district_before_its_current_province() -> None:
+    # Bình Dương merged into Thành phố Hồ Chí Minh: the old city of Thủ Dầu Một is read in
+    # Bình Dương, and Phường Chánh Nghĩa converts as the package maps it.
+    text = "5 Lê Lợi, Phường Chánh Nghĩa, TP Thủ Dầu Một, TP Hồ Chí Minh"
+    [ward] = [w for w in au._data().legacy_wards.values() if w.name == "Phường Chánh Nghĩa"]
+    reading = au.read_legacy_address(text)
+    assert reading.district_named and reading.complete
+    assert reading.conversion == au.convert_legacy_ward(ward.code)
+    # The same district before a province it never belonged to: only the province is kept.
+    other = au.read_legacy_address("Phường Chánh Nghĩa, TP Thủ Dầu Một, Tỉnh Đắk Lắk")
+    assert other.conversion.commune is None

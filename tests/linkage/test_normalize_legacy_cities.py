@@ -5,7 +5,7 @@ pre-2025 address (the check knew only quận/huyện/thị xã), and the current
 district's name for the commune ("Phường Buôn Ma Thuột" instead of "Phường Tân An").
 
 The test set is built from the package's own pre-2025 unit table: every ward of every
-district of type "Thành phố" or "Thị xã", written in six spellings. Each address must be
+district of type "Thành phố" or "Thị xã", written in seven spellings. Each address must be
 converted to the commune of the package's old → new conversion, or reported; never placed
 silently in another commune. The counts are in docs/linkage.md ("Normalization").
 """
@@ -41,7 +41,16 @@ def _city_wards() -> list[dict[str, str]]:
         " ORDER BY wardCode"
     )
     # "Cao Lãnh (Thành phố)": the table's disambiguation, not how people write it.
-    return [{**r, "districtShort": re.sub(r"\s*\(.*?\)", "", r["districtShort"])} for r in rows]
+    return [
+        {
+            **r,
+            "districtShort": re.sub(r"\s*\(.*?\)", "", r["districtShort"]),
+            "new_province": au.province(
+                au.convert_legacy_ward(r["wardCode"]).commune.province_code
+            ).name,
+        }
+        for r in rows
+    ]
 
 
 def _spellings(r: dict[str, str], i: int) -> list[str]:
@@ -56,6 +65,8 @@ def _spellings(r: dict[str, str], i: int) -> list[str]:
         f"{street},{r['ward']},{'Tp' if city else 'Tx'} {short},{r['provinceShort']}",
         fold(f"{street} {r['ward']} {'TP.' if city else 'TX.'}{short} {r['provinceShort']}"),
         f"{street}, {r['ward']}, {short}, {r['province']}",  # the district without its type
+        # The old district, then the current province it now belongs to.
+        f"{street}, {r['ward']}, {r['district']}, {r['new_province']}",
     ]
 
 
@@ -82,25 +93,26 @@ def test_no_city_address_lands_silently_in_another_commune(outcomes) -> None:  #
 
 def test_city_addresses_counted(outcomes) -> None:  # type: ignore[no-untyped-def]
     counts = Counter(got.problem for *_, got in outcomes)
-    # 1,936 wards of 139 cities and towns (87 + 52), six spellings each.
-    assert len(outcomes) == 11616
+    # 1,936 wards of 139 cities and towns (87 + 52), seven spellings each.
+    assert len(outcomes) == 13552
     assert counts == {
-        None: 10168,
+        None: 12036,
         "address.ambiguous": 1047,
-        "address.legacy_uncertain": 360,
+        "address.legacy_uncertain": 428,
         "address.not_recognised": 33,
         "address.province_only": 8,
     }
 
 
 def test_a_district_written_with_its_type_converts_like_the_package(outcomes) -> None:  # type: ignore[no-untyped-def]
-    # Spellings 0, 2 and 3 name the district with its type ("Thành phố X", "TP. X", "Tx X"),
-    # with diacritics, parts separated by commas: each converts exactly as the package's
-    # mapping does, a split old ward as a reported guess. (Without diacritics a few wards
-    # cannot be told apart, "Hương Vân" and "Hương Văn": reported, see the test above.)
+    # Spellings 0, 2, 3 and 6 name the district with its type ("Thành phố X", "TP. X", "Tx
+    # X"), with diacritics, parts separated by commas, then the old or the current province:
+    # each converts exactly as the package's mapping does, a split old ward as a reported
+    # guess. (Without diacritics a few wards cannot be told apart, "Hương Vân" and "Hương
+    # Văn": reported, see the first test.)
     wrong = []
     for k, text, expected, got in outcomes:
-        if k not in (0, 2, 3):
+        if k not in (0, 2, 3, 6):
             continue
         want_problem = None if expected.certain else "address.legacy_uncertain"
         want = Address(

@@ -322,6 +322,70 @@ def read_legacy_address(address: str) -> LegacyReading:
     text really is pre-2025 (see :class:`LegacyReading`)."""
     if not isinstance(address, str) or not any(ch.isalnum() for ch in address):
         return LegacyReading(Conversion(None, (), False, None, "empty address"), False, False)
+    reading = _read_legacy(address)
+    if reading.district_named or reading.conversion.province is None:
+        return reading
+    return _old_district_new_province(address, reading.conversion.province) or reading
+
+
+def _old_district_new_province(address: str, province: Province) -> LegacyReading | None:
+    """ "Phường Chánh Nghĩa, TP Thủ Dầu Một, TP Hồ Chí Minh": a district of the old system,
+    with its type, followed by the *current* province it now belongs to. The address is
+    read again with the old province that had this district and merged into that one; its
+    conversion counts only if it names the district there and lands in that province,
+    otherwise only the province is kept (reported, never guessed)."""
+    parts = re.split(r"[,;]", address)
+    for i in range(1, len(parts) - 1):
+        m = _typed_district().fullmatch(fold(parts[i]))
+        if m is None or _NOTHING_AFTER.fullmatch(fold(" ".join(parts[i + 1 :]))):
+            continue
+        name = " ".join(m["name"].split())
+        olds = [
+            p
+            for p in _old_provinces_of(province.code)
+            if name in _data().legacy_district_names[p.code]
+            or f"quan {name}" in _data().legacy_district_names[p.code]
+        ]
+        if len(olds) == 1:
+            again = _read_legacy(",".join([*parts[: i + 1], f" {olds[0].name}"]))
+            if again.district_named and again.conversion.province == province:
+                return again
+        note = f"a pre-2025 district written before {province.name}, not read in it"
+        return LegacyReading(Conversion(None, (), False, province, note), True, True)
+    return None
+
+
+_NOTHING_AFTER = re.compile(r"[\W_]*(?:viet\s*nam)?[\W_]*")
+
+
+@cache
+def _typed_district() -> re.Pattern[str]:
+    """Any pre-2025 district of the country with its type ("TP Thủ Dầu Một", "Q.3")."""
+    names = {n for ns in _data().legacy_district_names.values() for n in ns}
+    numbers = _alternatives(n[5:] for n in names if re.fullmatch(r"quan \d+", n))
+    words = _alternatives(n for n in names if not re.fullmatch(r"quan \d+", n))
+    return re.compile(rf"\s*(?:{_DISTRICT_TYPES})\s*\.?\s*(?P<name>{words}|{numbers})\s*")
+
+
+def _old_provinces_of(province_code: str) -> list[Province]:
+    """The pre-2025 provinces merged (wholly or partly) into a current province."""
+    return _old_provinces_by_new().get(province_code, [])
+
+
+@cache
+def _old_provinces_by_new() -> dict[str, list[Province]]:
+    data = _data()
+    out: dict[str, list[Province]] = {}
+    for code, ward in data.legacy_wards.items():
+        new = data.by_ward[code].province
+        olds = out.setdefault(new.code if new else "", [])
+        old = data.legacy_provinces[ward.province_code]
+        if old not in olds:
+            olds.append(old)
+    return out
+
+
+def _read_legacy(address: str) -> LegacyReading:
     data = _data()
     unit = _legacy_parser()(address, keep_street=False, level=3)
     if _province_misread(address, _legacy_province_keywords().get(unit.province_key or "", ())):
