@@ -220,3 +220,46 @@ def test_import_is_cheap() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("address", "named"),
+    [
+        ("Xã Ea Tu, Thành phố Buôn Ma Thuột, Tỉnh Đắk Lắk", True),
+        ("xa ea tu, tp buon ma thuot, dak lak", True),
+        ("Thôn 2, Xã Ea Tu, TP.Buôn Ma Thuột, Đắk Lắk", True),
+        ("Phường 1, Q.3, TP.HCM", True),
+        ("Phường Linh Chiểu, Tp Thủ Đức, Thành phố Hồ Chí Minh", True),
+        ("Phường Phú Bài, TX Hương Thủy, Thừa Thiên Huế", True),
+        # Current addresses: a commune named like an old district, or a type word inside
+        # a commune's name, is not a district.
+        ("Phường Buôn Ma Thuột, Tỉnh Đắk Lắk", False),
+        ("Phường Thủ Đức, Thành phố Hồ Chí Minh", False),
+        ("Xã Quản Bạ, Tỉnh Tuyên Quang", False),
+        ("Phường Thuận Hóa, Thành phố Huế", False),  # the province, not the old district
+        ("Phường Thuận Hóa, Thành phố Huế, Việt Nam", False),
+    ],
+)
+def test_a_district_named_with_its_type(address: str, named: bool) -> None:
+    assert au.read_legacy_address(address).district_named is named
+
+
+def test_a_province_spelled_across_words_is_not_read() -> None:
+    # "hn" (a keyword of Hà Nội) spans "vinh" and "nghe": not a province.
+    text = "90 tran hung dao phuong cua nam tp.vinh nghe an"
+    assert au.read_current_address(text) is None
+    assert au.read_legacy_address(text).conversion.province is None
+    assert au.read_current_address("Phường Bến Thành, TPHCM") == au.commune("26743")
+
+
+def test_an_old_district_before_its_current_province() -> None:
+    # Bình Dương merged into Thành phố Hồ Chí Minh: the old city of Thủ Dầu Một is read in
+    # Bình Dương, and Phường Chánh Nghĩa converts as the package maps it.
+    text = "5 Lê Lợi, Phường Chánh Nghĩa, TP Thủ Dầu Một, TP Hồ Chí Minh"
+    [ward] = [w for w in au._data().legacy_wards.values() if w.name == "Phường Chánh Nghĩa"]
+    reading = au.read_legacy_address(text)
+    assert reading.district_named and reading.complete
+    assert reading.conversion == au.convert_legacy_ward(ward.code)
+    # The same district before a province it never belonged to: only the province is kept.
+    other = au.read_legacy_address("Phường Chánh Nghĩa, TP Thủ Dầu Một, Tỉnh Đắk Lắk")
+    assert other.conversion.commune is None

@@ -8,6 +8,8 @@ import pytest
 
 from dancu.common import adminunits
 from dancu.linkage.normalize import (
+    Address,
+    Normalized,
     PartialDate,
     normalize_address,
     normalize_date,
@@ -286,3 +288,21 @@ def test_sex(text: str, expected: str) -> None:
 def test_bad_sex() -> None:
     assert normalize_sex("?").problem == "sex.invalid"
     assert normalize_sex("").problem == "sex.missing"
+
+
+def test_current_addresses_are_not_taken_for_pre_2025_ones() -> None:
+    # Every current commune written "<street>, <commune>, <province>" and "<commune>,
+    # <province>": names such as "Xã Quản Bạ" or "Phường Quan Triều" begin with the word of
+    # an old district type ("quận") and were once parsed as pre-2025 addresses.
+    streets = ("Lê Lợi", "Trần Hưng Đạo", "Nguyễn Huệ", "Hùng Vương")
+    wrong = []
+    for i, c in enumerate(adminunits.communes()):
+        p = adminunits.province(c.province_code)
+        for text in (
+            f"{i % 97 + 1} {streets[i % 4]}, {c.name}, {p.name}",
+            f"{c.name}, {p.short_name}",
+        ):
+            if normalize_address(text) != Normalized(Address(c.province_code, c.code)):
+                wrong.append(text)
+    # The package's current parser takes the street "Trần Hưng Đạo" for Phường Trần Hưng Đạo.
+    assert wrong == ["88 Trần Hưng Đạo, Xã Cẩm Giàng, Thành phố Hải Phòng"]

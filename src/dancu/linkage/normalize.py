@@ -10,7 +10,7 @@ Problem codes (stable; the Vietnamese texts are in the web layer's gettext catal
 ``name.missing``, ``name.single_word``, ``name.bad_characters``,
 ``date.missing``, ``date.invalid``, ``date.day_month_swapped``, ``date.future``,
 ``address.missing``, ``address.not_recognised``, ``address.province_only``,
-``address.legacy_uncertain``,
+``address.legacy_uncertain``, ``address.ambiguous``,
 ``phone.missing``, ``phone.invalid``,
 ``id.missing``, ``id.invalid``, ``id.cmnd9``,
 ``sex.missing``, ``sex.invalid``.
@@ -236,17 +236,18 @@ class Address:
     province_code: str | None
     commune_code: str | None
     legacy: bool = False  # written with pre-2025 units and converted
-    certain: bool = True  # False when an old ward was split and the commune is a guess
-
-
-_LEGACY_WORDS = re.compile(r"\b(quan|huyen|thi xa|q\.|h\.|tx\.?)\s")
+    certain: bool = True  # False: an old ward was split (commune guessed) or address ambiguous
 
 
 def normalize_address(text: object) -> Normalized[Address]:
     """Free-text address (or a 5-digit current commune code) to current province/commune.
 
-    Addresses naming a district (quận/huyện/thị xã), which the 2025 system abolished, are
-    parsed as pre-2025 addresses and converted with :mod:`dancu.common.adminunits`.
+    An address naming a district-level unit of the pre-2025 system (quận, huyện, thị xã,
+    or a district that was a "thành phố": "TP. Thủ Đức"), which the 2025 system abolished,
+    is parsed as pre-2025 and converted with :mod:`dancu.common.adminunits`. Otherwise the
+    current (two-tier) reading is taken, unless the old system reads a whole ward and
+    district in it and places it in another commune: then the address is reported as
+    ``address.ambiguous`` with no commune, never guessed.
     """
     if not isinstance(text, str) or not text.strip():
         return Normalized(None, "address.missing")
@@ -260,26 +261,28 @@ def _address(text: str) -> Normalized[Address]:
         if commune is not None:
             return Normalized(Address(commune.province_code, commune.code))
         return Normalized(None, "address.not_recognised")
-    if not _LEGACY_WORDS.search(fold(text) + " "):
-        current = _current_parser()(text, keep_street=False, level=2)
-        commune = adminunits.find_commune(current.ward_code or "")
-        if commune is not None:
-            return Normalized(Address(commune.province_code, commune.code))
-    conv = adminunits.convert_legacy_address(text)
+    old = adminunits.read_legacy_address(text)
+    if old.district_named:
+        return _converted(old.conversion)
+    current = adminunits.read_current_address(text)
+    if current is None:
+        return _converted(old.conversion)
+    conv = old.conversion
+    if not old.complete or (conv.certain and conv.commune == current):
+        return Normalized(Address(current.province_code, current.code))
+    # Both systems read a commune here, and they differ (or the old reading is a split ward).
+    same_province = conv.province is not None and conv.province.code == current.province_code
+    addr = Address(current.province_code if same_province else None, None, False, False)
+    return Normalized(addr, "address.ambiguous")
+
+
+def _converted(conv: adminunits.Conversion) -> Normalized[Address]:
     if conv.commune is not None:
         addr = Address(conv.commune.province_code, conv.commune.code, True, conv.certain)
         return Normalized(addr, None if conv.certain else "address.legacy_uncertain")
     if conv.province is not None:
         return Normalized(Address(conv.province.code, None, True, False), "address.province_only")
     return Normalized(None, "address.not_recognised")
-
-
-@lru_cache(maxsize=1)
-def _current_parser():
-    # Pure regex matching over the package's bundled keywords; no network.
-    from vietnamadminunits.parser.parser_from_2025 import parse_address_from_2025
-
-    return parse_address_from_2025
 
 
 # ---------------------------------------------------------------------------- phones

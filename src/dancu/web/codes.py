@@ -387,6 +387,7 @@ CODES: tuple[str, ...] = (
     N_("address.not_recognised"),
     N_("address.province_only"),
     N_("address.legacy_uncertain"),
+    N_("address.ambiguous"),
     N_("phone.missing"),
     N_("phone.invalid"),
     N_("id.missing"),
