@@ -128,7 +128,7 @@ def import_source(
 
 
 @router.get("/imports/{import_id}", response_model=ImportStatusOut)
-def get_import(import_id: int, db: DbSession, actor: CurrentActor) -> ImportStatusOut:
+def get_import(import_id: Id, db: DbSession, actor: CurrentActor) -> ImportStatusOut:
     return imports.get_import(db, import_id, actor=actor)
 
 

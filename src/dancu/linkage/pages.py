@@ -100,7 +100,7 @@ def upload(
 
 
 @router.get("/imports/{import_id}", response_model=None)
-def import_page(request: Request, import_id: int, db: DbSession, actor: CurrentActor) -> Response:
+def import_page(request: Request, import_id: Id, db: DbSession, actor: CurrentActor) -> Response:
     """An import's progress: refreshing while it waits or runs, the dataset once done, the
     reason (and the form again) when refused."""
     status = imports.get_import(db, import_id, actor=actor)
