@@ -327,3 +327,37 @@ def test_the_development_message_sink_is_off_without_dev_login(factory):  # type
 
     app.dependency_overrides[deps.db_session] = test_session
     assert TestClient(app).get("/dev/messages").status_code == 404
+
+
+def _text_of(page: str, testid: str) -> str:
+    import re
+
+    found = re.search(rf'data-testid="{testid}"[^>]*>([^<]*)<', page)
+    assert found, f"no {testid}"
+    return found.group(1)
+
+
+def test_the_second_factor_page_says_where_the_code_was_sent(client, session):
+    account = active_account(session, citizen(session), phone="0912 345 678")
+    session.commit()
+    answer = post(client, "/login", {"pid": account.citizen_pid, "password": PASSWORD})
+    assert answer.headers["location"] == "/login/second-factor"
+    page = client.get("/login/second-factor").text
+    assert _text_of(page, "code-sent") == (
+        "Chúng tôi đã gửi mã qua SMS đến số điện thoại ******5678 của bạn. Hãy nhập mã vào ô dưới đây."
+    )
+    assert "0912345678" not in page and "+84912345678" not in page
+    again = post(client, "/login/send-code", {}, token_from="/login/second-factor").text
+    assert _text_of(again, "code-sent") == (
+        "Chúng tôi đã gửi mã mới qua SMS đến số điện thoại ******5678 của bạn."
+    )
+
+
+def test_with_an_authenticator_app_the_sms_button_names_the_number(client, session):
+    account = active_account(session, citizen(session), phone="0912 345 678")
+    enrol_totp(session, account)
+    session.commit()
+    post(client, "/login", {"pid": account.citizen_pid, "password": PASSWORD})
+    page = client.get("/login/second-factor").text
+    assert 'data-testid="code-sent"' not in page  # nothing was sent: the app comes first
+    assert _text_of(page, "send-code") == "Gửi mã qua SMS đến số ******5678"

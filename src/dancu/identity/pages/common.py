@@ -119,3 +119,9 @@ def parse_date(value: str, field: str) -> date:
         code=ErrorCode.DATE_INVALID,
         field=field,
     )
+
+
+def masked_phone(phone: str | None) -> str:
+    """A phone number as a page may show it: only its last four digits ("******5678")."""
+    digits = "".join(ch for ch in phone or "" if ch.isdigit())
+    return "******" + digits[-4:] if len(digits) >= 4 else ""

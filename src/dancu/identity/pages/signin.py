@@ -22,6 +22,7 @@ from dancu.identity.errors import IdentityErrorCode
 from dancu.identity.pages.common import (
     PENDING_LOGIN,
     client_ip,
+    masked_phone,
     page,
     passkey_binding,
     refused,
@@ -136,10 +137,16 @@ def login(
     return RedirectResponse("/login/second-factor", status_code=303)
 
 
-def _factor_context(db: Session, account: Account) -> dict[str, Any]:
+def _factor_context(db: Session, account: Account, *, resent: bool = False) -> dict[str, Any]:
+    """``phone`` is the masked number the SMS codes go to; without an authenticator app a
+    code was sent there at the password step, ``resent`` when the person asked again."""
+    factors = signin.second_factors(account)
     return {
-        "factors": signin.second_factors(account),
+        "factors": factors,
         "has_passkey": passkeys.has_passkey(db, account.id),
+        "phone": masked_phone(account.phone),
+        "code_sent": "totp" not in factors,
+        "resent": resent,
     }
 
 
@@ -180,8 +187,7 @@ def send_code(request: Request, db: DbSession, _csrf: CsrfChecked) -> Response:
     if pending is None:
         return RedirectResponse("/login", status_code=303)
     signin.send_login_code(db, pending[0])
-    context = {**_factor_context(db, pending[0]), "notice": N_("A new code is on its way.")}
-    return page(request, "login_factor.html", context)
+    return page(request, "login_factor.html", _factor_context(db, pending[0], resent=True))
 
 
 @router.post("/login/passkey/options")
