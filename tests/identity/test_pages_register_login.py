@@ -344,7 +344,8 @@ def test_the_second_factor_page_says_where_the_code_was_sent(client, session):
     assert answer.headers["location"] == "/login/second-factor"
     page = client.get("/login/second-factor").text
     assert _text_of(page, "code-sent") == (
-        "Chúng tôi đã gửi mã qua SMS đến số điện thoại ******5678 của bạn. Hãy nhập mã vào ô dưới đây."
+        "Chúng tôi đã gửi mã qua SMS đến số điện thoại ******5678 của bạn."
+        " Hãy nhập mã vào ô dưới đây."
     )
     assert "0912345678" not in page and "+84912345678" not in page
     again = post(client, "/login/send-code", {}, token_from="/login/second-factor").text
