@@ -5,6 +5,7 @@ the audit trail of my own record, and the guardian's page."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, timedelta
 
 import pyotp
@@ -330,11 +331,37 @@ def test_withdraw_the_consent_given_to_a_service(client, session):
     sign_in(client, account)
     page = client.get("/account").text
     assert 'data-testid="consent-row"><td>RP cong-dvc</td><td>openid, profile</td>' in page
-    answer = post(client, "/account/consents/cong-dvc/revoke", {}, token_from="/account")
-    assert answer.status_code == 303
+    confirm = "/account/consents/cong-dvc/revoke"
+    assert f'href="{confirm}" data-testid="revoke-consent"' in page  # a link to the question
+    asked = client.get(confirm)
+    assert asked.status_code == 200
+    assert re.search(r'data-testid="revoke-service">([^<]*)<', asked.text).group(1) == (  # type: ignore[union-attr]
+        "RP cong-dvc sẽ không còn nhận dữ liệu của bạn từ tài khoản định danh điện tử."
+    )
+    assert 'href="/account#consents" data-testid="revoke-cancel"' in asked.text
+    answer = post(client, confirm, {"confirm": "yes"}, token_from=confirm)
+    assert (answer.status_code, answer.headers["location"]) == (303, "/account#consents")
     assert 'data-testid="consent-row"' not in client.get("/account").text
-    again = post(client, "/account/consents/cong-dvc/revoke", {}, token_from="/account")
+    again = post(client, confirm, {"confirm": "yes"}, token_from="/account")
     assert again.status_code == 404
+    assert client.get(confirm).status_code == 404
+
+
+def test_withdrawing_a_consent_asks_first(client, session):
+    from dancu.identity.oidc.models import Consent
+    from tests.identity.oidc_helpers import register as register_client
+
+    account = active_account(session, citizen(session))
+    register_client(session, "cong-dvc", "client_secret_basic")
+    session.add(Consent(account_id=account.id, client_id="cong-dvc", scopes=["openid"]))
+    session.commit()
+    sign_in(client, account)
+    answer = post(client, "/account/consents/cong-dvc/revoke", {}, token_from="/account")
+    assert (answer.status_code, answer.headers["location"]) == (
+        303,
+        "/account/consents/cong-dvc/revoke",
+    )
+    assert 'data-testid="consent-row"' in client.get("/account").text  # nothing withdrawn
 
 
 def test_an_officer_whose_session_was_revoked_elsewhere_loses_the_registry_pages(app, session):

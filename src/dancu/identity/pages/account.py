@@ -4,6 +4,7 @@ accessed my data; and the guardian's page for children under 14."""
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import segno
 from fastapi import APIRouter, Body, Form, Request
@@ -83,12 +84,34 @@ def revoke_session(
     return RedirectResponse("/account#sessions", status_code=303)
 
 
+def _consent(db: Session, login: Login, client_id: str) -> oidc.GivenConsent:
+    for given in oidc.consents_of(db, login.account_id):
+        if given.client_id == client_id:
+            return given
+    raise NotFound("No such consent", code=IdentityErrorCode.CONSENT_UNKNOWN)
+
+
+@router.get("/consents/{client_id}/revoke", response_class=HTMLResponse)
+def revoke_consent_form(request: Request, client_id: Code, db: DbSession) -> HTMLResponse:
+    """The confirmation step before a consent is withdrawn (a plain form: no script)."""
+    login = signed_in(request, db)
+    return page(request, "consent_revoke.html", {"consent": _consent(db, login, client_id)})
+
+
 @router.post("/consents/{client_id}/revoke", response_model=None)
 def revoke_consent(
-    request: Request, client_id: Code, db: DbSession, _csrf: CsrfChecked
+    request: Request,
+    client_id: Code,
+    db: DbSession,
+    _csrf: CsrfChecked,
+    confirm: Annotated[str, Form()] = "",
 ) -> Response:
-    """Stop letting a service see my data (it asks again at the next sign-in)."""
+    """Stop letting a service see my data (it asks again at the next sign-in); only from
+    the confirmation page (``confirm=yes``), otherwise the person is sent there first."""
     login = signed_in(request, db)
+    if confirm != "yes":
+        _consent(db, login, client_id)  # 404 for a consent that is not there
+        return RedirectResponse(f"/account/consents/{quote(client_id)}/revoke", status_code=303)
     if not oidc.revoke_consent(db, login.account_id, client_id):
         raise NotFound("No such consent", code=IdentityErrorCode.CONSENT_UNKNOWN)
     history.add(
