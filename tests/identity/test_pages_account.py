@@ -203,6 +203,45 @@ def test_step_up_to_level_2_with_the_authenticator_app(client, session):
     assert 'data-testid="session-level">Mức 2' in client.get("/account").text
 
 
+def test_a_level_2_account_without_an_app_sets_one_up_on_the_step_up_page(client, session):
+    account = level2_account(session, citizen(session))
+    session.commit()
+    sign_in(client, account)
+    step_up = "/login/step-up?next=%2Faccount%2Fchildren"
+    page = client.get(step_up)
+    assert page.status_code == 200
+    assert 'data-testid="totp-start"' in page.text
+    assert 'href="/account/children" data-testid="step-up-back"' in page.text  # a way back
+    started = post(client, "/login/step-up/totp", {"next": "/account/children"}, token_from=step_up)
+    assert started.headers["location"] == step_up + "#totp"
+    page = client.get(step_up)
+    assert 'data-testid="totp-qr"' in page.text and 'data-testid="totp-enrol-form"' in page.text
+    session.refresh(account)
+    secret = totp.secret_of(account)
+    wrong = post(
+        client,
+        "/login/step-up/totp/confirm",
+        {"code": "000000", "next": "/account/children"},
+        token_from=step_up,
+    )
+    assert wrong.status_code == 401 and 'data-testid="totp-enrol-form"' in wrong.text
+    confirmed = post(
+        client,
+        "/login/step-up/totp/confirm",
+        {"code": pyotp.TOTP(secret).now(), "next": "/account/children"},
+        token_from=step_up,
+    )
+    assert confirmed.headers["location"] == step_up + "&enrolled=yes"
+    page = client.get(confirmed.headers["location"])
+    assert 'data-testid="totp-enrolled"' in page.text and 'data-testid="step-up-form"' in page.text
+    code = pyotp.TOTP(secret).at(utcnow() + timedelta(seconds=30))
+    answer = post(
+        client, "/login/step-up", {"code": code, "next": "/account/children"}, token_from=step_up
+    )
+    assert (answer.status_code, answer.headers["location"]) == (303, "/account/children")
+    assert 'data-testid="session-level">Mức 2' in client.get("/account").text
+
+
 def test_step_up_with_a_passkey(client, session):
     account = level2_account(session, citizen(session))
     session.commit()

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-import segno
 from fastapi import APIRouter, Body, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
@@ -30,6 +29,7 @@ from dancu.identity.pages.common import (
     refused,
     relying_party,
     signed_in,
+    totp_qr,
 )
 from dancu.identity.pages.forms import build, required
 from dancu.web.csrf import CsrfChecked
@@ -44,13 +44,6 @@ def _account(db: Session, login: Login) -> Account:
     return account
 
 
-def _totp_qr(account: Account) -> str | None:
-    """The enrolment QR code (inline SVG) while a secret waits for its first code."""
-    if account.totp_secret is None or totp.enabled(account):
-        return None
-    return segno.make(totp.provisioning_uri(account), error="m").svg_inline(scale=4)
-
-
 def _context(db: Session, login: Login, account: Account) -> dict[str, Any]:
     return {
         "login": login,
@@ -58,7 +51,7 @@ def _context(db: Session, login: Login, account: Account) -> dict[str, Any]:
         "level_now": login.level(now_epoch()),
         "sessions": signin.list_sessions(db, account.id),
         "passkeys": passkeys.list_for(db, account.id),
-        "totp_qr": _totp_qr(account),
+        "totp_qr": totp_qr(account),
         "totp_secret": totp.secret_of(account) if not totp.enabled(account) else None,
         "events": history.list_for(db, account.id, limit=50),
         "access_log": transparency.my_access_log(db, account.citizen_pid, limit=50),
