@@ -369,7 +369,12 @@ def test_withdraw_the_consent_given_to_a_service(client, session):
     session.commit()
     sign_in(client, account)
     page = client.get("/account").text
-    assert 'data-testid="consent-row"><td>RP cong-dvc</td><td>openid, profile</td>' in page
+    row = re.search(r'data-testid="consent-row"><td>([^<]*)</td><td>([^<]*)</td>', page)
+    assert row and row.groups() == (  # what is shared, in words: no scope name on the page
+        "RP cong-dvc",
+        "Một mã định danh tài khoản của bạn chỉ dùng cho dịch vụ này; Họ, chữ đệm và tên;"
+        " Ngày, tháng, năm sinh; Giới tính",
+    )
     confirm = "/account/consents/cong-dvc/revoke"
     assert f'href="{confirm}" data-testid="revoke-consent"' in page  # a link to the question
     asked = client.get(confirm)

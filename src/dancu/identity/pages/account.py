@@ -21,6 +21,7 @@ from dancu.identity.auth import passkeys, signin, totp
 from dancu.identity.auth.session import STEP_UP_URL, Login, end_login, now_epoch
 from dancu.identity.errors import IdentityErrorCode
 from dancu.identity.oidc import authorize as oidc
+from dancu.identity.oidc.claims import CLAIM_LABELS, SCOPE_CLAIMS
 from dancu.identity.pages.common import (
     client_ip,
     page,
@@ -56,7 +57,13 @@ def _context(db: Session, login: Login, account: Account) -> dict[str, Any]:
         "events": history.list_for(db, account.id, limit=50),
         "access_log": transparency.my_access_log(db, account.citizen_pid, limit=50),
         "consents": oidc.consents_of(db, account.id),
+        "shared": _shared,
     }
+
+
+def _shared(scopes: list[str]) -> list[str]:
+    """What a consent's scopes release, as the consent page named it (labels to translate)."""
+    return [CLAIM_LABELS[c] for s in scopes for c in SCOPE_CLAIMS.get(s, ()) if c in CLAIM_LABELS]
 
 
 @router.get("", response_class=HTMLResponse)
