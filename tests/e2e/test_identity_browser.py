@@ -197,3 +197,25 @@ def test_a_passkey_from_chromiums_virtual_authenticator(browser, server: Server)
     finally:
         context.close()
     assert offsite == []
+
+
+def test_on_a_phone_the_wallet_document_opens_on_its_qr_code(phone: Page, browser, server: Server):  # type: ignore[no-untyped-def]
+    """A level-2 holder opens a document on a 390 px wide phone: the QR code is on the first
+    screen, whole, as wide as the screen allows (never the 200 px it used to be)."""
+    pid, name, born = adult_without_account(server, 2)
+    number = "0912000003"
+    register(phone, pid, name, born, number)
+    raise_at_the_desk(browser, server, pid)
+    sign_in_with_sms(phone, pid, number)
+    phone.goto("/wallet")
+    phone.get_by_test_id("demo-documents").click()
+    phone.get_by_test_id("wallet-doc").first.click()
+    expect(phone).to_have_url(re.compile(r"/wallet/[^/]+$"))
+    qr = phone.get_by_test_id("qr").locator("svg")
+    expect(qr).to_be_visible()
+    box = qr.bounding_box()
+    assert box is not None
+    assert box["y"] >= 0 and box["y"] + box["height"] <= 844  # on the first screen
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390  # whole, not cut off
+    assert box["width"] >= 340  # as wide as the screen allows
+    expect(phone.get_by_test_id("doc-valid-until")).to_have_text(re.compile(r"^\d\d/\d\d/\d{4}$"))

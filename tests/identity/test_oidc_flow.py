@@ -293,6 +293,24 @@ def test_level1_session_at_a_level2_client(signed_in, session):
     assert error["error"] == "access_denied" and response.headers["location"].startswith(REDIRECT)
 
 
+def test_leaving_the_step_up_page_goes_back_to_the_service_denied(signed_in, account, session):
+    """A level-2 account that cannot confirm now is not stuck: the step-up page sends it back
+    to the service, which learns the request was denied."""
+    import re
+
+    account.level = 2
+    session.flush()
+    strict = register(session, "rp-l2", "client_secret_basic", required_acr=logins.ACR_LEVEL2)
+    response, _ = authorize(signed_in, strict)
+    page = signed_in.get(response.headers["location"])
+    leave = re.search(r'data-testid="step-up-leave">(.*?)</form>', page.text, re.S)
+    assert leave, "no way back on the step-up page"
+    answer = consent(signed_in, type("Page", (), {"text": leave.group(1)}), decision="deny")
+    assert answer.status_code == 303 and answer.headers["location"].startswith(REDIRECT)
+    assert query(answer.headers["location"])["error"] == "access_denied"
+    assert query(answer.headers["location"])["state"] == "st4te"
+
+
 def test_level2_account_is_sent_to_step_up_then_gets_acr2(signed_in, account, session):
     account.level = 2
     session.flush()

@@ -5,6 +5,7 @@ the audit trail of my own record, and the guardian's page."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, timedelta
 
 import pyotp
@@ -202,6 +203,45 @@ def test_step_up_to_level_2_with_the_authenticator_app(client, session):
     assert 'data-testid="session-level">Mức 2' in client.get("/account").text
 
 
+def test_a_level_2_account_without_an_app_sets_one_up_on_the_step_up_page(client, session):
+    account = level2_account(session, citizen(session))
+    session.commit()
+    sign_in(client, account)
+    step_up = "/login/step-up?next=%2Faccount%2Fchildren"
+    page = client.get(step_up)
+    assert page.status_code == 200
+    assert 'data-testid="totp-start"' in page.text
+    assert 'href="/account/children" data-testid="step-up-back"' in page.text  # a way back
+    started = post(client, "/login/step-up/totp", {"next": "/account/children"}, token_from=step_up)
+    assert started.headers["location"] == step_up + "#totp"
+    page = client.get(step_up)
+    assert 'data-testid="totp-qr"' in page.text and 'data-testid="totp-enrol-form"' in page.text
+    session.refresh(account)
+    secret = totp.secret_of(account)
+    wrong = post(
+        client,
+        "/login/step-up/totp/confirm",
+        {"code": "000000", "next": "/account/children"},
+        token_from=step_up,
+    )
+    assert wrong.status_code == 401 and 'data-testid="totp-enrol-form"' in wrong.text
+    confirmed = post(
+        client,
+        "/login/step-up/totp/confirm",
+        {"code": pyotp.TOTP(secret).now(), "next": "/account/children"},
+        token_from=step_up,
+    )
+    assert confirmed.headers["location"] == step_up + "&enrolled=yes"
+    page = client.get(confirmed.headers["location"])
+    assert 'data-testid="totp-enrolled"' in page.text and 'data-testid="step-up-form"' in page.text
+    code = pyotp.TOTP(secret).at(utcnow() + timedelta(seconds=30))
+    answer = post(
+        client, "/login/step-up", {"code": code, "next": "/account/children"}, token_from=step_up
+    )
+    assert (answer.status_code, answer.headers["location"]) == (303, "/account/children")
+    assert 'data-testid="session-level">Mức 2' in client.get("/account").text
+
+
 def test_step_up_with_a_passkey(client, session):
     account = level2_account(session, citizen(session))
     session.commit()
@@ -329,12 +369,43 @@ def test_withdraw_the_consent_given_to_a_service(client, session):
     session.commit()
     sign_in(client, account)
     page = client.get("/account").text
-    assert 'data-testid="consent-row"><td>RP cong-dvc</td><td>openid, profile</td>' in page
-    answer = post(client, "/account/consents/cong-dvc/revoke", {}, token_from="/account")
-    assert answer.status_code == 303
+    row = re.search(r'data-testid="consent-row"><td>([^<]*)</td><td>([^<]*)</td>', page)
+    assert row and row.groups() == (  # what is shared, in words: no scope name on the page
+        "RP cong-dvc",
+        "Một mã định danh tài khoản của bạn chỉ dùng cho dịch vụ này; Họ, chữ đệm và tên;"
+        " Ngày, tháng, năm sinh; Giới tính",
+    )
+    confirm = "/account/consents/cong-dvc/revoke"
+    assert f'href="{confirm}" data-testid="revoke-consent"' in page  # a link to the question
+    asked = client.get(confirm)
+    assert asked.status_code == 200
+    assert re.search(r'data-testid="revoke-service">([^<]*)<', asked.text).group(1) == (  # type: ignore[union-attr]
+        "RP cong-dvc sẽ không còn nhận dữ liệu của bạn từ tài khoản định danh điện tử."
+    )
+    assert 'href="/account#consents" data-testid="revoke-cancel"' in asked.text
+    answer = post(client, confirm, {"confirm": "yes"}, token_from=confirm)
+    assert (answer.status_code, answer.headers["location"]) == (303, "/account#consents")
     assert 'data-testid="consent-row"' not in client.get("/account").text
-    again = post(client, "/account/consents/cong-dvc/revoke", {}, token_from="/account")
+    again = post(client, confirm, {"confirm": "yes"}, token_from="/account")
     assert again.status_code == 404
+    assert client.get(confirm).status_code == 404
+
+
+def test_withdrawing_a_consent_asks_first(client, session):
+    from dancu.identity.oidc.models import Consent
+    from tests.identity.oidc_helpers import register as register_client
+
+    account = active_account(session, citizen(session))
+    register_client(session, "cong-dvc", "client_secret_basic")
+    session.add(Consent(account_id=account.id, client_id="cong-dvc", scopes=["openid"]))
+    session.commit()
+    sign_in(client, account)
+    answer = post(client, "/account/consents/cong-dvc/revoke", {}, token_from="/account")
+    assert (answer.status_code, answer.headers["location"]) == (
+        303,
+        "/account/consents/cong-dvc/revoke",
+    )
+    assert 'data-testid="consent-row"' in client.get("/account").text  # nothing withdrawn
 
 
 def test_an_officer_whose_session_was_revoked_elsewhere_loses_the_registry_pages(app, session):

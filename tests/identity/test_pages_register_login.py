@@ -327,3 +327,62 @@ def test_the_development_message_sink_is_off_without_dev_login(factory):  # type
 
     app.dependency_overrides[deps.db_session] = test_session
     assert TestClient(app).get("/dev/messages").status_code == 404
+
+
+def _text_of(page: str, testid: str) -> str:
+    import re
+
+    found = re.search(rf'data-testid="{testid}"[^>]*>([^<]*)<', page)
+    assert found, f"no {testid}"
+    return found.group(1)
+
+
+def test_the_second_factor_page_says_where_the_code_was_sent(client, session):
+    account = active_account(session, citizen(session), phone="0912 345 678")
+    session.commit()
+    answer = post(client, "/login", {"pid": account.citizen_pid, "password": PASSWORD})
+    assert answer.headers["location"] == "/login/second-factor"
+    page = client.get("/login/second-factor").text
+    assert _text_of(page, "code-sent") == (
+        "Chúng tôi đã gửi mã qua SMS đến số điện thoại ******5678 của bạn."
+        " Hãy nhập mã vào ô dưới đây."
+    )
+    assert "0912345678" not in page and "+84912345678" not in page
+    again = post(client, "/login/send-code", {}, token_from="/login/second-factor").text
+    assert _text_of(again, "code-sent") == (
+        "Chúng tôi đã gửi mã mới qua SMS đến số điện thoại ******5678 của bạn."
+    )
+
+
+def test_with_an_authenticator_app_the_sms_button_names_the_number(client, session):
+    account = active_account(session, citizen(session), phone="0912 345 678")
+    enrol_totp(session, account)
+    session.commit()
+    post(client, "/login", {"pid": account.citizen_pid, "password": PASSWORD})
+    page = client.get("/login/second-factor").text
+    assert 'data-testid="code-sent"' not in page  # nothing was sent: the app comes first
+    assert _text_of(page, "send-code") == "Gửi mã qua SMS đến số ******5678"
+
+
+def test_a_name_typed_without_diacritics_is_refused_saying_how_to_type_it(client, session):
+    c = citizen(session)  # Nguyễn Văn An
+    session.commit()
+    answer = submit_registration(client, c, full_name="Nguyen Van An")
+    assert answer.status_code == 422
+    code, field, text = error_of(answer.text)
+    assert (code, field) == ("identity.name_mismatch", "full_name")
+    assert text == (
+        "Họ và tên: Họ, chữ đệm và tên không khớp với Cơ sở dữ liệu quốc gia về dân cư."
+        " Hãy gõ họ tên có đầy đủ dấu tiếng Việt, đúng như trên thẻ căn cước."
+    )
+    # what was typed is kept; the photo and the passwords are not, and the page says so
+    for name, value in register_form(c, full_name="Nguyen Van An").items():
+        if name.startswith("password"):
+            assert f'value="{value}"' not in answer.text
+        else:
+            assert f'value="{value}"' in answer.text
+    assert _text_of(answer.text, "reenter") == (
+        "Những gì bạn đã nhập được giữ lại, trừ ảnh chân dung và mật khẩu — hai mục này không"
+        " bao giờ được lưu lại để bảo vệ bạn: hãy chọn lại ảnh và nhập lại mật khẩu hai lần."
+    )
+    assert account_of(session, c.pid) is None

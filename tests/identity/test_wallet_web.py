@@ -199,3 +199,35 @@ def test_a_level1_holder_gets_no_demo_documents(web, session):
         headers={"accept": "application/json"},
     )
     assert (answer.status_code, answer.json()["code"]) == (403, "wallet.level2_required")
+
+
+def test_the_document_page_puts_a_readable_qr_first_and_one_validity_date(web, account, credential):
+    _sign_in(web, account)
+    page = web.get(f"/wallet/{credential.credential_id}").text
+    svg = re.search(r'<figure class="[^"]*" data-testid="qr"><svg ([^>]*)>', page)
+    assert svg, "no QR code"
+    width = int(re.search(r'width="(\d+)"', svg.group(1)).group(1))  # type: ignore[union-attr]
+    assert re.search(rf'viewBox="0 0 {width} {width}"', svg.group(1))  # it may scale down
+    pixels = int(re.search(r'transform="scale\((\d+)\)"', page).group(1))  # type: ignore[union-attr]
+    assert pixels >= 4  # screen pixels a module
+    # the QR comes before the field choice: at the top of the page on a phone
+    assert page.index('data-testid="qr"') < page.index('data-testid="disclose-form"')
+    # one validity date, written dd/mm/yyyy, no time of day
+    meta = re.search(r'data-testid="doc-meta">(.*?)</p>', page, re.S).group(1)  # type: ignore[union-attr]
+    text = re.sub(r"<[^>]+>", "", meta)
+    assert re.fullmatch(
+        r"Tình trạng: Còn hiệu lực · Ngày cấp \d\d/\d\d/\d{4} · Có giá trị đến \d\d/\d\d/\d{4}",
+        text,
+    ), text
+    assert page.count("Có giá trị đến") == 1
+    assert 'data-testid="value-birth_date">09/07/1992<' in page  # a date claim, dd/mm/yyyy
+
+
+def test_the_document_page_shows_the_documents_own_end_of_validity_once(web, session, account):
+    claims = {**CLAIMS, "valid_until": "2026-12-31"}  # before the credential's own expiry
+    row = wallet.issue_document(session, account.id, "health_insurance_card", claims, actor=ISSUER)
+    session.commit()
+    _sign_in(web, account)
+    page = web.get(f"/wallet/{row.credential_id}").text
+    assert 'data-testid="doc-valid-until">31/12/2026<' in page
+    assert 'data-testid="value-valid_until">31/12/2026<' in page

@@ -20,6 +20,7 @@ from dancu.demo.chips import demo_chip
 from dancu.demo.errors import DemoErrorCode
 from dancu.identity.accounts import citizens
 from dancu.identity.chip.reader import ChipBundle
+from dancu.registry.schemas import CitizenOut
 from dancu.settings import get_settings
 
 
@@ -32,13 +33,17 @@ def key_dir() -> Path:
     return directory.with_name(directory.name + "-keys")
 
 
-def read_demo_card(session: Session, pid: str, *, actor: Actor) -> ChipBundle:
-    """What the simulated reader gets from the citizen's card (the registry read is audited)."""
+def read_demo_card(
+    session: Session, pid: str, *, actor: Actor, record: CitizenOut | None = None
+) -> ChipBundle:
+    """What the simulated reader gets from the citizen's card (the registry read is audited;
+    a ``record`` the caller already read is used as it is, not read again)."""
     if not get_settings().dev_login:  # never installed without it
         raise Forbidden(
             "The simulated card reader is off in production", code=DemoErrorCode.CHIP_DEMO_OFF
         )
-    record = citizens.record(session, pid, actor=actor)
+    if record is None or record.pid != pid:
+        record = citizens.record(session, pid, actor=actor)
     if record is None or record.card is None or record.card.status != "issued":
         raise NotFound(
             "This citizen holds no issued chip card", code=DemoErrorCode.CHIP_NO_CARD, field="pid"

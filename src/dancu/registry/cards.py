@@ -26,6 +26,7 @@ from dancu.registry.schemas import CardApplicationIn, CardOut
 
 RENEWAL_AGES = (14, 25, 40, 60)
 GRACE_YEARS = 2
+EXPIRY_WARNING_DAYS = 30  # an issued card this close to its expiry is flagged "expiring"
 
 
 def birthday_at(birth_date: date, age: int) -> date:
@@ -50,6 +51,19 @@ def card_expiry(birth_date: date, issued_on: date) -> date | None:
         if issued_on < birthday_at(birth_date, age - GRACE_YEARS):
             return milestone
     return None
+
+
+def validity(status: str, expires_on: date | None, today: date) -> str | None:
+    """How an issued card stands on ``today``: "expired" (the expiry date has come),
+    "expiring" (within ``EXPIRY_WARNING_DAYS``), or "valid"; None for a card not in use."""
+    if status != "issued":
+        return None
+    if expires_on is None:
+        return "valid"
+    days_left = (expires_on - today).days
+    if days_left <= 0:
+        return "expired"
+    return "expiring" if days_left <= EXPIRY_WARNING_DAYS else "valid"
 
 
 # --- The card lifecycle (use cases) ---------------------------------------------------------

@@ -64,6 +64,9 @@ class CardOut(_Out):
     issued_on: date | None = None
     expires_on: date | None = None
     commune_code: str
+    # How an issued card stands on the day it was read: "valid", "expiring" or "expired"
+    # (``cards.validity``); None for a card not in use (applied, lost, replaced...).
+    validity: Literal["valid", "expiring", "expired"] | None = None
 
 
 class Page(BaseModel, Generic[T]):

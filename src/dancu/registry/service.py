@@ -15,6 +15,7 @@ from dancu.common.access import Actor, Permission, require_purpose
 from dancu.common.bounds import MAX_SEARCH_NAME, page_offset
 from dancu.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from dancu.common.textfold import fold
+from dancu.registry import cards
 from dancu.registry import repository as repo
 from dancu.registry import validation as rules
 from dancu.registry.errors import RegistryErrorCode
@@ -69,8 +70,11 @@ def _load_visible(session: Session, actor: Actor, pid: str) -> Citizen:
     return citizen
 
 
-def get_citizen(session: Session, pid: str, *, actor: Actor, purpose: str | None) -> CitizenOut:
-    """One citizen's full record; writes an audit entry naming the actor and the purpose."""
+def get_citizen(
+    session: Session, pid: str, *, actor: Actor, purpose: str | None, today: date | None = None
+) -> CitizenOut:
+    """One citizen's full record (the card's validity as of ``today``); writes an audit
+    entry naming the actor and the purpose."""
     actor.require(Permission.CITIZEN_READ)
     purpose = require_purpose(purpose)
     row = repo.citizen_record(session, actor, rules.valid_pid(pid))
@@ -89,6 +93,7 @@ def get_citizen(session: Session, pid: str, *, actor: Actor, purpose: str | None
     card = None
     if row["card_id"] is not None:
         card = CardOut.model_validate({f: row[f"card_{f}"] for f in repo.CARD_FIELDS})
+        card.validity = cards.validity(card.status, card.expires_on, today or date.today())
     out = CitizenOut.model_validate(
         {
             **row,

@@ -54,6 +54,12 @@ def lookup(session: Session, pid: str, *, actor: Actor) -> DeskCase:
         raise Forbidden(
             "The citizen lives outside your area", code=IdentityErrorCode.OFFICER_AREA, field="pid"
         )
+    return with_account(session, citizen)
+
+
+def with_account(session: Session, citizen: CitizenOut) -> DeskCase:
+    """The case for a record already read (and audited) in this request, with the account
+    as it stands now (after a raise, say): the registry is not read again."""
     account = repo.account_by_pid(session, citizen.pid)
     if account is None or account.kind != "citizen":
         return DeskCase(citizen, None, None)

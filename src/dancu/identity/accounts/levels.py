@@ -104,15 +104,25 @@ def verify_chip_hook(data: LevelTwoIn) -> None:
 
 
 def raise_to_level2(
-    session: Session, data: LevelTwoIn, *, actor: Actor, today: date | None = None
+    session: Session,
+    data: LevelTwoIn,
+    *,
+    actor: Actor,
+    today: date | None = None,
+    record: CitizenOut | None = None,
 ) -> Account:
-    """The officer's desk action; audited (action ``identity.level2``) and in the history."""
+    """The officer's desk action; audited (action ``identity.level2``) and in the history.
+
+    ``record`` is the citizen's registry record when the caller has already read it in this
+    request (the desk's look-up): it is not read, nor audited, a second time."""
     today = today or date.today()
     if Role.POLICE not in actor.roles:
         raise Forbidden(
             "Only the police raise an account to level 2", code=IdentityErrorCode.NOT_POLICE
         )
-    citizen = _officer_may_act(actor, citizens.record(session, data.pid, actor=actor))
+    if record is None or record.pid != data.pid:
+        record = citizens.record(session, data.pid, actor=actor)
+    citizen = _officer_may_act(actor, record)
     account = repo.account_by_pid(session, citizen.pid, for_update=True)
     if account is None or account.kind != "citizen" or account.status != "active":
         raise InvalidState(

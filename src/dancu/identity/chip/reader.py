@@ -18,6 +18,7 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from dancu.common.access import Actor
+from dancu.registry.schemas import CitizenOut
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,4 +57,8 @@ class ChipBundle:
 class CardReader(Protocol):
     """A reader the desk can ask for the chip of a citizen's card (audited registry read)."""
 
-    def __call__(self, session: Session, pid: str, *, actor: Actor) -> ChipBundle: ...
+    def __call__(
+        self, session: Session, pid: str, *, actor: Actor, record: CitizenOut | None = None
+    ) -> ChipBundle:
+        """``record``: the citizen's registry record when the caller has already read it."""
+        ...

@@ -144,13 +144,13 @@ def authorize(
             raise AccessDeniedError(
                 description="The account's level is below what the service requires"
             )
+        if decision == "deny":  # from the consent page, or leaving the step-up page
+            raise AccessDeniedError()
         if login.level(now) < required:
             if params.get("prompt") == "none":
                 raise OAuth2Error(error="interaction_required")
             return Redirect(f"{logins.STEP_UP_URL}?{urlencode({'next': here})}")
         scopes = scope_to_list(req.scope) or []
-        if decision == "deny":
-            raise AccessDeniedError()
         if decision == "allow":
             _remember_consent(session, login.account_id, client.client_id, scopes, provider)
         elif not _has_consent(session, login.account_id, client.client_id, scopes) or (

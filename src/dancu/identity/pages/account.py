@@ -4,8 +4,8 @@ accessed my data; and the guardian's page for children under 14."""
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
-import segno
 from fastapi import APIRouter, Body, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
@@ -21,6 +21,7 @@ from dancu.identity.auth import passkeys, signin, totp
 from dancu.identity.auth.session import STEP_UP_URL, Login, end_login, now_epoch
 from dancu.identity.errors import IdentityErrorCode
 from dancu.identity.oidc import authorize as oidc
+from dancu.identity.oidc.claims import CLAIM_LABELS, SCOPE_CLAIMS
 from dancu.identity.pages.common import (
     client_ip,
     page,
@@ -29,6 +30,7 @@ from dancu.identity.pages.common import (
     refused,
     relying_party,
     signed_in,
+    totp_qr,
 )
 from dancu.identity.pages.forms import build, required
 from dancu.web.csrf import CsrfChecked
@@ -43,13 +45,6 @@ def _account(db: Session, login: Login) -> Account:
     return account
 
 
-def _totp_qr(account: Account) -> str | None:
-    """The enrolment QR code (inline SVG) while a secret waits for its first code."""
-    if account.totp_secret is None or totp.enabled(account):
-        return None
-    return segno.make(totp.provisioning_uri(account), error="m").svg_inline(scale=4)
-
-
 def _context(db: Session, login: Login, account: Account) -> dict[str, Any]:
     return {
         "login": login,
@@ -57,12 +52,18 @@ def _context(db: Session, login: Login, account: Account) -> dict[str, Any]:
         "level_now": login.level(now_epoch()),
         "sessions": signin.list_sessions(db, account.id),
         "passkeys": passkeys.list_for(db, account.id),
-        "totp_qr": _totp_qr(account),
+        "totp_qr": totp_qr(account),
         "totp_secret": totp.secret_of(account) if not totp.enabled(account) else None,
         "events": history.list_for(db, account.id, limit=50),
         "access_log": transparency.my_access_log(db, account.citizen_pid, limit=50),
         "consents": oidc.consents_of(db, account.id),
+        "shared": _shared,
     }
+
+
+def _shared(scopes: list[str]) -> list[str]:
+    """What a consent's scopes release, as the consent page named it (labels to translate)."""
+    return [CLAIM_LABELS[c] for s in scopes for c in SCOPE_CLAIMS.get(s, ()) if c in CLAIM_LABELS]
 
 
 @router.get("", response_class=HTMLResponse)
@@ -83,12 +84,34 @@ def revoke_session(
     return RedirectResponse("/account#sessions", status_code=303)
 
 
+def _consent(db: Session, login: Login, client_id: str) -> oidc.GivenConsent:
+    for given in oidc.consents_of(db, login.account_id):
+        if given.client_id == client_id:
+            return given
+    raise NotFound("No such consent", code=IdentityErrorCode.CONSENT_UNKNOWN)
+
+
+@router.get("/consents/{client_id}/revoke", response_class=HTMLResponse)
+def revoke_consent_form(request: Request, client_id: Code, db: DbSession) -> HTMLResponse:
+    """The confirmation step before a consent is withdrawn (a plain form: no script)."""
+    login = signed_in(request, db)
+    return page(request, "consent_revoke.html", {"consent": _consent(db, login, client_id)})
+
+
 @router.post("/consents/{client_id}/revoke", response_model=None)
 def revoke_consent(
-    request: Request, client_id: Code, db: DbSession, _csrf: CsrfChecked
+    request: Request,
+    client_id: Code,
+    db: DbSession,
+    _csrf: CsrfChecked,
+    confirm: Annotated[str, Form()] = "",
 ) -> Response:
-    """Stop letting a service see my data (it asks again at the next sign-in)."""
+    """Stop letting a service see my data (it asks again at the next sign-in); only from
+    the confirmation page (``confirm=yes``), otherwise the person is sent there first."""
     login = signed_in(request, db)
+    if confirm != "yes":
+        _consent(db, login, client_id)  # 404 for a consent that is not there
+        return RedirectResponse(f"/account/consents/{quote(client_id)}/revoke", status_code=303)
     if not oidc.revoke_consent(db, login.account_id, client_id):
         raise NotFound("No such consent", code=IdentityErrorCode.CONSENT_UNKNOWN)
     history.add(

@@ -8,11 +8,14 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+import segno
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from dancu.common.errors import DancuError, ErrorCode, ValidationFailed
+from dancu.identity.accounts.models import Account
+from dancu.identity.auth import totp
 from dancu.identity.auth.passkeys import RelyingParty
 from dancu.identity.auth.session import LOGIN_URL, Login, current_login
 from dancu.identity.pages.forms import FIELD_LABELS
@@ -119,3 +122,16 @@ def parse_date(value: str, field: str) -> date:
         code=ErrorCode.DATE_INVALID,
         field=field,
     )
+
+
+def masked_phone(phone: str | None) -> str:
+    """A phone number as a page may show it: only its last four digits ("******5678")."""
+    digits = "".join(ch for ch in phone or "" if ch.isdigit())
+    return "******" + digits[-4:] if len(digits) >= 4 else ""
+
+
+def totp_qr(account: Account) -> str | None:
+    """The enrolment QR code (inline SVG) while a secret waits for its first code."""
+    if account.totp_secret is None or totp.enabled(account):
+        return None
+    return segno.make(totp.provisioning_uri(account), error="m").svg_inline(scale=4)

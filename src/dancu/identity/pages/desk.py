@@ -73,10 +73,11 @@ async def raise_level(
     context: dict[str, Any] = {"pid": pid, "case": None, "done": None, "mrz": mrz}
     try:
         context.update(_case(request, db, required(pid, "pid"), actor))
+        record = context["case"].citizen  # read once (and audited once) for this request
         bundle = await _bundle(chip)
         reader = _reader(request)
         if demo_reader == "yes" and reader is not None:  # a reader the server drives
-            read = reader(db, context["case"].citizen.pid, actor=actor)
+            read = reader(db, record.pid, actor=actor, record=record)
             bundle, mrz = read.to_json(), mrz.strip() or read.mrz
             context["mrz"] = mrz
         zone = "\n".join(line.strip() for line in required(mrz, "mrz").splitlines() if line.strip())
@@ -87,10 +88,10 @@ async def raise_level(
                 field="face_checked",
             )
         verdict = desk.check_chip(bundle, zone) if bundle is not None else "not_checked"
-        data = build(LevelTwoIn, pid=context["case"].citizen.pid, mrz=zone, chip_verified=verdict)
-        levels.raise_to_level2(db, data, actor=actor)
+        data = build(LevelTwoIn, pid=record.pid, mrz=zone, chip_verified=verdict)
+        levels.raise_to_level2(db, data, actor=actor, record=record)
     except DancuError as exc:
         return refused(request, "desk.html", exc, context)
-    context.update(_case(request, db, pid.strip(), actor))
+    context["case"] = desk.with_account(db, record)
     context["done"] = verdict
     return page(request, "desk.html", context)

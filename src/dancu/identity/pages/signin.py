@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import Annotated, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import APIRouter, Body, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -22,14 +23,17 @@ from dancu.identity.errors import IdentityErrorCode
 from dancu.identity.pages.common import (
     PENDING_LOGIN,
     client_ip,
+    masked_phone,
     page,
     passkey_binding,
     refused,
     relying_party,
     safe_next,
     signed_in,
+    totp_qr,
     user_agent,
 )
+from dancu.identity.pages.forms import required
 from dancu.web.auth import app_settings
 from dancu.web.csrf import CsrfChecked
 from dancu.web.deps import DbSession
@@ -136,10 +140,16 @@ def login(
     return RedirectResponse("/login/second-factor", status_code=303)
 
 
-def _factor_context(db: Session, account: Account) -> dict[str, Any]:
+def _factor_context(db: Session, account: Account, *, resent: bool = False) -> dict[str, Any]:
+    """``phone`` is the masked number the SMS codes go to; without an authenticator app a
+    code was sent there at the password step, ``resent`` when the person asked again."""
+    factors = signin.second_factors(account)
     return {
-        "factors": signin.second_factors(account),
+        "factors": factors,
         "has_passkey": passkeys.has_passkey(db, account.id),
+        "phone": masked_phone(account.phone),
+        "code_sent": "totp" not in factors,
+        "resent": resent,
     }
 
 
@@ -180,8 +190,7 @@ def send_code(request: Request, db: DbSession, _csrf: CsrfChecked) -> Response:
     if pending is None:
         return RedirectResponse("/login", status_code=303)
     signin.send_login_code(db, pending[0])
-    context = {**_factor_context(db, pending[0]), "notice": N_("A new code is on its way.")}
-    return page(request, "login_factor.html", context)
+    return page(request, "login_factor.html", _factor_context(db, pending[0], resent=True))
 
 
 @router.post("/login/passkey/options")
@@ -209,25 +218,77 @@ def passkey_login(
     return JSONResponse({"redirect": _finish(request, db, account, amr, next)})
 
 
+def _way_back(target: str) -> dict[str, Any]:
+    """How to leave the step-up without it: back to the service that asked (an OIDC request
+    is answered "access denied", through the authorization endpoint), or to the page."""
+    parts = urlsplit(target)
+    if parts.path == "/oidc/authorize" and parts.query:
+        return {"deny_fields": dict(parse_qsl(parts.query)), "back_url": None}
+    return {"deny_fields": None, "back_url": target}
+
+
 def _step_up_context(db: Session, login: Login, target: str) -> tuple[Account, dict[str, Any]]:
     account = repo.account_by_id(db, login.account_id)
     assert account is not None  # a live login has a live account
+    enabled = totp.enabled(account)
     context = {
         "next": safe_next(target),
         "login": login,
         "account_level": login.account_level,
-        "totp": totp.enabled(account),
+        "totp": enabled,
+        "totp_qr": totp_qr(account),
+        "totp_secret": totp.secret_of(account) if account.totp_secret and not enabled else None,
         "has_passkey": passkeys.has_passkey(db, account.id),
+        **_way_back(safe_next(target)),
     }
     return account, context
 
 
 @router.get("/login/step-up", response_class=HTMLResponse)
-def step_up_form(request: Request, db: DbSession, next: str = "") -> HTMLResponse:
+def step_up_form(
+    request: Request, db: DbSession, next: str = "", enrolled: str = ""
+) -> HTMLResponse:
     login = signed_in(request, db)
     _, context = _step_up_context(db, login, next)
+    context["enrolled"] = enrolled == "yes"
     status = 200 if login.account_level == 2 else 403
     return page(request, "step_up.html", context, status_code=status)
+
+
+def _step_up_url(target: str, **extra: str) -> str:
+    return f"/login/step-up?{urlencode({'next': safe_next(target), **extra})}"
+
+
+@router.post("/login/step-up/totp", response_model=None)
+def step_up_totp_start(
+    request: Request, db: DbSession, _csrf: CsrfChecked, next: Annotated[str, Form()] = ""
+) -> Response:
+    """Set up an authenticator app from the step-up page itself (as on My account)."""
+    login = signed_in(request, db)
+    account, _ = _step_up_context(db, login, next)
+    if not totp.enabled(account):  # an enrolled app is kept: no silent replacement
+        totp.begin_enrolment(db, account)
+    return RedirectResponse(_step_up_url(next) + "#totp", status_code=303)
+
+
+@router.post("/login/step-up/totp/confirm", response_model=None)
+def step_up_totp_confirm(
+    request: Request,
+    db: DbSession,
+    _csrf: CsrfChecked,
+    code: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "",
+) -> Response:
+    """The app's first code ends the enrolment; the step-up then asks for its next code."""
+    login = signed_in(request, db)
+    account, context = _step_up_context(db, login, next)
+    try:
+        refusal = totp.confirm_enrolment(db, account, required(code, "code"))
+    except DancuError as exc:
+        refusal = exc
+    if refusal is not None:  # returned: the wrong try commits with the page
+        return refused(request, "step_up.html", refusal, context)
+    return RedirectResponse(_step_up_url(next, enrolled="yes"), status_code=303)
 
 
 @router.post("/login/step-up", response_model=None)

@@ -6,6 +6,8 @@ ticks the fields to disclose, and the presentation in the QR carries only those.
 
 from __future__ import annotations
 
+import re
+from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -25,9 +27,12 @@ from dancu.identity.wallet.document_types import CLAIM_LABELS, HOLDER_CLAIMS, do
 from dancu.identity.wallet.models import WalletCredential
 from dancu.web.auth import app_settings
 from dancu.web.deps import DbSession
+from dancu.web.i18n import VN_TZ
 
 router = APIRouter(tags=["wallet"], include_in_schema=False)
 QR_LIMIT = 2300  # characters of URL a readable QR code (level L) holds comfortably
+QR_MODULE_PX = 4  # screen pixels a module: smaller ones phones' cameras fail to read
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _holder(login: Login) -> Actor:
@@ -81,7 +86,7 @@ def wallet_document(
         picked = [n for n in claims if n in set(fields or [])]
     presentation = credentials.present(row.sd_jwt, picked)
     url = f"{_base(request)}/verify?{urlencode({'p': presentation})}"
-    qr = segno.make(url, error="l").svg_inline(scale=3) if len(url) <= QR_LIMIT else None
+    qr = _qr(url) if len(url) <= QR_LIMIT else None
     context: dict[str, Any] = {
         "login": login,
         "row": row,
@@ -93,8 +98,46 @@ def wallet_document(
         "presentation": presentation,
         "verify_url": url,
         "qr": qr,
+        "issued_on": _local_day(row.issued_at),
+        "valid_until": _valid_until(row, disclosed),
+        "date_claims": _date_claims(claims),
     }
     return page(request, "wallet_document.html", context)
+
+
+def _qr(url: str) -> str:
+    """The QR code drawn at ``QR_MODULE_PX`` screen pixels a module, with the standard
+    four-module quiet zone (the page lets it shrink only on screens too narrow for it)."""
+    code = segno.make(url, error="l")
+    width, height = code.symbol_size(scale=QR_MODULE_PX, border=4)
+    svg = code.svg_inline(scale=QR_MODULE_PX, border=4)
+    return svg.replace("<svg ", f'<svg viewBox="0 0 {width} {height}" ', 1)  # scales down
+
+
+def _local_day(moment: datetime) -> date:
+    return moment.astimezone(VN_TZ).date()
+
+
+def _as_date(value: object) -> date | None:
+    if isinstance(value, str) and ISO_DATE.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _date_claims(claims: dict[str, Any]) -> dict[str, date]:
+    """The claims that hold a date ("2026-12-31"), as dates: pages write them dd/mm/yyyy."""
+    return {n: d for n, v in claims.items() if (d := _as_date(v)) is not None}
+
+
+def _valid_until(row: WalletCredential, claims: dict[str, Any]) -> date:
+    """The one "valid until" a holder sees: the document's own end of validity, or the
+    credential's expiry when that comes first (the QR stops verifying then)."""
+    expiry = _local_day(row.expires_at)
+    own = _as_date(claims.get("valid_until"))
+    return min(expiry, own) if own is not None else expiry
 
 
 def _verify_page(request: Request, presentation: str, result: wallet.Verification | None):  # type: ignore[no-untyped-def]
