@@ -70,6 +70,20 @@ DEV_OFFICERS = {
 }
 
 
+def dataset_links_answer(page: Page, server: Server) -> list[str]:
+    """On a demo dataset's report, every link (downloads included, fetched rather than
+    opened) answers without refusal; returns the actions offered."""
+    [(source_id,)] = server.query("SELECT id FROM linkage_source ORDER BY id LIMIT 1")
+    page.goto(f"/linkage/sources/{source_id}")
+    expect(page.get_by_test_id("source-name")).to_be_visible()
+    hrefs = {a.get_attribute("href") or "" for a in page.locator("main a[href]").all()}
+    for href in sorted(h for h in hrefs if h.startswith("/")):
+        status = page.request.get(href, max_redirects=0).status
+        assert (href, status) == (href, 200)
+    actions = ("run", "export-csv", "export-xlsx", "export-problems", "queue-link")
+    return [a for a in actions if page.get_by_test_id(a).count()]
+
+
 @pytest.mark.parametrize("officer", sorted(DEV_OFFICERS))
 def test_a_demo_officer_lands_home_and_every_link_opens(page: Page, server: Server, officer):
     failures = collect_failures(page)
@@ -78,7 +92,19 @@ def test_a_demo_officer_lands_home_and_every_link_opens(page: Page, server: Serv
     visited = set(walk(page, failures))
     shown, hidden = DEV_OFFICERS[officer]
     assert shown <= visited and hidden.isdisjoint(visited)
+    actions = dataset_links_answer(page, server)
+    assert actions == DATASET_ACTIONS[officer]
+    assert failures == []
 
+
+# what a demo dataset's report offers each: re-sync and exports only to the province's
+# officers, the cleaning queue to those who clean
+DATASET_ACTIONS = {
+    "province-clerk": ["run", "export-csv", "export-xlsx", "export-problems", "queue-link"],
+    "province-police": ["run", "export-csv", "export-xlsx", "export-problems", "queue-link"],
+    "commune-clerk": ["queue-link"],
+    "steering-viewer": [],
+}
 
 # role in officer_role (None: a citizen without one) -> pages its links must include
 ACCOUNTS = {
