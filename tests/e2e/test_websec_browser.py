@@ -89,9 +89,11 @@ def test_a_passkey_sign_in_never_follows_next_to_another_site(
     tab.goto(PHISH)
     tab.get_by_test_id("passkey-button-authenticate").click()
 
-    expect(tab.get_by_test_id("account-name")).to_have_text(name)
+    expect(tab.get_by_test_id("t-account")).to_be_visible()  # signed in, at home
     here = urlsplit(tab.url)
-    assert (here.hostname, here.path) == ("localhost", "/account")
+    assert (here.hostname, here.path) == ("localhost", "/")
+    tab.get_by_test_id("t-account").click()
+    expect(tab.get_by_test_id("account-name")).to_have_text(name)
     assert offsite == []  # the browser never even asked evil.example
 
 
