@@ -64,7 +64,7 @@ class Home:
 HINTS = {
     "/registry/search": N_("Find a citizen by name, birth date and commune, and open the record."),
     "/desk/level2": N_("Raise a citizen's e-ID account to level 2 with their chip card."),
-    "/linkage": N_("Sector datasets, their synchronization with the registry, imports."),
+    "/linkage": N_("Sector datasets and how well they are synchronized with the registry."),
     "/linkage/queue": N_("Records that need an officer's decision before they are synchronized."),
 }
 SIGN_IN = Task("/login", N_("Sign in"), N_("With your personal ID number and password."), "t-login")
