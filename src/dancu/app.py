@@ -5,19 +5,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi import Depends, FastAPI
+from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.middleware.sessions import SessionMiddleware
 
-from dancu import __version__
+from dancu import __version__, home
 from dancu.common import adminunits, jobs
 from dancu.common import tasks as common_tasks  # noqa: F401 (declares the kernel's jobs)
 from dancu.db import get_engine
 from dancu.identity import pages as identity_pages
 from dancu.identity import tasks as identity_tasks
-from dancu.identity.auth import session as identity_login
 from dancu.identity.oidc import api as oidc_api
 from dancu.identity.oidc import bearer as api_tokens
 from dancu.identity.pages.guard import live_login_only
@@ -30,7 +29,7 @@ from dancu.registry import api as registry_api
 from dancu.registry import pages as registry_pages
 from dancu.settings import Settings, get_settings
 from dancu.web import apidocs, errors, openapi
-from dancu.web.auth import api_scopes, optional_actor
+from dancu.web.auth import api_scopes
 from dancu.web.security import SecurityHeaders
 from dancu.web.templating import SRC
 
@@ -40,6 +39,7 @@ _PAGE_GUARD = [Depends(live_login_only)]
 _REGISTRY_API = [Depends(api_scopes("registry.read", "registry.write"))]
 _LINKAGE_API = [Depends(api_scopes("linkage.read", "linkage.write"))]
 _WALLET_API = [Depends(api_scopes("wallet.manage"))]
+_FAVICON = SRC / "web" / "static" / "favicon.svg"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(identity_pages.router, dependencies=_PAGE_GUARD)
     app.include_router(linkage_api.router, dependencies=_LINKAGE_API)
     app.include_router(linkage_pages.router, dependencies=_PAGE_GUARD)
+    app.include_router(home.router, dependencies=_PAGE_GUARD)  # / : what this person can do
     if settings.dev_login:  # the one switch for demo-only parts; Settings refuses it in production
         _mount_demo(app)
     _core_routes(app)
@@ -121,11 +122,7 @@ def _core_routes(app: FastAPI) -> None:
             conn.execute(text("SELECT 1"))
         return JSONResponse({"status": "ok"})
 
-    @app.get("/", include_in_schema=False, response_model=None)
-    def home(request: Request) -> RedirectResponse:
-        """Officers to the registry, signed-in citizens to their account, others to /login."""
-        if optional_actor(request) is not None:
-            return RedirectResponse("/registry/search", status_code=303)
-        if request.session.get(identity_login.SESSION_KEY):
-            return RedirectResponse("/account", status_code=303)
-        return RedirectResponse(identity_login.LOGIN_URL, status_code=303)
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        """Browsers ask for it whatever the page links: the same icon as the header's."""
+        return FileResponse(_FAVICON, media_type="image/svg+xml")

@@ -43,6 +43,7 @@ RANKS: dict[str, tuple[int, int]] = {
     "monitoring": (4, 0),
     "demo": (5, 0),
     "app": (6, 0),
+    "home": (6, 0),  # the home page composes every domain's services
     "cli": (6, 0),
     "models": (6, 0),
 }

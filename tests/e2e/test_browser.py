@@ -31,12 +31,14 @@ def known_citizen(server: Server) -> tuple[str, str]:
 
 def sign_in_as_provincial_clerk(tab: Page) -> None:
     tab.goto("/")
-    expect(tab).to_have_url(re.compile(r"/login$"))  # everyone signs in with e-ID
-    tab.goto("/dev/login")  # the demo officers' shortcut, only with DANCU_DEV_LOGIN
+    expect(tab.get_by_test_id("t-login")).to_be_visible()  # everyone signs in with e-ID
+    tab.get_by_test_id("dev-sign-in").click()  # the demo officers' shortcut (DANCU_DEV_LOGIN)
     expect(tab.get_by_role("heading", level=1)).to_have_text("Đăng nhập thử nghiệm")
     tab.get_by_test_id("officer-province-clerk").click()
-    expect(tab).to_have_url(re.compile(r"/registry/search$"))
+    expect(tab).to_have_url(re.compile(r"/$"))  # home: the tasks this officer may do
     expect(tab.get_by_test_id("actor")).to_have_text(f"Đăng nhập với tư cách {CLERK}")
+    tab.get_by_test_id("t-nav-search").click()
+    expect(tab).to_have_url(re.compile(r"/registry/search$"))
 
 
 def search_by_name(tab: Page, typed: str) -> None:

@@ -83,6 +83,8 @@ def sign_in_with_sms(tab: Page, pid: str, phone: str) -> None:
     expect(tab).to_have_url(re.compile(r"/login/second-factor$"))
     tab.get_by_test_id("otp-code").fill(sink_code(tab, "+84" + phone[1:]))
     tab.get_by_test_id("otp-submit").click()
+    expect(tab).to_have_url(re.compile(r"/$"))  # home, then the account from its list
+    tab.get_by_test_id("t-account").click()
     expect(tab).to_have_url(re.compile(r"/account$"))
 
 

@@ -238,7 +238,7 @@ def test_an_open_redirect_is_not_followed_after_sign_in(client, session):
         {"method": "otp", "code": code},
         token_from="/login/second-factor",
     )
-    assert answer.headers["location"] == "/account"
+    assert answer.headers["location"] == "/"
 
 
 def test_sign_out_ends_the_session_and_needs_the_csrf_token(client, session):

@@ -103,7 +103,7 @@ def test_the_queue_actions_work_through_forms(client, factory, linked) -> None: 
 
 def test_another_communes_officer_cannot_decide(client, factory, linked) -> None:  # type: ignore[no-untyped-def]
     ids = items(factory)
-    other = bearer(wd.commune_clerk(wd.COMMUNE_B))
+    other = bearer(wd.commune_clerk(wd.COMMUNE_A))
     assert "Không còn bản ghi cần xem xét." in client.get("/linkage/queue", headers=other).text
     refused = client.post(f"/linkage/queue/{ids[4]}/not-in-province", headers=other)
     assert refused.status_code == 404
@@ -212,3 +212,33 @@ def test_the_problems_link_downloads_them_for_the_agency(client, linked) -> None
         f"/linkage/sources/{source_id}/problems.csv", headers=bearer(wd.commune_clerk(wd.COMMUNE_A))
     )
     assert refused.status_code == 403
+
+
+def test_a_commune_clerk_is_not_offered_the_province_wide_actions(client, linked) -> None:  # type: ignore[no-untyped-def]
+    """Re-sync and exports need an officer of the dataset's province: a commune's clerk
+    sees the report and the queue link, but no button or link that would answer 403."""
+    _, source_id = linked
+    commune = wd.commune_clerk(wd.COMMUNE_A)
+    html = client.get(f"/linkage/sources/{source_id}", headers=bearer(commune)).text
+    hidden = ('data-testid="run"', 'data-testid="export-csv"', 'data-testid="export-problems"')
+    assert [h for h in hidden if h in html] == []
+    assert 'data-testid="queue-link"' in html
+    province = client.get(f"/linkage/sources/{source_id}", headers=bearer(wd.clerk())).text
+    assert [h for h in hidden if h in province] == list(hidden)
+    export = client.get(f"/linkage/sources/{source_id}/export.csv", headers=bearer(commune))
+    assert export.status_code == 403  # what the hidden link would have answered
+
+
+def test_the_home_page_counts_the_items_waiting_in_the_officers_area(
+    client, factory, linked
+) -> None:  # type: ignore[no-untyped-def]
+    """Every open item of the world lies in commune A: the province's clerk and A's see
+    them all, B's clerk none (the same count as the queue page's)."""
+    officers = (wd.clerk(), wd.commune_clerk(wd.COMMUNE_A), wd.commune_clerk(wd.COMMUNE_B))
+    with factory() as session:
+        totals = [cleaning.queue(session, actor=officer).total for officer in officers]
+        session.rollback()
+    assert totals == [2, 2, 0]
+    for officer, total in zip(officers, totals, strict=True):
+        html = client.get("/", headers=bearer(officer)).text
+        assert f'data-testid="waiting" data-waiting="{total}"' in html

@@ -127,7 +127,7 @@ def test_the_extraction_finds_the_templates_and_modules_strings():
     assert found[(None, "Access history")] == {"dancu/registry/templates/registry/record.html"}
     assert found[(None, "Search citizens")] == {
         "dancu/registry/templates/registry/search.html",
-        "dancu/web/templates/base.html",
+        "dancu/web/navigation.py",  # the header's links, by permission
     }
     assert (None, "Page") in found  # single-quoted _('Page')
     assert (None, "Page %(page)s / %(last)s") in found  # a {% trans %} block

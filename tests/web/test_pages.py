@@ -98,7 +98,7 @@ def parse(html: str) -> _Page:
 
 def sign_in(client, officer: str = "province-clerk") -> None:  # type: ignore[no-untyped-def]
     response = client.post("/dev/login", data={"officer": officer}, follow_redirects=False)
-    assert (response.status_code, response.headers["location"]) == (303, "/registry/search")
+    assert (response.status_code, response.headers["location"]) == (303, "/")
 
 
 def audit_count(session, pid: str) -> int:  # type: ignore[no-untyped-def]
@@ -480,7 +480,7 @@ def test_the_dev_sign_in_never_redirects_off_site(client, session, target):
         "/dev/login", data={"officer": "province-clerk", "next": target}, follow_redirects=False
     )
 
-    assert response.headers["location"] == "/registry/search"
+    assert response.headers["location"] == "/"
 
 
 def test_sign_out_ends_the_session(client, session):
@@ -544,12 +544,6 @@ def test_errors_are_shown_in_english_when_asked(client, session):
     assert parse(response.text).texts["error"] == (
         "Birth date: The birth date must be a real date written dd/mm/yyyy (e.g. 17/05/1990)"
     )
-
-
-def test_the_home_page_sends_anonymous_users_to_sign_in_and_officers_to_search(client, session):
-    assert client.get("/", follow_redirects=False).headers["location"] == "/login"
-    sign_in(client)
-    assert client.get("/", follow_redirects=False).headers["location"] == "/registry/search"
 
 
 def test_pages_load_nothing_from_another_site(client, session):

@@ -12,7 +12,7 @@ import pytest
 
 from dancu.web.redirects import local_path
 
-DEFAULT = "/account"
+DEFAULT = "/"
 
 ATTACKS = [
     None,
@@ -105,7 +105,7 @@ def test_the_login_page_keeps_a_local_next(client):  # type: ignore[no-untyped-d
 @pytest.mark.parametrize("target", PAGE_ATTACKS)
 def test_the_development_sign_in_goes_nowhere_else(client, target: str):  # type: ignore[no-untyped-def]
     page = client.get("/dev/login", params={"next": target}).text
-    assert set(html.unescape(v) for v in NEXT_FIELD.findall(page)) == {"/registry/search"}
+    assert set(html.unescape(v) for v in NEXT_FIELD.findall(page)) == {"/"}
 
     answer = client.post(
         "/dev/login",
@@ -114,4 +114,4 @@ def test_the_development_sign_in_goes_nowhere_else(client, target: str):  # type
     )
 
     assert answer.status_code == 303
-    assert answer.headers["location"] == "/registry/search"
+    assert answer.headers["location"] == "/"

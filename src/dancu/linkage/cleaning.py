@@ -65,6 +65,12 @@ def queue(
     return QueuePage(items=items, total=total, page=page, per_page=per_page)
 
 
+def waiting(session: Session, *, actor: Actor) -> int:
+    """The number of open items in the actor's area (no citizen is shown: not audited)."""
+    actor.require(Permission.LINKAGE_CLEAN)
+    return repo.queue_waiting(session, actor)
+
+
 def _item(result: MatchResult, record: SectorRecord, source_name: str) -> QueueItem:
     values = _current(record)
     unit = adminunits.find_commune(result.commune_code) if result.commune_code else None

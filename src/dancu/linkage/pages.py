@@ -30,6 +30,18 @@ def _common(actor: Any) -> dict[str, Any]:
     }
 
 
+def _may_work_on_whole(actor: Any, province_code: str) -> bool:
+    """Re-sync and exports: the manage permission and an officer of the dataset's province
+    (``service.require_province``), so a commune's officer is not offered a 403."""
+    if not actor.can(Permission.LINKAGE_MANAGE):
+        return False
+    try:
+        service.require_province(actor, province_code)
+    except DancuError:
+        return False
+    return True
+
+
 def _sources_page(
     request: Request,
     db: Any,
@@ -119,6 +131,7 @@ def source_page(
     active = report.job is not None and report.job.status in ("queued", "running")
     context = {
         **_common(actor),
+        "can_manage": _may_work_on_whole(actor, report.source.province_code),
         "r": report,
         "page": page,
         "per_page": 100,

@@ -149,16 +149,26 @@ def outcome_counts(
     return list(session.execute(stmt.group_by(*group)))
 
 
-def queue(
-    session: Session, actor: Actor, *, source_id: int | None, offset: int, limit: int
-) -> tuple[list[tuple[MatchResult, SectorRecord, Source]], int]:
-    """Open items: probable matches first (most likely first), then differing fields."""
-    where = and_(
+def _open_items(actor: Actor, source_id: int | None) -> ColumnElement[bool]:
+    return and_(
         MatchResult.outcome.in_(QUEUE_OUTCOMES),
         MatchResult.decided.is_(False),
         results_in_area(actor),
         *([MatchResult.source_id == source_id] if source_id is not None else []),
     )
+
+
+def queue_waiting(session: Session, actor: Actor) -> int:
+    """How many open items wait in the actor's area (a count: no citizen is listed)."""
+    stmt = select(func.count()).select_from(MatchResult).where(_open_items(actor, None))
+    return session.scalar(stmt) or 0
+
+
+def queue(
+    session: Session, actor: Actor, *, source_id: int | None, offset: int, limit: int
+) -> tuple[list[tuple[MatchResult, SectorRecord, Source]], int]:
+    """Open items: probable matches first (most likely first), then differing fields."""
+    where = _open_items(actor, source_id)
     probable_first = case((MatchResult.outcome == "probable_match", 0), else_=1)
     stmt = (
         select(MatchResult, SectorRecord, Source)

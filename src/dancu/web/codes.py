@@ -94,6 +94,8 @@ CODES: tuple[str, ...] = (
     N_("area.province_required"),
     N_("request.invalid"),
     N_("not_found"),
+    N_("method.not_allowed"),
+    N_("server.error"),
     N_("validation"),
     N_("error"),
     N_("conflict"),

@@ -58,7 +58,7 @@ def demo_officers(province_code: str) -> dict[str, Actor]:
 
 
 def _safe_next(target: str | None) -> str:
-    return local_path(target, "/registry/search")  # never another site
+    return local_path(target, "/")  # never another site; home suits every role
 
 
 def unit_name(code: str) -> str:

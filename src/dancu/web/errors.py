@@ -1,4 +1,10 @@
-"""Turn expected failures into answers: JSON with a stable code for the API, a page otherwise."""
+"""Turn failures into answers: JSON with a stable code for the API and for clients that ask
+for JSON, otherwise a page in the reader's language that says what happened and leads home.
+
+Expected failures are ``DancuError``s; an unknown address or method (Starlette's
+``HTTPException``) gets the kernel's code for its status; anything else is a 500 whose page
+names no internal detail.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +12,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException
 
 from dancu.common.errors import DancuError, ErrorCode, NotAuthenticated
 from dancu.web.templating import render
@@ -32,8 +40,56 @@ async def dancu_error(request: Request, exc: Exception) -> Response:
         return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)
     if isinstance(exc, NotAuthenticated):  # everyone signs in with e-ID (identity's /login)
         return RedirectResponse(f"/login?{urlencode({'next': _here(request)})}", 303)
-    context = {"code": exc.code, "message": exc.message, "field": exc.field}
-    return render(request, "error.html", context, status_code=exc.status_code)
+    return _page(request, exc.status_code, exc.code, exc.message, field=exc.field)
+
+
+def _page(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    *,
+    field: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    context = {"code": code, "message": message, "field": field, "status": status}
+    response = render(request, "error.html", context, status_code=status)
+    response.headers.update(headers or {})
+    return response
+
+
+# The kernel's code for a failure the router or the server raises, by HTTP status.
+_STATUS_CODES = {
+    401: ErrorCode.AUTH_REQUIRED,
+    403: ErrorCode.AUTH_FORBIDDEN,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    500: ErrorCode.SERVER_ERROR,
+}
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """An unknown address (404) or method (405): a page for a browser, JSON with a code for
+    the API. A redirect raised as an exception (``identity/pages/common.py``) stays one."""
+    assert isinstance(exc, HTTPException)
+    if exc.status_code < 400:
+        return await http_exception_handler(request, exc)
+    code = str(_STATUS_CODES.get(exc.status_code, ErrorCode.ERROR))
+    message = exc.detail if isinstance(exc.detail, str) else "error"
+    headers = dict(exc.headers or {})
+    if _wants_json(request):
+        body = {"code": code, "message": message}
+        return JSONResponse(body, status_code=exc.status_code, headers=headers)
+    return _page(request, exc.status_code, code, message, headers=headers)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    """A failure nobody expected: the server logs it (Starlette re-raises it after this
+    answer); the reader gets the code, a sentence and the way home, never the details."""
+    code, message = str(ErrorCode.SERVER_ERROR), "Internal server error"
+    if _wants_json(request):
+        return JSONResponse({"code": code, "message": message}, status_code=500)
+    return _page(request, 500, code, message)
 
 
 # The code of a broken rule that has its own wording (common/bounds.py's types break these).
@@ -74,10 +130,11 @@ async def request_invalid(request: Request, exc: Exception) -> Response:
     }
     if _wants_json(request):
         return JSONResponse(body, status_code=422)
-    context = {"code": _rule_code(first), "message": body["message"], "field": field}
-    return render(request, "error.html", context, status_code=422)
+    return _page(request, 422, _rule_code(first), str(body["message"]), field=field)
 
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(DancuError, dancu_error)
     app.add_exception_handler(RequestValidationError, request_invalid)
+    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(Exception, server_error)

@@ -22,7 +22,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
 from dancu.common.access import PURPOSES
-from dancu.web import i18n
+from dancu.web import i18n, navigation
 from dancu.web.auth import app_settings, optional_actor
 from dancu.web.csrf import csrf_token
 
@@ -77,9 +77,13 @@ def render(
 ) -> HTMLResponse:
     lang = language(request)
     labels = i18n.FIELD_LABELS
+    actor = optional_actor(request)
+    citizen = "session" in request.scope and bool(request.session.get("login_sid"))
     ctx = {
         "lang": lang,
-        "actor": optional_actor(request),
+        "actor": actor,
+        "nav": navigation.links(actor, citizen=citizen),
+        "signed_in": actor is not None or citizen,
         "purposes": i18n.purpose_choices(),
         "purpose_label": lambda code: i18n.translate(lang, PURPOSES.get(code, code)),
         "field_label": lambda field: i18n.translate(lang, labels[field]) if field in labels else "",

@@ -49,8 +49,9 @@ def refused(
     return page(request, name, {**(context or {}), "error": error}, status_code=error.status_code)
 
 
-def safe_next(target: str | None, default: str = "/account") -> str:
-    """Only a path of this site, as every browser reads it (``web/redirects.py``)."""
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Only a path of this site, as every browser reads it (``web/redirects.py``); else the
+    home page, which every role can use."""
     return local_path(target, default)
 
 
