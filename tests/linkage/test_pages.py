@@ -103,7 +103,7 @@ def test_the_queue_actions_work_through_forms(client, factory, linked) -> None: 
 
 def test_another_communes_officer_cannot_decide(client, factory, linked) -> None:  # type: ignore[no-untyped-def]
     ids = items(factory)
-    other = bearer(wd.commune_clerk(wd.COMMUNE_A))
+    other = bearer(wd.commune_clerk(wd.COMMUNE_B))
     assert "Không còn bản ghi cần xem xét." in client.get("/linkage/queue", headers=other).text
     refused = client.post(f"/linkage/queue/{ids[4]}/not-in-province", headers=other)
     assert refused.status_code == 404
