@@ -27,13 +27,16 @@ def face_png() -> bytes:
 
 
 def adult_without_account(server: Server, skip: int) -> tuple[str, str, date]:
-    """(pid, full name, birth date) of a living adult of the demo province with a chip card."""
+    """(pid, full name, birth date) of a living adult of the demo province with a chip card
+    that is not expired and will not expire within two months (the desk refuses an expired
+    card, and the demo's cards expire on their real dates)."""
     rows = server.query(
         """SELECT pid, full_name, birth_date FROM citizen c
            WHERE status = 'alive' AND birth_date < '2000-01-01'
              AND pid NOT IN (SELECT citizen_pid FROM account)
              AND EXISTS (SELECT 1 FROM id_card k WHERE k.citizen_id = c.id
-                         AND k.status = 'issued')
+                         AND k.status = 'issued'
+                         AND (k.expires_on IS NULL OR k.expires_on > date('now', '+60 days')))
            ORDER BY id DESC LIMIT 1 OFFSET ?""",
         skip,
     )
