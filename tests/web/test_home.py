@@ -147,6 +147,10 @@ def test_a_server_failure_is_a_page_without_details_or_json_with_a_code(app, ses
     assert page.status_code == 500 and "Xin lỗi, đã có lỗi xảy ra" in page.text
     assert "secret internal detail" not in page.text and 'href="/"' in page.text
     assert (api.status_code, api.json()["code"]) == (500, "server.error")
+    for answer in (page, api):  # sent from outside the security middleware, yet secured
+        assert answer.headers["Content-Security-Policy"].startswith("default-src 'self'")
+        assert answer.headers["X-Frame-Options"] == "DENY"
+        assert answer.headers["Cache-Control"] == "no-store"
 
 
 def test_the_favicon_is_linked_and_served(client, session):

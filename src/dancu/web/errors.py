@@ -18,6 +18,8 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from dancu.common.errors import DancuError, ErrorCode, NotAuthenticated
+from dancu.web import security
+from dancu.web.auth import app_settings
 from dancu.web.templating import render
 
 
@@ -88,8 +90,12 @@ async def server_error(request: Request, exc: Exception) -> Response:
     answer); the reader gets the code, a sentence and the way home, never the details."""
     code, message = str(ErrorCode.SERVER_ERROR), "Internal server error"
     if _wants_json(request):
-        return JSONResponse({"code": code, "message": message}, status_code=500)
-    return _page(request, 500, code, message)
+        response: Response = JSONResponse({"code": code, "message": message}, status_code=500)
+    else:
+        response = _page(request, 500, code, message)
+    production = app_settings(request).env == "production"
+    security.add_headers(response.headers, production=production)  # outside the middleware
+    return response
 
 
 # The code of a broken rule that has its own wording (common/bounds.py's types break these).

@@ -63,10 +63,16 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
     def _add(self, headers: MutableHeaders, *, cached: bool) -> None:
-        for name, value in ALWAYS.items():
-            headers[name] = value
-        headers.setdefault("Content-Security-Policy", CSP)
-        if not cached:
-            headers.setdefault("Cache-Control", "no-store")
-        if self.production:
-            headers["Strict-Transport-Security"] = HSTS
+        add_headers(headers, production=self.production, cached=cached)
+
+
+def add_headers(headers: MutableHeaders, *, production: bool, cached: bool = False) -> None:
+    """The headers above on one answer. The middleware calls it for every answer; the 500
+    handler too, because Starlette sends a 500 from outside every middleware."""
+    for name, value in ALWAYS.items():
+        headers[name] = value
+    headers.setdefault("Content-Security-Policy", CSP)
+    if not cached:
+        headers.setdefault("Cache-Control", "no-store")
+    if production:
+        headers["Strict-Transport-Security"] = HSTS
