@@ -231,3 +231,10 @@ def test_the_document_page_shows_the_documents_own_end_of_validity_once(web, ses
     page = web.get(f"/wallet/{row.credential_id}").text
     assert 'data-testid="doc-valid-until">31/12/2026<' in page
     assert 'data-testid="value-valid_until">31/12/2026<' in page
+
+
+def test_the_verify_page_names_the_document_and_issuer_in_words(web, credential):
+    page = web.post("/verify", data={"presentation": credential.sd_jwt}).text
+    meta = page.split('data-testid="verify-meta">', 1)[1].split("</p>", 1)[0]
+    assert "urn:" not in page and "http" not in meta
+    assert "Thẻ bảo hiểm y tế" in meta and "hệ thống định danh điện tử của tỉnh" in meta

@@ -101,6 +101,12 @@ def document_type(key: str) -> DocumentType:
         ) from None
 
 
+def title_of(vct: str | None) -> str | None:
+    """The English title of the document type a ``vct`` names (None when unknown)."""
+    found = [t.title for t in DOCUMENT_TYPES.values() if t.vct == vct]
+    return found[0] if found else None
+
+
 # Claim name -> English label (translated where shown).
 CLAIM_LABELS: dict[str, str] = {
     "full_name": N_("Full name"),

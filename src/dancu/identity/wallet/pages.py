@@ -23,7 +23,12 @@ from dancu.identity.auth.session import Login
 from dancu.identity.pages.common import page, signed_in
 from dancu.identity.wallet import sd_jwt as credentials
 from dancu.identity.wallet import service as wallet
-from dancu.identity.wallet.document_types import CLAIM_LABELS, HOLDER_CLAIMS, document_type
+from dancu.identity.wallet.document_types import (
+    CLAIM_LABELS,
+    HOLDER_CLAIMS,
+    document_type,
+    title_of,
+)
 from dancu.identity.wallet.models import WalletCredential
 from dancu.web.auth import app_settings
 from dancu.web.deps import DbSession
@@ -141,7 +146,14 @@ def _valid_until(row: WalletCredential, claims: dict[str, Any]) -> date:
 
 
 def _verify_page(request: Request, presentation: str, result: wallet.Verification | None):  # type: ignore[no-untyped-def]
-    context = {"presentation": presentation, "result": result, "labels": CLAIM_LABELS}
+    context = {
+        "presentation": presentation,
+        "result": result,
+        "labels": CLAIM_LABELS,
+        # People see the document's title and whether this system issued it, not URNs.
+        "document_title": title_of(result.vct) if result else None,
+        "issued_here": bool(result and result.issuer == wallet.issuer()),
+    }
     return page(request, "verify.html", context, status_code=200)
 
 
