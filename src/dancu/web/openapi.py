@@ -13,6 +13,17 @@ cannot see:
   for 401/403 (operations that need an actor) and 404/409/422/429 (every JSON API
   operation), in place of FastAPI's ``HTTPValidationError``, which this app never sends.
 
+- **the provider's own endpoints** (``identity/oidc/api.py`` declares them with the helpers
+  below): userinfo takes an access token with ``openid`` (Bearer or DPoP); the token,
+  revocation, introspection and PAR endpoints authenticate the *client* (RFC 6749 2.3,
+  OpenID Connect Core 9): ``client_secret_basic`` is HTTP Basic, while ``private_key_jwt``
+  (``client_assertion``) and ``none`` (a public client's ``client_id``, with PKCE) travel in
+  the form body, which OpenAPI has no security scheme for: those operations declare Basic or
+  the body (``{}``), the form's fields, and the allowed methods in
+  ``x-client-authentication-methods``. Their refusals are OAuth errors (``OAuthError``);
+- **pages**: an operation outside ``/api/`` answers a refusal with an HTML page (or the error
+  body when the client accepts JSON, ``web/errors.py``).
+
 Operations keep their own ``responses`` (the exports declare their file types in
 ``linkage/api.py``); what they declare wins over what is added here.
 """
@@ -20,7 +31,7 @@ Operations keep their own ``responses`` (the exports declare their file types in
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI
@@ -33,6 +44,9 @@ from dancu.web.deps import current_actor
 DISCOVERY = "/.well-known/openid-configuration"
 API_PREFIX = "/api/"
 ERROR = {"$ref": "#/components/schemas/Error"}
+OAUTH_ERROR = {"$ref": "#/components/schemas/OAuthError"}
+HTML = {"text/html": {"schema": {"type": "string"}}}
+CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 _FASTAPI_422 = "#/components/schemas/HTTPValidationError"
 # What each refusal means, in the words of web/errors.py and docs/identity.md.
 REFUSALS = {
@@ -69,18 +83,21 @@ def complete(
 ) -> None:
     """Add the security schemes, the error schema and the error responses to ``document``."""
     components = document.setdefault("components", {})
-    components.setdefault("schemas", {})["Error"] = _error_schema()
+    schemas = components.setdefault("schemas", {})
+    schemas["Error"] = _error_schema()
+    schemas["OAuthError"] = _oauth_error_schema()
     components["securitySchemes"] = security_schemes(scopes, issuer)
     for route, method, operation in _operations(document, routes):
         responses = operation.setdefault("responses", {})
         statuses: list[str] = ["422"] if "422" in responses else []
-        if (route.path_format or "").startswith(API_PREFIX):
+        api = (route.path_format or "").startswith(API_PREFIX)
+        if api:
             statuses = [*_ANY_API]
         if _needs_actor(route.dependant):
             operation["security"] = _requirement(_scope(route, method))
             statuses = [*_AUTHENTICATED, *statuses]
         for status in statuses:
-            _declare_error(responses, status)
+            _declare_error(responses, status, page=not api)
         operation["responses"] = dict(sorted(responses.items()))
     _drop_unused_validation_schemas(document)
 
@@ -126,7 +143,86 @@ def security_schemes(scopes: Mapping[str, str], issuer: str) -> dict[str, Any]:
             " proof (RFC 9449) for this method and URL, carrying `ath`. Required for a"
             " DPoP-bound token (FAPI 2.0 clients).",
         },
+        "clientSecretBasic": {
+            "type": "http",
+            "scheme": "basic",
+            "description": "A client of the provider: `client_secret_basic`, the client id and"
+            " secret, form-encoded, as HTTP Basic (RFC 6749 2.3.1). The provider's endpoints"
+            " also take `private_key_jwt` and `none` in the form body (see each operation's"
+            " `x-client-authentication-methods`).",
+        },
     }
+
+
+def token_requirement(scope: str) -> list[dict[str, list[str]]]:
+    """An access token with ``scope``, in any of the ways a token is presented."""
+    return _requirement(scope)
+
+
+def client_authenticated(
+    methods: Sequence[str],
+    fields: Mapping[str, dict[str, Any]],
+    required: Sequence[str] = (),
+) -> dict[str, Any]:
+    """``openapi_extra`` of a back-channel endpoint: the client authenticates with one of
+    ``methods`` (HTTP Basic, or in the form); the form has ``fields`` and the client's."""
+    client_fields: dict[str, dict[str, Any]] = {
+        "client_id": {"type": "string", "description": "With `none` and `private_key_jwt`."},
+        "client_assertion_type": {"type": "string", "enum": [CLIENT_ASSERTION_TYPE]},
+        "client_assertion": {
+            "type": "string",
+            "description": "`private_key_jwt`: a JWT signed with the client's key (RFC 7523).",
+        },
+    }
+    form = {"type": "object", "properties": {**fields, **client_fields}}
+    if required:
+        form["required"] = list(required)
+    body = "`private_key_jwt` or `none` authenticate in the form (no header)"
+    return {
+        "security": [{"clientSecretBasic": []}, {}],
+        "x-client-authentication-methods": list(methods),
+        "requestBody": {
+            "required": True,
+            "description": f"The request's parameters. {body}.",
+            "content": {"application/x-www-form-urlencoded": {"schema": form}},
+        },
+    }
+
+
+def oauth_responses(
+    success: int, description: str, *refusals: int, content: dict[str, Any] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """``responses`` of a provider endpoint: its success and its OAuth error answers."""
+    why = {
+        400: "The request is malformed or the grant is invalid (`error`, RFC 6749 5.2)",
+        401: "The client or the token did not authenticate (`invalid_client`, `invalid_token`);"
+        " a `WWW-Authenticate` challenge names the scheme",
+        403: "The access token lacks the scope (`insufficient_scope`)",
+    }
+    answers: dict[int | str, dict[str, Any]] = {
+        success: {
+            "description": description,
+            "content": content or {"application/json": {"schema": {"type": "object"}}},
+        }
+    }
+    for status in refusals:
+        oauth = {"application/json": {"schema": OAUTH_ERROR}}
+        answers[status] = {"description": why[status], "content": oauth}
+    return answers
+
+
+def page_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """``responses`` of a provider page: HTML, a redirect, or a refusal as a page (the error
+    body when the client accepts JSON)."""
+    answers: dict[int | str, dict[str, Any]] = {
+        200: {"description": "The page", "content": HTML},
+        303: {"description": "To the client's redirect URI with the outcome, or to sign in"},
+    }
+    for status in statuses:
+        text = "The request is refused" if status == 400 else REFUSALS.get(str(status), "")
+        content = {**HTML, "application/json": {"schema": ERROR}}
+        answers[status] = {"description": text, "content": content}
+    return answers
 
 
 def _requirement(scope: str | None) -> list[dict[str, list[str]]]:
@@ -163,11 +259,27 @@ def _error_schema() -> dict[str, Any]:
     }
 
 
-def _declare_error(responses: dict[str, Any], status: str) -> None:
+def _oauth_error_schema() -> dict[str, Any]:
+    return {
+        "title": "OAuthError",
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {"type": "string", "description": "RFC 6749 5.2 / RFC 6750 3.1 code."},
+            "error_description": {"type": "string"},
+        },
+    }
+
+
+def _declare_error(responses: dict[str, Any], status: str, *, page: bool = False) -> None:
     declared = responses.get(status)
     if declared is None or _is_fastapi_validation(declared):
-        content = {"application/json": {"schema": ERROR}}
-        responses[status] = {"description": REFUSALS[status], "content": content}
+        content: dict[str, Any] = {"application/json": {"schema": ERROR}}
+        description = REFUSALS[status]
+        if page:  # web/errors.py: a page, unless the client accepts JSON
+            content = {**HTML, **content}
+            description += " (a page; this body when the client accepts `application/json`)"
+        responses[status] = {"description": description, "content": content}
 
 
 def _is_fastapi_validation(response: dict[str, Any]) -> bool:

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -28,6 +28,12 @@ from dancu.identity.oidc.server import HttpRequest, Provider
 from dancu.web.auth import app_settings
 from dancu.web.csrf import require_csrf
 from dancu.web.deps import DbSession, in_unit_of_work
+from dancu.web.openapi import (
+    client_authenticated,
+    oauth_responses,
+    page_responses,
+    token_requirement,
+)
 from dancu.web.public_url import public_base, public_url
 from dancu.web.templating import render
 
@@ -69,6 +75,33 @@ def _json(result: tuple[int, Any, dict[str, str]]) -> JSONResponse:
     status, body, headers = result
     headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
     return JSONResponse(body, status_code=status, headers={**headers, **NO_STORE})
+
+
+# What /openapi.json declares (web/openapi.py): the forms, how the client authenticates, and
+# the answers. Declarations only: the routes read the raw request.
+_TEXT: dict[str, Any] = {"type": "string"}
+_CLIENT_AUTH = ("client_secret_basic", "private_key_jwt")
+_TOKEN_HINT: dict[str, Any] = {"type": "string", "enum": ["access_token", "refresh_token"]}
+TOKEN_FORM = {
+    "grant_type": {"type": "string", "enum": list(oidc_clients.GRANT_TYPES)},
+    "code": _TEXT,
+    "redirect_uri": _TEXT,
+    "code_verifier": {**_TEXT, "description": "PKCE (S256)"},
+    "refresh_token": _TEXT,
+    "scope": _TEXT,
+}
+PAR_FORM = {
+    "response_type": {"type": "string", "enum": ["code"]},
+    "redirect_uri": _TEXT,
+    "scope": _TEXT,
+    "state": _TEXT,
+    "nonce": _TEXT,
+    "code_challenge": _TEXT,
+    "code_challenge_method": {"type": "string", "enum": ["S256"]},
+    "acr_values": _TEXT,
+    "prompt": _TEXT,
+}
+_TOKEN_RESPONSE = "The tokens (RFC 6749 5.1; `id_token` for the code grant with openid)"
 
 
 def _with_dpop(db: Session, provider: Provider, request: Request) -> tuple[int, Any, dict] | None:
@@ -124,7 +157,12 @@ def jwks(db: DbSession) -> JSONResponse:
     return JSONResponse(keys.jwks(db, "oidc"), headers={"Cache-Control": "max-age=300"})
 
 
-@router.get("/oidc/authorize", response_model=None)
+@router.get(
+    "/oidc/authorize",
+    response_class=HTMLResponse,
+    response_model=None,
+    responses=page_responses(400),
+)
 def authorize_page(request: Request, db: DbSession) -> Response:
     provider = Provider(db, issuer(request))
     here = request.url.path + ("?" + request.url.query if request.url.query else "")
@@ -134,7 +172,12 @@ def authorize_page(request: Request, db: DbSession) -> Response:
     return _outcome(request, outcome)
 
 
-@router.post("/oidc/authorize", response_model=None)
+@router.post(
+    "/oidc/authorize",
+    response_class=HTMLResponse,
+    response_model=None,
+    responses=page_responses(400, 403),
+)
 async def authorize_decision(request: Request, db: DbSession) -> Response:
     await require_csrf(request)
     form = await _form(request)
@@ -175,7 +218,14 @@ def _outcome(request: Request, outcome: oidc.Outcome) -> Response:
     return page
 
 
-@router.post("/oidc/par")
+@router.post(
+    "/oidc/par",
+    status_code=201,
+    responses=oauth_responses(201, "The request_uri to authorize with (RFC 9126)", 400, 401),
+    openapi_extra=client_authenticated(
+        (*_CLIENT_AUTH, "none"), PAR_FORM, ("response_type", "client_id")
+    ),
+)
 async def pushed_request(request: Request) -> JSONResponse:
     form = await _token_form(request)
 
@@ -187,7 +237,11 @@ async def pushed_request(request: Request) -> JSONResponse:
     return _json(await in_unit_of_work(request, work))
 
 
-@router.post("/oidc/token")
+@router.post(
+    "/oidc/token",
+    responses=oauth_responses(200, _TOKEN_RESPONSE, 400, 401),
+    openapi_extra=client_authenticated((*_CLIENT_AUTH, "none"), TOKEN_FORM, ("grant_type",)),
+)
 async def token(request: Request) -> JSONResponse:
     form = await _token_form(request)
 
@@ -201,7 +255,13 @@ async def token(request: Request) -> JSONResponse:
     return _json(await in_unit_of_work(request, work))
 
 
-@router.post("/oidc/revoke")
+@router.post(
+    "/oidc/revoke",
+    responses=oauth_responses(200, "Revoked, or unknown (RFC 7009 2.2)", 400, 401),
+    openapi_extra=client_authenticated(
+        (*_CLIENT_AUTH, "none"), {"token": _TEXT, "token_type_hint": _TOKEN_HINT}, ("token",)
+    ),
+)
 async def revoke(request: Request) -> JSONResponse:
     form = await _token_form(request)
 
@@ -212,7 +272,13 @@ async def revoke(request: Request) -> JSONResponse:
     return _json(await in_unit_of_work(request, work))
 
 
-@router.post("/oidc/introspect")
+@router.post(
+    "/oidc/introspect",
+    responses=oauth_responses(200, "The token's state (RFC 7662 2.2)", 400, 401),
+    openapi_extra=client_authenticated(
+        _CLIENT_AUTH, {"token": _TEXT, "token_type_hint": _TOKEN_HINT}, ("token",)
+    ),
+)
 async def introspect(request: Request) -> JSONResponse:
     form = await _token_form(request)
 
@@ -223,8 +289,14 @@ async def introspect(request: Request) -> JSONResponse:
     return _json(await in_unit_of_work(request, work))
 
 
-@router.get("/oidc/userinfo")
-@router.post("/oidc/userinfo")  # OIDC Core 5.3.1: GET and POST, one operation id each
+_USERINFO: dict[str, Any] = {
+    "responses": oauth_responses(200, "The claims the token's scopes allow", 401, 403),
+    "openapi_extra": {"security": token_requirement("openid")},  # Bearer or DPoP
+}
+
+
+@router.get("/oidc/userinfo", **_USERINFO)
+@router.post("/oidc/userinfo", **_USERINFO)  # OIDC Core 5.3.1: GET and POST, one id each
 def userinfo(request: Request, db: DbSession) -> JSONResponse:
     provider = Provider(db, issuer(request))
     scheme, _, token = request.headers.get("authorization", "").partition(" ")

@@ -76,7 +76,17 @@ async def verify(request: Request, db: DbSession) -> JSONResponse:
     return JSONResponse(verification_body(result, lang), headers={"Cache-Control": "no-store"})
 
 
-@router.get("/api/wallet/status/{list_id}")
+STATUS_LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The signed Token Status List (a compact JWT, `typ` statuslist+jwt)",
+        "content": {"application/statuslist+jwt": {"schema": {"type": "string"}}},
+    }
+}
+
+
+@router.get(
+    "/api/wallet/status/{list_id}", response_class=Response, responses=STATUS_LIST_RESPONSES
+)
 def status_list(list_id: Code, db: DbSession) -> Response:
     """The Token Status List ``list_id`` (a signed JWT, ``application/statuslist+jwt``)."""
     token = wallet.status_list_token(db, list_id)
