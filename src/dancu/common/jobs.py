@@ -28,6 +28,8 @@ several workers share one schedule rather than multiplying it.
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -230,6 +232,52 @@ class _Consumer(Consumer):
 
 
 # ---------------------------------------------------------------------------- workers
+
+
+def worker_id() -> str:
+    """This process, as a job's lease names its holder: ``host:boot:pid:start``. The boot
+    and the process's start time (Linux ``/proc``) tell a live holder from a reused pid."""
+    pid = os.getpid()
+    return f"{socket.gethostname()}:{_boot_id()}:{pid}:{_started(pid)}"
+
+
+def worker_alive(worker: str | None) -> bool | None:
+    """Whether the process named by :func:`worker_id` still runs; None when this machine
+    cannot tell (another host, or a name it cannot read): then only the lease's age counts."""
+    if not worker:
+        return None
+    host, boot, pid, started = [*worker.rsplit(":", 3), "", "", ""][:4]
+    if host != socket.gethostname() or not pid.isdigit():
+        return None
+    if boot != _boot_id():
+        return False  # the machine restarted since: every process of then is gone
+    if started and started != "?":
+        return _started(int(pid)) == started
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()[:8]
+    except OSError:
+        return "?"
+
+
+def _started(pid: int) -> str:
+    """The process's start time in clock ticks after boot, or "" if it does not run."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return ""
+    except OSError:
+        return "?"
+    return stat.rsplit(")", 1)[1].split()[19]  # field 22; the name may hold spaces
 
 
 def consumer(*, workers: int | None = None, periodic: bool = True) -> Consumer:

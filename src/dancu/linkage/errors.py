@@ -17,6 +17,7 @@ class LinkageErrorCode(StrEnum):
     BAD_FORMAT = "linkage.bad_format"
     EMPTY_FILE = "linkage.empty_file"
     FIELD = "linkage.field"
+    IMPORT_INTERRUPTED = "linkage.import_interrupted"
     IMPORT_NOT_FOUND = "linkage.import_not_found"
     JOB_NOT_FOUND = "linkage.job_not_found"
     JOB_NOT_QUEUED = "linkage.job_not_queued"

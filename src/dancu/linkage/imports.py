@@ -9,6 +9,16 @@ enqueues the job (``tasks.import_file``), which claims the import and calls
 chunks) and the import marked done in one transaction, or, on an error, marked failed
 with its code in another. So a request answers at once whatever the file's size, and the
 import's status is what ``get_import`` returns.
+
+A running import holds a lease: the worker that claimed it (``common.jobs.worker_id``) and
+a heartbeat its job renews (``tasks.run_import``). A worker that dies (kill -9, a crash, a
+stopped server) leaves its import's transaction rolled back and the lease unrenewed:
+:func:`recover_stale` (a scheduled job) finds a lease older than
+``DANCU_LINKAGE_STALE_SECONDS`` whose worker does not run any more, and queues the import
+again from its upload, or, after ``MAX_ATTEMPTS`` or without the upload, fails it with
+``linkage.import_interrupted``, which the import's page shows the officer. A worker on this
+machine that still runs keeps its import even when its heartbeat cannot be written (SQLite
+holds one writer at a time, and the import is one long transaction).
 """
 
 from __future__ import annotations
@@ -16,12 +26,13 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from sqlalchemy.orm import Session
 
-from dancu.common import outbox
+from dancu.common import jobs, outbox
 from dancu.common.access import Actor, Permission
 from dancu.common.errors import NotFound, ValidationFailed
 from dancu.db import utcnow
@@ -36,6 +47,7 @@ from dancu.linkage.schemas import ImportStatusOut, ProblemOut, SourceOut
 from dancu.settings import get_settings
 
 MAX_UPLOAD = 200 * 1024 * 1024
+MAX_ATTEMPTS = 3  # an import whose worker died this often is failed, not queued again
 BLOCK = 1024 * 1024  # bytes copied at a time
 Progress = Callable[[str, int, int], None]
 
@@ -142,7 +154,12 @@ def claim(session: Session, import_id: int) -> bool:
     """queued -> running; False if it is not queued (done, failed, or another worker's)."""
     if repo.import_(session, import_id) is None:
         raise NotFound("No such import", code=LinkageErrorCode.IMPORT_NOT_FOUND)
-    return repo.claim_import(session, import_id, utcnow())
+    return repo.claim_import(session, import_id, utcnow(), jobs.worker_id())
+
+
+def beat(session: Session, import_id: int) -> None:
+    """Renew a running import's lease."""
+    repo.beat_import(session, import_id, utcnow())
 
 
 def execute(session: Session, import_id: int, *, progress: Progress | None = None) -> None:
@@ -183,6 +200,56 @@ def discard_upload(session: Session, import_id: int) -> None:
     if row.status in ("done", "failed"):
         with contextlib.suppress(FileNotFoundError):
             Path(row.path).unlink()
+
+
+def recover_stale(
+    session: Session,
+    *,
+    stale_after: timedelta,
+    now: datetime | None = None,
+    max_attempts: int = MAX_ATTEMPTS,
+) -> dict[int, str]:
+    """Imports left running by a dead worker: queued again ("resumed", with
+    ``IMPORT_QUEUED``), or failed with the reason ("failed"). Returns import id -> action.
+
+    Stale: the lease was last renewed more than ``stale_after`` ago and its worker is not
+    known to run (``jobs.worker_alive``: a process of this machine that runs keeps it). The
+    dead worker's transaction was rolled back, so the upload is imported again from the
+    start; each change is ``UPDATE ... WHERE status = 'running'``, so two recoverers do not
+    both act."""
+    now = now or utcnow()
+    actions: dict[int, str] = {}
+    for row in repo.stale_imports(session, now - stale_after):
+        if jobs.worker_alive(row.worker):
+            continue
+        action, values = _recovery(row, now, max_attempts)
+        if repo.recover_import(session, row.id, values):
+            actions[row.id] = action
+            if action == "resumed":
+                outbox.emit(session, IMPORT_QUEUED, {"import_id": row.id})
+            else:
+                Path(row.path).unlink(missing_ok=True)
+    session.flush()
+    return actions
+
+
+def _recovery(row: LinkageImport, now: datetime, max_attempts: int) -> tuple[str, dict[str, Any]]:
+    beat = row.heartbeat_at.isoformat() if row.heartbeat_at else "never"
+    why = f"the worker importing the file stopped (last heartbeat {beat})"
+    if row.attempts < max_attempts and Path(row.path).is_file():
+        return "resumed", {"status": "queued", "worker": None, "error": f"{why}; queued again"}
+    reason = (
+        f"{why}; not resumed after {row.attempts} attempts"
+        if row.attempts >= max_attempts
+        else f"{why}; the upload is gone"
+    )
+    return "failed", {
+        "status": "failed",
+        "finished_at": now,
+        "error": f"The import was interrupted: {reason}. Send the file again."[:1000],
+        "error_code": str(LinkageErrorCode.IMPORT_INTERRUPTED),
+        "error_field": None,
+    }
 
 
 def status(session: Session, import_id: int) -> ImportStatusOut:

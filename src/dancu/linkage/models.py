@@ -158,6 +158,11 @@ class LinkageImport(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # The uploading officer (Actor.to_dict): the worker imports on their behalf.
     actor: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The lease of a running import (linkage/tasks.py): renewed while it runs, and the worker
+    # process holding it (common.jobs.worker_id); a stale lease is recovered.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    worker: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class LinkageJob(Base):

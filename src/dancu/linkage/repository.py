@@ -275,11 +275,45 @@ def import_(session: Session, import_id: int) -> LinkageImport | None:
     return session.get(LinkageImport, import_id)
 
 
-def claim_import(session: Session, import_id: int, now: datetime) -> bool:
-    """queued -> running, in one statement (a second worker finds nothing to claim)."""
+def claim_import(session: Session, import_id: int, now: datetime, worker: str = "") -> bool:
+    """queued -> running, in one statement (a second worker finds nothing to claim), with
+    the lease: the heartbeat, the worker holding it, one more attempt."""
     changed = session.execute(
         update(LinkageImport)
         .where(LinkageImport.id == import_id, LinkageImport.status == "queued")
-        .values(status="running", started_at=now)
+        .values(
+            status="running",
+            started_at=now,
+            heartbeat_at=now,
+            worker=worker or None,
+            attempts=LinkageImport.attempts + 1,
+        )
+    )
+    return changed.rowcount == 1  # type: ignore[attr-defined]
+
+
+def beat_import(session: Session, import_id: int, now: datetime) -> None:
+    session.execute(
+        update(LinkageImport)
+        .where(LinkageImport.id == import_id, LinkageImport.status == "running")
+        .values(heartbeat_at=now)
+    )
+
+
+def stale_imports(session: Session, before: datetime) -> list[LinkageImport]:
+    """Running imports whose lease was last renewed before ``before``."""
+    stmt = select(LinkageImport).where(
+        LinkageImport.status == "running",
+        or_(LinkageImport.heartbeat_at.is_(None), LinkageImport.heartbeat_at < before),
+    )
+    return list(session.scalars(stmt.order_by(LinkageImport.id)))
+
+
+def recover_import(session: Session, import_id: int, values: dict[str, Any]) -> bool:
+    """Change a running import (``UPDATE ... WHERE status = 'running'``: one recoverer)."""
+    changed = session.execute(
+        update(LinkageImport)
+        .where(LinkageImport.id == import_id, LinkageImport.status == "running")
+        .values(**values)
     )
     return changed.rowcount == 1  # type: ignore[attr-defined]

@@ -3,7 +3,9 @@
 ``imports.queue_import`` stores an upload and emits ``IMPORT_QUEUED``; after the commit the
 outbox calls :func:`on_import_queued`, which enqueues :func:`import_file`: it claims the
 import, imports the file in one transaction and marks it done, or marks it failed with the
-error's code in another (:func:`run_import`), and removes the upload.
+error's code in another (:func:`run_import`), and removes the upload. While it runs, a
+heartbeat thread renews the import's lease; the scheduled job :func:`recover_imports`
+queues again (or fails, with ``linkage.import_interrupted``) an import whose worker died.
 
 ``runs.enqueue_run`` queues a run (a ``linkage_job`` row) and emits ``RUN_QUEUED`` in the
 same transaction; after the commit the outbox calls :func:`on_run_queued`, which enqueues
@@ -75,6 +77,24 @@ def recovery_seconds(stale_seconds: float) -> float:
     return min(60.0, max(1.0, stale_seconds / 4))
 
 
+@periodic(every(lambda settings: recovery_seconds(settings.linkage_stale_seconds)))
+def recover_imports() -> dict[int, str]:
+    """Queue again (or fail) the imports whose worker died."""
+    return recover_stale_imports(get_sessionmaker())
+
+
+def recover_stale_imports(
+    factory: Factory, *, now: datetime | None = None, stale_after: timedelta | None = None
+) -> dict[int, str]:
+    if stale_after is None:
+        stale_after = timedelta(seconds=get_settings().linkage_stale_seconds)
+    with unit_of_work(factory) as session:
+        actions = imports.recover_stale(session, stale_after=stale_after, now=now)
+    for import_id, action in actions.items():
+        log.warning("linkage import %s: its worker died; %s", import_id, action)
+    return actions
+
+
 def on_run_queued(session: Session, payload: dict[str, Any]) -> None:
     """Outbox handler: the transaction that queued the run committed; enqueue its job."""
     run(int(payload["job_id"]))
@@ -111,7 +131,10 @@ def run_import(
         if not imports.claim(session, import_id):
             return None
     try:
-        with unit_of_work(factory) as session:
+        with (
+            _heartbeat(f"import-{import_id}", lambda: _beat_import(factory, import_id)),
+            unit_of_work(factory) as session,
+        ):
             imports.execute(session, import_id, progress=progress)
     except DancuError as exc:  # a refused file: its reason, by code, for the officer
         with unit_of_work(factory) as session:
@@ -140,7 +163,7 @@ def run_job(factory: Factory, job_id: int, *, progress: Progress | None = None) 
         job.started_at = job.started_at or utcnow()
         step = job.step
     try:
-        with _heartbeat(factory, job_id):
+        with _heartbeat(f"run-{job_id}", lambda: _beat(factory, job_id)):
             if step in ("queued", "match"):
                 _match(factory, job_id, progress)
             _finalize(factory, job_id)
@@ -197,25 +220,30 @@ def _fail(factory: Factory, job_id: int, reason: str) -> None:
 
 
 @contextmanager
-def _heartbeat(factory: Factory, job_id: int) -> Iterator[None]:
-    """Renew the run's heartbeat every quarter of the staleness while the block runs."""
+def _heartbeat(name: str, renew: Callable[[], None]) -> Iterator[None]:
+    """Renew a lease (``renew``) every quarter of the staleness while the block runs."""
     interval = min(30.0, get_settings().linkage_stale_seconds / 4)
     stopping = threading.Event()
 
     def beat() -> None:
         while not stopping.wait(interval):
             try:
-                _beat(factory, job_id)
+                renew()
             except Exception:  # a missed beat is logged; the next one tries again
-                log.warning("linkage run %s: heartbeat failed", job_id, exc_info=True)
+                log.warning("linkage %s: heartbeat failed", name, exc_info=True)
 
-    thread = threading.Thread(target=beat, name=f"linkage-heartbeat-{job_id}", daemon=True)
+    thread = threading.Thread(target=beat, name=f"linkage-heartbeat-{name}", daemon=True)
     thread.start()
     try:
         yield
     finally:
         stopping.set()
         thread.join()
+
+
+def _beat_import(factory: Factory, import_id: int) -> None:
+    with unit_of_work(factory) as session:
+        imports.beat(session, import_id)
 
 
 def _beat(factory: Factory, job_id: int) -> None:

@@ -355,6 +355,7 @@ CODES: tuple[str, ...] = (
     N_("linkage.unknown_field"),
     N_("linkage.import_not_found"),
     N_("linkage.unpacked_too_large"),
+    N_("linkage.import_interrupted"),
     # Linkage: a record's outcome, a run's status and step, the fields a record can differ in
     N_("outcome.synced"),
     N_("outcome.synced_with_differences"),
