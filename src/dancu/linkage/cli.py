@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +16,7 @@ from dancu.common.access import SYSTEM_ACTOR
 from dancu.common.errors import DancuError
 from dancu.db import get_sessionmaker
 from dancu.db.uow import unit_of_work
-from dancu.linkage import api, exports, runs, service, tasks
+from dancu.linkage import api, exports, imports, runs, service, tasks
 from dancu.linkage import repository as repo
 from dancu.linkage.schemas import OUTCOME_ORDER, ImportOut, JobOut, RateRow
 from dancu.settings import get_settings
@@ -129,6 +130,20 @@ def _print_job(job: JobOut) -> None:
         + (f" ({job.error})" if job.error else ""),
         soft_wrap=True,
     )
+
+
+@app.command("clean-uploads")
+def clean_uploads(
+    grace_hours: Annotated[
+        float, typer.Option(help="leave files younger than this (they may still be written)")
+    ] = imports.UPLOAD_GRACE.total_seconds() / 3600,
+) -> None:
+    """Remove uploaded files that no queued or running import needs (the worker does this
+    hourly with the default grace)."""
+    removed = tasks.clean_orphan_uploads(get_sessionmaker(), grace=timedelta(hours=grace_hours))
+    for path in removed:
+        console.print(f"removed {path}", soft_wrap=True)
+    console.print(f"{len(removed)} orphan upload(s) removed from {imports.upload_dir()}")
 
 
 @app.command("report")

@@ -19,6 +19,12 @@ again from its upload, or, after ``MAX_ATTEMPTS`` or without the upload, fails i
 ``linkage.import_interrupted``, which the import's page shows the officer. A worker on this
 machine that still runs keeps its import even when its heartbeat cannot be written (SQLite
 holds one writer at a time, and the import is one long transaction).
+
+An upload whose import was never written (the request failed between the file and the
+row), was removed, or ended without its file being removed (the worker died in between)
+would stay on disk: :func:`clean_uploads` (a scheduled job, and ``dancu linkage
+clean-uploads``) removes the files of the upload folder older than a grace period that no
+queued or running import needs.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -48,6 +54,9 @@ from dancu.settings import get_settings
 
 MAX_UPLOAD = 200 * 1024 * 1024
 MAX_ATTEMPTS = 3  # an import whose worker died this often is failed, not queued again
+# An upload younger than this is left alone: it may still be written, or its import row
+# not yet committed (the request stores the file first).
+UPLOAD_GRACE = timedelta(hours=6)
 BLOCK = 1024 * 1024  # bytes copied at a time
 Progress = Callable[[str, int, int], None]
 
@@ -250,6 +259,30 @@ def _recovery(row: LinkageImport, now: datetime, max_attempts: int) -> tuple[str
         "error_code": str(LinkageErrorCode.IMPORT_INTERRUPTED),
         "error_field": None,
     }
+
+
+def clean_uploads(
+    session: Session, *, grace: timedelta = UPLOAD_GRACE, now: datetime | None = None
+) -> list[Path]:
+    """Remove the orphan uploads: files of the upload folder last written more than
+    ``grace`` ago that no queued or running import needs. Returns the removed files."""
+    folder = upload_dir()
+    if not folder.is_dir():
+        return []
+    cutoff = (now or utcnow()) - grace
+    needed = {Path(path).name for path in repo.live_import_paths(session)}
+    removed = []
+    for path in sorted(folder.iterdir()):
+        if path.name in needed or not path.is_file():
+            continue
+        try:
+            written = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+            if written < cutoff:
+                path.unlink()
+                removed.append(path)
+        except FileNotFoundError:  # removed meanwhile (its import ended)
+            continue
+    return removed
 
 
 def status(session: Session, import_id: int) -> ImportStatusOut:

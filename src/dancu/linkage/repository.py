@@ -309,6 +309,12 @@ def stale_imports(session: Session, before: datetime) -> list[LinkageImport]:
     return list(session.scalars(stmt.order_by(LinkageImport.id)))
 
 
+def live_import_paths(session: Session) -> list[str]:
+    """The uploads that queued or running imports still need."""
+    stmt = select(LinkageImport.path).where(LinkageImport.status.in_(("queued", "running")))
+    return list(session.scalars(stmt))
+
+
 def recover_import(session: Session, import_id: int, values: dict[str, Any]) -> bool:
     """Change a running import (``UPDATE ... WHERE status = 'running'``: one recoverer)."""
     changed = session.execute(

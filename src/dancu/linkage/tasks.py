@@ -28,6 +28,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import update
@@ -81,6 +82,22 @@ def recovery_seconds(stale_seconds: float) -> float:
 def recover_imports() -> dict[int, str]:
     """Queue again (or fail) the imports whose worker died."""
     return recover_stale_imports(get_sessionmaker())
+
+
+@periodic(every(lambda settings: 3600.0))
+def clean_uploads() -> int:
+    """Remove the orphan uploads (``imports.clean_uploads``), hourly."""
+    return len(clean_orphan_uploads(get_sessionmaker()))
+
+
+def clean_orphan_uploads(factory: Factory, *, grace: timedelta | None = None) -> list[Path]:
+    with unit_of_work(factory) as session:
+        removed = imports.clean_uploads(
+            session, grace=imports.UPLOAD_GRACE if grace is None else grace
+        )
+    if removed:
+        log.info("linkage: removed %d orphan upload(s)", len(removed))
+    return removed
 
 
 def recover_stale_imports(
