@@ -72,6 +72,7 @@ def serve(
     """Serve the web application and the API (with a worker of the background jobs inside,
     unless DANCU_JOBS_IN_PROCESS=false: then run ``dancu worker`` apart)."""
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
 
     settings = get_settings()
     uvicorn.run(
@@ -81,6 +82,7 @@ def serve(
         port=port or settings.port,
         workers=workers,
         access_log=False,
+        log_config=jobs.server_log_config(LOGGING_CONFIG),  # the jobs' lines too
     )
 
 
@@ -97,9 +99,7 @@ def worker(
 
     Ctrl-C (INT) lets running jobs finish; TERM stops at once (a linkage run it held is
     resumed by a worker after DANCU_LINKAGE_STALE_SECONDS); HUP restarts."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=logging.INFO, format=jobs.LOG_FORMAT)
     settings = get_settings()
     console.print(
         f"worker: {workers or settings.jobs_workers} threads, jobs in "

@@ -28,6 +28,7 @@ several workers share one schedule rather than multiplying it.
 
 from __future__ import annotations
 
+import copy
 import os
 import socket
 import threading
@@ -53,6 +54,10 @@ from huey.storage import (
 
 from dancu.settings import Settings, get_settings
 
+# The jobs' log lines ("Executing ...", "... executed in 0.012s", "Unhandled exception in
+# task ..."): the huey logger at INFO, and the application's own (dancu.*).
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+LOGGERS = ("huey", "dancu")
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")  # cron schedules are read in Vietnam's time
 LOST_AFTER = 300.0  # seconds a scheduled run may wait before it is taken for lost
 POLL_SECONDS = 1.0  # an idle worker looks at a polled store (SQLite) at least this often
@@ -319,6 +324,23 @@ class InProcessWorker:
         deadline = time.monotonic() + timeout
         for thread in self.threads:
             thread.join(max(0.0, deadline - time.monotonic()))
+
+
+def server_log_config(base: dict[str, Any]) -> dict[str, Any]:
+    """A server's logging configuration (``logging.config.dictConfig``, e.g. uvicorn's
+    ``LOGGING_CONFIG``) with the jobs' and the application's loggers at INFO on stderr, so
+    the in-process worker's jobs start, finish and fail in the server's log."""
+    config = copy.deepcopy(base)
+    config.setdefault("formatters", {})["dancu.jobs"] = {"format": LOG_FORMAT}
+    config.setdefault("handlers", {})["dancu.jobs"] = {
+        "class": "logging.StreamHandler",
+        "formatter": "dancu.jobs",
+        "stream": "ext://sys.stderr",
+    }
+    loggers = config.setdefault("loggers", {})
+    for name in LOGGERS:
+        loggers[name] = {"handlers": ["dancu.jobs"], "level": "INFO", "propagate": False}
+    return config
 
 
 def start_in_process(*, workers: int | None = None) -> InProcessWorker:
