@@ -116,20 +116,54 @@ def audit_seal() -> None:
     console.print(f"sealed {sealed:,} entries")
 
 
+@audit_app.command("archive")
+def audit_archive(
+    before: Annotated[str, typer.Option(help="archive the months before this one (YYYY-MM)")],
+    out: Annotated[Path, typer.Option(help="the archives' folder")] = Path("var/audit-archive"),
+) -> None:
+    """Export each past, sealed month before BEFORE to a signed file in OUT (one per month;
+    a month already there is left alone). The entries stay in the table (ADR 0006)."""
+    try:
+        with get_sessionmaker()() as session:
+            for month in audit.archivable_months(session, before):
+                if (out / audit.archive_name(month)).exists():
+                    console.print(f"{month}: already archived")
+                    continue
+                info = audit.archive_month(session, month, out)
+                console.print(
+                    f"{month}: {info.count:,} entries (seq {info.first_seq}..{info.last_seq})"
+                    f" -> {info.path}, sha256 {info.sha256}",
+                    soft_wrap=True,
+                )
+    except audit.ArchiveError as exc:
+        console.print(f"[red]not archived[/red]: {exc}")
+        raise typer.Exit(1) from exc
+
+
 @audit_app.command("verify")
-def audit_verify() -> None:
+def audit_verify(
+    archives: Annotated[
+        Path | None, typer.Option(help="also walk the chain through this folder's archives")
+    ] = None,
+) -> None:
     """Check the hash chain; report the first entry that was changed or deleted."""
+    files = sorted(archives.glob("audit-*.jsonl.gz")) if archives else []
     with get_sessionmaker()() as session:
-        result = audit.verify(session)
+        result = audit.verify(session, archives=files)
         waiting = audit.pending(session)
         seq, last_hash = audit.head(session)
     if result.ok:
         console.print(f"[green]audit log intact[/green]: {result.checked:,} entries")
+        if files:
+            console.print(f"through {len(files)} archive(s) and the table")
         if seq:
             console.print(f"head: entry {seq}, hash {last_hash}", soft_wrap=True)
         if waiting:
             console.print(f"{waiting:,} newer entries not sealed yet (dancu audit seal)")
         return
+    if result.first_bad_seq is None:  # an archive that cannot be trusted
+        console.print(f"[red]audit log not verified[/red]: {result.reason}", soft_wrap=True)
+        raise typer.Exit(1)
     console.print(
         f"[red]audit log broken at entry {result.first_bad_seq}[/red]: {result.reason} "
         f"({result.checked:,} entries verified before it)"

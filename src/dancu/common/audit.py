@@ -9,15 +9,27 @@ head, so a changed, deleted, replaced or foreign entry is found.
 
 Database triggers (see the migrations) reject DELETE, and every UPDATE except the one that
 seals an unsealed entry without touching its content.
+
+Archives (ADR 0006): ``archive_month`` exports a past month's sealed entries, in chain
+order, to a gzip JSON-lines file whose trailer carries the count, the SHA-256 of the lines
+and an HMAC of it under a key derived from ``DANCU_SECRET_KEY``. ``verify(archives=...)``
+checks each file, then walks the one chain across the files and the live table merged by
+``seq`` (an entry in both must be the same entry), so the chain stays verifiable once a
+month leaves the database.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import heapq
+import hmac
 import json
-from collections.abc import Sequence
+import os
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -38,6 +50,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from dancu.common.access import Actor
 from dancu.db import Base, UTCDateTime, utcnow
+from dancu.settings import get_settings
 
 GENESIS_HASH = "0" * 64
 _SEQ = BigInteger().with_variant(Integer(), "sqlite")
@@ -299,36 +312,57 @@ def head(session: Session) -> tuple[int, str]:
     return (row.seq, row.last_hash) if row else (0, GENESIS_HASH)
 
 
-def verify(session: Session, *, batch: int = 5000) -> VerifyResult:
+def verify(
+    session: Session,
+    *,
+    batch: int = 5000,
+    archives: Sequence[Path] = (),
+    key: bytes | None = None,
+) -> VerifyResult:
     """Walk the chain; report the first entry that was changed, deleted or inserted.
 
     Reads plain rows, not ORM objects: the caller's session may hold entries in its identity
     map, and those show what was written, not what the database holds now. The head is read
     before the walk (every entry it counts must be found) and after it (every entry found
     must be counted), so entries that other transactions append meanwhile are no alarm.
+
+    ``archives``: files of ``archive_month``. Each is checked whole first (its count, hash
+    and signature under ``key``, default from ``DANCU_SECRET_KEY``); then the chain is
+    walked across them and the live table, merged by ``seq``; an entry found in an archive
+    and in the table must be the same in both.
     """
-    log = AuditEntry.__table__
     head_seq, head_hash = head(session)
+    for path in archives:
+        try:
+            check_archive(path, key=key)
+        except ArchiveError as exc:
+            return VerifyResult(False, 0, None, f"archive {Path(path).name}: {exc}")
+    sources = [_archived_entries(Path(path)) for path in archives]
+    # The table first: of an entry in both, the table's copy is walked, the archive's compared.
+    merged = heapq.merge(_live_entries(session, batch), *sources, key=lambda e: e.seq)
     expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
     hash_at_head = GENESIS_HASH if head_seq == 0 else None
-    while True:
-        rows = session.execute(
-            select(log).where(log.c.seq >= expected_seq).order_by(log.c.seq).limit(batch)
-        ).all()
-        if not rows:
-            break
-        for entry in rows:
-            if entry.seq != expected_seq:
-                return VerifyResult(False, checked, expected_seq, "entry missing (deleted)")
-            if entry.prev_hash != prev_hash:
-                return VerifyResult(False, checked, entry.seq, "link to previous entry broken")
-            if entry_hash(entry) != entry.hash:
-                return VerifyResult(False, checked, entry.seq, "content does not match its hash")
-            if entry.seq == head_seq:
-                hash_at_head = entry.hash
-            prev_hash = entry.hash
-            expected_seq += 1
-            checked += 1
+    last: Any = None
+    for entry in merged:
+        if last is not None and entry.seq == last.seq:  # archived and still in the table
+            if _digest(entry.seq, entry, entry.prev_hash) != entry_hash(last) or (
+                entry.hash != last.hash
+            ):
+                return VerifyResult(
+                    False, checked - 1, entry.seq, "archived entry differs from the live one"
+                )
+            continue
+        if entry.seq != expected_seq:
+            return VerifyResult(False, checked, expected_seq, "entry missing (deleted)")
+        if entry.prev_hash != prev_hash:
+            return VerifyResult(False, checked, entry.seq, "link to previous entry broken")
+        if entry_hash(entry) != entry.hash:
+            return VerifyResult(False, checked, entry.seq, "content does not match its hash")
+        if entry.seq == head_seq:
+            hash_at_head = entry.hash
+        prev_hash, last = entry.hash, entry
+        expected_seq += 1
+        checked += 1
     if checked < head_seq:
         return VerifyResult(False, checked, checked + 1, "entries missing at the end (deleted)")
     if hash_at_head != head_hash:
@@ -346,6 +380,230 @@ def verify(session: Session, *, batch: int = 5000) -> VerifyResult:
     return VerifyResult(True, checked)
 
 
+def _live_entries(session: Session, batch: int) -> Iterator[Row[Any]]:
+    """The table's sealed entries in chain order, a batch at a time (keyset on ``seq``)."""
+    log = AuditEntry.__table__
+    after = 0
+    while True:
+        rows = session.execute(
+            select(log).where(log.c.seq > after).order_by(log.c.seq).limit(batch)
+        ).all()
+        yield from rows
+        if len(rows) < batch:
+            return
+        after = rows[-1].seq
+
+
+# ---------------------------------------------------------------------------- archives
+
+ARCHIVE_FORMAT = "dancu-audit-archive/1"
+_COLUMNS = (
+    "id",
+    "at",
+    "actor_id",
+    "actor_name",
+    "organization",
+    "purpose",
+    "action",
+    "subject_type",
+    "subject_id",
+    "fields",
+    "seq",
+    "prev_hash",
+    "hash",
+)
+
+
+class ArchiveError(Exception):
+    """An archive that cannot be written (the month is not over or not sealed) or read
+    (missing, altered, not signed with this key)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ArchivedEntry:
+    """An entry as an archive holds it (what ``entry_hash`` reads)."""
+
+    id: int
+    at: datetime
+    actor_id: str
+    actor_name: str
+    organization: str
+    purpose: str
+    action: str
+    subject_type: str
+    subject_id: str
+    fields: list[str]
+    seq: int
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveInfo:
+    path: Path
+    month: str
+    count: int
+    first_seq: int | None
+    last_seq: int | None
+    sha256: str
+
+
+def archive_key(secret: str | None = None) -> bytes:
+    """The archives' HMAC key, derived from ``DANCU_SECRET_KEY`` (never the key itself)."""
+    secret = get_settings().secret_key if secret is None else secret
+    return hashlib.sha256(b"dancu audit archive\0" + secret.encode()).digest()
+
+
+def month_bounds(month: str) -> tuple[datetime, datetime]:
+    """``YYYY-MM`` -> [its first instant, the next month's) in UTC."""
+    try:
+        start = datetime.strptime(month, "%Y-%m").replace(tzinfo=UTC)
+    except ValueError as exc:
+        raise ArchiveError(f"{month!r} is not a month (YYYY-MM)") from exc
+    following = start.replace(year=start.year + start.month // 12, month=start.month % 12 + 1)
+    return start, following
+
+
+def archive_name(month: str) -> str:
+    return f"audit-{month}.jsonl.gz"
+
+
+def archive_month(
+    session: Session,
+    month: str,
+    folder: Path,
+    *,
+    key: bytes | None = None,
+    now: datetime | None = None,
+    batch: int = 5000,
+) -> ArchiveInfo:
+    """Export the sealed entries recorded in ``month`` (``at``, UTC) to ``folder``, in chain
+    order: a header line, one line per entry, a trailer with the count, the SHA-256 of the
+    lines before it and their HMAC under ``key``. Written to a temporary name, then renamed.
+
+    The month must be over and wholly sealed. The entries stay in the table: removing them
+    (dropping the month's partition) is a step of its own (ADR 0006)."""
+    start, end = month_bounds(month)
+    if end > (now or utcnow()):
+        raise ArchiveError(f"{month} is not over yet")
+    log = AuditEntry.__table__
+    in_month = (log.c.at >= start) & (log.c.at < end)
+    unsealed = session.execute(
+        select(func.count()).where(in_month, log.c.seq.is_(None))
+    ).scalar_one()
+    if unsealed:
+        raise ArchiveError(f"{unsealed} entries of {month} are not sealed (dancu audit seal)")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / archive_name(month)
+    partial = path.with_name(path.name + ".partial")
+    digest = hashlib.sha256()
+    count, first, last, after = 0, None, None, 0
+    with gzip.open(partial, "wb") as out:
+
+        def write(line: dict[str, Any]) -> None:
+            data = (json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+            digest.update(data)
+            out.write(data)
+
+        write({"format": ARCHIVE_FORMAT, "month": month})
+        while True:
+            rows = session.execute(
+                select(log).where(in_month, log.c.seq > after).order_by(log.c.seq).limit(batch)
+            ).all()
+            for row in rows:
+                values = {c: getattr(row, c) for c in _COLUMNS}
+                values["at"], values["fields"] = _timestamp(row.at), list(row.fields)
+                write(values)
+            if rows:
+                first = rows[0].seq if first is None else first
+                last, after = rows[-1].seq, rows[-1].seq
+                count += len(rows)
+            if len(rows) < batch:
+                break
+        sha = digest.hexdigest()
+        trailer = {"count": count, "first_seq": first, "last_seq": last, "sha256": sha}
+        trailer["hmac"] = _sign(key, month, count, sha)
+        out.write((json.dumps(trailer, separators=(",", ":")) + "\n").encode())
+    os.replace(partial, path)
+    return ArchiveInfo(path, month, count, first, last, sha)
+
+
+def _sign(key: bytes | None, month: str, count: int, sha: str) -> str:
+    message = f"{ARCHIVE_FORMAT}|{month}|{count}|{sha}".encode()
+    return hmac.new(key or archive_key(), message, hashlib.sha256).hexdigest()
+
+
+def check_archive(path: Path, *, key: bytes | None = None) -> ArchiveInfo:
+    """Read a whole archive: its lines must match the trailer's count and SHA-256, the
+    trailer's HMAC must be this key's, and the entries must be in chain order."""
+    digest = hashlib.sha256()
+    first: bytes | None = None
+    previous: bytes | None = None
+    try:
+        with gzip.open(path, "rb") as data:
+            for line in data:  # every line but the last (the trailer) is hashed
+                if previous is not None:
+                    digest.update(previous)
+                first = line if first is None else first
+                previous = line
+    except (OSError, EOFError) as exc:
+        raise ArchiveError(f"cannot be read ({exc})") from exc
+    if first is None or previous is None or first is previous:
+        raise ArchiveError("empty or cut short")
+    try:
+        header, trailer = json.loads(first), json.loads(previous)
+        month, count, sha = header["month"], int(trailer["count"]), str(trailer["sha256"])
+        signature = str(trailer["hmac"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ArchiveError("no header or trailer") from exc
+    if header.get("format") != ARCHIVE_FORMAT:
+        raise ArchiveError(f"unknown format {header.get('format')!r}")
+    if digest.hexdigest() != sha:
+        raise ArchiveError("its lines do not match its hash (altered)")
+    if not hmac.compare_digest(_sign(key, month, count, sha), signature):
+        raise ArchiveError("its signature is not this server's (altered or another key)")
+    seen, previous_seq = 0, 0
+    for entry in _archived_entries(Path(path)):
+        if entry.seq <= previous_seq:
+            raise ArchiveError(f"entry {entry.seq} out of chain order")
+        previous_seq, seen = entry.seq, seen + 1
+    if seen != count:
+        raise ArchiveError(f"{seen} entries, its trailer says {count}")
+    return ArchiveInfo(Path(path), month, count, trailer["first_seq"], trailer["last_seq"], sha)
+
+
+def _archived_entries(path: Path) -> Iterator[ArchivedEntry]:
+    """The entries of an archive (header and trailer skipped), in the file's order."""
+    with gzip.open(path, "rb") as data:
+        for line in data:
+            values = json.loads(line)
+            if "seq" not in values:
+                continue  # the header or the trailer
+            values["at"] = datetime.strptime(values["at"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+                tzinfo=UTC
+            )
+            yield ArchivedEntry(**values)
+
+
+def archivable_months(session: Session, before: str) -> list[str]:
+    """The months (``YYYY-MM``) before ``before`` that hold entries, oldest first."""
+    limit, _ = month_bounds(before)
+    log = AuditEntry.__table__
+    oldest = session.execute(select(func.min(log.c.at)).where(log.c.at < limit)).scalar_one()
+    if oldest is None:
+        return []
+    months, cursor = [], month_bounds(oldest.strftime("%Y-%m"))[0]
+    while cursor < limit:
+        _, following = month_bounds(cursor.strftime("%Y-%m"))
+        has = session.execute(
+            select(log.c.id).where(log.c.at >= cursor, log.c.at < following).limit(1)
+        ).first()
+        if has is not None:
+            months.append(cursor.strftime("%Y-%m"))
+        cursor = following
+    return months
+
+
 def drop_append_only_triggers(dialect: str) -> list[str]:
     """DDL that removes the migrations' append-only triggers (tests of tampering use it)."""
     if dialect == "postgresql":
@@ -360,9 +618,14 @@ def drop_append_only_triggers(dialect: str) -> list[str]:
 
 
 __all__ = [
+    "ArchiveError",
+    "ArchiveInfo",
     "AuditEntry",
     "AuditHead",
     "VerifyResult",
+    "archivable_months",
+    "archive_month",
+    "check_archive",
     "head",
     "pending",
     "record",
