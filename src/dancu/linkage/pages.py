@@ -61,6 +61,7 @@ def _sources_page(
         **_common(actor),
         "sources": sources,
         "rates": rates,
+        "scopes": {s.id: service.scope_name(actor, s.province_code) for s in sources},
         "error": error,
         "form": form or {"source_type": "land", "name": "", "mapping": ""},
         "provinces": provinces,

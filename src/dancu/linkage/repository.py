@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from dancu.common import adminunits
 from dancu.common.access import Actor
+from dancu.common.audit import AuditEntry
 from dancu.linkage.models import (
     CleaningDecision,
     ImportProblem,
@@ -283,3 +284,21 @@ def claim_import(session: Session, import_id: int, now: datetime) -> bool:
         .values(status="running", started_at=now)
     )
     return changed.rowcount == 1  # type: ignore[attr-defined]
+
+
+def importer_name(session: Session, source_id: int) -> str | None:
+    """The name (and organization) of who imported a dataset, from its audit entry."""
+    stmt = (
+        select(AuditEntry.actor_name, AuditEntry.organization)
+        .where(
+            AuditEntry.action == "linkage.import",
+            AuditEntry.subject_type == "linkage_source",
+            AuditEntry.subject_id == str(source_id),
+        )
+        .order_by(AuditEntry.id)
+        .limit(1)
+    )
+    row = session.execute(stmt).first()
+    if row is None:
+        return None
+    return f"{row.actor_name} ({row.organization})" if row.organization else row.actor_name

@@ -135,6 +135,8 @@ class ReportOut(BaseModel):
     problems_total: int
     job: JobOut | None
     deceased: int = 0  # records linked to citizens registered as deceased
+    importer: str = ""  # who imported the dataset, by name (its audit entry)
+    scope: str = ""  # the area the rates cover for this reader (their communes or the province)
 
 
 class QueueItem(BaseModel):

@@ -375,6 +375,9 @@ CODES: tuple[str, ...] = (
     N_("field.sex"),
     N_("field.id_number"),
     N_("field.commune_code"),
+    N_("field.record_key"),
+    N_("field.address"),
+    N_("field.phone"),
     # Linkage: problems found in a line of an imported dataset
     N_("row.bad_width"),
     N_("row.undecodable"),

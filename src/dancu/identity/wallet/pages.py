@@ -25,6 +25,7 @@ from dancu.identity.wallet import sd_jwt as credentials
 from dancu.identity.wallet import service as wallet
 from dancu.identity.wallet.document_types import (
     CLAIM_LABELS,
+    DOCUMENT_TYPES,
     HOLDER_CLAIMS,
     document_type,
     title_of,
@@ -145,10 +146,22 @@ def _valid_until(row: WalletCredential, claims: dict[str, Any]) -> date:
     return min(expiry, own) if own is not None else expiry
 
 
+def _in_order(result: wallet.Verification | None) -> dict[str, Any]:
+    """The disclosed fields in the document's fixed order (the holder's name, birth date,
+    sex and ID number, then the document's own), not the presentation's shuffled one."""
+    if result is None or not result.claims:
+        return {}
+    known = [t for t in DOCUMENT_TYPES.values() if t.vct == result.vct]
+    order = [*HOLDER_CLAIMS, *(known[0].claims if known else ())]
+    return {n: result.claims[n] for n in sorted(result.claims, key=_rank(order))}
+
+
 def _verify_page(request: Request, presentation: str, result: wallet.Verification | None):  # type: ignore[no-untyped-def]
     context = {
         "presentation": presentation,
         "result": result,
+        "claims": _in_order(result),
+        "date_claims": _date_claims(_in_order(result)),
         "labels": CLAIM_LABELS,
         # People see the document's title and whether this system issued it, not URNs.
         "document_title": title_of(result.vct) if result else None,
