@@ -154,6 +154,7 @@ class QueueItem(BaseModel):
     id_number: str | None
     commune_code: str | None
     commune_name: str = ""
+    citizen_name: str = ""  # the proposed citizen's name in the registry ("" if not shown)
 
 
 class QueuePage(BaseModel):

@@ -218,6 +218,26 @@ def audit_trail(
     ]
 
 
+def listed_names(
+    session: Session, pids: list[str], *, actor: Actor, purpose: str | None
+) -> dict[str, str]:
+    """The names of citizens a work list shows (a queue proposing them, say), for those in
+    the actor's area; one ``citizen.listed`` audit entry per citizen named."""
+    actor.require(Permission.CITIZEN_SEARCH)
+    purpose = require_purpose(purpose)
+    names = repo.names_by_pid(session, actor, sorted(set(pids)))
+    audit.record_many(
+        session,
+        actor,
+        action="citizen.listed",
+        subject_type="citizen",
+        subject_ids=sorted(names),
+        purpose=purpose,
+        fields=("pid", "full_name"),
+    )
+    return names
+
+
 def citizens_for_matching(
     session: Session, province_code: str, *, actor: Actor, purpose: str = "data_maintenance"
 ) -> list[dict[str, Any]]:

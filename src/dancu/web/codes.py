@@ -344,6 +344,8 @@ CODES: tuple[str, ...] = (
     N_("linkage.record_not_found"),
     N_("linkage.already_decided"),
     N_("linkage.nothing_to_accept"),
+    N_("linkage.nothing_selected"),
+    N_("linkage.too_many_selected"),
     N_("linkage.field"),
     N_("linkage.value_invalid"),
     N_("linkage.mapping_json"),
