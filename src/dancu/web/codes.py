@@ -301,6 +301,8 @@ CODES: tuple[str, ...] = (
     N_("wallet.key_binding"),
     N_("wallet.too_large"),
     N_("wallet.forbidden"),
+    N_("wallet.link_expired"),
+    N_("wallet.link_fetched"),
     N_("wallet.document_type"),
     N_("wallet.claims"),
     N_("wallet.account_not_found"),
