@@ -82,6 +82,9 @@ def test_an_officers_pages(page: Page, server: Server):
     page.get_by_test_id("results").locator("tbody a").first.click()
     expect(page.get_by_test_id("citizen-name")).to_be_visible()
     problems += check(page)  # a citizen's record
+    page.get_by_test_id("to-ct07").click()
+    expect(page.get_by_test_id("ct07")).to_be_visible()
+    problems += check(page)  # the residence confirmation (CT07)
     for path in ("/linkage", f"/linkage/sources/{source_id}", "/linkage/queue"):
         problems += check(page, path)
     page.get_by_test_id("pick").first.check()

@@ -43,6 +43,7 @@ CODES: tuple[str, ...] = (
     N_("citizen.read_refused"),
     N_("citizen.listed"),
     N_("citizen.bulk_read"),
+    N_("citizen.residence_confirmation"),
     N_("household.read"),
     N_("card.applied"),
     N_("card.produced"),
