@@ -48,6 +48,8 @@ class Figures:
     level2: int = 0
     records: int = 0
     synced: int = 0
+    accounts_area: str = ""  # what each figure covers, by name (a commune officer's
+    records_area: str = ""  # accounts are counted per province, their records per commune)
 
     @property
     def sync_rate(self) -> float | None:
@@ -129,7 +131,20 @@ def _figures(session: Session, actor: Actor) -> Figures:
         level2=sum(r.level2 for r in accounts),
         records=sum(r.records for r in rates),
         synced=sum(r.synced for r in rates),
+        accounts_area=_area_name(_provinces(actor)),
+        records_area="" if actor.nationwide else _records_area(actor),
     )
+
+
+def _area_name(provinces: list[str | None]) -> str:
+    """Provinces by name; "" for the whole country (the page says so in words)."""
+    return ", ".join(adminunits.province(p).name for p in provinces if p)
+
+
+def _records_area(actor: Actor) -> str:
+    if linkage.commune_scoped(actor):
+        return linkage.scope_name(actor, "")
+    return _area_name(list(actor.province_units))
 
 
 def _provinces(actor: Actor) -> list[str | None]:

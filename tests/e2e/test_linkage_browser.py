@@ -94,8 +94,9 @@ def test_an_officer_cleans_the_queue_of_a_synced_dataset(page: Page, server: Ser
     line = differing.get_attribute("data-line") or ""
     difference = differing.locator('[data-testid="differences"] tbody tr')
     field = difference.get_attribute("data-field") or ""
-    registry_value = difference.locator("td").nth(2).inner_text()
+    registry_value = difference.locator("td").nth(2).get_attribute("data-value") or ""
     assert field and registry_value not in ("", "—")
+    differing.get_by_test_id("open-correct").click()  # the form opens on demand
     differing.locator('select[name="field"]').select_option(field)
     differing.get_by_test_id("value").fill(registry_value)
     differing.locator('input[name="note"]').fill("Đối chiếu với cơ sở dữ liệu dân cư")

@@ -38,9 +38,10 @@ def test_a_demo_citizen_signs_in_to_the_sample_portal(page: Page, server: Server
     page.get_by_test_id("consent-allow").click()
     expect(page.get_by_test_id("rp-name")).to_have_text(name)
     expect(page.get_by_test_id("rp-pid")).to_have_text(pid)
-    expect(page.get_by_test_id("rp-acr")).to_have_text("urn:dancu:acr:level1")
+    expect(page.get_by_test_id("rp-acr")).to_have_text("Mức 1")  # not the acr URN
     expect(page.get_by_test_id("rp-address")).to_contain_text("Tỉnh Đắk Lắk")
 
     # a level-1 account asking for level 2 is refused at the portal, not signed in
     page.get_by_test_id("rp-login-level2").click()
-    expect(page.get_by_test_id("rp-error")).to_contain_text("access_denied")
+    expect(page.get_by_test_id("rp-error")).to_have_attribute("data-code", "access_denied")
+    expect(page.get_by_test_id("rp-error")).not_to_contain_text("access_denied")

@@ -204,7 +204,7 @@ def test_a_level1_holder_gets_no_demo_documents(web, session):
 def test_the_document_page_puts_a_readable_qr_first_and_one_validity_date(web, account, credential):
     _sign_in(web, account)
     page = web.get(f"/wallet/{credential.credential_id}").text
-    svg = re.search(r'<figure class="[^"]*" data-testid="qr"><svg ([^>]*)>', page)
+    svg = re.search(r'<figure class="[^"]*" data-testid="qr"[^>]*><svg ([^>]*)>', page)
     assert svg, "no QR code"
     width = int(re.search(r'width="(\d+)"', svg.group(1)).group(1))  # type: ignore[union-attr]
     assert re.search(rf'viewBox="0 0 {width} {width}"', svg.group(1))  # it may scale down

@@ -13,6 +13,7 @@ registers its client), never in production.
 from __future__ import annotations
 
 import secrets
+from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -26,6 +27,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from sqlalchemy.orm import Session
 
+from dancu.common.i18n import N_
 from dancu.identity.auth.session import ACR_LEVEL1, ACR_LEVEL2
 from dancu.identity.oidc import clients as oidc_clients
 from dancu.web.auth import app_settings
@@ -38,6 +40,15 @@ PATH = "/demo-rp"
 COOKIE = "dancu_demo_rp"  # the sign-in (or sign-out) in progress: state, verifier, nonce
 SIGNED_IN = "dancu_demo_rp_user"  # the portal's own session: the ID token and the name
 router = APIRouter(prefix=PATH, include_in_schema=False)
+# The assurance level a person reads, not the ``acr`` URN the ID token carries.
+ACR_LABELS = {ACR_LEVEL1: N_("Level 1"), ACR_LEVEL2: N_("Level 2")}
+# Why a sign-in failed, in words (the code stays in the page's markup for tests).
+FAILURES = {
+    "access_denied": N_("The e-ID did not let you sign in at the level the portal asked for."),
+    "demo_rp.no_state": N_("The sign-in took too long or was not started here; try again."),
+    "demo_rp.state_mismatch": N_("The sign-in took too long or was not started here; try again."),
+    "demo_rp.id_token": N_("The e-ID's answer could not be checked; try again."),
+}
 
 
 def redirect_uris(host: str, port: int) -> list[str]:
@@ -151,7 +162,10 @@ def callback(request: Request) -> Response:
             return _failed(request, "demo_rp.id_token")
         userinfo = client.get(meta["userinfo_endpoint"], timeout=10).json()
     signed_in = {"id_token": id_token.claims, "userinfo": userinfo}
-    answer = render(request, "demo/rp.html", {"signed_in": signed_in, "user": True})
+    level = ACR_LABELS.get(str(id_token.claims.get("acr", "")), N_("Unknown level"))
+    born = _day(userinfo.get("birthdate"))
+    context = {"signed_in": signed_in, "user": True, "level": level, "born": born}
+    answer = render(request, "demo/rp.html", context)
     answer.delete_cookie(COOKIE)
     user = {"id_token": token["id_token"], "name": str(userinfo.get("name", ""))}
     answer.set_cookie(
@@ -201,5 +215,15 @@ def signed_out(request: Request, state: str = "") -> HTMLResponse:
     return answer
 
 
+def _day(value: object) -> date | None:
+    """The ``birthdate`` claim (``1990-05-17``) as a date the page writes dd/mm/yyyy."""
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
 def _failed(request: Request, code: str) -> HTMLResponse:
-    return render(request, "demo/rp.html", {"signed_in": None, "failed": code}, status_code=400)
+    reason = FAILURES.get(code, N_("The sign-in failed; try again."))
+    context = {"signed_in": None, "failed": code, "reason": reason}
+    return render(request, "demo/rp.html", context, status_code=400)

@@ -91,6 +91,7 @@ class IdentityErrorCode(StrEnum):
     WALLET_CLAIMS = "wallet.claims"
     WALLET_DOCUMENT_TYPE = "wallet.document_type"
     WALLET_FORBIDDEN = "wallet.forbidden"
+    WALLET_LINK_EXPIRED = "wallet.link_expired"
     WALLET_FORMAT = "wallet.format"
     WALLET_NOT_FOUND = "wallet.not_found"
     WALLET_REASON = "wallet.reason"

@@ -35,6 +35,7 @@ from dancu.linkage.schemas import (
     QueuePage,
 )
 from dancu.linkage.service import PURPOSE, get_source
+from dancu.registry import service as registry
 
 MAX_PER_PAGE = 100
 LISTED_FIELDS = ("pid", "full_name", "birth_date", "sex", "commune_code")
@@ -47,22 +48,80 @@ def queue(
     source_id: int | None = None,
     page: int = 1,
     per_page: int = 50,
+    commune_code: str | None = None,
+    only: list[int] | None = None,
 ) -> QueuePage:
-    """Open items in the actor's units, probable matches first; listed citizens are audited."""
+    """Open items in the actor's units (of one dataset, one commune), probable matches
+    first; the proposed citizens are audited as listed, their names read from the registry
+    (its service writes that audit) for an officer who may search citizens."""
     actor.require(Permission.LINKAGE_CLEAN)
     offset = page_offset(page, per_page, MAX_PER_PAGE)
-    rows, total = repo.queue(session, actor, source_id=source_id, offset=offset, limit=per_page)
+    rows, total = repo.queue(
+        session,
+        actor,
+        source_id=source_id,
+        offset=offset,
+        limit=per_page,
+        commune_code=commune_code,
+        only=only,
+    )
     items = [_item(result, record, source.name) for result, record, source in rows]
+    pids = sorted({i.citizen_pid for i in items if i.citizen_pid})
+    names = (
+        registry.listed_names(session, pids, actor=actor, purpose=PURPOSE)
+        if actor.can(Permission.CITIZEN_SEARCH)
+        else {}
+    )
     audit.record_many(
         session,
         actor,
         action="citizen.listed",
         subject_type="citizen",
-        subject_ids=sorted({i.citizen_pid for i in items if i.citizen_pid}),
+        subject_ids=[p for p in pids if p not in names],
         purpose=PURPOSE,
         fields=LISTED_FIELDS,
     )
+    for i in items:
+        i.citizen_name = names.get(i.citizen_pid or "", "")
     return QueuePage(items=items, total=total, page=page, per_page=per_page)
+
+
+def communes_waiting(
+    session: Session, *, actor: Actor, source_id: int | None = None
+) -> list[tuple[str, str, int]]:
+    """(code, name, open items) of the communes with items waiting, by name: the queue's
+    commune filter."""
+    actor.require(Permission.LINKAGE_CLEAN)
+    rows = repo.queue_communes(session, actor, source_id)
+    named = [(code, _commune_name(code), count) for code, count in rows]
+    return sorted(named, key=lambda r: fold(r[1]))
+
+
+def _commune_name(code: str) -> str:
+    unit = adminunits.find_commune(code)
+    return unit.name if unit else code
+
+
+def accept_many(
+    session: Session, result_ids: list[int], *, actor: Actor, note: str = ""
+) -> list[DecisionOut]:
+    """Accept several proposed matches at once, in the caller's one transaction: each is
+    decided and audited as if accepted alone, and any refusal (already decided, outside the
+    area, nothing proposed) fails them all."""
+    check_selection(result_ids)
+    return [accept(session, rid, actor=actor, note=note) for rid in sorted(set(result_ids))]
+
+
+def check_selection(result_ids: list[int]) -> None:
+    """A bulk decision needs one item at least and at most a page's worth."""
+    if not result_ids:
+        raise ValidationFailed(
+            "Select at least one record", code=LinkageErrorCode.NOTHING_SELECTED, field="result_id"
+        )
+    if len(set(result_ids)) > MAX_PER_PAGE:
+        raise ValidationFailed(
+            "Too many records at once", code=LinkageErrorCode.TOO_MANY_SELECTED, field="result_id"
+        )
 
 
 def waiting(session: Session, *, actor: Actor) -> int:

@@ -25,6 +25,8 @@ class LinkageErrorCode(StrEnum):
     MAPPING_JSON = "linkage.mapping_json"
     MISSING_COLUMN = "linkage.missing_column"
     NOTHING_TO_ACCEPT = "linkage.nothing_to_accept"
+    NOTHING_SELECTED = "linkage.nothing_selected"
+    TOO_MANY_SELECTED = "linkage.too_many_selected"
     PROVINCE = "linkage.province"
     RECORD_NOT_FOUND = "linkage.record_not_found"
     RESULT_NOT_FOUND = "linkage.result_not_found"

@@ -3,17 +3,21 @@ progress (refreshing itself while it runs, no JavaScript needed), the cleaning q
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dancu.common import adminunits
 from dancu.common.access import Permission
-from dancu.common.bounds import Id, PageNo
+from dancu.common.bounds import Code, Id, PageNo
 from dancu.common.errors import DancuError
 from dancu.linkage import api, cleaning, imports, runs, service
 from dancu.linkage.schemas import CORRECTABLE, OUTCOME_ORDER
+from dancu.linkage.service import PURPOSE
+from dancu.web.csrf import require_csrf
 from dancu.web.deps import CurrentActor, DbSession
 from dancu.web.templating import render
 
@@ -61,6 +65,7 @@ def _sources_page(
         **_common(actor),
         "sources": sources,
         "rates": rates,
+        "scopes": {s.id: service.scope_name(actor, s.province_code) for s in sources},
         "error": error,
         "form": form or {"source_type": "land", "name": "", "mapping": ""},
         "provinces": provinces,
@@ -162,45 +167,147 @@ def _refreshing(response: HTMLResponse, seconds: int | None) -> HTMLResponse:
     return response
 
 
+class QueueFilter:
+    """The queue's filters and page, carried by every form and link of the queue page."""
+
+    def __init__(self, source_id: int | None, commune: str | None, page: int) -> None:
+        self.source_id, self.commune, self.page = source_id, commune or None, page
+
+    def query(self, **extra: Any) -> str:
+        params = {"source_id": self.source_id, "commune": self.commune, "page": self.page}
+        merged = {**extra, **{k: v for k, v in params.items() if k not in extra}}
+        return urlencode({k: v for k, v in merged.items() if v not in (None, "")})
+
+
+def _queue_page(
+    request: Request,
+    db: Any,
+    actor: Any,
+    where: QueueFilter,
+    *,
+    error: DancuError | None = None,
+    error_item: int | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    result = cleaning.queue(
+        db, actor=actor, source_id=where.source_id, page=where.page, commune_code=where.commune
+    )
+    context = {
+        **_common(actor),
+        "q": result,
+        "where": where,
+        "source_id": where.source_id,
+        "sources": service.list_sources(db, actor=actor),
+        "communes": cleaning.communes_waiting(db, actor=actor, source_id=where.source_id),
+        "correctable": CORRECTABLE,
+        "done": request.query_params.get("done"),
+        "count": request.query_params.get("count"),
+        "error": error,
+        "error_item": error_item,
+        "commune_name": _commune_name,
+        "as_date": _as_date,
+        "can_open_citizen": actor.can(Permission.CITIZEN_READ),
+        "purpose": PURPOSE,
+    }
+    return render(request, "linkage/queue.html", context, status_code=status_code)
+
+
+def _commune_name(code: str | None) -> str:
+    unit = adminunits.find_commune(code) if code else None
+    return unit.name if unit else (code or "")
+
+
+def _as_date(value: object) -> date | None:
+    """A record's ISO date (``1990-05-17``) as a date the page writes dd/mm/yyyy."""
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+async def _csrf_unless_bearer(request: Request) -> None:
+    """The queue's forms carry the session's CSRF token; a request authenticated by a bearer
+    token (no cookie a forged form could ride on) needs none."""
+    if not request.headers.get("authorization"):
+        await require_csrf(request)
+
+
+_CHECKED = [Depends(_csrf_unless_bearer)]
+FilterSource = Annotated[Id | None, Form()]
+FilterCommune = Annotated[Code | None, Form()]
+FilterPage = Annotated[PageNo, Form()]
+
+
 @router.get("/queue", response_class=HTMLResponse)
 def queue_page(
     request: Request,
     db: DbSession,
     actor: CurrentActor,
     source_id: Id | None = None,
+    commune: Code | None = None,
     page: PageNo = 1,
 ) -> HTMLResponse:
-    result = cleaning.queue(db, actor=actor, source_id=source_id, page=page)
-    context = {
-        **_common(actor),
-        "q": result,
-        "source_id": source_id,
-        "correctable": CORRECTABLE,
-        "done": request.query_params.get("done"),
-        "error": None,
-    }
-    return render(request, "linkage/queue.html", context)
+    return _queue_page(request, db, actor, QueueFilter(source_id, commune, page))
 
 
-def _back(source_id: int | None, page: int, done: str) -> RedirectResponse:
-    query = f"done={done}&page={page}" + (f"&source_id={source_id}" if source_id else "")
-    return RedirectResponse(f"/linkage/queue?{query}", status_code=303)
+def _back(where: QueueFilter, done: str, count: int | None = None) -> RedirectResponse:
+    return RedirectResponse(
+        f"/linkage/queue?{where.query(done=done, count=count)}", status_code=303
+    )
 
 
-@router.post("/queue/{result_id}/accept")
+@router.post("/queue/{result_id}/accept", dependencies=_CHECKED)
 def accept(
     result_id: Id,
     db: DbSession,
     actor: CurrentActor,
     note: Annotated[str, Form()] = "",
-    source_id: Annotated[Id | None, Form()] = None,
-    page: Annotated[PageNo, Form()] = 1,
+    source_id: FilterSource = None,
+    commune: FilterCommune = None,
+    page: FilterPage = 1,
 ) -> RedirectResponse:
     cleaning.accept(db, result_id, actor=actor, note=note[:500])
-    return _back(source_id, page, "accept")
+    return _back(QueueFilter(source_id, commune, page), "accept")
 
 
-@router.post("/queue/{result_id}/correct", response_model=None)
+@router.post("/queue/accept-selected", response_model=None, dependencies=_CHECKED)
+def accept_selected(
+    request: Request,
+    db: DbSession,
+    actor: CurrentActor,
+    result_id: Annotated[list[Id] | None, Form()] = None,
+    confirmed: Annotated[bool, Form()] = False,
+    note: Annotated[str, Form()] = "",
+    source_id: FilterSource = None,
+    commune: FilterCommune = None,
+    page: FilterPage = 1,
+) -> Response:
+    """Accept the ticked proposals: first a page that lists them and asks to confirm, then
+    all of them in this request's one transaction (one decision and audit entry each)."""
+    where = QueueFilter(source_id, commune, page)
+    ids = sorted(set(result_id or []))
+    try:
+        if not confirmed:
+            chosen = _chosen(db, actor, ids)
+            context = {"items": chosen, "where": where, "note": note[:500]}
+            return render(request, "linkage/queue_confirm.html", context)
+        decided = cleaning.accept_many(db, ids, actor=actor, note=note[:500])
+    except DancuError as exc:
+        if exc.status_code not in (404, 409, 422):
+            raise
+        db.rollback()
+        return _queue_page(request, db, actor, where, error=exc, status_code=exc.status_code)
+    return _back(where, "accept_many", len(decided))
+
+
+def _chosen(db: Any, actor: Any, ids: list[int]) -> list[Any]:
+    """The open items among ``ids`` (to confirm): refuses an empty or too large selection."""
+    cleaning.check_selection(ids)
+    page = cleaning.queue(db, actor=actor, per_page=cleaning.MAX_PER_PAGE, only=ids)
+    return page.items
+
+
+@router.post("/queue/{result_id}/correct", response_model=None, dependencies=_CHECKED)
 def correct(
     request: Request,
     result_id: Id,
@@ -209,40 +316,35 @@ def correct(
     field: Annotated[str, Form()],
     value: Annotated[str, Form()],
     note: Annotated[str, Form()] = "",
-    source_id: Annotated[Id | None, Form()] = None,
-    page: Annotated[PageNo, Form()] = 1,
+    source_id: FilterSource = None,
+    commune: FilterCommune = None,
+    page: FilterPage = 1,
 ) -> Response:
+    where = QueueFilter(source_id, commune, page)
     try:
         cleaning.correct(db, result_id, field, value, actor=actor, note=note[:500])
     except DancuError as exc:
         if exc.status_code != 422:
             raise
         db.rollback()
-        result = cleaning.queue(db, actor=actor, source_id=source_id, page=page)
-        context = {
-            **_common(actor),
-            "q": result,
-            "source_id": source_id,
-            "correctable": CORRECTABLE,
-            "done": None,
-            "error": exc,
-            "error_item": result_id,
-        }
-        return render(request, "linkage/queue.html", context, status_code=422)
-    return _back(source_id, page, "correct")
+        return _queue_page(
+            request, db, actor, where, error=exc, error_item=result_id, status_code=422
+        )
+    return _back(where, "correct")
 
 
-@router.post("/queue/{result_id}/not-in-province")
+@router.post("/queue/{result_id}/not-in-province", dependencies=_CHECKED)
 def not_in_province(
     result_id: Id,
     db: DbSession,
     actor: CurrentActor,
     note: Annotated[str, Form()] = "",
-    source_id: Annotated[Id | None, Form()] = None,
-    page: Annotated[PageNo, Form()] = 1,
+    source_id: FilterSource = None,
+    commune: FilterCommune = None,
+    page: FilterPage = 1,
 ) -> RedirectResponse:
     cleaning.not_in_province(db, result_id, actor=actor, note=note[:500])
-    return _back(source_id, page, "not_in_province")
+    return _back(QueueFilter(source_id, commune, page), "not_in_province")
 
 
 @router.get("/sources/{source_id}/export.{fmt}")

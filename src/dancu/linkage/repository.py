@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from dancu.common import adminunits
 from dancu.common.access import Actor
+from dancu.common.audit import AuditEntry
 from dancu.linkage.models import (
     CleaningDecision,
     ImportProblem,
@@ -149,13 +150,26 @@ def outcome_counts(
     return list(session.execute(stmt.group_by(*group)))
 
 
-def _open_items(actor: Actor, source_id: int | None) -> ColumnElement[bool]:
+def _open_items(
+    actor: Actor, source_id: int | None, commune_code: str | None = None
+) -> ColumnElement[bool]:
     return and_(
         MatchResult.outcome.in_(QUEUE_OUTCOMES),
         MatchResult.decided.is_(False),
         results_in_area(actor),
         *([MatchResult.source_id == source_id] if source_id is not None else []),
+        *([MatchResult.commune_code == commune_code] if commune_code else []),
     )
+
+
+def queue_communes(session: Session, actor: Actor, source_id: int | None) -> list[tuple[str, int]]:
+    """(commune code, open items) of the communes with items waiting in the actor's area."""
+    stmt = (
+        select(MatchResult.commune_code, func.count())
+        .where(_open_items(actor, source_id), MatchResult.commune_code.is_not(None))
+        .group_by(MatchResult.commune_code)
+    )
+    return [(code, count) for code, count in session.execute(stmt)]
 
 
 def queue_waiting(session: Session, actor: Actor) -> int:
@@ -165,10 +179,20 @@ def queue_waiting(session: Session, actor: Actor) -> int:
 
 
 def queue(
-    session: Session, actor: Actor, *, source_id: int | None, offset: int, limit: int
+    session: Session,
+    actor: Actor,
+    *,
+    source_id: int | None,
+    offset: int,
+    limit: int,
+    commune_code: str | None = None,
+    only: list[int] | None = None,
 ) -> tuple[list[tuple[MatchResult, SectorRecord, Source]], int]:
-    """Open items: probable matches first (most likely first), then differing fields."""
-    where = _open_items(actor, source_id)
+    """Open items: probable matches first (most likely first), then differing fields
+    (``only``: among these results)."""
+    where = _open_items(actor, source_id, commune_code)
+    if only is not None:
+        where = and_(where, MatchResult.id.in_(only))
     probable_first = case((MatchResult.outcome == "probable_match", 0), else_=1)
     stmt = (
         select(MatchResult, SectorRecord, Source)
@@ -323,3 +347,21 @@ def recover_import(session: Session, import_id: int, values: dict[str, Any]) -> 
         .values(**values)
     )
     return changed.rowcount == 1  # type: ignore[attr-defined]
+
+
+def importer_name(session: Session, source_id: int) -> str | None:
+    """The name (and organization) of who imported a dataset, from its audit entry."""
+    stmt = (
+        select(AuditEntry.actor_name, AuditEntry.organization)
+        .where(
+            AuditEntry.action == "linkage.import",
+            AuditEntry.subject_type == "linkage_source",
+            AuditEntry.subject_id == str(source_id),
+        )
+        .order_by(AuditEntry.id)
+        .limit(1)
+    )
+    row = session.execute(stmt).first()
+    if row is None:
+        return None
+    return f"{row.actor_name} ({row.organization})" if row.organization else row.actor_name

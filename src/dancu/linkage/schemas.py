@@ -135,6 +135,8 @@ class ReportOut(BaseModel):
     problems_total: int
     job: JobOut | None
     deceased: int = 0  # records linked to citizens registered as deceased
+    importer: str = ""  # who imported the dataset, by name (its audit entry)
+    scope: str = ""  # the area the rates cover for this reader (their communes or the province)
 
 
 class QueueItem(BaseModel):
@@ -152,6 +154,7 @@ class QueueItem(BaseModel):
     id_number: str | None
     commune_code: str | None
     commune_name: str = ""
+    citizen_name: str = ""  # the proposed citizen's name in the registry ("" if not shown)
 
 
 class QueuePage(BaseModel):

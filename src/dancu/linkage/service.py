@@ -255,7 +255,7 @@ def sync_rates(session: Session, *, actor: Actor, source_id: int | None = None) 
     if not visible:
         return []
     ids = [s.id for s in visible]
-    communes_only = actor.commune_units if not actor.nationwide and not actor.province_units else ()
+    communes_only = actor.commune_units if commune_scoped(actor) else ()
     grouped: dict[tuple[int, str | None], dict[str, int]] = {}
     per_commune = repo.outcome_counts(session, ids, by_commune=True, communes=communes_only)
     for sid, commune, outcome, count in per_commune:
@@ -273,6 +273,21 @@ def sync_rates(session: Session, *, actor: Actor, source_id: int | None = None) 
             dataset = _rate_row(s, None, overall.get(s.id, {}), records=s.records, level="dataset")
         out += [dataset, *communes]
     return out
+
+
+def commune_scoped(actor: Actor) -> bool:
+    """Whether the actor's figures cover their communes only (not a whole province)."""
+    return bool(actor.commune_units) and not actor.nationwide and not actor.province_units
+
+
+def scope_name(actor: Actor, province_code: str) -> str:
+    """The area a dataset's figures cover for this actor, by name: their communes (an
+    officer of communes only, whose rates count those communes' records over those
+    communes' records) or the dataset's whole province."""
+    if commune_scoped(actor):
+        units = {c: adminunits.find_commune(c) for c in actor.commune_units}
+        return ", ".join(u.name if u else c for c, u in units.items())
+    return adminunits.province(province_code).name
 
 
 def _summed(rows: list[RateRow]) -> dict[str, int]:
@@ -327,6 +342,8 @@ def report(
         )
     job = repo.latest_job(session, source.id)
     return ReportOut(
+        importer=repo.importer_name(session, source.id) or source.imported_by,
+        scope=scope_name(actor, source.province_code),
         source=SourceOut.model_validate(source),
         overall=overall,
         communes=communes,

@@ -123,3 +123,22 @@ def record_page(
         "commune_name": service.commune_name,
     }
     return render(request, "registry/record.html", context)
+
+
+@router.get("/citizens/{pid}/residence-confirmation", response_class=HTMLResponse)
+def residence_confirmation_page(
+    request: Request,
+    pid: Code,
+    db: DbSession,
+    actor: CurrentActor,
+    purpose: Code = "residence",
+) -> HTMLResponse:
+    """Form CT07, filled from the registry, to print (audited as the confirmation)."""
+    confirmation = service.residence_confirmation(db, pid, actor=actor, purpose=purpose)
+    context = {
+        "r": confirmation,
+        "c": confirmation.citizen,
+        "purpose": purpose,
+        "commune_name": service.commune_name,
+    }
+    return render(request, "registry/residence_confirmation.html", context)

@@ -275,3 +275,11 @@ def citizens_of_province(session: Session, province_code: str) -> list[RowMappin
     columns = [getattr(Citizen, c) for c in MATCHING_COLUMNS]
     stmt = select(*columns).where(Citizen.province_code == province_code).order_by(Citizen.id)
     return list(session.execute(stmt).mappings())
+
+
+def names_by_pid(session: Session, actor: Actor, pids: list[str]) -> dict[str, str]:
+    """Full names of the given citizens that live in the actor's area (others are absent)."""
+    if not pids:
+        return {}
+    stmt = citizens_readable_by(actor).with_only_columns(Citizen.pid, Citizen.full_name)
+    return {row.pid: row.full_name for row in session.execute(stmt.where(Citizen.pid.in_(pids)))}

@@ -92,6 +92,16 @@ class HouseholdOut(BaseModel):
     members: list[HouseholdMemberOut]
 
 
+class ResidenceConfirmation(BaseModel):
+    """The content of a residence confirmation (form CT07) for one citizen."""
+
+    citizen: CitizenOut
+    household: HouseholdOut | None
+    head: HouseholdMemberOut | None
+    issued_on: date
+    authority_commune: str  # the police of this commune confirm (the permanent residence's)
+
+
 class CitizenIn(BaseModel):
     """A person entered into the registry (import, or birth registration's child data)."""
 

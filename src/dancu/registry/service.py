@@ -29,6 +29,7 @@ from dancu.registry.schemas import (
     HouseholdMemberOut,
     HouseholdOut,
     Page,
+    ResidenceConfirmation,
 )
 
 RECORD_FIELDS = (
@@ -77,6 +78,23 @@ def get_citizen(
     entry naming the actor and the purpose."""
     actor.require(Permission.CITIZEN_READ)
     purpose = require_purpose(purpose)
+    out = _citizen_out(session, pid, actor=actor, purpose=purpose, today=today)
+    audit.record(
+        session,
+        actor,
+        action="citizen.read",
+        subject_type="citizen",
+        subject_id=out.pid,
+        purpose=purpose,
+        fields=RECORD_FIELDS,
+    )
+    return out
+
+
+def _citizen_out(
+    session: Session, pid: str, *, actor: Actor, purpose: str, today: date | None
+) -> CitizenOut:
+    """The record as shown (not audited here); a refusal is audited and raised."""
     row = repo.citizen_record(session, actor, rules.valid_pid(pid))
     if row is None:  # unknown, or outside the actor's area: audited all the same
         audit.record_refusal(
@@ -94,7 +112,7 @@ def get_citizen(
     if row["card_id"] is not None:
         card = CardOut.model_validate({f: row[f"card_{f}"] for f in repo.CARD_FIELDS})
         card.validity = cards.validity(card.status, card.expires_on, today or date.today())
-    out = CitizenOut.model_validate(
+    return CitizenOut.model_validate(
         {
             **row,
             "permanent_address": adminunits.format_address(
@@ -103,16 +121,45 @@ def get_citizen(
             "card": card,
         }
     )
+
+
+def residence_confirmation(
+    session: Session, pid: str, *, actor: Actor, purpose: str | None, today: date | None = None
+) -> ResidenceConfirmation:
+    """What a residence confirmation (form CT07) states about a citizen: the record, the
+    household and its other members. One audit entry for the citizen (the confirmation)
+    and one ``household.read`` for each other member listed."""
+    actor.require(Permission.CITIZEN_READ)
+    purpose = require_purpose(purpose)
+    citizen = _citizen_out(session, pid, actor=actor, purpose=purpose, today=today)
+    household = _household(session, _load_visible(session, actor, citizen.pid).id)
     audit.record(
         session,
         actor,
-        action="citizen.read",
+        action="citizen.residence_confirmation",
         subject_type="citizen",
-        subject_id=out.pid,
+        subject_id=citizen.pid,
         purpose=purpose,
         fields=RECORD_FIELDS,
     )
-    return out
+    others = [m.pid for m in household.members if m.pid != citizen.pid] if household else []
+    audit.record_many(
+        session,
+        actor,
+        action="household.read",
+        subject_type="citizen",
+        subject_ids=others,
+        purpose=purpose,
+        fields=("pid", "full_name", "birth_date", "sex", "relation", "status"),
+    )
+    head = next((m for m in household.members if m.relation == "head"), None) if household else None
+    return ResidenceConfirmation(
+        citizen=citizen,
+        household=household,
+        head=head,
+        issued_on=today or date.today(),
+        authority_commune=commune_name(citizen.commune_code),
+    )
 
 
 def search(
@@ -171,23 +218,31 @@ def household_of(session: Session, pid: str, *, actor: Actor, purpose: str | Non
     actor.require(Permission.CITIZEN_READ)
     purpose = require_purpose(purpose)
     citizen = _load_visible(session, actor, pid)
-    membership = repo.membership_of(session, citizen.id)
-    if membership is None:
+    household = _household(session, citizen.id)
+    if household is None:
         raise NotFound(
             "The citizen belongs to no household", code=RegistryErrorCode.HOUSEHOLD_NOT_FOUND
         )
-    household = repo.household_by_id(session, membership.household_id)
-    assert household is not None  # a foreign key guarantees it
-    members = repo.household_members(session, household.id)
     audit.record_many(
         session,
         actor,
         action="household.read",
         subject_type="citizen",
-        subject_ids=[c.pid for _, c in members],
+        subject_ids=[m.pid for m in household.members],
         purpose=purpose,
         fields=("pid", "full_name", "birth_date", "sex", "relation", "status"),
     )
+    return household
+
+
+def _household(session: Session, citizen_id: int) -> HouseholdOut | None:
+    """The household a citizen belongs to, with its members (not audited here)."""
+    membership = repo.membership_of(session, citizen_id)
+    if membership is None:
+        return None
+    household = repo.household_by_id(session, membership.household_id)
+    assert household is not None  # a foreign key guarantees it
+    members = repo.household_members(session, household.id)
     return HouseholdOut(
         household_no=household.household_no,
         commune_code=household.commune_code,
@@ -216,6 +271,26 @@ def audit_trail(
         AuditEntryOut.model_validate(e)
         for e in audit.trail(session, "citizen", citizen.pid, limit=limit)
     ]
+
+
+def listed_names(
+    session: Session, pids: list[str], *, actor: Actor, purpose: str | None
+) -> dict[str, str]:
+    """The names of citizens a work list shows (a queue proposing them, say), for those in
+    the actor's area; one ``citizen.listed`` audit entry per citizen named."""
+    actor.require(Permission.CITIZEN_SEARCH)
+    purpose = require_purpose(purpose)
+    names = repo.names_by_pid(session, actor, sorted(set(pids)))
+    audit.record_many(
+        session,
+        actor,
+        action="citizen.listed",
+        subject_type="citizen",
+        subject_ids=sorted(names),
+        purpose=purpose,
+        fields=("pid", "full_name"),
+    )
+    return names
 
 
 def citizens_for_matching(

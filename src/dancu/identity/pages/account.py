@@ -22,6 +22,7 @@ from dancu.identity.auth.session import STEP_UP_URL, Login, end_login, now_epoch
 from dancu.identity.errors import IdentityErrorCode
 from dancu.identity.oidc import authorize as oidc
 from dancu.identity.oidc.claims import CLAIM_LABELS, SCOPE_CLAIMS
+from dancu.identity.pages import devices
 from dancu.identity.pages.common import (
     client_ip,
     page,
@@ -50,7 +51,8 @@ def _context(db: Session, login: Login, account: Account) -> dict[str, Any]:
         "login": login,
         "account": accounts.describe(account),
         "level_now": login.level(now_epoch()),
-        "sessions": signin.list_sessions(db, account.id),
+        "sessions": (rows := signin.list_sessions(db, account.id)),
+        "devices": {r.id: devices.describe(r.user_agent) for r in rows},
         "passkeys": passkeys.list_for(db, account.id),
         "totp_qr": totp_qr(account),
         "totp_secret": totp.secret_of(account) if not totp.enabled(account) else None,

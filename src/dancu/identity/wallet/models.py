@@ -45,3 +45,24 @@ class WalletCredential(Base):
     revoked_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
     revoked_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
     sd_jwt: Mapped[str] = mapped_column(Text)
+
+
+class PresentationLink(Base):
+    """A presentation the holder shows as a QR code, kept a few minutes under a short link.
+
+    The QR holds ``/v/<token>`` instead of the whole SD-JWT; only the token's SHA-256 is
+    stored, so the table alone opens no link. One live link per holder and document: making
+    a new one replaces the previous (``links.make``); expired rows are purged as new ones
+    are made. See docs/adr/0006-short-presentation-links.md.
+    """
+
+    __tablename__ = "wallet_presentation_link"
+
+    id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    credential_id: Mapped[str] = mapped_column(String(40))
+    citizen_pid: Mapped[str] = mapped_column(String(12))
+    presentation: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
