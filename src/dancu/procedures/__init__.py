@@ -1,0 +1,1 @@
+"""Online public services: the procedure catalogue, dossiers, their slips, results and fees."""
