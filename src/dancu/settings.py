@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     wallet_issuer: str = "http://127.0.0.1:8000"
     # Record-linkage engine for sector data: "duckdb" (one machine) or "spark" (pyspark).
     linkage_backend: Literal["duckdb", "spark"] = "duckdb"
+    # Signed results (docs/procedures-results.md): the trusted provincial CA certificates as
+    # PEM files; agencies' signing keys live beside it in ``<dir>-keys/`` (demo: made on use).
+    procedures_ca_dir: str = "var/procedures-ca"
     host: str = "127.0.0.1"
     port: int = 8000
 

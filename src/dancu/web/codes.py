@@ -396,4 +396,11 @@ CODES: tuple[str, ...] = (
     N_("id.invalid"),
     N_("id.cmnd9"),
     N_("sex.missing"),
+    # Procedures: why a result cannot be signed, or why a signed result does not verify
+    N_("result.no_signing_key"),
+    N_("result.not_pdf"),
+    N_("result.unsigned"),
+    N_("result.altered"),
+    N_("result.untrusted"),
+    N_("result.not_covered"),
 )

@@ -3,7 +3,8 @@
 A one-stop shop hands the applicant a slip at each turn of a dossier: the receipt with the
 appointment to return the result (form 01), the request to supplement the dossier (02), the
 refusal to accept it (03), the apology with a new date when it is late (04), and the
-processing control slip that travels with the dossier between agencies (05). Each function
+processing control slip that travels with the dossier between agencies (05); and the result
+itself, before ``signing`` signs it. Each function
 here takes a :class:`SlipDossier` (plain values, no database) and returns the PDF's bytes.
 
 The text is Vietnamese, so the PDF embeds a Unicode TrueType font shipped inside this
@@ -172,6 +173,27 @@ def control_slip(dossier: SlipDossier, *, issued_at: datetime | None = None) -> 
     pdf.paragraph(f"Nội dung yêu cầu giải quyết: {dossier.procedure_name}")
     pdf.paragraph(f"Ngày hẹn trả kết quả: {_day(dossier.due_on)}")
     pdf.steps_table(dossier.steps)
+    return pdf.bytes()
+
+
+def result_document(
+    dossier: SlipDossier,
+    title: str,
+    facts: Sequence[tuple[str, str]],
+    *,
+    decision_number: str,
+    signer_title: str,
+    signer: str,
+    issued_at: datetime | None = None,
+) -> bytes:
+    """The result of the dossier (an extract, a certificate, a decision) before signing:
+    its title, number, what it certifies as label-value lines, and who signs for the agency."""
+    pdf = _Slip(dossier, f"Số: {decision_number}", title.upper(), issued_at)
+    for label, value in facts:
+        pdf.paragraph(f"{label}: {value}")
+    pdf.paragraph(f"Cấp theo hồ sơ: {dossier.code} — {dossier.procedure_name}")
+    pdf.signatures((signer_title.upper(), signer))
+    pdf.paragraph("Văn bản điện tử có chữ ký số của cơ quan cấp.", indent=0)
     return pdf.bytes()
 
 
