@@ -403,4 +403,13 @@ CODES: tuple[str, ...] = (
     N_("result.altered"),
     N_("result.untrusted"),
     N_("result.not_covered"),
+    # Procedures: why a fee confirmation or a VietQR order is refused
+    N_("payment.malformed"),
+    N_("payment.signature"),
+    N_("payment.amount"),
+    N_("payment.dossier"),
+    N_("payment.replayed"),
+    N_("payment.gateway_unknown"),
+    N_("payment.purpose"),
+    N_("payment.account"),
 )
