@@ -49,6 +49,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_npsp_inbound")),
         sa.UniqueConstraint("portal_dossier_id", name=op.f("uq_npsp_inbound_portal_dossier_id")),
     )
+    op.create_index(op.f("ix_npsp_inbound_dossier_code"), "npsp_inbound", ["dossier_code"])
     op.create_table(
         "npsp_delivery",
         sa.Column("id", _ID, autoincrement=True, nullable=False),

@@ -20,7 +20,7 @@ class NpspInbound(Base):
 
     id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
     portal_dossier_id: Mapped[str] = mapped_column(String(64), unique=True)
-    dossier_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    dossier_code: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
 
