@@ -1,7 +1,7 @@
 """procedures: fee payments and the national portal's bookkeeping
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-03 14:06:58
 
 procedure_fee_payment: each gateway confirmation once (unique per gateway transaction).
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014"
-down_revision: str | None = "0012"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

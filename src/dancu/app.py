@@ -25,6 +25,9 @@ from dancu.identity.wallet import pages as wallet_pages
 from dancu.linkage import api as linkage_api
 from dancu.linkage import pages as linkage_pages
 from dancu.linkage import tasks as linkage_tasks
+from dancu.procedures import api as procedures_api
+from dancu.procedures import pages as procedures_pages
+from dancu.procedures import tasks as procedures_tasks
 from dancu.registry import api as registry_api
 from dancu.registry import pages as registry_pages
 from dancu.settings import Settings, get_settings
@@ -39,6 +42,7 @@ _PAGE_GUARD = [Depends(live_login_only)]
 _REGISTRY_API = [Depends(api_scopes("registry.read", "registry.write"))]
 _LINKAGE_API = [Depends(api_scopes("linkage.read", "linkage.write"))]
 _WALLET_API = [Depends(api_scopes("wallet.manage"))]
+_PROCEDURES_API = [Depends(api_scopes("procedures.read", "procedures.write"))]
 _FAVICON = SRC / "web" / "static" / "favicon.svg"
 
 
@@ -56,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.bearer_verifier = api_tokens.verify  # API bearers: the provider's access tokens
     identity_tasks.subscribe()  # outbox handlers: a death closes the account
     linkage_tasks.subscribe()  # ... and a queued linkage run goes to the job queue
+    procedures_tasks.subscribe()  # ... and a dossier's change notifies its citizen
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
@@ -76,6 +81,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(identity_pages.router, dependencies=_PAGE_GUARD)
     app.include_router(linkage_api.router, dependencies=_LINKAGE_API)
     app.include_router(linkage_pages.router, dependencies=_PAGE_GUARD)
+    app.include_router(procedures_api.router, dependencies=_PROCEDURES_API)
+    app.include_router(procedures_pages.router, dependencies=_PAGE_GUARD)
     app.include_router(home.router, dependencies=_PAGE_GUARD)  # / : what this person can do
     if settings.dev_login:  # the one switch for demo-only parts; Settings refuses it in production
         _mount_demo(app)

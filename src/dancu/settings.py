@@ -46,6 +46,14 @@ class Settings(BaseSettings):
     linkage_stale_seconds: float = 120.0
     # Where uploaded sector files wait for the import job (shared with every worker).
     linkage_upload_dir: str = "var/uploads"
+    # Where dossiers' uploaded components are kept, content-addressed by SHA-256.
+    procedures_upload_dir: str = "var/procedures"
+    # The largest file a citizen may upload for one component (bytes).
+    procedures_max_upload_bytes: int = 5 * 1024 * 1024
+    # An officer's lock on a dossier lapses after this many seconds without a renewal.
+    procedures_lock_seconds: int = 1800
+    # Seconds between escalations of dossier steps past their deadline (0: never).
+    procedures_escalate_seconds: float = 3600.0
     # e-ID accounts (docs/operations.md): sessions, step-up, argon2 (OWASP: 19 MiB, t=2, p=1),
     # lock-out after wrong codes (doubling each time), one-time codes, history retention.
     identity_step_up_seconds: int = 600

@@ -46,6 +46,8 @@ API_SCOPES: dict[str, str] = {
     "linkage.read": "Read sector-data sync rates, reports and the cleaning queue",
     "linkage.write": "Import sector data, run linkage, work the cleaning queue",
     "wallet.manage": "Revoke wallet documents",
+    "procedures.read": "Read the dossier queues, dossiers and public-service figures",
+    "procedures.write": "Work dossiers: lock, process, request supplements, approve, refuse",
 }
 
 
