@@ -28,6 +28,10 @@ from dancu.linkage import tasks as linkage_tasks
 from dancu.procedures import api as procedures_api
 from dancu.procedures import pages as procedures_pages
 from dancu.procedures import tasks as procedures_tasks
+from dancu.procedures.documents import pages as procedures_papers
+from dancu.procedures.npsp import api as npsp_api
+from dancu.procedures.payment import api as payment_api
+from dancu.procedures.payment import pages as payment_pages
 from dancu.registry import api as registry_api
 from dancu.registry import pages as registry_pages
 from dancu.settings import Settings, get_settings
@@ -43,6 +47,7 @@ _REGISTRY_API = [Depends(api_scopes("registry.read", "registry.write"))]
 _LINKAGE_API = [Depends(api_scopes("linkage.read", "linkage.write"))]
 _WALLET_API = [Depends(api_scopes("wallet.manage"))]
 _PROCEDURES_API = [Depends(api_scopes("procedures.read", "procedures.write"))]
+_NPSP_API = [Depends(api_scopes("procedures.npsp"))]
 _FAVICON = SRC / "web" / "static" / "favicon.svg"
 
 
@@ -83,6 +88,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(linkage_pages.router, dependencies=_PAGE_GUARD)
     app.include_router(procedures_api.router, dependencies=_PROCEDURES_API)
     app.include_router(procedures_pages.router, dependencies=_PAGE_GUARD)
+    app.include_router(procedures_papers.router, dependencies=_PAGE_GUARD)  # slips, results
+    app.include_router(payment_pages.router, dependencies=_PAGE_GUARD)
+    app.include_router(payment_api.router)  # gateways authenticate by their signature
+    app.include_router(npsp_api.router, dependencies=_NPSP_API)
     app.include_router(home.router, dependencies=_PAGE_GUARD)  # / : what this person can do
     if settings.dev_login:  # the one switch for demo-only parts; Settings refuses it in production
         _mount_demo(app)
@@ -95,7 +104,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def _mount_demo(app: FastAPI) -> None:
     """The development sign-in, the sample relying party, the simulated card reader, the
     demo wallet documents and the message sink (imported here: production never loads them)."""
-    from dancu.demo import chip_pages, chip_reader, message_pages, rp_pages, wallet_pages
+    from dancu.demo import (
+        chip_pages,
+        chip_reader,
+        message_pages,
+        payment_pages,
+        rp_pages,
+        wallet_pages,
+    )
     from dancu.web import devlogin
 
     app.state.card_reader = chip_reader.read_demo_card  # the level-2 desk's reader hook
@@ -104,6 +120,7 @@ def _mount_demo(app: FastAPI) -> None:
     app.include_router(chip_pages.router, dependencies=_PAGE_GUARD)
     app.include_router(wallet_pages.router, dependencies=_PAGE_GUARD)
     app.include_router(message_pages.router, dependencies=_PAGE_GUARD)
+    app.include_router(payment_pages.router, dependencies=_PAGE_GUARD)  # simulated gateway
 
 
 def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]

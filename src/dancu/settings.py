@@ -93,6 +93,16 @@ class Settings(BaseSettings):
     # Signed results (docs/procedures-results.md): the trusted provincial CA certificates as
     # PEM files; agencies' signing keys live beside it in ``<dir>-keys/`` (demo: made on use).
     procedures_ca_dir: str = "var/procedures-ca"
+    # Fees by bank transfer (VietQR): the collecting account's bank BIN (NAPAS) and number.
+    procedures_payee_bank_bin: str = "970415"
+    procedures_payee_account: str = "1122334455"
+    procedures_payee_name: str = "KHO BAC NHA NUOC (DEMO)"
+    # The National Public Service Portal's status endpoint (empty: JSON lines to the file),
+    # its bearer token, and the seconds between deliveries of queued changes (0: never).
+    procedures_npsp_url: str = ""
+    procedures_npsp_token: str = ""
+    procedures_npsp_file: str = "var/npsp-outbound.jsonl"
+    procedures_npsp_seconds: float = 30.0
     host: str = "127.0.0.1"
     port: int = 8000
 

@@ -12,6 +12,8 @@ from rich.table import Table
 from dancu.common.errors import DancuError
 from dancu.db.uow import unit_of_work
 from dancu.procedures import catalogue, console, workdays
+from dancu.procedures.documents.cli import verify as verify_result
+from dancu.procedures.npsp.cli import app as npsp_app
 
 app = typer.Typer(
     help="Online public services: catalogue, calendar, escalation.", no_args_is_help=True
@@ -20,6 +22,8 @@ calendar_app = typer.Typer(
     help="Working days: day swaps and a province's days off.", no_args_is_help=True
 )
 app.add_typer(calendar_app, name="calendar")
+app.add_typer(npsp_app, name="npsp")  # the national portal's outbound queue
+app.command("verify")(verify_result)  # dancu procedures verify FILE: a signed result
 out = Console()
 
 

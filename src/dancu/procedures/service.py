@@ -194,6 +194,7 @@ def _announce(session: Session, dossier: Dossier, previous: str, step: int | Non
             "step": step,
             "due_on": dossier.due_on.isoformat() if dossier.due_on else None,
             "channel": dossier.channel,
+            "version": dossier.version,  # with the code, the change's key (npsp outbound)
         },
     )
 

@@ -16,6 +16,8 @@ from dancu.common.outbox import Dispatcher, dispatcher
 from dancu.db import get_sessionmaker
 from dancu.db.uow import unit_of_work
 from dancu.procedures import console, events, notify
+from dancu.procedures.documents import tasks as documents_tasks
+from dancu.procedures.npsp import tasks as npsp_tasks
 
 
 def on_status_changed(session: Session, payload: dict[str, Any]) -> None:
@@ -24,6 +26,8 @@ def on_status_changed(session: Session, payload: dict[str, Any]) -> None:
 
 def subscribe(target: Dispatcher = dispatcher) -> None:
     target.subscribe(events.DOSSIER_STATUS_CHANGED, on_status_changed)
+    documents_tasks.subscribe(target)  # an approved result is signed (and goes to the wallet)
+    npsp_tasks.subscribe(target)  # every change is queued for the national portal
 
 
 @periodic(every(lambda settings: settings.procedures_escalate_seconds), retries=2, retry_delay=60)

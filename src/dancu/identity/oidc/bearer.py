@@ -48,6 +48,7 @@ API_SCOPES: dict[str, str] = {
     "wallet.manage": "Revoke wallet documents",
     "procedures.read": "Read the dossier queues, dossiers and public-service figures",
     "procedures.write": "Work dossiers: lock, process, request supplements, approve, refuse",
+    "procedures.npsp": "Submit dossiers received by the National Public Service Portal",
 }
 
 

@@ -9,6 +9,9 @@ with the dossier already created. Nothing else decides, so there is no check-the
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,8 +19,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from dancu.common.errors import ErrorCode, ValidationFailed
+from dancu.procedures import service as dossiers
+from dancu.procedures.files import Upload
 from dancu.procedures.npsp.models import NpspInbound
 from dancu.procedures.npsp.schemas import PortalDossierIn
+from dancu.procedures.prefill import Applicant
 
 # Creates the dossier for a portal submission and returns its code (procedures' submit).
 CreateDossier = Callable[[Session, PortalDossierIn], str]
@@ -64,3 +71,39 @@ def _without_files(data: PortalDossierIn) -> dict[str, object]:
     kept = data.model_dump(mode="json", exclude={"files"})
     kept["files"] = [{"component": f.component, "file_name": f.file_name} for f in data.files]
     return kept
+
+
+def submit(session: Session, data: PortalDossierIn) -> str:
+    """Create a portal submission as a dossier of this system (``channel`` "npsp"), through
+    the same submit as this portal's own: the same checks, steps, deadline and receipt. The
+    portal signed the citizen in at level 2 (VNeID)."""
+    applicant = Applicant(data.applicant.pid, None, data.applicant.full_name, level=2)
+    uploads = [Upload(f.component, f.file_name, _decode(f.content_base64)) for f in data.files]
+    dossier = dossiers.save(
+        session,
+        applicant,
+        data.procedure_code,
+        dict(data.form),
+        uploads,
+        key=_key(data.portal_dossier_id),
+        delivery=data.delivery,
+        submit=True,
+        channel="npsp",
+    )
+    if dossier.code is None:  # save(submit=True) always numbers the dossier
+        raise RuntimeError("a submitted dossier without a code")
+    return dossier.code
+
+
+def _key(portal_id: str) -> str:
+    """The idempotency key of the portal's dossier (the dossiers' keys are [A-Za-z0-9_-])."""
+    return "npsp-" + hashlib.sha256(portal_id.encode()).hexdigest()[:40]
+
+
+def _decode(content: str) -> bytes:
+    try:
+        return base64.b64decode(content, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValidationFailed(
+            "A file is not valid base64", code=ErrorCode.FORM_INVALID, field="files"
+        ) from exc

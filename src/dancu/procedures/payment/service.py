@@ -5,7 +5,8 @@ gateway adapter, then what it says against what the dossier expects (its code an
 and the transaction is inserted under a unique constraint, so a confirmation sent twice
 (a replay, or a gateway retrying) is refused rather than counted twice, without a
 check-then-act race. The payment is announced with ``events.FEE_PAID`` in the same
-transaction; the dossier flow marks the dossier paid from it.
+transaction. ``confirm_for_dossier`` is what the gateway's call-back and the simulated
+gateway use: it takes the fee from the dossier and marks the dossier paid.
 """
 
 from __future__ import annotations
@@ -17,11 +18,23 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dancu.common import outbox
-from dancu.common.errors import Conflict, ValidationFailed
+from dancu.common.access import Actor, Role
+from dancu.common.errors import Conflict, NotFound, ValidationFailed
+from dancu.procedures import repository as repo
+from dancu.procedures import service as dossiers
+from dancu.procedures.errors import ProcedureErrorCode
 from dancu.procedures.payment import events
 from dancu.procedures.payment.errors import PaymentErrorCode
 from dancu.procedures.payment.gateway import Confirmation, PaymentGateway
 from dancu.procedures.payment.models import FeePayment
+
+# Who marks a dossier paid: the payment adapter, on the gateway's signed word.
+PAYMENT_ACTOR = Actor(
+    id="system:payment",
+    name="dancu payment adapter",
+    roles=frozenset({Role.SYSTEM}),
+    organization="system",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +96,23 @@ def record_confirmation(
             "transaction_id": confirmation.transaction_id,
         },
     )
+    return confirmation
+
+
+def confirm_for_dossier(
+    session: Session, gateway: PaymentGateway, code: str, body: bytes, signature: str
+) -> Confirmation:
+    """A gateway's confirmation for the dossier ``code``: checked against its fee, kept
+    once, and the dossier marked paid (``procedures.service.mark_paid``), in one transaction."""
+    dossier = repo.by_code(session, code)
+    if dossier is None:
+        raise NotFound(
+            "No such dossier", code=ProcedureErrorCode.DOSSIER_NOT_FOUND, field="dossier"
+        )
+    expected = ExpectedPayment(code, dossier.fee_amount)
+    confirmation = record_confirmation(session, gateway, body, signature, expected=expected)
+    reference = f"{confirmation.gateway}:{confirmation.transaction_id}"
+    dossiers.mark_paid(session, code, confirmation.amount_vnd, reference, actor=PAYMENT_ACTOR)
     return confirmation
 
 
