@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
@@ -66,7 +67,7 @@ def test_a_signed_result_verifies_with_its_signer_agency_and_time(signed):
 def test_the_demo_ca_is_made_once_trusted_and_its_key_kept_apart(ca_dir, signed):
     assert sorted(p.name for p in ca_dir.iterdir()) == [authority.DEMO_CA_FILE]
     keys = ca_dir.with_name("procedures-ca-keys")
-    assert sorted(p.name for p in keys.iterdir()) == [
+    assert sorted(p.name for p in keys.iterdir() if p.name != ".lock") == [
         "agency-01-00070.pem",
         authority.DEMO_CA_KEY_FILE,
     ]
@@ -75,6 +76,15 @@ def test_the_demo_ca_is_made_once_trusted_and_its_key_kept_apart(ca_dir, signed)
     first = authority.Credential.from_pem((keys / "agency-01-00070.pem").read_bytes())
     assert again.cert == first.cert
     assert again.cert.issuer == authority.trusted_roots()[0].subject
+
+
+def test_workers_racing_for_the_first_key_make_one_ca_and_one_key(ca_dir):
+    with ThreadPoolExecutor(4) as pool:
+        made = list(pool.map(lambda _: authority.agency_signer("01-00070", AGENCY), range(4)))
+    assert len({c.cert.serial_number for c in made}) == 1
+    (root,) = authority.trusted_roots()
+    assert made[0].cert.issuer == root.subject
+    made[0].cert.verify_directly_issued_by(root)
 
 
 def test_a_flipped_byte_fails_verification(signed):

@@ -14,7 +14,10 @@ and an agency certificate issued by it. In production a missing key is an error.
 
 from __future__ import annotations
 
+import fcntl
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -97,14 +100,17 @@ def agency_signer(agency_code: str, agency_name: str, province_name: str = "") -
         raise NoSigningKey(
             f"The agency {agency_code} has no signing key in {key_dir()}", field="agency"
         )
-    ca = demo_ca(province_name)
-    credential = issue_agency(ca, agency_name, province_name)
-    _write_private(path, credential.pem())
-    return credential
+    with _creating():  # two workers must not make two demo CAs, or two keys for one agency
+        if path.is_file():
+            return Credential.from_pem(path.read_bytes())
+        credential = issue_agency(demo_ca(province_name), agency_name, province_name)
+        _write_private(path, credential.pem())
+        return credential
 
 
 def demo_ca(province_name: str = "") -> Credential:
-    """The demo provincial CA, created once: certificate trusted, key kept apart."""
+    """The demo provincial CA, created once: certificate trusted, key kept apart (callers
+    that may race hold ``_creating``)."""
     key_path = key_dir() / DEMO_CA_KEY_FILE
     if key_path.is_file():
         return Credential.from_pem(key_path.read_bytes())
@@ -184,6 +190,18 @@ def _usage(*, ca: bool) -> x509.KeyUsage:
         encipher_only=False,
         decipher_only=False,
     )
+
+
+@contextmanager
+def _creating() -> Iterator[None]:
+    """An exclusive lock on the key directory (a file lock: workers are processes)."""
+    key_dir().mkdir(parents=True, exist_ok=True)
+    with (key_dir() / ".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _write_private(path: Path, blob: bytes) -> None:
