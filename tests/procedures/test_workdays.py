@@ -27,7 +27,7 @@ def test_tet_2026_closes_the_week_after_the_weekend() -> None:
     for day in range(14, 23):
         assert not CAL.is_working_day(date(2026, 2, day)), day
     assert CAL.add(date(2026, 2, 13), 1) == date(2026, 2, 23)
-    # a 5-working-day procedure received on Thursday 12 Feb is due on Thursday 26 Feb (Fri 13, then 23 to 26)
+    # 5 working days from Thursday 12 Feb: Friday 13, then 23 to 26 Feb
     assert CAL.add(date(2026, 2, 12), 5) == date(2026, 2, 26)
     assert CAL.between(date(2026, 2, 13), date(2026, 2, 23)) == 1
 
