@@ -113,7 +113,7 @@ def seed_procedures_demo(
         written += 1
         if state == "draft":
             continue
-        dossier.code = f"{unit}-{received:%y%m%d}-{dossier.id:06d}"
+        dossier.code = f"{unit}-{received:%y%m%d}{dossier.id:06d}"
         dossier.submitted_at = _at(received, rng)
         dossier.received_on, dossier.due_on = received, due
         if dossier.fee_state == "paid":
