@@ -360,7 +360,7 @@ def _submit(
     session: Session, dossier: Dossier, procedure: Procedure, actor: Actor, *, today: date
 ) -> None:
     calendar = workdays.calendar_for(session, dossier.province_code)
-    code = f"{dossier.unit_code}-{today:%y%m%d}-{dossier.id:06d}"
+    code = f"{dossier.unit_code}-{today:%y%m%d}{dossier.id:06d}"
     first = procedure.steps[0]
     transition(
         session,
