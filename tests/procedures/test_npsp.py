@@ -4,11 +4,14 @@ retried until delivered, never twice (the file publisher; HTTP in test_npsp_http
 from __future__ import annotations
 
 import json
+import threading
+import uuid
 from datetime import datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
 from dancu.db import utcnow
 from dancu.procedures.npsp import inbound, outbound
@@ -19,8 +22,9 @@ from dancu.procedures.npsp.schemas import PortalDossierIn
 
 @pytest.fixture
 def now() -> datetime:
-    """A moment just after the changes were queued (they are due when queued)."""
-    return utcnow() + timedelta(seconds=1)
+    """A moment after the changes are queued (they are due when queued; a slow machine
+    may take a while between this fixture and the test's own enqueueing)."""
+    return utcnow() + timedelta(minutes=5)
 
 
 def portal_dossier(portal_id: str = "G22.99-261203-000123", **changes) -> PortalDossierIn:
@@ -187,3 +191,39 @@ def test_an_unwritable_file_keeps_the_change_queued(session, factory, tmp_path, 
     blocker.write_text("")
     assert outbound.deliver_pending(factory, FilePublisher(blocker / "x.jsonl"), now=now) == 0
     assert [r.event_key for r in outbound.waiting(session)] == ["A:v2"]
+
+
+def test_the_same_portal_dossier_sent_concurrently_is_one_dossier(engine, backend):
+    """Two requests with the same portal id at once (PostgreSQL, real transactions): the
+    second waits on the unique claim, then answers the first one's dossier."""
+    if backend != "postgresql":
+        pytest.skip("SQLite serializes writers: no two transactions run at once")
+    portal_id = f"CONCURRENT-{uuid.uuid4().hex[:12]}"
+    first_inside, release = threading.Event(), threading.Event()
+    answers: dict[str, inbound.Received] = {}
+
+    def slow_create(session, data):
+        first_inside.set()
+        assert release.wait(10)
+        return "66001-261203000777"
+
+    def request(name: str, create) -> None:
+        with Session(engine) as session, session.begin():
+            answers[name] = inbound.receive(session, portal_dossier(portal_id), create=create)
+
+    first = threading.Thread(target=request, args=("first", slow_create))
+    first.start()
+    assert first_inside.wait(10)
+    second = threading.Thread(target=request, args=("second", Creator()))
+    second.start()
+    second.join(0.5)
+    assert second.is_alive()  # waiting on the first one's claim
+    release.set()
+    first.join(10)
+    second.join(10)
+    try:
+        assert answers["first"] == inbound.Received("66001-261203000777", created=True)
+        assert answers["second"] == inbound.Received("66001-261203000777", created=False)
+    finally:
+        with Session(engine) as session, session.begin():
+            session.execute(delete(NpspInbound).where(NpspInbound.portal_dossier_id == portal_id))

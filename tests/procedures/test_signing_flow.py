@@ -7,10 +7,13 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from dancu import settings
+from dancu.cli import app
 from dancu.common.errors import DancuError, NotFound
 from dancu.common.outbox import Dispatcher, OutboxEvent
+from dancu.identity.accounts.service import close_for_death
 from dancu.identity.wallet import service as wallet
 from dancu.procedures import console, events
 from dancu.procedures import service as dossiers
@@ -137,10 +140,6 @@ def test_the_officer_prints_the_slips_of_a_dossier_of_their_units_only(session):
 
 
 def test_the_verify_command_is_under_dancu_procedures(session, tmp_path):
-    from typer.testing import CliRunner
-
-    from dancu.cli import app
-
     applicant, dossier = submitted(session)
     approve_and_dispatch(session, dossier)
     path = tmp_path / "result.pdf"
@@ -151,3 +150,12 @@ def test_the_verify_command_is_under_dancu_procedures(session, tmp_path):
     path.write_bytes(path.read_bytes().replace(b"/Producer", b"/Pxoducer"))
     refused = CliRunner().invoke(app, ["procedures", "verify", str(path)])
     assert refused.exit_code == 1 and DocumentErrorCode.ALTERED in refused.output
+
+
+def test_a_closed_account_still_gets_the_signed_pdf_and_no_credential(session):
+    applicant, dossier = submitted(session)
+    assert close_for_death(session, applicant.pid)
+    approve_and_dispatch(session, dossier)
+    assert dossier.result["pdf_sha256"]
+    assert dossier.result["credential_refused"] == "wallet.account_not_found"
+    assert "credential_id" not in dossier.result

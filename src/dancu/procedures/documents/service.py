@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from dancu.common import adminunits
 from dancu.common.access import Actor
-from dancu.common.errors import NotFound, ValidationFailed
+from dancu.common.errors import DancuError, NotFound, ValidationFailed
 from dancu.db import utcnow
 from dancu.identity.wallet import service as wallet
 from dancu.procedures import catalogue, console, files
@@ -81,17 +81,24 @@ def issue_result(session: Session, payload: dict[str, Any]) -> str | None:
     stored = files.store(Upload("result", f"{dossier.code}.pdf", pdf), "application/pdf")
     added: dict[str, Any] = {"pdf_sha256": stored.sha256, "issued_by": issuer}
     if payload.get("credential") and dossier.account_id is not None:
-        row = wallet.issue_document(
-            session,
-            dossier.account_id,
-            "procedure_result",
-            _claims(dossier, procedure, issuer),
-            actor=PROCEDURES_ACTOR,
-        )
-        added["credential_id"] = row.credential_id
+        added |= _to_wallet(session, dossier, _claims(dossier, procedure, issuer))
     dossier.result = {**dossier.result, **added}
     session.flush()
     return stored.sha256
+
+
+def _to_wallet(session: Session, dossier: Dossier, claims: dict[str, Any]) -> dict[str, Any]:
+    """The credential in the citizen's wallet; a closed account keeps the signed PDF (the
+    refusal's code is noted) rather than failing the whole result again and again."""
+    assert dossier.account_id is not None
+    try:
+        with session.begin_nested():
+            row = wallet.issue_document(
+                session, dossier.account_id, "procedure_result", claims, actor=PROCEDURES_ACTOR
+            )
+    except DancuError as exc:
+        return {"credential_refused": exc.code}
+    return {"credential_id": row.credential_id}
 
 
 def slip(
