@@ -25,6 +25,13 @@ from dancu.identity.wallet import pages as wallet_pages
 from dancu.linkage import api as linkage_api
 from dancu.linkage import pages as linkage_pages
 from dancu.linkage import tasks as linkage_tasks
+from dancu.procedures import api as procedures_api
+from dancu.procedures import pages as procedures_pages
+from dancu.procedures import tasks as procedures_tasks
+from dancu.procedures.documents import pages as procedures_papers
+from dancu.procedures.npsp import api as npsp_api
+from dancu.procedures.payment import api as payment_api
+from dancu.procedures.payment import pages as payment_pages
 from dancu.registry import api as registry_api
 from dancu.registry import pages as registry_pages
 from dancu.settings import Settings, get_settings
@@ -39,6 +46,8 @@ _PAGE_GUARD = [Depends(live_login_only)]
 _REGISTRY_API = [Depends(api_scopes("registry.read", "registry.write"))]
 _LINKAGE_API = [Depends(api_scopes("linkage.read", "linkage.write"))]
 _WALLET_API = [Depends(api_scopes("wallet.manage"))]
+_PROCEDURES_API = [Depends(api_scopes("procedures.read", "procedures.write"))]
+_NPSP_API = [Depends(api_scopes("procedures.npsp"))]
 _FAVICON = SRC / "web" / "static" / "favicon.svg"
 
 
@@ -56,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.bearer_verifier = api_tokens.verify  # API bearers: the provider's access tokens
     identity_tasks.subscribe()  # outbox handlers: a death closes the account
     linkage_tasks.subscribe()  # ... and a queued linkage run goes to the job queue
+    procedures_tasks.subscribe()  # ... and a dossier's change notifies its citizen
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
@@ -76,6 +86,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(identity_pages.router, dependencies=_PAGE_GUARD)
     app.include_router(linkage_api.router, dependencies=_LINKAGE_API)
     app.include_router(linkage_pages.router, dependencies=_PAGE_GUARD)
+    app.include_router(procedures_api.router, dependencies=_PROCEDURES_API)
+    app.include_router(procedures_pages.router, dependencies=_PAGE_GUARD)
+    app.include_router(procedures_papers.router, dependencies=_PAGE_GUARD)  # slips, results
+    app.include_router(payment_pages.router, dependencies=_PAGE_GUARD)
+    app.include_router(payment_api.router)  # gateways authenticate by their signature
+    app.include_router(npsp_api.router, dependencies=_NPSP_API)
     app.include_router(home.router, dependencies=_PAGE_GUARD)  # / : what this person can do
     if settings.dev_login:  # the one switch for demo-only parts; Settings refuses it in production
         _mount_demo(app)
@@ -88,7 +104,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def _mount_demo(app: FastAPI) -> None:
     """The development sign-in, the sample relying party, the simulated card reader, the
     demo wallet documents and the message sink (imported here: production never loads them)."""
-    from dancu.demo import chip_pages, chip_reader, message_pages, rp_pages, wallet_pages
+    from dancu.demo import (
+        chip_pages,
+        chip_reader,
+        message_pages,
+        payment_pages,
+        rp_pages,
+        wallet_pages,
+    )
     from dancu.web import devlogin
 
     app.state.card_reader = chip_reader.read_demo_card  # the level-2 desk's reader hook
@@ -97,6 +120,7 @@ def _mount_demo(app: FastAPI) -> None:
     app.include_router(chip_pages.router, dependencies=_PAGE_GUARD)
     app.include_router(wallet_pages.router, dependencies=_PAGE_GUARD)
     app.include_router(message_pages.router, dependencies=_PAGE_GUARD)
+    app.include_router(payment_pages.router, dependencies=_PAGE_GUARD)  # simulated gateway
 
 
 def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]

@@ -20,6 +20,8 @@ from dancu.identity.oidc.cli import app as oidc_client_app
 from dancu.identity.wallet.cli import app as wallet_app
 from dancu.linkage import tasks as linkage_tasks
 from dancu.linkage.cli import app as linkage_app
+from dancu.procedures import tasks as procedures_tasks
+from dancu.procedures.cli import app as procedures_app
 from dancu.registry.cli import app as registry_app
 from dancu.settings import get_settings
 from dancu.web.auth import issue_token
@@ -40,6 +42,8 @@ identity_app.add_typer(wallet_app, name="wallet")
 identity_tasks.subscribe()  # outbox handlers: a death closes the account
 linkage_tasks.subscribe()  # ... and a queued linkage run goes to the job queue
 app.add_typer(linkage_app, name="linkage")
+procedures_tasks.subscribe()  # ... and a dossier's change notifies its citizen
+app.add_typer(procedures_app, name="procedures")
 app.command("demo")(demo_command)
 console = Console()
 ROOT = Path(__file__).resolve().parents[2]

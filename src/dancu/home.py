@@ -68,6 +68,10 @@ HINTS = {
     "/desk/level2": N_("Raise a citizen's e-ID account to level 2 with their chip card."),
     "/linkage": N_("Sector datasets and how well they are synchronized with the registry."),
     "/linkage/queue": N_("Records that need an officer's decision before they are synchronized."),
+    "/procedure-console": N_(
+        "Dossiers waiting in your agency and unit, the oldest deadline first."
+    ),
+    "/procedure-figures": N_("Dossiers online and at the counter, on time, fees, reused data."),
 }
 SIGN_IN = Task("/login", N_("Sign in"), N_("With your personal ID number and password."), "t-login")
 REGISTER = Task(
@@ -89,6 +93,15 @@ ACCOUNT = Task(
     "t-account",
 )
 WALLET = Task("/wallet", N_("My documents"), N_("Your ID card and other documents."), "t-wallet")
+SERVICES = Task(
+    "/procedures",
+    N_("Public services"),
+    N_("Administrative procedures you can do online, with what they need and cost."),
+    "t-procedures",
+)
+MY_DOSSIERS = Task(
+    "/my-dossiers", N_("My dossiers"), N_("Your applications and where they stand."), "t-dossiers"
+)
 PORTAL = Task(
     "/demo-rp",
     N_("Public-service portal (sample)"),
@@ -99,12 +112,12 @@ PORTAL = Task(
 
 def home_for(session: Session, actor: Actor | None, *, citizen: bool, dev: bool) -> Home:
     """What the home page offers this person (``citizen``: signed in with an e-ID account)."""
-    services = [PORTAL] if dev else []
+    services = [SERVICES, *([PORTAL] if dev else [])]
     if actor is None and not citizen:
         return Home(tasks=[SIGN_IN, REGISTER, VERIFY], services=services)
     tasks = _officer_tasks(session, actor) if actor is not None else []
     if citizen:
-        tasks += [ACCOUNT, WALLET]
+        tasks += [ACCOUNT, WALLET, MY_DOSSIERS]
     figures = _figures(session, actor) if actor and actor.can(Permission.STATISTICS_READ) else None
     return Home(tasks=tasks, services=[*services, VERIFY], figures=figures)
 

@@ -46,6 +46,14 @@ class Settings(BaseSettings):
     linkage_stale_seconds: float = 120.0
     # Where uploaded sector files wait for the import job (shared with every worker).
     linkage_upload_dir: str = "var/uploads"
+    # Where dossiers' uploaded components are kept, content-addressed by SHA-256.
+    procedures_upload_dir: str = "var/procedures"
+    # The largest file a citizen may upload for one component (bytes).
+    procedures_max_upload_bytes: int = 5 * 1024 * 1024
+    # An officer's lock on a dossier lapses after this many seconds without a renewal.
+    procedures_lock_seconds: int = 1800
+    # Seconds between escalations of dossier steps past their deadline (0: never).
+    procedures_escalate_seconds: float = 3600.0
     # e-ID accounts (docs/operations.md): sessions, step-up, argon2 (OWASP: 19 MiB, t=2, p=1),
     # lock-out after wrong codes (doubling each time), one-time codes, history retention.
     identity_step_up_seconds: int = 600
@@ -82,6 +90,19 @@ class Settings(BaseSettings):
     wallet_issuer: str = "http://127.0.0.1:8000"
     # Record-linkage engine for sector data: "duckdb" (one machine) or "spark" (pyspark).
     linkage_backend: Literal["duckdb", "spark"] = "duckdb"
+    # Signed results (docs/procedures-results.md): the trusted provincial CA certificates as
+    # PEM files; agencies' signing keys live beside it in ``<dir>-keys/`` (demo: made on use).
+    procedures_ca_dir: str = "var/procedures-ca"
+    # Fees by bank transfer (VietQR): the collecting account's bank BIN (NAPAS) and number.
+    procedures_payee_bank_bin: str = "970415"
+    procedures_payee_account: str = "1122334455"
+    procedures_payee_name: str = "KHO BAC NHA NUOC (DEMO)"
+    # The National Public Service Portal's status endpoint (empty: JSON lines to the file),
+    # its bearer token, and the seconds between deliveries of queued changes (0: never).
+    procedures_npsp_url: str = ""
+    procedures_npsp_token: str = ""
+    procedures_npsp_file: str = "var/npsp-outbound.jsonl"
+    procedures_npsp_seconds: float = 30.0
     host: str = "127.0.0.1"
     port: int = 8000
 

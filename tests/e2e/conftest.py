@@ -90,6 +90,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "DANCU_DEMO_PROVINCE": "66",
         "DANCU_PORT": str(port),
         "DANCU_IDENTITY_CSCA_DIR": str(tmp / "csca"),
+        "DANCU_PROCEDURES_CA_DIR": str(tmp / "procedures-ca"),  # the demo provincial CA
+        "DANCU_PROCEDURES_NPSP_FILE": str(tmp / "npsp-outbound.jsonl"),
     }
     _run(["db", "upgrade"], env)
     _run(["demo", "--citizens", str(DEMO_CITIZENS)], env)

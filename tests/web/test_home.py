@@ -30,6 +30,7 @@ def test_signed_out_the_home_page_offers_sign_in_registration_and_the_services(c
         "t-register": "/register",
         "t-verify": "/verify",
         "t-portal": "/demo-rp",
+        "t-procedures": "/procedures",
     }
     assert "Đăng ký tài khoản định danh điện tử" in response.text
     assert links(response.text, "nav-") == {}
@@ -38,9 +39,17 @@ def test_signed_out_the_home_page_offers_sign_in_registration_and_the_services(c
 # demo officer -> (the tasks on the home page, whether it shows the area's statistics)
 OFFICERS = {
     "province-clerk": (["nav-search", "nav-linkage", "nav-queue"], True),
-    "province-police": (["nav-search", "nav-desk", "nav-linkage", "nav-queue"], True),
+    "province-police": (
+        ["nav-search", "nav-desk", "nav-linkage", "nav-queue", "nav-procedure-console"],
+        True,
+    ),
     "commune-clerk": (["nav-search", "nav-linkage", "nav-queue"], True),
-    "steering-viewer": (["nav-linkage"], True),
+    "steering-viewer": (["nav-linkage", "nav-procedure-figures"], True),
+    "procedure-officer": (["nav-search", "nav-procedure-console", "nav-procedure-figures"], False),
+    "commune-leader": (
+        ["nav-search", "nav-linkage", "nav-procedure-console", "nav-procedure-figures"],
+        True,
+    ),
 }
 
 
@@ -77,6 +86,8 @@ def test_a_citizen_sees_the_account_documents_and_services(client, session):
     assert links(home.text, "t-") == {
         "t-account": "/account",
         "t-wallet": "/wallet",
+        "t-dossiers": "/my-dossiers",
+        "t-procedures": "/procedures",
         "t-portal": "/demo-rp",
         "t-verify": "/verify",
     }

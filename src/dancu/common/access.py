@@ -36,6 +36,9 @@ class Permission(StrEnum):
     LINKAGE_READ = "linkage.read"  # sector datasets' sync rates and reports
     LINKAGE_MANAGE = "linkage.manage"  # import sector datasets, run linkage, export
     LINKAGE_CLEAN = "linkage.clean"  # work the cleaning queue
+    PROCEDURE_PROCESS = "procedure.process"  # work dossiers of one's agency and unit
+    PROCEDURE_ASSIGN = "procedure.assign"  # hand a dossier to an officer of the unit
+    PROCEDURE_FIGURES = "procedure.figures"  # the one-stop shop's figures of one's units
 
 
 _P = Permission
@@ -54,13 +57,30 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
     Role.POLICE: frozenset(
-        {_P.CITIZEN_READ, _P.CITIZEN_SEARCH, _P.CARD_MANAGE, _P.AUDIT_READ, _P.STATISTICS_READ}
+        {
+            _P.CITIZEN_READ,
+            _P.CITIZEN_SEARCH,
+            _P.CARD_MANAGE,
+            _P.AUDIT_READ,
+            _P.STATISTICS_READ,
+            _P.PROCEDURE_PROCESS,  # residence, ID-card and vehicle dossiers
+        }
     ),
-    Role.PROCEDURE_OFFICER: frozenset({_P.CITIZEN_READ, _P.CITIZEN_SEARCH}),
+    Role.PROCEDURE_OFFICER: frozenset(
+        {_P.CITIZEN_READ, _P.CITIZEN_SEARCH, _P.PROCEDURE_PROCESS, _P.PROCEDURE_FIGURES}
+    ),
     Role.COMMUNE_LEADER: frozenset(
-        {_P.CITIZEN_READ, _P.CITIZEN_SEARCH, _P.STATISTICS_READ, _P.LINKAGE_READ}
+        {
+            _P.CITIZEN_READ,
+            _P.CITIZEN_SEARCH,
+            _P.STATISTICS_READ,
+            _P.LINKAGE_READ,
+            _P.PROCEDURE_PROCESS,
+            _P.PROCEDURE_ASSIGN,
+            _P.PROCEDURE_FIGURES,
+        }
     ),
-    Role.STEERING_VIEWER: frozenset({_P.STATISTICS_READ, _P.LINKAGE_READ}),
+    Role.STEERING_VIEWER: frozenset({_P.STATISTICS_READ, _P.LINKAGE_READ, _P.PROCEDURE_FIGURES}),
     Role.PARTNER_ADMIN: frozenset(),
     Role.SYSTEM: frozenset(Permission),
 }

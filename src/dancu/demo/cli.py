@@ -17,6 +17,7 @@ from dancu.demo import rp_pages
 from dancu.demo.accounts import DEMO_PASSWORD, create_demo_accounts
 from dancu.demo.load import load_demo, registry_is_empty
 from dancu.demo.sector import seed_sector_demo
+from dancu.procedures.demo import seed_procedures_demo
 from dancu.settings import get_settings
 
 console = Console()
@@ -37,6 +38,9 @@ def demo_command(
         bool, typer.Option(help="only add the demo e-ID accounts to a seeded registry")
     ] = False,
     sector: Annotated[bool, typer.Option(help="also a land register and a BHXH list")] = True,
+    dossiers: Annotated[
+        int, typer.Option(help="dossiers of public services across their states (0: none)")
+    ] = 3000,
 ) -> None:
     """Seed a synthetic province: households, citizens, ID cards, some deaths and marriages."""
     settings = get_settings()
@@ -75,6 +79,8 @@ def demo_command(
     _demo_accounts(code)
     if sector:
         _seed_sector(code, seed if seed is not None else settings.demo_seed)
+    if dossiers:
+        _seed_procedures(code, seed if seed is not None else settings.demo_seed, dossiers)
 
 
 def _demo_accounts(province_code: str) -> None:
@@ -92,6 +98,15 @@ def _demo_accounts(province_code: str) -> None:
         " /dev/messages; level-2 accounts have an authenticator app: `dancu identity"
         " totp-code <ID number>` prints its code (development only)"
     )
+
+
+def _seed_procedures(province_code: str, seed: int, dossiers: int) -> None:
+    """The one-stop shops' dossiers across their states (``procedures/demo.py``)."""
+    with unit_of_work() as session:
+        written = seed_procedures_demo(
+            session, province_code, seed, actor=DEMO_ACTOR, dossiers=dossiers, today=date.today()
+        )
+    console.print(f"[green]{written:,} dossiers[/green] of public services seeded")
 
 
 def _seed_sector(province_code: str, seed: int) -> None:

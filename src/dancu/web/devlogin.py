@@ -21,7 +21,8 @@ router = APIRouter()
 
 
 def demo_officers(province_code: str) -> dict[str, Actor]:
-    """Officers of the demo province: provincial clerk and police, a commune clerk, a viewer."""
+    """Officers of the demo province: provincial clerk and police, a commune clerk, the
+    commune's one-stop-shop officer and its leader, a viewer."""
     province = adminunits.province(province_code)
     first_commune = adminunits.communes(province_code)[0]
     org = f"Công an {province.name}"
@@ -44,6 +45,20 @@ def demo_officers(province_code: str) -> dict[str, Actor]:
             id=f"officer:{first_commune.code}-clerk",
             name=f"Lê Thị Lan (cán bộ {first_commune.name})",
             roles=frozenset({Role.REGISTRY_CLERK}),
+            units=(first_commune.code,),
+            organization=f"UBND {first_commune.name}",
+        ),
+        "procedure-officer": Actor(
+            id=f"officer:{first_commune.code}-procedures",
+            name=f"Vũ Thị Thu (bộ phận một cửa {first_commune.name})",
+            roles=frozenset({Role.PROCEDURE_OFFICER}),
+            units=(first_commune.code,),
+            organization=f"UBND {first_commune.name}",
+        ),
+        "commune-leader": Actor(
+            id=f"officer:{first_commune.code}-leader",
+            name=f"Hoàng Văn Nam (Chủ tịch UBND {first_commune.name})",
+            roles=frozenset({Role.COMMUNE_LEADER}),
             units=(first_commune.code,),
             organization=f"UBND {first_commune.name}",
         ),

@@ -30,10 +30,23 @@ OFFICER_LINKS: tuple[Link, ...] = (
     Link("/desk/level2", N_("Level-2 desk"), "nav-desk", lambda a: Role.POLICE in a.roles),
     Link("/linkage", N_("Sector data"), "nav-linkage", _may(Permission.LINKAGE_READ)),
     Link("/linkage/queue", N_("Cleaning queue"), "nav-queue", _may(Permission.LINKAGE_CLEAN)),
+    Link(
+        "/procedure-console",
+        N_("Dossier queue"),
+        "nav-procedure-console",
+        _may(Permission.PROCEDURE_PROCESS),
+    ),
+    Link(
+        "/procedure-figures",
+        N_("Public-service figures"),
+        "nav-procedure-figures",
+        _may(Permission.PROCEDURE_FIGURES),
+    ),
 )
 CITIZEN_LINKS: tuple[Link, ...] = (
     Link("/account", N_("My account"), "my-account"),
     Link("/wallet", N_("My documents"), "nav-wallet"),
+    Link("/my-dossiers", N_("My dossiers"), "nav-my-dossiers"),
 )
 
 

@@ -46,6 +46,9 @@ API_SCOPES: dict[str, str] = {
     "linkage.read": "Read sector-data sync rates, reports and the cleaning queue",
     "linkage.write": "Import sector data, run linkage, work the cleaning queue",
     "wallet.manage": "Revoke wallet documents",
+    "procedures.read": "Read the dossier queues, dossiers and public-service figures",
+    "procedures.write": "Work dossiers: lock, process, request supplements, approve, refuse",
+    "procedures.npsp": "Submit dossiers received by the National Public Service Portal",
 }
 
 

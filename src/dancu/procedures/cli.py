@@ -1,0 +1,95 @@
+"""``dancu procedures ...``: check the catalogue, declare days off and swaps, escalate."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from dancu.common.errors import DancuError
+from dancu.db.uow import unit_of_work
+from dancu.procedures import catalogue, console, workdays
+from dancu.procedures.documents.cli import verify as verify_result
+from dancu.procedures.npsp.cli import app as npsp_app
+
+app = typer.Typer(
+    help="Online public services: catalogue, calendar, escalation.", no_args_is_help=True
+)
+calendar_app = typer.Typer(
+    help="Working days: day swaps and a province's days off.", no_args_is_help=True
+)
+app.add_typer(calendar_app, name="calendar")
+app.add_typer(npsp_app, name="npsp")  # the national portal's outbound queue
+app.command("verify")(verify_result)  # dancu procedures verify FILE: a signed result
+out = Console()
+
+
+@app.command("catalogue")
+def check_catalogue() -> None:
+    """Load and validate the catalogue; list its procedures."""
+    try:
+        cat = catalogue.parse(catalogue.DATA.read_text(encoding="utf-8"))
+    except DancuError as exc:
+        out.print(f"[red]{exc.code}[/red]: {exc.message}", soft_wrap=True)
+        raise typer.Exit(1) from exc
+    table = Table("code", "level", "online", "days", "fee", "name")
+    for p in cat.procedures:
+        table.add_row(p.code, p.level, p.online, str(p.days), str(p.fee.amount), p.name)
+    out.print(table)
+    out.print(f"{len(cat.procedures)} procedures")
+
+
+@calendar_app.command("add")
+def add_day(
+    day: Annotated[str, typer.Argument(help="YYYY-MM-DD")],
+    kind: Annotated[str, typer.Argument(help="off (a day off) or work (a working weekend day)")],
+    province: Annotated[str, typer.Option(help="2-digit province code; none: nationwide")] = "",
+    note: Annotated[str, typer.Option(help="Why (the announcement)")] = "",
+) -> None:
+    """Declare a day off or a made-up working day."""
+    try:
+        when = date.fromisoformat(day)
+    except ValueError as exc:
+        out.print("[red]procedures.day_invalid[/red]: the day is YYYY-MM-DD")
+        raise typer.Exit(1) from exc
+    try:
+        with unit_of_work() as session:
+            workdays.declare_day(session, when, kind, province_code=province, note=note)
+    except DancuError as exc:
+        out.print(f"[red]{exc.code}[/red]: {exc.message}", soft_wrap=True)
+        raise typer.Exit(1) from exc
+    out.print(f"{when.isoformat()} {kind} {province or 'nationwide'}")
+
+
+@calendar_app.command("list")
+def list_days(
+    province: Annotated[str | None, typer.Option(help="2-digit province; '' nationwide")] = None,
+) -> None:
+    """The declared days."""
+    with unit_of_work() as session:
+        rows = workdays.declared_days(session, province)
+        for row in rows:
+            out.print(f"{row.day.isoformat()} {row.kind} {row.province_code or '-'} {row.note}")
+
+
+@calendar_app.command("due")
+def due(
+    start: Annotated[str, typer.Argument(help="YYYY-MM-DD")],
+    days: Annotated[int, typer.Argument(help="working days")],
+    province: Annotated[str, typer.Option()] = "",
+) -> None:
+    """The day ``days`` working days after ``start``."""
+    with unit_of_work() as session:
+        calendar = workdays.calendar_for(session, province)
+        out.print(calendar.add(date.fromisoformat(start), days).isoformat())
+
+
+@app.command("escalate")
+def escalate() -> None:
+    """Escalate every step whose deadline passed (the scheduled job does it hourly)."""
+    with unit_of_work() as session:
+        count = console.escalate_overdue(session)
+    out.print(f"{count} steps escalated")

@@ -1,0 +1,28 @@
+"""The topics the procedures domain emits (payloads in the comments)."""
+
+from __future__ import annotations
+
+# A dossier changed state: {"dossier": code, "procedure": code, "status": new, "previous":
+# old, "pid": applicant, "account_id": int | None, "step": agency | None}. The domain's own
+# handler (tasks.on_status_changed) notifies the citizen by SMS and e-mail; the National
+# Public Service Portal's outbound adapter publishes it back.
+DOSSIER_STATUS_CHANGED = "procedures.dossier_status_changed"
+
+# The birth step of an inter-connected dossier approved; the insurer must issue a card:
+# {"dossier": code, "child_pid": str, "birth_date": iso, "commune_code": str,
+#  "parent_pid": str}. The exchange domain's insurer adapter answers it.
+INSURANCE_CARD_REQUESTED = "procedures.insurance_card_requested"
+
+# A death registered through the inter-connected procedure: the funeral allowance opens for
+# the payments domain: {"dossier": code, "deceased_pid": str, "death_date": iso,
+# "claimant_pid": str, "commune_code": str}.
+FUNERAL_ALLOWANCE_OPENED = "procedures.funeral_allowance_opened"
+
+# A dossier's result is digitized and may land in the citizen's wallet (documents/ signs it):
+# {"dossier": code, "procedure": code, "pid": str, "account_id": int | None,
+#  "credential": bool}.
+RESULT_READY = "procedures.result_ready"
+
+# A step passed its deadline unfinished: {"dossier": code, "step": int, "agency": str,
+# "unit": str, "due_on": iso}.
+STEP_ESCALATED = "procedures.step_escalated"
