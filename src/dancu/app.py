@@ -15,6 +15,7 @@ from dancu import __version__, home
 from dancu.common import adminunits, jobs
 from dancu.common import tasks as common_tasks  # noqa: F401 (declares the kernel's jobs)
 from dancu.db import get_engine
+from dancu.exchange.ekyc import api as ekyc_api
 from dancu.identity import pages as identity_pages
 from dancu.identity import tasks as identity_tasks
 from dancu.identity.oidc import api as oidc_api
@@ -39,6 +40,7 @@ _PAGE_GUARD = [Depends(live_login_only)]
 _REGISTRY_API = [Depends(api_scopes("registry.read", "registry.write"))]
 _LINKAGE_API = [Depends(api_scopes("linkage.read", "linkage.write"))]
 _WALLET_API = [Depends(api_scopes("wallet.manage"))]
+_EKYC_API = [Depends(api_scopes("exchange.ekyc"))]
 _FAVICON = SRC / "web" / "static" / "favicon.svg"
 
 
@@ -76,6 +78,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(identity_pages.router, dependencies=_PAGE_GUARD)
     app.include_router(linkage_api.router, dependencies=_LINKAGE_API)
     app.include_router(linkage_pages.router, dependencies=_PAGE_GUARD)
+    app.include_router(ekyc_api.router, dependencies=_EKYC_API)
+    app.include_router(ekyc_api.public_router)  # the JWKS that verifies eKYC results
     app.include_router(home.router, dependencies=_PAGE_GUARD)  # / : what this person can do
     if settings.dev_login:  # the one switch for demo-only parts; Settings refuses it in production
         _mount_demo(app)

@@ -396,4 +396,25 @@ CODES: tuple[str, ...] = (
     N_("id.invalid"),
     N_("id.cmnd9"),
     N_("sex.missing"),
+    # Exchange: bank eKYC with the chip (audit actions, error codes)
+    N_("ekyc.verified"),
+    N_("ekyc.mismatch"),
+    N_("ekyc.card_expired"),
+    N_("ekyc.card_lost"),
+    N_("ekyc.card_revoked"),
+    N_("ekyc.card_superseded"),
+    N_("ekyc.card_unknown"),
+    N_("ekyc.chip_mismatch"),
+    N_("ekyc.chip_unreadable"),
+    N_("ekyc.citizen_deceased"),
+    N_("ekyc.citizen_not_found"),
+    # Exchange: customer-record cleaning for banks
+    N_("cleaning.job_not_found"),
+    N_("cleaning.not_ready"),
+    N_("cleaning.too_many_rows"),
+    # Exchange: the GovStack Digital Registries door
+    N_("registries.unknown_registry"),
+    N_("registries.bad_query"),
+    N_("registries.not_allowed"),
+    N_("registries.mediator_client"),
 )

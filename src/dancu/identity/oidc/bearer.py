@@ -46,6 +46,7 @@ API_SCOPES: dict[str, str] = {
     "linkage.read": "Read sector-data sync rates, reports and the cleaning queue",
     "linkage.write": "Import sector data, run linkage, work the cleaning queue",
     "wallet.manage": "Revoke wallet documents",
+    "exchange.ekyc": "Verify a customer's chip ID card (bank eKYC) and get a signed result",
 }
 
 
