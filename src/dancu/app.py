@@ -16,6 +16,7 @@ from dancu.common import adminunits, jobs
 from dancu.common import tasks as common_tasks  # noqa: F401 (declares the kernel's jobs)
 from dancu.db import get_engine
 from dancu.exchange.ekyc import api as ekyc_api
+from dancu.exchange.registries import api as registries_api
 from dancu.identity import pages as identity_pages
 from dancu.identity import tasks as identity_tasks
 from dancu.identity.oidc import api as oidc_api
@@ -41,6 +42,9 @@ _REGISTRY_API = [Depends(api_scopes("registry.read", "registry.write"))]
 _LINKAGE_API = [Depends(api_scopes("linkage.read", "linkage.write"))]
 _WALLET_API = [Depends(api_scopes("wallet.manage"))]
 _EKYC_API = [Depends(api_scopes("exchange.ekyc"))]
+_GOVSTACK_API = [Depends(api_scopes("exchange.registries.read"))]  # reads POST too
+_GOVSTACK_WRITE_API = [Depends(api_scopes("exchange.registries.write"))]
+_METASERVICES_API = [Depends(api_scopes("exchange.meta"))]
 _FAVICON = SRC / "web" / "static" / "favicon.svg"
 
 
@@ -80,6 +84,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(linkage_pages.router, dependencies=_PAGE_GUARD)
     app.include_router(ekyc_api.router, dependencies=_EKYC_API)
     app.include_router(ekyc_api.public_router)  # the JWKS that verifies eKYC results
+    app.include_router(registries_api.router, dependencies=_GOVSTACK_API)
+    app.include_router(registries_api.write_router, dependencies=_GOVSTACK_WRITE_API)
+    app.include_router(registries_api.meta_router, dependencies=_METASERVICES_API)
     app.include_router(home.router, dependencies=_PAGE_GUARD)  # / : what this person can do
     if settings.dev_login:  # the one switch for demo-only parts; Settings refuses it in production
         _mount_demo(app)

@@ -31,3 +31,4 @@ class ExchangeErrorCode(StrEnum):
     REGISTRIES_BAD_QUERY = "registries.bad_query"
     REGISTRIES_NOT_ALLOWED = "registries.not_allowed"
     REGISTRIES_MEDIATOR_CLIENT = "registries.mediator_client"
+    REGISTRIES_UNKNOWN_SERVICE = "registries.unknown_service"

@@ -417,4 +417,6 @@ CODES: tuple[str, ...] = (
     N_("registries.bad_query"),
     N_("registries.not_allowed"),
     N_("registries.mediator_client"),
+    N_("registries.unknown_service"),
+    N_("registries.usage_read"),
 )

@@ -47,6 +47,9 @@ API_SCOPES: dict[str, str] = {
     "linkage.write": "Import sector data, run linkage, work the cleaning queue",
     "wallet.manage": "Revoke wallet documents",
     "exchange.ekyc": "Verify a customer's chip ID card (bank eKYC) and get a signed result",
+    "exchange.registries.read": "Read the population registry through the GovStack API",
+    "exchange.registries.write": "Create records through the GovStack Digital Registries API",
+    "exchange.meta": "Describe the exchange's services (X-Road metaservices)",
 }
 
 

@@ -38,6 +38,9 @@ PARTNER_SCOPES = (
     "linkage.write",
     "wallet.manage",
     "exchange.ekyc",
+    "exchange.registries.read",
+    "exchange.registries.write",
+    "exchange.meta",
 )
 AUTH_METHODS = ("client_secret_basic", "private_key_jwt", "none")
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
