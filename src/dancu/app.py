@@ -15,6 +15,8 @@ from dancu import __version__, home
 from dancu.common import adminunits, jobs
 from dancu.common import tasks as common_tasks  # noqa: F401 (declares the kernel's jobs)
 from dancu.db import get_engine
+from dancu.exchange.cleaning import api as cleaning_api
+from dancu.exchange.cleaning import tasks as cleaning_tasks
 from dancu.exchange.ekyc import api as ekyc_api
 from dancu.exchange.registries import api as registries_api
 from dancu.identity import pages as identity_pages
@@ -42,6 +44,7 @@ _REGISTRY_API = [Depends(api_scopes("registry.read", "registry.write"))]
 _LINKAGE_API = [Depends(api_scopes("linkage.read", "linkage.write"))]
 _WALLET_API = [Depends(api_scopes("wallet.manage"))]
 _EKYC_API = [Depends(api_scopes("exchange.ekyc"))]
+_CLEANING_API = [Depends(api_scopes("exchange.cleaning"))]
 _GOVSTACK_API = [Depends(api_scopes("exchange.registries.read"))]  # reads POST too
 _GOVSTACK_WRITE_API = [Depends(api_scopes("exchange.registries.write"))]
 _METASERVICES_API = [Depends(api_scopes("exchange.meta"))]
@@ -62,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.bearer_verifier = api_tokens.verify  # API bearers: the provider's access tokens
     identity_tasks.subscribe()  # outbox handlers: a death closes the account
     linkage_tasks.subscribe()  # ... and a queued linkage run goes to the job queue
+    cleaning_tasks.subscribe()  # ... and a bank's customer list to be cleaned
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
@@ -84,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(linkage_pages.router, dependencies=_PAGE_GUARD)
     app.include_router(ekyc_api.router, dependencies=_EKYC_API)
     app.include_router(ekyc_api.public_router)  # the JWKS that verifies eKYC results
+    app.include_router(cleaning_api.router, dependencies=_CLEANING_API)
     app.include_router(registries_api.router, dependencies=_GOVSTACK_API)
     app.include_router(registries_api.write_router, dependencies=_GOVSTACK_WRITE_API)
     app.include_router(registries_api.meta_router, dependencies=_METASERVICES_API)

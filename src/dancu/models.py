@@ -2,6 +2,7 @@
 
 from dancu.common import audit, outbox  # noqa: F401
 from dancu.db import Base
+from dancu.exchange.cleaning import models as cleaning_models  # noqa: F401
 from dancu.identity.accounts import models as identity_models  # noqa: F401
 from dancu.identity.auth import models as passkey_models  # noqa: F401
 from dancu.identity.oidc import bearer as api_tokens  # noqa: F401

@@ -409,6 +409,7 @@ CODES: tuple[str, ...] = (
     N_("ekyc.citizen_deceased"),
     N_("ekyc.citizen_not_found"),
     # Exchange: customer-record cleaning for banks
+    N_("cleaning.checked"),
     N_("cleaning.job_not_found"),
     N_("cleaning.not_ready"),
     N_("cleaning.too_many_rows"),

@@ -23,12 +23,13 @@ from joserfc import jws
 from sqlalchemy.orm import Session
 
 from dancu.common import audit
-from dancu.common.access import Actor, Role
+from dancu.common.access import Actor
 from dancu.common.errors import DancuError, NotFound, ValidationFailed
 from dancu.exchange.ekyc import checks
 from dancu.exchange.ekyc.face import NOT_PERFORMED, FaceMatcher, FaceResult, compare
 from dancu.exchange.ekyc.schemas import ATTRIBUTES, EkycIn, EkycOut
 from dancu.exchange.errors import ExchangeErrorCode as Code
+from dancu.exchange.reader import EXCHANGE_ACTOR
 from dancu.identity.chip.pki import TrustList
 from dancu.identity.chip.verify import verify_chip
 from dancu.identity.keys import service as keys
@@ -40,13 +41,6 @@ PURPOSE = "verification"
 KEY_PURPOSE = "ekyc"  # the signing key's purpose in identity's key store
 RESULT_TYP = "ekyc-result+jwt"
 ALGORITHMS = ["ES256", "RS256"]
-# The exchange itself reads the registry for the bank; the bank's own entry names what it got.
-EXCHANGE_ACTOR = Actor(
-    id="system:exchange",
-    name="dancu exchange",
-    roles=frozenset({Role.SYSTEM}),
-    organization="system",
-)
 
 
 def trust_list() -> TrustList:

@@ -38,6 +38,7 @@ PARTNER_SCOPES = (
     "linkage.write",
     "wallet.manage",
     "exchange.ekyc",
+    "exchange.cleaning",
     "exchange.registries.read",
     "exchange.registries.write",
     "exchange.meta",
