@@ -15,6 +15,9 @@ from dancu import __version__, home
 from dancu.common import adminunits, jobs
 from dancu.common import tasks as common_tasks  # noqa: F401 (declares the kernel's jobs)
 from dancu.db import get_engine
+from dancu.exchange import api as exchange_api
+from dancu.exchange import pages as exchange_pages
+from dancu.exchange import tasks as exchange_tasks
 from dancu.identity import pages as identity_pages
 from dancu.identity import tasks as identity_tasks
 from dancu.identity.oidc import api as oidc_api
@@ -39,6 +42,7 @@ _PAGE_GUARD = [Depends(live_login_only)]
 _REGISTRY_API = [Depends(api_scopes("registry.read", "registry.write"))]
 _LINKAGE_API = [Depends(api_scopes("linkage.read", "linkage.write"))]
 _WALLET_API = [Depends(api_scopes("wallet.manage"))]
+_EXCHANGE_API = [Depends(api_scopes("exchange.use"))]
 _FAVICON = SRC / "web" / "static" / "favicon.svg"
 
 
@@ -56,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.bearer_verifier = api_tokens.verify  # API bearers: the provider's access tokens
     identity_tasks.subscribe()  # outbox handlers: a death closes the account
     linkage_tasks.subscribe()  # ... and a queued linkage run goes to the job queue
+    exchange_tasks.subscribe()  # ... insurer's cards get linked, a newborn gets a card
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
@@ -76,6 +81,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(identity_pages.router, dependencies=_PAGE_GUARD)
     app.include_router(linkage_api.router, dependencies=_LINKAGE_API)
     app.include_router(linkage_pages.router, dependencies=_PAGE_GUARD)
+    app.include_router(exchange_api.router, dependencies=_EXCHANGE_API)
+    app.include_router(exchange_pages.router, dependencies=_PAGE_GUARD)
+    app.include_router(exchange_pages.kiosk_router)  # a kiosk device's cookie, no e-ID login
     app.include_router(home.router, dependencies=_PAGE_GUARD)  # / : what this person can do
     if settings.dev_login:  # the one switch for demo-only parts; Settings refuses it in production
         _mount_demo(app)

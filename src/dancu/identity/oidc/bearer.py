@@ -46,6 +46,7 @@ API_SCOPES: dict[str, str] = {
     "linkage.read": "Read sector-data sync rates, reports and the cleaning queue",
     "linkage.write": "Import sector data, run linkage, work the cleaning queue",
     "wallet.manage": "Revoke wallet documents",
+    "exchange.use": "Use population data through the exchange door, within the partner's purposes",
 }
 
 
