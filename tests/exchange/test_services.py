@@ -375,8 +375,10 @@ def test_cards_link_by_id_number_then_without_it_and_the_rate_is_a_figure(sessio
 def test_a_file_import_reports_bad_rows(session):
     citizen = person(session, "Đỗ Văn Sáu")
     csv = (
-        "ma_the,so_cccd,ho_ten,ngay_sinh,gioi_tinh,ma_xa,gt_the_tu,gt_the_den,ma_kcb,ten_kcb,muc_huong\n"
-        f"GD4660000000777,{citizen.pid},Đỗ Văn Sáu,1990-05-17,M,{citizen.commune_code},2026-01-01,2026-12-31,66001,BV,4\n"
+        "ma_the,so_cccd,ho_ten,ngay_sinh,gioi_tinh,ma_xa,gt_the_tu,gt_the_den,"
+        "ma_kcb,ten_kcb,muc_huong\n"
+        f"GD4660000000777,{citizen.pid},Đỗ Văn Sáu,1990-05-17,M,{citizen.commune_code},"
+        "2026-01-01,2026-12-31,66001,BV,4\n"
         "BAD,,Ai Đó,,,,2026-01-01,2026-12-31,66001,BV,9\n"
     ).encode()
     out = insurance.import_file(session, csv, "csv", actor=ADMIN)
