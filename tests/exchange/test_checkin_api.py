@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from joserfc.jwk import ECKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,6 +19,7 @@ from dancu.registry import civil_status
 from dancu.registry.schemas import DeathIn
 from tests.conftest import bearer, make_actor
 from tests.exchange.conftest import checkin, make_partner, refused, token
+from tests.identity.oidc_helpers import dpop_proof
 
 
 def _count(session: Session, code: str) -> int:
@@ -167,6 +169,29 @@ def test_without_a_token_the_door_answers_401_and_audits(client, session, patien
     headers = {"Authorization": "Bearer nope"}
     response = client.post("/api/exchange/checkin", json={"pid": patient.pid}, headers=headers)
     refused(response, 401, "auth.invalid_token")
+    session.expire_all()
+    kept = session.scalars(select(AuditEntry).where(AuditEntry.action == "exchange.refused"))
+    assert [e.subject_id for e in kept] == ["auth.invalid_token"]
+
+
+def test_a_replayed_dpop_request_is_refused(client, session, hospital, patient):
+    key = ECKey.generate_key("P-256")
+    token_url = "http://testserver/oidc/token"
+    issued = client.post(
+        "/oidc/token",
+        data={"grant_type": "client_credentials", "scope": "exchange.use"},
+        auth=(hospital.client_id, hospital.secret),
+        headers={"DPoP": dpop_proof(key, "POST", token_url)},
+    )
+    assert issued.status_code == 200, issued.text
+    tok = issued.json()["access_token"]
+    url = "http://testserver/api/exchange/checkin"
+    proof = dpop_proof(key, "POST", url, access_token=tok)
+    headers = {"Authorization": f"DPoP {tok}", "DPoP": proof}
+    assert client.post(url, json={"pid": patient.pid}, headers=headers).status_code == 200
+    replay = client.post(url, json={"pid": patient.pid}, headers=headers)
+    refused(replay, 401, "auth.invalid_token")
+    assert "replayed" in replay.headers["WWW-Authenticate"]
     session.expire_all()
     kept = session.scalars(select(AuditEntry).where(AuditEntry.action == "exchange.refused"))
     assert [e.subject_id for e in kept] == ["auth.invalid_token"]

@@ -94,6 +94,8 @@ def kiosk_checkin(request: Request, db: DbSession, _csrf: CsrfChecked, scan: Sca
         context=lambda: kiosks.context(db, kiosk),
     )
     status = 200 if answer.status == 200 else 422
+    if isinstance(answer.body.get("birth_date"), str):
+        answer.body["birth_date"] = date.fromisoformat(answer.body["birth_date"])
     return _kiosk_page(
         request, "kiosk_result.html", {"answer": answer.body, "ok": answer.status == 200}, status
     )
