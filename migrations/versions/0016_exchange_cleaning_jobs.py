@@ -1,7 +1,7 @@
 """exchange: bank customer-list cleaning jobs (exchange_cleaning_job)
 
 Revision ID: 0016
-Revises: 0012
+Revises: 0015
 Create Date: 2026-12-03 14:24:14
 
 A bank's uploaded customer list is cleaned by a job; this table is its status (queued,
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016"
-down_revision: str | None = "0012"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,17 +1,40 @@
-"""Every error code the exchange domain raises, declared once (the API's stable codes).
-
-Each has a Vietnamese message in the translations; ``tests/architecture/test_error_codes.py``
-fails on a code without one.
-"""
+"""Every error code the exchange domain raises, declared once (the API's stable codes)."""
 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
+
+from dancu.common.errors import DancuError
 
 
 class ExchangeErrorCode(StrEnum):
-    """The exchange domain's error codes (a ``str``: compare and serialize as the code)."""
+    """The exchange's error codes (a ``str``: compare and serialize as the code)."""
 
+    CITIZEN_DECEASED = "exchange.citizen_deceased"
+    CITIZEN_NOT_FOUND = "exchange.citizen_not_found"
+    CONSENT_DECIDED = "exchange.consent_decided"
+    CONSENT_NOT_FOUND = "exchange.consent_not_found"
+    CONSENT_REQUIRED = "exchange.consent_required"
+    CREDENTIAL_EXPIRED = "exchange.credential_expired"
+    CREDENTIAL_NOT_FOUND = "exchange.credential_not_found"
+    CREDENTIAL_REVOKED = "exchange.credential_revoked"
+    CREDENTIAL_ROTATED = "exchange.credential_rotated"
+    FIELD_NOT_ALLOWED = "exchange.field_not_allowed"
+    FIELD_UNKNOWN = "exchange.field_unknown"
+    IMPORT_FILE = "exchange.import_file"
+    INSURANCE_CARD = "exchange.insurance_card"
+    KIOSK_UNKNOWN = "exchange.kiosk_unknown"
+    LOG_BROKEN = "exchange.log_broken"
+    PARTNER_EXISTS = "exchange.partner_exists"
+    PARTNER_KIND = "exchange.partner_kind"
+    PARTNER_NOT_FOUND = "exchange.partner_not_found"
+    PARTNER_SUSPENDED = "exchange.partner_suspended"
+    PURPOSE_NOT_GRANTED = "exchange.purpose_not_granted"
+    RATE_LIMITED = "exchange.rate_limited"
+    REVIEW_NOT_FOUND = "exchange.review_not_found"
+    SCAN_UNREADABLE = "exchange.scan_unreadable"
+    SUBJECT_UNKNOWN = "exchange.subject_unknown"
     # Bank eKYC with the chip (exchange/ekyc)
     EKYC_CARD_EXPIRED = "ekyc.card_expired"
     EKYC_CARD_LOST = "ekyc.card_lost"
@@ -32,3 +55,15 @@ class ExchangeErrorCode(StrEnum):
     REGISTRIES_NOT_ALLOWED = "registries.not_allowed"
     REGISTRIES_MEDIATOR_CLIENT = "registries.mediator_client"
     REGISTRIES_UNKNOWN_SERVICE = "registries.unknown_service"
+
+
+class RateLimited(DancuError):
+    """Too many requests (HTTP 429); ``Retry-After`` says when to try again."""
+
+    status_code = 429
+    code = ExchangeErrorCode.RATE_LIMITED
+
+    def __init__(self, message: str, *, retry_after: int, **params: Any) -> None:
+        super().__init__(message, code=ExchangeErrorCode.RATE_LIMITED, retry_after=retry_after)
+        self.retry_after = retry_after
+        self.headers = {"Retry-After": str(retry_after)}

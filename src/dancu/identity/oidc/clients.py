@@ -42,6 +42,7 @@ PARTNER_SCOPES = (
     "exchange.registries.read",
     "exchange.registries.write",
     "exchange.meta",
+    "exchange.use",
 )
 AUTH_METHODS = ("client_secret_basic", "private_key_jwt", "none")
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
