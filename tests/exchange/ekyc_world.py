@@ -1,4 +1,4 @@
-"""Chips, cards and a bank partner for the eKYC tests (test PKI from ``demo.chips``)."""
+"""Chips and cards for the eKYC tests (the test PKI of ``demo.chips``)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,9 @@ from sqlalchemy.orm import Session
 from dancu.common.access import SYSTEM_ACTOR
 from dancu.demo.chips import Issuer, make_chip
 from dancu.identity.chip.reader import ChipBundle
-from dancu.identity.oidc import partners
 from dancu.registry import cards
 from dancu.registry.models import Citizen
 from dancu.registry.schemas import CardApplicationIn, CardOut
-from tests.identity.oidc_helpers import RP, register
 
 
 def issue(
@@ -52,32 +50,3 @@ def request_body(chip: ChipBundle, pid: str, **extra: Any) -> dict[str, Any]:
     }
     body.update(extra)
     return body
-
-
-def bank_client(
-    session: Session,
-    client_id: str = "bank",
-    *,
-    scopes: tuple[str, ...] = ("exchange.ekyc",),
-    purposes: tuple[str, ...] = ("verification",),
-    method: str = "client_secret_basic",
-) -> RP:
-    """A bank's client-credentials client bound to a nationwide partner."""
-    rp = register(
-        session,
-        client_id,
-        method,
-        redirect_uris=[],
-        grant_types=["client_credentials"],
-        scopes=list(scopes),
-    )
-    partners.bind_partner(
-        session,
-        client_id,
-        roles=("partner_admin",),
-        nationwide=True,
-        organization="Ngân hàng TMCP Thử Nghiệm",
-        purposes=purposes,
-    )
-    session.flush()
-    return rp

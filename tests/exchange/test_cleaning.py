@@ -23,11 +23,11 @@ from dancu.settings import get_settings
 from tests.identity import helpers
 
 BANK = Actor(
-    id="client:bank",
+    id="client:bank-1",
     name="Ngân hàng Thử Nghiệm",
-    roles=frozenset({Role.PARTNER_ADMIN}),
+    roles=frozenset({Role.EXCHANGE_PARTNER}),
     organization="Ngân hàng TMCP Thử Nghiệm",
-    purposes=frozenset({"verification"}),
+    purposes=frozenset({"bank_cleaning"}),
 )
 HEADER = ["ma_khach_hang", "ho_ten", "so_giay_to", "ngay_sinh", "gioi_tinh", "so_tai_khoan"]
 
@@ -123,7 +123,7 @@ def test_the_bank_is_audited_for_each_citizen_it_learnt_about(session, factory, 
     run(factory, session, job.id)
     entries = session.scalars(select(AuditEntry).where(AuditEntry.actor_id == BANK.id)).all()
     assert {e.subject_id for e in entries} == {people[k].pid for k in ("alive", "moved", "dead")}
-    assert {(e.action, e.purpose) for e in entries} == {("cleaning.checked", "verification")}
+    assert {(e.action, e.purpose) for e in entries} == {("cleaning.checked", "bank_cleaning")}
 
 
 def test_an_xlsx_list_comes_back_as_xlsx(session, factory, people):
@@ -154,7 +154,7 @@ def test_another_bank_does_not_see_the_job(session, factory, people):
         id="client:other",
         name="Other",
         roles=frozenset({Role.PARTNER_ADMIN}),
-        purposes=frozenset({"verification"}),
+        purposes=frozenset({"bank_cleaning"}),
     )
     with pytest.raises(DancuError) as caught:
         service.get_job(session, job.id, actor=other)
@@ -209,7 +209,7 @@ def test_a_list_with_too_many_lines_fails_and_writes_no_result(
         service.result_file(session, job.id, actor=BANK)
 
 
-def test_a_partner_without_the_verification_purpose_cannot_submit(session, uploads, people):
+def test_a_partner_without_the_cleaning_purpose_cannot_submit(session, uploads, people):
     other = Actor(
         id="client:x",
         name="X",

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from dancu.exchange.cleaning import tasks
 from dancu.settings import get_settings
-from tests.exchange.ekyc_world import bank_client
+from tests.exchange.conftest import make_partner
+from tests.exchange.conftest import token as partner_token
 from tests.exchange.test_cleaning import as_csv, customer_list, people  # noqa: F401 -- fixture
 
 URL = "/api/exchange/cleaning/jobs"
@@ -23,15 +24,9 @@ def uploads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "uploads"
 
 
-def token(client, session: Session, client_id: str = "bank", scope: str = "exchange.cleaning"):
-    rp = bank_client(session, client_id, scopes=("exchange.cleaning", "exchange.ekyc"))
-    response = client.post(
-        "/oidc/token",
-        data={"grant_type": "client_credentials", "scope": scope},
-        auth=(rp.client_id, rp.secret),
-    )
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+def token(client, session: Session, code: str = "nh-thu") -> dict[str, str]:
+    partner = make_partner(session, code, "bank", facility=None)
+    return {"Authorization": f"Bearer {partner_token(client, partner)}"}
 
 
 def test_a_bank_uploads_follows_and_downloads(client, session, factory, people):  # noqa: F811
@@ -72,9 +67,12 @@ def test_a_malformed_list_gets_a_clear_error(client, session):
 def test_anonymous_wrong_scope_and_another_bank_are_refused(client, session, people):  # noqa: F811
     files = {"file": ("k.csv", as_csv(customer_list(people)), "text/csv")}
     assert client.post(URL, files=files).status_code == 401
-    ekyc_only = token(client, session, "bank2", scope="exchange.ekyc")
-    assert client.post(URL, files=files, headers=ekyc_only).status_code == 403
-    job = client.post(URL, files=files, headers=token(client, session, "bank1")).json()
-    other = token(client, session, "bank3")
+    hospital = make_partner(session, "bv-khac")
+    refused = client.post(
+        URL, files=files, headers={"Authorization": f"Bearer {partner_token(client, hospital)}"}
+    )
+    assert refused.status_code == 403
+    job = client.post(URL, files=files, headers=token(client, session, "nh-mot")).json()
+    other = token(client, session, "nh-hai")
     response = client.get(f"{URL}/{job['id']}", headers=other)
     assert response.status_code == 404 and response.json()["code"] == "cleaning.job_not_found"

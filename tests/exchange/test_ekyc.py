@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -14,11 +15,12 @@ from sqlalchemy.orm import Session
 
 from dancu.common import audit
 from dancu.common.access import SYSTEM_ACTOR, Actor, Role
-from dancu.common.errors import DancuError, Forbidden
+from dancu.common.errors import DancuError
 from dancu.demo.chips import make_csca, make_document_signer
 from dancu.exchange.ekyc import service
 from dancu.exchange.ekyc.face import FaceResult
 from dancu.exchange.ekyc.schemas import EkycIn
+from dancu.exchange.partners.schemas import PartnerContext
 from dancu.identity.chip.pki import TrustList
 from dancu.registry import cards
 from dancu.registry.models import Citizen
@@ -26,12 +28,31 @@ from tests.exchange.ekyc_world import chip_of, issue, request_body
 from tests.identity import helpers
 
 BANK = Actor(
-    id="client:bank",
+    id="client:bank-1",
     name="Ngân hàng Thử Nghiệm",
-    roles=frozenset({Role.PARTNER_ADMIN}),
+    roles=frozenset({Role.EXCHANGE_PARTNER}),
     organization="Ngân hàng TMCP Thử Nghiệm",
-    purposes=frozenset({"verification"}),
+    purposes=frozenset({"bank_ekyc"}),
 )
+GRANTED = frozenset({"full_name", "birth_date", "sex", "card_valid", "alive"})  # the defaults
+
+
+def context(asked: list[str], actor: Actor = BANK) -> PartnerContext:
+    """What the door's ``authorize`` hands the service for a bank (tests of the door's own
+    checks are in test_ekyc_api.py)."""
+    return PartnerContext(
+        partner_id=1,
+        partner_code="bank",
+        partner_name=actor.name,
+        kind="bank",
+        facility_code=None,
+        client_id="bank-1",
+        purpose="bank_ekyc",
+        actor=actor,
+        fields=GRANTED,
+        consent_fields=frozenset(),
+        asked=frozenset(asked),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -54,10 +75,9 @@ def holder(session: Session) -> Citizen:
     return helpers.citizen(session, "Trần Thị Bích", birth_date=date(1990, 5, 17), sex="F")
 
 
-def run(session: Session, body: dict, trust: TrustList, actor: Actor = BANK, **kw):
-    return service.verify_customer(
-        session, EkycIn.model_validate(body), actor=actor, trust=trust, **kw
-    )
+def run(session: Session, body: dict, trust: TrustList, **kw):
+    data = EkycIn.model_validate(body)
+    return service.verify_customer(session, data, ctx=context(data.attributes), trust=trust, **kw)
 
 
 def refused(session: Session, body: dict, trust: TrustList, code: str) -> None:
@@ -66,7 +86,7 @@ def refused(session: Session, body: dict, trust: TrustList, code: str) -> None:
     assert caught.value.code == code, caught.value.message
     kept = audit.take_kept(session)  # written even though the request rolls back
     assert [(e["action"], e["actor"].id, e["purpose"]) for e in kept] == [
-        (code, "client:bank", "verification")
+        (code, "client:bank-1", "bank_ekyc")
     ]
 
 
@@ -81,7 +101,8 @@ def test_a_genuine_current_card_gets_a_signed_result_with_only_consented_attribu
     assert payload["attributes"] == {"birth_date": "1990-05-17", "full_name": "Trần Thị Bích"}
     assert payload["checks"]["card"] == "current" and payload["checks"]["citizen"] == "alive"
     assert payload["checks"]["face"] == {"status": "not_performed", "reason": "no_live_photo"}
-    assert payload["aud"] == "bank" and payload["sub"] == holder.pid
+    assert payload["aud"] == "bank" and payload["azp"] == "bank-1"
+    assert payload["sub"] == holder.pid
     header = json.loads(base64.urlsafe_b64decode(out.jws.split(".")[0] + "=="))
     assert header["typ"] == "ekyc-result+jwt"
     assert header["kid"] in {k["kid"] for k in service.jwks(session)["keys"]}
@@ -93,7 +114,7 @@ def test_a_genuine_current_card_gets_a_signed_result_with_only_consented_attribu
     ).one()
     assert (entry.action, entry.purpose, entry.fields) == (
         "ekyc.verified",
-        "verification",
+        "bank_ekyc",
         ["birth_date", "full_name"],
     )
 
@@ -243,16 +264,23 @@ def test_data_that_is_not_base64_is_refused(session, holder, signer, trust):
     refused(session, body, trust, "ekyc.chip_unreadable")
 
 
-def test_a_partner_without_the_verification_purpose_is_refused(session, holder, signer, trust):
+def test_a_consent_only_attribute_needs_the_citizens_consent(session, holder, signer, trust):
     card = issue(session, holder)
-    other = Actor(
-        id="client:x",
-        name="X",
-        roles=frozenset({Role.PARTNER_ADMIN}),
-        purposes=frozenset({"residence"}),
+    body = request_body(
+        chip_of(signer, holder, card),
+        holder.pid,
+        attributes=["full_name", "permanent_address", "alive"],
     )
-    with pytest.raises(Forbidden):
-        run(session, request_body(chip_of(signer, holder, card), holder.pid), trust, other)
+    data = EkycIn.model_validate(body)
+    ctx = replace(context(data.attributes), consent_fields=frozenset({"permanent_address"}))
+    with pytest.raises(DancuError) as caught:
+        service.verify_customer(session, data, ctx=ctx, trust=trust)
+    assert caught.value.code == "exchange.consent_required"
+    body["attributes"] = ["full_name", "alive"]
+    assert run(session, body, trust).result["attributes"] == {
+        "alive": True,
+        "full_name": "Trần Thị Bích",
+    }
 
 
 class _Matcher:

@@ -35,7 +35,7 @@ from dancu.linkage.errors import LinkageErrorCode
 from dancu.linkage.imports import store_upload
 from dancu.registry import service as registry
 
-PURPOSE = "verification"
+PURPOSE = "bank_cleaning"
 FORMATS = {"csv": "csv", "txt": "csv", "xlsx": "xlsx"}
 MAX_UPLOAD = 50 * 2**20  # bytes
 MAX_ROWS = 200_000  # lines of one list

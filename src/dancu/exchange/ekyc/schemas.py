@@ -19,29 +19,20 @@ from dancu.common.bounds import Text
 from dancu.common.errors import ValidationFailed
 from dancu.exchange.errors import ExchangeErrorCode
 
-# What a bank may receive, by the name it receives it under (the registry field it reads).
-ATTRIBUTES: dict[str, str] = {
-    "full_name": "full_name",
-    "birth_date": "birth_date",
-    "sex": "sex",
-    "nationality": "nationality",
-    "ethnicity": "ethnicity",
-    "place_of_birth": "place_of_birth",
-    "hometown": "hometown",
-    "permanent_address": "permanent_address",
-    "card_expires_on": "card.expires_on",
-}
+# What a bank may receive (the exchange's field names, ``partners/purposes.py``: the
+# ``bank_ekyc`` purpose's list); the partner's grant and the customer's consent narrow it.
 Attribute = Literal[
+    "pid",
     "full_name",
     "birth_date",
     "sex",
     "nationality",
     "ethnicity",
-    "place_of_birth",
-    "hometown",
     "permanent_address",
-    "card_expires_on",
+    "alive",
+    "card_valid",
 ]
+ATTRIBUTES: tuple[str, ...] = Attribute.__args__  # type: ignore[attr-defined]
 
 # base64 sizes: EF.SOD and DG1 are small; DG2 holds a JPEG/JPEG 2000 portrait.
 _B64 = r"^[A-Za-z0-9+/=\s]*$"
@@ -70,6 +61,7 @@ class EkycIn(BaseModel):
     dg1: Dg1
     dg2: Dg2
     claimed: ClaimedIn
+    # The attributes the customer agreed to share with the bank (none: only the verdict).
     attributes: Annotated[list[Attribute], Field(max_length=len(ATTRIBUTES))] = []
     live_photo: Photo | None = None
     printed_mrz: Annotated[str | None, StringConstraints(max_length=100)] = None

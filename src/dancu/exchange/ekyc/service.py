@@ -25,10 +25,14 @@ from sqlalchemy.orm import Session
 from dancu.common import audit
 from dancu.common.access import Actor
 from dancu.common.errors import DancuError, NotFound, ValidationFailed
+from dancu.exchange.consent import service as consent
 from dancu.exchange.ekyc import checks
 from dancu.exchange.ekyc.face import NOT_PERFORMED, FaceMatcher, FaceResult, compare
-from dancu.exchange.ekyc.schemas import ATTRIBUTES, EkycIn, EkycOut
+from dancu.exchange.ekyc.schemas import EkycIn, EkycOut
 from dancu.exchange.errors import ExchangeErrorCode as Code
+from dancu.exchange.partners.purposes import ENVELOPE
+from dancu.exchange.partners.schemas import PartnerContext
+from dancu.exchange.partners.service import minimise
 from dancu.exchange.reader import EXCHANGE_ACTOR
 from dancu.identity.chip.pki import TrustList
 from dancu.identity.chip.verify import verify_chip
@@ -37,7 +41,7 @@ from dancu.registry import service as registry
 from dancu.registry.schemas import CitizenOut
 from dancu.settings import get_settings
 
-PURPOSE = "verification"
+PURPOSE = "bank_ekyc"
 KEY_PURPOSE = "ekyc"  # the signing key's purpose in identity's key store
 RESULT_TYP = "ekyc-result+jwt"
 ALGORITHMS = ["ES256", "RS256"]
@@ -59,29 +63,31 @@ def verify_customer(
     session: Session,
     data: EkycIn,
     *,
-    actor: Actor,
+    ctx: PartnerContext,
     face: FaceMatcher = NOT_PERFORMED,
     trust: TrustList | None = None,
     now: datetime | None = None,
 ) -> EkycOut:
-    """The signed eKYC result for a bank (``actor``), or the refusal with its code."""
-    actor.require_purpose_allowed(PURPOSE)
+    """The signed eKYC result for the bank of ``ctx`` (authorized by the door for
+    ``bank_ekyc`` and the asked attributes), or the refusal with its code."""
     now = now or datetime.now(UTC)
     try:
         citizen, claims, face_result = _checks(session, data, face, trust, now)
     except DancuError as exc:
-        _refused(session, actor, data.claimed.pid, exc)
+        _refused(session, ctx.actor, data.claimed.pid, exc)
         raise
-    attributes = _attributes(citizen, data.attributes)
+    consented = consent.require(session, ctx, citizen.pid, now=now)
+    attributes = minimise(ctx, _attributes(citizen, data.attributes), consented=consented)
+    attributes = {k: v for k, v in attributes.items() if k not in ENVELOPE}
     verdict = "verified" if all(claims.values()) else "mismatch"
-    payload = _payload(actor, data, now, verdict, claims, face_result.to_claim(), attributes)
+    payload = _payload(ctx, data, now, verdict, claims, face_result.to_claim(), attributes)
     audit.record(
         session,
-        actor,
+        ctx.actor,
         action=f"ekyc.{verdict}",
         subject_type="citizen",
         subject_id=citizen.pid,
-        purpose=PURPOSE,
+        purpose=ctx.purpose,
         fields=tuple(attributes) or ("pid",),
     )
     return EkycOut(verdict=verdict, jws=sign(session, payload), result=payload)
@@ -135,19 +141,24 @@ def _refused(session: Session, actor: Actor, pid: str, exc: DancuError) -> None:
     )
 
 
-def _attributes(citizen: CitizenOut, consented: list[str]) -> dict[str, Any]:
-    """Only the attributes the customer consented to, in a stable order."""
-    out: dict[str, Any] = {}
-    for name in sorted(set(consented)):
-        value: Any = citizen
-        for part in ATTRIBUTES[name].split("."):
-            value = getattr(value, part, None) if value is not None else None
-        out[name] = value.isoformat() if isinstance(value, date) else value
-    return out
+def _attributes(citizen: CitizenOut, asked: list[str]) -> dict[str, Any]:
+    """The asked attributes of a citizen who passed every check (alive, current card)."""
+    values: dict[str, Any] = {
+        "pid": citizen.pid,
+        "full_name": citizen.full_name,
+        "birth_date": citizen.birth_date.isoformat(),
+        "sex": citizen.sex,
+        "nationality": citizen.nationality,
+        "ethnicity": citizen.ethnicity,
+        "permanent_address": citizen.permanent_address,
+        "alive": True,
+        "card_valid": True,
+    }
+    return {name: values[name] for name in sorted(set(asked))}
 
 
 def _payload(
-    actor: Actor,
+    ctx: PartnerContext,
     data: EkycIn,
     now: datetime,
     verdict: str,
@@ -157,7 +168,8 @@ def _payload(
 ) -> dict[str, Any]:
     return {
         "iss": get_settings().public_url or "dancu",
-        "aud": actor.id.removeprefix("client:"),
+        "aud": ctx.partner_code,
+        "azp": ctx.client_id,
         "iat": int(now.timestamp()),
         "jti": uuid.uuid4().hex,
         "sub": data.claimed.pid,

@@ -46,8 +46,6 @@ API_SCOPES: dict[str, str] = {
     "linkage.read": "Read sector-data sync rates, reports and the cleaning queue",
     "linkage.write": "Import sector data, run linkage, work the cleaning queue",
     "wallet.manage": "Revoke wallet documents",
-    "exchange.ekyc": "Verify a customer's chip ID card (bank eKYC) and get a signed result",
-    "exchange.cleaning": "Send a customer list to be checked against the registry (banks)",
     "exchange.registries.read": "Read the population registry through the GovStack API",
     "exchange.registries.write": "Create records through the GovStack Digital Registries API",
     "exchange.meta": "Describe the exchange's services (X-Road metaservices)",

@@ -37,8 +37,6 @@ PARTNER_SCOPES = (
     "linkage.read",
     "linkage.write",
     "wallet.manage",
-    "exchange.ekyc",
-    "exchange.cleaning",
     "exchange.registries.read",
     "exchange.registries.write",
     "exchange.meta",
