@@ -46,9 +46,8 @@ _PAGE_GUARD = [Depends(live_login_only)]
 _REGISTRY_API = [Depends(api_scopes("registry.read", "registry.write"))]
 _LINKAGE_API = [Depends(api_scopes("linkage.read", "linkage.write"))]
 _WALLET_API = [Depends(api_scopes("wallet.manage"))]
-_GOVSTACK_API = [Depends(api_scopes("exchange.registries.read"))]  # reads POST too
+_GOVSTACK_API = [Depends(api_scopes("exchange.use"))]  # the door's scope (reads POST too)
 _GOVSTACK_WRITE_API = [Depends(api_scopes("exchange.registries.write"))]
-_METASERVICES_API = [Depends(api_scopes("exchange.meta"))]
 _EXCHANGE_API = [Depends(api_scopes("exchange.use"))]
 _FAVICON = SRC / "web" / "static" / "favicon.svg"
 
@@ -94,7 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(cleaning_api.router, dependencies=_EXCHANGE_API)
     app.include_router(registries_api.router, dependencies=_GOVSTACK_API)
     app.include_router(registries_api.write_router, dependencies=_GOVSTACK_WRITE_API)
-    app.include_router(registries_api.meta_router, dependencies=_METASERVICES_API)
+    app.include_router(registries_api.meta_router, dependencies=_EXCHANGE_API)
     app.include_router(exchange_api.router, dependencies=_EXCHANGE_API)
     app.include_router(exchange_pages.router, dependencies=_PAGE_GUARD)
     app.include_router(exchange_pages.kiosk_router)  # a kiosk device's cookie, no e-ID login

@@ -14,11 +14,10 @@ from sqlalchemy.orm import Session
 
 from dancu.common.access import Role
 from dancu.common.audit import AuditEntry
-from dancu.identity.oidc import partners
 from tests.conftest import bearer, make_actor
+from tests.exchange.conftest import make_partner, token
 from tests.exchange.registries_spec import check_request, check_response, check_suite
 from tests.identity import helpers
-from tests.identity.oidc_helpers import register
 
 BASE = "/api/govstack/data/population/1.0"
 MEDIATOR = {"Information-Mediator-Client": "VN/COM/hospital-a/his"}
@@ -30,38 +29,16 @@ def citizen(session: Session):
 
 
 def partner_token(
-    client: TestClient,
-    session: Session,
-    client_id: str = "hospital-a",
-    *,
-    roles: tuple[str, ...] = ("procedure_officer",),
-    purposes: tuple[str, ...] = ("verification",),
-    scope: str = "exchange.registries.read",
+    client: TestClient, session: Session, code: str = "bhxh", kind: str = "agency"
 ) -> dict[str, str]:
-    rp = register(
-        session,
-        client_id,
-        "client_secret_basic",
-        redirect_uris=[],
-        grant_types=["client_credentials"],
-        scopes=["exchange.registries.read", "exchange.registries.write", "exchange.meta"],
-    )
-    partners.bind_partner(
-        session,
-        client_id,
-        roles=roles,
-        units=("66",),
-        organization="Bệnh viện Đa khoa Tỉnh",
-        purposes=purposes,
-    )
-    session.flush()
-    response = client.post(
-        "/oidc/token",
-        data={"grant_type": "client_credentials", "scope": scope},
-        auth=(rp.client_id, rp.secret),
-    )
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}", **MEDIATOR}
+    """A registered exchange partner's token (an agency: purpose ``social_insurance``,
+    fields pid, full_name, birth_date, sex, alive)."""
+    partner = make_partner(session, code, kind, facility="66001" if kind == "hospital" else None)
+    PARTNERS[code] = partner.client_id
+    return {"Authorization": f"Bearer {token(client, partner)}", **MEDIATOR}
+
+
+PARTNERS: dict[str, str] = {}
 
 
 def call(
@@ -100,11 +77,12 @@ def test_read_answers_the_record_in_the_published_shape(client, session, citizen
         }
     }
     entry = session.scalars(
-        select(AuditEntry)
-        .where(AuditEntry.subject_id == citizen.pid)
-        .order_by(AuditEntry.id.desc())
-    ).first()
-    assert (entry.actor_id, entry.purpose) == ("client:hospital-a", "verification")
+        select(AuditEntry).where(
+            AuditEntry.subject_id == citizen.pid, AuditEntry.action == "registries.read"
+        )
+    ).one()
+    assert (entry.actor_id, entry.purpose) == (f"client:{PARTNERS['bhxh']}", "social_insurance")
+    assert entry.fields == ["birth_date", "full_name", "pid", "sex"]
 
 
 def test_read_in_the_suite_spelling_answers_in_it(client, session, citizen):
@@ -130,13 +108,22 @@ def test_read_of_nobody_is_the_spec_404(client, session):
     assert refusal == ["citizen.read_refused"]  # the miss is audited too
 
 
-def test_read_outside_the_partner_area_is_not_found(client, session):
-    far = helpers.citizen(session, "Đỗ Văn Xa", commune_code="00004")
-    headers = partner_token(client, session)
-    response = call(
-        client, "POST", f"{BASE}/read", headers, {"query": {"content": {"id": far.pid}}}
-    )
-    assert response.status_code == 404
+def test_a_hospital_receives_only_its_purposes_fields(client, session, citizen):
+    headers = partner_token(client, session, "bv-tinh", "hospital")
+    response = call(client, "GET", BASE, headers, params={"search": "Lê Thị Cúc"})
+    assert response.status_code == 200, response.text
+    results = spec_ok(response, "GET", BASE)["results"]
+    assert results == [
+        {"firstName": "Thị Cúc", "lastName": "Lê", "birthDate": "1992-03-04", "sex": "F"}
+    ]  # no ID number: check-in's purpose does not release it
+
+
+def test_a_caller_that_is_no_partner_is_refused_at_the_door(client, session, citizen):
+    officer = {**bearer(make_actor(Role.REGISTRY_CLERK)), **MEDIATOR}
+    body = {"query": {"content": {"id": citizen.pid}}}
+    response = client.post(f"{BASE}/read", json=body, headers=officer)
+    assert response.status_code == 403
+    assert response.json()["code"] == "exchange.credential_not_found"
 
 
 # --- exists ------------------------------------------------------------------------------
@@ -210,9 +197,12 @@ def test_list_with_an_unknown_field_is_refused(client, session):
 
 
 def test_a_partner_cannot_create_or_update_population_records(client, session, citizen):
-    headers = partner_token(client, session, scope="exchange.registries.write")
+    headers = partner_token(client, session)
     write = {"write": {"content": {"id": "066192000009", "firstName": "Văn B", "lastName": "Trần"}}}
     created = call(client, "POST", f"{BASE}/create", headers, write)
+    assert created.status_code == 403  # a partner's credential never carries the write scope
+    officer = {**bearer(make_actor(Role.REGISTRY_CLERK)), **MEDIATOR}
+    created = call(client, "POST", f"{BASE}/create", officer, write)
     assert created.status_code == 403 and created.json()["code"] == "auth.permission"
     update = {"query": {"content": {"id": citizen.pid}}, "write": {"content": {"firstName": "X"}}}
     for method, path in [
@@ -222,7 +212,7 @@ def test_a_partner_cannot_create_or_update_population_records(client, session, c
         ("POST", f"{BASE}/updateOrCreate"),
         ("POST", f"{BASE}/update-or-create"),
     ]:
-        response = client.request(method, path, json=update, headers=headers)
+        response = client.request(method, path, json=update, headers=officer)
         assert response.status_code == 403, path
         assert response.json()["code"] == "registries.not_allowed"
     session.refresh(citizen)
@@ -280,10 +270,11 @@ def test_my_personal_data_usage_lists_who_read_the_data(client, session, citizen
     )
     assert response.status_code == 200, response.text
     body = spec_ok(response, "GET", path)
-    hospital = [u for u in body if u["readerId"] == "client:hospital-a"]
-    assert hospital and hospital[0]["readerInstitutionName"] == "Bệnh viện Đa khoa Tỉnh"
-    assert hospital[0]["readerInstitutionId"] == "hospital-a"
-    assert hospital[0]["purpose"] == "verification"
+    client_id = PARTNERS["bhxh"]
+    agency = [u for u in body if u["readerId"] == f"client:{client_id}"]
+    assert agency and agency[0]["readerInstitutionName"] == "Bệnh viện bhxh"
+    assert agency[0]["readerInstitutionId"] == client_id
+    assert agency[0]["purpose"] == "social_insurance"
     legacy = client.get(
         "/api/govstack/data/MyPersonalDataUsage/1.0",
         headers=auditor,
@@ -291,7 +282,7 @@ def test_my_personal_data_usage_lists_who_read_the_data(client, session, citizen
     )
     assert legacy.status_code == 200
     check_suite("usage", legacy.json())
-    assert any(u["ReaderID"] == "client:hospital-a" for u in legacy.json())
+    assert any(u["ReaderID"] == f"client:{client_id}" for u in legacy.json())
 
 
 @pytest.mark.parametrize(("user", "database"), [("...", "population"), ("066192000001", "...")])
@@ -336,25 +327,20 @@ def test_an_unknown_registry_is_not_found(client, session, citizen):
     assert response.status_code == 404 and response.json()["code"] == "registries.unknown_registry"
 
 
-def test_anonymous_and_wrong_scope_are_refused(client, session, citizen):
+def test_anonymous_is_refused(client, session, citizen):
     body = {"query": {"content": {"id": citizen.pid}}}
     assert client.post(f"{BASE}/read", json=body, headers=MEDIATOR).status_code == 401
-    headers = partner_token(client, session, scope="exchange.meta")
-    response = client.post(f"{BASE}/read", json=body, headers=headers)
-    assert response.status_code == 403 and response.json()["code"] == "auth.insufficient_scope"
 
 
 # --- metaservices ------------------------------------------------------------------------
 
 
 def test_metaservices_describe_the_services_like_xroad(client, session):
-    headers = partner_token(client, session, scope="exchange.meta")
+    headers = partner_token(client, session, "nh-thu", "bank")
     meta = "/api/exchange/metaservices"
     clients = client.get(f"{meta}/listClients", headers=headers).json()
-    assert {"member_code": "hospital-a", "name": "Bệnh viện Đa khoa Tỉnh"}.items() <= {
-        **clients["member"][0]["id"],
-        "name": clients["member"][0]["name"],
-    }.items()
+    member = clients["member"][0]
+    assert (member["id"]["member_code"], member["name"]) == (PARTNERS["nh-thu"], "Bệnh viện nh-thu")
     methods = client.get(f"{meta}/listMethods", headers=headers).json()["service"]
     assert {m["service_code"] for m in methods} == {"ekyc", "cleaning", "registries"}
     allowed = client.get(f"{meta}/allowedMethods", headers=headers).json()["service"]
@@ -368,8 +354,6 @@ def test_metaservices_describe_the_services_like_xroad(client, session):
 
 
 def test_allowed_methods_follow_the_partner_purposes(client, session):
-    headers = partner_token(
-        client, session, "insurer", purposes=("residence",), scope="exchange.meta"
-    )
+    headers = partner_token(client, session)  # an agency: social_insurance only
     allowed = client.get("/api/exchange/metaservices/allowedMethods", headers=headers).json()
     assert {m["service_code"] for m in allowed["service"]} == {"registries"}

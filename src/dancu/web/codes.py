@@ -420,6 +420,7 @@ CODES: tuple[str, ...] = (
     N_("registries.mediator_client"),
     N_("registries.unknown_service"),
     N_("registries.usage_read"),
+    N_("registries.read"),
     # Exchange: the partner role and permissions
     N_("exchange_partner"),
     N_("exchange.manage"),

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 
 from dancu.common.bounds import Code, PageNo, SearchName, Text
-from dancu.common.errors import NotFound
+from dancu.exchange import door
 from dancu.exchange.errors import ExchangeErrorCode
 from dancu.exchange.registries import metaservices, service, usage
 from dancu.exchange.registries.schemas import QueryIn, QueryWriteIn, Spelling, WriteIn
@@ -35,6 +35,7 @@ Purpose = Annotated[Code | None, Header(alias="X-Purpose")]
 PurposeQuery = Annotated[Code | None, Query(alias="purpose")]
 Registry = Annotated[Code, "registryName"]
 NOT_FOUND = {"detail": "no record found"}
+_NO_RECORD = {"citizen.not_found"}
 
 
 def _client(header: str | None) -> str:
@@ -51,10 +52,44 @@ def _spelling(content: dict[str, Any]) -> Spelling:
     return "legacy" if any(k[:1].isupper() for k in content) else "camel"
 
 
+def _door(
+    db: Any, actor: Any, request: Request, purpose: str | None, work: Any, body: Any = None
+) -> door.Answer:
+    """The request through the exchange door: credential, purpose, rate limit, message log.
+    The answer's fields are released by the service (``service.released``), inside the
+    spec's shapes."""
+    raw = body.model_dump_json().encode() if body is not None else b""
+    return door.serve(
+        db,
+        actor,
+        door.Call(request.method, request.url.path, raw),
+        purpose=service.purpose_of(actor, purpose),
+        fields=None,
+        work=work,
+        personal=False,
+    )
+
+
+def _answer(answer: door.Answer, unwrap: str | None = None) -> Any:
+    """The spec's answer: the work's body (``unwrap``: its one item), or the refusal."""
+    if answer.status == 404 and answer.body.get("code") in _NO_RECORD:
+        return JSONResponse(NOT_FOUND, status_code=404, headers=answer.headers)
+    if answer.status != 200:
+        return JSONResponse(answer.body, status_code=answer.status, headers=answer.headers)
+    # The spec's shapes exactly: the request id travels in the X-Request-Id header.
+    body = answer.body[unwrap] if unwrap else _without_id(answer.body)
+    return JSONResponse(body, headers=answer.headers)
+
+
+def _without_id(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if k != "request_id"}
+
+
 # -- my personal data usage (declared first: /data/MyPersonalDataUsage/1.0 has two segments)
 
 
 @router.get("/data/myPersonalDataUsage")
+@router.get("/data/mypersonalDataUsage")  # the JSON twin of the published document spells it so
 def my_personal_data_usage(
     db: DbSession,
     actor: CurrentActor,
@@ -99,7 +134,7 @@ def list_records(
     mediator: Mediator = None,
     x_purpose: Purpose = None,
     purpose: PurposeQuery = None,
-) -> dict[str, Any]:
+) -> JSONResponse:
     """Records matching ``search`` (names) and ``query.<field>`` values, a page at a time."""
     _client(mediator)
     service.check_registry(registryName, versionNumber)
@@ -108,23 +143,31 @@ def list_records(
         for k, v in request.query_params.items()
         if k.startswith("query.")
     }
-    found = service.list_records(
+    answer = _door(
         db,
-        actor=actor,
-        purpose=x_purpose or purpose,
-        spelling=_spelling(fields),
-        search=search,
-        fields=fields,
-        page=page,
-        page_size=pageSize,
-        ordering=ordering,
+        actor,
+        request,
+        x_purpose or purpose,
+        lambda ctx: service.list_records(
+            db,
+            ctx=ctx,
+            spelling=_spelling(fields),
+            search=search,
+            fields=fields,
+            page=page,
+            page_size=pageSize,
+            ordering=ordering,
+        ),
     )
+    if answer.status != 200:
+        return _answer(answer)
+    found = answer.body
     out: dict[str, Any] = {"count": found["count"], "results": found["results"]}
     if found["has_next"]:
         out["next"] = str(request.url.include_query_params(page=page + 1))
     if page > 1:
         out["previous"] = str(request.url.include_query_params(page=page - 1))
-    return out
+    return JSONResponse(out, headers=answer.headers)
 
 
 @router.post("/data/{registryName}/{versionNumber}/read", response_model=None)
@@ -132,22 +175,25 @@ def read(
     registryName: Registry,
     versionNumber: Code,
     body: QueryIn,
+    request: Request,
     db: DbSession,
     actor: CurrentActor,
     mediator: Mediator = None,
     x_purpose: Purpose = None,
-) -> dict[str, Any] | JSONResponse:
+) -> JSONResponse:
     """One record; 404 ``{"detail": "no record found"}`` as the spec writes it."""
     _client(mediator)
     service.check_registry(registryName, versionNumber)
     content = body.query.content
-    try:
-        record = service.read(
-            db, content, actor=actor, purpose=x_purpose, spelling=_spelling(content)
-        )
-    except NotFound:
-        return JSONResponse(NOT_FOUND, status_code=404)
-    return {"content": record}
+    answer = _door(
+        db,
+        actor,
+        request,
+        x_purpose,
+        lambda ctx: {"content": service.read(db, content, ctx=ctx, spelling=_spelling(content))},
+        body,
+    )
+    return _answer(answer)
 
 
 @router.post("/data/{registryName}/{versionNumber}/exists")
@@ -155,15 +201,19 @@ def exists(
     registryName: Registry,
     versionNumber: Code,
     body: QueryIn,
+    request: Request,
     db: DbSession,
     actor: CurrentActor,
     mediator: Mediator = None,
     x_purpose: Purpose = None,
-) -> dict[str, Any]:
+) -> JSONResponse:
     """``{"answer": {"status": true|false, "message": ...}}``."""
     _client(mediator)
     service.check_registry(registryName, versionNumber)
-    return service.exists(db, body.query.content, actor=actor, purpose=x_purpose)
+    content = body.query.content
+    return _answer(
+        _door(db, actor, request, x_purpose, lambda ctx: service.exists(db, content, ctx=ctx), body)
+    )
 
 
 @write_router.post("/data/{registryName}/{versionNumber}/create")
@@ -246,15 +296,23 @@ def read_value(
     uuid: Code,
     field: Code,
     ext: Code,
+    request: Request,
     db: DbSession,
     actor: CurrentActor,
     mediator: Mediator = None,
     x_purpose: Purpose = None,
-) -> Any:
+) -> JSONResponse:
     """One field of one record, as a JSON string (``ext``: json)."""
     _client(mediator)
     service.check_registry(registryName, versionNumber)
-    return service.read_value(db, uuid, field, ext, actor=actor, purpose=x_purpose)
+    answer = _door(
+        db,
+        actor,
+        request,
+        x_purpose,
+        lambda ctx: {"value": service.read_value(db, uuid, field, ext, ctx=ctx)},
+    )
+    return _answer(answer, unwrap="value")  # type: ignore[no-any-return]
 
 
 # -- metaservices

@@ -32,13 +32,13 @@ class Service:
 
 SERVICES = (
     Service(
-        "ekyc", "Bank eKYC with the chip ID card", "/api/exchange/ekyc", frozenset({"verification"})
+        "ekyc", "Bank eKYC with the chip ID card", "/api/exchange/ekyc", frozenset({"bank_ekyc"})
     ),
     Service(
         "cleaning",
         "Customer-record cleaning for banks",
         "/api/exchange/cleaning",
-        frozenset({"verification"}),
+        frozenset({"bank_cleaning"}),
     ),
     Service(
         "registries",

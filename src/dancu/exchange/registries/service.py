@@ -1,14 +1,15 @@
-"""Digital Registries operations over the population registry, as the partner itself.
+"""Digital Registries operations over the population registry, for a partner at the door.
 
-Reads go through the registry's own services under the partner's actor: its roles, units
-and purposes bound what it sees, and every record read is audited under its name. A
-partner names its purpose with ``X-Purpose`` (or ``purpose``); one bound to a single
-purpose may leave it out. Records carry only the fields of ``schemas.FIELDS`` (no address,
-no family, no card: those have their own services).
+The route runs each request through the exchange door (``door.serve``): the partner's
+credential, the purpose (``X-Purpose``, or the partner's only one), the rate limit, the
+message log. The exchange reads the registry (audited as ``system:exchange``) and releases
+only the fields the purpose grants (``released``): ``id`` (``pid``), ``firstName`` and
+``lastName`` (``full_name``), ``birthDate``, ``sex``; each released record is audited under
+the partner's name with exactly those fields.
 
 Changes: ``create`` enters a person through ``registry.service.add_citizen`` and so needs
-the ``registry.import`` permission, which no partner role carries today; the population
-registry is not updated through this door (civil-status events change it, through their
+the ``registry.import`` permission, which no partner role carries; the population registry
+is not updated through this door (civil-status events change it, through their
 procedures), so ``update`` answers ``registries.not_allowed``.
 """
 
@@ -20,9 +21,12 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from dancu.common import audit
 from dancu.common.access import Actor, Permission
 from dancu.common.errors import DancuError, Forbidden, NotFound, ValidationFailed
 from dancu.exchange.errors import ExchangeErrorCode as Code
+from dancu.exchange.partners.schemas import PartnerContext
+from dancu.exchange.reader import EXCHANGE_ACTOR
 from dancu.exchange.registries.schemas import BY_NAME, FIELDS, REGISTRY, VERSIONS, Spelling, spell
 from dancu.registry import service as registry
 from dancu.registry.schemas import CitizenIn, CitizenOut, CitizenSummary
@@ -45,13 +49,13 @@ def check_registry(name: str, version: str) -> None:
         )
 
 
-def purpose_of(actor: Actor, named: str | None) -> str | None:
-    """The named purpose, or the partner's only one."""
+def purpose_of(actor: Actor, named: str | None) -> str:
+    """The named purpose, or the partner's only one ("" when it must name one)."""
     if named:
         return named
     if actor.purposes is not None and len(actor.purposes) == 1:
         return next(iter(actor.purposes))
-    return None
+    return ""
 
 
 def ours(content: dict[str, Any]) -> dict[str, Any]:
@@ -66,23 +70,55 @@ def ours(content: dict[str, Any]) -> dict[str, Any]:
     return {BY_NAME[k]: v for k, v in content.items()}
 
 
+RECORD_FIELDS = frozenset({"pid", "full_name", "birth_date", "sex"})  # what a record can carry
+
+
+def released(ctx: PartnerContext) -> frozenset[str]:
+    """The record fields this request may receive (no consent-only field here)."""
+    return ctx.asked & ctx.fields & RECORD_FIELDS
+
+
 def record(
-    citizen: CitizenOut | CitizenSummary, spelling: Spelling, *, legacy_required: bool = True
+    citizen: CitizenOut | CitizenSummary,
+    spelling: Spelling,
+    fields: frozenset[str],
+    *,
+    echo_id: bool = False,
 ) -> dict[str, Any]:
-    """A citizen as a registry record. The registry holds no birth-certificate number: the
-    camelCase record leaves it out (optional in the spec); the legacy one, whose schema in
-    the Gherkin suite requires it, carries an empty string."""
+    """A citizen as a registry record, with only ``fields`` (exchange field names). ``id``
+    is the ID number when granted, or the one the partner sent (``echo_id``). The registry
+    holds no birth-certificate number: the camelCase record leaves it out (optional in the
+    spec); the legacy one, whose schema in the Gherkin suite requires it, carries ""."""
     family, _, given = citizen.full_name.partition(" ")
-    values: dict[str, Any] = {
-        "pid": citizen.pid,
-        "given_names": given,
-        "family_name": family,
-        "birth_date": citizen.birth_date.isoformat(),
-        "sex": citizen.sex,
-    }
-    if spelling == "legacy" and legacy_required:
+    values: dict[str, Any] = {}
+    if "pid" in fields or echo_id:
+        values["pid"] = citizen.pid
+    if "full_name" in fields:
+        values.update(given_names=given, family_name=family)
+    if "birth_date" in fields:
+        values["birth_date"] = citizen.birth_date.isoformat()
+    if "sex" in fields:
+        values["sex"] = citizen.sex
+    if spelling == "legacy":
+        values.setdefault("pid", "")
+        values.setdefault("given_names", "")
+        values.setdefault("family_name", "")
         values["birth_certificate"] = ""
     return spell(values, spelling, FIELDS)
+
+
+def _released_audit(
+    session: Session, ctx: PartnerContext, pids: list[str], fields: frozenset[str]
+) -> None:
+    audit.record_many(
+        session,
+        ctx.actor,
+        action="registries.read",
+        subject_type="citizen",
+        subject_ids=pids,
+        purpose=ctx.purpose,
+        fields=sorted(fields) or ("exists",),
+    )
 
 
 def _pid(query: dict[str, Any]) -> str | None:
@@ -96,51 +132,42 @@ def _pid(query: dict[str, Any]) -> str | None:
     return value
 
 
+def _citizen(session: Session, pid: str, ctx: PartnerContext) -> CitizenOut:
+    return registry.get_citizen(session, pid, actor=EXCHANGE_ACTOR, purpose=ctx.purpose)
+
+
 def read(
-    session: Session,
-    content: dict[str, Any],
-    *,
-    actor: Actor,
-    purpose: str | None,
-    spelling: Spelling,
+    session: Session, content: dict[str, Any], *, ctx: PartnerContext, spelling: Spelling
 ) -> dict[str, Any]:
     """One record by its ``id``; ``NotFound`` (the spec's 404) otherwise."""
     pid = _pid(ours(content))
     if pid is None:
         raise ValidationFailed("read needs the id", code=Code.REGISTRIES_BAD_QUERY, field="id")
-    citizen = registry.get_citizen(session, pid, actor=actor, purpose=purpose_of(actor, purpose))
-    return record(citizen, spelling)
+    citizen = _citizen(session, pid, ctx)
+    fields = released(ctx)
+    _released_audit(session, ctx, [citizen.pid], fields)
+    return record(citizen, spelling, fields, echo_id=True)
 
 
-def exists(
-    session: Session, content: dict[str, Any], *, actor: Actor, purpose: str | None
-) -> dict[str, Any]:
-    """Whether a record matches: by ``id``, or by names and birth date (each listed citizen
-    audited, as any search)."""
+def exists(session: Session, content: dict[str, Any], *, ctx: PartnerContext) -> dict[str, Any]:
+    """Whether a record matches: by ``id``, or by names and birth date."""
     query = ours(content)
     pid = _pid(query)
-    found = (
-        _exists_by_pid(session, pid, actor, purpose)
-        if pid
-        else _exists_by_fields(session, query, actor, purpose)
-    )
+    found = _exists_by_pid(session, pid, ctx) if pid else _exists_by_fields(session, query, ctx)
+    if found:
+        _released_audit(session, ctx, found, frozenset())
     message = "Object found from database" if found else "Object not found from database"
-    return {"answer": {"status": found, "message": message}}
+    return {"answer": {"status": bool(found), "message": message}}
 
 
-def _exists_by_pid(session: Session, pid: str, actor: Actor, purpose: str | None) -> bool:
+def _exists_by_pid(session: Session, pid: str, ctx: PartnerContext) -> list[str]:
     try:
-        citizen = registry.get_citizen(
-            session, pid, actor=actor, purpose=purpose_of(actor, purpose)
-        )
+        return [_citizen(session, pid, ctx).pid]
     except NotFound:
-        return False
-    return citizen.pid == pid
+        return []
 
 
-def _exists_by_fields(
-    session: Session, query: dict[str, Any], actor: Actor, purpose: str | None
-) -> bool:
+def _exists_by_fields(session: Session, query: dict[str, Any], ctx: PartnerContext) -> list[str]:
     name = " ".join(str(query.get(k) or "") for k in ("family_name", "given_names")).strip()
     birth = _date(query.get("birth_date"))
     if not name and birth is None:
@@ -151,13 +178,13 @@ def _exists_by_fields(
         )
     page = registry.search(
         session,
-        actor=actor,
-        purpose=purpose_of(actor, purpose),
+        actor=EXCHANGE_ACTOR,
+        purpose=ctx.purpose,
         name=name or None,
         birth_date=birth,
         per_page=1,
     )
-    return page.total > 0
+    return [c.pid for c in page.items]
 
 
 def _date(value: Any) -> date | None:
@@ -174,8 +201,7 @@ def _date(value: Any) -> date | None:
 def list_records(
     session: Session,
     *,
-    actor: Actor,
-    purpose: str | None,
+    ctx: PartnerContext,
     spelling: Spelling,
     search: str | None,
     fields: dict[str, str],
@@ -191,21 +217,20 @@ def list_records(
     )
     found = registry.search(
         session,
-        actor=actor,
-        purpose=purpose_of(actor, purpose),
+        actor=EXCHANGE_ACTOR,
+        purpose=ctx.purpose,
         name=name or None,
         birth_date=_date(query.get("birth_date")),
         page=page,
         per_page=min(page_size, MAX_PAGE_SIZE),
     )
-    results = [record(c, spelling) for c in found.items]
+    granted = released(ctx)
+    results = [record(c, spelling, granted) for c in found.items]
+    _released_audit(session, ctx, [c.pid for c in found.items], granted)
     if ordering == "descending":
         results.reverse()
-    return {
-        "count": found.total,
-        "results": results,
-        "has_next": page * found.per_page < found.total,
-    }
+    has_next = page * found.per_page < found.total
+    return {"count": found.total, "results": results, "has_next": has_next}
 
 
 def create(
@@ -231,7 +256,7 @@ def create(
             str(exc.errors()[0]["msg"]), code=Code.REGISTRIES_BAD_QUERY, field=field
         ) from exc
     citizen = registry.add_citizen(session, data, actor=actor)
-    return {"content": record(CitizenSummary.model_validate(citizen), spelling)}
+    return {"content": record(CitizenSummary.model_validate(citizen), spelling, RECORD_FIELDS)}
 
 
 def update(*, actor: Actor) -> None:
@@ -243,9 +268,7 @@ def update(*, actor: Actor) -> None:
     )
 
 
-def read_value(
-    session: Session, pid: str, field: str, ext: str, *, actor: Actor, purpose: str | None
-) -> str:
+def read_value(session: Session, pid: str, field: str, ext: str, *, ctx: PartnerContext) -> str:
     """One field of one record (either spelling), as a string; only ``json`` is served."""
     if ext != "json" or field not in BY_NAME or BY_NAME[field] == "commune_code":
         raise ValidationFailed(
@@ -254,11 +277,6 @@ def read_value(
             field="field" if ext == "json" else "ext",
         )
     spelling: Spelling = "legacy" if field[:1].isupper() else "camel"
-    values = read(
-        session,
-        {"id" if spelling == "camel" else "ID": pid},
-        actor=actor,
-        purpose=purpose,
-        spelling=spelling,
-    )
+    key = "id" if spelling == "camel" else "ID"
+    values = read(session, {key: pid}, ctx=ctx, spelling=spelling)
     return str(values.get(field, ""))

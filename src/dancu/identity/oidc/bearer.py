@@ -46,9 +46,7 @@ API_SCOPES: dict[str, str] = {
     "linkage.read": "Read sector-data sync rates, reports and the cleaning queue",
     "linkage.write": "Import sector data, run linkage, work the cleaning queue",
     "wallet.manage": "Revoke wallet documents",
-    "exchange.registries.read": "Read the population registry through the GovStack API",
     "exchange.registries.write": "Create records through the GovStack Digital Registries API",
-    "exchange.meta": "Describe the exchange's services (X-Road metaservices)",
     "exchange.use": "Use population data through the exchange door, within the partner's purposes",
 }
 

@@ -37,9 +37,7 @@ PARTNER_SCOPES = (
     "linkage.read",
     "linkage.write",
     "wallet.manage",
-    "exchange.registries.read",
     "exchange.registries.write",
-    "exchange.meta",
     "exchange.use",
 )
 AUTH_METHODS = ("client_secret_basic", "private_key_jwt", "none")
