@@ -99,14 +99,24 @@ def claim(session: Session, job_id: int) -> bool:
     return changed == 1
 
 
-def execute(session: Session, job_id: int, *, progress: Progress | None = None) -> None:
-    """Clean a claimed list; the caller commits (or rolls back and calls :func:`fail`)."""
+def upload_of(session: Session, job_id: int) -> tuple[Path, str, dict[str, str] | None]:
+    """A claimed job's upload: its path, format and mapping."""
     job = _get(session, job_id)
-    customers = engine.read_customers(
-        Path(job.path), job.file_format, job.mapping, max_rows=MAX_ROWS, progress=progress
-    )
-    if progress:
-        progress("match", customers.lines)
+    return Path(job.path), job.file_format, job.mapping
+
+
+def read_list(
+    upload: tuple[Path, str, dict[str, str] | None], *, progress: Progress | None = None
+) -> engine.Customers:
+    """Read and normalise the list (no transaction: ``progress`` commits its own)."""
+    path, file_format, mapping = upload
+    return engine.read_customers(path, file_format, mapping, max_rows=MAX_ROWS, progress=progress)
+
+
+def finish(session: Session, job_id: int, customers: engine.Customers) -> None:
+    """Link the list, write the result, audit and mark the job done; the caller commits
+    (or rolls back and calls :func:`fail`)."""
+    job = _get(session, job_id)
     by_pid, by_place = _citizens(session, customers)
     statuses = engine.link(customers, by_pid, by_place)
     target = Path(job.path).with_name(f"cleaning-{job.id}-result.{job.file_format}")

@@ -3,8 +3,9 @@
 ``service.queue_job`` emits ``CLEANING_QUEUED``; after the commit the outbox calls
 :func:`on_cleaning_queued`, which enqueues :func:`clean`: it claims the job, cleans the list
 in one transaction and marks it done, or marks it failed with the error's code in another,
-then removes the upload. Progress (the step, the lines read) is committed apart, so the
-bank sees it while the job runs.
+then removes the upload. Reading the list writes nothing but the progress (the step, the
+lines read), each in a transaction of its own, so the bank sees it while the job runs; the
+registry reads, the result and the audit entries are one transaction.
 """
 
 from __future__ import annotations
@@ -58,7 +59,11 @@ def run_job(factory: Factory, job_id: int) -> CleaningJobOut | None:
 
     try:
         with unit_of_work(factory) as session:
-            service.execute(session, job_id, progress=progress)
+            upload = service.upload_of(session, job_id)
+        customers = service.read_list(upload, progress=progress)
+        progress("match", customers.lines)
+        with unit_of_work(factory) as session:
+            service.finish(session, job_id, customers)
     except DancuError as exc:  # a refused list: its reason, by code, for the bank
         with unit_of_work(factory) as session:
             service.fail(session, job_id, exc.message, code=exc.code, field=exc.field)
