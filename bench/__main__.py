@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from bench import (
+    ekyc,
     linkage_febrl,
     linkage_scale,
     oidc_tokens,
@@ -30,8 +31,8 @@ def main(
     only: Annotated[
         str | None,
         typer.Option(
-            help="registry_load, registry_lookup, registry_search, oidc_tokens, linkage_febrl "
-            "or linkage_scale"
+            help="registry_load, registry_lookup, registry_search, oidc_tokens, linkage_febrl, "
+            "linkage_scale or ekyc"
         ),
     ] = None,
     workers: Annotated[int, typer.Option(help="server processes (look-up benchmark)")] = 1,
@@ -61,6 +62,8 @@ def main(
         tables.append(linkage_febrl.main())
     if only in (None, "linkage_scale"):
         tables.append(linkage_scale.main(citizens, sector_records or citizens // 5))
+    if only in (None, "ekyc"):
+        tables.append(ekyc.main())
     print()
     for table in tables:
         print(table.render(), end="\n\n")

@@ -15,6 +15,13 @@ from dancu import __version__, home
 from dancu.common import adminunits, jobs
 from dancu.common import tasks as common_tasks  # noqa: F401 (declares the kernel's jobs)
 from dancu.db import get_engine
+from dancu.exchange import api as exchange_api
+from dancu.exchange import pages as exchange_pages
+from dancu.exchange import tasks as exchange_tasks
+from dancu.exchange.cleaning import api as cleaning_api
+from dancu.exchange.cleaning import tasks as cleaning_tasks
+from dancu.exchange.ekyc import api as ekyc_api
+from dancu.exchange.registries import api as registries_api
 from dancu.identity import pages as identity_pages
 from dancu.identity import tasks as identity_tasks
 from dancu.identity.oidc import api as oidc_api
@@ -48,6 +55,9 @@ _LINKAGE_API = [Depends(api_scopes("linkage.read", "linkage.write"))]
 _WALLET_API = [Depends(api_scopes("wallet.manage"))]
 _PROCEDURES_API = [Depends(api_scopes("procedures.read", "procedures.write"))]
 _NPSP_API = [Depends(api_scopes("procedures.npsp"))]
+_GOVSTACK_API = [Depends(api_scopes("exchange.use"))]  # the door's scope (reads POST too)
+_GOVSTACK_WRITE_API = [Depends(api_scopes("exchange.registries.write"))]
+_EXCHANGE_API = [Depends(api_scopes("exchange.use"))]
 _FAVICON = SRC / "web" / "static" / "favicon.svg"
 
 
@@ -66,6 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     identity_tasks.subscribe()  # outbox handlers: a death closes the account
     linkage_tasks.subscribe()  # ... and a queued linkage run goes to the job queue
     procedures_tasks.subscribe()  # ... and a dossier's change notifies its citizen
+    cleaning_tasks.subscribe()  # ... and a bank's customer list to be cleaned
+    exchange_tasks.subscribe()  # ... insurer's cards get linked, a newborn gets a card
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
@@ -92,6 +104,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(payment_pages.router, dependencies=_PAGE_GUARD)
     app.include_router(payment_api.router)  # gateways authenticate by their signature
     app.include_router(npsp_api.router, dependencies=_NPSP_API)
+    app.include_router(ekyc_api.router, dependencies=_EXCHANGE_API)
+    app.include_router(ekyc_api.public_router)  # the JWKS that verifies eKYC results
+    app.include_router(cleaning_api.router, dependencies=_EXCHANGE_API)
+    app.include_router(registries_api.router, dependencies=_GOVSTACK_API)
+    app.include_router(registries_api.write_router, dependencies=_GOVSTACK_WRITE_API)
+    app.include_router(registries_api.meta_router, dependencies=_EXCHANGE_API)
+    app.include_router(exchange_api.router, dependencies=_EXCHANGE_API)
+    app.include_router(exchange_pages.router, dependencies=_PAGE_GUARD)
+    app.include_router(exchange_pages.kiosk_router)  # a kiosk device's cookie, no e-ID login
     app.include_router(home.router, dependencies=_PAGE_GUARD)  # / : what this person can do
     if settings.dev_login:  # the one switch for demo-only parts; Settings refuses it in production
         _mount_demo(app)

@@ -14,6 +14,9 @@ from dancu.common import tasks as common_tasks  # noqa: F401 (declares the kerne
 from dancu.common.access import Actor, Role
 from dancu.db import get_sessionmaker
 from dancu.demo.cli import demo_command
+from dancu.exchange import tasks as exchange_tasks
+from dancu.exchange.cleaning import tasks as cleaning_tasks
+from dancu.exchange.cli import app as exchange_app
 from dancu.identity import tasks as identity_tasks
 from dancu.identity.cli import app as identity_app
 from dancu.identity.oidc.cli import app as oidc_client_app
@@ -41,9 +44,12 @@ identity_app.add_typer(oidc_client_app, name="client")
 identity_app.add_typer(wallet_app, name="wallet")
 identity_tasks.subscribe()  # outbox handlers: a death closes the account
 linkage_tasks.subscribe()  # ... and a queued linkage run goes to the job queue
+cleaning_tasks.subscribe()  # ... and a bank's customer list to be cleaned
 app.add_typer(linkage_app, name="linkage")
 procedures_tasks.subscribe()  # ... and a dossier's change notifies its citizen
 app.add_typer(procedures_app, name="procedures")
+exchange_tasks.subscribe()  # ... the insurer's cards get linked, a newborn gets a card
+app.add_typer(exchange_app, name="exchange")
 app.command("demo")(demo_command)
 console = Console()
 ROOT = Path(__file__).resolve().parents[2]

@@ -2,6 +2,13 @@
 
 from dancu.common import audit, outbox  # noqa: F401
 from dancu.db import Base
+from dancu.exchange.checkin import models as exchange_checkin_models  # noqa: F401
+from dancu.exchange.cleaning import models as cleaning_models  # noqa: F401
+from dancu.exchange.consent import models as exchange_consent_models  # noqa: F401
+from dancu.exchange.hygiene import models as exchange_hygiene_models  # noqa: F401
+from dancu.exchange.insurance import models as exchange_insurance_models  # noqa: F401
+from dancu.exchange.messagelog import models as exchange_log_models  # noqa: F401
+from dancu.exchange.partners import models as exchange_partner_models  # noqa: F401
 from dancu.identity.accounts import models as identity_models  # noqa: F401
 from dancu.identity.auth import models as passkey_models  # noqa: F401
 from dancu.identity.oidc import bearer as api_tokens  # noqa: F401

@@ -103,6 +103,14 @@ class Settings(BaseSettings):
     procedures_npsp_token: str = ""
     procedures_npsp_file: str = "var/npsp-outbound.jsonl"
     procedures_npsp_seconds: float = 30.0
+    # The exchange door's rate-limit store (the ``limits`` library): memory:// counts in
+    # each process alone; redis://127.0.0.1:6379 shares the counts between server processes.
+    exchange_rate_limit_url: str = "memory://"
+    # A partner credential's life, and how long a rotated-out one keeps working (overlap).
+    exchange_credential_days: int = 365
+    exchange_rotation_overlap_hours: int = 24
+    # A kiosk page clears itself after this many seconds without a touch or a scan.
+    exchange_kiosk_idle_seconds: int = 30
     host: str = "127.0.0.1"
     port: int = 8000
 

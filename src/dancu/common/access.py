@@ -21,6 +21,9 @@ class Role(StrEnum):
     COMMUNE_LEADER = "commune_leader"
     STEERING_VIEWER = "steering_viewer"
     PARTNER_ADMIN = "partner_admin"
+    # A partner system using the exchange door (a hospital, a bank, the insurer, an agency):
+    # it reads citizens only through exchange/, which releases its purpose's fields alone.
+    EXCHANGE_PARTNER = "exchange_partner"
     SYSTEM = "system"
 
 
@@ -39,6 +42,8 @@ class Permission(StrEnum):
     PROCEDURE_PROCESS = "procedure.process"  # work dossiers of one's agency and unit
     PROCEDURE_ASSIGN = "procedure.assign"  # hand a dossier to an officer of the unit
     PROCEDURE_FIGURES = "procedure.figures"  # the one-stop shop's figures of one's units
+    EXCHANGE_MANAGE = "exchange.manage"  # partners, credentials, access hygiene, suspensions
+    EXCHANGE_READ = "exchange.read"  # check-in figures, the insurance sync rate, the message log
 
 
 _P = Permission
@@ -81,7 +86,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
     Role.STEERING_VIEWER: frozenset({_P.STATISTICS_READ, _P.LINKAGE_READ, _P.PROCEDURE_FIGURES}),
-    Role.PARTNER_ADMIN: frozenset(),
+    Role.PARTNER_ADMIN: frozenset({_P.EXCHANGE_MANAGE, _P.EXCHANGE_READ, _P.STATISTICS_READ}),
+    Role.EXCHANGE_PARTNER: frozenset({_P.CITIZEN_READ}),
     Role.SYSTEM: frozenset(Permission),
 }
 
@@ -96,6 +102,12 @@ PURPOSES: dict[str, str] = {
     "inspection": N_("Inspection and audit"),
     "data_maintenance": N_("Registry data maintenance"),
     "identity_claims": N_("Released to a service the citizen signed in to, with consent"),
+    # The exchange door's purposes (exchange/partners/purposes.py: the fields each releases).
+    "health_checkin": N_("Hospital check-in for medical examination"),
+    "health_insurance": N_("Health-insurance card management"),
+    "bank_ekyc": N_("Bank customer identification (eKYC)"),
+    "bank_cleaning": N_("Cleaning a bank's customer records"),
+    "social_insurance": N_("Social-insurance entitlements"),
 }
 
 

@@ -135,3 +135,14 @@ def revoke_role(session: Session, grant_id: int, *, actor: Actor) -> OfficerRole
 
 def roles_of(session: Session, account_id: int) -> list[OfficerRoleOut]:
     return [OfficerRoleOut.model_validate(g) for g in live_roles(session, account_id)]
+
+
+def all_live_grants(session: Session) -> list[tuple[OfficerRole, Account]]:
+    """Every live officer grant with its account (the exchange's access-hygiene page)."""
+    stmt = (
+        select(OfficerRole, Account)
+        .join(Account, Account.id == OfficerRole.account_id)
+        .where(OfficerRole.revoked_at.is_(None))
+        .order_by(OfficerRole.organization, Account.id, OfficerRole.id)
+    )
+    return [(g, a) for g, a in session.execute(stmt)]

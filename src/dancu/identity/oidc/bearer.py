@@ -49,6 +49,8 @@ API_SCOPES: dict[str, str] = {
     "procedures.read": "Read the dossier queues, dossiers and public-service figures",
     "procedures.write": "Work dossiers: lock, process, request supplements, approve, refuse",
     "procedures.npsp": "Submit dossiers received by the National Public Service Portal",
+    "exchange.registries.write": "Create records through the GovStack Digital Registries API",
+    "exchange.use": "Use population data through the exchange door, within the partner's purposes",
 }
 
 

@@ -1,0 +1,1 @@
+"""Access hygiene: who holds access to citizen data, flags, suspension, quarterly reviews."""

@@ -1,0 +1,1 @@
+"""Health-insurance cards from the social-insurance agency, linked to citizens."""
