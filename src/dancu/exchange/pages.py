@@ -23,6 +23,7 @@ from dancu.exchange.hygiene import service as hygiene
 from dancu.exchange.insurance import service as insurance
 from dancu.exchange.partners import service as partners
 from dancu.exchange.partners.purposes import FIELDS, KINDS
+from dancu.identity.accounts import transparency
 from dancu.identity.pages.common import signed_in
 from dancu.web.auth import app_settings
 from dancu.web.csrf import CsrfChecked
@@ -32,6 +33,7 @@ from dancu.web.templating import render
 router = APIRouter(include_in_schema=False)
 kiosk_router = APIRouter(prefix="/kiosk", include_in_schema=False)
 Scan = Annotated[str, Form(max_length=20_000)]
+PARTNER_ACTORS = ("client:", "kiosk:")  # a partner's system or its kiosk
 
 
 # -- the kiosk ---------------------------------------------------------------------------
@@ -107,10 +109,15 @@ def kiosk_checkin(request: Request, db: DbSession, _csrf: CsrfChecked, scan: Sca
 @router.get("/account/data-sharing", response_class=HTMLResponse)
 def data_sharing(request: Request, db: DbSession) -> HTMLResponse:
     login = signed_in(request, db)
-    receipts = consent.of_citizen(db, login.citizen_pid) if login.citizen_pid else []
-    return render(
-        request, "exchange/data_sharing.html", {"receipts": receipts, "field_names": FIELDS}
-    )
+    pid = login.citizen_pid
+    receipts = consent.of_citizen(db, pid) if pid else []
+    accesses = [
+        e
+        for e in (transparency.my_access_log(db, pid, limit=200) if pid else [])
+        if e.actor_id.startswith(PARTNER_ACTORS) and e.action.startswith("exchange.")
+    ]
+    context = {"receipts": receipts, "field_names": FIELDS, "accesses": accesses}
+    return render(request, "exchange/data_sharing.html", context)
 
 
 @router.post("/account/data-sharing/{consent_id}/{answer}", response_model=None)
