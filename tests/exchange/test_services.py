@@ -7,7 +7,7 @@ import json
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -24,6 +24,7 @@ from dancu.exchange.hygiene import service as hygiene
 from dancu.exchange.insurance import service as insurance
 from dancu.exchange.insurance.schemas import CardIn
 from dancu.exchange.messagelog import service as messagelog
+from dancu.exchange.messagelog.models import LogEntry
 from dancu.exchange.partners import service as partners
 from dancu.identity.chip.mrz import compose_td1
 from dancu.identity.wallet import service as wallet
@@ -431,3 +432,15 @@ def test_the_quarterly_review_lists_every_holder_once(session, hospital):
     hygiene.decide(session, items[0].id, "keep", actor=ADMIN)
     with pytest.raises(InvalidState):
         hygiene.decide(session, items[0].id, "suspend", actor=ADMIN)
+
+
+def test_the_message_log_refuses_changes_and_deletions(session):
+    from sqlalchemy import delete
+    from sqlalchemy.exc import DBAPIError
+
+    _logged(session, 1, SYSTEM_ACTOR)
+    messagelog.seal(session)
+    for statement in (update(LogEntry).values(status=500), delete(LogEntry)):
+        with pytest.raises(DBAPIError), session.begin_nested():
+            session.execute(statement)
+    assert session.scalars(select(LogEntry)).one().status == 200
