@@ -444,3 +444,25 @@ def test_the_message_log_refuses_changes_and_deletions(session):
         with pytest.raises(DBAPIError), session.begin_nested():
             session.execute(statement)
     assert session.scalars(select(LogEntry)).one().status == 200
+
+
+def test_officers_with_access_are_listed_flagged_and_suspended_by_the_administrator(session):
+    from dancu.identity.accounts import officers
+    from tests.identity import helpers
+
+    officer = helpers.active_account(session, helpers.citizen(session, "Cán Bộ Một"))
+    officers.grant_role(
+        session, officer, Role.REGISTRY_CLERK, "", organization="Sở Tư pháp", actor=SYSTEM_ACTOR
+    )
+    found = {h.holder_id: h for h in hygiene.holders(session, actor=ADMIN)}
+    holder = found[f"account:{officer.id}"]
+    assert holder.kind == "officer" and holder.unit == "Sở Tư pháp"
+    assert holder.scope == ["registry_clerk@*"] and "over_privileged" in holder.flags  # nationwide
+    with pytest.raises(Forbidden):
+        hygiene.suspend(session, holder.holder_id, actor=ADMIN)
+    admin = Actor(id="admin:root", name="Root", roles=frozenset({Role.SYSTEM}))
+    hygiene.suspend(session, holder.holder_id, actor=admin)
+    assert officers.live_roles(session, officer.id) == []
+    assert f"account:{officer.id}" not in {
+        h.holder_id for h in hygiene.holders(session, actor=admin)
+    }
