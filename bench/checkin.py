@@ -136,13 +136,13 @@ def prepare(url: str) -> tuple[tuple[str, str], list[str]]:
         ).fetchall()
     engine = make_engine(url)
     with Session(engine) as session:
-        purpose = PurposeIn(purpose="health_checkin", rate_per_minute=10**8)
+        purpose = PurposeIn(purpose="health_checkin", rate_per_minute=10**6)
         data = PartnerIn(
             code="bench-bv",
             name="Bench hospital",
             kind="hospital",
             facility_code=FACILITY,
-            rate_per_minute=10**8,
+            rate_per_minute=10**6,
             purposes=[purpose],
         )
         partners.register_partner(session, data, actor=SYSTEM_ACTOR)

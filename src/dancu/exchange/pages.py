@@ -13,12 +13,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dancu.common.access import Actor, Permission, Role
 from dancu.common.bounds import Code, Id
-from dancu.common.errors import DancuError
+from dancu.common.errors import DancuError, NotFound
 from dancu.exchange import door
 from dancu.exchange.checkin import kiosks
 from dancu.exchange.checkin import service as checkin
 from dancu.exchange.checkin.schemas import CheckinIn
 from dancu.exchange.consent import service as consent
+from dancu.exchange.errors import ExchangeErrorCode
 from dancu.exchange.hygiene import service as hygiene
 from dancu.exchange.insurance import service as insurance
 from dancu.exchange.partners import service as partners
@@ -127,6 +128,8 @@ def answer_consent(
     login = signed_in(request, db)
     actor = Actor(id=f"account:{login.account_id}", name=login.display_name)
     pid = login.citizen_pid or ""
+    if answer not in ("approve", "refuse", "revoke"):
+        raise NotFound("No such answer", code=ExchangeErrorCode.CONSENT_NOT_FOUND)
     if answer == "revoke":
         consent.revoke(db, pid, consent_id, actor=actor)
     else:
