@@ -42,11 +42,13 @@ OFFICER_LINKS: tuple[Link, ...] = (
         "nav-procedure-figures",
         _may(Permission.PROCEDURE_FIGURES),
     ),
+    Link("/exchange", N_("Data exchange"), "nav-exchange", _may(Permission.STATISTICS_READ)),
 )
 CITIZEN_LINKS: tuple[Link, ...] = (
     Link("/account", N_("My account"), "my-account"),
     Link("/wallet", N_("My documents"), "nav-wallet"),
     Link("/my-dossiers", N_("My dossiers"), "nav-my-dossiers"),
+    Link("/account/data-sharing", N_("Data sharing"), "nav-data-sharing"),
 )
 
 
