@@ -8,6 +8,7 @@ from dancu.identity.oidc import bearer as api_tokens  # noqa: F401
 from dancu.identity.oidc import models as oidc_models  # noqa: F401
 from dancu.identity.wallet import models as wallet_models  # noqa: F401
 from dancu.linkage import models as linkage_models  # noqa: F401
+from dancu.payments import models as payment_models  # noqa: F401
 from dancu.registry import models as registry_models  # noqa: F401
 
 metadata = Base.metadata

@@ -21,6 +21,8 @@ class Role(StrEnum):
     COMMUNE_LEADER = "commune_leader"
     STEERING_VIEWER = "steering_viewer"
     PARTNER_ADMIN = "partner_admin"
+    SOCIAL_OFFICER = "social_officer"  # a commune's social-affairs officer (payments)
+    SOCIAL_APPROVER = "social_approver"  # a province's social-affairs approver and treasury
     SYSTEM = "system"
 
 
@@ -36,6 +38,11 @@ class Permission(StrEnum):
     LINKAGE_READ = "linkage.read"  # sector datasets' sync rates and reports
     LINKAGE_MANAGE = "linkage.manage"  # import sector datasets, run linkage, export
     LINKAGE_CLEAN = "linkage.clean"  # work the cleaning queue
+    BENEFICIARY_READ = "beneficiary.read"  # social-payment beneficiaries of the area
+    BENEFICIARY_MANAGE = "beneficiary.manage"  # propose enrolment, suspension, end (maker)
+    BENEFICIARY_APPROVE = "beneficiary.approve"  # approve those proposals (checker)
+    PAYMENT_PREPARE = "payment.prepare"  # build a month's payment cycle, import bank files
+    PAYMENT_APPROVE = "payment.approve"  # approve a cycle someone else prepared
 
 
 _P = Permission
@@ -62,6 +69,21 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     Role.STEERING_VIEWER: frozenset({_P.STATISTICS_READ, _P.LINKAGE_READ}),
     Role.PARTNER_ADMIN: frozenset(),
+    Role.SOCIAL_OFFICER: frozenset(
+        {_P.CITIZEN_READ, _P.BENEFICIARY_READ, _P.BENEFICIARY_MANAGE, _P.STATISTICS_READ}
+    ),
+    Role.SOCIAL_APPROVER: frozenset(
+        {
+            _P.CITIZEN_READ,
+            _P.REGISTRY_BULK_READ,
+            _P.BENEFICIARY_READ,
+            _P.BENEFICIARY_MANAGE,
+            _P.BENEFICIARY_APPROVE,
+            _P.PAYMENT_PREPARE,
+            _P.PAYMENT_APPROVE,
+            _P.STATISTICS_READ,
+        }
+    ),
     Role.SYSTEM: frozenset(Permission),
 }
 
@@ -76,6 +98,7 @@ PURPOSES: dict[str, str] = {
     "inspection": N_("Inspection and audit"),
     "data_maintenance": N_("Registry data maintenance"),
     "identity_claims": N_("Released to a service the citizen signed in to, with consent"),
+    "social_assistance": N_("Paying social assistance and allowances"),
 }
 
 
