@@ -25,6 +25,8 @@ from dancu.identity.wallet import pages as wallet_pages
 from dancu.linkage import api as linkage_api
 from dancu.linkage import pages as linkage_pages
 from dancu.linkage import tasks as linkage_tasks
+from dancu.payments import pages as payments_pages
+from dancu.payments import simulated as simulated_payments
 from dancu.payments import tasks as payments_tasks
 from dancu.registry import api as registry_api
 from dancu.registry import pages as registry_pages
@@ -78,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(identity_pages.router, dependencies=_PAGE_GUARD)
     app.include_router(linkage_api.router, dependencies=_LINKAGE_API)
     app.include_router(linkage_pages.router, dependencies=_PAGE_GUARD)
+    app.include_router(payments_pages.router, dependencies=_PAGE_GUARD)
     app.include_router(home.router, dependencies=_PAGE_GUARD)  # / : what this person can do
     if settings.dev_login:  # the one switch for demo-only parts; Settings refuses it in production
         _mount_demo(app)
@@ -94,6 +97,7 @@ def _mount_demo(app: FastAPI) -> None:
     from dancu.web import devlogin
 
     app.state.card_reader = chip_reader.read_demo_card  # the level-2 desk's reader hook
+    app.state.account_directory = simulated_payments.BankNetwork()  # the banks' mapper
     app.include_router(devlogin.router)
     app.include_router(rp_pages.router)
     app.include_router(chip_pages.router, dependencies=_PAGE_GUARD)

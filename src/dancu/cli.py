@@ -21,6 +21,7 @@ from dancu.identity.wallet.cli import app as wallet_app
 from dancu.linkage import tasks as linkage_tasks
 from dancu.linkage.cli import app as linkage_app
 from dancu.payments import tasks as payments_tasks
+from dancu.payments.cli import app as payments_app
 from dancu.registry.cli import app as registry_app
 from dancu.settings import get_settings
 from dancu.web.auth import issue_token
@@ -42,6 +43,7 @@ identity_tasks.subscribe()  # outbox handlers: a death closes the account
 linkage_tasks.subscribe()  # ... and a queued linkage run goes to the job queue
 payments_tasks.subscribe()  # ... a death stops payments, a move changes the commune list
 app.add_typer(linkage_app, name="linkage")
+app.add_typer(payments_app, name="payments")
 app.command("demo")(demo_command)
 console = Console()
 ROOT = Path(__file__).resolve().parents[2]

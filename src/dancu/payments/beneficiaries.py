@@ -5,13 +5,15 @@ proposal reads the citizen from the registry (audited) and checks the programme'
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dancu.common import audit
+from dancu.common import adminunits, audit
 from dancu.common.access import Actor, Permission
 from dancu.common.bounds import page_offset
 from dancu.common.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
@@ -19,7 +21,7 @@ from dancu.db import utcnow
 from dancu.payments import area, programmes
 from dancu.payments import repository as repo
 from dancu.payments.errors import PaymentsErrorCode
-from dancu.payments.mapper import AccountDirectory, verify_account
+from dancu.payments.mapper import AccountDirectory, FinancialAddress, verify_account
 from dancu.payments.models import Beneficiary, BeneficiaryChange, Category
 from dancu.payments.schemas import BeneficiaryOut, ChangeIn, ChangeOut, EnrolIn, PendingChangeOut
 from dancu.registry import service as registry
@@ -35,22 +37,25 @@ TRANSITIONS = {
 }
 
 
-def check_citizen(citizen: CitizenOut, category: Category, commune_code: str, on: date) -> None:
-    """The registry's facts against the programme's rules: alive, living in the commune,
-    the category's ages."""
-    if citizen.status != "alive":
+def check_citizen(
+    citizen: CitizenOut | Mapping[str, Any], category: Category, commune_code: str, on: date
+) -> None:
+    """The registry's facts (a record, or a row of the bulk read) against the programme's
+    rules: alive, living in the commune, the category's ages."""
+    facts = citizen if isinstance(citizen, Mapping) else citizen.model_dump()
+    if facts["status"] != "alive":
         raise ValidationFailed(
             "The registry records this citizen as deceased",
             code=PaymentsErrorCode.CITIZEN_DECEASED,
             field="pid",
         )
-    if citizen.commune_code != commune_code:
+    if facts["commune_code"] != commune_code:
         raise ValidationFailed(
             "The citizen's permanent residence is not in this commune",
             code=PaymentsErrorCode.CITIZEN_MOVED,
             field="pid",
         )
-    age = programmes.age_on(citizen.birth_date, on)
+    age = programmes.age_on(facts["birth_date"], on)
     if (category.min_age is not None and age < category.min_age) or (
         category.max_age is not None and age >= category.max_age
     ):
@@ -85,37 +90,68 @@ def enrol(
         account = verify_account(
             directory, data.bank_code, data.account_id, citizen.pid, consent=data.consent
         )
-    row = Beneficiary(
+    row = create(
+        session,
         programme_id=programme.id,
-        category_code=category.code,
+        category=category,
         pid=citizen.pid,
         full_name=citizen.full_name,
+        unit=unit,
+        account=account,
+        reason=data.reason,
+        actor=actor,
+        source=source,
+        source_ref=source_ref,
+    )
+    return BeneficiaryOut.model_validate(row)
+
+
+def create(
+    session: Session,
+    *,
+    programme_id: int,
+    category: Category,
+    pid: str,
+    full_name: str,
+    unit: adminunits.Commune,
+    account: FinancialAddress | None,
+    reason: str,
+    actor: Actor,
+    source: str,
+    source_ref: str | None,
+) -> Beneficiary:
+    """The checked proposal: the row, its pending enrolment, its audit entry."""
+    row = Beneficiary(
+        programme_id=programme_id,
+        category_code=category.code,
+        pid=pid,
+        full_name=full_name,
         province_code=unit.province_code,
         commune_code=unit.code,
         status="proposed",
         channel="bank" if account else "cash",
         bank_code=account.bank_code if account else None,
         account_id=account.account_id if account else None,
-        account_holder=(account.holder_name or citizen.full_name) if account else None,
+        account_holder=(account.holder_name or full_name) if account else None,
         account_verified_at=utcnow() if account else None,
         consent_at=utcnow() if account else None,
         source=source,
         source_ref=source_ref,
-        reason=data.reason,
+        reason=reason,
         created_by=actor.id,
     )
     _insert_once(session, row)
-    _propose(session, row, "enrol", data.reason or "enrolment", actor)
+    _propose(session, row, "enrol", reason or "enrolment", actor)
     audit.record(
         session,
         actor,
         action="beneficiary.enrol",
         subject_type="citizen",
-        subject_id=citizen.pid,
+        subject_id=pid,
         purpose=area.PURPOSE,
         fields=("programme", "category", "commune", "account"),
     )
-    return BeneficiaryOut.model_validate(row)
+    return row
 
 
 def _insert_once(session: Session, row: Beneficiary) -> None:

@@ -155,7 +155,7 @@ def prepare_cycle(
         )
     cycle.exclusions = exclusions
     session.flush()
-    _audit(session, actor, "payments.cycle_prepared", cycle)
+    _audit(session, actor, "cycle.prepared", cycle)
     return _out(session, cycle)
 
 
@@ -246,7 +246,7 @@ def approve_cycle(session: Session, cycle_id: int, *, actor: Actor) -> CycleOut:
             "The cycle is already approved", code=PaymentsErrorCode.CYCLE_APPROVED, field="cycle_id"
         )
     session.refresh(cycle)
-    _audit(session, actor, "payments.cycle_approved", cycle)
+    _audit(session, actor, "cycle.approved", cycle)
     return _out(session, cycle)
 
 
@@ -465,3 +465,11 @@ def file_content(session: Session, file_id: int, *, actor: Actor) -> tuple[FileO
     if row is None:
         raise NotFound("No such file", code=PaymentsErrorCode.CYCLE_NOT_FOUND, field="file_id")
     return FileOut.model_validate(row), row.content
+
+
+def failed_of(session: Session, cycle_id: int, *, actor: Actor) -> list[int]:
+    """The ids of the cycle's failed payments (to retry or move to cash)."""
+    cycle = _approved(session, actor, cycle_id)
+    return [
+        i.id for i in repo.instructions(session, cycle.id, channel="bank", statuses=("failed",))
+    ]

@@ -38,6 +38,9 @@ class AccountDirectory(Protocol):
     def bank_name(self, bank_code: str) -> str | None:
         """The bank's name, or None for a code no bank answers to."""
 
+    def banks(self) -> dict[str, str]:
+        """Code -> name of the banks that answer."""
+
 
 def verify_account(
     directory: AccountDirectory | None,

@@ -87,7 +87,7 @@ def _reconcile(
     audit.record(
         session,
         actor,
-        action=f"payments.{kind}_imported",
+        action=f"payment_file.{kind}",
         subject_type="payment_file",
         subject_id=str(row.id),
         purpose=area.PURPOSE,

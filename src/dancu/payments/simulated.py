@@ -55,6 +55,9 @@ class BankNetwork:
         entry = BANKS.get(bank_code)
         return entry[0] if entry else None
 
+    def banks(self) -> dict[str, str]:
+        return {code: name for code, (name, _) in BANKS.items()}
+
     def execute(self, pain001: bytes, *, booked_on: date) -> tuple[bytes, bytes]:
         """Pay a credit-transfer file: (pain.002 status report, camt.054 notification)."""
         iso20022.validate(pain001, iso20022.PAIN_001)

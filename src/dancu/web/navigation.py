@@ -30,6 +30,7 @@ OFFICER_LINKS: tuple[Link, ...] = (
     Link("/desk/level2", N_("Level-2 desk"), "nav-desk", lambda a: Role.POLICE in a.roles),
     Link("/linkage", N_("Sector data"), "nav-linkage", _may(Permission.LINKAGE_READ)),
     Link("/linkage/queue", N_("Cleaning queue"), "nav-queue", _may(Permission.LINKAGE_CLEAN)),
+    Link("/payments", N_("Social payments"), "nav-payments", _may(Permission.BENEFICIARY_READ)),
 )
 CITIZEN_LINKS: tuple[Link, ...] = (
     Link("/account", N_("My account"), "my-account"),
