@@ -17,6 +17,7 @@ from dancu.demo import rp_pages
 from dancu.demo.accounts import DEMO_PASSWORD, create_demo_accounts
 from dancu.demo.load import load_demo, registry_is_empty
 from dancu.demo.sector import seed_sector_demo
+from dancu.payments.seed import seed_payments
 from dancu.settings import get_settings
 
 console = Console()
@@ -37,6 +38,9 @@ def demo_command(
         bool, typer.Option(help="only add the demo e-ID accounts to a seeded registry")
     ] = False,
     sector: Annotated[bool, typer.Option(help="also a land register and a BHXH list")] = True,
+    payments: Annotated[
+        bool, typer.Option(help="also two payment programmes and three paid cycles")
+    ] = True,
 ) -> None:
     """Seed a synthetic province: households, citizens, ID cards, some deaths and marriages."""
     settings = get_settings()
@@ -75,6 +79,8 @@ def demo_command(
     _demo_accounts(code)
     if sector:
         _seed_sector(code, seed if seed is not None else settings.demo_seed)
+    if payments:
+        _seed_payments(code, seed if seed is not None else settings.demo_seed)
 
 
 def _demo_accounts(province_code: str) -> None:
@@ -117,3 +123,30 @@ def _seed_sector(province_code: str, seed: int) -> None:
         console.print(
             f"sector dataset {job.source_id}: {job.done:,} records synchronized ({job.status})"
         )
+
+
+def _seed_payments(province_code: str, seed: int) -> None:
+    """Two payment programmes and three paid monthly cycles (see ``payments/seed.py``)."""
+    with Progress(
+        TextColumn("[bold]Paying social assistance"),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("", total=None)
+        out = seed_payments(
+            get_sessionmaker(),
+            province_code=province_code,
+            today=date.today(),
+            seed=seed,
+            progress=lambda step, done, total: bar.update(
+                task, description=step, completed=done, total=total
+            ),
+        )
+    console.print(
+        f"social payments: {out.beneficiaries} beneficiaries, {out.cycles} cycles,"
+        f" {out.paid} payments made, {out.flagged} flagged for recovery after a death"
+    )
