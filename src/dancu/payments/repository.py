@@ -28,12 +28,16 @@ from dancu.payments.models import (
 def insert_ignoring_existing(
     session: Session, model: type[Any], rows: Sequence[dict[str, Any]], keys: Sequence[str]
 ) -> int:
-    """INSERT ... ON CONFLICT (keys) DO NOTHING; how many rows went in."""
+    """INSERT ... ON CONFLICT (keys) DO NOTHING. One row: whether it went in (1 or 0). Many
+    rows go as one batched executemany, whose count the drivers do not report: 0."""
     if not rows:
         return 0
     dialect = postgresql if is_postgres(session) else sqlite
-    stmt = dialect.insert(model).values(list(rows)).on_conflict_do_nothing(index_elements=keys)
-    return session.execute(stmt).rowcount or 0
+    stmt = dialect.insert(model).on_conflict_do_nothing(index_elements=keys)
+    if len(rows) == 1:
+        return session.execute(stmt.values(rows[0])).rowcount or 0
+    session.execute(stmt, list(rows))
+    return 0
 
 
 def _in_area(actor: Actor, province: Any, commune: Any) -> Any:
