@@ -12,11 +12,11 @@ from dancu.common import outbox
 from dancu.common.access import SYSTEM_ACTOR
 from dancu.common.audit import AuditEntry
 from dancu.common.errors import DancuError
-from dancu.payments import cycles, iso20022, programmes, reconcile, tasks
+from dancu.payments import beneficiaries, cycles, events, iso20022, programmes, reconcile, tasks
 from dancu.payments.models import Beneficiary, Instruction
 from dancu.payments.simulated import BankNetwork
 from dancu.registry import civil_status
-from dancu.registry.schemas import DeathIn
+from dancu.registry.schemas import DeathIn, ResidenceChangeIn
 from tests.conftest import PROVINCE
 from tests.payments import helpers as h
 
@@ -98,3 +98,58 @@ def test_a_death_stops_the_next_cycle_and_flags_an_overpayment(
     assert status == {social: "suspended", funeral: "active"}  # the funeral allowance opened
     entries = session.scalars(select(AuditEntry.action).where(AuditEntry.subject_id == a.pid)).all()
     assert "beneficiary.death" in entries and "citizen.bulk_read" not in entries
+
+
+def test_a_move_puts_the_beneficiary_on_the_new_communes_list(
+    programmed: Session, factory: sessionmaker[Session]
+) -> None:
+    tasks.subscribe()
+    a = h.elder(programmed)
+    h.enrol(programmed, a)
+    civil_status.register_residence_change(
+        programmed,
+        ResidenceChangeIn(
+            pid=a.pid,
+            moved_on=date(2026, 1, 5),
+            commune_code="22015",
+            address_detail="5 Hùng Vương",
+        ),
+        actor=SYSTEM_ACTOR,
+        today=h.TODAY,
+    )
+    programmed.commit()
+    assert outbox.dispatch_pending(factory) >= 1
+    programmed.expire_all()
+    row = programmed.scalars(select(Beneficiary)).one()
+    assert (row.commune_code, row.province_code, row.status) == ("22015", "66", "active")
+    old, _ = beneficiaries.list_beneficiaries(programmed, actor=h.officer())
+    new, _ = beneficiaries.list_beneficiaries(programmed, actor=h.officer(commune="22015"))
+    assert (old, [b.pid for b in new]) == ([], [a.pid])
+
+
+@pytest.mark.parametrize("procedure_first", [False, True])
+def test_the_funeral_allowance_opens_once_from_either_event(
+    programmed: Session, factory: sessionmaker[Session], procedure_first: bool
+) -> None:
+    tasks.subscribe()
+    a = h.elder(programmed)
+    h.enrol(programmed, a)
+    died = {"pid": a.pid, "death_date": "2026-01-10"}
+    if procedure_first:
+        outbox.emit(programmed, events.FUNERAL_ALLOWANCE_OPENED, died)
+    civil_status.register_death(
+        programmed, DeathIn(pid=a.pid, death_date=date(2026, 1, 10)), actor=SYSTEM_ACTOR
+    )
+    if not procedure_first:
+        outbox.emit(programmed, events.FUNERAL_ALLOWANCE_OPENED, died)
+    programmed.commit()
+    assert outbox.dispatch_pending(factory) == 2
+    funeral = programmes.get_programme(programmed, programmes.FUNERAL).id
+    rows = programmed.scalars(
+        select(Beneficiary).where(Beneficiary.programme_id == funeral, Beneficiary.pid == a.pid)
+    ).all()
+    assert len(rows) == 1 and rows[0].source == ("procedure" if procedure_first else "death_event")
+    cycle = cycles.prepare_cycle(programmed, programmes.FUNERAL, PROVINCE, h.FEB, actor=h.PREPARER)
+    assert (cycle.count, cycle.amount) == (1, 20 * 500_000)
+    again = cycles.prepare_cycle(programmed, programmes.FUNERAL, PROVINCE, h.MAR, actor=h.PREPARER)
+    assert again.count == 0  # a one-off allowance is paid once

@@ -368,9 +368,7 @@ def postal_list(
             "end_to_end_id": i.end_to_end_id,
             "pid": i.pid,
             "full_name": i.payee_name,
-            "commune": adminunits.find_commune(i.commune_code).name
-            if adminunits.find_commune(i.commune_code)
-            else i.commune_code,  # type: ignore[union-attr]
+            "commune": _commune_name(i.commune_code),
             "month": f"{i.month:%m/%Y}",
             "amount": str(i.amount),
         }
@@ -393,6 +391,11 @@ def postal_list(
     )
     _mark_sent(session, [i.id for i in items])
     return stored, lines
+
+
+def _commune_name(code: str) -> str:
+    unit = adminunits.find_commune(code)
+    return unit.name if unit else code
 
 
 def record_receipts(session: Session, receipts: Sequence[Receipt], *, actor: Actor) -> int:

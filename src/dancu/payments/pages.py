@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from dancu.common import adminunits
 from dancu.common.access import Actor, Permission
 from dancu.common.bounds import Code, Id, PageNo, Text
-from dancu.common.errors import DancuError, ValidationFailed
+from dancu.common.errors import DancuError, ErrorCode, ValidationFailed
 from dancu.identity.pages.common import signed_in
 from dancu.payments import beneficiaries, citizen, cycles, figures, programmes
 from dancu.payments import repository as repo
@@ -33,12 +33,15 @@ def directory(request: Request) -> AccountDirectory | None:
     return getattr(request.app.state, "account_directory", None)
 
 
+def commune_name(code: str) -> str:
+    unit = adminunits.find_commune(code)
+    return unit.name if unit else code
+
+
 def _common(db: Any, actor: Actor) -> dict[str, Any]:
     return {
         "programmes": {p.id: p for p in repo.programmes(db)},
-        "commune": lambda code: (
-            adminunits.find_commune(code).name if adminunits.find_commune(code) else code
-        ),  # type: ignore[union-attr]
+        "commune": commune_name,
         "can_manage": actor.can(Permission.BENEFICIARY_MANAGE),
         "can_approve": actor.can(Permission.BENEFICIARY_APPROVE),
         "can_prepare": actor.can(Permission.PAYMENT_PREPARE),
@@ -135,9 +138,7 @@ def enrol(
     }
     try:
         if not pid.strip():
-            raise ValidationFailed(
-                "Give the ID number", code=PaymentsErrorCode.BENEFICIARY_NOT_FOUND, field="pid"
-            )
+            raise ValidationFailed("Give the ID number", code=ErrorCode.FORM_REQUIRED, field="pid")
         data = EnrolIn(
             pid=pid.strip(),
             programme=programme,

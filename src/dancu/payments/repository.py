@@ -33,10 +33,11 @@ def insert_ignoring_existing(
     if not rows:
         return 0
     dialect = postgresql if is_postgres(session) else sqlite
-    stmt = dialect.insert(model).on_conflict_do_nothing(index_elements=keys)
+    stmt = dialect.insert(model.__table__).on_conflict_do_nothing(index_elements=keys)
+    # Core on the session's connection: same transaction, batched "insertmanyvalues".
     if len(rows) == 1:
-        return session.execute(stmt.values(rows[0])).rowcount or 0
-    session.execute(stmt, list(rows))
+        return session.connection().execute(stmt.values(rows[0])).rowcount or 0
+    session.connection().execute(stmt, list(rows))
     return 0
 
 
