@@ -93,12 +93,19 @@ def validate_tree(root: etree._Element, kind: str) -> None:
         raise _malformed(f"The {kind} message breaks its XSD: {reason}", expected=kind)
 
 
+@cache
+def _qnames(parent_tag: str, path: str) -> tuple[str, ...]:
+    namespace = parent_tag[: parent_tag.index("}") + 1]  # "{urn:...}"
+    return tuple(namespace + name for name in path.split("/"))
+
+
 def _sub(
     parent: etree._Element, path: str, text: str | None = None, **attrib: str
 ) -> etree._Element:
+    """``parent``'s new descendant along ``path`` ("A/B/C"), in ``parent``'s namespace."""
     node = parent
-    for name in path.split("/"):
-        node = etree.SubElement(node, f"{{{parent.nsmap[None]}}}{name}")
+    for name in _qnames(parent.tag, path):
+        node = etree.SubElement(node, name)
     if attrib:
         node.attrib.update(attrib)
     if text is not None:
