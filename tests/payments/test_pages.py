@@ -7,7 +7,7 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from dancu.common.access import Actor, Role
@@ -193,3 +193,27 @@ def test_an_officer_of_another_commune_sees_none_of_this_communes_beneficiaries(
     assert refused.status_code == 404
     programmed.expire_all()
     assert programmed.scalar(select(Beneficiary.status)) == "active"
+
+
+def test_the_list_page_makes_the_same_queries_for_one_beneficiary_as_for_ten(
+    client: TestClient, programmed: Session, connection
+) -> None:  # type: ignore[no-untyped-def]
+    names = ("An", "Bình", "Cường", "Dũng", "Giang", "Hải", "Khoa", "Lâm", "Minh", "Nam", "Phúc")
+    h.enrol(programmed, h.elder(programmed, f"Trần Văn {names[0]}"))
+    programmed.commit()
+    statements: list[str] = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(connection, "before_cursor_execute", listener)
+    try:
+        client.get("/payments", headers=bearer(h.CHECKER))
+        one = len(statements)
+        for given in names[1:]:
+            h.enrol(programmed, h.elder(programmed, f"Trần Văn {given}"))
+        programmed.commit()
+        statements.clear()
+        page = client.get("/payments", headers=bearer(h.CHECKER))
+        ten = len(statements)
+    finally:
+        event.remove(connection, "before_cursor_execute", listener)
+    assert page.text.count('data-testid="beneficiary-row"') == 11
+    assert ten == one
