@@ -12,6 +12,7 @@ from datetime import date
 
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from dancu.common import adminunits, audit
 from dancu.common.access import Actor, Permission
@@ -318,17 +319,24 @@ def bank_files(
                 actor,
             )
         )
-        _mark_sent(session, [i.id for i in items])
+        _mark_sent(session, items)
     return out
 
 
-def _mark_sent(session: Session, ids: Sequence[int]) -> None:
+def _mark_sent(session: Session, items: Sequence[Instruction]) -> None:
+    """``pending`` -> ``sent`` in chunks of UPDATEs; the loaded rows are told without a
+    reload (matching each UPDATE against every loaded row would be quadratic)."""
+    ids = [i.id for i in items]
     for start in range(0, len(ids), CHUNK):
         session.execute(
             update(Instruction)
             .where(Instruction.id.in_(ids[start : start + CHUNK]), Instruction.status == "pending")
             .values(status="sent", attempts=Instruction.attempts + 1)
+            .execution_options(synchronize_session=False)
         )
+    for i in items:
+        set_committed_value(i, "status", "sent")
+        set_committed_value(i, "attempts", i.attempts + 1)
 
 
 def _store(
@@ -389,7 +397,7 @@ def postal_list(
         len(lines),
         actor,
     )
-    _mark_sent(session, [i.id for i in items])
+    _mark_sent(session, items)
     return stored, lines
 
 
