@@ -32,6 +32,9 @@ from dancu.identity.wallet import pages as wallet_pages
 from dancu.linkage import api as linkage_api
 from dancu.linkage import pages as linkage_pages
 from dancu.linkage import tasks as linkage_tasks
+from dancu.payments import pages as payments_pages
+from dancu.payments import simulated as simulated_payments
+from dancu.payments import tasks as payments_tasks
 from dancu.procedures import api as procedures_api
 from dancu.procedures import pages as procedures_pages
 from dancu.procedures import tasks as procedures_tasks
@@ -78,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     procedures_tasks.subscribe()  # ... and a dossier's change notifies its citizen
     cleaning_tasks.subscribe()  # ... and a bank's customer list to be cleaned
     exchange_tasks.subscribe()  # ... insurer's cards get linked, a newborn gets a card
+    payments_tasks.subscribe()  # ... a death stops payments, a move changes the commune list
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
@@ -113,6 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(exchange_api.router, dependencies=_EXCHANGE_API)
     app.include_router(exchange_pages.router, dependencies=_PAGE_GUARD)
     app.include_router(exchange_pages.kiosk_router)  # a kiosk device's cookie, no e-ID login
+    app.include_router(payments_pages.router, dependencies=_PAGE_GUARD)
     app.include_router(home.router, dependencies=_PAGE_GUARD)  # / : what this person can do
     if settings.dev_login:  # the one switch for demo-only parts; Settings refuses it in production
         _mount_demo(app)
@@ -136,6 +141,7 @@ def _mount_demo(app: FastAPI) -> None:
     from dancu.web import devlogin
 
     app.state.card_reader = chip_reader.read_demo_card  # the level-2 desk's reader hook
+    app.state.account_directory = simulated_payments.BankNetwork()  # the banks' mapper
     app.include_router(devlogin.router)
     app.include_router(rp_pages.router)
     app.include_router(chip_pages.router, dependencies=_PAGE_GUARD)

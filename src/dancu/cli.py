@@ -23,6 +23,8 @@ from dancu.identity.oidc.cli import app as oidc_client_app
 from dancu.identity.wallet.cli import app as wallet_app
 from dancu.linkage import tasks as linkage_tasks
 from dancu.linkage.cli import app as linkage_app
+from dancu.payments import tasks as payments_tasks
+from dancu.payments.cli import app as payments_app
 from dancu.procedures import tasks as procedures_tasks
 from dancu.procedures.cli import app as procedures_app
 from dancu.registry.cli import app as registry_app
@@ -50,6 +52,8 @@ procedures_tasks.subscribe()  # ... and a dossier's change notifies its citizen
 app.add_typer(procedures_app, name="procedures")
 exchange_tasks.subscribe()  # ... the insurer's cards get linked, a newborn gets a card
 app.add_typer(exchange_app, name="exchange")
+payments_tasks.subscribe()  # ... a death stops payments, a move changes the commune list
+app.add_typer(payments_app, name="payments")
 app.command("demo")(demo_command)
 console = Console()
 ROOT = Path(__file__).resolve().parents[2]

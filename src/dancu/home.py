@@ -72,6 +72,7 @@ HINTS = {
         "Dossiers waiting in your agency and unit, the oldest deadline first."
     ),
     "/procedure-figures": N_("Dossiers online and at the counter, on time, fees, reused data."),
+    "/payments": N_("Beneficiaries of social payments, their enrolment and the monthly cycles."),
 }
 SIGN_IN = Task("/login", N_("Sign in"), N_("With your personal ID number and password."), "t-login")
 REGISTER = Task(

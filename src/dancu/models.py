@@ -15,9 +15,10 @@ from dancu.identity.oidc import bearer as api_tokens  # noqa: F401
 from dancu.identity.oidc import models as oidc_models  # noqa: F401
 from dancu.identity.wallet import models as wallet_models  # noqa: F401
 from dancu.linkage import models as linkage_models  # noqa: F401
+from dancu.payments import models as payments_models  # noqa: F401
 from dancu.procedures import models as procedures_models  # noqa: F401
 from dancu.procedures.npsp import models as npsp_models  # noqa: F401
-from dancu.procedures.payment import models as payment_models  # noqa: F401
+from dancu.procedures.payment import models as fee_models  # noqa: F401
 from dancu.registry import models as registry_models  # noqa: F401
 
 metadata = Base.metadata

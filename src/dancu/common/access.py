@@ -24,6 +24,8 @@ class Role(StrEnum):
     # A partner system using the exchange door (a hospital, a bank, the insurer, an agency):
     # it reads citizens only through exchange/, which releases its purpose's fields alone.
     EXCHANGE_PARTNER = "exchange_partner"
+    SOCIAL_OFFICER = "social_officer"  # a commune's social-affairs officer (payments)
+    SOCIAL_APPROVER = "social_approver"  # a province's social-affairs approver and treasury
     SYSTEM = "system"
 
 
@@ -44,6 +46,11 @@ class Permission(StrEnum):
     PROCEDURE_FIGURES = "procedure.figures"  # the one-stop shop's figures of one's units
     EXCHANGE_MANAGE = "exchange.manage"  # partners, credentials, access hygiene, suspensions
     EXCHANGE_READ = "exchange.read"  # check-in figures, the insurance sync rate, the message log
+    BENEFICIARY_READ = "beneficiary.read"  # social-payment beneficiaries of the area
+    BENEFICIARY_MANAGE = "beneficiary.manage"  # propose enrolment, suspension, end (maker)
+    BENEFICIARY_APPROVE = "beneficiary.approve"  # approve those proposals (checker)
+    PAYMENT_PREPARE = "payment.prepare"  # build a month's payment cycle, import bank files
+    PAYMENT_APPROVE = "payment.approve"  # approve a cycle someone else prepared
 
 
 _P = Permission
@@ -88,6 +95,21 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.STEERING_VIEWER: frozenset({_P.STATISTICS_READ, _P.LINKAGE_READ, _P.PROCEDURE_FIGURES}),
     Role.PARTNER_ADMIN: frozenset({_P.EXCHANGE_MANAGE, _P.EXCHANGE_READ, _P.STATISTICS_READ}),
     Role.EXCHANGE_PARTNER: frozenset({_P.CITIZEN_READ}),
+    Role.SOCIAL_OFFICER: frozenset(
+        {_P.CITIZEN_READ, _P.BENEFICIARY_READ, _P.BENEFICIARY_MANAGE, _P.STATISTICS_READ}
+    ),
+    Role.SOCIAL_APPROVER: frozenset(
+        {
+            _P.CITIZEN_READ,
+            _P.REGISTRY_BULK_READ,
+            _P.BENEFICIARY_READ,
+            _P.BENEFICIARY_MANAGE,
+            _P.BENEFICIARY_APPROVE,
+            _P.PAYMENT_PREPARE,
+            _P.PAYMENT_APPROVE,
+            _P.STATISTICS_READ,
+        }
+    ),
     Role.SYSTEM: frozenset(Permission),
 }
 
@@ -108,6 +130,7 @@ PURPOSES: dict[str, str] = {
     "bank_ekyc": N_("Bank customer identification (eKYC)"),
     "bank_cleaning": N_("Cleaning a bank's customer records"),
     "social_insurance": N_("Social-insurance entitlements"),
+    "social_assistance": N_("Paying social assistance and allowances"),
 }
 
 

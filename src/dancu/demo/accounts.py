@@ -42,6 +42,8 @@ PLAN: tuple[tuple[str, int, tuple[Role, ...], str], ...] = (
     ("commune police", 2, (Role.POLICE,), "commune"),
     ("procedure officer", 1, (Role.PROCEDURE_OFFICER,), "commune"),
     ("steering viewer", 1, (Role.STEERING_VIEWER,), "province"),
+    ("social officer", 1, (Role.SOCIAL_OFFICER,), "commune"),
+    ("social approver", 1, (Role.SOCIAL_APPROVER,), "province"),
 )
 
 
@@ -196,4 +198,6 @@ def _organization(role: Role, commune_name: str) -> str:
         return f"Công an {commune_name}"
     if role is Role.STEERING_VIEWER:
         return "Ban Chỉ đạo Đề án 06"
+    if role is Role.SOCIAL_APPROVER:
+        return "Sở Y tế (bảo trợ xã hội)"
     return f"UBND {commune_name}"

@@ -18,6 +18,7 @@ from dancu.demo.accounts import DEMO_PASSWORD, create_demo_accounts
 from dancu.demo.exchange import seed_exchange_demo
 from dancu.demo.load import load_demo, registry_is_empty
 from dancu.demo.sector import seed_sector_demo
+from dancu.payments.seed import seed_payments
 from dancu.procedures.demo import seed_procedures_demo
 from dancu.settings import get_settings
 
@@ -45,6 +46,9 @@ def demo_command(
             help="dossiers of public services across their states (default: one a citizen; 0: none)"
         ),
     ] = None,
+    payments: Annotated[
+        bool, typer.Option(help="also two payment programmes and three paid cycles")
+    ] = True,
 ) -> None:
     """Seed a synthetic province: households, citizens, ID cards, some deaths and marriages."""
     settings = get_settings()
@@ -87,6 +91,8 @@ def demo_command(
     if dossiers:
         _seed_procedures(code, seed if seed is not None else settings.demo_seed, dossiers)
     _seed_exchange(code, seed if seed is not None else settings.demo_seed)
+    if payments:
+        _seed_payments(code, seed if seed is not None else settings.demo_seed)
 
 
 def _demo_accounts(province_code: str) -> None:
@@ -152,4 +158,31 @@ def _seed_exchange(province_code: str, seed: int) -> None:
     console.print(
         f"kiosk enrolment code (open /kiosk): [bold]{enrolment}[/bold]; insurance cards"
         f" linked: {metrics.get('linked', 0):,} of {metrics.get('records', 0):,}"
+    )
+
+
+def _seed_payments(province_code: str, seed: int) -> None:
+    """Two payment programmes and three paid monthly cycles (see ``payments/seed.py``)."""
+    with Progress(
+        TextColumn("[bold]Paying social assistance"),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("", total=None)
+        out = seed_payments(
+            get_sessionmaker(),
+            province_code=province_code,
+            today=date.today(),
+            seed=seed,
+            progress=lambda step, done, total: bar.update(
+                task, description=step, completed=done, total=total
+            ),
+        )
+    console.print(
+        f"social payments: {out.beneficiaries} beneficiaries, {out.cycles} cycles,"
+        f" {out.paid} payments made, {out.flagged} flagged for recovery after a death"
     )

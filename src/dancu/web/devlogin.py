@@ -22,7 +22,8 @@ router = APIRouter()
 
 def demo_officers(province_code: str) -> dict[str, Actor]:
     """Officers of the demo province: provincial clerk and police, a commune clerk, the
-    commune's one-stop-shop officer and its leader, a viewer."""
+    commune's one-stop-shop officer and its leader, social-payment officers (a commune's, and
+    the province's preparer and approver), a viewer."""
     province = adminunits.province(province_code)
     first_commune = adminunits.communes(province_code)[0]
     org = f"Công an {province.name}"
@@ -61,6 +62,27 @@ def demo_officers(province_code: str) -> dict[str, Actor]:
             roles=frozenset({Role.COMMUNE_LEADER}),
             units=(first_commune.code,),
             organization=f"UBND {first_commune.name}",
+        ),
+        "social-officer": Actor(
+            id=f"officer:{first_commune.code}-social",
+            name=f"Hoàng Thị Mai (cán bộ xã hội {first_commune.name})",
+            roles=frozenset({Role.SOCIAL_OFFICER}),
+            units=(first_commune.code,),
+            organization=f"UBND {first_commune.name}",
+        ),
+        "social-preparer": Actor(
+            id=f"officer:{province_code}-social-preparer",
+            name="Đặng Văn Phúc (chuẩn bị chi trả, tỉnh)",
+            roles=frozenset({Role.SOCIAL_APPROVER}),
+            units=(province_code,),
+            organization=f"Sở Y tế {province.name}",
+        ),
+        "social-approver": Actor(
+            id=f"officer:{province_code}-social-approver",
+            name="Bùi Thị Thu (phê duyệt chi trả, tỉnh)",
+            roles=frozenset({Role.SOCIAL_APPROVER}),
+            units=(province_code,),
+            organization=f"Sở Y tế {province.name}",
         ),
         "steering-viewer": Actor(
             id=f"officer:{province_code}-steering",

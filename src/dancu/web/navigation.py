@@ -43,6 +43,7 @@ OFFICER_LINKS: tuple[Link, ...] = (
         _may(Permission.PROCEDURE_FIGURES),
     ),
     Link("/exchange", N_("Data exchange"), "nav-exchange", _may(Permission.STATISTICS_READ)),
+    Link("/payments", N_("Social payments"), "nav-payments", _may(Permission.BENEFICIARY_READ)),
 )
 CITIZEN_LINKS: tuple[Link, ...] = (
     Link("/account", N_("My account"), "my-account"),

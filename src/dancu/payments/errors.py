@@ -1,0 +1,42 @@
+"""The payments domain's error codes, declared once (translated in the catalogues)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class PaymentsErrorCode(StrEnum):
+    PROGRAMME_UNKNOWN = "payments.programme_unknown"
+    CATEGORY_UNKNOWN = "payments.category_unknown"
+    LEVEL_NONE = "payments.level_none"
+    LEVEL_PAID_MONTH = "payments.level_paid_month"
+    AMOUNT_RULE = "payments.amount_rule"
+    ENROLLED_TWICE = "payments.enrolled_twice"
+    CITIZEN_DECEASED = "payments.citizen_deceased"
+    CITIZEN_MOVED = "payments.citizen_moved"
+    AGE_RULE = "payments.age_rule"
+    COMMUNE_REQUIRED = "payments.commune_required"
+    PROVINCE_REQUIRED = "payments.province_required"
+    BENEFICIARY_NOT_FOUND = "payments.beneficiary_not_found"
+    CHANGE_PENDING = "payments.change_pending"
+    CHANGE_NOT_FOUND = "payments.change_not_found"
+    CHANGE_TRANSITION = "payments.change_transition"
+    SAME_OFFICER = "payments.same_officer"
+    REASON_REQUIRED = "payments.reason_required"
+    ACCOUNT_HOLDER_MISMATCH = "payments.account_holder_mismatch"
+    ACCOUNT_UNKNOWN = "payments.account_unknown"
+    ACCOUNT_CONSENT = "payments.account_consent"
+    BANK_UNAVAILABLE = "payments.bank_unavailable"
+    MONTH_INVALID = "payments.month_invalid"
+    CYCLE_NOT_FOUND = "payments.cycle_not_found"
+    CYCLE_APPROVED = "payments.cycle_approved"
+    CYCLE_NOT_APPROVED = "payments.cycle_not_approved"
+    CYCLE_EMPTY = "payments.cycle_empty"
+    INSTRUCTION_NOT_FOUND = "payments.instruction_not_found"
+    INSTRUCTION_STATE = "payments.instruction_state"
+    STATUS_UNKNOWN_INSTRUCTION = "payments.status_unknown_instruction"
+    STATUS_WRONG_AMOUNT = "payments.status_wrong_amount"
+    FILE_MALFORMED = "payments.file_malformed"
+    FILE_DUPLICATE = "payments.file_duplicate"
+    IMPORT_ROW = "payments.import_row"
+    NOT_LINKED = "payments.not_linked"

@@ -1,0 +1,137 @@
+"""Payments shapes: what forms, commands and the API send in, and what services give back."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dancu.common.bounds import Code, Text
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class EnrolIn(BaseModel):
+    """A commune officer's enrolment of a citizen in a programme (waits for the province)."""
+
+    pid: Code
+    programme: Code
+    category: Code
+    commune_code: Code
+    reason: Text = ""
+    bank_code: Code = ""
+    account_id: Code = ""
+    consent: bool = False
+
+
+class ChangeIn(BaseModel):
+    action: Literal["suspend", "resume", "end"]
+    reason: Text = Field(min_length=1)
+
+
+class BeneficiaryOut(_Out):
+    id: int
+    pid: str
+    full_name: str
+    programme_id: int
+    category_code: str
+    province_code: str
+    commune_code: str
+    status: str
+    channel: str
+    bank_code: str | None = None
+    account_id: str | None = None
+    reason: str = ""
+    death_date: date | None = None
+    created_by: str
+    approved_by: str | None = None
+
+
+class ChangeOut(_Out):
+    id: int
+    beneficiary_id: int
+    action: str
+    reason: str
+    status: str
+    made_by: str
+    made_by_name: str
+    made_at: datetime
+    decided_by: str | None = None
+
+
+class PendingChangeOut(BaseModel):
+    change: ChangeOut
+    beneficiary: BeneficiaryOut
+
+
+class ImportProblemOut(BaseModel):
+    line: int
+    code: str
+    detail: str = ""
+
+
+class ImportOut(BaseModel):
+    lines: int
+    proposed: int
+    problems: list[ImportProblemOut]
+
+
+class CycleOut(_Out):
+    id: int
+    programme_id: int
+    province_code: str
+    month: date
+    status: str
+    prepared_by: str
+    prepared_by_name: str
+    approved_by: str | None = None
+    approved_by_name: str | None = None
+    exclusions: list[dict[str, Any]] = []
+    count: int = 0
+    amount: int = 0
+    bank: int = 0
+    paid: int = 0
+    failed: int = 0
+
+
+class FileOut(_Out):
+    id: int
+    kind: str
+    bank_code: str | None = None
+    message_id: str
+    lines: int
+    created_at: datetime
+
+
+class ReconcileOut(BaseModel):
+    file: FileOut
+    matched: int
+    problems: list[ImportProblemOut]
+
+
+class FigureOut(BaseModel):
+    programme: str
+    commune_code: str
+    month: date
+    beneficiaries: int
+    amount: int
+    paid_amount: int
+    cashless_share: float | None
+    failed: int
+    flagged: int
+    recovered: int
+
+
+class MyPaymentOut(BaseModel):
+    programme: str
+    month: date
+    amount: int
+    status: str
+    channel: str
+    bank_code: str | None
+    account_masked: str | None
+    paid_on: date | None
+    recovery: str | None
