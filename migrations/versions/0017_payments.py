@@ -1,7 +1,7 @@
 """payments: programmes, levels, beneficiaries, proposals, cycles, instructions, files
 
 Revision ID: 0017
-Revises: 0012
+Revises: 0016
 Create Date: 2026-12-03 14:06:56.503595
 
 The payments domain (docs/payments.md). Programmes, categories and levels are filled by
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0017"
-down_revision: str | None = "0012"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """wallet: short presentation links (wallet_presentation_link)
 
 Revision ID: 0018
-Revises: 0012
+Revises: 0017
 Create Date: 2026-12-03 14:32:35
 
 The wallet's QR code holds a short link to a presentation kept here a few minutes (only
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0018"
-down_revision: str | None = "0012"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

