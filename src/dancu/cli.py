@@ -134,9 +134,13 @@ def audit_seal() -> None:
 def audit_archive(
     before: Annotated[str, typer.Option(help="archive the months before this one (YYYY-MM)")],
     out: Annotated[Path, typer.Option(help="the archives' folder")] = Path("var/audit-archive"),
+    drop: Annotated[
+        bool, typer.Option(help="then detach and drop the month's partition (PostgreSQL)")
+    ] = True,
 ) -> None:
     """Export each past, sealed month before BEFORE to a signed file in OUT (one per month;
-    a month already there is left alone). The entries stay in the table (ADR 0006)."""
+    a month already there is left alone), then drop its partition (PostgreSQL; SQLite keeps
+    one table). Verify afterwards with --archives OUT (ADR 0006)."""
     try:
         with get_sessionmaker()() as session:
             for month in audit.archivable_months(session, before):
@@ -149,6 +153,12 @@ def audit_archive(
                     f" -> {info.path}, sha256 {info.sha256}",
                     soft_wrap=True,
                 )
+                session.rollback()  # the export's snapshot holds the partition
+                if drop:
+                    with session.begin():
+                        dropped = audit.drop_month(session, info)
+                    if dropped:
+                        console.print(f"{month}: partition dropped from the table")
     except audit.ArchiveError as exc:
         console.print(f"[red]not archived[/red]: {exc}")
         raise typer.Exit(1) from exc

@@ -17,6 +17,13 @@ def seal_audit_log() -> int:
     return audit.seal_pending(get_sessionmaker())
 
 
+@periodic(every(lambda settings: 6 * 3600.0), priority=-10)  # housekeeping: after the rest
+def prepare_audit_partitions() -> list[str]:
+    """Keep the audit log's monthly partitions ready ahead (PostgreSQL, ADR 0006)."""
+    with get_sessionmaker()() as session, session.begin():
+        return audit.ensure_partitions(session)
+
+
 @periodic(every(lambda settings: settings.outbox_dispatch_seconds), priority=5)
 def dispatch_outbox() -> int:
     """Deliver the events a crash or a failing handler left undelivered."""

@@ -78,13 +78,13 @@ def recovery_seconds(stale_seconds: float) -> float:
     return min(60.0, max(1.0, stale_seconds / 4))
 
 
-@periodic(every(lambda settings: recovery_seconds(settings.linkage_stale_seconds)))
+@periodic(every(lambda settings: recovery_seconds(settings.linkage_stale_seconds)), priority=-10)
 def recover_imports() -> dict[int, str]:
     """Queue again (or fail) the imports whose worker died."""
     return recover_stale_imports(get_sessionmaker())
 
 
-@periodic(every(lambda settings: 3600.0))
+@periodic(every(lambda settings: 3600.0), priority=-10)  # housekeeping: after the rest
 def clean_uploads() -> int:
     """Remove the orphan uploads (``imports.clean_uploads``), hourly."""
     return len(clean_orphan_uploads(get_sessionmaker()))
