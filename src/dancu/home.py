@@ -66,9 +66,7 @@ HINTS = {
     "/desk/level2": N_("Raise a citizen's e-ID account to level 2 with their chip card."),
     "/linkage": N_("Sector datasets and how well they are synchronized with the registry."),
     "/linkage/queue": N_("Records that need an officer's decision before they are synchronized."),
-    "/exchange": N_(
-        "Hospital check-ins with the chip ID card and health-insurance cards synchronized."
-    ),
+    "/exchange": N_("Check-ins with the chip ID card and insurance cards synchronized."),
 }
 SIGN_IN = Task("/login", N_("Sign in"), N_("With your personal ID number and password."), "t-login")
 REGISTER = Task(
