@@ -42,8 +42,8 @@ OFFICER_LINKS: tuple[Link, ...] = (
         "nav-procedure-figures",
         _may(Permission.PROCEDURE_FIGURES),
     ),
-    Link("/exchange", N_("Data exchange"), "nav-exchange", _may(Permission.STATISTICS_READ)),
     Link("/payments", N_("Social payments"), "nav-payments", _may(Permission.BENEFICIARY_READ)),
+    Link("/exchange", N_("Data exchange"), "nav-exchange", _may(Permission.EXCHANGE_READ)),
 )
 CITIZEN_LINKS: tuple[Link, ...] = (
     Link("/account", N_("My account"), "my-account"),
