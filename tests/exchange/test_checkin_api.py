@@ -195,3 +195,68 @@ def test_a_replayed_dpop_request_is_refused(client, session, hospital, patient):
     session.expire_all()
     kept = session.scalars(select(AuditEntry).where(AuditEntry.action == "exchange.refused"))
     assert [e.subject_id for e in kept] == ["auth.invalid_token"]
+
+
+def _card_body(pid: str) -> dict:  # type: ignore[type-arg]
+    return {
+        "cards": [
+            {
+                "card_number": "HN2660000012345",
+                "pid": pid,
+                "full_name": "Trần Thị Bình",
+                "birth_date": "1985-03-09",
+                "sex": "F",
+                "valid_from": "2026-01-01",
+                "valid_to": "2026-12-31",
+                "facility_code": "66001",
+                "facility_name": "BV",
+                "benefit_level": 2,
+            }
+        ]
+    }
+
+
+def test_the_insurer_sends_cards_and_a_hospital_may_not(client, session, hospital, patient):
+    insurer = make_partner(session, "bhxh-test", "insurer", facility=None)
+    answer = client.post(
+        "/api/exchange/insurance/cards",
+        json=_card_body(patient.pid),
+        headers={"Authorization": f"Bearer {token(client, insurer)}"},
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["stored"] == 1
+    refused(
+        client.post(
+            "/api/exchange/insurance/cards",
+            json=_card_body(patient.pid),
+            headers={"Authorization": f"Bearer {token(client, hospital)}"},
+        ),
+        403,
+        "exchange.purpose_not_granted",
+    )
+
+
+def test_a_partner_asks_for_consent_and_reads_its_receipt(client, session, hospital, patient):
+    tok = token(client, hospital)
+    auth = {"Authorization": f"Bearer {tok}"}
+    body = {
+        "pid": patient.pid,
+        "purpose": "health_checkin",
+        "fields": ["permanent_address"],
+        "reason": "Gửi kết quả về nhà",
+        "days": 7,
+    }
+    asked = client.post("/api/exchange/consents", json=body, headers=auth)
+    assert asked.status_code == 200, asked.text
+    receipt = client.get(
+        f"/api/exchange/consents/{asked.json()['id']}",
+        params={"purpose": "health_checkin"},
+        headers=auth,
+    )
+    assert (
+        receipt.json()["status"] == "pending" and receipt.json()["partner"] == "Bệnh viện bv-tinh"
+    )
+    outside = client.post(
+        "/api/exchange/consents", json={**body, "fields": ["ethnicity"]}, headers=auth
+    )
+    refused(outside, 403, "exchange.field_not_allowed")

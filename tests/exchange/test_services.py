@@ -7,7 +7,7 @@ import json
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -24,6 +24,7 @@ from dancu.exchange.hygiene import service as hygiene
 from dancu.exchange.insurance import service as insurance
 from dancu.exchange.insurance.schemas import CardIn
 from dancu.exchange.messagelog import service as messagelog
+from dancu.exchange.messagelog.models import LogEntry
 from dancu.exchange.partners import service as partners
 from dancu.identity.chip.mrz import compose_td1
 from dancu.identity.wallet import service as wallet
@@ -431,3 +432,37 @@ def test_the_quarterly_review_lists_every_holder_once(session, hospital):
     hygiene.decide(session, items[0].id, "keep", actor=ADMIN)
     with pytest.raises(InvalidState):
         hygiene.decide(session, items[0].id, "suspend", actor=ADMIN)
+
+
+def test_the_message_log_refuses_changes_and_deletions(session):
+    from sqlalchemy import delete
+    from sqlalchemy.exc import DBAPIError
+
+    _logged(session, 1, SYSTEM_ACTOR)
+    messagelog.seal(session)
+    for statement in (update(LogEntry).values(status=500), delete(LogEntry)):
+        with pytest.raises(DBAPIError), session.begin_nested():
+            session.execute(statement)
+    assert session.scalars(select(LogEntry)).one().status == 200
+
+
+def test_officers_with_access_are_listed_flagged_and_suspended_by_the_administrator(session):
+    from dancu.identity.accounts import officers
+    from tests.identity import helpers
+
+    officer = helpers.active_account(session, helpers.citizen(session, "Cán Bộ Một"))
+    officers.grant_role(
+        session, officer, Role.REGISTRY_CLERK, "", organization="Sở Tư pháp", actor=SYSTEM_ACTOR
+    )
+    found = {h.holder_id: h for h in hygiene.holders(session, actor=ADMIN)}
+    holder = found[f"account:{officer.id}"]
+    assert holder.kind == "officer" and holder.unit == "Sở Tư pháp"
+    assert holder.scope == ["registry_clerk@*"] and "over_privileged" in holder.flags  # nationwide
+    with pytest.raises(Forbidden):
+        hygiene.suspend(session, holder.holder_id, actor=ADMIN)
+    admin = Actor(id="admin:root", name="Root", roles=frozenset({Role.SYSTEM}))
+    hygiene.suspend(session, holder.holder_id, actor=admin)
+    assert officers.live_roles(session, officer.id) == []
+    assert f"account:{officer.id}" not in {
+        h.holder_id for h in hygiene.holders(session, actor=admin)
+    }

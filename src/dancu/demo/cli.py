@@ -15,6 +15,7 @@ from dancu.db import get_sessionmaker
 from dancu.db.uow import unit_of_work
 from dancu.demo import rp_pages
 from dancu.demo.accounts import DEMO_PASSWORD, create_demo_accounts
+from dancu.demo.exchange import seed_exchange_demo
 from dancu.demo.load import load_demo, registry_is_empty
 from dancu.demo.sector import seed_sector_demo
 from dancu.settings import get_settings
@@ -75,6 +76,7 @@ def demo_command(
     _demo_accounts(code)
     if sector:
         _seed_sector(code, seed if seed is not None else settings.demo_seed)
+    _seed_exchange(code, seed if seed is not None else settings.demo_seed)
 
 
 def _demo_accounts(province_code: str) -> None:
@@ -117,3 +119,18 @@ def _seed_sector(province_code: str, seed: int) -> None:
         console.print(
             f"sector dataset {job.source_id}: {job.done:,} records synchronized ({job.status})"
         )
+
+
+def _seed_exchange(province_code: str, seed: int) -> None:
+    """The demo hospital, bank and insurer, a kiosk, insurance cards (``demo/exchange.py``)."""
+    with unit_of_work() as session:
+        made, enrolment, metrics = seed_exchange_demo(
+            session, actor=DEMO_ACTOR, province_code=province_code, seed=seed, today=date.today()
+        )
+    console.print("[green]exchange partners[/green] (client id, secret shown once):")
+    for c in made:
+        typer.echo(f"  {c.partner}: {c.client_id}  {c.secret}")
+    console.print(
+        f"kiosk enrolment code (open /kiosk): [bold]{enrolment}[/bold]; insurance cards"
+        f" linked: {metrics.get('linked', 0):,} of {metrics.get('records', 0):,}"
+    )

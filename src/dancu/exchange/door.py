@@ -87,7 +87,7 @@ def _refused(session: Session, actor: Actor, purpose: str, request_id: str, code
     entry about the partner itself)."""
     audit.record(
         session,
-        replace(actor, purposes=None),
+        replace(actor, id=actor.id[:80], name=actor.name[:200], purposes=None),
         action="exchange.refused",
         subject_type="exchange_request",
         subject_id=request_id,

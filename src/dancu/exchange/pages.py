@@ -13,16 +13,18 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dancu.common.access import Actor, Permission, Role
 from dancu.common.bounds import Code, Id
-from dancu.common.errors import DancuError
+from dancu.common.errors import DancuError, NotFound
 from dancu.exchange import door
 from dancu.exchange.checkin import kiosks
 from dancu.exchange.checkin import service as checkin
 from dancu.exchange.checkin.schemas import CheckinIn
 from dancu.exchange.consent import service as consent
+from dancu.exchange.errors import ExchangeErrorCode
 from dancu.exchange.hygiene import service as hygiene
 from dancu.exchange.insurance import service as insurance
 from dancu.exchange.partners import service as partners
 from dancu.exchange.partners.purposes import FIELDS, KINDS
+from dancu.identity.accounts import transparency
 from dancu.identity.pages.common import signed_in
 from dancu.web.auth import app_settings
 from dancu.web.csrf import CsrfChecked
@@ -32,6 +34,7 @@ from dancu.web.templating import render
 router = APIRouter(include_in_schema=False)
 kiosk_router = APIRouter(prefix="/kiosk", include_in_schema=False)
 Scan = Annotated[str, Form(max_length=20_000)]
+PARTNER_ACTORS = ("client:", "kiosk:")  # a partner's system or its kiosk
 
 
 # -- the kiosk ---------------------------------------------------------------------------
@@ -107,10 +110,15 @@ def kiosk_checkin(request: Request, db: DbSession, _csrf: CsrfChecked, scan: Sca
 @router.get("/account/data-sharing", response_class=HTMLResponse)
 def data_sharing(request: Request, db: DbSession) -> HTMLResponse:
     login = signed_in(request, db)
-    receipts = consent.of_citizen(db, login.citizen_pid) if login.citizen_pid else []
-    return render(
-        request, "exchange/data_sharing.html", {"receipts": receipts, "field_names": FIELDS}
-    )
+    pid = login.citizen_pid
+    receipts = consent.of_citizen(db, pid) if pid else []
+    accesses = [
+        e
+        for e in (transparency.my_access_log(db, pid, limit=200) if pid else [])
+        if e.actor_id.startswith(PARTNER_ACTORS) and e.action.startswith("exchange.")
+    ]
+    context = {"receipts": receipts, "field_names": FIELDS, "accesses": accesses}
+    return render(request, "exchange/data_sharing.html", context)
 
 
 @router.post("/account/data-sharing/{consent_id}/{answer}", response_model=None)
@@ -120,6 +128,8 @@ def answer_consent(
     login = signed_in(request, db)
     actor = Actor(id=f"account:{login.account_id}", name=login.display_name)
     pid = login.citizen_pid or ""
+    if answer not in ("approve", "refuse", "revoke"):
+        raise NotFound("No such answer", code=ExchangeErrorCode.CONSENT_NOT_FOUND)
     if answer == "revoke":
         consent.revoke(db, pid, consent_id, actor=actor)
     else:

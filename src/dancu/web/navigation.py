@@ -30,10 +30,12 @@ OFFICER_LINKS: tuple[Link, ...] = (
     Link("/desk/level2", N_("Level-2 desk"), "nav-desk", lambda a: Role.POLICE in a.roles),
     Link("/linkage", N_("Sector data"), "nav-linkage", _may(Permission.LINKAGE_READ)),
     Link("/linkage/queue", N_("Cleaning queue"), "nav-queue", _may(Permission.LINKAGE_CLEAN)),
+    Link("/exchange", N_("Data exchange"), "nav-exchange", _may(Permission.STATISTICS_READ)),
 )
 CITIZEN_LINKS: tuple[Link, ...] = (
     Link("/account", N_("My account"), "my-account"),
     Link("/wallet", N_("My documents"), "nav-wallet"),
+    Link("/account/data-sharing", N_("Data sharing"), "nav-data-sharing"),
 )
 
 

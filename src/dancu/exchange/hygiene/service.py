@@ -120,7 +120,9 @@ def suspend(session: Session, holder_id: str, *, actor: Actor) -> None:
     if holder_id.startswith("client:"):
         partners.revoke_credential(session, holder_id.removeprefix("client:"), actor=actor)
         return
-    if not holder_id.startswith("account:") or Role.SYSTEM not in actor.roles:
+    if not holder_id.startswith("account:") or not holder_id[8:].isdigit():
+        raise NotFound("No such holder", code=ExchangeErrorCode.REVIEW_NOT_FOUND)
+    if Role.SYSTEM not in actor.roles:
         raise Forbidden(
             "Only an administrator suspends an officer", code=ExchangeErrorCode.PARTNER_SUSPENDED
         )
