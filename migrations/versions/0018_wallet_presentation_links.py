@@ -5,7 +5,7 @@ Revises: 0017
 Create Date: 2026-12-03 14:32:35
 
 The wallet's QR code holds a short link to a presentation kept here a few minutes (only
-the token's SHA-256 is stored); see docs/adr/0006-short-presentation-links.md.
+the token's SHA-256 is stored); see docs/adr/0009-short-presentation-links.md.
 """
 
 from collections.abc import Sequence

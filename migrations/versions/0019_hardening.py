@@ -8,7 +8,7 @@ A worker that dies while importing an upload left the import 'running' forever. 
 now holds a lease: ``heartbeat_at`` renewed while it runs, the ``worker`` process holding it,
 and the ``attempts`` made; a stale lease is queued again or failed (linkage/tasks.py).
 
-On PostgreSQL ``audit_log`` becomes a table partitioned by month of ``at`` (ADR 0006): one
+On PostgreSQL ``audit_log`` becomes a table partitioned by month of ``at`` (ADR 0010): one
 partition per month from the oldest entry's to three months ahead, and a default partition
 for anything outside them; the rows, the id sequence and the append-only trigger move with
 it. The primary key becomes (id, at) and the unique seq (seq, at): a partitioned table's

@@ -140,7 +140,7 @@ def audit_archive(
 ) -> None:
     """Export each past, sealed month before BEFORE to a signed file in OUT (one per month;
     a month already there is left alone), then drop its partition (PostgreSQL; SQLite keeps
-    one table). Verify afterwards with --archives OUT (ADR 0006)."""
+    one table). Verify afterwards with --archives OUT (ADR 0010)."""
     try:
         with get_sessionmaker()() as session:
             for month in audit.archivable_months(session, before):

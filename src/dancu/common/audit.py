@@ -10,7 +10,7 @@ head, so a changed, deleted, replaced or foreign entry is found.
 Database triggers (see the migrations) reject DELETE, and every UPDATE except the one that
 seals an unsealed entry without touching its content.
 
-Archives (ADR 0006): ``archive_month`` exports a past month's sealed entries, in chain
+Archives (ADR 0010): ``archive_month`` exports a past month's sealed entries, in chain
 order, to a gzip JSON-lines file whose trailer carries the count, the SHA-256 of the lines
 and an HMAC of it under a key derived from ``DANCU_SECRET_KEY``. ``verify(archives=...)``
 checks each file, then walks the one chain across the files and the live table merged by
@@ -494,7 +494,7 @@ def archive_month(
     lines before it and their HMAC under ``key``. Written to a temporary name, then renamed.
 
     The month must be over and wholly sealed. The entries stay in the table: removing them
-    (dropping the month's partition) is a step of its own (ADR 0006)."""
+    (dropping the month's partition) is a step of its own (ADR 0010)."""
     start, end = month_bounds(month)
     if end > (now or utcnow()):
         raise ArchiveError(f"{month} is not over yet")

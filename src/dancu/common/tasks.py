@@ -19,7 +19,7 @@ def seal_audit_log() -> int:
 
 @periodic(every(lambda settings: 6 * 3600.0), priority=-10)  # housekeeping: after the rest
 def prepare_audit_partitions() -> list[str]:
-    """Keep the audit log's monthly partitions ready ahead (PostgreSQL, ADR 0006)."""
+    """Keep the audit log's monthly partitions ready ahead (PostgreSQL, ADR 0010)."""
     with get_sessionmaker()() as session, session.begin():
         return audit.ensure_partitions(session)
 
