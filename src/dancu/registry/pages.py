@@ -51,8 +51,9 @@ def _parse_day(value: str | None, field: str) -> date | None:
             raise ValueError(value)
         parsed = date(year, month, day)
     except ValueError as exc:
+        what = "The birth date" if field == "birth_date" else "The date"
         raise ValidationFailed(
-            "The date must be a real date written dd/mm/yyyy (e.g. 17/05/1990)",
+            f"{what} must be a real date written dd/mm/yyyy (e.g. 17/05/1990)",
             code=ErrorCode.DATE_INVALID,
             field=field,
         ) from exc
