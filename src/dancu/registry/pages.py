@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dancu.common import adminunits
 from dancu.common.access import Permission
 from dancu.common.bounds import Code, PageNo, SearchName
-from dancu.common.errors import ErrorCode, NotFound, ValidationFailed
-from dancu.registry import service
+from dancu.common.errors import DancuError, ErrorCode, NotFound, ValidationFailed
+from dancu.registry import civil_status, service
 from dancu.registry import validation as rules
+from dancu.registry.schemas import DeathIn
+from dancu.web.csrf import require_csrf_unless_bearer
 from dancu.web.deps import CurrentActor, DbSession
 from dancu.web.templating import render
 
 router = APIRouter(prefix="/registry", include_in_schema=False)
+_CHECKED = [Depends(require_csrf_unless_bearer)]  # forms that change the registry
 
 
 _DATE_PARTS = re.compile(r"\s*[/.\-]\s*")
@@ -26,6 +31,12 @@ _DATE_PARTS = re.compile(r"\s*[/.\-]\s*")
 
 def _parse_date(value: str | None) -> date | None:
     """A birth date as officers type it: dd/mm/yyyy (also with - or .), or ISO yyyy-mm-dd."""
+    parsed = _parse_day(value, "birth_date")
+    return rules.valid_birth_date(parsed, date.today()) if parsed else None
+
+
+def _parse_day(value: str | None, field: str) -> date | None:
+    """A date as officers type it (dd/mm/yyyy, with / - or ., or yyyy-mm-dd), for ``field``."""
     if not value or not value.strip():
         return None
     parts = _DATE_PARTS.split(value.strip())
@@ -40,12 +51,13 @@ def _parse_date(value: str | None) -> date | None:
             raise ValueError(value)
         parsed = date(year, month, day)
     except ValueError as exc:
+        what = "The birth date" if field == "birth_date" else "The date"
         raise ValidationFailed(
-            "The birth date must be a real date written dd/mm/yyyy (e.g. 17/05/1990)",
+            f"{what} must be a real date written dd/mm/yyyy (e.g. 17/05/1990)",
             code=ErrorCode.DATE_INVALID,
-            field="birth_date",
+            field=field,
         ) from exc
-    return rules.valid_birth_date(parsed, date.today())
+    return parsed
 
 
 @router.get("/search", response_class=HTMLResponse)
@@ -121,6 +133,8 @@ def record_page(
         "trail": trail,
         "purpose": purpose,
         "commune_name": service.commune_name,
+        "can_record": actor.can(Permission.CIVIL_STATUS_RECORD),
+        "done": request.query_params.get("done"),
     }
     return render(request, "registry/record.html", context)
 
@@ -142,3 +156,56 @@ def residence_confirmation_page(
         "commune_name": service.commune_name,
     }
     return render(request, "registry/residence_confirmation.html", context)
+
+
+def _death_form(
+    request: Request,
+    db: Any,
+    actor: Any,
+    pid: str,
+    *,
+    form: dict[str, str],
+    error: DancuError | None = None,
+) -> HTMLResponse:
+    citizen = service.get_citizen(db, pid, actor=actor, purpose="civil_status")
+    context = {"c": citizen, "form": form, "error": error}
+    status = error.status_code if error else 200
+    return render(request, "registry/death.html", context, status_code=status)
+
+
+@router.get("/citizens/{pid}/death", response_class=HTMLResponse)
+def death_page(request: Request, pid: Code, db: DbSession, actor: CurrentActor) -> HTMLResponse:
+    """The death registration form (civil status), for an officer who records events."""
+    actor.require(Permission.CIVIL_STATUS_RECORD)
+    form = {"death_date": "", "cause": "", "key": str(uuid.uuid4())}
+    return _death_form(request, db, actor, pid, form=form)
+
+
+@router.post("/citizens/{pid}/death", response_model=None, dependencies=_CHECKED)
+def death_submit(
+    request: Request,
+    pid: Code,
+    db: DbSession,
+    actor: CurrentActor,
+    death_date: Annotated[str, Form(max_length=40)] = "",
+    cause: Annotated[str, Form(max_length=200)] = "",
+    key: Annotated[Code, Form()] = "",
+) -> Response:
+    """Register the death with the API's own rules; a refusal is shown on the form, with
+    what was typed kept (the idempotency key makes a double submit harmless)."""
+    form = {"death_date": death_date, "cause": cause, "key": key}
+    try:
+        day = _parse_day(death_date, "death_date")
+        if day is None:
+            raise ValidationFailed(
+                "Enter the date of death", code=ErrorCode.FORM_REQUIRED, field="death_date"
+            )
+        data = DeathIn(pid=pid, death_date=day, cause=cause.strip() or None)
+        civil_status.register_death(db, data, actor=actor, key=key or None)
+    except DancuError as exc:
+        if exc.status_code >= 500 or exc.status_code in (401, 403):
+            raise
+        db.rollback()
+        return _death_form(request, db, actor, pid, form=form, error=exc)
+    target = f"/registry/citizens/{pid}?{urlencode({'purpose': 'civil_status', 'done': 'death'})}"
+    return RedirectResponse(target, status_code=303)

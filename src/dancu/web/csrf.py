@@ -46,4 +46,11 @@ async def require_csrf(request: Request) -> None:
         )
 
 
+async def require_csrf_unless_bearer(request: Request) -> None:
+    """Officer pages: forms carry the session's token; a request authenticated by a bearer
+    token (no cookie a forged form could ride on: tests, scripts) needs none."""
+    if not request.headers.get("authorization"):
+        await require_csrf(request)
+
+
 CsrfChecked = Annotated[None, Depends(require_csrf)]

@@ -55,6 +55,8 @@ FIELD_LABELS: dict[str, str] = {
     "page": N_("Page"),
     "pid": N_("ID number"),
     "officer": N_("Officer"),
+    "death_date": N_("Date of death"),
+    "cause": N_("Cause of death"),
 }
 
 
