@@ -8,6 +8,12 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+# The sub-packages' own codes, listed here so the domain's checks see them too.
+from dancu.procedures.documents.errors import DocumentErrorCode
+from dancu.procedures.payment.errors import PaymentErrorCode
+
+__all__ = ["DocumentErrorCode", "PaymentErrorCode", "ProcedureErrorCode"]
+
 
 class ProcedureErrorCode(StrEnum):
     """The procedures domain's error codes (a ``str``: compare and serialize as the code)."""
