@@ -70,7 +70,12 @@ def test_an_api_operation_requires_a_token_with_its_router_s_scope(document, pat
 def test_every_operation_that_needs_an_actor_declares_security(document):
     api = [(p, m, op) for p, m, op in _operations(document) if p.startswith("/api/")]
     public = {(p, m) for p, m, op in api if "security" not in op}
-    assert public == {("/api/wallet/verify", "post"), ("/api/wallet/status/{list_id}", "get")}
+    assert public == {
+        ("/api/wallet/verify", "post"),
+        ("/api/wallet/status/{list_id}", "get"),
+        ("/api/procedures", "get"),  # the public catalogue of procedures
+        ("/api/procedures/{code}", "get"),
+    }
     for path, method, op in api:
         assert (op.get("security") is None) == ("401" not in op["responses"]), (path, method)
 
