@@ -39,8 +39,11 @@ def demo_command(
     ] = False,
     sector: Annotated[bool, typer.Option(help="also a land register and a BHXH list")] = True,
     dossiers: Annotated[
-        int, typer.Option(help="dossiers of public services across their states (0: none)")
-    ] = 3000,
+        int | None,
+        typer.Option(
+            help="dossiers of public services across their states (default: one a citizen; 0: none)"
+        ),
+    ] = None,
 ) -> None:
     """Seed a synthetic province: households, citizens, ID cards, some deaths and marriages."""
     settings = get_settings()
@@ -79,6 +82,7 @@ def demo_command(
     _demo_accounts(code)
     if sector:
         _seed_sector(code, seed if seed is not None else settings.demo_seed)
+    dossiers = citizens if dossiers is None else dossiers
     if dossiers:
         _seed_procedures(code, seed if seed is not None else settings.demo_seed, dossiers)
 

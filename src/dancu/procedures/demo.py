@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -32,6 +33,7 @@ REASONS = (
     "Giấy tờ nộp kèm không hợp lệ",
     "Người yêu cầu không thuộc đối tượng được giải quyết",
 )
+BATCH = 500  # dossiers inserted per round trip
 SUPPLEMENTS = ("Bổ sung bản chụp giấy tờ rõ nét", "Bổ sung ý kiến của chủ hộ")
 
 
@@ -63,6 +65,7 @@ def seed_procedures_demo(
     states = [s for s, _ in STATES]
     weights = [w for _, w in STATES]
     written = 0
+    batch: list[tuple[Any, ...]] = []
     for n in range(dossiers):
         person = rng.choice(people)
         procedure = rng.choice(cat.procedures)
@@ -109,88 +112,108 @@ def seed_procedures_demo(
             result={},
         )
         session.add(dossier)
-        session.flush()
         written += 1
-        if state == "draft":
-            continue
-        dossier.code = f"{unit}-{received:%y%m%d}{dossier.id:06d}"
-        dossier.submitted_at = _at(received, rng)
-        dossier.received_on, dossier.due_on = received, due
-        if dossier.fee_state == "paid":
-            dossier.paid_reference, dossier.paid_at = f"DEMO{dossier.id}", dossier.submitted_at
-        history = [("submit", "draft", "submitted", received, None)]
-        decided: date | None = None
-        if state in ("approved", "rejected"):
-            late = rng.random() < 0.12
-            decided = calendar.add(received, procedure.days + (rng.randrange(1, 5) if late else 0))
-            decided = min(decided, today)
-            dossier.decided_at, dossier.decided_by = _at(decided, rng), "officer:demo"
-            dossier.on_time = decided <= due
-            if state == "approved":
-                dossier.result = {"number": f"{dossier.code}/KQ"}
-                dossier.result_digitized = True
-            else:
-                dossier.reason = rng.choice(REASONS)
-            if rng.random() < 0.5:
-                dossier.rating = rng.choices((5, 4, 3, 2, 1), (50, 30, 12, 5, 3))[0]
-            history.append(
-                (
-                    "approve" if state == "approved" else "reject",
-                    "processing",
-                    state,
-                    decided,
-                    dossier.reason,
-                )
-            )
-        elif state == "supplement":
-            dossier.paused_on = min(calendar.add(received, 1), today)
-            dossier.reason = rng.choice(SUPPLEMENTS)
-            history.append(
-                ("request_supplement", "processing", state, dossier.paused_on, dossier.reason)
-            )
-        elif state == "withdrawn":
-            history.append(("withdraw", "submitted", state, received, None))
-        for seq, step in enumerate(procedure.steps, start=1):
-            first = seq == 1
-            done = state in ("approved",) or (state == "rejected" and first)
-            session.add(
-                DossierStep(
-                    dossier_id=dossier.id,
-                    seq=seq,
-                    agency=step.agency,
-                    unit_code=province_code if step.agency == "social_insurance" else unit,
-                    days=step.days,
-                    status=(
-                        "done"
-                        if state == "approved"
-                        else "rejected"
-                        if state == "rejected" and first
-                        else "active"
-                        if first
-                        else "waiting"
-                    ),
-                    started_on=received if first or done else None,
-                    due_on=calendar.add(received, step.days) if first else None,
-                    finished_at=dossier.decided_at if done else None,
-                    officer_id="officer:demo" if done else None,
-                    on_time=dossier.on_time if done else None,
-                    outcome={},
-                )
-            )
-        for action, before, after, day, note in history:
-            session.add(
-                DossierHistory(
-                    dossier_id=dossier.id,
-                    at=_at(day, rng),
-                    actor_id="officer:demo" if action != "submit" else f"citizen:{person['pid']}",
-                    action=action,
-                    from_status=before,
-                    to_status=after,
-                    step=1,
-                    note=note,
-                )
-            )
-        if n % 500 == 499:
-            session.flush()
+        batch.append((dossier, person, procedure, state, received, due, unit))
+        if len(batch) >= BATCH or n == dossiers - 1:
+            session.flush()  # one round of INSERTs for the batch: the ids are known
+            for item in batch:
+                _finish(session, rng, calendar, province_code, today, *item)
+            batch = []
     session.flush()
     return written
+
+
+def _finish(
+    session: Session,
+    rng: random.Random,
+    calendar: workdays.WorkCalendar,
+    province_code: str,
+    today: date,
+    dossier: Dossier,
+    person: dict,  # type: ignore[type-arg]
+    procedure: catalogue.Procedure,
+    state: str,
+    received: date,
+    due: date,
+    unit: str,
+) -> None:
+    """The code, dates, steps and history of one dossier already inserted."""
+    if state == "draft":
+        return
+    dossier.code = f"{unit}-{received:%y%m%d}{dossier.id:06d}"
+    dossier.submitted_at = _at(received, rng)
+    dossier.received_on, dossier.due_on = received, due
+    if dossier.fee_state == "paid":
+        dossier.paid_reference, dossier.paid_at = f"DEMO{dossier.id}", dossier.submitted_at
+    history = [("submit", "draft", "submitted", received, None)]
+    decided: date | None = None
+    if state in ("approved", "rejected"):
+        late = rng.random() < 0.12
+        decided = calendar.add(received, procedure.days + (rng.randrange(1, 5) if late else 0))
+        decided = min(decided, today)
+        dossier.decided_at, dossier.decided_by = _at(decided, rng), "officer:demo"
+        dossier.on_time = decided <= due
+        if state == "approved":
+            dossier.result = {"number": f"{dossier.code}/KQ"}
+            dossier.result_digitized = True
+        else:
+            dossier.reason = rng.choice(REASONS)
+        if rng.random() < 0.5:
+            dossier.rating = rng.choices((5, 4, 3, 2, 1), (50, 30, 12, 5, 3))[0]
+        history.append(
+            (
+                "approve" if state == "approved" else "reject",
+                "processing",
+                state,
+                decided,
+                dossier.reason,
+            )
+        )
+    elif state == "supplement":
+        dossier.paused_on = min(calendar.add(received, 1), today)
+        dossier.reason = rng.choice(SUPPLEMENTS)
+        history.append(
+            ("request_supplement", "processing", state, dossier.paused_on, dossier.reason)
+        )
+    elif state == "withdrawn":
+        history.append(("withdraw", "submitted", state, received, None))
+    for seq, step in enumerate(procedure.steps, start=1):
+        first = seq == 1
+        done = state in ("approved",) or (state == "rejected" and first)
+        session.add(
+            DossierStep(
+                dossier_id=dossier.id,
+                seq=seq,
+                agency=step.agency,
+                unit_code=province_code if step.agency == "social_insurance" else unit,
+                days=step.days,
+                status=(
+                    "done"
+                    if state == "approved"
+                    else "rejected"
+                    if state == "rejected" and first
+                    else "active"
+                    if first
+                    else "waiting"
+                ),
+                started_on=received if first or done else None,
+                due_on=calendar.add(received, step.days) if first else None,
+                finished_at=dossier.decided_at if done else None,
+                officer_id="officer:demo" if done else None,
+                on_time=dossier.on_time if done else None,
+                outcome={},
+            )
+        )
+    for action, before, after, day, note in history:
+        session.add(
+            DossierHistory(
+                dossier_id=dossier.id,
+                at=_at(day, rng),
+                actor_id="officer:demo" if action != "submit" else f"citizen:{person['pid']}",
+                action=action,
+                from_status=before,
+                to_status=after,
+                step=1,
+                note=note,
+            )
+        )

@@ -32,7 +32,6 @@ class ProcedureErrorCode(StrEnum):
     ALREADY_SUBMITTED = "procedures.already_submitted"
     TRANSITION = "procedures.transition"
     LOCKED = "procedures.locked"
-    NOT_LOCKED = "procedures.not_locked"
     OUTSIDE_UNIT = "procedures.outside_unit"
     WRONG_AGENCY = "procedures.wrong_agency"
     REASON_REQUIRED = "procedures.reason_required"

@@ -37,6 +37,8 @@ PARTNER_SCOPES = (
     "linkage.read",
     "linkage.write",
     "wallet.manage",
+    "procedures.read",
+    "procedures.write",
 )
 AUTH_METHODS = ("client_secret_basic", "private_key_jwt", "none")
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
