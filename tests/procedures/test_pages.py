@@ -123,3 +123,52 @@ def test_console_routes_refuse_wrong_role_and_unit(client: TestClient, session: 
         headers=bearer(officer(units=("66",))),
     )
     assert other.status_code == 403 and other.json()["code"] == "procedures.outside_unit"
+
+
+def test_draft_saved_and_resumed_then_level_two_refused(
+    client: TestClient, session: Session
+) -> None:
+    _c, applicant = citizen_with_account(session)
+    account = session.get(Account, applicant.account_id)
+    assert account is not None
+    sign_in(client, account, next="/procedures/1.004873/apply")
+    form, saved = _apply(client, "1.004873", {"purpose": "Đi làm", "action": "save"})
+    assert saved.status_code == 303 and saved.headers["location"].endswith("?saved=1")
+    key = KEY.search(form.text)
+    assert key
+    again = client.get("/procedures/1.004873/apply")
+    assert 'value="Đi làm"' in again.text and f'value="{key.group(1)}"' in again.text
+    refused = client.get("/procedures/2.000488/apply")  # a level-1 account, a level-2 procedure
+    assert refused.status_code == 403 and "procedures.level_required" in refused.text
+
+
+def test_supplement_then_withdraw_through_the_pages(client: TestClient, session: Session) -> None:
+    _c, applicant = citizen_with_account(session)
+    account = session.get(Account, applicant.account_id)
+    assert account is not None
+    sign_in(client, account, next="/procedures/1.004873/apply")
+    _form, answer = _apply(client, "1.004873", {"purpose": "Kết hôn", "action": "submit"})
+    code = answer.headers["location"].split("/")[2].split("?")[0]
+    clerk = officer()
+    detail = client.get(f"/procedure-console/dossiers/{code}", headers=bearer(clerk))
+    asked = client.post(
+        f"/procedure-console/dossiers/{code}/supplement",
+        data={"csrf_token": _form_token(detail.text), "reason": "Thiếu ảnh"},
+        headers=bearer(clerk),
+        follow_redirects=False,
+    )
+    assert asked.status_code == 303
+    status = client.get(f"/my-dossiers/{code}")
+    assert 'data-status="supplement"' in status.text and "Thiếu ảnh" in status.text
+    gone = client.post(
+        f"/my-dossiers/{code}/withdraw",
+        data={"csrf_token": _form_token(status.text)},
+        follow_redirects=False,
+    )
+    assert gone.status_code == 303
+    late = client.post(
+        f"/my-dossiers/{code}/supplement",
+        data={"csrf_token": _form_token(status.text), "note": "Đã bổ sung"},
+        files={"file_id_card": ("a.pdf", PDF, "application/pdf")},
+    )
+    assert late.status_code == 409 and 'data-code="procedures.withdrawn"' in late.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
@@ -155,3 +156,13 @@ def test_the_verify_command_says_valid_or_why_not(signed, tmp_path):
 @pytest.mark.parametrize("code", list(DocumentErrorCode))
 def test_every_document_code_has_a_vietnamese_message(code):
     assert translate("vi", code) != code
+
+
+def test_signing_and_verifying_work_from_inside_an_event_loop(ca_dir):
+    """An async caller (a browser test's loop, an async route) may sign and verify too."""
+    credential = authority.agency_signer("01-00070", AGENCY)
+
+    async def inside() -> signing.VerifyOutcome:
+        return signing.verify_result(signing.sign_result(result_pdf(), credential))
+
+    assert asyncio.run(inside()).valid

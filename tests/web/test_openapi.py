@@ -73,7 +73,7 @@ def test_every_operation_that_needs_an_actor_declares_security(document):
     assert public == {
         ("/api/wallet/verify", "post"),
         ("/api/wallet/status/{list_id}", "get"),
-        ("/api/procedures", "get"),  # the public catalogue
+        ("/api/procedures", "get"),  # the public catalogue of procedures
         ("/api/procedures/{code}", "get"),
         # a payment gateway's call-back: its signature authenticates it, not a token
         ("/api/procedures/dossiers/{code}/payments/{gateway_name}", "post"),

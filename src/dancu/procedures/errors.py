@@ -8,6 +8,12 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+# The sub-packages' own codes, listed here so the domain's checks see them too.
+from dancu.procedures.documents.errors import DocumentErrorCode
+from dancu.procedures.payment.errors import PaymentErrorCode
+
+__all__ = ["DocumentErrorCode", "PaymentErrorCode", "ProcedureErrorCode"]
+
 
 class ProcedureErrorCode(StrEnum):
     """The procedures domain's error codes (a ``str``: compare and serialize as the code)."""
@@ -26,7 +32,6 @@ class ProcedureErrorCode(StrEnum):
     ALREADY_SUBMITTED = "procedures.already_submitted"
     TRANSITION = "procedures.transition"
     LOCKED = "procedures.locked"
-    NOT_LOCKED = "procedures.not_locked"
     OUTSIDE_UNIT = "procedures.outside_unit"
     WRONG_AGENCY = "procedures.wrong_agency"
     REASON_REQUIRED = "procedures.reason_required"

@@ -34,6 +34,7 @@ from dancu.procedures.catalogue import Procedure
 from dancu.procedures.errors import ProcedureErrorCode
 from dancu.procedures.prefill import FACT_LABELS, Applicant, prefill
 from dancu.procedures.schemas import FeeOptions
+from dancu.settings import get_settings
 from dancu.web.csrf import CsrfChecked
 from dancu.web.deps import CurrentActor, DbSession
 from dancu.web.templating import render
@@ -154,7 +155,7 @@ async def _uploads(form: Any) -> list[files.Upload]:
         if isinstance(value, UploadFile) and name.startswith("file_") and value.filename:
             if len(found) >= MAX_FORM_FILES:
                 break
-            limit = files.get_settings().procedures_max_upload_bytes
+            limit = get_settings().procedures_max_upload_bytes
             data = await value.read(limit + 1)
             found.append(files.Upload(name.removeprefix("file_"), value.filename, data))
     return found

@@ -420,7 +420,6 @@ CODES: tuple[str, ...] = (
     N_("procedures.already_submitted"),
     N_("procedures.transition"),
     N_("procedures.locked"),
-    N_("procedures.not_locked"),
     N_("procedures.outside_unit"),
     N_("procedures.wrong_agency"),
     N_("procedures.reason_required"),

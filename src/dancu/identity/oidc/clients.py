@@ -39,6 +39,9 @@ PARTNER_SCOPES = (
     "wallet.manage",
     "exchange.registries.write",
     "exchange.use",
+    "procedures.read",
+    "procedures.write",
+    "procedures.npsp",
 )
 AUTH_METHODS = ("client_secret_basic", "private_key_jwt", "none")
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")

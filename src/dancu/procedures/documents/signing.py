@@ -11,10 +11,13 @@ in the signature. ``dancu procedures verify FILE`` prints that answer.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
+from typing import Any, TypeVar
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
@@ -33,6 +36,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from dancu.procedures.documents import authority
 from dancu.procedures.documents.errors import DocumentErrorCode
 
+T = TypeVar("T")
 FIELD_NAME = "KetQua"  # the signature field of a result ("kết quả")
 
 
@@ -76,7 +80,7 @@ def sign_result(
         location=location or None,
     )
     writer = IncrementalPdfFileWriter(BytesIO(pdf))
-    out = signers.sign_pdf(writer, meta, signer=signer)
+    out = _outside_event_loop(signers.sign_pdf, writer, meta, signer=signer)
     return out.getvalue()
 
 
@@ -96,7 +100,7 @@ def verify_result(pdf: bytes, *, trust: Sequence[x509.Certificate] | None = None
         revocation_mode="soft-fail",
     )
     try:
-        status = validate_pdf_signature(signatures[-1], context)
+        status = _outside_event_loop(validate_pdf_signature, signatures[-1], context)
     except (SignatureValidationError, PdfError, ValueError, KeyError, TypeError):
         return VerifyOutcome(False, DocumentErrorCode.ALTERED)
     subject = status.signing_cert.subject.native
@@ -120,6 +124,18 @@ def _first_problem(intact: bool, whole: bool, trusted: bool) -> DocumentErrorCod
     if not trusted:
         return DocumentErrorCode.UNTRUSTED
     return None
+
+
+def _outside_event_loop(work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """pyHanko's sync API runs its own event loop (``asyncio.run``), which a thread that
+    already runs one (an async caller) may not start: such a caller's call runs in a
+    thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return work(*args, **kwargs)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(work, *args, **kwargs).result()
 
 
 def _asn1_cert(cert: x509.Certificate) -> asn1_x509.Certificate:
