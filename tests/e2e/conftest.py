@@ -55,7 +55,7 @@ def _free_port() -> int:
 
 def _run(args: list[str], env: dict[str, str]) -> None:
     done = subprocess.run(
-        [str(DANCU), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        [str(DANCU), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
     )
     if done.returncode != 0:
         pytest.fail(f"dancu {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
