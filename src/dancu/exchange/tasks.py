@@ -58,10 +58,11 @@ def on_insurance_card_requested(session: Session, payload: dict[str, Any]) -> No
         code, name = (hospital.facility_code, hospital.name) if hospital else UNREGISTERED
     insurance.issue_for_newborn(
         session,
-        str(payload["pid"]),
+        str(payload.get("child_pid") or payload["pid"]),
         actor=SYSTEM_ACTOR,
         facility_code=str(code),
         facility_name=str(name),
+        dossier=payload.get("dossier"),
     )
 
 

@@ -13,6 +13,12 @@ DOSSIER_STATUS_CHANGED = "procedures.dossier_status_changed"
 #  "parent_pid": str}. The exchange domain's insurer adapter answers it.
 INSURANCE_CARD_REQUESTED = "procedures.insurance_card_requested"
 
+# Subscribed: the insurer issued the newborn's card (the exchange domain emits it; the
+# constant lives in exchange/events.py and the two must stay equal): {"card_number": str,
+# "pid": str, "dossier": code, ...}. ``tasks.on_insurance_card_issued`` completes the
+# insurer's step of that dossier.
+INSURANCE_CARD_ISSUED = "exchange.insurance_card_issued"
+
 # A death registered through the inter-connected procedure: the funeral allowance opens for
 # the payments domain: {"dossier": code, "deceased_pid": str, "death_date": iso,
 # "claimant_pid": str, "commune_code": str}.

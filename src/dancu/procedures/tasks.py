@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from dancu.common.access import SYSTEM_ACTOR
 from dancu.common.jobs import every, periodic
 from dancu.common.outbox import Dispatcher, dispatcher
 from dancu.db import get_sessionmaker
@@ -24,8 +25,18 @@ def on_status_changed(session: Session, payload: dict[str, Any]) -> None:
     notify.notify(session, payload)
 
 
+def on_insurance_card_issued(session: Session, payload: dict[str, Any]) -> None:
+    """The insurer answered a birth dossier's request: its insurer step completes (a card
+    issued outside a dossier, e.g. by the insurer's own import, concerns no dossier)."""
+    if payload.get("dossier"):
+        console.record_insurance_card(
+            session, str(payload["dossier"]), str(payload["card_number"]), actor=SYSTEM_ACTOR
+        )
+
+
 def subscribe(target: Dispatcher = dispatcher) -> None:
     target.subscribe(events.DOSSIER_STATUS_CHANGED, on_status_changed)
+    target.subscribe(events.INSURANCE_CARD_ISSUED, on_insurance_card_issued)
     documents_tasks.subscribe(target)  # an approved result is signed (and goes to the wallet)
     npsp_tasks.subscribe(target)  # every change is queued for the national portal
 

@@ -222,9 +222,11 @@ def issue_for_newborn(
     facility_code: str,
     facility_name: str,
     today: date | None = None,
+    dossier: str | None = None,
 ) -> InsuranceCard:
     """A child under six's card (object code TE, benefit level 1), valid from birth to the
-    day before the sixth birthday; answers the birth procedure's request."""
+    day before the sixth birthday; answers the birth procedure's request (``dossier``: its
+    code, carried in the event so that the procedure's insurer step completes)."""
     citizen = registry.get_citizen(session, pid, actor=actor, purpose=PURPOSE)
     born = citizen.birth_date
     until = date(born.year + 6, born.month, 28 if (born.month, born.day) == (2, 29) else born.day)
@@ -257,6 +259,7 @@ def issue_for_newborn(
             "pid": pid,
             "valid_from": born.isoformat(),
             "valid_to": row["valid_to"].isoformat(),
+            **({"dossier": dossier} if dossier else {}),
         },
     )
     return card
