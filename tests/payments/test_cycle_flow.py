@@ -134,7 +134,8 @@ def test_the_funeral_allowance_opens_once_from_either_event(
     tasks.subscribe()
     a = h.elder(programmed)
     h.enrol(programmed, a)
-    died = {"pid": a.pid, "death_date": "2026-01-10"}
+    # the payload procedures.bundles really emits from the inter-connected death procedure
+    died = {"dossier": "X", "deceased_pid": a.pid, "death_date": "2026-01-10"}
     if procedure_first:
         outbox.emit(programmed, events.FUNERAL_ALLOWANCE_OPENED, died)
     civil_status.register_death(

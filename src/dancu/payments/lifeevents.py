@@ -34,6 +34,12 @@ def _monthly_programmes() -> object:
     return select(Programme.id).where(Programme.kind == "monthly").scalar_subquery()
 
 
+def is_beneficiary(session: Session, pid: str) -> bool:
+    """Whether anyone of this ID number is (or was) on a programme's list: a life event of
+    anyone else concerns no payment, and their record is not read."""
+    return session.scalar(select(Beneficiary.id).where(Beneficiary.pid == pid).limit(1)) is not None
+
+
 def death_date_of(session: Session, pid: str) -> date | None:
     citizen = registry.get_citizen(session, pid, actor=SYSTEM_ACTOR, purpose=PURPOSE)
     return citizen.death_date

@@ -18,14 +18,20 @@ from dancu.registry import events as registry_events
 
 def on_citizen_died(session: Session, payload: dict[str, Any]) -> None:
     pid = str(payload["pid"])
-    died = lifeevents.death_date_of(session, pid)
+    if not lifeevents.is_beneficiary(session, pid):
+        return
+    given = payload.get("death_date")
+    died = date.fromisoformat(str(given)) if given else lifeevents.death_date_of(session, pid)
     if died is not None:
         lifeevents.record_death(session, pid, died, source="death_event")
 
 
 def on_funeral_allowance_opened(session: Session, payload: dict[str, Any]) -> None:
-    """The procedures domain's inter-connected death registration opened the allowance."""
-    pid = str(payload["pid"])
+    """The procedures domain's inter-connected death registration opened the allowance
+    (its payload names the deceased ``deceased_pid``; ``pid`` is accepted too)."""
+    pid = str(payload.get("deceased_pid") or payload["pid"])
+    if not lifeevents.is_beneficiary(session, pid):
+        return
     given = payload.get("death_date")
     died = date.fromisoformat(str(given)) if given else lifeevents.death_date_of(session, pid)
     if died is not None:
