@@ -25,8 +25,16 @@ from dancu.exchange.registries.service import BadRequest
 from dancu.web.deps import CurrentActor, DbSession
 
 # The spec reads with POST (read, exists): the read scope covers every method of ``router``.
-router = APIRouter(prefix="/api/govstack", tags=["govstack"])
-write_router = APIRouter(prefix="/api/govstack", tags=["govstack"])
+# The building block answers 400 to a request it cannot serve (no X-Road client named, an
+# invalid ID, an unknown database): declared on every route of the door.
+_BAD_REQUEST: dict[int | str, dict[str, Any]] = {
+    400: {
+        "description": "Bad request: the error names the field and the rule",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+}
+router = APIRouter(prefix="/api/govstack", tags=["govstack"], responses=_BAD_REQUEST)
+write_router = APIRouter(prefix="/api/govstack", tags=["govstack"], responses=_BAD_REQUEST)
 meta_router = APIRouter(prefix="/api/exchange/metaservices", tags=["exchange"])
 
 _MEDIATOR = re.compile(r"^[^/\s]{1,64}(/[^/\s]{1,64}){3}$")
