@@ -51,7 +51,8 @@ def seed_exchange_demo(
         session, province_code, actor=actor, purpose="health_insurance"
     )
     cards = _cards(citizens, random.Random(seed), today)
-    insurance.import_cards(session, cards, source="file", actor=actor)
+    # linked right below, in this transaction: no job for the workers
+    insurance.import_cards(session, cards, source="file", actor=actor, announce=False)
     metrics = insurance.link_cards(session, province_code, actor=actor)
     return made, enrolment, metrics
 

@@ -66,13 +66,20 @@ def _row(card: CardIn, source: str) -> dict[str, Any]:
 
 
 def import_cards(
-    session: Session, cards: Iterable[CardIn], *, source: str, actor: Actor
+    session: Session,
+    cards: Iterable[CardIn],
+    *,
+    source: str,
+    actor: Actor,
+    announce: bool = True,
 ) -> ImportOut:
-    """Store (or refresh) cards; they wait for ``link_cards`` (the outbox asks for it)."""
+    """Store (or refresh) cards; they wait for ``link_cards`` (the outbox asks for it, unless
+    ``announce`` is off because the caller links them itself in the same transaction)."""
     rows = [_row(c, source) for c in cards]
     repo.upsert(session, rows)
     provinces = sorted({p for r in rows if (p := _province_of(r["commune_code"]))})
-    outbox.emit(session, events.INSURANCE_CARDS_RECEIVED, {"provinces": provinces})
+    if announce:
+        outbox.emit(session, events.INSURANCE_CARDS_RECEIVED, {"provinces": provinces})
     audit.record(
         session,
         actor,
