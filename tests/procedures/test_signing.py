@@ -165,4 +165,6 @@ def test_signing_and_verifying_work_from_inside_an_event_loop(ca_dir):
     async def inside() -> signing.VerifyOutcome:
         return signing.verify_result(signing.sign_result(result_pdf(), credential))
 
-    assert asyncio.run(inside()).valid
+    # a thread of its own: the test's worker may already run a loop (Playwright's sync API)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        assert pool.submit(asyncio.run, inside()).result().valid
