@@ -252,3 +252,16 @@ def test_dancu_worker_processes_a_job_and_stops_on_ctrl_c(job_store, tmp_path):
     assert code == 0, output
     assert "worker: 1 threads" in output and "dispatch_outbox" in output
     assert "Shutting down gracefully" in output
+
+
+def test_a_frequent_run_taken_by_a_dead_worker_is_scheduled_again_within_seconds() -> None:
+    """A worker killed after taking a scheduled run leaves it 'waiting': a run every second
+    (recovery, sealing) is scheduled again after 10 s, not after LOST_AFTER (5 minutes), so
+    the next worker recovers a dead worker's linkage run at once; an hourly one still waits."""
+    store = jobs.queue.storage
+    frequent = jobs._Slot("t-frequent", jobs.every(lambda _s: 1.0))
+    hourly = jobs._Slot("t-hourly", jobs.every(lambda _s: 3600.0))
+    for name in ("t-frequent", "t-hourly"):
+        store.put_data(jobs.waiting_key(name), jobs._bytes(time.time() - 20))
+    assert frequent(datetime.now(UTC)) is True
+    assert hourly(datetime.now(UTC)) is False

@@ -137,6 +137,10 @@ class Schedule(Protocol):
         """Whether the job is due at ``now``, its last run having been enqueued at ``last``."""
         ...
 
+    def lost_after(self) -> float:
+        """Seconds after which a run still waiting is taken for lost with a dead worker."""
+        ...
+
 
 @dataclass(frozen=True)
 class every:  # lower case: it reads as a phrase, @periodic(every(...))
@@ -151,6 +155,12 @@ class every:  # lower case: it reads as a phrase, @periodic(every(...))
         # The scheduler ticks once a second: half a tick early is on time.
         return last is None or (now - last).total_seconds() + 0.5 >= interval
 
+    def lost_after(self) -> float:
+        """A run waiting this long was taken by a worker that died (our jobs on a schedule
+        are idempotent, so a second run is harmless and a frequent one must not stall for
+        LOST_AFTER: recovery itself would wait five minutes)."""
+        return min(LOST_AFTER, max(10.0, 3 * self.seconds(get_settings())))
+
 
 class cron:
     """Huey's crontab (``minute``, ``hour``, ``day``, ``month``, ``day_of_week``) read in
@@ -164,6 +174,9 @@ class cron:
         if not self._matches(local):
             return False
         return last is None or _minute(last) != _minute(now)
+
+    def lost_after(self) -> float:
+        return LOST_AFTER
 
 
 def _minute(moment: datetime) -> tuple[int, ...]:
@@ -184,7 +197,7 @@ class _Slot:
             return False
         if not store.put_if_empty(self.waiting_key, _bytes(now)):
             waiting = _stamp(store.peek_data(self.waiting_key))
-            if waiting is not None and now - waiting < LOST_AFTER:
+            if waiting is not None and now - waiting < self.schedule.lost_after():
                 return False  # an earlier run still waits for a worker
             store.put_data(self.waiting_key, _bytes(now))  # that run was lost with a worker
         store.put_data(self.last_key, _bytes(now))
