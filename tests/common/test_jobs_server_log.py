@@ -59,7 +59,7 @@ def test_the_server_logs_its_jobs_start_finish_and_failure(tmp_path: Path) -> No
             stderr=stderr,
         )
     try:
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 180
         while time.monotonic() < deadline and server.poll() is None:
             log = err.read_text()
             if "a job that fails on purpose" in log and re.search(

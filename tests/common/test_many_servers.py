@@ -150,7 +150,7 @@ def test_two_servers_of_two_processes_do_each_job_once(shared_database, tmp_path
     ports = [_free_port(), _free_port()]
     servers = [_serve(shared_database, hooks_dir, port, log) for port in ports]
     try:
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 180
         for port in ports:
             _wait_healthy(port, deadline)
         for start in range(0, ENTRIES, PER_BATCH):  # work arrives while all four run
