@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dancu.common.audit import GENESIS_HASH, AuditEntry, AuditHead, _digest, entry_hash
 from dancu.common.audit_archive import ArchiveError, archived_entries, check_archive
+from dancu.db import append_only
 
 
 def seal(session: Session, *, limit: int = 5000) -> int:
@@ -194,15 +195,7 @@ def _live_entries(session: Session, batch: int) -> Iterator[Row[Any]]:
 
 def drop_append_only_triggers(dialect: str) -> list[str]:
     """DDL that removes the migrations' append-only triggers (tests of tampering use it)."""
-    if dialect == "postgresql":
-        return [
-            "DROP TRIGGER IF EXISTS audit_log_no_change ON audit_log",
-            "DROP FUNCTION IF EXISTS audit_log_append_only()",
-        ]
-    return [
-        "DROP TRIGGER IF EXISTS audit_log_no_update",
-        "DROP TRIGGER IF EXISTS audit_log_no_delete",
-    ]
+    return append_only.drop(dialect, "audit_log")
 
 
 __all__ = [
