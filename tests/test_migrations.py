@@ -14,9 +14,10 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 
 from dancu.cli import alembic_config
-from dancu.common import audit
+from dancu.common import audit, audit_chain
 from dancu.common.access import Actor, Role
-from dancu.common.audit import GENESIS_HASH, AuditEntry, VerifyResult
+from dancu.common.audit import GENESIS_HASH, AuditEntry
+from dancu.common.audit_chain import VerifyResult
 from dancu.db import make_engine
 from tests.conftest import BACKENDS, PG_URL, _driver
 
@@ -91,7 +92,7 @@ def test_the_0001_chain_verifies_after_the_upgrade_and_grows_from_its_head(blank
     engine = make_engine(blank_url)
     clerk = Actor(id="officer:new", name="Cán bộ mới", roles=frozenset({Role.REGISTRY_CLERK}))
     with Session(engine) as session, session.begin():
-        assert audit.verify(session) == VerifyResult(ok=True, checked=3)
+        assert audit_chain.verify(session) == VerifyResult(ok=True, checked=3)
         audit.record(
             session,
             clerk,
@@ -100,10 +101,10 @@ def test_the_0001_chain_verifies_after_the_upgrade_and_grows_from_its_head(blank
             subject_id="066090000004",
             purpose="inspection",
         )
-        assert audit.seal(session) == 1
+        assert audit_chain.seal(session) == 1
         new = session.scalars(select(AuditEntry).where(AuditEntry.seq == 4)).one()
         assert new.id == 4  # the id sequence continues after the migrated entries
-        assert audit.verify(session) == VerifyResult(ok=True, checked=4)
+        assert audit_chain.verify(session) == VerifyResult(ok=True, checked=4)
     engine.dispose()
 
     command.downgrade(config, "0001")  # and back: every entry was sealed
@@ -114,7 +115,7 @@ def test_the_0001_chain_verifies_after_the_upgrade_and_grows_from_its_head(blank
     command.upgrade(config, "head")
     engine = make_engine(blank_url)
     with Session(engine) as session:
-        assert audit.verify(session) == VerifyResult(ok=True, checked=4)
+        assert audit_chain.verify(session) == VerifyResult(ok=True, checked=4)
     engine.dispose()
 
 

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from dancu.db import append_only
+
 revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
@@ -43,40 +45,9 @@ def _content_columns() -> list[sa.Column]:
     ]
 
 
-def _triggers(dialect: str) -> list[str]:
-    if dialect == "postgresql":
-        old = ", ".join(f"OLD.{c}" for c in _KEYS) + ", OLD.fields::text"
-        new = ", ".join(f"NEW.{c}" for c in _KEYS) + ", NEW.fields::text"
-        return [
-            f"""CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger AS $$
-            BEGIN
-                IF TG_OP = 'UPDATE' AND OLD.seq IS NULL AND NEW.seq IS NOT NULL
-                    AND ROW({new}) IS NOT DISTINCT FROM ROW({old}) THEN
-                    RETURN NEW;
-                END IF;
-                RAISE EXCEPTION 'audit_log is append-only'
-                    USING ERRCODE = 'integrity_constraint_violation';
-            END; $$ LANGUAGE plpgsql""",
-            """CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
-            FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()""",
-        ]
-    changed = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in (*_KEYS, "fields"))
-    return [
-        f"""CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
-        WHEN OLD.seq IS NOT NULL OR NEW.seq IS NULL OR {changed}
-        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
-        """CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
-        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
-    ]
-
-
 def _drop_triggers(dialect: str) -> None:
-    if dialect == "postgresql":
-        op.execute("DROP TRIGGER IF EXISTS audit_log_no_change ON audit_log")
-        op.execute("DROP FUNCTION IF EXISTS audit_log_append_only()")
-    else:
-        op.execute("DROP TRIGGER IF EXISTS audit_log_no_update")
-        op.execute("DROP TRIGGER IF EXISTS audit_log_no_delete")
+    for statement in append_only.drop(dialect, "audit_log"):
+        op.execute(statement)
 
 
 def _drop_log() -> None:
@@ -119,7 +90,7 @@ def upgrade() -> None:
             "SELECT setval(pg_get_serial_sequence('audit_log', 'id'), "
             "COALESCE(max(id), 0) + 1, false) FROM audit_log"
         )
-    for statement in _triggers(dialect):
+    for statement in append_only.sealed(dialect, "audit_log", content=(*_KEYS, "fields")):
         op.execute(statement)
 
 
@@ -148,20 +119,5 @@ def downgrade() -> None:
         f"SELECT seq, {_COLUMNS}, prev_hash, hash FROM audit_log_0002"
     )
     op.execute("DROP TABLE audit_log_0002")
-    # the 0001 triggers
-    if dialect == "postgresql":
-        op.execute(
-            """CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger AS $$
-            BEGIN RAISE EXCEPTION 'audit_log is append-only'
-                USING ERRCODE = 'integrity_constraint_violation'; END; $$ LANGUAGE plpgsql"""
-        )
-        op.execute(
-            """CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
-            FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()"""
-        )
-    else:
-        for verb in ("UPDATE", "DELETE"):
-            op.execute(
-                f"""CREATE TRIGGER audit_log_no_{verb.lower()} BEFORE {verb} ON audit_log
-                BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"""
-            )
+    for statement in append_only.fixed(dialect, "audit_log"):  # the 0001 triggers
+        op.execute(statement)

@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
+from dancu.db import append_only
+
 revision: str = "0019"
 down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
@@ -105,10 +107,7 @@ def _create_audit_log(partitioned: bool) -> None:
 def _move_rows_and_guard() -> None:
     op.execute(f"INSERT INTO audit_log ({_COLUMNS}) SELECT {_COLUMNS} FROM audit_log_0019")
     op.execute("DROP TABLE audit_log_0019")
-    op.execute(
-        """CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
-        FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()"""
-    )
+    op.execute(append_only.pg_trigger("audit_log"))
 
 
 def _partition_audit_log() -> None:

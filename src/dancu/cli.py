@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from dancu.common import audit, jobs, outbox
+from dancu.common import audit_archive, audit_chain, audit_partitions, jobs, outbox
 from dancu.common import tasks as common_tasks  # noqa: F401 (declares the kernel's jobs)
 from dancu.common.access import Actor, Role
 from dancu.db import get_sessionmaker
@@ -126,12 +126,12 @@ def worker(
 @audit_app.command("seal")
 def audit_seal() -> None:
     """Chain every entry written since the last seal (a scheduled job does it every second)."""
-    sealed = audit.seal_pending(get_sessionmaker())
+    sealed = audit_chain.seal_pending(get_sessionmaker())
     console.print(f"sealed {sealed:,} entries")
 
 
 @audit_app.command("archive")
-def audit_archive(
+def audit_archive_months(
     before: Annotated[str, typer.Option(help="archive the months before this one (YYYY-MM)")],
     out: Annotated[Path, typer.Option(help="the archives' folder")] = Path("var/audit-archive"),
     drop: Annotated[
@@ -143,11 +143,11 @@ def audit_archive(
     one table). Verify afterwards with --archives OUT (ADR 0010)."""
     try:
         with get_sessionmaker()() as session:
-            for month in audit.archivable_months(session, before):
-                if (out / audit.archive_name(month)).exists():
+            for month in audit_archive.archivable_months(session, before):
+                if (out / audit_archive.archive_name(month)).exists():
                     console.print(f"{month}: already archived")
                     continue
-                info = audit.archive_month(session, month, out)
+                info = audit_archive.archive_month(session, month, out)
                 console.print(
                     f"{month}: {info.count:,} entries (seq {info.first_seq}..{info.last_seq})"
                     f" -> {info.path}, sha256 {info.sha256}",
@@ -156,10 +156,10 @@ def audit_archive(
                 session.rollback()  # the export's snapshot holds the partition
                 if drop:
                     with session.begin():
-                        dropped = audit.drop_month(session, info)
+                        dropped = audit_partitions.drop_month(session, info)
                     if dropped:
                         console.print(f"{month}: partition dropped from the table")
-    except audit.ArchiveError as exc:
+    except audit_archive.ArchiveError as exc:
         console.print(f"[red]not archived[/red]: {exc}")
         raise typer.Exit(1) from exc
 
@@ -173,9 +173,9 @@ def audit_verify(
     """Check the hash chain; report the first entry that was changed or deleted."""
     files = sorted(archives.glob("audit-*.jsonl.gz")) if archives else []
     with get_sessionmaker()() as session:
-        result = audit.verify(session, archives=files)
-        waiting = audit.pending(session)
-        seq, last_hash = audit.head(session)
+        result = audit_chain.verify(session, archives=files)
+        waiting = audit_chain.pending(session)
+        seq, last_hash = audit_chain.head(session)
     if result.ok:
         console.print(f"[green]audit log intact[/green]: {result.checked:,} entries")
         if files:

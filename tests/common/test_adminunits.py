@@ -10,7 +10,15 @@ import sys
 import pytest
 
 from dancu.common import adminunits as au
-from dancu.common.adminunits import Commune, Conversion, LegacyWard, Province, UnknownUnitError
+from dancu.common.adminunits import (
+    Commune,
+    Conversion,
+    LegacyWard,
+    Province,
+    UnknownUnitError,
+    addresses,
+    units,
+)
 
 DAK_LAK = Province("66", "Tỉnh Đắk Lắk", "Đắk Lắk")
 TAN_AN = Commune("24163", "Phường Tân An", "Tân An", "Phường", "66")
@@ -112,7 +120,7 @@ def test_unsplit_ward_converts_with_certainty() -> None:
 
 def test_every_legacy_ward_has_a_conversion() -> None:
     certain = split = 0
-    for code in au._data().legacy_wards:
+    for code in units._data().legacy_wards:
         conv = au.convert_legacy_ward(code)
         assert conv.commune in conv.candidates
         assert conv.certain == (len(conv.candidates) == 1)
@@ -126,7 +134,7 @@ def test_split_ward_is_a_guess_without_network(no_network: list[tuple], monkeypa
     # Re-import the package's parser under the block so its import is covered as well.
     for name in [m for m in sys.modules if m.split(".")[0] == "vietnamadminunits"]:
         monkeypatch.delitem(sys.modules, name)
-    au._legacy_parser.cache_clear()
+    addresses._legacy_parser.cache_clear()
 
     by_code = au.convert_legacy_ward("22225")  # Xã Ea Bar, Huyện Sông Hinh, Tỉnh Phú Yên
     assert by_code.certain is False
@@ -156,7 +164,7 @@ def test_split_ward_is_a_guess_without_network(no_network: list[tuple], monkeypa
     assert no_network == []
     with pytest.raises(OSError):  # the block is really in place
         socket.create_connection(("example.com", 80))
-    au._legacy_parser.cache_clear()
+    addresses._legacy_parser.cache_clear()
 
 
 @pytest.mark.parametrize(
@@ -256,7 +264,7 @@ def test_an_old_district_before_its_current_province() -> None:
     # Bình Dương merged into Thành phố Hồ Chí Minh: the old city of Thủ Dầu Một is read in
     # Bình Dương, and Phường Chánh Nghĩa converts as the package maps it.
     text = "5 Lê Lợi, Phường Chánh Nghĩa, TP Thủ Dầu Một, TP Hồ Chí Minh"
-    [ward] = [w for w in au._data().legacy_wards.values() if w.name == "Phường Chánh Nghĩa"]
+    [ward] = [w for w in units._data().legacy_wards.values() if w.name == "Phường Chánh Nghĩa"]
     reading = au.read_legacy_address(text)
     assert reading.district_named and reading.complete
     assert reading.conversion == au.convert_legacy_ward(ward.code)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dancu.common import adminunits as au
+from dancu.common.adminunits import units
 
 
 def test_merged_wards_of_dak_lak() -> None:
@@ -21,7 +22,7 @@ def test_merged_wards_of_dak_lak() -> None:
 def test_every_certain_ward_of_the_province_is_listed_and_split_ones_are_not() -> None:
     listed = {w.code for ws in au.legacy_wards_merged_into("66").values() for w in ws}
     expected = set()
-    for code in au._data().legacy_wards:
+    for code in units._data().legacy_wards:
         conversion = au.convert_legacy_ward(code)
         if conversion.certain and conversion.commune and conversion.commune.province_code == "66":
             expected.add(code)

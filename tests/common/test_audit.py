@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from dancu import cli
-from dancu.common import audit
+from dancu.common import audit, audit_chain
 from dancu.common.access import Actor
-from dancu.common.audit import GENESIS_HASH, AuditEntry, AuditHead, VerifyResult
+from dancu.common.audit import GENESIS_HASH, AuditEntry, AuditHead
+from dancu.common.audit_chain import VerifyResult
 from dancu.db import uow
 
 PURPOSE = "inspection"
@@ -49,7 +50,7 @@ def _newest(session: Session) -> AuditEntry:
 
 def _sealed(session: Session, entries: list[AuditEntry]) -> list[AuditEntry]:
     """Seal what is pending and return ``entries`` as they are now stored."""
-    audit.seal(session)
+    audit_chain.seal(session)
     ids = [e.id for e in entries]
     by_id = {e.id: e for e in session.scalars(select(AuditEntry).where(AuditEntry.id.in_(ids)))}
     return [by_id[i] for i in ids]
@@ -74,7 +75,7 @@ def _drop_triggers(session: Session) -> None:
         # pysqlite runs DDL outside a transaction when none is open: that would drop the
         # triggers for good in the shared test database, so insist on an open transaction.
         assert conn.connection.driver_connection.in_transaction
-    for statement in audit.drop_append_only_triggers(conn.dialect.name):
+    for statement in audit_chain.drop_append_only_triggers(conn.dialect.name):
         session.execute(text(statement))
 
 
@@ -85,10 +86,10 @@ def test_record_appends_unsealed_entries_that_seal_chains_oldest_first(session, 
     start, head_hash = _head(session)
     recorded = [_record(session, clerk, f"06609000000{i}") for i in (1, 2, 3)]
     assert [(e.seq, e.prev_hash, e.hash) for e in recorded] == [(None, None, None)] * 3
-    assert audit.pending(session) == 3
+    assert audit_chain.pending(session) == 3
     assert _head(session) == (start, head_hash)  # recording never touches the head
 
-    assert audit.seal(session) == 3
+    assert audit_chain.seal(session) == 3
     entries = _sealed(session, recorded)
     assert [e.seq for e in entries] == [start + 1, start + 2, start + 3]
     assert entries[0].prev_hash == head_hash
@@ -96,7 +97,7 @@ def test_record_appends_unsealed_entries_that_seal_chains_oldest_first(session, 
     assert entries[2].prev_hash == entries[1].hash
     assert [audit.entry_hash(e) for e in entries] == [e.hash for e in entries]
     assert _head(session) == (start + 3, entries[2].hash)
-    assert (audit.pending(session), audit.seal(session)) == (0, 0)
+    assert (audit_chain.pending(session), audit_chain.seal(session)) == (0, 0)
 
 
 def test_an_idle_seal_writes_nothing(session, clerk):
@@ -105,7 +106,7 @@ def test_an_idle_seal_writes_nothing(session, clerk):
     postgres = session.connection().dialect.name == "postgresql"
     probe = text("SELECT ctid::text FROM audit_head" if postgres else "SELECT total_changes()")
     before = session.execute(probe).scalar_one()
-    assert audit.seal(session) == 0
+    assert audit_chain.seal(session) == 0
     assert session.execute(probe).scalar_one() == before
 
 
@@ -113,9 +114,9 @@ def test_seal_takes_at_most_its_limit_and_the_rest_next_time(session, clerk):
     start, _ = _head(session)
     for i in range(5):
         _record(session, clerk, f"06609000000{i}")
-    assert (audit.seal(session, limit=2), audit.pending(session)) == (2, 3)
-    assert (audit.seal(session, limit=2), audit.seal(session, limit=2)) == (2, 1)
-    assert audit.verify(session) == VerifyResult(ok=True, checked=start + 5)
+    assert (audit_chain.seal(session, limit=2), audit_chain.pending(session)) == (2, 3)
+    assert (audit_chain.seal(session, limit=2), audit_chain.seal(session, limit=2)) == (2, 1)
+    assert audit_chain.verify(session) == VerifyResult(ok=True, checked=start + 5)
 
 
 def test_an_entry_committed_late_is_sealed_after_the_ones_already_sealed(session, clerk):
@@ -134,10 +135,10 @@ def test_an_entry_committed_late_is_sealed_after_the_ones_already_sealed(session
         "fields": [],
     }
     session.execute(insert(AuditEntry.__table__).values(**late))
-    assert audit.seal(session) == 1
+    assert audit_chain.seal(session) == 1
     [entry] = _sealed(session, [session.get(AuditEntry, late["id"])])
     assert (entry.seq, entry.prev_hash) == (start + 4, last.hash)
-    assert audit.verify(session) == VerifyResult(ok=True, checked=start + 4)
+    assert audit_chain.verify(session) == VerifyResult(ok=True, checked=start + 4)
 
 
 def test_an_entry_records_who_for_whom_and_why(session, clerk):
@@ -172,7 +173,7 @@ def test_record_many_writes_one_entry_per_subject_in_order(session, clerk):
         subject_ids=["066090000002", "066090000003", "066090000004"],
         purpose=PURPOSE,
     )
-    audit.seal(session)
+    audit_chain.seal(session)
     rows = session.execute(
         select(AuditEntry.seq, AuditEntry.subject_id, AuditEntry.action)
         .where(AuditEntry.seq > start)
@@ -183,7 +184,7 @@ def test_record_many_writes_one_entry_per_subject_in_order(session, clerk):
         (start + 2, "066090000003", "citizen.search"),
         (start + 3, "066090000004", "citizen.search"),
     ]
-    assert audit.verify(session) == VerifyResult(ok=True, checked=start + 3)
+    assert audit_chain.verify(session) == VerifyResult(ok=True, checked=start + 3)
 
 
 def test_record_many_of_nothing_writes_nothing(session, clerk):
@@ -195,13 +196,13 @@ def test_record_many_of_nothing_writes_nothing(session, clerk):
         subject_ids=[],
         purpose=PURPOSE,
     )
-    assert audit.pending(session) == 0
+    assert audit_chain.pending(session) == 0
 
 
 def test_trail_lists_a_subjects_entries_newest_first_sealed_or_not(session, clerk):
     a1 = _record(session, clerk, "066090000001")
     _record(session, clerk, "066090000002")
-    audit.seal(session)
+    audit_chain.seal(session)
     a2 = _record(session, clerk, "066090000001")
     assert [e.id for e in audit.trail(session, "citizen", "066090000001")] == [a2.id, a1.id]
     assert [e.id for e in audit.trail(session, "citizen", "066090000001", limit=1)] == [a2.id]
@@ -212,18 +213,18 @@ def test_trail_lists_a_subjects_entries_newest_first_sealed_or_not(session, cler
 
 def test_verify_accepts_an_intact_log(session, clerk):
     start, _ = _three_entries(session, clerk)
-    assert audit.verify(session) == VerifyResult(ok=True, checked=start + 3)
+    assert audit_chain.verify(session) == VerifyResult(ok=True, checked=start + 3)
 
 
 def test_verify_ignores_entries_waiting_to_be_sealed(session, clerk):
     start, _ = _three_entries(session, clerk)
     _record(session, clerk, "066090000004")
-    assert audit.verify(session) == VerifyResult(ok=True, checked=start + 3)
+    assert audit_chain.verify(session) == VerifyResult(ok=True, checked=start + 3)
 
 
 def test_verify_reads_across_batches(session, clerk):
     start, _ = _three_entries(session, clerk)
-    assert audit.verify(session, batch=2) == VerifyResult(ok=True, checked=start + 3)
+    assert audit_chain.verify(session, batch=2) == VerifyResult(ok=True, checked=start + 3)
 
 
 def test_the_database_rejects_update_and_delete(session, clerk):
@@ -245,7 +246,7 @@ def test_the_database_rejects_update_and_delete(session, clerk):
     assert session.scalars(select(AuditEntry.purpose).where(AuditEntry.seq == seq)).all() == [
         PURPOSE
     ]
-    assert audit.verify(session).ok is True
+    assert audit_chain.verify(session).ok is True
 
 
 def test_the_database_rejects_update_and_delete_in_raw_sql(session, clerk):
@@ -283,7 +284,7 @@ def test_verify_finds_a_changed_entry(session, clerk):
     session.execute(
         text("UPDATE audit_log SET purpose = 'civil_status' WHERE seq = :seq"), {"seq": start + 2}
     )
-    assert audit.verify(session) == VerifyResult(
+    assert audit_chain.verify(session) == VerifyResult(
         ok=False,
         checked=start + 1,
         first_bad_seq=start + 2,
@@ -300,7 +301,7 @@ def test_verify_finds_a_changed_entry_whose_hash_was_recomputed(session, clerk):
         text("UPDATE audit_log SET purpose = 'civil_status', hash = :h WHERE seq = :seq"),
         {"h": new_hash, "seq": start + 2},
     )
-    assert audit.verify(session) == VerifyResult(
+    assert audit_chain.verify(session) == VerifyResult(
         ok=False,
         checked=start + 2,
         first_bad_seq=start + 3,
@@ -312,7 +313,7 @@ def test_verify_finds_a_deleted_entry(session, clerk):
     start, _ = _three_entries(session, clerk)
     _drop_triggers(session)
     session.execute(text("DELETE FROM audit_log WHERE seq = :seq"), {"seq": start + 2})
-    assert audit.verify(session) == VerifyResult(
+    assert audit_chain.verify(session) == VerifyResult(
         ok=False, checked=start + 1, first_bad_seq=start + 2, reason="entry missing (deleted)"
     )
 
@@ -321,7 +322,7 @@ def test_verify_finds_a_deleted_last_entry(session, clerk):
     start, _ = _three_entries(session, clerk)
     _drop_triggers(session)
     session.execute(text("DELETE FROM audit_log WHERE seq = :seq"), {"seq": start + 3})
-    assert audit.verify(session) == VerifyResult(
+    assert audit_chain.verify(session) == VerifyResult(
         ok=False,
         checked=start + 2,
         first_bad_seq=start + 3,
@@ -342,7 +343,7 @@ def test_verify_finds_an_entry_appended_behind_the_heads_back(session, clerk):
     forged.hash = audit.entry_hash(forged)
     values = {c.key: getattr(forged, c.key) for c in AuditEntry.__table__.columns}
     session.execute(insert(AuditEntry.__table__).values(**values))
-    assert audit.verify(session) == VerifyResult(
+    assert audit_chain.verify(session) == VerifyResult(
         ok=False,
         checked=start + 3,
         first_bad_seq=start + 4,
@@ -358,7 +359,7 @@ def test_verify_finds_a_last_entry_replaced_by_a_well_chained_forgery(session, c
     _drop_triggers(session)
     session.execute(text("DELETE FROM audit_log WHERE seq = :seq"), {"seq": start + 3})
     session.execute(insert(AuditEntry.__table__).values(**values))
-    assert audit.verify(session) == VerifyResult(
+    assert audit_chain.verify(session) == VerifyResult(
         ok=False,
         checked=start + 2,
         first_bad_seq=start + 3,
@@ -370,7 +371,7 @@ def test_verify_leaves_the_callers_session_alone(session, clerk):
     """Verification neither detaches the caller's objects nor drops its pending changes."""
     entry = _record(session, clerk, "066090000001")
     head = session.get(AuditHead, 1)
-    assert audit.verify(session, batch=1).ok is True
+    assert audit_chain.verify(session, batch=1).ok is True
     assert entry in session
     assert head in session
 
@@ -405,7 +406,7 @@ def test_cli_verify_exits_0_on_an_intact_log_and_1_on_a_tampered_one(cli_databas
 
     engine = create_engine(cli_database)
     with engine.begin() as conn:
-        for statement in audit.drop_append_only_triggers("sqlite"):
+        for statement in audit_chain.drop_append_only_triggers("sqlite"):
             conn.execute(text(statement))
         conn.execute(text("UPDATE audit_log SET subject_id = '066090000009' WHERE seq = 2"))
     engine.dispose()

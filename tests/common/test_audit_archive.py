@@ -18,13 +18,14 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from dancu import cli
-from dancu.common import audit
-from dancu.common.audit import AuditEntry, VerifyResult
+from dancu.common import audit_archive, audit_chain
+from dancu.common.audit import AuditEntry
+from dancu.common.audit_chain import VerifyResult
 from dancu.db import get_sessionmaker
 from dancu.db.uow import unit_of_work
 from tests.common.test_audit import _drop_triggers
 
-KEY = audit.archive_key("a test secret that is long enough to be a key")
+KEY = audit_archive.archive_key("a test secret that is long enough to be a key")
 # Entries recorded in two months long past, and one now.
 PAST = {
     "2020-01": [datetime(2020, 1, d, 8, 30, tzinfo=UTC) for d in (3, 17, 31)],
@@ -56,13 +57,13 @@ def _log(session: Session) -> None:
     _write(session, datetime.now(UTC), "066090000300")
     for n, at in enumerate(PAST["2020-01"]):
         _write(session, at, f"0660900001{n:02d}")
-    audit.seal(session)
+    audit_chain.seal(session)
 
 
 def _archive(session: Session, folder: Path) -> list[Path]:
     return [
-        audit.archive_month(session, month, folder, key=KEY).path
-        for month in audit.archivable_months(session, "2020-03")
+        audit_archive.archive_month(session, month, folder, key=KEY).path
+        for month in audit_archive.archivable_months(session, "2020-03")
     ]
 
 
@@ -76,10 +77,10 @@ def test_a_month_is_archived_in_chain_order_with_a_signed_trailer(session, tmp_p
     _log(session)
     files = _archive(session, tmp_path)
     assert [f.name for f in files] == ["audit-2020-01.jsonl.gz", "audit-2020-02.jsonl.gz"]
-    january = audit.check_archive(files[0], key=KEY)
+    january = audit_archive.check_archive(files[0], key=KEY)
     assert january.count == 3 and january.month == "2020-01"
     lines = _lines(files[0])
-    assert lines[0] == {"format": audit.ARCHIVE_FORMAT, "month": "2020-01"}
+    assert lines[0] == {"format": audit_archive.ARCHIVE_FORMAT, "month": "2020-01"}
     seqs = [line["seq"] for line in lines[1:-1]]
     assert seqs == sorted(seqs) and (seqs[0], seqs[-1]) == (january.first_seq, january.last_seq)
     stored = session.execute(
@@ -92,14 +93,14 @@ def test_a_month_is_archived_in_chain_order_with_a_signed_trailer(session, tmp_p
 def test_the_chain_is_verified_across_the_archives_and_the_table(session, tmp_path):
     _log(session)
     files = _archive(session, tmp_path)
-    head_seq, _ = audit.head(session)
+    head_seq, _ = audit_chain.head(session)
     # While the table still holds the months: the archives must agree with it.
-    assert audit.verify(session, archives=files, key=KEY) == VerifyResult(True, head_seq)
+    assert audit_chain.verify(session, archives=files, key=KEY) == VerifyResult(True, head_seq)
     _drop_months(session)
-    broken = audit.verify(session)
+    broken = audit_chain.verify(session)
     assert not broken.ok and broken.reason == "entry missing (deleted)"
-    assert audit.verify(session, archives=files, key=KEY) == VerifyResult(True, head_seq)
-    missing = audit.verify(session, archives=files[1:], key=KEY)  # January's file lost
+    assert audit_chain.verify(session, archives=files, key=KEY) == VerifyResult(True, head_seq)
+    missing = audit_chain.verify(session, archives=files[1:], key=KEY)  # January's file lost
     assert not missing.ok and "missing" in missing.reason
 
 
@@ -134,7 +135,7 @@ def test_an_altered_archive_is_found(session, tmp_path):
         lines[1]["actor_name"] = "Someone else"
 
     _rewrite(files[0], rename)
-    altered = audit.verify(session, archives=files, key=KEY)
+    altered = audit_chain.verify(session, archives=files, key=KEY)
     assert (altered.ok, altered.first_bad_seq) == (False, None)
     assert (
         altered.reason
@@ -142,9 +143,11 @@ def test_an_altered_archive_is_found(session, tmp_path):
     )
 
     _rewrite(files[0], _rehash)  # the hash redone, but not the signature
-    forged = audit.verify(session, archives=files, key=KEY)
+    forged = audit_chain.verify(session, archives=files, key=KEY)
     assert "signature is not this server's" in forged.reason
-    other_key = audit.verify(session, archives=files[1:], key=audit.archive_key("another"))
+    other_key = audit_chain.verify(
+        session, archives=files[1:], key=audit_archive.archive_key("another")
+    )
     assert "signature is not this server's" in other_key.reason
 
 
@@ -156,23 +159,25 @@ def test_an_archive_differing_from_the_table_is_found(session, tmp_path):
     def forge(lines: list[dict]) -> None:  # type: ignore[type-arg]
         lines[1]["subject_id"] = "066090009999"
         _rehash(lines)
-        lines[-1]["hmac"] = audit._sign(KEY, "2020-02", lines[-1]["count"], lines[-1]["sha256"])
+        lines[-1]["hmac"] = audit_archive._sign(
+            KEY, "2020-02", lines[-1]["count"], lines[-1]["sha256"]
+        )
 
     _rewrite(files[1], forge)  # signed by someone holding the key: still caught by the chain
-    result = audit.verify(session, archives=files, key=KEY)
+    result = audit_chain.verify(session, archives=files, key=KEY)
     assert (result.ok, result.first_bad_seq) == (False, entry["seq"])
     assert result.reason == "archived entry differs from the live one"
 
 
 def test_only_a_past_and_sealed_month_is_archived(session, tmp_path):
     _write(session, datetime(2020, 1, 5, tzinfo=UTC), "066090000001")
-    with pytest.raises(audit.ArchiveError, match="not sealed"):
-        audit.archive_month(session, "2020-01", tmp_path, key=KEY)
+    with pytest.raises(audit_archive.ArchiveError, match="not sealed"):
+        audit_archive.archive_month(session, "2020-01", tmp_path, key=KEY)
     this_month = datetime.now(UTC).strftime("%Y-%m")
-    with pytest.raises(audit.ArchiveError, match="not over yet"):
-        audit.archive_month(session, this_month, tmp_path, key=KEY)
-    with pytest.raises(audit.ArchiveError, match="not a month"):
-        audit.archive_month(session, "2020-13", tmp_path, key=KEY)
+    with pytest.raises(audit_archive.ArchiveError, match="not over yet"):
+        audit_archive.archive_month(session, this_month, tmp_path, key=KEY)
+    with pytest.raises(audit_archive.ArchiveError, match="not a month"):
+        audit_archive.archive_month(session, "2020-13", tmp_path, key=KEY)
     assert not list(tmp_path.iterdir())  # nothing half-written
 
 

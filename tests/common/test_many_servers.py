@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 
 import dancu
 from dancu import cli
-from dancu.common import audit, outbox
+from dancu.common import audit, audit_chain, outbox
 from dancu.common.access import Actor, Role
 from dancu.common.jobs import queue
 from dancu.db import get_sessionmaker
@@ -136,7 +136,7 @@ def _done(session) -> bool:  # type: ignore[no-untyped-def]
     undelivered = session.execute(
         select(func.count()).where(outbox.OutboxEvent.dispatched_at.is_(None))
     ).scalar_one()
-    return jobs >= JOBS and undelivered == 0 and audit.pending(session) == 0
+    return jobs >= JOBS and undelivered == 0 and audit_chain.pending(session) == 0
 
 
 def test_two_servers_of_two_processes_do_each_job_once(shared_database, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -178,7 +178,7 @@ def test_two_servers_of_two_processes_do_each_job_once(shared_database, tmp_path
         run_counts = dict(runs.all())
         deliveries = session.execute(text("SELECT n, count(*) FROM test_delivery_log GROUP BY n"))
         delivery_counts = dict(deliveries.all())
-        pending = audit.pending(session)
+        pending = audit_chain.pending(session)
         sealed = session.execute(
             select(func.count(), func.count(func.distinct(audit.AuditEntry.seq))).where(
                 audit.AuditEntry.seq.is_not(None)
@@ -188,4 +188,4 @@ def test_two_servers_of_two_processes_do_each_job_once(shared_database, tmp_path
     assert delivery_counts == dict.fromkeys(range(EVENTS), 1), output[-3000:]
     assert pending == 0 and sealed[0] == sealed[1] >= ENTRIES
     with get_sessionmaker()() as session:
-        assert audit.verify(session).ok
+        assert audit_chain.verify(session).ok

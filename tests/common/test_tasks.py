@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dancu.common import audit, outbox
+from dancu.common import audit, audit_chain, outbox
 from dancu.common.access import SYSTEM_ACTOR
 from dancu.common.outbox import OutboxEvent
 from dancu.db import get_sessionmaker
@@ -23,7 +23,7 @@ from tests.common.test_jobs import wait_until
 
 def _pending_seals() -> int:
     with get_sessionmaker()() as session:
-        return audit.pending(session)
+        return audit_chain.pending(session)
 
 
 def test_the_worker_seals_new_audit_entries(worker) -> None:  # type: ignore[no-untyped-def]
@@ -39,8 +39,8 @@ def test_the_worker_seals_new_audit_entries(worker) -> None:  # type: ignore[no-
             )
     assert wait_until(lambda: _pending_seals() == 0, timeout=20)
     with get_sessionmaker()() as session:
-        result = audit.verify(session)
-        seq, _ = audit.head(session)
+        result = audit_chain.verify(session)
+        seq, _ = audit_chain.head(session)
     assert result.ok and result.checked == seq >= 3
 
 

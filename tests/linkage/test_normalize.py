@@ -178,7 +178,7 @@ def test_pre_2025_address_is_converted_to_the_current_commune() -> None:
 
 def test_split_old_ward_is_a_reported_guess() -> None:
     # Find an old ward that was split between several new communes.
-    from dancu.common.adminunits import _data
+    from dancu.common.adminunits.units import _data
 
     code, conv = next((k, v) for k, v in _data().by_ward.items() if not v.certain)
     ward = adminunits.legacy_ward(code)

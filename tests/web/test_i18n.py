@@ -11,11 +11,13 @@ codes raised anywhere in ``src``; ``dancu.web.codes`` lists them for extraction.
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import shutil
 import typing
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from functools import cache
 from pathlib import Path
 
@@ -26,13 +28,15 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from sqlalchemy import CheckConstraint, Table
 
-from dancu.common.access import PURPOSES, Role
+from dancu.common.access import PURPOSES, Permission, Role
+from dancu.linkage.errors import LinkageErrorCode
 from dancu.registry import cards
 from dancu.registry.models import Citizen as CitizenRow
 from dancu.registry.models import CivilEvent, IdCard
 from dancu.registry.schemas import Relation, Sex
 from dancu.web import i18n
 from dancu.web.codes import CODES
+from dancu.web.extraction import enum_values
 from dancu.web.i18n import (
     FIELD_LABELS,
     format_date,
@@ -135,6 +139,62 @@ def test_the_extraction_finds_the_templates_and_modules_strings():
     assert {("dataset", "Type"), ("document", "Type")} <= found.keys()  # pgettext
     assert "dancu/identity/wallet/document_types.py" in found[(None, "Driving licence")]  # N_()
     assert found[(None, "card.issued")] == {"dancu/web/codes.py"}
+    assert found[(None, "police")] == {"dancu/common/access.py"}  # a StrEnum's member
+    assert found[(None, "linkage.already_decided")] == {"dancu/linkage/errors.py"}
+
+
+def str_enums() -> list[type[StrEnum]]:
+    """Every ``StrEnum`` declared in ``src/dancu``."""
+    found = []
+    for path in sorted(SRC.glob("**/*.py")):
+        if "StrEnum" not in path.read_text(encoding="utf-8"):
+            continue
+        name = ".".join(path.relative_to(SRC.parent).with_suffix("").parts)
+        found += [
+            value
+            for value in vars(importlib.import_module(name)).values()
+            if isinstance(value, type)
+            and issubclass(value, StrEnum)
+            and value is not StrEnum
+            and value.__module__ == name
+        ]
+    return found
+
+
+def test_the_extractor_finds_the_members_of_a_str_enum_and_nothing_else():
+    source = (
+        "import enum\n"
+        "class Code(StrEnum):\n"
+        "    A = 'x.a'\n"
+        "    _IGNORED = 'x.private'\n"
+        "    B: str = 'x.annotated'\n"
+        "class Other(enum.StrEnum):\n"
+        '    C = "x.c"\n'
+        "class Plain:\n"
+        "    D = 'x.d'\n"
+    )
+    assert enum_values(source) == [(3, "x.a"), (5, "x.annotated"), (7, "x.c")]
+
+
+def test_every_str_enum_member_is_extracted_and_named_in_both_languages():
+    """Roles, permissions and every domain's error codes: a new member needs no list entry
+    (it is extracted where it is declared), but fails here until it is translated. Roles and
+    permissions read in both languages; an error's English text travels with the error."""
+    enums = str_enums()
+    assert Role in enums and Permission in enums and LinkageErrorCode in enums
+    found = extracted()
+    members = [(enum, member) for enum in enums for member in enum]
+    assert [str(m) for _, m in members if (None, m.value) not in found] == []
+    assert [str(m) for _, m in members if translate("vi", m.value) == m.value] == []
+    named = [m for enum, m in members if enum in (Role, Permission)]
+    assert [str(m) for m in named if translate("en", m.value) == m.value] == []
+
+
+def test_the_codes_list_repeats_no_str_enum_member():
+    """A member is extracted where its enum declares it; listing it again is repetition."""
+    declared = {member.value for enum in str_enums() for member in enum}
+    assert sorted(set(CODES) & declared) == []
+    assert len(CODES) == len(set(CODES))
 
 
 def test_every_extracted_msgid_has_a_vietnamese_entry():
@@ -184,7 +244,8 @@ def test_templates_pass_only_codes_to_translate():
         for match in TRANSLATE_LITERAL.finditer(path.read_text(encoding="utf-8"))
     }
     assert "identity.level_insufficient" in literals  # step_up.html: the scan works
-    assert sorted(literals - set(CODES)) == []
+    declared = {member.value for enum in str_enums() for member in enum}
+    assert sorted(literals - set(CODES) - declared) == []
 
 
 def test_every_code_shown_on_a_page_reads_well_in_both_languages():

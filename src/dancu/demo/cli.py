@@ -65,14 +65,7 @@ def demo_command(
                 return
             console.print("[red]the registry is not empty[/red]: use a fresh database")
             raise typer.Exit(2)
-        with Progress(
-            TextColumn(f"[bold]Seeding {unit.name}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as bar:
+        with _progress(f"Seeding {unit.name}", counted=True) as bar:
             task = bar.add_task("demo", total=citizens)
             written = load_demo(
                 session,
@@ -123,14 +116,7 @@ def _seed_procedures(province_code: str, seed: int, dossiers: int) -> None:
 
 def _seed_sector(province_code: str, seed: int) -> None:
     """The demo sector datasets, imported and synchronized (see ``demo/sector.py``)."""
-    with Progress(
-        TextColumn("[bold]Synchronizing sector data"),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
+    with _progress("Synchronizing sector data", step=True) as bar:
         task = bar.add_task("", total=None)
         jobs = seed_sector_demo(
             get_sessionmaker(),
@@ -163,15 +149,7 @@ def _seed_exchange(province_code: str, seed: int) -> None:
 
 def _seed_payments(province_code: str, seed: int) -> None:
     """Two payment programmes and three paid monthly cycles (see ``payments/seed.py``)."""
-    with Progress(
-        TextColumn("[bold]Paying social assistance"),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
+    with _progress("Paying social assistance", step=True, counted=True) as bar:
         task = bar.add_task("", total=None)
         out = seed_payments(
             get_sessionmaker(),
@@ -185,4 +163,18 @@ def _seed_payments(province_code: str, seed: int) -> None:
     console.print(
         f"social payments: {out.beneficiaries} beneficiaries, {out.cycles} cycles,"
         f" {out.paid} payments made, {out.flagged} flagged for recovery after a death"
+    )
+
+
+def _progress(title: str, *, step: bool = False, counted: bool = False) -> Progress:
+    """A transient progress bar: the title, the current step's name, the bar, how many of
+    how many are done, the time taken."""
+    return Progress(
+        TextColumn(f"[bold]{title}"),
+        *([TextColumn("{task.description}")] if step else []),
+        BarColumn(),
+        *([MofNCompleteColumn()] if counted else []),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
     )

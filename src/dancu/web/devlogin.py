@@ -20,77 +20,46 @@ from dancu.web.templating import render
 router = APIRouter()
 
 
+# The demo officers: (key, unit level, id suffix, name, roles, organization); "{province}"
+# and "{commune}" stand for the unit names (the commune is the province's first one).
+_OFFICERS: tuple[tuple[str, str, str, str, tuple[Role, ...], str], ...] = (
+    ("province-clerk", "province", "clerk", "Nguyễn Thị Hồng (cán bộ tư pháp tỉnh)",
+     (Role.REGISTRY_CLERK,), "Sở Tư pháp {province}"),
+    ("province-police", "province", "police", "Trần Văn Minh (công an tỉnh)",
+     (Role.POLICE, Role.REGISTRY_CLERK), "Công an {province}"),
+    ("commune-clerk", "commune", "clerk", "Lê Thị Lan (cán bộ {commune})",
+     (Role.REGISTRY_CLERK,), "UBND {commune}"),
+    ("procedure-officer", "commune", "procedures", "Vũ Thị Thu (bộ phận một cửa {commune})",
+     (Role.PROCEDURE_OFFICER,), "UBND {commune}"),
+    ("commune-leader", "commune", "leader", "Hoàng Văn Nam (Chủ tịch UBND {commune})",
+     (Role.COMMUNE_LEADER,), "UBND {commune}"),
+    ("social-officer", "commune", "social", "Hoàng Thị Mai (cán bộ xã hội {commune})",
+     (Role.SOCIAL_OFFICER,), "UBND {commune}"),
+    ("social-preparer", "province", "social-preparer", "Đặng Văn Phúc (chuẩn bị chi trả, tỉnh)",
+     (Role.SOCIAL_APPROVER,), "Sở Y tế {province}"),
+    ("social-approver", "province", "social-approver", "Bùi Thị Thu (phê duyệt chi trả, tỉnh)",
+     (Role.SOCIAL_APPROVER,), "Sở Y tế {province}"),
+    ("steering-viewer", "province", "steering", "Phạm Quốc Huy (Ban Chỉ đạo 06)",
+     (Role.STEERING_VIEWER,), "Ban Chỉ đạo Đề án 06 {province}"),
+)  # fmt: skip
+
+
 def demo_officers(province_code: str) -> dict[str, Actor]:
     """Officers of the demo province: provincial clerk and police, a commune clerk, the
     commune's one-stop-shop officer and its leader, social-payment officers (a commune's, and
     the province's preparer and approver), a viewer."""
-    province = adminunits.province(province_code)
-    first_commune = adminunits.communes(province_code)[0]
-    org = f"Công an {province.name}"
+    commune = adminunits.communes(province_code)[0]
+    codes = {"province": province_code, "commune": commune.code}
+    names = {"province": adminunits.province(province_code).name, "commune": commune.name}
     return {
-        "province-clerk": Actor(
-            id=f"officer:{province_code}-clerk",
-            name="Nguyễn Thị Hồng (cán bộ tư pháp tỉnh)",
-            roles=frozenset({Role.REGISTRY_CLERK}),
-            units=(province_code,),
-            organization=f"Sở Tư pháp {province.name}",
-        ),
-        "province-police": Actor(
-            id=f"officer:{province_code}-police",
-            name="Trần Văn Minh (công an tỉnh)",
-            roles=frozenset({Role.POLICE, Role.REGISTRY_CLERK}),
-            units=(province_code,),
-            organization=org,
-        ),
-        "commune-clerk": Actor(
-            id=f"officer:{first_commune.code}-clerk",
-            name=f"Lê Thị Lan (cán bộ {first_commune.name})",
-            roles=frozenset({Role.REGISTRY_CLERK}),
-            units=(first_commune.code,),
-            organization=f"UBND {first_commune.name}",
-        ),
-        "procedure-officer": Actor(
-            id=f"officer:{first_commune.code}-procedures",
-            name=f"Vũ Thị Thu (bộ phận một cửa {first_commune.name})",
-            roles=frozenset({Role.PROCEDURE_OFFICER}),
-            units=(first_commune.code,),
-            organization=f"UBND {first_commune.name}",
-        ),
-        "commune-leader": Actor(
-            id=f"officer:{first_commune.code}-leader",
-            name=f"Hoàng Văn Nam (Chủ tịch UBND {first_commune.name})",
-            roles=frozenset({Role.COMMUNE_LEADER}),
-            units=(first_commune.code,),
-            organization=f"UBND {first_commune.name}",
-        ),
-        "social-officer": Actor(
-            id=f"officer:{first_commune.code}-social",
-            name=f"Hoàng Thị Mai (cán bộ xã hội {first_commune.name})",
-            roles=frozenset({Role.SOCIAL_OFFICER}),
-            units=(first_commune.code,),
-            organization=f"UBND {first_commune.name}",
-        ),
-        "social-preparer": Actor(
-            id=f"officer:{province_code}-social-preparer",
-            name="Đặng Văn Phúc (chuẩn bị chi trả, tỉnh)",
-            roles=frozenset({Role.SOCIAL_APPROVER}),
-            units=(province_code,),
-            organization=f"Sở Y tế {province.name}",
-        ),
-        "social-approver": Actor(
-            id=f"officer:{province_code}-social-approver",
-            name="Bùi Thị Thu (phê duyệt chi trả, tỉnh)",
-            roles=frozenset({Role.SOCIAL_APPROVER}),
-            units=(province_code,),
-            organization=f"Sở Y tế {province.name}",
-        ),
-        "steering-viewer": Actor(
-            id=f"officer:{province_code}-steering",
-            name="Phạm Quốc Huy (Ban Chỉ đạo 06)",
-            roles=frozenset({Role.STEERING_VIEWER}),
-            units=(province_code,),
-            organization=f"Ban Chỉ đạo Đề án 06 {province.name}",
-        ),
+        key: Actor(
+            id=f"officer:{codes[level]}-{suffix}",
+            name=name.format(**names),
+            roles=frozenset(roles),
+            units=(codes[level],),
+            organization=organization.format(**names),
+        )
+        for key, level, suffix, name, roles, organization in _OFFICERS
     }
 
 
