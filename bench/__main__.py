@@ -51,8 +51,8 @@ def main(
     if only == "registry_search" or (only is None and demo is not None):
         with temp_database("search") as url:
             print(f"loading {citizens:,} demo citizens ...", flush=True)
-            registry_load.load_demo_into(url, citizens)
-            tables.append(registry_search.main(url, citizens))
+            loaded = registry_load.load_demo_into(url, citizens)
+            tables.append(registry_search.main(url, citizens, loaded))
     if only in (None, "registry_load"):
         tables.append(registry_load.main(citizens, rounds, demo=demo))
     if only in (None, "oidc_tokens"):
