@@ -27,8 +27,14 @@ from dancu.identity.auth import session as logins
 from dancu.identity.auth.models import LoginSession
 from dancu.identity.keys import service as keys
 from dancu.identity.oidc import claims
-from dancu.identity.oidc.clients import RegisteredClient
-from dancu.identity.oidc.models import AuthorizationCode, OidcToken, PushedRequest, SeenJti
+from dancu.identity.oidc.clients import CLIENT_CACHE, RegisteredClient, StaleClient
+from dancu.identity.oidc.models import (
+    AuthorizationCode,
+    OidcClient,
+    OidcToken,
+    PushedRequest,
+    SeenJti,
+)
 from dancu.identity.oidc.subject import Subject, downgraded_acr
 
 CODE_SECONDS = 120
@@ -86,6 +92,24 @@ _CLAIM_REFRESH = (
     )
 )
 _INSERT_TOKEN = insert(_TOKENS)
+_CLIENTS = OidcClient.__table__
+_SAVED = tuple(c.name for c in _TOKENS.c if c.name not in ("id", "refreshed_at", "revoked_at"))
+# The same INSERT for a grant authenticated on a cached client (clients.ClientCache): it
+# writes the token only if the client is still active at the version that was cached.
+_INSERT_TOKEN_IF_CURRENT = (
+    insert(_TOKENS)
+    .execution_options(preserve_rowcount=True)  # SQLAlchemy keeps it for UPDATE/DELETE only
+    .from_select(
+        _SAVED,
+        select(*(bindparam(name, type_=_TOKENS.c[name].type) for name in _SAVED)).where(
+            exists().where(
+                _CLIENTS.c.client_id == bindparam("client_id"),
+                _CLIENTS.c.version == bindparam("client_version"),
+                _CLIENTS.c.active.is_(True),
+            )
+        ),
+    )
+)
 
 
 def digest(secret: str) -> str:
@@ -297,7 +321,15 @@ def save(
             else None
         ),
     )
-    session.connection().execute(_INSERT_TOKEN, values)
+    if not client.cached:
+        session.connection().execute(_INSERT_TOKEN, values)
+        return
+    stored = session.connection().execute(
+        _INSERT_TOKEN_IF_CURRENT, {**values, "client_version": client.row.version}
+    )
+    if stored.rowcount != 1:  # the client changed since it was cached: run the grant again
+        CLIENT_CACHE.drop(client.client_id)
+        raise StaleClient(client.client_id)
 
 
 def find(
