@@ -166,6 +166,7 @@ def _setup(url: str, codes: int) -> tuple[tuple[str, str], tuple[str, str], list
 
     from dancu.db import make_engine, utcnow
     from dancu.identity.accounts.models import Account
+    from dancu.identity.auth.models import LoginSession
     from dancu.identity.oidc import clients as oidc_clients
     from dancu.identity.oidc.models import AuthorizationCode
     from dancu.identity.oidc.tokens import digest
@@ -204,13 +205,28 @@ def _setup(url: str, codes: int) -> tuple[tuple[str, str], tuple[str, str], list
         session.add_all(accounts)
         session.flush()
         ids = [a.id for a in accounts]
+        # each account's live login session: a refresh is refused once its login has ended
+        signed_in = utcnow()
+        session.add_all(
+            LoginSession(
+                id=secrets.token_hex(16),
+                public_sid=f"bench-{n}",
+                account_id=account_id,
+                created_at=signed_in,
+                auth_time=signed_in,
+                last_seen_at=signed_in,
+                amr=["pwd", "otp"],
+            )
+            for n, account_id in enumerate(ids)
+        )
+        session.flush()
         now = int(time.time())
         rows = [
             {
                 "code_hash": digest(c),
                 "client_id": "bench-rp",
                 "account_id": ids[i % ACCOUNTS],
-                "sid": f"bench-{i}",
+                "sid": f"bench-{i % ACCOUNTS}",
                 "redirect_uri": REDIRECT,
                 "scope": "openid profile",
                 "nonce": "n",
