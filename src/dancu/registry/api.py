@@ -45,8 +45,8 @@ async def get_citizen(
     x_purpose: PurposeHeader = None,
     purpose: PurposeQuery = None,
 ) -> Response:
-    """The hottest read: token check, read, audit entry and commit in one thread-pool hop;
-    the record is serialized once (``CitizenOut`` is still what /openapi.json declares)."""
+    # The hottest read: token check, read, audit entry and commit in one thread-pool hop;
+    # the record is serialized once (``CitizenOut`` is still what /openapi.json declares).
     chosen = x_purpose or purpose
     out = await work(lambda db, actor: service.get_citizen(db, pid, actor=actor, purpose=chosen))
     return Response(out.model_dump_json(), media_type="application/json")
