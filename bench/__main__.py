@@ -36,6 +36,13 @@ def main(
         ),
     ] = None,
     workers: Annotated[int, typer.Option(help="server processes (look-up benchmark)")] = 1,
+    against: Annotated[
+        str | None,
+        typer.Option(
+            help="the src directory of an earlier tree: registry_lookup and oidc_tokens run "
+            "its server and this tree's side by side, interleaved"
+        ),
+    ] = None,
     sector_records: Annotated[
         int | None, typer.Option(help="sector records of linkage_scale (default citizens / 5)")
     ] = None,
@@ -47,17 +54,23 @@ def main(
         with temp_database("registry") as url:
             print(f"loading {citizens:,} demo citizens ...", flush=True)
             demo = (url, registry_load.load_demo_into(url, citizens))
-            tables.append(registry_lookup.main(url, citizens, workers))
+            if against:
+                tables.append(registry_lookup.compare(url, citizens, against))
+            else:
+                tables.append(registry_lookup.main(url, citizens, workers))
     if only == "registry_search" or (only is None and demo is not None):
         with temp_database("search") as url:
             print(f"loading {citizens:,} demo citizens ...", flush=True)
-            registry_load.load_demo_into(url, citizens)
-            tables.append(registry_search.main(url, citizens))
+            loaded = registry_load.load_demo_into(url, citizens)
+            tables.append(registry_search.main(url, citizens, loaded))
     if only in (None, "registry_load"):
         tables.append(registry_load.main(citizens, rounds, demo=demo))
     if only in (None, "oidc_tokens"):
         with temp_database("oidc") as url:
-            tables.append(oidc_tokens.main(url, workers))
+            if against:
+                tables.append(oidc_tokens.compare(url, against))
+            else:
+                tables.append(oidc_tokens.main(url, workers))
     if only in (None, "linkage_febrl"):
         tables.append(linkage_febrl.main())
     if only in (None, "linkage_scale"):

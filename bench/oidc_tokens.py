@@ -166,6 +166,7 @@ def _setup(url: str, codes: int) -> tuple[tuple[str, str], tuple[str, str], list
 
     from dancu.db import make_engine, utcnow
     from dancu.identity.accounts.models import Account
+    from dancu.identity.auth.models import LoginSession
     from dancu.identity.oidc import clients as oidc_clients
     from dancu.identity.oidc.models import AuthorizationCode
     from dancu.identity.oidc.tokens import digest
@@ -204,13 +205,28 @@ def _setup(url: str, codes: int) -> tuple[tuple[str, str], tuple[str, str], list
         session.add_all(accounts)
         session.flush()
         ids = [a.id for a in accounts]
+        # each account's live login session: a refresh is refused once its login has ended
+        signed_in = utcnow()
+        session.add_all(
+            LoginSession(
+                id=secrets.token_hex(16),
+                public_sid=f"bench-{n}",
+                account_id=account_id,
+                created_at=signed_in,
+                auth_time=signed_in,
+                last_seen_at=signed_in,
+                amr=["pwd", "otp"],
+            )
+            for n, account_id in enumerate(ids)
+        )
+        session.flush()
         now = int(time.time())
         rows = [
             {
                 "code_hash": digest(c),
                 "client_id": "bench-rp",
                 "account_id": ids[i % ACCOUNTS],
-                "sid": f"bench-{i}",
+                "sid": f"bench-{i % ACCOUNTS}",
                 "redirect_uri": REDIRECT,
                 "scope": "openid profile",
                 "nonce": "n",
@@ -353,3 +369,54 @@ if __name__ == "__main__":
 
     with temp_database("oidc") as database:
         print(main(database, seconds=float(os.environ.get("BENCH_SECONDS", SECONDS))).render())
+
+
+def compare(url: str, before: str, rounds: int = 4, seconds: float = 4.0) -> Table:
+    """The grants of the tree at ``before`` (its ``src``) against this tree's: both servers
+    up at once on one database, each grant's phases alternated between them (order swapped
+    each round), grants per server CPU-second from ``/proc``."""
+    from bench.registry_lookup import serve as serve_tree
+
+    table = Table(f"oidc_tokens: before / after, interleaved, {rounds} rounds of {seconds:g} s")
+    print(table.title, flush=True)
+    kinds = ("healthz", "code", "refresh", "client_credentials")
+    per_phase = int(1000 * seconds)  # above any rate this machine reaches
+    codes_needed = per_phase * rounds * 2 * 2
+    rp, partner, codes = _setup(url, codes_needed)
+    pools = {"before": codes[: len(codes) // 2], "after": codes[len(codes) // 2 :]}
+    secret = secrets.token_urlsafe(48)
+    done = {s: {k: 0 for k in kinds} for s in pools}
+    cpu = {s: {k: 0.0 for k in kinds} for s in pools}
+    with serve_tree(url, secret, 1, source=before) as old, serve_tree(url, secret, 1) as new:
+        bases = {"before": old, "after": new}
+        for base in bases.values():
+            drive(Job(base, "client_credentials", WARMUP_SECONDS, partner))
+        for r in range(rounds):
+            for kind in kinds:
+                for side in ("before", "after") if r % 2 == 0 else ("after", "before"):
+                    base = bases[side]
+                    port = base.rsplit(":", 1)[1]
+                    auth = partner if kind == "client_credentials" else rp
+                    take = pools[side][:per_phase] if kind in ("code", "refresh") else []
+                    pools[side] = pools[side][len(take) :]
+                    spent = server_cpu_seconds(port)
+                    outcome = drive(Job(base, kind, seconds, auth, tuple(take)))
+                    spent = server_cpu_seconds(port) - spent
+                    if outcome.failed:
+                        raise RuntimeError(f"{side} {kind}: {outcome.failed} requests failed")
+                    done[side][kind] += outcome.completed
+                    cpu[side][kind] += spent
+                    print(
+                        f"  round {r + 1} {side} {kind}: {outcome.rate:,.0f}/s, "
+                        f"{outcome.completed / spent:,.0f} per server CPU-s",
+                        flush=True,
+                    )
+    for kind in kinds:
+        old_rate, new_rate = (done[s][kind] / cpu[s][kind] for s in ("before", "after"))
+        note = f"after / before {new_rate / old_rate:.2f}"
+        if kind != "healthz":
+            note += f"; {goal(new_rate, 240)}"
+        table.add(
+            f"{kind} per server CPU-s, before / after", f"{old_rate:,.0f} / {new_rate:,.0f}", note
+        )
+    return table

@@ -53,12 +53,16 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serve(url: str, secret: str, workers: int, *, dev: bool = False) -> Iterator[str]:
+def serve(
+    url: str, secret: str, workers: int, *, dev: bool = False, source: str | None = None
+) -> Iterator[str]:
     """A production-configured uvicorn on a free port (``dev``: development settings with
-    development tokens); yields its base URL."""
+    development tokens; ``source``: the ``src`` directory of another tree to serve, for a
+    before/after comparison); yields its base URL."""
     port = _free_port()
     env = {
         **os.environ,
+        **({"PYTHONPATH": source} if source else {}),
         "DANCU_ENV": "development" if dev else "production",
         "DANCU_DEV_LOGIN": "true" if dev else "false",
         "DANCU_PUBLIC_URL": f"http://127.0.0.1:{port}",
@@ -93,7 +97,7 @@ def serve(url: str, secret: str, workers: int, *, dev: bool = False) -> Iterator
 
 
 def _wait_ready(base: str, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 240  # a loaded machine imports the app slowly
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise RuntimeError(f"the server exited with {server.returncode}")
@@ -103,7 +107,7 @@ def _wait_ready(base: str, server: subprocess.Popen[bytes]) -> None:
                     return
         except OSError:
             time.sleep(0.2)
-    raise RuntimeError("the server did not become ready in 60 s")
+    raise RuntimeError("the server did not become ready in 240 s")
 
 
 def register_partner(url: str) -> tuple[str, str]:
@@ -241,4 +245,90 @@ def main(url: str, citizens: int, workers: int | None = None) -> Table:
     table.add("at 70% of peak", f"{steady.rate:,.0f} req/s", f"{OPEN_SECONDS:g} s open loop")
     table.add("  p50", f"{p50:.1f} ms")
     table.add("  p99", f"{p99:.1f} ms", goal(p99, 20, at_least=False))
+    return table
+
+
+def compare(url: str, citizens: int, before: str, rounds: int = 4) -> Table:
+    """The look-up of the tree at ``before`` (its ``src``) against this tree's, both servers
+    up at once on the same registry, phases alternated (order swapped each round) so both
+    see the same neighbours; server CPU per request read from ``/proc``."""
+    from bench.oidc_tokens import server_cpu_seconds
+
+    table = Table(f"registry_lookup: before / after, {citizens:,} citizens, interleaved")
+    print(table.title, flush=True)
+    secret = secrets.token_urlsafe(48)
+    partner = register_partner(url)
+    lookups = [f"/api/registry/citizens/{pid}" for pid in sample_pids(url)]
+    rates: dict[str, dict[str, list[float]]] = {}
+    cpu: dict[str, dict[str, list[float]]] = {}
+    heads: dict[str, dict[str, str]] = {}
+    steady: dict[str, list[loadgen.Result]] = {"before": [], "after": []}
+    audit_start = audit_count(url)
+    looked_up = 0
+    with serve(url, secret, 1, source=before) as old, serve(url, secret, 1) as new:
+        bases = {"before": old, "after": new}
+        for side, base in bases.items():
+            heads[side] = {
+                "X-Purpose": PURPOSE,
+                "Authorization": f"Bearer {access_token(base, *partner)}",
+            }
+            rates[side] = {"healthz": [], "lookup": []}
+            cpu[side] = {"healthz": [], "lookup": []}
+            for paths in (["/healthz"], lookups):
+                warm = loadgen.run(loadgen.Load(base, paths, heads[side], WARMUP_SECONDS))
+                looked_up += warm.completed if paths is lookups else 0
+        for r in range(rounds):
+            for side in ("before", "after") if r % 2 == 0 else ("after", "before"):
+                base, port = bases[side], bases[side].rsplit(":", 1)[1]
+                for kind, paths in (("healthz", ["/healthz"]), ("lookup", lookups)):
+                    spent = server_cpu_seconds(port)
+                    result = loadgen.run(loadgen.Load(base, paths, heads[side], PEAK_SECONDS / 2))
+                    spent = server_cpu_seconds(port) - spent
+                    if result.failed:
+                        raise RuntimeError(f"{side} {kind}: {result.failed} requests failed")
+                    looked_up += result.completed if kind == "lookup" else 0
+                    rates[side][kind].append(result.rate)
+                    cpu[side][kind].append(result.completed / spent)
+                    print(
+                        f"  round {r + 1} {side} {kind}: {result.rate:,.0f} req/s, "
+                        f"{result.completed / spent:,.0f} per server CPU-s",
+                        flush=True,
+                    )
+        for r in range(2):
+            for side in ("before", "after") if r % 2 == 0 else ("after", "before"):
+                target = 0.7 * statistics.median(rates[side]["lookup"])
+                load = loadgen.Load(
+                    bases[side], lookups, heads[side], OPEN_SECONDS, CONCURRENCY, target
+                )
+                result = loadgen.run(load)
+                looked_up += result.completed
+                steady[side].append(result)
+                print(
+                    f"  open loop {side} at {target:,.0f}/s: p50 {result.percentile(50):.1f} "
+                    f"ms, p99 {result.percentile(99):.1f} ms",
+                    flush=True,
+                )
+    audited = audit_count(url) - audit_start
+    if audited != looked_up:
+        raise RuntimeError(f"{looked_up} look-ups wrote {audited} audit entries")
+    for side in ("before", "after"):
+        health, lookup = (statistics.median(rates[side][k]) for k in ("healthz", "lookup"))
+        per_cpu = statistics.median(cpu[side]["lookup"])
+        table.add(
+            f"{side}: ratio look-up / healthz",
+            f"{lookup / health:.2f}",
+            f"{lookup:,.0f} / {health:,.0f} req/s; look-up {per_cpu:,.0f} per server CPU-s; "
+            + goal(lookup / health, 0.5),
+        )
+        p99s = [s.percentile(99) for s in steady[side]]
+        table.add(
+            f"{side}: p50 / p99 at 70% of peak",
+            f"{statistics.median(s.percentile(50) for s in steady[side]):.1f} / {max(p99s):.1f} ms",
+            f"p99 of the two runs {' and '.join(f'{p:.1f}' for p in p99s)}; "
+            + goal(max(p99s), 20, at_least=False),
+        )
+    gain = statistics.median(rates["after"]["lookup"]) / statistics.median(
+        rates["before"]["lookup"]
+    )
+    table.add("look-up peak after / before", f"{gain:.2f}", f"each audited ({audited:,} entries)")
     return table

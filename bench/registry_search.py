@@ -7,6 +7,11 @@ audit entries of the listing included) for a province officer: names typed witho
 family name (the case a prefix B-tree cannot serve), full names, and a name with a birth
 date. The same queries run with the word index, then after dropping it, on the same
 data in the same run; the ratio is time without / time with.
+
+To anchor docs/capacity.md it also reports what the registry costs at this size: the
+demo load's time (when the caller passes it), the database's size on disk (tables and
+indexes) and look-ups by ID number through ``registry.service.get_citizen`` (the service
+the API calls: scoped read, audit entry, COMMIT), without HTTP.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ OFFICER = Actor(
     organization="Công an tỉnh",
 )
 QUERIES_PER_KIND = 25
+LOOKUPS = 300
+SIZED_TABLES = ("citizen", "household", "household_member", "id_card", "civil_event")
 INDEX_DDL = (
     "CREATE INDEX ix_citizen_name_words ON citizen USING gin (to_tsvector('simple', name_folded))"
 )
@@ -71,12 +78,57 @@ def _p95(values: list[float]) -> float:
     return sorted(values)[max(0, int(len(values) * 0.95) - 1)]
 
 
-def main(url: str, citizens: int) -> Table:
+def report_size(session: Session, citizens: int, table: Table) -> None:
+    """The database's size on disk, and the registry's tables (indexes included)."""
+    total = session.scalar(text("SELECT pg_database_size(current_database())")) or 0
+    parts = {
+        name: session.scalar(text("SELECT pg_total_relation_size(:t)"), {"t": name}) or 0
+        for name in SIZED_TABLES
+    }
+    registry = sum(parts.values())
+    detail = ", ".join(f"{name} {size / citizens:.0f}" for name, size in parts.items())
+    table.add("database size", f"{total / 2**30:.2f} GiB", f"{total / citizens:.0f} B/citizen")
+    table.add(
+        "registry tables, indexes included",
+        f"{registry / 2**30:.2f} GiB",
+        f"{registry / citizens:.0f} B/citizen: {detail}",
+    )
+
+
+def measure_lookups(session: Session, table: Table) -> None:
+    """``get_citizen`` of random ID numbers, each committed with its audit entry."""
+    top = session.scalar(text("SELECT max(id) FROM citizen")) or 1
+    rng = random.Random(SEED)
+    ids = [rng.randint(1, top) for _ in range(LOOKUPS)]
+    pids = list(session.scalars(text("SELECT pid FROM citizen WHERE id = ANY(:ids)"), {"ids": ids}))
+    times = []
+    for pid in pids:
+        started = time.perf_counter()
+        service.get_citizen(session, pid, actor=OFFICER, purpose="verification")
+        session.commit()
+        times.append((time.perf_counter() - started) * 1000)
+    times = times[10:]  # the first ones warm the caches
+    table.add(
+        "look-up by ID number (service + audit + COMMIT)",
+        f"{statistics.median(times):.2f} ms median",
+        f"p95 {_p95(times):.2f} ms, {len(times)} random citizens",
+    )
+
+
+def main(url: str, citizens: int, load_seconds: float | None = None) -> Table:
     table = Table(f"registry_search: name search, {citizens:,} citizens (PostgreSQL)")
+    if load_seconds is not None:
+        table.add(
+            "load_demo (dancu demo)",
+            f"{citizens / load_seconds:,.0f} citizens/s",
+            f"{load_seconds:.0f} s for {citizens:,} with households, cards, deaths",
+        )
     engine = make_engine(url)
     with Session(engine) as session:
         session.execute(text("ANALYZE citizen"))  # as autovacuum would after the bulk load
         session.commit()
+        report_size(session, citizens, table)
+        measure_lookups(session, table)
         queries = sample_queries(session)
         with_index = measure(session, queries)
         session.execute(text("DROP INDEX ix_citizen_name_words"))

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from alembic import command
 from fastapi.testclient import TestClient
-from sqlalchemy import text, update
+from sqlalchemy import event, text, update
 from sqlalchemy.orm import Session
 
 from dancu.cli import alembic_config
@@ -120,6 +120,29 @@ def test_a_refresh_keeps_a_live_login_session_from_going_idle(web, session, subj
     seen = session.get(LoginSession, sid, populate_existing=True)
     assert seen is not None and utcnow() - seen.last_seen_at < timedelta(seconds=60)
     assert lookup(web, subject.pid, response.json()["access_token"]).status_code == 200
+
+
+def test_a_refresh_touches_its_login_session_once_in_the_claim_on_postgresql(
+    web, session, subject, backend
+):
+    """PostgreSQL: the refresh claim and the session's ``last_seen_at`` in one statement (a
+    data-modifying CTE); SQLite runs the two statements."""
+    rp, _sid, tokens = _officer_tokens(web, session)
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    connection = session.connection()
+    event.listen(connection, "before_cursor_execute", seen)
+    try:
+        assert _refresh(web, rp, tokens["refresh_token"]).status_code == 200
+    finally:
+        event.remove(connection, "before_cursor_execute", seen)
+    touches = [s for s in statements if "UPDATE login_session" in s]
+    claims = [s for s in statements if "UPDATE oidc_token" in s]
+    assert len(touches) == len(claims) == 1
+    assert (touches == claims) is (backend == "postgresql")
 
 
 def test_a_partner_token_has_no_login_session_and_keeps_working(web, session, subject):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from dancu.common.access import SYSTEM_ACTOR, Role
+from dancu.common.access import SYSTEM_ACTOR, Actor, Role
 from dancu.common.audit import AuditEntry
 from dancu.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from dancu.common.pid import make_pid
@@ -75,6 +75,67 @@ def test_get_citizen_returns_the_record_and_writes_exactly_one_audit_entry(sessi
             citizen.pid,
             list(service.RECORD_FIELDS),
         ),
+    ]
+
+
+def test_get_citizen_is_one_statement_on_postgresql_read_and_entry_together(session, clerk):
+    """The hot look-up: the record and its audit entry in one round trip (a data-modifying
+    CTE) on PostgreSQL; SQLite (in-process, no round trips) reads, then appends."""
+    citizen = person(session)
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    connection = session.connection()
+    event.listen(connection, "before_cursor_execute", seen)
+    try:
+        service.get_citizen(session, citizen.pid, actor=clerk, purpose="verification")
+    finally:
+        event.remove(connection, "before_cursor_execute", seen)
+    expected = 1 if session.get_bind().dialect.name == "postgresql" else 2
+    assert len(statements) == expected
+    assert "INSERT INTO audit_log" in " ".join(statements)
+    assert [row[3:5] for row in audit_rows(session)] == [("citizen.read", citizen.pid)]
+
+
+def test_a_partner_reading_for_a_purpose_it_lacks_is_refused_before_anything_is_read(
+    session, clerk
+):
+    citizen = person(session)
+    partner = Actor(
+        id="client:hospital",
+        name="Hospital",
+        roles=frozenset({Role.REGISTRY_CLERK}),
+        units=(citizen.province_code,),
+        organization="Hospital",
+        purposes=frozenset({"health_insurance"}),
+    )
+    with pytest.raises(Forbidden) as caught:
+        service.get_citizen(session, citizen.pid, actor=partner, purpose="verification")
+    assert caught.value.code == "auth.purpose_not_allowed"
+    assert audit_rows(session) == []
+    out = service.get_citizen(session, citizen.pid, actor=partner, purpose="health_insurance")
+    assert out.pid == citizen.pid
+    assert audit_rows(session) == [
+        (
+            "client:hospital",
+            "Hospital",
+            "health_insurance",
+            "citizen.read",
+            citizen.pid,
+            list(service.RECORD_FIELDS),
+        ),
+    ]
+
+
+def test_a_look_up_outside_the_area_writes_no_read_entry(session):
+    citizen = person(session)  # in commune 24121 of province 66
+    with pytest.raises(NotFound):
+        service.get_citizen(session, citizen.pid, actor=HANOI_OFFICER, purpose="verification")
+    assert audit_rows(session) == []  # the refusal is kept for the unit of work (below)
+    assert [e["action"] for e in session.info.get("audit_kept_on_rollback", [])] == [
+        "citizen.read_refused"
     ]
 
 

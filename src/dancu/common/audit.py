@@ -21,11 +21,13 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    ColumnElement,
     Index,
     Integer,
     Row,
     String,
     insert,
+    literal,
     select,
     text,
 )
@@ -158,6 +160,45 @@ def record_many(
     rows = [{**common, "subject_id": subject_id} for subject_id in subject_ids]
     # Core on the session's connection: same transaction, without the ORM's bulk machinery.
     session.connection().execute(insert(AuditEntry.__table__), rows)
+
+
+# -- one entry per row of a statement (a read and its entry in one round trip) ---------------
+
+_ENTRY_PARAMS = ("at", "actor_id", "actor_name", "organization", "purpose", "action")
+
+
+def insert_from(subject_type: str, subject_id: ColumnElement[Any], fields: Sequence[str]) -> Any:
+    """``INSERT INTO audit_log ... SELECT`` one entry per row that ``subject_id`` comes from.
+
+    Built once by the caller (a module-level or cached statement) and placed in a
+    data-modifying CTE (``.cte()``, PostgreSQL) next to the read it audits: the read and its
+    entries are one statement, one round trip, one transaction. Who, when and why are bound
+    per execution with ``insert_params``; the subject type and fields are part of the
+    statement.
+    """
+    table = AuditEntry.__table__
+    values = [
+        *(bindparam(f"audit_{name}", type_=table.c[name].type) for name in _ENTRY_PARAMS),
+        literal(subject_type, String()),
+        subject_id,
+        literal(list(fields), JSON()),
+    ]
+    columns = [*_ENTRY_PARAMS, "subject_type", "subject_id", "fields"]
+    return insert(table).from_select(columns, select(*values))
+
+
+def insert_params(actor: Actor, *, action: str, purpose: str) -> dict[str, Any]:
+    """The bound values of an ``insert_from`` statement; refuses a purpose the actor lacks
+    (as ``record_many`` does) before anything is written."""
+    actor.require_purpose_allowed(purpose)
+    return {
+        "audit_at": utcnow(),
+        "audit_actor_id": actor.id,
+        "audit_actor_name": actor.name,
+        "audit_organization": actor.organization,
+        "audit_purpose": purpose,
+        "audit_action": action,
+    }
 
 
 _REFUSED_KEY = "audit_kept_on_rollback"

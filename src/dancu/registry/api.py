@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query, status
+from fastapi import APIRouter, Header, Query, Response, status
 
 from dancu.common.bounds import Code, Id, PageNo, SearchName
 from dancu.registry import cards, civil_status, service
@@ -29,7 +29,7 @@ from dancu.registry.schemas import (
     Page,
     ResidenceChangeIn,
 )
-from dancu.web.deps import CurrentActor, DbSession
+from dancu.web.deps import ActorUnitOfWork, CurrentActor, DbSession
 
 router = APIRouter(prefix="/api/registry", tags=["registry"])
 
@@ -39,14 +39,17 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_lengt
 
 
 @router.get("/citizens/{pid}", response_model=CitizenOut)
-def get_citizen(
+async def get_citizen(
     pid: Code,
-    db: DbSession,
-    actor: CurrentActor,
+    work: ActorUnitOfWork,
     x_purpose: PurposeHeader = None,
     purpose: PurposeQuery = None,
-) -> CitizenOut:
-    return service.get_citizen(db, pid, actor=actor, purpose=x_purpose or purpose)
+) -> Response:
+    # The hottest read: token check, read, audit entry and commit in one thread-pool hop;
+    # the record is serialized once (``CitizenOut`` is still what /openapi.json declares).
+    chosen = x_purpose or purpose
+    out = await work(lambda db, actor: service.get_citizen(db, pid, actor=actor, purpose=chosen))
+    return Response(out.model_dump_json(), media_type="application/json")
 
 
 @router.get("/citizens", response_model=Page[CitizenSummary])

@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from dancu.common import audit
 from dancu.common.access import Actor
 from dancu.db import is_postgres
 from dancu.registry.models import Citizen, CivilEvent, Household, HouseholdMember, IdCard
@@ -109,6 +110,26 @@ def _citizen_record_stmt(
         area = _area(citizen.c.province_code, citizen.c.commune_code, provinces, communes)
         stmt = stmt.where(area)
     return stmt
+
+
+def citizen_record_audited(
+    session: Session, actor: Actor, pid: str, audit_params: dict[str, Any], fields: tuple[str, ...]
+) -> RowMapping | None:
+    """``citizen_record`` and its ``citizen.read`` audit entry in ONE statement (PostgreSQL):
+    a data-modifying CTE appends the entry for the row read, so the read, the entry and then
+    the COMMIT cost two round trips. No row read, no entry (the caller audits the refusal).
+    ``audit_params`` come from ``audit.insert_params``."""
+    stmt = _audited_record_stmt(actor.nationwide, actor.province_units, actor.commune_units, fields)
+    return session.connection().execute(stmt, {"pid": pid, **audit_params}).mappings().first()
+
+
+@lru_cache(maxsize=1024)
+def _audited_record_stmt(
+    nationwide: bool, provinces: tuple[str, ...], communes: tuple[str, ...], fields: tuple[str, ...]
+) -> Select[Any]:
+    record = _citizen_record_stmt(nationwide, provinces, communes).cte("record")
+    entry = audit.insert_from("citizen", record.c.pid, fields).cte("entry")
+    return select(record).add_cte(entry)
 
 
 def citizen_by_pid_for_update(session: Session, actor: Actor, pid: str) -> Citizen | None:

@@ -148,10 +148,31 @@ async def current_actor(request: Request, session: Session) -> Actor:
     a bearer token goes to the thread pool (one indexed look-up in ``session``, the
     request's own unit of work).
     """
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    scheme, token = scheme.lower(), token.strip()
+    scheme, token = _presented(request)
     if scheme in ("bearer", "dpop") and token:
-        return await _bearer_actor(request, session, scheme, token)
+        return _dev_actor(request, scheme, token) or await run_in_threadpool(
+            _verified_actor, request, session, scheme, token
+        )
+    return _signed_in(request)
+
+
+def actor_in_thread(request: Request, session: Session) -> Actor:
+    """``current_actor`` for work already running in the thread pool (``web.deps.ActorWork``):
+    the bearer token is looked up here, on ``session``, without a hop of its own."""
+    scheme, token = _presented(request)
+    if scheme in ("bearer", "dpop") and token:
+        return _dev_actor(request, scheme, token) or _verified_actor(
+            request, session, scheme, token
+        )
+    return _signed_in(request)
+
+
+def _presented(request: Request) -> tuple[str, str]:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower(), token.strip()
+
+
+def _signed_in(request: Request) -> Actor:
     actor = optional_actor(request)
     if actor is None:
         exc = NotAuthenticated("Sign in first", code=ErrorCode.AUTH_REQUIRED)
@@ -160,19 +181,22 @@ async def current_actor(request: Request, session: Session) -> Actor:
     return actor
 
 
-async def _bearer_actor(request: Request, session: Session, scheme: str, token: str) -> Actor:
+def _dev_actor(request: Request, scheme: str, token: str) -> Actor | None:
     settings = app_settings(request)
     if scheme == "bearer" and "." in token and dev_tokens_allowed(settings):
-        actor = actor_from_token(token, settings.secret_key)
-        if actor is not None:
-            return actor
+        return actor_from_token(token, settings.secret_key)
+    return None
+
+
+def _verified_actor(request: Request, session: Session, scheme: str, token: str) -> Actor:
+    """The access token checked by the app's verifier (in the thread pool: it reads the
+    database), then the route's scope and, for a partner, the purpose."""
     verifier: BearerVerifier | None = getattr(request.app.state, "bearer_verifier", None)
     if verifier is None:
         raise invalid_token("This server accepts no access tokens")
     challenge = "DPoP" if scheme == "dpop" else "Bearer"
     try:
-        grant = await run_in_threadpool(
-            verifier,
+        grant = verifier(
             session,
             scheme,
             token,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, FastAPI, Request
@@ -74,3 +75,27 @@ async def current_actor(request: Request, session: DbSession) -> Actor:
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor, scope="function")]
+
+
+@dataclass(frozen=True, slots=True)
+class ActorWork:
+    """A hot route's whole work in ONE thread-pool hop: the actor resolved (a bearer token
+    looked up on the unit of work's session), the service called, the commit done, before
+    the response is built. ``CurrentActor`` + ``DbSession`` cost three hops (token, route,
+    commit). ``await work(lambda session, actor: service.f(session, ..., actor=actor))``."""
+
+    request: Request
+
+    async def __call__(self, work: Callable[[Session, Actor], T]) -> T:
+        request = self.request
+        return await in_unit_of_work(
+            request, lambda session: work(session, auth.actor_in_thread(request, session))
+        )
+
+
+async def actor_work(request: Request) -> ActorWork:
+    """``web/openapi.py`` declares a route with this dependency as one that needs an actor."""
+    return ActorWork(request)
+
+
+ActorUnitOfWork = Annotated[ActorWork, Depends(actor_work)]

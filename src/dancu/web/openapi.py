@@ -39,7 +39,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 
 from dancu.web.auth import ApiScopes
-from dancu.web.deps import current_actor
+from dancu.web.deps import actor_work, current_actor
 
 DISCOVERY = "/.well-known/openid-configuration"
 API_PREFIX = "/api/"
@@ -311,7 +311,9 @@ def _operations(
 
 
 def _needs_actor(dependant: Dependant) -> bool:
-    return dependant.call is current_actor or any(_needs_actor(d) for d in dependant.dependencies)
+    return dependant.call in (current_actor, actor_work) or any(
+        _needs_actor(d) for d in dependant.dependencies
+    )
 
 
 def _scope(route: RouteContext, method: str) -> str | None:

@@ -243,16 +243,25 @@ async def pushed_request(request: Request) -> JSONResponse:
     openapi_extra=client_authenticated((*_CLIENT_AUTH, "none"), TOKEN_FORM, ("grant_type",)),
 )
 async def token(request: Request) -> JSONResponse:
+    """A grant on the cached client row when there is one (``clients.ClientCache``); if
+    the row turned out stale, or the grant was refused on it, the grant is undone and run
+    again on the row as it is now, and that answer is the one sent."""
     form = await _token_form(request)
 
-    def work(db: Session) -> tuple[int, Any, dict]:
-        provider = Provider(db, issuer(request))
+    def work(db: Session, cached: bool) -> tuple[int, Any, dict]:
+        provider = Provider(db, issuer(request), client_cache=cached)
         refused = _with_dpop(db, provider, request)
         if refused is not None:
             return refused
-        return provider.create_token_response(_snapshot(request, form))
+        answer = provider.create_token_response(_snapshot(request, form))
+        if answer[0] != 200 and provider.cached_client:
+            raise oidc_clients.StaleClient(form.get("client_id", ""))  # undo, decide afresh
+        return answer
 
-    return _json(await in_unit_of_work(request, work))
+    try:
+        return _json(await in_unit_of_work(request, lambda db: work(db, True)))
+    except oidc_clients.StaleClient:
+        return _json(await in_unit_of_work(request, lambda db: work(db, False)))
 
 
 @router.post(

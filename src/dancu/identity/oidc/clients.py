@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -55,11 +57,13 @@ class NewClient:
 
 
 class RegisteredClient(ClientMixin):
-    """The Authlib view of an ``OidcClient`` row."""
+    """The Authlib view of an ``OidcClient`` row; ``cached``: taken from ``CLIENT_CACHE``,
+    so only as fresh as the check of its ``version`` (see ``ClientCache``)."""
 
-    def __init__(self, row: OidcClient) -> None:
+    def __init__(self, row: OidcClient, *, cached: bool = False) -> None:
         self.row = row
         self.client_id = row.client_id
+        self.cached = cached
 
     @property
     def is_public(self) -> bool:
@@ -113,13 +117,72 @@ _BY_ID = select(*_CLIENTS.c).where(
 )
 
 
-def get_client(session: Session, client_id: str | None) -> RegisteredClient | None:
-    """An active client (one cached Core statement: this is on every token request)."""
+class StaleClient(Exception):
+    """A cached client row did not match the database: the grant is undone and run again
+    on the row as it is now (``identity/oidc/api.py``)."""
+
+
+class ClientCache:
+    """The token endpoint's per-process copy of the client rows it read, by client id.
+
+    A copy is used only where the grant checks it against the database in a statement it
+    runs anyway: the token INSERT of a successful grant names the cached ``version`` and
+    ``active`` (``tokens.save``), and inserts nothing if either changed; the grant is then
+    undone and run again on a fresh read (``StaleClient``). ``version`` is random and
+    replaced by a trigger on every write of the row (migration 0020), so an edited,
+    deactivated or recreated client, or a row of a transaction that rolled back, never
+    passes for the cached one. A refusal decided on a cached copy is not trusted either: the
+    endpoint runs the request again on a fresh read before answering with it. So nothing a
+    revocation must reach is served from the cache unchecked.
+    """
+
+    def __init__(self, size: int = 512) -> None:
+        self._rows: OrderedDict[str, Any] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, client_id: str) -> Any | None:
+        with self._lock:
+            row = self._rows.get(client_id)
+            if row is not None:
+                self._rows.move_to_end(client_id)
+            return row
+
+    def put(self, row: Any) -> None:
+        with self._lock:
+            self._rows[row.client_id] = row
+            self._rows.move_to_end(row.client_id)
+            while len(self._rows) > self._size:
+                self._rows.popitem(last=False)
+
+    def drop(self, client_id: str) -> None:
+        with self._lock:
+            self._rows.pop(client_id, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rows.clear()
+
+
+CLIENT_CACHE = ClientCache()
+
+
+def get_client(
+    session: Session, client_id: str | None, *, cached: bool = False
+) -> RegisteredClient | None:
+    """An active client (one cached Core statement: this is on every token request);
+    ``cached``: the token endpoint's copy when it has one (see ``ClientCache``)."""
     if not client_id or not isinstance(client_id, str):
         return None
+    if cached and (row := CLIENT_CACHE.get(client_id)) is not None:
+        return RegisteredClient(row, cached=True)
     # On the session's connection: a Core statement needs none of the ORM's execute path.
     row = session.connection().execute(_BY_ID, {"client_id": client_id}).first()
-    return RegisteredClient(row) if row is not None else None  # type: ignore[arg-type]
+    if row is None:
+        CLIENT_CACHE.drop(client_id)
+        return None
+    CLIENT_CACHE.put(row)
+    return RegisteredClient(row)  # type: ignore[arg-type]
 
 
 def list_clients(session: Session) -> list[OidcClient]:

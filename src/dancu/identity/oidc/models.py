@@ -38,6 +38,9 @@ class OidcClient(Base):
     subject_type: Mapped[str] = mapped_column(String(10), default="pairwise")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Random, replaced by a trigger on every INSERT and UPDATE (migration 0020): what the
+    # token endpoint's client cache checks its copy against (clients.py).
+    version: Mapped[str] = mapped_column(String(32), server_default="0")
 
 
 class AuthorizationCode(Base):

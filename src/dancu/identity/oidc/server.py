@@ -74,9 +74,19 @@ class HttpRequest(OAuth2Request):
 class Provider(AuthorizationServer):
     """One per request: Authlib's server with this request's session and clock."""
 
-    def __init__(self, session: Session, issuer: str, *, now: datetime | None = None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        issuer: str,
+        *,
+        now: datetime | None = None,
+        client_cache: bool = False,
+    ) -> None:
         super().__init__(scopes_supported=None)
         self.session, self.issuer = session, issuer
+        # The token endpoint may authenticate on a cached client (clients.ClientCache);
+        # ``cached_client`` says whether it did, so a refusal is re-decided on a fresh read.
+        self.client_cache, self.cached_client = client_cache, False
         self.now = now or utcnow()
         self.dpop_jkt: str | None = None  # set by the route after checking a DPoP proof
         self.register_client_auth_method("private_key_jwt", PrivateKeyJWT(self))
@@ -88,7 +98,9 @@ class Provider(AuthorizationServer):
 
     # -- Authlib's framework hooks --------------------------------------------------------
     def query_client(self, client_id: str) -> RegisteredClient | None:
-        return get_client(self.session, client_id)
+        client = get_client(self.session, client_id, cached=self.client_cache)
+        self.cached_client = self.cached_client or (client is not None and client.cached)
+        return client
 
     def create_oauth2_request(self, request: HttpRequest) -> HttpRequest:
         return request
