@@ -100,12 +100,14 @@ def prepare_cycle(
     programme = programmes.get_programme(session, programme_code)
     cycle = _cycle_row(session, programme, province_code, month, actor)
     cycle.prepared_by, cycle.prepared_by_name = actor.id, actor.name  # the last to prepare
-    facts = eligibility.registry_facts(session, province_code, actor=actor)
     report = progress or (lambda step, done, total: None)
-    report("registry", len(facts), len(facts))
     categories = {c.code: c for c in repo.categories(session, programme.id)}
     level = programmes.level_on(session, programme.id, month)
     candidates = repo.payable_beneficiaries(session, programme, province_code)
+    facts = eligibility.registry_facts(
+        session, province_code, (b.pid for b in candidates), actor=actor
+    )
+    report("registry", len(facts), len(candidates))
     rows, exclusions, dropped = [], [], []
     for done, b in enumerate(candidates, 1):
         verdict = eligibility.judge(
