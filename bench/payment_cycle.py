@@ -151,7 +151,10 @@ def whole_province_facts(
 
 
 def _prepare_in_child(
-    url: str, month: date, whole: bool, answer: mp.queues.Queue  # type: ignore[name-defined]
+    url: str,
+    month: date,
+    whole: bool,
+    answer: mp.queues.Queue,  # type: ignore[name-defined]
 ) -> None:
     if whole:
         eligibility.registry_facts = whole_province_facts  # type: ignore[assignment]

@@ -22,8 +22,7 @@ from dancu.payments import area, eligibility, iso20022, lifeevents, programmes
 from dancu.payments import repository as repo
 from dancu.payments.errors import PaymentsErrorCode
 from dancu.payments.models import Cycle, Instruction, PaymentFile, Programme
-from dancu.payments.schemas import CycleOut, FileOut
-from dancu.payments.simulated import Receipt
+from dancu.payments.schemas import CycleOut, CycleSummaryOut, FileOut, Receipt
 
 Progress = Callable[[str, int, int], None]
 CHUNK = 1000
@@ -196,8 +195,19 @@ def _audit(session: Session, actor: Actor, action: str, cycle: Cycle) -> None:
 
 
 def get_cycle(session: Session, cycle_id: int, *, actor: Actor) -> CycleOut:
+    """A cycle with its totals and who was left out (their names: audited)."""
     actor.require(Permission.BENEFICIARY_READ)
-    return _out(session, _visible(session, actor, cycle_id))
+    cycle = _visible(session, actor, cycle_id)
+    audit.record_many(
+        session,
+        actor,
+        action="cycle.exclusions_listed",
+        subject_type="citizen",
+        subject_ids=sorted({e["pid"] for e in cycle.exclusions or []}),
+        purpose=area.PURPOSE,
+        fields=("pid", "full_name", "commune", "reason"),
+    )
+    return _out(session, cycle)
 
 
 def _visible(session: Session, actor: Actor, cycle_id: int) -> Cycle:
@@ -216,6 +226,14 @@ def list_cycles(session: Session, *, actor: Actor) -> list[CycleOut]:
     return [
         CycleOut.model_validate({**CycleOut.model_validate(c).model_dump(), **totals.get(c.id, {})})
         for c in cycles
+    ]
+
+
+def cycle_summaries(session: Session, *, actor: Actor) -> list[CycleSummaryOut]:
+    """The cycles of the actor's area with their totals (no personal data)."""
+    return [
+        CycleSummaryOut.model_validate({**c.model_dump(), "excluded": len(c.exclusions)})
+        for c in list_cycles(session, actor=actor)
     ]
 
 
@@ -452,17 +470,6 @@ def move_to_cash(session: Session, instruction_id: int, *, actor: Actor) -> None
     """A failed transfer is paid in cash on the next postal list instead."""
     i = _failed(session, actor, instruction_id)
     i.status, i.channel = "pending", "cash"
-    session.flush()
-
-
-def mark_recovered(session: Session, instruction_id: int, *, actor: Actor) -> None:
-    actor.require(Permission.PAYMENT_APPROVE)
-    i = repo.instruction_in_area(session, actor, instruction_id)
-    if i is None or i.recovery != "flagged":
-        raise InvalidState(
-            "No recovery is open for this payment", code=PaymentsErrorCode.INSTRUCTION_STATE
-        )
-    i.recovery = "recovered"
     session.flush()
 
 

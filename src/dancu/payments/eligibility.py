@@ -9,9 +9,9 @@ is absent from the facts and judged moved out.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from collections.abc import Iterable
 
 from sqlalchemy.orm import Session
 

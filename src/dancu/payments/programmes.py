@@ -32,6 +32,7 @@ from dancu.common.i18n import N_
 from dancu.payments import repository as repo
 from dancu.payments.errors import PaymentsErrorCode
 from dancu.payments.models import Category, Level, Programme
+from dancu.payments.schemas import CategoryOut, LevelOut, ProgrammeOut
 
 SOCIAL = "social_assistance"
 MERIT = "merit_allowance"
@@ -266,3 +267,19 @@ def _month_end(month: date) -> date:
 def age_on(birth_date: date, day: date) -> int:
     years = day.year - birth_date.year
     return years - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def describe(session: Session, *, actor: Actor) -> list[ProgrammeOut]:
+    """Every programme with its categories and its dated standard levels."""
+    actor.require(Permission.BENEFICIARY_READ)
+    return [
+        ProgrammeOut(
+            code=p.code,
+            name=p.name,
+            kind=p.kind,
+            legal_basis=p.legal_basis,
+            categories=[CategoryOut.model_validate(c) for c in repo.categories(session, p.id)],
+            levels=[LevelOut.model_validate(v) for v in repo.levels(session, p.id)],
+        )
+        for p in repo.programmes(session)
+    ]

@@ -19,6 +19,7 @@ from dancu.payments.models import (
     Category,
     Cycle,
     Instruction,
+    Level,
     PaymentFile,
     Programme,
     ReconciliationProblem,
@@ -41,7 +42,7 @@ def insert_ignoring_existing(
     return 0
 
 
-def _in_area(actor: Actor, province: Any, commune: Any) -> Any:
+def in_area(actor: Actor, province: Any, commune: Any) -> Any:
     if actor.nationwide:
         return True
     return or_(province.in_(actor.province_units), commune.in_(actor.commune_units))
@@ -49,7 +50,7 @@ def _in_area(actor: Actor, province: Any, commune: Any) -> Any:
 
 def beneficiaries_readable_by(actor: Actor) -> Select[tuple[Beneficiary]]:
     return select(Beneficiary).where(
-        _in_area(actor, Beneficiary.province_code, Beneficiary.commune_code)
+        in_area(actor, Beneficiary.province_code, Beneficiary.commune_code)
     )
 
 
@@ -73,6 +74,11 @@ def programmes(session: Session) -> list[Programme]:
 
 def categories(session: Session, programme_id: int) -> list[Category]:
     stmt = select(Category).where(Category.programme_id == programme_id).order_by(Category.id)
+    return list(session.scalars(stmt))
+
+
+def levels(session: Session, programme_id: int) -> list[Level]:
+    stmt = select(Level).where(Level.programme_id == programme_id).order_by(Level.effective_from)
     return list(session.scalars(stmt))
 
 
@@ -113,7 +119,7 @@ def list_beneficiaries(
 
 
 def pending_changes(session: Session, actor: Actor) -> list[tuple[BeneficiaryChange, Beneficiary]]:
-    area = _in_area(actor, Beneficiary.province_code, Beneficiary.commune_code)
+    area = in_area(actor, Beneficiary.province_code, Beneficiary.commune_code)
     stmt = (
         select(BeneficiaryChange, Beneficiary)
         .join(Beneficiary, Beneficiary.id == BeneficiaryChange.beneficiary_id)
@@ -126,7 +132,7 @@ def pending_changes(session: Session, actor: Actor) -> list[tuple[BeneficiaryCha
 def change(
     session: Session, actor: Actor, change_id: int
 ) -> tuple[BeneficiaryChange, Beneficiary] | None:
-    area = _in_area(actor, Beneficiary.province_code, Beneficiary.commune_code)
+    area = in_area(actor, Beneficiary.province_code, Beneficiary.commune_code)
     stmt = (
         select(BeneficiaryChange, Beneficiary)
         .join(Beneficiary, Beneficiary.id == BeneficiaryChange.beneficiary_id)

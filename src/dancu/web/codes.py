@@ -621,6 +621,8 @@ CODES: tuple[str, ...] = (
     N_("payments.action.end"),
     N_("payments.recovery.flagged"),
     N_("payments.recovery.recovered"),
+    N_("payments.recovery.notified"),
+    N_("payments.recovery.waived"),
     N_("payments.file.pain.001"),
     N_("payments.file.pain.002"),
     N_("payments.file.camt.054"),
@@ -680,4 +682,6 @@ CODES: tuple[str, ...] = (
     N_("payments.file_duplicate"),
     N_("payments.import_row"),
     N_("payments.not_linked"),
+    N_("payments.recovery_not_found"),
+    N_("payments.recovery_transition"),
 )
