@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing as mp
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -132,22 +132,27 @@ def peak_memory() -> Iterator[list[float]]:
     out[0] = (_kib("VmHWM") - start) / 1024
 
 
+_WHOLE: dict[str, Vitals] = {}  # the province as the old re-check held it, read once
+
+
 def whole_province_facts(
-    session: Session, province_code: str, pids: object, *, actor: Actor
+    session: Session, province_code: str, pids: Iterable[str], *, actor: Actor
 ) -> eligibility.Facts:
-    """The re-check as it was: every citizen of the province, every matching column."""
-    rows = registry.citizens_for_matching(session, province_code, actor=actor, purpose=PURPOSE)
-    return {
-        r["pid"]: Vitals(
-            r["pid"],
-            r["birth_date"],
-            r["status"],
-            r["death_date"],
-            r["province_code"],
-            r["commune_code"],
-        )
-        for r in rows
-    }
+    """The re-check as it was: every citizen of the province, every matching column, read
+    once and held for the whole cycle (the loop asks a batch at a time)."""
+    if not _WHOLE:
+        rows = registry.citizens_for_matching(session, province_code, actor=actor, purpose=PURPOSE)
+        for r in rows:
+            _WHOLE[r["pid"]] = Vitals(
+                r["pid"],
+                r["birth_date"],
+                r["status"],
+                r["death_date"],
+                r["province_code"],
+                r["commune_code"],
+            )
+        _WHOLE["__rows__"] = rows  # type: ignore[assignment]  # kept alive, as it was
+    return {p: _WHOLE[p] for p in pids if p in _WHOLE}
 
 
 def _prepare_in_child(

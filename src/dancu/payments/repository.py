@@ -142,11 +142,7 @@ def change(
     return (row[0], row[1]) if row else None
 
 
-def payable_beneficiaries(
-    session: Session, programme: Programme, province_code: str
-) -> list[Beneficiary]:
-    """Active beneficiaries of the programme in the province; for a one-off programme, only
-    those never given an instruction."""
+def _payable(programme: Programme, province_code: str) -> Select[tuple[Beneficiary]]:
     stmt = select(Beneficiary).where(
         Beneficiary.programme_id == programme.id,
         Beneficiary.province_code == province_code,
@@ -155,7 +151,27 @@ def payable_beneficiaries(
     if programme.kind == "one_off":
         paid = select(Instruction.id).where(Instruction.beneficiary_id == Beneficiary.id)
         stmt = stmt.where(~paid.exists())
-    return list(session.scalars(stmt.order_by(Beneficiary.id)))
+    return stmt
+
+
+def payable_beneficiaries(
+    session: Session,
+    programme: Programme,
+    province_code: str,
+    *,
+    after_id: int = 0,
+    limit: int | None = None,
+) -> list[Beneficiary]:
+    """Active beneficiaries of the programme in the province, by id from ``after_id`` (a
+    cycle reads them a batch at a time); for a one-off programme, only those never given
+    an instruction."""
+    stmt = _payable(programme, province_code).where(Beneficiary.id > after_id)
+    return list(session.scalars(stmt.order_by(Beneficiary.id).limit(limit)))
+
+
+def count_payable(session: Session, programme: Programme, province_code: str) -> int:
+    stmt = _payable(programme, province_code).with_only_columns(func.count())
+    return session.scalar(stmt) or 0
 
 
 def cycle(session: Session, actor: Actor, cycle_id: int) -> Cycle | None:
