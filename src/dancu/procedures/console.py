@@ -27,7 +27,7 @@ from dancu.procedures.catalogue import AGENCIES
 from dancu.procedures.errors import ProcedureErrorCode
 from dancu.procedures.models import Dossier, DossierHistory, DossierStep
 from dancu.procedures.schemas import QueueItem, QueuePage
-from dancu.procedures.service import OPEN, local_today, raise_transition, transition
+from dancu.procedures.workflow import OPEN, local_today, raise_transition, transition
 from dancu.settings import get_settings
 
 MAX_PER_PAGE = 100
