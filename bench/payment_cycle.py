@@ -4,9 +4,14 @@ hand-written ``INSERT ... SELECT`` of the same instructions, side by side in one
 A province of ``--citizens`` (``dancu demo``'s generator) with ``--beneficiaries`` active
 beneficiaries of monthly social assistance (70% paid by bank). Measured:
 
-* ``prepare_cycle``: the registry re-check (one audited bulk read of the province, every
+* ``prepare_cycle``: the registry re-check (the narrow audited read of the beneficiaries'
+  birth date, life status and residence, ``registry.vitals``, in batches; every
   beneficiary judged: alive, living in the province, the category's ages), the amounts from
   the dated levels, the instructions inserted with ``ON CONFLICT DO NOTHING``;
+* the same ``prepare_cycle`` for another month with the re-check as it was before
+  (``registry.citizens_for_matching``: the whole province, every matching column), so the
+  two reads are compared side by side; each with its peak memory (the process's high-water
+  mark, reset before the step through ``/proc/self/clear_refs``);
 * ``bank_files``: the pain.001 file of each bank, built with lxml and validated against the
   official XSD, and the instructions marked sent;
 * the baseline: one ``INSERT ... SELECT`` joining beneficiaries to citizens (alive, in the
@@ -19,7 +24,12 @@ issue's size is ``--citizens 1000000 --beneficiaries 500000`` (docs/performance.
 
 from __future__ import annotations
 
+import gc
+import multiprocessing as mp
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -30,11 +40,15 @@ from bench.common import PROVINCE, Table, machine, stopwatch, temp_database
 from bench.registry_load import load_demo_into
 from dancu.common.access import Actor, Role
 from dancu.db import make_engine
-from dancu.payments import cycles, programmes
+from dancu.payments import cycles, eligibility, programmes
+from dancu.payments.area import PURPOSE
 from dancu.payments.models import Instruction
+from dancu.registry import service as registry
+from dancu.registry.vitals import Vitals
 
 MONTH = date(2026, 1, 1)
 BASELINE_MONTH = date(2026, 2, 1)
+WHOLE_PROVINCE_MONTH = date(2026, 3, 1)
 PREPARER = Actor(
     id="bench:preparer", name="Preparer", roles=frozenset({Role.SOCIAL_APPROVER}), units=(PROVINCE,)
 )
@@ -101,18 +115,85 @@ def _count(session: Session, month: date) -> int:
     )
 
 
+def _kib(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+@contextmanager
+def peak_memory() -> Iterator[list[float]]:
+    """The MiB the process's resident set grew to above where it stood (Linux)."""
+    gc.collect()
+    Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS
+    start, out = _kib("VmRSS"), [0.0]
+    yield out
+    out[0] = (_kib("VmHWM") - start) / 1024
+
+
+_WHOLE: dict[str, Vitals] = {}  # the province as the old re-check held it, read once
+
+
+def whole_province_facts(
+    session: Session, province_code: str, pids: Iterable[str], *, actor: Actor
+) -> eligibility.Facts:
+    """The re-check as it was: every citizen of the province, every matching column, read
+    once and held for the whole cycle (the loop asks a batch at a time)."""
+    if not _WHOLE:
+        rows = registry.citizens_for_matching(session, province_code, actor=actor, purpose=PURPOSE)
+        for r in rows:
+            _WHOLE[r["pid"]] = Vitals(
+                r["pid"],
+                r["birth_date"],
+                r["status"],
+                r["death_date"],
+                r["province_code"],
+                r["commune_code"],
+            )
+        _WHOLE["__rows__"] = rows  # type: ignore[assignment]  # kept alive, as it was
+    return {p: _WHOLE[p] for p in pids if p in _WHOLE}
+
+
+def _prepare_in_child(
+    url: str,
+    month: date,
+    whole: bool,
+    answer: mp.queues.Queue,  # type: ignore[name-defined]
+) -> None:
+    if whole:
+        eligibility.registry_facts = whole_province_facts  # type: ignore[assignment]
+    engine = make_engine(url)
+    with Session(engine) as session, peak_memory() as mib, stopwatch() as took:
+        out = cycles.prepare_cycle(session, programmes.SOCIAL, PROVINCE, month, actor=PREPARER)
+        session.commit()
+    engine.dispose()
+    answer.put((out.id, out.count, took[0], mib[0]))
+
+
+def _prepare(url: str, month: date, *, whole: bool) -> tuple[int, int, float, float]:
+    """One prepare_cycle in a process of its own, so each read's peak memory is its own."""
+    ctx = mp.get_context("fork")
+    answer = ctx.Queue()
+    child = ctx.Process(target=_prepare_in_child, args=(url, month, whole, answer))
+    child.start()
+    result = answer.get()
+    child.join()
+    return result
+
+
 def run(url: str, citizens: int, beneficiaries: int) -> Table:
     table = Table(f"payment_cycle ({citizens:,} citizens, {beneficiaries:,} beneficiaries)")
     social = _setup(url, beneficiaries)
     engine = make_engine(url)
-    with Session(engine) as session, stopwatch() as prepared:
-        out = cycles.prepare_cycle(session, programmes.SOCIAL, PROVINCE, MONTH, actor=PREPARER)
-        session.commit()
+    _, whole_count, whole_s, whole_mib = _prepare(url, WHOLE_PROVINCE_MONTH, whole=True)
+    cycle_id, count, narrow_s, narrow_mib = _prepare(url, MONTH, whole=False)
+    prepared = [narrow_s]
     with Session(engine) as session:
-        cycles.approve_cycle(session, out.id, actor=APPROVER)
+        cycles.approve_cycle(session, cycle_id, actor=APPROVER)
         session.commit()
     with Session(engine) as session, stopwatch() as filed:
-        files = cycles.bank_files(session, out.id, actor=PREPARER, execution_date=MONTH)
+        files = cycles.bank_files(session, cycle_id, actor=PREPARER, execution_date=MONTH)
         session.commit()
     with Session(engine) as session, stopwatch() as baseline:
         level = programmes.level_on(session, social, BASELINE_MONTH)
@@ -131,13 +212,23 @@ def run(url: str, citizens: int, beneficiaries: int) -> Table:
         )
         session.commit()
     with Session(engine) as session:
-        same = _count(session, MONTH) == _count(session, BASELINE_MONTH) == out.count
+        same = _count(session, MONTH) == _count(session, BASELINE_MONTH) == count == whole_count
     engine.dispose()
     ratio = prepared[0] / baseline[0]
     table.add(
-        "prepare_cycle (registry re-check + instructions)",
+        "prepare_cycle, re-check reading the whole province (before)",
+        f"{whole_s:.2f} s",
+        f"peak +{whole_mib:,.0f} MiB",
+    )
+    table.add(
+        "prepare_cycle, narrow read of the beneficiaries (now)",
         f"{prepared[0]:.2f} s",
-        f"{out.count:,} instructions, {out.count / prepared[0]:,.0f}/s",
+        f"peak +{narrow_mib:,.0f} MiB; {count:,} instructions, {count / prepared[0]:,.0f}/s",
+    )
+    table.add(
+        "ratio narrow / whole province: time, peak memory",
+        f"{narrow_s / whole_s:.2f}x",
+        f"{narrow_mib / max(whole_mib, 0.1):.2f}x memory",
     )
     table.add(
         "bank_files (pain.001 per bank, XSD-validated)",

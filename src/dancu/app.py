@@ -32,8 +32,8 @@ from dancu.identity.wallet import pages as wallet_pages
 from dancu.linkage import api as linkage_api
 from dancu.linkage import pages as linkage_pages
 from dancu.linkage import tasks as linkage_tasks
+from dancu.payments import api as payments_api
 from dancu.payments import pages as payments_pages
-from dancu.payments import simulated as simulated_payments
 from dancu.payments import tasks as payments_tasks
 from dancu.procedures import api as procedures_api
 from dancu.procedures import pages as procedures_pages
@@ -56,6 +56,7 @@ _PAGE_GUARD = [Depends(live_login_only)]
 _REGISTRY_API = [Depends(api_scopes("registry.read", "registry.write"))]
 _LINKAGE_API = [Depends(api_scopes("linkage.read", "linkage.write"))]
 _WALLET_API = [Depends(api_scopes("wallet.manage"))]
+_PAYMENTS_API = [Depends(api_scopes("payments.read"))]
 _PROCEDURES_API = [Depends(api_scopes("procedures.read", "procedures.write"))]
 _NPSP_API = [Depends(api_scopes("procedures.npsp"))]
 _GOVSTACK_API = [Depends(api_scopes("exchange.use"))]  # the door's scope (reads POST too)
@@ -118,6 +119,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(exchange_pages.router, dependencies=_PAGE_GUARD)
     app.include_router(exchange_pages.kiosk_router)  # a kiosk device's cookie, no e-ID login
     app.include_router(payments_pages.router, dependencies=_PAGE_GUARD)
+    app.include_router(payments_api.router, dependencies=_PAYMENTS_API)
+    app.include_router(payments_api.citizen_router)  # the citizen's own token (openid)
     app.include_router(home.router, dependencies=_PAGE_GUARD)  # / : what this person can do
     if settings.dev_login:  # the one switch for demo-only parts; Settings refuses it in production
         _mount_demo(app)
@@ -129,7 +132,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def _mount_demo(app: FastAPI) -> None:
     """The development sign-in, the sample relying party, the simulated card reader, the
-    demo wallet documents and the message sink (imported here: production never loads them)."""
+    demo wallet documents, the message sink and the simulated banks (imported here:
+    production never loads them)."""
     from dancu.demo import (
         chip_pages,
         chip_reader,
@@ -138,6 +142,7 @@ def _mount_demo(app: FastAPI) -> None:
         rp_pages,
         wallet_pages,
     )
+    from dancu.payments import simulated as simulated_payments
     from dancu.web import devlogin
 
     app.state.card_reader = chip_reader.read_demo_card  # the level-2 desk's reader hook

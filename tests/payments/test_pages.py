@@ -111,6 +111,8 @@ def test_the_province_approves_a_cycle_it_did_not_prepare(
     assert post(client, h.PREPARER, f"{url}/files", {}).status_code == 303
     files = client.get(url, headers=bearer(h.PREPARER)).text
     assert "Lệnh chuyển khoản (pain.001)" in files and "Danh sách chi trả qua bưu điện" in files
+    assert "Ngân hàng Nông nghiệp và Phát triển Nông thôn Việt Nam (Agribank)" in files
+    assert h.BANK not in re.sub(r"<[^>]+>", " ", files)  # no bank code shown to people
     file_id = re.search(r'href="/payments/files/(\d+)"', files).group(1)  # type: ignore[union-attr]
     xml = client.get(f"/payments/files/{file_id}", headers=bearer(h.PREPARER))
     assert xml.status_code == 200 and "pain.001.001.09" in xml.text
@@ -129,7 +131,9 @@ def test_a_beneficiary_sees_what_was_paid_to_which_account(
     assert 'href="/account/payments"' in client.get("/account").text
     page = client.get("/account/payments").text
     assert "Các khoản chi trả an sinh của tôi" in page and "01/2026" in page
-    assert "500.000" in page and "Agribank •••• " + BankNetwork().account_of(a.pid)[-4:] in page
+    shown = "Nông thôn Việt Nam (Agribank) •••• " + BankNetwork().account_of(a.pid)[-4:]
+    assert "500.000" in page and shown in page
+    assert h.BANK not in re.sub(r"<[^>]+>", " ", page)
 
 
 ROUTES = [

@@ -7,7 +7,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from dancu.common.access import Role
+from dancu.common.access import SYSTEM_ACTOR, Role
+from dancu.identity.accounts import officers
+from dancu.identity.accounts import service as accounts
 from dancu.procedures import repository as repo
 from dancu.procedures import service as dossiers
 from tests.conftest import OTHER_PROVINCE_COMMUNE, bearer, make_actor
@@ -24,7 +26,7 @@ ROUTES = [
     ("POST", "/api/procedures/dossiers/{code}/lock", None, 200),
     ("POST", "/api/procedures/dossiers/{code}/release", None, 200),
     ("POST", "/api/procedures/dossiers/{code}/start", None, 200),
-    ("POST", "/api/procedures/dossiers/{code}/assign", {"officer_id": "officer:x"}, 200),
+    ("POST", "/api/procedures/dossiers/{code}/assign", {"officer_id": "{officer}"}, 200),
     ("POST", "/api/procedures/dossiers/{code}/supplement", {"reason": "Thiếu ảnh"}, 200),
     ("POST", "/api/procedures/dossiers/{code}/approve", {"reason": ""}, 200),
     ("POST", "/api/procedures/dossiers/{code}/reject", {"reason": "Không đủ"}, 200),
@@ -47,6 +49,15 @@ def _dossier(session: Session) -> str:
     return d.code or ""
 
 
+def _clerk_of_the_commune(session: Session) -> str:
+    """A one-stop-shop officer of the commune, the one a leader may assign a dossier to."""
+    _c, clerk = citizen_with_account(session, "Lý Văn Nhận", card=False)
+    account = accounts.get(session, clerk.account_id or 0)
+    officers.grant_role(session, account, Role.PROCEDURE_OFFICER, "24121", actor=SYSTEM_ACTOR)
+    session.commit()
+    return f"account:{account.id}"
+
+
 def _state(session: Session, code: str) -> tuple[object, ...]:
     session.expire_all()
     d = repo.by_code(session, code)
@@ -60,6 +71,8 @@ def test_officer_api_routes(
 ) -> None:
     code = _dossier(session)
     url = path.format(code=code)
+    if isinstance(body, dict) and body.get("officer_id") == "{officer}":
+        body = {"officer_id": _clerk_of_the_commune(session)}
     before = _state(session, code)
     anonymous = client.request(method, url, json=body)
     assert anonymous.status_code == 401

@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dancu.common.access import Role
+from dancu.common.access import SYSTEM_ACTOR, Role
 from dancu.common.errors import DancuError
 from dancu.common.outbox import OutboxEvent
-from dancu.identity.accounts import messages
+from dancu.identity.accounts import messages, officers
+from dancu.identity.accounts import service as accounts
 from dancu.procedures import console, events, figures, files, tasks
 from dancu.procedures import service as dossiers
 from dancu.procedures.files import Upload
@@ -325,9 +326,13 @@ def test_escalation_marks_a_late_step_once(session: Session) -> None:
 
 def test_assign_needs_a_leader(session: Session) -> None:
     dossier, _applicant = _submitted(session)
-    _refused("auth.permission", console.assign, session, officer(), dossier.code, "officer:x")
-    console.assign(session, leader(), dossier.code or "", "officer:x")
-    assert dossier.assigned_to == "officer:x"
+    _c, clerk = citizen_with_account(session, "Lý Văn Nhận")
+    account = accounts.get(session, clerk.account_id or 0)
+    officers.grant_role(session, account, Role.PROCEDURE_OFFICER, COMMUNE, actor=SYSTEM_ACTOR)
+    officer_id = f"account:{account.id}"
+    _refused("auth.permission", console.assign, session, officer(), dossier.code, officer_id)
+    console.assign(session, leader(), dossier.code or "", officer_id)
+    assert dossier.assigned_to == officer_id
 
 
 def test_figures_per_unit(session: Session) -> None:

@@ -9,6 +9,7 @@ import csv
 import io
 from collections.abc import Callable, Sequence
 from datetime import date
+from typing import Any
 
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
@@ -21,12 +22,12 @@ from dancu.db import utcnow
 from dancu.payments import area, eligibility, iso20022, lifeevents, programmes
 from dancu.payments import repository as repo
 from dancu.payments.errors import PaymentsErrorCode
-from dancu.payments.models import Cycle, Instruction, PaymentFile, Programme
-from dancu.payments.schemas import CycleOut, FileOut
-from dancu.payments.simulated import Receipt
+from dancu.payments.models import Beneficiary, Cycle, Instruction, PaymentFile, Programme
+from dancu.payments.schemas import CycleOut, CycleSummaryOut, FileOut, Receipt
 
 Progress = Callable[[str, int, int], None]
-CHUNK = 1000
+CHUNK = 1000  # instructions per INSERT
+BATCH = 5000  # beneficiaries judged at a time (and ID numbers per registry read)
 POSTAL_COLUMNS = (
     "stt",
     "ma_giao_dich",
@@ -100,52 +101,45 @@ def prepare_cycle(
     programme = programmes.get_programme(session, programme_code)
     cycle = _cycle_row(session, programme, province_code, month, actor)
     cycle.prepared_by, cycle.prepared_by_name = actor.id, actor.name  # the last to prepare
-    facts = eligibility.registry_facts(session, province_code, actor=actor)
     report = progress or (lambda step, done, total: None)
-    report("registry", len(facts), len(facts))
     categories = {c.code: c for c in repo.categories(session, programme.id)}
     level = programmes.level_on(session, programme.id, month)
-    candidates = repo.payable_beneficiaries(session, programme, province_code)
-    rows, exclusions, dropped = [], [], []
-    for done, b in enumerate(candidates, 1):
-        verdict = eligibility.judge(
-            b, categories[b.category_code], facts, month, one_off=programme.kind == "one_off"
+    total = repo.count_payable(session, programme, province_code)
+    exclusions: list[dict[str, object]] = []
+    dropped: list[int] = []
+    done, last = 0, 0
+    while batch := repo.payable_beneficiaries(
+        session, programme, province_code, after_id=last, limit=BATCH
+    ):
+        facts = eligibility.registry_facts(
+            session, province_code, (b.pid for b in batch), actor=actor
         )
-        if not verdict.payable:
-            exclusions.append(
-                {
-                    "pid": b.pid,
-                    "name": b.full_name,
-                    "commune_code": b.commune_code,
-                    "reason": verdict.reason,
-                }
-            )
-            dropped.append(b.id)
-            if verdict.reason == "deceased" and verdict.death_date is not None:
-                lifeevents.record_death(session, b.pid, verdict.death_date, source="cycle_check")
-            continue
-        if verdict.commune_code and verdict.commune_code != b.commune_code:
-            b.commune_code = verdict.commune_code  # moved inside the province
-        rows.append(
+        rows = _judge_batch(session, cycle, programme, categories, batch, facts)
+        for b, verdict in rows:
+            if verdict is not None:
+                exclusions.append(verdict)
+                dropped.append(b.id)
+        session.flush()  # communes moved inside the province
+        payable = [
             _instruction(
                 cycle,
                 programme,
                 b,
                 programmes.amount_for(level, categories[b.category_code].coefficient),
             )
-        )
-        if done % CHUNK == 0:
-            report("check", done, len(candidates))
-    report("check", len(candidates), len(candidates))
-    session.flush()
-    for start in range(0, len(rows), CHUNK):
-        repo.insert_ignoring_existing(
-            session,
-            Instruction,
-            rows[start : start + CHUNK],
-            ("beneficiary_id", "programme_id", "month"),
-        )
-        report("instructions", min(start + CHUNK, len(rows)), len(rows))
+            for b, verdict in rows
+            if verdict is None
+        ]
+        for start in range(0, len(payable), CHUNK):
+            repo.insert_ignoring_existing(
+                session,
+                Instruction,
+                payable[start : start + CHUNK],
+                ("beneficiary_id", "programme_id", "month"),
+            )
+        # The session holds clean rows weakly: a batch at a time stays in memory.
+        done, last = done + len(batch), batch[-1].id
+        report("check", done, total)
     if dropped:
         session.execute(
             delete(Instruction).where(
@@ -158,6 +152,37 @@ def prepare_cycle(
     session.flush()
     _audit(session, actor, "cycle.prepared", cycle)
     return _out(session, cycle)
+
+
+def _judge_batch(
+    session: Session,
+    cycle: Cycle,
+    programme: Programme,
+    categories: dict[str, Any],
+    batch: Sequence[Beneficiary],
+    facts: eligibility.Facts,
+) -> list[tuple[Beneficiary, dict[str, object] | None]]:
+    """Each beneficiary with ``None`` (payable) or the exclusion that leaves them out."""
+    judged: list[tuple[Beneficiary, dict[str, object] | None]] = []
+    for b in batch:
+        verdict = eligibility.judge(
+            b, categories[b.category_code], facts, cycle.month, one_off=programme.kind == "one_off"
+        )
+        if not verdict.payable:
+            if verdict.reason == "deceased" and verdict.death_date is not None:
+                lifeevents.record_death(session, b.pid, verdict.death_date, source="cycle_check")
+            exclusion = {
+                "pid": b.pid,
+                "name": b.full_name,
+                "commune_code": b.commune_code,
+                "reason": verdict.reason,
+            }
+            judged.append((b, exclusion))
+            continue
+        if verdict.commune_code and verdict.commune_code != b.commune_code:
+            b.commune_code = verdict.commune_code  # moved inside the province
+        judged.append((b, None))
+    return judged
 
 
 def _instruction(cycle: Cycle, programme: Programme, b: object, amount: int) -> dict[str, object]:
@@ -194,8 +219,19 @@ def _audit(session: Session, actor: Actor, action: str, cycle: Cycle) -> None:
 
 
 def get_cycle(session: Session, cycle_id: int, *, actor: Actor) -> CycleOut:
+    """A cycle with its totals and who was left out (their names: audited)."""
     actor.require(Permission.BENEFICIARY_READ)
-    return _out(session, _visible(session, actor, cycle_id))
+    cycle = _visible(session, actor, cycle_id)
+    audit.record_many(
+        session,
+        actor,
+        action="cycle.exclusions_listed",
+        subject_type="citizen",
+        subject_ids=sorted({e["pid"] for e in cycle.exclusions or []}),
+        purpose=area.PURPOSE,
+        fields=("pid", "full_name", "commune", "reason"),
+    )
+    return _out(session, cycle)
 
 
 def _visible(session: Session, actor: Actor, cycle_id: int) -> Cycle:
@@ -214,6 +250,14 @@ def list_cycles(session: Session, *, actor: Actor) -> list[CycleOut]:
     return [
         CycleOut.model_validate({**CycleOut.model_validate(c).model_dump(), **totals.get(c.id, {})})
         for c in cycles
+    ]
+
+
+def cycle_summaries(session: Session, *, actor: Actor) -> list[CycleSummaryOut]:
+    """The cycles of the actor's area with their totals (no personal data)."""
+    return [
+        CycleSummaryOut.model_validate({**c.model_dump(), "excluded": len(c.exclusions)})
+        for c in list_cycles(session, actor=actor)
     ]
 
 
@@ -450,17 +494,6 @@ def move_to_cash(session: Session, instruction_id: int, *, actor: Actor) -> None
     """A failed transfer is paid in cash on the next postal list instead."""
     i = _failed(session, actor, instruction_id)
     i.status, i.channel = "pending", "cash"
-    session.flush()
-
-
-def mark_recovered(session: Session, instruction_id: int, *, actor: Actor) -> None:
-    actor.require(Permission.PAYMENT_APPROVE)
-    i = repo.instruction_in_area(session, actor, instruction_id)
-    if i is None or i.recovery != "flagged":
-        raise InvalidState(
-            "No recovery is open for this payment", code=PaymentsErrorCode.INSTRUCTION_STATE
-        )
-    i.recovery = "recovered"
     session.flush()
 
 

@@ -40,3 +40,5 @@ class PaymentsErrorCode(StrEnum):
     FILE_DUPLICATE = "payments.file_duplicate"
     IMPORT_ROW = "payments.import_row"
     NOT_LINKED = "payments.not_linked"
+    RECOVERY_NOT_FOUND = "payments.recovery_not_found"
+    RECOVERY_TRANSITION = "payments.recovery_transition"

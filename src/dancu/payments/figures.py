@@ -1,5 +1,6 @@
 """Figures per programme, commune and month: beneficiaries paid, amounts, the share paid
-without cash, failed and recovered payments (what the seeds report and monitoring shows).
+without cash, failed payments, and overpayments still to recover, recovered (count and
+amount) and waived, from the recovery ledger (what the seeds report and monitoring shows).
 Counts only: no personal data, so no audit entry."""
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dancu.common.access import Actor, Permission
-from dancu.payments.models import Cycle, Instruction, Programme
+from dancu.payments import recovery
+from dancu.payments.models import Cycle, Instruction, Programme, Recovery
 from dancu.payments.schemas import FigureOut
 
 
@@ -31,10 +33,13 @@ def figures(
             func.count().filter(paid),
             func.count().filter(paid, i.channel == "bank"),
             func.count().filter(i.status == "failed"),
-            func.count().filter(i.recovery.is_not(None)),
-            func.count().filter(i.recovery == "recovered"),
+            func.count(Recovery.id).filter(Recovery.status.in_(recovery.OPEN)),
+            func.count(Recovery.id).filter(Recovery.status == "recovered"),
+            func.coalesce(func.sum(Recovery.amount).filter(Recovery.status == "recovered"), 0),
+            func.count(Recovery.id).filter(Recovery.status == "waived"),
         )
         .join(Programme, Programme.id == i.programme_id)
+        .outerjoin(Recovery, Recovery.instruction_id == i.id)
         .join(Cycle, Cycle.id == i.cycle_id)
         .group_by(Programme.code, i.commune_code, i.month)
         .order_by(i.month.desc(), Programme.code, i.commune_code)
@@ -63,6 +68,8 @@ def _figure(
     failed: int,
     flagged: int,
     recovered: int,
+    recovered_amount: int,
+    waived: int,
 ) -> FigureOut:
     return FigureOut(
         programme=code,
@@ -75,4 +82,6 @@ def _figure(
         failed=failed,
         flagged=flagged,
         recovered=recovered,
+        recovered_amount=int(recovered_amount),
+        waived=waived,
     )

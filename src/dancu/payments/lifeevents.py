@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from dancu.common import adminunits, audit, outbox
 from dancu.common.access import SYSTEM_ACTOR
 from dancu.db import utcnow
-from dancu.payments import events, programmes
+from dancu.payments import events, programmes, recovery
 from dancu.payments import repository as repo
 from dancu.payments.area import PURPOSE
 from dancu.payments.models import Beneficiary, Instruction, Programme
@@ -81,9 +81,9 @@ def flag_after_death(session: Session, pid: str, death_date: date) -> list[int]:
             repo.after_death(pid, after), monthly, Instruction.status == "pending"
         )
     )
-    ids = list(
+    owed = list(
         session.scalars(
-            select(Instruction.id).where(
+            select(Instruction).where(
                 repo.after_death(pid, after),
                 monthly,
                 Instruction.status.in_(SENT_OR_PAID),
@@ -91,19 +91,11 @@ def flag_after_death(session: Session, pid: str, death_date: date) -> list[int]:
             )
         )
     )
-    if ids:
-        session.execute(
-            update(Instruction)
-            .where(Instruction.id.in_(ids))
-            .values(
-                recovery="flagged",
-                recovery_reason=f"paid for a month after the death on {death_date}",
-            )
+    ids = recovery.open_for(session, owed, recovery.death_reason(death_date), by=SYSTEM_ACTOR.id)
+    for instruction_id in ids:
+        outbox.emit(
+            session, events.OVERPAYMENT_FLAGGED, {"instruction_id": instruction_id, "pid": pid}
         )
-        for instruction_id in ids:
-            outbox.emit(
-                session, events.OVERPAYMENT_FLAGGED, {"instruction_id": instruction_id, "pid": pid}
-            )
     return ids
 
 
@@ -171,8 +163,7 @@ def check_overpayment(session: Session, instruction: Instruction) -> bool:
     died = repo.death_date_of_beneficiary(session, instruction.beneficiary_id)
     if died is None or instruction.month < first_month_after(died) or instruction.recovery:
         return False
-    instruction.recovery = "flagged"
-    instruction.recovery_reason = f"paid for a month after the death on {died}"
+    recovery.open_for(session, [instruction], recovery.death_reason(died), by=SYSTEM_ACTOR.id)
     outbox.emit(
         session,
         events.OVERPAYMENT_FLAGGED,

@@ -236,3 +236,38 @@ class ReconciliationProblem(Base):
     code: Mapped[str] = mapped_column(String(60))
     reference: Mapped[str] = mapped_column(String(35))
     detail: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Recovery(Base):
+    """Money to get back: a payment made for a month after the beneficiary's death.
+
+    ``status``: flagged (found), notified (the family or the bank told to return it),
+    recovered (the money is back) or waived (given up, with the reason). Who moved it and
+    when is kept for each step; ``Instruction.recovery`` mirrors the status for lists.
+    """
+
+    __tablename__ = "payment_recovery"
+    __table_args__ = (
+        CheckConstraint("status IN ('flagged', 'notified', 'recovered', 'waived')", name="status"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+        Index("ix_payment_recovery_status", "status", "commune_code"),
+    )
+
+    id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
+    instruction_id: Mapped[int] = mapped_column(
+        _ID, ForeignKey("payment_instruction.id"), unique=True
+    )
+    pid: Mapped[str] = mapped_column(String(12), index=True)
+    province_code: Mapped[str] = mapped_column(String(2))
+    commune_code: Mapped[str] = mapped_column(String(5))
+    month: Mapped[date] = mapped_column(Date)
+    amount: Mapped[int] = mapped_column(_MONEY)
+    reason: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(10), default="flagged")
+    flagged_by: Mapped[str] = mapped_column(String(80))
+    flagged_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    notified_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    closed_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    note: Mapped[str] = mapped_column(String(200), default="")

@@ -15,7 +15,7 @@ from dancu.common.access import Actor, Permission
 from dancu.common.bounds import Code, Id, PageNo, Text
 from dancu.common.errors import DancuError, ErrorCode, ValidationFailed
 from dancu.identity.pages.common import signed_in
-from dancu.payments import beneficiaries, citizen, cycles, figures, programmes
+from dancu.payments import banks, beneficiaries, citizen, cycles, figures, programmes
 from dancu.payments import repository as repo
 from dancu.payments.errors import PaymentsErrorCode
 from dancu.payments.mapper import AccountDirectory
@@ -42,6 +42,7 @@ def _common(db: Any, actor: Actor) -> dict[str, Any]:
     return {
         "programmes": {p.id: p for p in repo.programmes(db)},
         "commune": commune_name,
+        "bank_name": banks.bank_name,
         "can_manage": actor.can(Permission.BENEFICIARY_MANAGE),
         "can_approve": actor.can(Permission.BENEFICIARY_APPROVE),
         "can_prepare": actor.can(Permission.PAYMENT_PREPARE),
@@ -95,7 +96,7 @@ def _enrol_form(
     context = {
         "choices": _programme_choices(db),
         "communes": [c for c in communes if c is not None],
-        "banks": bank_list.banks() if bank_list else {},
+        "banks": {c: banks.bank_name(c) or c for c in bank_list.banks()} if bank_list else {},
         "form": form,
         "error": error,
     }
@@ -285,6 +286,6 @@ def my_payments(request: Request, db: DbSession) -> HTMLResponse:
     context = {
         "payments": citizen.my_payments(db, pid) if pid else [],
         "programmes": citizen.my_programmes(db, pid) if pid else [],
-        "banks": (directory(request).banks() if directory(request) else {}),  # type: ignore[union-attr]
+        "bank_name": banks.bank_name,
     }
     return render(request, "payments/mine.html", context)

@@ -2,16 +2,15 @@
 
 Monthly social assistance (Decree 20/2021/NĐ-CP, "Quy định chính sách trợ giúp xã hội đối
 với đối tượng bảo trợ xã hội"): each category receives a coefficient of the standard
-assistance level (Article 6). The standard level (Article 4) is 360,000 VND a month from
-2021-07-01 (Decree 20/2021/NĐ-CP, Art. 4(1)); Decree 76/2024/NĐ-CP raised it to 500,000 VND
-from 2024-07-01. (270,000 VND was the level of the previous Decree 136/2013/NĐ-CP, in force
-from 2014-01-01 until Decree 20/2021 replaced it; it is kept as history.) The funeral
-allowance of a beneficiary of monthly assistance is at least 20 times the standard level
-(Decree 20/2021, Art. 11(1)). Allowances for people with meritorious service are
-coefficients of the merit standard level ("mức chuẩn trợ cấp ưu đãi"): 1,624,000 VND from
-2021-09-01 (Decree 75/2021/NĐ-CP), 2,055,000 VND from 2023-07-01 (Decree 55/2023/NĐ-CP),
-2,789,000 VND from 2024-07-01 (Decree 77/2024/NĐ-CP); the two merit categories below use
-simplified coefficients for the demonstration (the decrees' annexes list dozens).
+assistance level ("mức chuẩn trợ giúp xã hội", Article 4) given in Article 6. Allowances for
+people with meritorious service are coefficients of the merit standard level ("mức chuẩn
+trợ cấp ưu đãi", Ordinance 02/2020/UBTVQH14 and its decrees); the two merit categories
+below use simplified coefficients for the demonstration (the decrees' annexes list dozens
+of amounts). The funeral allowance of a beneficiary of monthly assistance is at least 20
+times the standard level (Decree 20/2021/NĐ-CP, Art. 11(1)). Each level below cites the
+decree and the date it applies from. Checked on 2026-12-03 from the decrees' provisions as
+known, without access to their texts from this machine: confirm the articles against the
+Official Gazette (Công báo) before a real payment run.
 
 An amount is ``level in force on the month's first day x coefficient``: a new level applies
 from its date; an instruction keeps the amount it was built with, so a later level never
@@ -32,6 +31,7 @@ from dancu.common.i18n import N_
 from dancu.payments import repository as repo
 from dancu.payments.errors import PaymentsErrorCode
 from dancu.payments.models import Category, Level, Programme
+from dancu.payments.schemas import CategoryOut, LevelOut, ProgrammeOut
 
 SOCIAL = "social_assistance"
 MERIT = "merit_allowance"
@@ -57,10 +57,32 @@ class ProgrammeDef:
     levels: tuple[tuple[date, int, str], ...]
 
 
+# The standard social-assistance level ("mức chuẩn trợ giúp xã hội"), VND a month:
+# - 270,000: Decree 136/2013/NĐ-CP of 21 October 2013, Art. 4(1), in force 1 January 2014;
+# - 360,000: Decree 20/2021/NĐ-CP of 15 March 2021, Art. 4(1), in force 1 July 2021,
+#   replacing Decree 136/2013;
+# - 500,000: Decree 76/2024/NĐ-CP of 1 July 2024, Art. 1 (amending Art. 4(1) of Decree
+#   20/2021), applied from 1 July 2024.
 _SOCIAL_LEVELS = (
-    (date(2014, 1, 1), 270_000, "Decree 136/2013/NĐ-CP, Art. 4"),
+    (date(2014, 1, 1), 270_000, "Decree 136/2013/NĐ-CP, Art. 4(1)"),
     (date(2021, 7, 1), 360_000, "Decree 20/2021/NĐ-CP, Art. 4(1)"),
     (date(2024, 7, 1), 500_000, "Decree 76/2024/NĐ-CP, Art. 1"),
+)
+# The merit standard level ("mức chuẩn trợ cấp ưu đãi người có công với cách mạng"), VND:
+# - 1,624,000: Decree 58/2019/NĐ-CP of 1 July 2019, applied from 1 July 2019;
+# - 1,624,000 (unchanged): Decree 75/2021/NĐ-CP of 24 July 2021, Art. 3, in force
+#   15 September 2021, the decree of Ordinance 02/2020/UBTVQH14 (was 1 September 2021
+#   here: the level in force on a month's first day applies, so September 2021 now reads
+#   Decree 58/2019's level, the same amount);
+# - 2,055,000: Decree 55/2023/NĐ-CP of 21 July 2023 (amending Decree 75/2021), applied
+#   from 1 July 2023;
+# - 2,789,000: Decree 77/2024/NĐ-CP of 1 July 2024 (amending Decree 75/2021), applied
+#   from 1 July 2024.
+_MERIT_LEVELS = (
+    (date(2019, 7, 1), 1_624_000, "Decree 58/2019/NĐ-CP"),
+    (date(2021, 9, 15), 1_624_000, "Decree 75/2021/NĐ-CP, Art. 3"),
+    (date(2023, 7, 1), 2_055_000, "Decree 55/2023/NĐ-CP"),
+    (date(2024, 7, 1), 2_789_000, "Decree 77/2024/NĐ-CP"),
 )
 PROGRAMMES: tuple[ProgrammeDef, ...] = (
     ProgrammeDef(
@@ -91,18 +113,14 @@ PROGRAMMES: tuple[ProgrammeDef, ...] = (
         MERIT,
         N_("Allowance for people with meritorious service"),
         "monthly",
-        "Ordinance 02/2020/UBTVQH14; Decree 77/2024/NĐ-CP",
+        "Ordinance 02/2020/UBTVQH14; Decree 75/2021/NĐ-CP; Decree 77/2024/NĐ-CP",
         (
             CategoryDef("martyr_relative", N_("Relative of a fallen soldier"), 1000),
             CategoryDef(
                 "toxic_chemical_victim", N_("Resistance member exposed to toxic chemicals"), 1300
             ),
         ),
-        (
-            (date(2021, 9, 1), 1_624_000, "Decree 75/2021/NĐ-CP"),
-            (date(2023, 7, 1), 2_055_000, "Decree 55/2023/NĐ-CP"),
-            (date(2024, 7, 1), 2_789_000, "Decree 77/2024/NĐ-CP"),
-        ),
+        _MERIT_LEVELS,
     ),
     ProgrammeDef(
         FUNERAL,
@@ -266,3 +284,19 @@ def _month_end(month: date) -> date:
 def age_on(birth_date: date, day: date) -> int:
     years = day.year - birth_date.year
     return years - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def describe(session: Session, *, actor: Actor) -> list[ProgrammeOut]:
+    """Every programme with its categories and its dated standard levels."""
+    actor.require(Permission.BENEFICIARY_READ)
+    return [
+        ProgrammeOut(
+            code=p.code,
+            name=p.name,
+            kind=p.kind,
+            legal_basis=p.legal_basis,
+            categories=[CategoryOut.model_validate(c) for c in repo.categories(session, p.id)],
+            levels=[LevelOut.model_validate(v) for v in repo.levels(session, p.id)],
+        )
+        for p in repo.programmes(session)
+    ]

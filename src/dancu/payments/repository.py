@@ -19,6 +19,7 @@ from dancu.payments.models import (
     Category,
     Cycle,
     Instruction,
+    Level,
     PaymentFile,
     Programme,
     ReconciliationProblem,
@@ -41,7 +42,7 @@ def insert_ignoring_existing(
     return 0
 
 
-def _in_area(actor: Actor, province: Any, commune: Any) -> Any:
+def in_area(actor: Actor, province: Any, commune: Any) -> Any:
     if actor.nationwide:
         return True
     return or_(province.in_(actor.province_units), commune.in_(actor.commune_units))
@@ -49,7 +50,7 @@ def _in_area(actor: Actor, province: Any, commune: Any) -> Any:
 
 def beneficiaries_readable_by(actor: Actor) -> Select[tuple[Beneficiary]]:
     return select(Beneficiary).where(
-        _in_area(actor, Beneficiary.province_code, Beneficiary.commune_code)
+        in_area(actor, Beneficiary.province_code, Beneficiary.commune_code)
     )
 
 
@@ -73,6 +74,11 @@ def programmes(session: Session) -> list[Programme]:
 
 def categories(session: Session, programme_id: int) -> list[Category]:
     stmt = select(Category).where(Category.programme_id == programme_id).order_by(Category.id)
+    return list(session.scalars(stmt))
+
+
+def levels(session: Session, programme_id: int) -> list[Level]:
+    stmt = select(Level).where(Level.programme_id == programme_id).order_by(Level.effective_from)
     return list(session.scalars(stmt))
 
 
@@ -113,7 +119,7 @@ def list_beneficiaries(
 
 
 def pending_changes(session: Session, actor: Actor) -> list[tuple[BeneficiaryChange, Beneficiary]]:
-    area = _in_area(actor, Beneficiary.province_code, Beneficiary.commune_code)
+    area = in_area(actor, Beneficiary.province_code, Beneficiary.commune_code)
     stmt = (
         select(BeneficiaryChange, Beneficiary)
         .join(Beneficiary, Beneficiary.id == BeneficiaryChange.beneficiary_id)
@@ -126,7 +132,7 @@ def pending_changes(session: Session, actor: Actor) -> list[tuple[BeneficiaryCha
 def change(
     session: Session, actor: Actor, change_id: int
 ) -> tuple[BeneficiaryChange, Beneficiary] | None:
-    area = _in_area(actor, Beneficiary.province_code, Beneficiary.commune_code)
+    area = in_area(actor, Beneficiary.province_code, Beneficiary.commune_code)
     stmt = (
         select(BeneficiaryChange, Beneficiary)
         .join(Beneficiary, Beneficiary.id == BeneficiaryChange.beneficiary_id)
@@ -136,11 +142,7 @@ def change(
     return (row[0], row[1]) if row else None
 
 
-def payable_beneficiaries(
-    session: Session, programme: Programme, province_code: str
-) -> list[Beneficiary]:
-    """Active beneficiaries of the programme in the province; for a one-off programme, only
-    those never given an instruction."""
+def _payable(programme: Programme, province_code: str) -> Select[tuple[Beneficiary]]:
     stmt = select(Beneficiary).where(
         Beneficiary.programme_id == programme.id,
         Beneficiary.province_code == province_code,
@@ -149,7 +151,27 @@ def payable_beneficiaries(
     if programme.kind == "one_off":
         paid = select(Instruction.id).where(Instruction.beneficiary_id == Beneficiary.id)
         stmt = stmt.where(~paid.exists())
-    return list(session.scalars(stmt.order_by(Beneficiary.id)))
+    return stmt
+
+
+def payable_beneficiaries(
+    session: Session,
+    programme: Programme,
+    province_code: str,
+    *,
+    after_id: int = 0,
+    limit: int | None = None,
+) -> list[Beneficiary]:
+    """Active beneficiaries of the programme in the province, by id from ``after_id`` (a
+    cycle reads them a batch at a time); for a one-off programme, only those never given
+    an instruction."""
+    stmt = _payable(programme, province_code).where(Beneficiary.id > after_id)
+    return list(session.scalars(stmt.order_by(Beneficiary.id).limit(limit)))
+
+
+def count_payable(session: Session, programme: Programme, province_code: str) -> int:
+    stmt = _payable(programme, province_code).with_only_columns(func.count())
+    return session.scalar(stmt) or 0
 
 
 def cycle(session: Session, actor: Actor, cycle_id: int) -> Cycle | None:

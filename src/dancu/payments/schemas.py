@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -121,8 +122,10 @@ class FigureOut(BaseModel):
     paid_amount: int
     cashless_share: float | None
     failed: int
-    flagged: int
+    flagged: int  # overpayments still to recover (flagged or notified)
     recovered: int
+    recovered_amount: int = 0
+    waived: int = 0
 
 
 class MyPaymentOut(BaseModel):
@@ -135,3 +138,78 @@ class MyPaymentOut(BaseModel):
     account_masked: str | None
     paid_on: date | None
     recovery: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """The post office's answer for one line of a postal list."""
+
+    end_to_end_id: str
+    signed_by: str | None  # None: the beneficiary did not come
+    paid_on: date
+
+
+class CategoryOut(_Out):
+    code: str
+    name: str
+    coefficient: int  # thousandths of the standard level
+    min_age: int | None = None
+    max_age: int | None = None
+
+
+class LevelOut(_Out):
+    effective_from: date
+    amount: int
+    legal_basis: str = ""
+
+
+class ProgrammeOut(BaseModel):
+    code: str
+    name: str
+    kind: str
+    legal_basis: str
+    categories: list[CategoryOut]
+    levels: list[LevelOut]
+
+
+class BeneficiaryPage(BaseModel):
+    items: list[BeneficiaryOut]
+    total: int
+    page: int
+    per_page: int
+
+
+class CycleSummaryOut(_Out):
+    """A cycle and its totals, without the names of who was left out (``CycleOut``)."""
+
+    id: int
+    programme_id: int
+    province_code: str
+    month: date
+    status: str
+    prepared_by_name: str
+    approved_by_name: str | None = None
+    excluded: int = 0
+    count: int = 0
+    amount: int = 0
+    bank: int = 0
+    paid: int = 0
+    failed: int = 0
+
+
+class RecoveryOut(_Out):
+    id: int
+    instruction_id: int
+    pid: str
+    commune_code: str
+    month: date
+    amount: int
+    reason: str
+    status: str
+    flagged_by: str
+    flagged_at: datetime
+    notified_by: str | None = None
+    notified_at: datetime | None = None
+    closed_by: str | None = None
+    closed_at: datetime | None = None
+    note: str = ""

@@ -21,6 +21,7 @@ from lxml import etree
 
 from dancu.payments import iso20022
 from dancu.payments.mapper import FinancialAddress
+from dancu.payments.schemas import Receipt
 
 BANKS: dict[str, tuple[str, str]] = {
     "970405": ("Agribank", "10"),
@@ -81,13 +82,6 @@ class BankNetwork:
             f"SIM-NTF-{next(_ids):06d}", debtor, booked, booked_on, now
         )
         return report, notice
-
-
-@dataclass(frozen=True, slots=True)
-class Receipt:
-    end_to_end_id: str
-    signed_by: str | None  # None: the beneficiary did not come
-    paid_on: date
 
 
 @dataclass

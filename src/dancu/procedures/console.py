@@ -21,13 +21,13 @@ from dancu.common.access import Actor, Permission, Role
 from dancu.common.bounds import page_offset
 from dancu.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from dancu.db import utcnow
-from dancu.procedures import bundles, catalogue, events, workdays
+from dancu.procedures import assignment, bundles, catalogue, events, workdays
 from dancu.procedures import repository as repo
 from dancu.procedures.catalogue import AGENCIES
 from dancu.procedures.errors import ProcedureErrorCode
 from dancu.procedures.models import Dossier, DossierHistory, DossierStep
 from dancu.procedures.schemas import QueueItem, QueuePage
-from dancu.procedures.service import OPEN, local_today, raise_transition, transition
+from dancu.procedures.workflow import OPEN, local_today, raise_transition, transition
 from dancu.settings import get_settings
 
 MAX_PER_PAGE = 100
@@ -201,13 +201,23 @@ def _held(session: Session, actor: Actor, code: str) -> tuple[Dossier, DossierSt
     return dossier, current_step(session, actor, dossier)
 
 
+def assignable(session: Session, actor: Actor, code: str) -> list[assignment.OfficerChoice]:
+    """The officers a leader may hand this dossier to (the console's select)."""
+    actor.require(Permission.PROCEDURE_ASSIGN)
+    return assignment.officers_for(session, dossier_for(session, actor, code), AGENCIES_OF)
+
+
 def assign(session: Session, actor: Actor, code: str, officer_id: str) -> Dossier:
-    """A leader hands the dossier to an officer of the unit (their queue shows it as theirs)."""
+    """A leader hands the dossier to an officer of its unit and its step's agency (their
+    queue shows it as theirs); anyone else is refused."""
     actor.require(Permission.PROCEDURE_ASSIGN)
     dossier = dossier_for(session, actor, code)
-    if not officer_id.strip():
+    choices = assignment.officers_for(session, dossier, AGENCIES_OF)
+    if officer_id.strip() not in {o.id for o in choices}:
         raise ValidationFailed(
-            "Name the officer", code=ProcedureErrorCode.OFFICER_UNKNOWN, field="officer_id"
+            "Choose an officer of this dossier's unit and agency",
+            code=ProcedureErrorCode.OFFICER_UNKNOWN,
+            field="officer_id",
         )
     if dossier.status not in OPEN:
         raise_transition(dossier, "processing")

@@ -12,10 +12,12 @@ import random
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dancu.common.access import Actor
 from dancu.procedures import catalogue, workdays
+from dancu.procedures.documents import service as documents
 from dancu.procedures.models import Dossier, DossierHistory, DossierStep
 from dancu.registry import service as registry
 
@@ -49,8 +51,10 @@ def seed_procedures_demo(
     actor: Actor,
     dossiers: int = 3000,
     today: date | None = None,
+    signed: int = 30,
 ) -> int:
-    """Seed ``dossiers`` dossiers of the province's citizens; returns how many were written."""
+    """Seed ``dossiers`` dossiers of the province's citizens, the ``signed`` newest approved
+    ones with their signed result; returns how many were written."""
     today = today or date.today()
     rng = random.Random(f"procedures:{seed}")
     people = [
@@ -120,7 +124,24 @@ def seed_procedures_demo(
                 _finish(session, rng, calendar, province_code, today, *item)
             batch = []
     session.flush()
+    sign_results(session, limit=signed)
     return written
+
+
+def sign_results(session: Session, *, limit: int) -> int:
+    """Sign the results of the ``limit`` most recently approved dossiers with the existing
+    result signing (``documents.service.issue_result``: the agency's certificate, PAdES), so
+    an approved dossier of the demo has a PDF that verifies. Signing takes a fraction of a
+    second each, so the demo signs the newest few rather than thousands."""
+    codes = session.scalars(
+        select(Dossier.code)
+        .where(Dossier.status == "approved", Dossier.code.is_not(None))
+        .order_by(Dossier.decided_at.desc(), Dossier.id.desc())
+        .limit(limit)
+    ).all()
+    for code in codes:
+        documents.issue_result(session, {"dossier": code})
+    return len(codes)
 
 
 def _finish(

@@ -18,7 +18,7 @@ from dancu.procedures import catalogue
 from dancu.procedures.errors import ProcedureErrorCode
 from dancu.procedures.models import Dossier
 from dancu.procedures.schemas import FiguresOut
-from dancu.procedures.service import VN_TZ
+from dancu.procedures.workflow import VN_TZ
 
 
 def _start(day: date) -> datetime:

@@ -335,12 +335,16 @@ def _console_dossier(
     procedure = catalogue.catalogue().get(dossier.procedure_code)
     step = next((s for s in out.steps if s.seq == out.current_step), None)
     mine = step is not None and step.agency in console.agencies_of(actor)
+    may_assign = actor.can(Permission.PROCEDURE_ASSIGN)
+    officers = console.assignable(db, actor, code) if may_assign else []
     context = {
         "d": out,
         "p": procedure,
         "step": step,
         "mine": mine and out.status in dossiers.OPEN,
-        "can_assign": actor.can(Permission.PROCEDURE_ASSIGN),
+        "can_assign": may_assign,
+        "officers": officers,
+        "assigned_name": next((o.name for o in officers if o.id == out.assigned_to), None),
         "me": actor.id,
         "error": error,
         "unit_name": _unit_name,

@@ -323,6 +323,8 @@ CODES: tuple[str, ...] = (
     N_("payments.action.end"),
     N_("payments.recovery.flagged"),
     N_("payments.recovery.recovered"),
+    N_("payments.recovery.notified"),
+    N_("payments.recovery.waived"),
     N_("payments.file.pain.001"),
     N_("payments.file.pain.002"),
     N_("payments.file.camt.054"),

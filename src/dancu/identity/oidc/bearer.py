@@ -51,6 +51,7 @@ API_SCOPES: dict[str, str] = {
     "procedures.npsp": "Submit dossiers received by the National Public Service Portal",
     "exchange.registries.write": "Create records through the GovStack Digital Registries API",
     "exchange.use": "Use population data through the exchange door, within the partner's purposes",
+    "payments.read": "Read social-payment programmes, the area's beneficiaries and cycles",
 }
 
 

@@ -44,6 +44,7 @@ PARTNER_SCOPES = (
     "procedures.read",
     "procedures.write",
     "procedures.npsp",
+    "payments.read",
 )
 AUTH_METHODS = ("client_secret_basic", "private_key_jwt", "none")
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
