@@ -26,7 +26,14 @@ from sqlalchemy.orm import Session
 
 from dancu.common import audit
 from dancu.common.access import PURPOSES, Actor, Permission, Role
-from dancu.common.errors import Conflict, DancuError, Forbidden, NotAuthenticated, NotFound, ValidationFailed
+from dancu.common.errors import (
+    Conflict,
+    DancuError,
+    Forbidden,
+    NotAuthenticated,
+    NotFound,
+    ValidationFailed,
+)
 from dancu.db import utcnow
 from dancu.exchange.errors import ExchangeErrorCode
 from dancu.exchange.partners import ratelimit
