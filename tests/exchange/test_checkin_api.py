@@ -260,3 +260,22 @@ def test_a_partner_asks_for_consent_and_reads_its_receipt(client, session, hospi
         "/api/exchange/consents", json={**body, "fields": ["ethnicity"]}, headers=auth
     )
     refused(outside, 403, "exchange.field_not_allowed")
+
+
+def _trail(session: Session, pid: str) -> list[str]:
+    session.expire_all()
+    stmt = select(AuditEntry.action).where(
+        AuditEntry.subject_type == "citizen", AuditEntry.subject_id == pid
+    )
+    return sorted(session.scalars(stmt))
+
+
+def test_one_check_in_is_one_entry_in_the_citizens_access_list(client, session, hospital, patient):
+    before = _trail(session, patient.pid)
+    tok = token(client, hospital)
+    assert checkin(client, tok, {"pid": patient.pid}).status_code == 200
+    assert checkin(client, tok, {"pid": patient.pid}).status_code == 200
+    added = _trail(session, patient.pid)
+    for action in before:
+        added.remove(action)
+    assert added == ["exchange.checkin", "exchange.checkin"]  # no citizen.read beside each
