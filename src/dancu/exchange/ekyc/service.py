@@ -19,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from asn1crypto import cms, parser
 from joserfc import jws
 from sqlalchemy.orm import Session
 
@@ -36,7 +37,6 @@ from dancu.exchange.partners.schemas import PartnerContext
 from dancu.exchange.partners.service import minimise
 from dancu.exchange.reader import EXCHANGE_ACTOR
 from dancu.identity.chip.pki import TrustList
-from dancu.identity.chip.sod import unwrap_sod
 from dancu.identity.chip.verify import verify_chip
 from dancu.identity.keys import service as keys
 from dancu.registry import service as registry
@@ -124,8 +124,11 @@ def _checks(
 
 
 def signing_time(sod: bytes) -> datetime | None:
-    """The SOD's CMS signingTime (passive authentication has parsed and verified it)."""
-    attrs = unwrap_sod(sod)["signer_infos"][0]["signed_attrs"]
+    """The SOD's CMS signingTime, read lazily: only the signed attributes are decoded
+    (passive authentication has already checked the SOD and the signature over them)."""
+    contents = parser.parse(sod)[4] if sod[:1] == b"\x77" else sod
+    signed = cms.ContentInfo.load(contents)["content"]
+    attrs = signed["signer_infos"][0]["signed_attrs"]
     found = [a["values"][0].native for a in attrs if a["type"].native == "signing_time"]
     return found[0] if len(found) == 1 and isinstance(found[0], datetime) else None
 
