@@ -57,7 +57,7 @@ def test_the_kiosk_checks_a_patient_in_from_a_scanned_line_and_clears_itself(
     # every "pageshow", which fires after the load event: the scan was lost and nothing
     # was submitted (the flake of a full run, "no check-in recorded").
     held: list[Route] = []
-    page.route("**/static/exchange-kiosk.css", held.append)
+    page.route("**/static/exchange-kiosk.css", lambda route: held.append(route))
     page.goto("/kiosk", wait_until="domcontentloaded")
     scan = page.get_by_test_id("kiosk-scan")
     expect(scan).to_be_focused()
