@@ -24,9 +24,9 @@
     document.addEventListener(name, restart, { passive: true });
   });
   if (scan) { document.addEventListener("click", refocus); refocus(); }
-  // Only a page restored from the back-forward cache is cleared: on a fresh load "pageshow"
-  // comes after the load event, and a reader may already have typed its line by then (a
-  // slow stylesheet): clearing it then lost the scan (the kiosk browser test's flake).
+  /* Only a page restored from the back-forward cache is cleared: on a fresh load, pageshow
+     comes after the load event, and a reader may already have typed its line by then (a
+     slow stylesheet): clearing it then lost the scan (the kiosk browser test's flake). */
   window.addEventListener("pageshow", function (event) {
     if (event.persisted && scan) { scan.value = ""; }
   });
