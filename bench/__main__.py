@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from bench import (
+    checkin,
     ekyc,
     linkage_febrl,
     linkage_scale,
@@ -32,7 +33,7 @@ def main(
         str | None,
         typer.Option(
             help="registry_load, registry_lookup, registry_search, oidc_tokens, linkage_febrl, "
-            "linkage_scale or ekyc"
+            "linkage_scale, ekyc or checkin (checkin only when named: a server under load)"
         ),
     ] = None,
     workers: Annotated[int, typer.Option(help="server processes (look-up benchmark)")] = 1,
@@ -77,6 +78,11 @@ def main(
         tables.append(linkage_scale.main(citizens, sector_records or citizens // 5))
     if only in (None, "ekyc"):
         tables.append(ekyc.main())
+    if only == "checkin":
+        with temp_database("checkin") as url:
+            print(f"loading {citizens:,} demo citizens ...", flush=True)
+            registry_load.load_demo_into(url, citizens)
+            tables.append(checkin.main(url, citizens, workers))
     print()
     for table in tables:
         print(table.render(), end="\n\n")

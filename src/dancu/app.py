@@ -21,11 +21,13 @@ from dancu.exchange import tasks as exchange_tasks
 from dancu.exchange.cleaning import api as cleaning_api
 from dancu.exchange.cleaning import tasks as cleaning_tasks
 from dancu.exchange.ekyc import api as ekyc_api
+from dancu.exchange.partners import service as exchange_partners
 from dancu.exchange.registries import api as registries_api
 from dancu.identity import pages as identity_pages
 from dancu.identity import tasks as identity_tasks
 from dancu.identity.oidc import api as oidc_api
 from dancu.identity.oidc import bearer as api_tokens
+from dancu.identity.oidc.gates import client_gates
 from dancu.identity.pages.guard import live_login_only
 from dancu.identity.wallet import api as wallet_api
 from dancu.identity.wallet import pages as wallet_pages
@@ -82,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     procedures_tasks.subscribe()  # ... and a dossier's change notifies its citizen
     cleaning_tasks.subscribe()  # ... and a bank's customer list to be cleaned
     exchange_tasks.subscribe()  # ... insurer's cards get linked, a newborn gets a card
+    client_gates.install(exchange_partners.token_refusal)  # no token for a revoked partner
     payments_tasks.subscribe()  # ... a death stops payments, a move changes the commune list
     app.add_middleware(
         SessionMiddleware,

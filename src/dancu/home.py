@@ -74,6 +74,7 @@ HINTS = {
     "/procedure-figures": N_("Dossiers online and at the counter, on time, fees, reused data."),
     "/payments": N_("Beneficiaries of social payments, their enrolment and the monthly cycles."),
     "/exchange": N_("Check-ins with the chip ID card and insurance cards synchronized."),
+    "/exchange/area": N_("Which partners received data of your area's citizens, day by day."),
 }
 SIGN_IN = Task("/login", N_("Sign in"), N_("With your personal ID number and password."), "t-login")
 REGISTER = Task(

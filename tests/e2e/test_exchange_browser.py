@@ -52,13 +52,17 @@ def test_the_kiosk_checks_a_patient_in_from_a_scanned_line_and_clears_itself(
     page.get_by_test_id("enrol-secret").fill(code.group(1))
     page.get_by_test_id("enrol-submit").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Tự đăng ký khám bệnh")
+    # A reader may scan before the page's load event, and "pageshow" fires after it: the
+    # page used to clear the field on every "pageshow", so on a slow load the scan was
+    # lost and nothing was submitted (the flake of a full run, "no check-in recorded").
+    # The late event of a fresh load is replayed here after the line is typed.
     scan = page.get_by_test_id("kiosk-scan")
     expect(scan).to_be_focused()
     page.keyboard.type(pid)  # the reader types the line...
+    page.evaluate("window.dispatchEvent(new PageTransitionEvent('pageshow', {persisted: false}))")
+    expect(scan).to_have_value(pid)
     page.keyboard.press("Enter")  # ... and Enter
-    # 60 s: once, in a full run, no answer came within 20 s and no check-in was recorded
-    # (cause not found; see the closing note of 2026-12-03)
-    expect(page.get_by_test_id("kiosk-name")).to_have_text(name, timeout=60_000)
+    expect(page.get_by_test_id("kiosk-name")).to_have_text(name)
     expect(page.get_by_test_id("kiosk-insurance")).to_have_text("Có giá trị tại bệnh viện này")
     assert pid not in page.content()  # never more than the check-in needs
     box = page.get_by_test_id("kiosk-again").bounding_box()

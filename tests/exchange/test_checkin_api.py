@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from joserfc.jwk import ECKey
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from dancu.common.access import SYSTEM_ACTOR, Role
@@ -260,3 +260,44 @@ def test_a_partner_asks_for_consent_and_reads_its_receipt(client, session, hospi
         "/api/exchange/consents", json={**body, "fields": ["ethnicity"]}, headers=auth
     )
     refused(outside, 403, "exchange.field_not_allowed")
+
+
+def _trail(session: Session, pid: str) -> list[str]:
+    session.expire_all()
+    stmt = select(AuditEntry.action).where(
+        AuditEntry.subject_type == "citizen", AuditEntry.subject_id == pid
+    )
+    return sorted(session.scalars(stmt))
+
+
+def test_one_check_in_is_one_entry_in_the_citizens_access_list(client, session, hospital, patient):
+    before = _trail(session, patient.pid)
+    tok = token(client, hospital)
+    assert checkin(client, tok, {"pid": patient.pid}).status_code == 200
+    assert checkin(client, tok, {"pid": patient.pid}).status_code == 200
+    added = _trail(session, patient.pid)
+    for action in before:
+        added.remove(action)
+    assert added == ["exchange.checkin", "exchange.checkin"]  # no citizen.read beside each
+
+
+def test_a_check_in_runs_its_baseline_of_statements_and_locks_no_shared_row(
+    client, session, engine, hospital, patient
+):
+    tok = token(client, hospital)
+    assert checkin(client, tok, {"pid": patient.pid}).status_code == 200
+    seen: list[str] = []
+
+    def grab(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]
+        seen.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", grab)
+    try:
+        assert checkin(client, tok, {"pid": patient.pid}).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", grab)
+    work = [s for s in seen if not s.startswith(("SAVEPOINT", "RELEASE"))]
+    # token, door row, citizen record, insurance card, access row, audit entry, message log
+    assert len(work) == 7, work
+    assert sum(s.startswith("INSERT INTO audit_log") for s in work) == 1
+    assert not [s for s in work if s.startswith("UPDATE") or "ON CONFLICT" in s]

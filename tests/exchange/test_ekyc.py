@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from joserfc import jws
@@ -117,6 +117,14 @@ def test_a_genuine_current_card_gets_a_signed_result_with_only_consented_attribu
         "bank_ekyc",
         ["birth_date", "full_name"],
     )
+    # the only entry of the eKYC in the citizen's access list: no registry read beside it
+    reads = session.scalars(
+        select(audit.AuditEntry.action).where(
+            audit.AuditEntry.subject_id == holder.pid,
+            audit.AuditEntry.purpose == "bank_ekyc",
+        )
+    ).all()
+    assert reads == ["ekyc.verified"]
 
 
 def test_a_forged_result_does_not_verify(session, holder, signer, trust):
@@ -310,3 +318,17 @@ def test_jws_header_names_the_published_key(session):
     token = service.sign(session, {"x": 1})
     keys = service.jwks(session)
     assert jws.extract_compact(token.encode()).headers()["kid"] == keys["keys"][0]["kid"]
+
+
+def test_a_lost_cards_chip_is_refused_though_its_replacement_carries_the_same_dg1(
+    session, holder, signer, trust
+):
+    lost = issue(session, holder, on=date(2020, 1, 10))  # at 29: valid until 40
+    lost_chip = chip_of(signer, holder, lost, signed_at=datetime(2020, 1, 8, tzinfo=UTC))
+    cards.transition_card(session, lost.id, "report_lost", actor=SYSTEM_ACTOR)
+    replacement = issue(session, holder, reason="replacement")
+    assert replacement.expires_on == lost.expires_on  # the same DG1 on both chips
+    new_chip = chip_of(signer, holder, replacement)
+    assert new_chip.data_groups[1] == lost_chip.data_groups[1]
+    refused(session, request_body(lost_chip, holder.pid), trust, "ekyc.card_superseded")
+    assert run(session, request_body(new_chip, holder.pid), trust).verdict == "verified"

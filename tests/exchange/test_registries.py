@@ -83,6 +83,13 @@ def test_read_answers_the_record_in_the_published_shape(client, session, citizen
     ).one()
     assert (entry.actor_id, entry.purpose) == (f"client:{PARTNERS['bhxh']}", "social_insurance")
     assert entry.fields == ["birth_date", "full_name", "pid", "sex"]
+    # one entry in the citizen's access list for the read: no registry read beside it
+    reads = session.scalars(
+        select(AuditEntry.action).where(
+            AuditEntry.subject_id == citizen.pid, AuditEntry.purpose == "social_insurance"
+        )
+    ).all()
+    assert reads == ["registries.read"]
 
 
 def test_read_in_the_suite_spelling_answers_in_it(client, session, citizen):

@@ -143,9 +143,22 @@ def _sign(signer: Issuer, data: bytes, pss: bool) -> tuple[bytes, dict[str, obje
     }
 
 
-def make_sod(signer: Issuer, data_groups: dict[int, bytes], *, pss: bool = False) -> bytes:
+def _time(at: datetime | None) -> cms.Time:
+    """A CMS signingTime value (UTCTime until 2049, as RFC 5652 asks)."""
+    moment = (at or datetime.now(UTC)).replace(microsecond=0)
+    return cms.Time(name="utc_time" if moment.year < 2050 else "general_time", value=moment)
+
+
+def make_sod(
+    signer: Issuer,
+    data_groups: dict[int, bytes],
+    *,
+    pss: bool = False,
+    signed_at: datetime | None = None,
+) -> bytes:
     """EF.SOD over ``data_groups`` (SHA-256), signed by ``signer`` (ECDSA, or RSA PKCS#1 v1.5
-    or, with ``pss``, RSA-PSS)."""
+    or, with ``pss``, RSA-PSS) at ``signed_at`` (the CMS signingTime attribute; now by
+    default, as a card's chip is signed when it is personalised)."""
     lds = LDSSecurityObject(
         {
             "version": 0,
@@ -163,6 +176,7 @@ def make_sod(signer: Issuer, data_groups: dict[int, bytes], *, pss: bool = False
             cms.CMSAttribute(
                 {"type": "message_digest", "values": [hashlib.sha256(content).digest()]}
             ),
+            cms.CMSAttribute({"type": "signing_time", "values": [_time(signed_at)]}),
         ]
     )
     signature, algorithm = _sign(signer, attrs.dump(), pss)
@@ -206,6 +220,7 @@ def make_chip(
     sex: str,
     expiry_date: date,
     face: bytes | None = None,
+    signed_at: datetime | None = None,
 ) -> ChipBundle:
     """A chip for a synthetic card holder: DG1 (the MRZ), DG2 (stand-in face bytes), EF.SOD."""
     mrz = compose_td1(
@@ -218,7 +233,7 @@ def make_chip(
     )
     image = face or hashlib.sha256(f"synthetic face {document_number}".encode()).digest() * 8
     groups = {1: encode_dg1(mrz), 2: encode_dg2(image)}
-    return ChipBundle(make_sod(signer, groups), groups, mrz)
+    return ChipBundle(make_sod(signer, groups, signed_at=signed_at), groups, mrz)
 
 
 def demo_csca(trust_dir: Path, key_dir: Path) -> Issuer:

@@ -1,7 +1,8 @@
 """Exchange pages: the self-service kiosk (``/kiosk``), the citizen's data-sharing page
 (``/account/data-sharing``: consent requests and receipts), and the officers' pages
 (``/exchange``: check-in figures, the insurance sync rate; ``/exchange/access``: who holds
-access to citizen data, flags, suspension, the quarterly review)."""
+access to citizen data, flags, suspension, the quarterly review; ``/exchange/area``: which
+partners read data of the citizens of the officer's area, per day, unusual volumes flagged)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from dancu.common import adminunits
 from dancu.common.access import Actor, Permission, Role
 from dancu.common.bounds import Code, Id
 from dancu.common.errors import DancuError, NotFound
@@ -20,6 +22,7 @@ from dancu.exchange.checkin import service as checkin
 from dancu.exchange.checkin.schemas import CheckinIn
 from dancu.exchange.consent import service as consent
 from dancu.exchange.errors import ExchangeErrorCode
+from dancu.exchange.hygiene import accesses
 from dancu.exchange.hygiene import service as hygiene
 from dancu.exchange.insurance import service as insurance
 from dancu.exchange.partners import service as partners
@@ -35,6 +38,7 @@ router = APIRouter(include_in_schema=False)
 kiosk_router = APIRouter(prefix="/kiosk", include_in_schema=False)
 Scan = Annotated[str, Form(max_length=20_000)]
 PARTNER_ACTORS = ("client:", "kiosk:")  # a partner's system or its kiosk
+AREA_DAYS = 30  # the area review's window
 
 
 # -- the kiosk ---------------------------------------------------------------------------
@@ -112,12 +116,12 @@ def data_sharing(request: Request, db: DbSession) -> HTMLResponse:
     login = signed_in(request, db)
     pid = login.citizen_pid
     receipts = consent.of_citizen(db, pid) if pid else []
-    accesses = [
+    shared = [  # check-ins, eKYC, registry reads, list cleaning, consent requests
         e
         for e in (transparency.my_access_log(db, pid, limit=200) if pid else [])
-        if e.actor_id.startswith(PARTNER_ACTORS) and e.action.startswith("exchange.")
+        if e.actor_id.startswith(PARTNER_ACTORS)
     ]
-    context = {"receipts": receipts, "field_names": FIELDS, "accesses": accesses}
+    context = {"receipts": receipts, "field_names": FIELDS, "accesses": shared}
     return render(request, "exchange/data_sharing.html", context)
 
 
@@ -152,6 +156,23 @@ def overview(request: Request, db: DbSession, actor: CurrentActor) -> HTMLRespon
         "can_manage": actor.can(Permission.EXCHANGE_MANAGE),
     }
     return render(request, "exchange/overview.html", context)
+
+
+@router.get("/exchange/area", response_class=HTMLResponse)
+def area(request: Request, db: DbSession, actor: CurrentActor) -> HTMLResponse:
+    """Partner accesses to the citizens of the officer's area, per day (access hygiene)."""
+    since = date.today() - timedelta(days=AREA_DAYS)
+    days = accesses.area_review(db, actor=actor, since=since)
+    context = {"days": days, "area_days": AREA_DAYS, "units": _unit_names(actor)}
+    return render(request, "exchange/area.html", context)
+
+
+def _unit_names(actor: Actor) -> list[str]:
+    names = [p.name for p in adminunits.provinces() if p.code in actor.province_units]
+    for code in actor.commune_units:
+        if (commune := adminunits.find_commune(code)) is not None:
+            names.append(commune.name)
+    return names
 
 
 @router.get("/exchange/access", response_class=HTMLResponse)

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from dancu.common import adminunits, audit
-from dancu.common.access import Actor, Permission, require_purpose
+from dancu.common.access import Actor, Permission, Role, require_purpose
 from dancu.common.bounds import MAX_SEARCH_NAME, page_offset
 from dancu.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from dancu.common.textfold import fold
@@ -95,6 +95,20 @@ def get_citizen(
         fields=RECORD_FIELDS,
     )
     return out
+
+
+def read_for_release(
+    session: Session, pid: str, *, actor: Actor, purpose: str | None, today: date | None = None
+) -> CitizenOut:
+    """One citizen's record for the exchange door, which releases part of it to a partner
+    and audits that release itself, under the citizen, in the same transaction: one entry
+    in the citizen's access list per partner request, naming exactly the fields released,
+    not a second one naming the whole record. Only a partner or the system reads this way;
+    a refusal (unknown, outside the area) is audited here."""
+    actor.require(Permission.CITIZEN_READ)
+    if not actor.roles & {Role.SYSTEM, Role.EXCHANGE_PARTNER}:
+        raise Forbidden("Only the exchange door reads this way")
+    return _citizen_out(session, pid, actor=actor, purpose=require_purpose(purpose), today=today)
 
 
 def _citizen_out(

@@ -295,6 +295,9 @@ CODES: tuple[str, ...] = (
     N_("flag.dormant"),
     N_("flag.over_privileged"),
     N_("flag.suspended"),
+    N_("flag.unusual_volume"),
+    N_("flag.repeated_reads"),
+    N_("exchange.area_review_read"),
     N_("review.keep"),
     N_("review.suspend"),
     # Payments: a beneficiary's, a payment's and a cycle's states, channels, exclusions

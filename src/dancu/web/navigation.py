@@ -44,6 +44,12 @@ OFFICER_LINKS: tuple[Link, ...] = (
     ),
     Link("/payments", N_("Social payments"), "nav-payments", _may(Permission.BENEFICIARY_READ)),
     Link("/exchange", N_("Data exchange"), "nav-exchange", _may(Permission.EXCHANGE_READ)),
+    Link(
+        "/exchange/area",
+        N_("Partner access in my area"),
+        "nav-exchange-area",
+        _may(Permission.AUDIT_READ),
+    ),
 )
 CITIZEN_LINKS: tuple[Link, ...] = (
     Link("/account", N_("My account"), "my-account"),

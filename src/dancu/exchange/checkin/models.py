@@ -1,26 +1,15 @@
-"""Check-in counts per facility and day, and the kiosks bound to a facility partner."""
+"""The kiosks bound to a facility partner (check-ins are counted from ``exchange_access``)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dancu.db import Base, UTCDateTime, utcnow
 
 _ID = BigInteger().with_variant(Integer(), "sqlite")
-
-
-class CheckinCount(Base):
-    """How many check-ins a facility made in a day (one upsert per check-in)."""
-
-    __tablename__ = "exchange_checkin_count"
-
-    facility_code: Mapped[str] = mapped_column(String(10), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    checkins: Mapped[int] = mapped_column(Integer, default=0)
-    insured: Mapped[int] = mapped_column(Integer, default=0)  # the card was valid here
 
 
 class Kiosk(Base):

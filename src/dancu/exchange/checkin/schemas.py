@@ -42,7 +42,7 @@ class CheckinOut(BaseModel):
 
 
 class DayCount(BaseModel):
-    facility_code: str
+    facility_name: str  # the hospital partner's name
     day: date
     checkins: int
     insured: int

@@ -4,8 +4,9 @@ The patient is found by ID number, by the chip card's MRZ (the document number i
 number; the birth date must agree) or by a wallet document's QR (a verified SD-JWT
 presentation naming the ID number). The answer carries name, birth date and sex and the
 card's validity at the asking facility, within the partner's purpose (``minimise`` in the
-door drops anything else). Every check-in is counted per facility and day and audited
-under the citizen, so it appears in the citizen's access list.
+door drops anything else). Every check-in is one row of ``exchange_access`` (counted per
+hospital and day, and in its area's review) and one audit entry under the citizen, so it
+appears once in the citizen's access list.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from dancu.common.access import Actor, Permission
 from dancu.common.errors import InvalidState, ValidationFailed
 from dancu.common.pid import is_valid_pid
 from dancu.db import utcnow
-from dancu.exchange.checkin import repository as repo
 from dancu.exchange.checkin.schemas import CheckinIn, DayCount
 from dancu.exchange.consent import service as consent
 from dancu.exchange.errors import ExchangeErrorCode
+from dancu.exchange.hygiene import accesses
 from dancu.exchange.insurance import service as insurance
 from dancu.exchange.partners.schemas import PartnerContext
 from dancu.exchange.partners.service import minimise
@@ -91,7 +92,7 @@ def check_in(
     """Check a patient in at the partner's facility; the answer is already minimised."""
     now = now or utcnow()
     pid, mrz_birth = read_scan(session, data, now=now)
-    citizen = registry.get_citizen(
+    citizen = registry.read_for_release(
         session, pid, actor=ctx.actor, purpose=ctx.purpose, today=now.date()
     )
     if mrz_birth is not None and mrz_birth != citizen.birth_date:
@@ -107,8 +108,10 @@ def check_in(
     consented = consent.require(session, ctx, pid, now=now)
     card = insurance.current_card(session, pid)
     valid = insurance.valid_at(card, ctx.facility_code, now.date())
-    if ctx.facility_code:
-        repo.count(session, ctx.facility_code, now.date(), valid)
+    subject = accesses.Subject(pid, citizen.province_code, citizen.commune_code)
+    accesses.record(
+        session, ctx.partner_id, ctx.purpose, "checkin", [subject], insured=valid, now=now
+    )
     full = {
         "purpose": ctx.purpose,
         "checked_at": now.isoformat(),
@@ -135,12 +138,12 @@ def check_in(
     return answer
 
 
-def day_counts(
-    session: Session, *, actor: Actor, since: date, facility_code: str | None = None
-) -> list[DayCount]:
-    """Check-ins per facility and day since ``since`` (officers' figure)."""
+def day_counts(session: Session, *, actor: Actor, since: date) -> list[DayCount]:
+    """Check-ins per hospital and day since ``since`` (officers' figure), counted from the
+    check-in rows (``hygiene.accesses``), each with the hospital's name."""
     actor.require(Permission.STATISTICS_READ)
+    names = accesses.partner_names(session)
     return [
-        DayCount(facility_code=c.facility_code, day=c.day, checkins=c.checkins, insured=c.insured)
-        for c in repo.counts(session, since, facility_code)
+        DayCount(facility_name=names.get(p, ""), day=d, checkins=n, insured=i)
+        for p, d, n, i in accesses.checkin_counts(session, since)
     ]

@@ -137,7 +137,7 @@ def _citizens(
     found: dict[str, dict[str, Any]] = {}
     for pid in sorted({r["pid"] for r in customers.records if r.get("pid")}):
         with contextlib.suppress(NotFound):
-            citizen = registry.get_citizen(session, pid, actor=EXCHANGE_ACTOR, purpose=PURPOSE)
+            citizen = registry.read_for_release(session, pid, actor=EXCHANGE_ACTOR, purpose=PURPOSE)
             found[pid] = citizen.model_dump()
     provinces = {
         r["province_code"]
@@ -165,7 +165,7 @@ def _audit(
         {
             r["pid"]
             for r in customers.records
-            if r.get("pid") in known and statuses[r["line"]][0] not in ("not_found", "rejected")
+            if r.get("pid") in known and statuses[r["line"]][0] != "not_found"
         }
     )
     audit.record_many(

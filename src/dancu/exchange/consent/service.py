@@ -53,7 +53,7 @@ def ask(session: Session, ctx: PartnerContext, data: ConsentAskIn) -> ConsentRec
             field="fields",
             value=outside[0],
         )
-    registry.get_citizen(session, data.pid, actor=ctx.actor, purpose=ctx.purpose)
+    registry.read_for_release(session, data.pid, actor=ctx.actor, purpose=ctx.purpose)
     row = ConsentRequest(
         partner_id=ctx.partner_id,
         pid=data.pid,

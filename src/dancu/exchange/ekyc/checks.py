@@ -7,15 +7,17 @@ the card's serial. The chip is the current card's when the citizen's current car
 issued and expires on the chip's expiry date (a card valid for life: 31 Dec 2099 on the
 chip, as the demo's reader writes it). Otherwise the current card tells why the chip is
 not good: lost, revoked, replaced by a newer card (or one in production), expired.
-Known limit: a lost card and its replacement issued before the same age milestone share
-DG1 entirely; the registry keeps no chip serial or SOD digest to tell them apart, so such
-a pair is told apart only once the lost card is the current one (see docs/exchange-ekyc.md).
+A lost card and its replacement issued before the same age milestone share DG1 entirely;
+what tells them apart is the SOD: a chip is signed when its card is personalised, after the
+card was applied for, so a chip whose SOD was signed (CMS ``signingTime``) before the
+current card's application day is an earlier card's (``chip_signed_for_card``). A chip
+without a signing time cannot be placed this way (see docs/exchange-ekyc.md).
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 
 from dancu.common.errors import InvalidState, NotFound, ValidationFailed
 from dancu.common.textfold import fold
@@ -26,6 +28,7 @@ from dancu.identity.chip.mrz import Td1
 from dancu.registry.schemas import CardOut, CitizenOut
 
 LIFETIME_ON_CHIP = date(2099, 12, 31)
+VN_TIME = timezone(timedelta(hours=7))  # an application day is Vietnam's calendar day
 _CLOSED = {
     "lost": (Code.EKYC_CARD_LOST, "The card was reported lost"),
     "revoked": (Code.EKYC_CARD_REVOKED, "The card was revoked"),
@@ -94,6 +97,19 @@ def current_card(citizen: CitizenOut, mrz: Td1, today: date) -> CardOut:
     if mrz.expiry() <= today:
         raise InvalidState("The card has expired", code=Code.EKYC_CARD_EXPIRED, field="chip")
     return card
+
+
+def chip_signed_for_card(signed_at: datetime | None, card: CardOut) -> None:
+    """The chip was signed on or after the day its card was applied for; signed before the
+    current card's application, it is an earlier card's (a lost one whose replacement
+    carries the same DG1)."""
+    if signed_at is not None and signed_at.astimezone(VN_TIME).date() < card.applied_on:
+        raise InvalidState(
+            "The chip was signed before the current card was applied for: it belongs to an"
+            " earlier card of this citizen",
+            code=Code.EKYC_CARD_SUPERSEDED,
+            field="chip",
+        )
 
 
 def chip_matches_registry(mrz: Td1, citizen: CitizenOut, today: date) -> None:

@@ -19,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from asn1crypto import cms, parser
 from joserfc import jws
 from sqlalchemy.orm import Session
 
@@ -30,6 +31,7 @@ from dancu.exchange.ekyc import checks
 from dancu.exchange.ekyc.face import NOT_PERFORMED, FaceMatcher, FaceResult, compare
 from dancu.exchange.ekyc.schemas import EkycIn, EkycOut
 from dancu.exchange.errors import ExchangeErrorCode as Code
+from dancu.exchange.hygiene import accesses
 from dancu.exchange.partners.purposes import ENVELOPE
 from dancu.exchange.partners.schemas import PartnerContext
 from dancu.exchange.partners.service import minimise
@@ -90,6 +92,8 @@ def verify_customer(
         purpose=ctx.purpose,
         fields=tuple(attributes) or ("pid",),
     )
+    subject = accesses.Subject(citizen.pid, citizen.province_code, citizen.commune_code)
+    accesses.record(session, ctx.partner_id, ctx.purpose, "ekyc", [subject], now=now)
     return EkycOut(verdict=verdict, jws=sign(session, payload), result=payload)
 
 
@@ -112,15 +116,26 @@ def _checks(
     checks.chip_is_claimed_person(chip.mrz, data.claimed, today)
     citizen = _record(session, data.claimed.pid, today)
     checks.citizen_alive(citizen)
-    checks.current_card(citizen, chip.mrz, today)
+    card = checks.current_card(citizen, chip.mrz, today)
+    checks.chip_signed_for_card(signing_time(sod), card)
     checks.chip_matches_registry(chip.mrz, citizen, today)
     claims = checks.compare_claims(data.claimed, citizen)
     return citizen, claims, compare(face, groups[2], data.photo())
 
 
+def signing_time(sod: bytes) -> datetime | None:
+    """The SOD's CMS signingTime, read lazily: only the signed attributes are decoded
+    (passive authentication has already checked the SOD and the signature over them)."""
+    contents = parser.parse(sod)[4] if sod[:1] == b"\x77" else sod
+    signed = cms.ContentInfo.load(contents)["content"]
+    attrs = signed["signer_infos"][0]["signed_attrs"]
+    found = [a["values"][0].native for a in attrs if a["type"].native == "signing_time"]
+    return found[0] if len(found) == 1 and isinstance(found[0], datetime) else None
+
+
 def _record(session: Session, pid: str, today: date) -> CitizenOut:
     try:
-        return registry.get_citizen(
+        return registry.read_for_release(
             session, pid, actor=EXCHANGE_ACTOR, purpose=PURPOSE, today=today
         )
     except NotFound as exc:

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dancu.common import audit
+from dancu.common import adminunits, audit
 from dancu.common.access import Actor, Permission, Role
 from dancu.common.audit import AuditEntry
 from dancu.common.errors import Forbidden, InvalidState, NotFound
@@ -66,7 +66,7 @@ def _officers(session: Session) -> list[Holder]:
                 key,
                 "officer",
                 account.display_name,
-                grant.organization or grant.unit_code or "*",
+                grant.organization or unit_name(grant.unit_code),
                 [],
                 used.get(key),
                 grant.granted_at,
@@ -75,6 +75,16 @@ def _officers(session: Session) -> list[Holder]:
         holder.scope.append(f"{grant.role}@{grant.unit_code or '*'}")
         holder.since = min(holder.since, grant.granted_at)
     return list(by_account.values())
+
+
+def unit_name(code: str | None) -> str:
+    """A unit's name for a page ("" for nationwide: the page says so in its language)."""
+    if not code:
+        return ""
+    if len(code) == 2:
+        return next((p.name for p in adminunits.provinces() if p.code == code), "")
+    commune = adminunits.find_commune(code)
+    return commune.name if commune is not None else ""
 
 
 def _last_actions(session: Session) -> dict[str, datetime]:

@@ -10,7 +10,9 @@ Credentials are the identity domain's OIDC clients (client credentials, with a s
 ``private_key_jwt``), bound to the partner with ``identity.oidc.partners.bind_partner``
 (role ``exchange_partner``, the partner's purposes). Rotation registers a new client and
 lets the old one work until the overlap ends; revocation refuses the client at the door at
-once.
+once. ``token_refusal`` is the same credential check at identity's token endpoint (installed
+as a client gate, ``identity.oidc.gates``): a revoked, expired or rotated-out credential, or
+a suspended partner's, gets no new access token either.
 """
 
 from __future__ import annotations
@@ -24,7 +26,14 @@ from sqlalchemy.orm import Session
 
 from dancu.common import audit
 from dancu.common.access import PURPOSES, Actor, Permission, Role
-from dancu.common.errors import Conflict, Forbidden, NotAuthenticated, NotFound, ValidationFailed
+from dancu.common.errors import (
+    Conflict,
+    DancuError,
+    Forbidden,
+    NotAuthenticated,
+    NotFound,
+    ValidationFailed,
+)
 from dancu.db import utcnow
 from dancu.exchange.errors import ExchangeErrorCode
 from dancu.exchange.partners import ratelimit
@@ -94,6 +103,31 @@ def authorize(
             row.code, purpose, per_partner=row.rate_per_minute, per_purpose=row.purpose_rate
         )
     return ctx
+
+
+def token_refusal(session: Session, client_id: str, now: datetime) -> str | None:
+    """Identity's client gate: why the token endpoint must refuse this client a new token
+    (``"<code>: <message>"``), or None. Clients that are no exchange credential pass. The
+    refusal is audited like the door's (``exchange.refused``, the code in ``fields``)."""
+    row = repo.door_row(session, client_id, "")
+    if row is None:
+        return None
+    try:
+        _check_credential(row, now)
+        if row.suspended_at is not None:
+            raise Forbidden("The partner is suspended", code=_C.PARTNER_SUSPENDED)
+    except DancuError as exc:
+        audit.record(
+            session,
+            Actor(id=f"client:{client_id}"[:80], name=row.name[:200], organization=row.name),
+            action="exchange.refused",
+            subject_type="exchange_credential",
+            subject_id=client_id,
+            purpose="inspection",
+            fields=(exc.code,),
+        )
+        return f"{exc.code}: {exc.message}"
+    return None
 
 
 def _check_credential(row: Any, now: datetime) -> None:

@@ -25,6 +25,7 @@ from dancu.common import audit
 from dancu.common.access import Actor, Permission
 from dancu.common.errors import DancuError, Forbidden, NotFound, ValidationFailed
 from dancu.exchange.errors import ExchangeErrorCode as Code
+from dancu.exchange.hygiene import accesses
 from dancu.exchange.partners.schemas import PartnerContext
 from dancu.exchange.reader import EXCHANGE_ACTOR
 from dancu.exchange.registries.schemas import BY_NAME, FIELDS, REGISTRY, VERSIONS, Spelling, spell
@@ -133,7 +134,7 @@ def _pid(query: dict[str, Any]) -> str | None:
 
 
 def _citizen(session: Session, pid: str, ctx: PartnerContext) -> CitizenOut:
-    return registry.get_citizen(session, pid, actor=EXCHANGE_ACTOR, purpose=ctx.purpose)
+    return registry.read_for_release(session, pid, actor=EXCHANGE_ACTOR, purpose=ctx.purpose)
 
 
 def read(
@@ -146,6 +147,8 @@ def read(
     citizen = _citizen(session, pid, ctx)
     fields = released(ctx)
     _released_audit(session, ctx, [citizen.pid], fields)
+    subject = accesses.Subject(citizen.pid, citizen.province_code, citizen.commune_code)
+    accesses.record(session, ctx.partner_id, ctx.purpose, "registries", [subject])
     return record(citizen, spelling, fields, echo_id=True)
 
 

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from authlib.oauth2 import AuthorizationServer, OAuth2Request
-from authlib.oauth2.rfc6749 import InvalidRequestError
+from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError
 from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant as _CodeGrant
 from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant as _ClientCredentials
 from authlib.oauth2.rfc6749.grants import RefreshTokenGrant as _RefreshGrant
@@ -36,6 +36,7 @@ from dancu.identity.oidc import claims
 from dancu.identity.oidc import tokens as oidc_tokens
 from dancu.identity.oidc.clients import RegisteredClient, get_client
 from dancu.identity.oidc.dpop import first_use
+from dancu.identity.oidc.gates import client_gates
 from dancu.identity.oidc.subject import Subject
 
 ACCESS_TOKEN_SECONDS = 600
@@ -225,6 +226,15 @@ class RefreshGrant(_RefreshGrant):
 
 class ClientCredentialsGrant(_ClientCredentials):
     TOKEN_ENDPOINT_AUTH_METHODS = CONFIDENTIAL_METHODS
+
+    def validate_token_request(self) -> None:
+        super().validate_token_request()
+        # A domain above identity may refuse the authenticated client (gates.py): the
+        # exchange's revoked, expired or rotated-out partner credentials get no new token.
+        server: Provider = self.server
+        client_id = self.request.client.get_client_id()
+        if (refused := client_gates.refusal(server.session, client_id, server.now)) is not None:
+            raise InvalidClientError(description=refused, status_code=401)
 
 
 class PrivateKeyJWT(JWTBearerClientAssertion):

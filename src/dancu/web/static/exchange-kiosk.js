@@ -24,6 +24,11 @@
     document.addEventListener(name, restart, { passive: true });
   });
   if (scan) { document.addEventListener("click", refocus); refocus(); }
-  window.addEventListener("pageshow", function () { if (scan) { scan.value = ""; } });
+  /* Only a page restored from the back-forward cache is cleared: on a fresh load, pageshow
+     comes after the load event, and a reader may already have typed its line by then (a
+     slow stylesheet): clearing it then lost the scan (the kiosk browser test's flake). */
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted && scan) { scan.value = ""; }
+  });
   restart();
 })();
