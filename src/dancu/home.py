@@ -74,6 +74,9 @@ HINTS = {
     "/procedure-figures": N_("Dossiers online and at the counter, on time, fees, reused data."),
     "/payments": N_("Beneficiaries of social payments, their enrolment and the monthly cycles."),
     "/exchange": N_("Check-ins with the chip ID card and insurance cards synchronized."),
+    "/registry/events": N_(
+        "Births, deaths, marriages, divorces, changes of residence and ID-card applications."
+    ),
 }
 SIGN_IN = Task("/login", N_("Sign in"), N_("With your personal ID number and password."), "t-login")
 REGISTER = Task(

@@ -44,6 +44,12 @@ OFFICER_LINKS: tuple[Link, ...] = (
     ),
     Link("/payments", N_("Social payments"), "nav-payments", _may(Permission.BENEFICIARY_READ)),
     Link("/exchange", N_("Data exchange"), "nav-exchange", _may(Permission.EXCHANGE_READ)),
+    Link(
+        "/registry/events",
+        N_("Registrations"),
+        "nav-events",
+        lambda a: a.can(Permission.CIVIL_STATUS_RECORD) or a.can(Permission.CARD_MANAGE),
+    ),
 )
 CITIZEN_LINKS: tuple[Link, ...] = (
     Link("/account", N_("My account"), "my-account"),
