@@ -12,6 +12,7 @@ from dancu.common.access import Actor, Permission
 from dancu.common.bounds import Code
 from dancu.common.errors import ErrorCode, ValidationFailed
 from dancu.common.i18n import N_
+from dancu.registry import service
 from dancu.registry import validation as rules
 from dancu.registry.forms import common
 from dancu.web.deps import CurrentActor
@@ -50,15 +51,24 @@ def _require(actor: Actor) -> None:
 
 
 @router.get("/events", response_class=HTMLResponse)
-def events_page(request: Request, actor: CurrentActor, pid: Code = "") -> HTMLResponse:
+def events_page(
+    request: Request, actor: CurrentActor, pid: Code = "", done: Code = "", to: Code = ""
+) -> HTMLResponse:
+    """The registrations; after a move out of the officer's area, it says where to."""
     _require(actor)
-    return _hub(request, actor, {"pid": pid, "event": ""})
+    moved_to = service.commune_name(to) if done == "moved_out" else ""
+    return _hub(request, actor, {"pid": pid, "event": ""}, moved_to=moved_to)
 
 
 def _hub(
-    request: Request, actor: Actor, form: dict[str, str], error: ValidationFailed | None = None
+    request: Request,
+    actor: Actor,
+    form: dict[str, str],
+    error: ValidationFailed | None = None,
+    moved_to: str = "",
 ) -> HTMLResponse:
     context = {
+        "moved_to": moved_to,
         "form": form,
         "events": events_for(actor),
         "can_birth": actor.can(Permission.CIVIL_STATUS_RECORD),

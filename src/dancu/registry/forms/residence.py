@@ -4,6 +4,7 @@ the citizen moves into a named household of the new commune, or heads a new one.
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -94,6 +95,9 @@ def residence_submit(
             relation=relation or "other",
         )
         civil_status.register_residence_change(db, data, actor=actor, key=key or None)
+        moved_to = adminunits.commune(data.commune_code)
+        if not actor.covers(moved_to.province_code, moved_to.code):  # now another's record
+            return f"/registry/events?{urlencode({'done': 'moved_out', 'to': moved_to.code})}"
         return common.record_url(pid, "residence", PURPOSE)
 
     def again(error: DancuError) -> HTMLResponse:
