@@ -11,7 +11,7 @@ from dancu.common.access import Permission
 from dancu.common.bounds import Code
 from dancu.common.errors import DancuError
 from dancu.registry import civil_status
-from dancu.registry.forms import common
+from dancu.registry.pages import common
 from dancu.registry.schemas import DeathIn
 from dancu.web.deps import CurrentActor, DbSession
 

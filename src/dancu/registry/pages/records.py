@@ -1,6 +1,5 @@
-"""Registry pages for officers: search, a citizen's record with its access history and the
-registrations it offers, the printable residence confirmation; the event forms are in
-``registry/forms/``."""
+"""Search, a citizen's record with its access history and the registrations it offers, and
+the printable residence confirmation (form CT07)."""
 
 from __future__ import annotations
 
@@ -14,13 +13,13 @@ from dancu.common import adminunits
 from dancu.common.access import Permission
 from dancu.common.bounds import Code, PageNo, SearchName
 from dancu.common.errors import NotFound, ValidationFailed
-from dancu.registry import forms, service
+from dancu.registry import service
 from dancu.registry import validation as rules
-from dancu.registry.forms import common
+from dancu.registry.pages import common
 from dancu.web.deps import CurrentActor, DbSession
 from dancu.web.templating import render
 
-router = APIRouter(prefix="/registry", include_in_schema=False)
+router = APIRouter()
 
 
 def _parse_date(value: str | None) -> date | None:
@@ -121,5 +120,3 @@ def residence_confirmation_page(
     }
     return render(request, "registry/residence_confirmation.html", context)
 
-
-router.include_router(forms.router)  # the event forms, under /registry too

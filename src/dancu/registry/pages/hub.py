@@ -14,7 +14,7 @@ from dancu.common.errors import ErrorCode, ValidationFailed
 from dancu.common.i18n import N_
 from dancu.registry import service
 from dancu.registry import validation as rules
-from dancu.registry.forms import common
+from dancu.registry.pages import common
 from dancu.web.deps import CurrentActor
 
 router = APIRouter()

@@ -14,7 +14,7 @@ from dancu.common.bounds import Code
 from dancu.common.errors import DancuError
 from dancu.registry import civil_status
 from dancu.registry import validation as rules
-from dancu.registry.forms import common
+from dancu.registry.pages import common
 from dancu.registry.schemas import BirthIn
 from dancu.web.deps import CurrentActor, DbSession
 

@@ -13,7 +13,7 @@ from dancu.common.bounds import Code
 from dancu.common.errors import DancuError
 from dancu.common.i18n import N_
 from dancu.registry import cards
-from dancu.registry.forms import common
+from dancu.registry.pages import common
 from dancu.registry.schemas import CardApplicationIn
 from dancu.web.deps import CurrentActor, DbSession
 
