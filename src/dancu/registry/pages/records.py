@@ -119,4 +119,3 @@ def residence_confirmation_page(
         "authority_province": adminunits.province(confirmation.citizen.province_code).name,
     }
     return render(request, "registry/residence_confirmation.html", context)
-
