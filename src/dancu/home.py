@@ -75,6 +75,9 @@ HINTS = {
     "/payments": N_("Beneficiaries of social payments, their enrolment and the monthly cycles."),
     "/exchange": N_("Check-ins with the chip ID card and insurance cards synchronized."),
     "/exchange/area": N_("Which partners received data of your area's citizens, day by day."),
+    "/registry/events": N_(
+        "Births, deaths, marriages, divorces, changes of residence and ID-card applications."
+    ),
 }
 SIGN_IN = Task("/login", N_("Sign in"), N_("With your personal ID number and password."), "t-login")
 REGISTER = Task(

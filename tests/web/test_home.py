@@ -38,7 +38,10 @@ def test_signed_out_the_home_page_offers_sign_in_registration_and_the_services(c
 
 # demo officer -> (the tasks on the home page, whether it shows the area's statistics)
 OFFICERS = {
-    "province-clerk": (["nav-search", "nav-linkage", "nav-queue", "nav-exchange-area"], True),
+    "province-clerk": (
+        ["nav-search", "nav-linkage", "nav-queue", "nav-exchange-area", "nav-events"],
+        True,
+    ),
     "province-police": (
         [
             "nav-search",
@@ -47,10 +50,14 @@ OFFICERS = {
             "nav-queue",
             "nav-procedure-console",
             "nav-exchange-area",
+            "nav-events",
         ],
         True,
     ),
-    "commune-clerk": (["nav-search", "nav-linkage", "nav-queue", "nav-exchange-area"], True),
+    "commune-clerk": (
+        ["nav-search", "nav-linkage", "nav-queue", "nav-exchange-area", "nav-events"],
+        True,
+    ),
     "steering-viewer": (["nav-linkage", "nav-procedure-figures"], True),
     "procedure-officer": (["nav-search", "nav-procedure-console", "nav-procedure-figures"], False),
     "commune-leader": (

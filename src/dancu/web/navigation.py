@@ -50,6 +50,12 @@ OFFICER_LINKS: tuple[Link, ...] = (
         "nav-exchange-area",
         _may(Permission.AUDIT_READ),
     ),
+    Link(
+        "/registry/events",
+        N_("Registrations"),
+        "nav-events",
+        lambda a: a.can(Permission.CIVIL_STATUS_RECORD) or a.can(Permission.CARD_MANAGE),
+    ),
 )
 CITIZEN_LINKS: tuple[Link, ...] = (
     Link("/account", N_("My account"), "my-account"),
