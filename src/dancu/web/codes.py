@@ -349,6 +349,7 @@ CODES: tuple[str, ...] = (
     N_("linkage.nothing_to_accept"),
     N_("linkage.nothing_selected"),
     N_("linkage.too_many_selected"),
+    N_("linkage.filter_invalid"),
     N_("linkage.field"),
     N_("linkage.value_invalid"),
     N_("linkage.mapping_json"),
