@@ -6,7 +6,7 @@ DANCU_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export DANCU_TEST_DATABASE_URL
 
 .PHONY: run test lint format check-migrations bench install dev clean \
-	messages-extract messages-update messages-compile
+	messages-extract messages-update messages-compile screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,10 @@ messages-compile: install
 ## Benchmarks: ratios measured side by side in one run (needs PostgreSQL)
 bench: dev
 	$(BIN)/python -m bench
+
+## The demo's main pages in Chromium at 1280 and 390 px, as PNGs into docs/screenshots/
+screenshots: dev messages-compile
+	$(BIN)/python tools/screenshots.py --out docs/screenshots
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -50,12 +50,16 @@ def queue(
     per_page: int = 50,
     commune_code: str | None = None,
     only: list[int] | None = None,
+    outcome: str | None = None,
+    band: str | None = None,
 ) -> QueuePage:
-    """Open items in the actor's units (of one dataset, one commune), probable matches
-    first; the proposed citizens are audited as listed, their names read from the registry
-    (its service writes that audit) for an officer who may search citizens."""
+    """Open items in the actor's units (of one dataset, one commune, one outcome, one
+    probability band: ``repository.PROBABILITY_BANDS``), probable matches first; the
+    proposed citizens are audited as listed, their names read from the registry (its
+    service writes that audit) for an officer who may search citizens."""
     actor.require(Permission.LINKAGE_CLEAN)
     offset = page_offset(page, per_page, MAX_PER_PAGE)
+    _check_filters(outcome, band)
     rows, total = repo.queue(
         session,
         actor,
@@ -64,6 +68,8 @@ def queue(
         limit=per_page,
         commune_code=commune_code,
         only=only,
+        outcome=outcome or None,
+        band=band or None,
     )
     items = [_item(result, record, source.name) for result, record, source in rows]
     pids = sorted({i.citizen_pid for i in items if i.citizen_pid})
@@ -84,6 +90,17 @@ def queue(
     for i in items:
         i.citizen_name = names.get(i.citizen_pid or "", "")
     return QueuePage(items=items, total=total, page=page, per_page=per_page)
+
+
+def _check_filters(outcome: str | None, band: str | None) -> None:
+    if outcome and outcome not in repo.QUEUE_OUTCOMES:
+        raise ValidationFailed(
+            "No such outcome in the queue", code=LinkageErrorCode.FILTER_INVALID, field="outcome"
+        )
+    if band and band not in repo.PROBABILITY_BANDS:
+        raise ValidationFailed(
+            "No such probability band", code=LinkageErrorCode.FILTER_INVALID, field="band"
+        )
 
 
 def communes_waiting(

@@ -17,6 +17,7 @@ class LinkageErrorCode(StrEnum):
     BAD_FORMAT = "linkage.bad_format"
     EMPTY_FILE = "linkage.empty_file"
     FIELD = "linkage.field"
+    FILTER_INVALID = "linkage.filter_invalid"
     IMPORT_INTERRUPTED = "linkage.import_interrupted"
     IMPORT_NOT_FOUND = "linkage.import_not_found"
     JOB_NOT_FOUND = "linkage.job_not_found"

@@ -9,12 +9,14 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BeforeValidator
 
 from dancu.common import adminunits
 from dancu.common.access import Permission
 from dancu.common.bounds import Code, Id, PageNo
 from dancu.common.errors import DancuError
 from dancu.linkage import api, cleaning, imports, runs, service
+from dancu.linkage.repository import PROBABILITY_BANDS, QUEUE_OUTCOMES
 from dancu.linkage.schemas import CORRECTABLE, OUTCOME_ORDER
 from dancu.linkage.service import PURPOSE
 from dancu.web.csrf import require_csrf_unless_bearer
@@ -170,11 +172,25 @@ def _refreshing(response: HTMLResponse, seconds: int | None) -> HTMLResponse:
 class QueueFilter:
     """The queue's filters and page, carried by every form and link of the queue page."""
 
-    def __init__(self, source_id: int | None, commune: str | None, page: int) -> None:
+    def __init__(
+        self,
+        source_id: int | None,
+        commune: str | None,
+        page: int,
+        outcome: str | None = None,
+        band: str | None = None,
+    ) -> None:
         self.source_id, self.commune, self.page = source_id, commune or None, page
+        self.outcome, self.band = outcome or None, band or None
 
     def query(self, **extra: Any) -> str:
-        params = {"source_id": self.source_id, "commune": self.commune, "page": self.page}
+        params = {
+            "source_id": self.source_id,
+            "commune": self.commune,
+            "outcome": self.outcome,
+            "band": self.band,
+            "page": self.page,
+        }
         merged = {**extra, **{k: v for k, v in params.items() if k not in extra}}
         return urlencode({k: v for k, v in merged.items() if v not in (None, "")})
 
@@ -190,7 +206,13 @@ def _queue_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     result = cleaning.queue(
-        db, actor=actor, source_id=where.source_id, page=where.page, commune_code=where.commune
+        db,
+        actor=actor,
+        source_id=where.source_id,
+        page=where.page,
+        commune_code=where.commune,
+        outcome=where.outcome,
+        band=where.band,
     )
     context = {
         **_common(actor),
@@ -199,6 +221,8 @@ def _queue_page(
         "source_id": where.source_id,
         "sources": service.list_sources(db, actor=actor),
         "communes": cleaning.communes_waiting(db, actor=actor, source_id=where.source_id),
+        "queue_outcomes": QUEUE_OUTCOMES,
+        "bands": PROBABILITY_BANDS,
         "correctable": CORRECTABLE,
         "done": request.query_params.get("done"),
         "count": request.query_params.get("count"),
@@ -225,10 +249,18 @@ def _as_date(value: object) -> date | None:
         return None
 
 
+def _blank_is_none(value: object) -> object:
+    """A select's "all" option sends an empty value: no filter, not a bad number."""
+    return None if value == "" else value
+
+
 _CHECKED = [Depends(require_csrf_unless_bearer)]  # the queue's forms carry the token
-FilterSource = Annotated[Id | None, Form()]
+SourceFilter = Annotated[Id | None, BeforeValidator(_blank_is_none)]
+FilterSource = Annotated[SourceFilter, Form()]
 FilterCommune = Annotated[Code | None, Form()]
 FilterPage = Annotated[PageNo, Form()]
+FilterOutcome = Annotated[Code | None, Form()]
+FilterBand = Annotated[Code | None, Form()]
 
 
 @router.get("/queue", response_class=HTMLResponse)
@@ -236,11 +268,13 @@ def queue_page(
     request: Request,
     db: DbSession,
     actor: CurrentActor,
-    source_id: Id | None = None,
+    source_id: SourceFilter = None,
     commune: Code | None = None,
     page: PageNo = 1,
+    outcome: Code | None = None,
+    band: Code | None = None,
 ) -> HTMLResponse:
-    return _queue_page(request, db, actor, QueueFilter(source_id, commune, page))
+    return _queue_page(request, db, actor, QueueFilter(source_id, commune, page, outcome, band))
 
 
 def _back(where: QueueFilter, done: str, count: int | None = None) -> RedirectResponse:
@@ -258,9 +292,11 @@ def accept(
     source_id: FilterSource = None,
     commune: FilterCommune = None,
     page: FilterPage = 1,
+    outcome: FilterOutcome = None,
+    band: FilterBand = None,
 ) -> RedirectResponse:
     cleaning.accept(db, result_id, actor=actor, note=note[:500])
-    return _back(QueueFilter(source_id, commune, page), "accept")
+    return _back(QueueFilter(source_id, commune, page, outcome, band), "accept")
 
 
 @router.post("/queue/accept-selected", response_model=None, dependencies=_CHECKED)
@@ -274,10 +310,12 @@ def accept_selected(
     source_id: FilterSource = None,
     commune: FilterCommune = None,
     page: FilterPage = 1,
+    outcome: FilterOutcome = None,
+    band: FilterBand = None,
 ) -> Response:
     """Accept the ticked proposals: first a page that lists them and asks to confirm, then
     all of them in this request's one transaction (one decision and audit entry each)."""
-    where = QueueFilter(source_id, commune, page)
+    where = QueueFilter(source_id, commune, page, outcome, band)
     ids = sorted(set(result_id or []))
     try:
         if not confirmed:
@@ -312,8 +350,10 @@ def correct(
     source_id: FilterSource = None,
     commune: FilterCommune = None,
     page: FilterPage = 1,
+    outcome: FilterOutcome = None,
+    band: FilterBand = None,
 ) -> Response:
-    where = QueueFilter(source_id, commune, page)
+    where = QueueFilter(source_id, commune, page, outcome, band)
     try:
         cleaning.correct(db, result_id, field, value, actor=actor, note=note[:500])
     except DancuError as exc:
@@ -335,9 +375,11 @@ def not_in_province(
     source_id: FilterSource = None,
     commune: FilterCommune = None,
     page: FilterPage = 1,
+    outcome: FilterOutcome = None,
+    band: FilterBand = None,
 ) -> RedirectResponse:
     cleaning.not_in_province(db, result_id, actor=actor, note=note[:500])
-    return _back(QueueFilter(source_id, commune, page), "not_in_province")
+    return _back(QueueFilter(source_id, commune, page, outcome, band), "not_in_province")
 
 
 @router.get("/sources/{source_id}/export.{fmt}")

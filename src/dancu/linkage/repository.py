@@ -25,6 +25,12 @@ from dancu.linkage.models import (
 )
 
 QUEUE_OUTCOMES = ("probable_match", "synced_with_differences")
+# the cleaning queue's probability bands: name -> [from, to) of the match probability
+PROBABILITY_BANDS: dict[str, tuple[float | None, float | None]] = {
+    "high": (0.8, None),
+    "medium": (0.65, 0.8),
+    "low": (None, 0.65),
+}
 
 
 def actor_provinces(actor: Actor) -> tuple[str, ...]:
@@ -178,6 +184,21 @@ def queue_waiting(session: Session, actor: Actor) -> int:
     return session.scalar(stmt) or 0
 
 
+def _narrowed(outcome: str | None, band: str | None) -> list[ColumnElement[bool]]:
+    """The queue's optional outcome and probability-band filters (names checked by the
+    caller: ``QUEUE_OUTCOMES``, ``PROBABILITY_BANDS``)."""
+    conditions: list[ColumnElement[bool]] = []
+    if outcome:
+        conditions.append(MatchResult.outcome == outcome)
+    if band:
+        low, high = PROBABILITY_BANDS[band]
+        if low is not None:
+            conditions.append(MatchResult.probability >= low)
+        if high is not None:
+            conditions.append(MatchResult.probability < high)
+    return conditions
+
+
 def queue(
     session: Session,
     actor: Actor,
@@ -187,10 +208,13 @@ def queue(
     limit: int,
     commune_code: str | None = None,
     only: list[int] | None = None,
+    outcome: str | None = None,
+    band: str | None = None,
 ) -> tuple[list[tuple[MatchResult, SectorRecord, Source]], int]:
     """Open items: probable matches first (most likely first), then differing fields
-    (``only``: among these results)."""
-    where = _open_items(actor, source_id, commune_code)
+    (``only``: among these results; ``outcome``, ``band``: of that outcome, in that
+    probability band)."""
+    where = and_(_open_items(actor, source_id, commune_code), *_narrowed(outcome, band))
     if only is not None:
         where = and_(where, MatchResult.id.in_(only))
     probable_first = case((MatchResult.outcome == "probable_match", 0), else_=1)
