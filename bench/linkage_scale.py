@@ -10,7 +10,6 @@ start and imports included):
 
 * dancu: ``dancu linkage run ID`` — read the dataset and the province's citizens from
   PostgreSQL (audited), link, store every result, finalize; its stages as it prints them.
-  Run twice: the first run builds the registry's prepared table, the second finds it.
 * plain Splink: read the same registry and sector rows (the generator's Parquet files),
   one link_only model over all records, blocking on birth date or ID number, u by random
   sampling (1e6 pairs), m by EM on birth date and on family + given name + commune, a
@@ -289,7 +288,7 @@ def calibration(outcomes: pd.DataFrame, truth: pd.Series) -> list[tuple[str, int
     return out
 
 
-def main(citizens: int = 1_000_000, records: int = 200_000, *, dancu_runs: int = 2) -> Table:
+def main(citizens: int = 1_000_000, records: int = 200_000, *, dancu_runs: int = 1) -> Table:
     from bench.common import temp_database
     from bench.linkage_data import registry as make_registry
     from bench.linkage_data import score
@@ -344,7 +343,7 @@ def main(citizens: int = 1_000_000, records: int = 200_000, *, dancu_runs: int =
     )
     table.add("plain Splink: peak memory", f"{sp['peak_mib']:,.0f} MiB")
     for i, r in enumerate(runs):
-        label = "first run" if i == 0 else "again (registry table cached)"
+        label = "first run" if i == 0 else f"run {i + 1}"
         table.add(f"dancu linkage run, {label}: wall time", f"{r['wall']:.1f} s")
         table.add(f"dancu linkage run, {label}: stages", str(r["stages"]))
         table.add(f"dancu linkage run, {label}: peak memory", f"{r['peak_mib']:,.0f} MiB")
@@ -369,9 +368,15 @@ def main(citizens: int = 1_000_000, records: int = 200_000, *, dancu_runs: int =
         )
     speedup = splink_wall / d["wall"]
     table.add("speed-up, first run (splink / dancu)", f"{speedup:.2f}x", goal(speedup, 3.0))
+    inside = float(str(d["stages"]).rsplit("total ", 1)[1].split()[0])
+    table.add(
+        "speed-up, the run without the CLI's start-up (splink / dancu stages)",
+        f"{splink_wall / inside:.2f}x",
+        f"dancu {inside:.1f} s from the claim to the report; `dancu` imports every domain",
+    )
     if len(runs) > 1:
         again = splink_wall / runs[-1]["wall"]
-        table.add("speed-up, run again (splink / dancu)", f"{again:.2f}x", goal(again, 3.0))
+        table.add("speed-up, last run (splink / dancu)", f"{again:.2f}x", goal(again, 3.0))
     acc = score(outcomes, truth, include_review=False)
     table.add("dancu precision (synced)", f"{acc['precision']:.4f}", goal(acc["precision"], 0.99))
     table.add("dancu recall (synced)", f"{acc['recall']:.4f}", goal(acc["recall"], 0.99))

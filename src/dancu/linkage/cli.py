@@ -120,10 +120,12 @@ def run(source_id: Annotated[int, typer.Argument(help="the dataset's id")]) -> N
     except DancuError as exc:
         raise _fail(exc) from exc
     _print_job(job)
-    console.print(f"stages: {stages}", soft_wrap=True)
     if job.status != "done":
+        console.print(f"stages: {stages}", soft_wrap=True)
         raise typer.Exit(1)
     report(source_id)
+    stages.reached("report")
+    console.print(f"stages: {stages}", soft_wrap=True)
 
 
 class _Stages:
@@ -137,7 +139,7 @@ class _Stages:
 
     def reached(self, step: str) -> None:
         now = time.perf_counter()
-        name = "finalize" if step == "done" else step.removeprefix("match:")
+        name = {"done": "finalize"}.get(step, step.removeprefix("match:"))
         self.seconds[name] = self.seconds.get(name, 0.0) + now - self.mark
         self.mark = now
 
