@@ -191,9 +191,16 @@ def store_chunk(
 ) -> None:
     """Write one chunk of results (``COPY`` on PostgreSQL) and move the run's progress on
     (the caller commits)."""
-    as_text = is_postgres(session)
-    values = (result_values(job, row, places, communes, json_text=as_text) for row in rows)
-    bulk.copy_rows(session, MatchResult.__table__, RESULT_COLUMNS, values)
+    table = MatchResult.__table__
+    if is_postgres(session):  # COPY's text format: one f-string a row, no adaptation
+        lines = (
+            bulk.text_line(result_values(job, row, places, communes, json_text=True))
+            for row in rows
+        )
+        bulk.copy_text(session, table, RESULT_COLUMNS, lines)
+    else:
+        values = (result_values(job, row, places, communes) for row in rows)
+        bulk.copy_rows(session, table, RESULT_COLUMNS, values)
     job.done += len(rows)
     job.heartbeat_at = utcnow()
     session.flush()
