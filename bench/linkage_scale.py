@@ -205,27 +205,37 @@ def write_sector_csv(path: Path, sec: pd.DataFrame) -> None:
 def import_sector(url: str, path: Path) -> int:
     """Import the CSV with the service (as ``dancu linkage import`` does); its dataset id."""
     from dancu.common.access import SYSTEM_ACTOR
+    from dancu.db import get_sessionmaker
+    from dancu.db.engine import get_engine
     from dancu.db.uow import unit_of_work
     from dancu.linkage import service
     from dancu.settings import get_settings
 
+    before = os.environ.get("DANCU_DATABASE_URL")
     os.environ["DANCU_DATABASE_URL"] = url
-    get_settings.cache_clear()
-    from dancu.db import get_sessionmaker
-
-    get_sessionmaker.cache_clear()
-    with unit_of_work(get_sessionmaker()) as session:
-        out = service.import_dataset(
-            session,
-            path,
-            file_name=path.name,
-            source_type="social_insurance",
-            province_code="66",
-            actor=SYSTEM_ACTOR,
-            mapping=MAPPING,
-            today=date(2025, 10, 1),
-        )
-        return out.source.id
+    for cached in (get_settings, get_engine, get_sessionmaker):
+        cached.cache_clear()
+    try:
+        with unit_of_work(get_sessionmaker()) as session:
+            out = service.import_dataset(
+                session,
+                path,
+                file_name=path.name,
+                source_type="social_insurance",
+                province_code="66",
+                actor=SYSTEM_ACTOR,
+                mapping=MAPPING,
+                today=date(2025, 10, 1),
+            )
+            return out.source.id
+    finally:  # the other benchmarks of the same process see the settings they had
+        get_engine().dispose()
+        if before is None:
+            os.environ.pop("DANCU_DATABASE_URL", None)
+        else:
+            os.environ["DANCU_DATABASE_URL"] = before
+        for cached in (get_settings, get_engine, get_sessionmaker):
+            cached.cache_clear()
 
 
 def run_dancu(url: str, source_id: int) -> dict[str, object]:
