@@ -327,3 +327,42 @@ def test_exact_stage_links_only_a_unique_citizen_without_an_id() -> None:
     assert twin_row["citizen_pid"] in (two["pid"], twin["pid"])
     # One field differs: not the exact stage's to decide.
     assert _row(result, "E-moved")["method"] == "probabilistic"
+
+
+def _with_namesakes(reg: pd.DataFrame, person: pd.Series, count: int) -> pd.DataFrame:
+    """``reg`` plus ``count`` citizens with ``person``'s full name, birth date and sex, in
+    the registry's communes, each with an ID number of their own."""
+    communes = reg["commune_code"].unique()
+    twins = pd.DataFrame([person] * count).reset_index(drop=True)
+    twins["pid"] = [f"{900_000_000_000 + i:012d}" for i in range(count)]
+    twins["commune_code"] = [communes[i % len(communes)] for i in range(count)]
+    return pd.concat([reg, twins], ignore_index=True)
+
+
+def test_blocking_stays_bounded_when_many_people_share_a_name_and_birth_date() -> None:
+    from dancu.linkage.match_splink import BLOCK_CAP
+
+    reg = linkage_data.registry(3000, seed=31)
+    sec = linkage_data.sector(reg, 300, seed=32).records
+    used = set(sec["true_pid"].dropna())
+    person = reg[~reg["pid"].isin(used)].iloc[0]
+    # Records of that name and birth date without an ID number, as a sector file holds
+    # them for the people who share it.
+    cases = [
+        _sector_row(person, f"N-{i}", pid=None, commune_code=None, sex=None) for i in range(20)
+    ]
+    records = pd.concat([sec, pd.DataFrame(cases)], ignore_index=True)
+    pairs = {}
+    for count in (200, 1200):
+        result = link(records, _with_namesakes(reg, person, count), backend="duckdb")
+        assert len(result.outcomes) == len(records)
+        pairs[count] = result.metrics["blocked_pairs"]
+        # Every namesake record's blocks (name + date, date + family, ...) were cut.
+        assert result.metrics["records_with_a_cut_block"] >= 20
+        namesakes = result.outcomes[result.outcomes["record_key"].str.startswith("N-")]
+        # 200 or 1,200 equal candidates: none can be synced.
+        assert not namesakes["outcome"].isin(["synced", "synced_with_differences"]).any()
+    # Six times as many namesakes, the same pairs: each of the 20 records keeps at most
+    # BLOCK_CAP candidates per rule, not one pair per namesake (which would add 20,000).
+    assert pairs[1200] <= pairs[200] + 20
+    assert pairs[200] <= len(records) * 2 * BLOCK_CAP

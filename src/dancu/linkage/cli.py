@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
@@ -106,21 +107,46 @@ def run(source_id: Annotated[int, typer.Argument(help="the dataset's id")]) -> N
                 job_id = active.id
             else:
                 job_id = runs.create_run(session, source_id, actor=SYSTEM_ACTOR).id
+        stages = _Stages()
         with _bar("Linking") as bar:
             task = bar.add_task("queued", total=None)
-            job = tasks.run_job(
-                factory,
-                job_id,
-                progress=lambda step, done, total: bar.update(
-                    task, description=step, completed=done, total=total or None
-                ),
-            )
+
+            def progress(step: str, done: int, total: int) -> None:
+                stages.reached(step)
+                bar.update(task, description=step, completed=done, total=total or None)
+
+            job = tasks.run_job(factory, job_id, progress=progress)
+        stages.reached("done")
     except DancuError as exc:
         raise _fail(exc) from exc
     _print_job(job)
     if job.status != "done":
+        console.print(f"stages: {stages}", soft_wrap=True)
         raise typer.Exit(1)
     report(source_id)
+    stages.reached("report")
+    console.print(f"stages: {stages}", soft_wrap=True)
+
+
+class _Stages:
+    """Wall time of each stage of a run. Every progress report marks the end of some work
+    of the stage it names (the read, an engine step, a chunk stored), so the time since the
+    previous report is that stage's; what follows the last report is the finalize step."""
+
+    def __init__(self) -> None:
+        self.start = self.mark = time.perf_counter()
+        self.seconds: dict[str, float] = {}
+
+    def reached(self, step: str) -> None:
+        now = time.perf_counter()
+        name = {"done": "finalize"}.get(step, step.removeprefix("match:"))
+        self.seconds[name] = self.seconds.get(name, 0.0) + now - self.mark
+        self.mark = now
+
+    def __str__(self) -> str:
+        total = time.perf_counter() - self.start
+        parts = [f"{k} {v:.1f} s" for k, v in self.seconds.items()]
+        return ", ".join(parts) + f"; total {total:.1f} s"
 
 
 def _print_job(job: JobOut) -> None:

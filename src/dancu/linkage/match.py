@@ -36,15 +36,15 @@ The probabilistic stage runs Splink (link_only) on the records the deterministic
 could not settle. The model is trained against a random sample of the registry: u
 estimated by random sampling, m by expectation maximisation over the pairs sharing an ID
 number (or on two blocking rules), term-frequency adjustments on family, given and middle
-names (Nguyễn is 38% of family names, frequencies of the whole input); it then predicts
-against only the citizens that share a blocking key with one of those records (the same
-pairs, much smaller joins). The pairwise probabilities become record-level ones (a record
-has at most one citizen: ``match_posterior.posterior``). Blocking is a union of rules
-chosen so that a
-true pair survives one typo in any single field: birth date; birth date with day and month
-swapped; given name + birth year; family + given + commune; full name; phone. A name
-written in the given-family order ("Anh Nguyễn Văn") is also tried in the family-first
-reading. Backend: DuckDB, or Spark (``backend="spark"``, see ``match_spark``).
+names (Nguyễn is 38% of family names, frequencies of the whole input); it then scores the
+blocked pairs, computed in DuckDB (one join per rule, a record's block per rule cut to
+``match_splink.BLOCK_CAP`` candidates) and handed to Splink. The pairwise probabilities
+become record-level ones (a record has at most one citizen:
+``match_posterior.posterior``). Blocking is a union of rules chosen so that a true pair
+survives one typo in any single field: birth date; birth date with day and month swapped;
+given name + birth year; family + given + commune; full name; phone. A name written in the
+given-family order ("Anh Nguyễn Văn") is also tried in the family-first reading. Backend:
+DuckDB, or Spark (``backend="spark"``, see ``match_spark``).
 """
 
 from __future__ import annotations

@@ -37,6 +37,7 @@ SPLINK_COLUMNS = (
     "address",
 )
 _SWAP_SUFFIX = "~swap"
+_JOIN_SEP = "-__-"  # Splink's separator of source dataset and id in a blocked pair
 _LABEL_PREFIX = "~label:"
 LABEL_SAMPLE = 5000  # ID-linked records used as labelled pairs to estimate m
 MIN_LABELS = 200  # fewer than this: m by expectation maximisation instead
@@ -111,23 +112,68 @@ def _canonical(sql: str) -> frozenset[str]:
     return frozenset(one(x) for x in re.split(r"\sand\s", sql, flags=re.I))
 
 
-def _candidates_sql() -> str:
-    """Table ``right_pred``: the citizens of ``right_in`` that some blocking rule pairs with
-    a record of ``left_pred``. Splink may put either table on the ``l`` side, so each rule
-    is tried both ways (its mirror, ``l.`` and ``r.`` swapped, with the sector as ``l``),
-    each distinct condition once."""
-    parts, seen = [], set()
+# A record's candidates from one blocking rule are cut to this many (the most alike by a
+# cheap agreement score) when more citizens share the rule's key: a common name with a
+# birth date, a village address or a shared phone would otherwise pair one record with
+# hundreds of citizens, and the pairs (and the time to score them) grow with the square of
+# how often names repeat. A record with more equal candidates than this cannot be told
+# apart by the model anyway (each gets at most 1 / CAP of the probability).
+BLOCK_CAP = 50
+
+# How alike a candidate is, from what the rules did not already fix: the tie-breaker that
+# picks the BLOCK_CAP kept from an oversized block.
+_AGREE_SQL = " + ".join(
+    f"coalesce(cast(l.{c} = r.{c} as int), 0) * {w}"
+    for c, w in (
+        ("pid", 8),
+        ("birth_date", 4),
+        ("commune_code", 3),
+        ("given", 2),
+        ("family", 2),
+        ("middle", 1),
+        ("birth_ym", 1),
+        ("birth_year", 1),
+        ("sex", 1),
+        ("province_code", 1),
+    )
+)
+
+
+def _rule_conditions() -> list[str]:
+    """Each blocking rule with the sector as ``l`` and its mirror (``l.`` and ``r.``
+    swapped), each distinct condition once: the pairs Splink's own blocking would find
+    whichever table it puts on the left."""
+    out, seen = [], set()
     for rule in map(_rule_sql, blocking_rules()):
         for sql in (rule, _mirror(rule)):
             if (key := _canonical(sql)) not in seen:
                 seen.add(key)
-                parts.append(f"select r.unique_id from right_in r semi join left_pred l on {sql}")
-    union = "\n    union\n    ".join(parts)
-    return f"""
-    create table right_pred as
-    select * from right_in where unique_id in (
-    {union}
+                out.append(sql)
+    return out
+
+
+def _blocked_sql() -> str:
+    """Table ``blocked`` (sector ``lid``, citizen ``rid``): the union of the rules' pairs,
+    computed in DuckDB with one join per condition, each record's block per rule cut to
+    :data:`BLOCK_CAP` candidates; ``cut`` counts the records whose block was cut."""
+    joins = "\n    union all\n    ".join(
+        f"select l.unique_id as lid, r.unique_id as rid, {i} as rule, {_AGREE_SQL} as agree"
+        f" from left_pred l join right_in r on {sql}"
+        for i, sql in enumerate(_rule_conditions())
     )
+    return f"""
+    create table blocked as
+    with raw as (
+    {joins}
+    ), ranked as (
+      select lid, rid, count(*) over (partition by lid, rule) as block,
+             row_number() over (partition by lid, rule
+                                order by agree desc, hash(rid)) as rank
+      from raw
+    )
+    select lid, rid, max(block) > {BLOCK_CAP} as cut
+    from ranked where rank <= {BLOCK_CAP}
+    group by lid, rid
     """
 
 
@@ -342,15 +388,16 @@ def probabilistic(
     tf_tables = {c: db_api.register(t, table_name=f"tf_in_{c}") for c, t in tfs.items()}
     # Each sector record has at most one citizen: a random pair matches with 1 / |registry|.
     prior = min(0.5, 1.0 / max(n_right, 2))
+    model_settings = settings(prior, phone=with_phone, address=with_address)
     linker = Linker(
         [sdf_l, sdf_r],
-        settings(prior, phone=with_phone, address=with_address),
+        model_settings,
         log_level="ERROR",
         validate_settings=False,
     )
     for col, tf in tf_tables.items():
         linker.table_management.register_term_frequency_lookup(tf, col)
-    linker.training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=seed, num_chunks=1)
+    _estimate_u(con, model_settings, linker, seed=seed)
     use_labels = n_labels >= MIN_LABELS
     if use_labels:
         # Expectation maximisation over the pairs that share an ID number (a sample of
@@ -379,12 +426,26 @@ def probabilistic(
         "create table left_pred as select * from left_in"
         f" where unique_id not like '{_LABEL_PREFIX}%'"
     )
-    con.execute(_candidates_sql())
+    # The blocked pairs are computed here (joins in DuckDB, oversized blocks cut) and
+    # handed to Splink, which then scores exactly them and runs no blocking of its own.
+    con.execute(_blocked_sql())
+    con.execute(
+        "create table right_pred as select * from right_in"
+        " where unique_id in (select rid from blocked)"
+    )
+    con.execute(f"""
+        create table blocked_pairs as
+        select '0' as match_key, 'registry{_JOIN_SEP}' || rid as join_key_l,
+               'sector{_JOIN_SEP}' || lid as join_key_r
+        from blocked
+    """)
+    n_cut = con.sql("select count(distinct lid) from blocked where cut").fetchall()[0][0]
     if backend == "spark":
         left = con.sql("select * from left_pred").df()
         right = con.sql("select * from right_pred").df()
+        pairs_in: Any = con.sql("select * from blocked_pairs").df()
     else:
-        left, right = "left_pred", "right_pred"
+        left, right, pairs_in = "left_pred", "right_pred", "blocked_pairs"
     predictor = Linker(
         [
             db_api.register(left, dataset_display_name="sector", table_name="sector_pred"),
@@ -396,6 +457,9 @@ def probabilistic(
     )
     for col, tf in tf_tables.items():
         predictor.table_management.register_term_frequency_lookup(tf, col)
+    predictor.table_management.register_blocked_pairs_for_predict(
+        db_api.register(pairs_in, table_name="blocked_in")
+    )
     # The record-level posterior weighs a candidate against all the others (see
     # ``posterior``), so the weak ones are kept too: every pair whose Bayes factor is at
     # least a thousandth of the smallest "none of them" term (N * BLOCKING_LOSS); a
@@ -443,9 +507,71 @@ def probabilistic(
     on_step("predict", 4)
     return {
         "pairs": int(n_pairs),
+        "blocked_pairs": int(con.sql("select count(*) from blocked").fetchall()[0][0]),
+        "records_with_a_cut_block": int(n_cut),
         "training": "id_labels" if use_labels else "em",
         "in_registry_share": round(share, 4),
     }
+
+
+def _estimate_u(con: duckdb.DuckDBPyConnection, model: Any, linker: Any, *, seed: int) -> None:
+    """u of every comparison level from one set of random pairs, in one query.
+
+    Splink's ``estimate_u_using_random_sampling`` joins a sample of each side and runs
+    one query per comparison (9 here, each re-joining and re-comparing the pairs). This
+    draws ``U_PAIRS`` independent random (sector, citizen) pairs of the training tables,
+    computes every comparison's level for them with the model's own ``CASE`` expressions
+    (rendered for DuckDB whatever the backend: the tables are here), and counts: u of a
+    level is its share among the pairs where the comparison is not null; a level never
+    seen gets Splink's "not observed" value, as Splink's own estimate gives it.
+    """
+    from splink import DuckDBAPI, Linker
+    from splink.internals.constants import LEVEL_NOT_OBSERVED_TEXT
+
+    duck = DuckDBAPI(connection=con)
+    sampler = Linker(
+        [
+            duck.register("left_in", dataset_display_name="sector", table_name="u_sector"),
+            duck.register("right_train", dataset_display_name="registry", table_name="u_reg"),
+        ],
+        model,
+        log_level="ERROR",
+        validate_settings=False,
+    )
+    comparisons = sampler._settings_obj.comparisons
+    n_l = con.sql("select count(*) from left_in").fetchall()[0][0]
+    n_r = con.sql("select count(*) from right_train").fetchall()[0][0]
+    cols = [c for c in SPLINK_COLUMNS if c != "unique_id"]
+    # The registry on the left, as Splink puts it in prediction (some levels are written
+    # one way round: "birth_date_swapped_l = birth_date_r").
+    sides = ", ".join(f"r.{c} as {c}_l, l.{c} as {c}_r" for c in cols)
+    cases = ",\n".join(c._case_statement for c in comparisons)
+    gammas = con.sql(f"""
+        with pairs as (
+               select {sides}
+               from range({int(U_PAIRS)}) t(i)
+               join left_in l on l.rowid = hash(t.i, 'l{seed}') % {n_l}
+               join right_train r on r.rowid = hash(t.i, 'r{seed}') % {n_r})
+        select {cases} from pairs
+    """)
+    con.register("u_gammas", gammas.to_arrow_table())
+    targets = {c.output_column_name: c for c in linker._settings_obj.comparisons}
+    for comparison in comparisons:
+        gamma = comparison._gamma_column_name
+        rows = con.sql(
+            f"select {gamma}, count(*) from u_gammas where {gamma} >= 0 group by all"
+        ).fetchall()
+        counts = {int(v): n for v, n in rows}
+        total = sum(counts.values())
+        target = targets[comparison.output_column_name]
+        for level, into in zip(
+            comparison._comparison_levels_excluding_null,
+            target._comparison_levels_excluding_null,
+            strict=True,
+        ):
+            n = counts.get(level.comparison_vector_value, 0)
+            into.u_probability = n / total if n else LEVEL_NOT_OBSERVED_TEXT
+    con.unregister("u_gammas")
 
 
 # Splink's comparisons treat family, middle and given name (and sex) as independent: a

@@ -113,6 +113,15 @@ def records(session: Session, source_id: int) -> list[SectorRecord]:
     return list(session.scalars(stmt.order_by(SectorRecord.line)))
 
 
+def record_fields(session: Session, source_id: int) -> list[tuple[int, dict[str, Any]]]:
+    """``(id, normalized)`` of a dataset's records by line (what matching reads: no ORM
+    objects, no raw values)."""
+    stmt = select(SectorRecord.id, SectorRecord.normalized).where(
+        SectorRecord.source_id == source_id
+    )
+    return [(i, n) for i, n in session.execute(stmt.order_by(SectorRecord.line))]
+
+
 def record(session: Session, record_id: int) -> SectorRecord | None:
     return session.get(SectorRecord, record_id)
 
