@@ -2,7 +2,7 @@
 per-facility daily check-in counter
 
 Revision ID: 0021
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-03 18:04:57
 
 A check-in no longer updates a hot counter row (``exchange_checkin_count``, locked by every
@@ -20,7 +20,7 @@ from alembic import op
 
 
 revision: str = "0021"
-down_revision: str | None = "0019"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

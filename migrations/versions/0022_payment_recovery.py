@@ -2,7 +2,7 @@
 recovered or waived, with its amount, reason, and who moved it when
 
 Revision ID: 0022
-Revises: 0019
+Revises: 0021
 Create Date: 2026-12-03 18:10:00
 
 Until now a payment made for a month after the beneficiary's death carried only a flag
@@ -18,7 +18,7 @@ from alembic import op
 
 
 revision: str = "0022"
-down_revision: str | None = "0019"
+down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

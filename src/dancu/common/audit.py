@@ -26,6 +26,7 @@ from sqlalchemy import (
     Integer,
     Row,
     String,
+    bindparam,
     insert,
     literal,
     select,
