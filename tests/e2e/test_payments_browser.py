@@ -96,4 +96,6 @@ def test_enrolment_approval_by_a_second_officer_and_the_beneficiarys_page(
     mine = page.get_by_test_id("my-payment")
     expect(mine).to_have_count(1)
     expect(mine).to_contain_text("750.000")  # 1.5 x the standard level of 500,000 VND
-    expect(page.get_by_test_id("my-payment-account")).to_have_text(f"Agribank •••• {account[-4:]}")
+    expect(page.get_by_test_id("my-payment-account")).to_have_text(
+        f"Ngân hàng Nông nghiệp và Phát triển Nông thôn Việt Nam (Agribank) •••• {account[-4:]}"
+    )

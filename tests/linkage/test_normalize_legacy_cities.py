@@ -18,6 +18,7 @@ from collections import Counter
 import pytest
 
 from dancu.common import adminunits as au
+from dancu.common.adminunits import units as au_units
 from dancu.common.textfold import fold
 from dancu.linkage.normalize import Address, Normalized, normalize_address
 
@@ -34,7 +35,7 @@ REPORTED = {
 
 def _city_wards() -> list[dict[str, str]]:
     # The package's pre-2025 table, read as the module reads it (no unit typed by hand).
-    rows = au._rows(
+    rows = au_units._rows(
         "SELECT DISTINCT province, provinceShort, district, districtShort, districtType,"
         " wardCode, ward FROM admin_units_legacy"
         " WHERE districtType IN ('Thành phố', 'Thị xã') AND wardCode IS NOT NULL"
