@@ -19,8 +19,9 @@ from dancu.procedures import files, workdays
 from dancu.procedures import repository as repo
 from dancu.procedures.errors import ProcedureErrorCode
 from dancu.procedures.files import Upload
-from dancu.procedures.models import DELIVERIES, Dossier, DossierFile
+from dancu.procedures.models import DELIVERIES, Dossier
 from dancu.procedures.prefill import Applicant
+from dancu.procedures.submission import attach_files
 from dancu.procedures.workflow import FINAL, local_today, raise_transition, transition
 
 
@@ -93,18 +94,7 @@ def answer_supplement(
     current = repo.step(session, dossier.id, dossier.current_step)
     if current is not None and current.due_on is not None:
         current.due_on = calendar.resume_due(current.due_on, paused, today)
-    for up, kind in checked:
-        stored = files.store(up, kind)
-        session.add(
-            DossierFile(
-                dossier_id=dossier.id,
-                component=stored.component,
-                sha256=stored.sha256,
-                size=stored.size,
-                content_type=stored.content_type,
-                file_name=stored.file_name,
-            )
-        )
+    attach_files(session, dossier.id, checked)
     session.flush()
     return dossier
 

@@ -130,18 +130,7 @@ def save(
     dossier.delivery = delivery
     dossier.fee_amount = amount
     dossier.updated_at = utcnow()
-    for up, kind in checked:
-        stored = files.store(up, kind)
-        session.add(
-            DossierFile(
-                dossier_id=dossier.id,
-                component=stored.component,
-                sha256=stored.sha256,
-                size=stored.size,
-                content_type=stored.content_type,
-                file_name=stored.file_name,
-            )
-        )
+    attach_files(session, dossier.id, checked)
     session.flush()
     if submit:
         _submit(session, dossier, procedure, applicant.actor, today=today or local_today())
@@ -235,3 +224,19 @@ def _submit(
 def _step_unit(dossier: Dossier, agency: str) -> str:
     """The insurer answers at the province; every other agency where the dossier is handled."""
     return dossier.province_code if agency == "social_insurance" else dossier.unit_code
+
+
+def attach_files(session: Session, dossier_id: int, checked: list[tuple[Upload, str]]) -> None:
+    """Store each checked upload (content-addressed, outside the database) and attach it."""
+    for up, kind in checked:
+        stored = files.store(up, kind)
+        session.add(
+            DossierFile(
+                dossier_id=dossier_id,
+                component=stored.component,
+                sha256=stored.sha256,
+                size=stored.size,
+                content_type=stored.content_type,
+                file_name=stored.file_name,
+            )
+        )
