@@ -20,13 +20,15 @@ from dancu.common.errors import ErrorCode, Forbidden, NotAuthenticated
 from dancu.db import utcnow
 from dancu.identity.accounts import service as accounts
 from dancu.identity.oidc import bearer
-from dancu.payments import beneficiaries, citizen, cycles, programmes
+from dancu.payments import beneficiaries, citizen, cycles, programmes, recovery
 from dancu.payments.schemas import (
     BeneficiaryPage,
     CycleOut,
     CycleSummaryOut,
     MyPaymentOut,
     ProgrammeOut,
+    RecoveryOut,
+    RecoveryStepIn,
 )
 from dancu.web.auth import with_challenge
 from dancu.web.deps import CurrentActor, DbSession
@@ -72,6 +74,27 @@ def list_cycles(db: DbSession, actor: CurrentActor) -> list[CycleSummaryOut]:
 def get_cycle(cycle_id: Id, db: DbSession, actor: CurrentActor) -> CycleOut:
     """One cycle: totals and who was left out and why (the names listed: audited)."""
     return cycles.get_cycle(db, cycle_id, actor=actor)
+
+
+RecoveryStatus = Literal["flagged", "notified", "recovered", "waived"]
+
+
+@router.get("/recoveries", response_model=list[RecoveryOut])
+def list_recoveries(
+    db: DbSession, actor: CurrentActor, status: RecoveryStatus | None = None
+) -> list[RecoveryOut]:
+    """Payments made after a beneficiary's death, to recover, in the officer's area (each
+    names a citizen: audited)."""
+    return recovery.list_recoveries(db, actor=actor, status=status)
+
+
+@router.post("/recoveries/{recovery_id}", response_model=RecoveryOut)
+def move_recovery(
+    recovery_id: Id, body: RecoveryStepIn, db: DbSession, actor: CurrentActor
+) -> RecoveryOut:
+    """One step: the family or bank was asked (``notified``), the money is back
+    (``recovered``), or given up (``waived``, with the reason in ``note``)."""
+    return recovery.step(db, recovery_id, body.step, actor=actor, note=body.note)
 
 
 _REFUSED: dict[int | str, dict[str, Any]] = {

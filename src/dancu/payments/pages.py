@@ -15,7 +15,7 @@ from dancu.common.access import Actor, Permission
 from dancu.common.bounds import Code, Id, PageNo, Text
 from dancu.common.errors import DancuError, ErrorCode, ValidationFailed
 from dancu.identity.pages.common import signed_in
-from dancu.payments import banks, beneficiaries, citizen, cycles, figures, programmes
+from dancu.payments import banks, beneficiaries, citizen, cycles, figures, programmes, recovery
 from dancu.payments import repository as repo
 from dancu.payments.errors import PaymentsErrorCode
 from dancu.payments.mapper import AccountDirectory
@@ -270,6 +270,56 @@ def download(file_id: Id, db: DbSession, actor: CurrentActor) -> Response:
         media_type=f"{media}; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+@router.get("/payments/recoveries", response_class=HTMLResponse)
+def recoveries_page(
+    request: Request, db: DbSession, actor: CurrentActor, status: Code = ""
+) -> HTMLResponse:
+    return _recoveries(request, db, actor, status)
+
+
+def _recoveries(
+    request: Request,
+    db: Any,
+    actor: Actor,
+    status: str = "",
+    error: DancuError | None = None,
+    failed_id: int | None = None,
+) -> HTMLResponse:
+    shown = status if status in recovery.STATUSES else ""
+    context = {
+        **_common(db, actor),
+        "recoveries": recovery.list_recoveries(db, actor=actor, status=shown or None),
+        "status": shown,
+        "statuses": recovery.STATUSES,
+        "done": request.query_params.get("done"),
+        "error": error,
+        "failed_id": failed_id,
+    }
+    return render(request, "payments/recoveries.html", context, status_code=422 if error else 200)
+
+
+@router.post("/payments/recoveries/{recovery_id}", response_model=None)
+def recovery_step(
+    request: Request,
+    recovery_id: Id,
+    db: DbSession,
+    actor: CurrentActor,
+    _csrf: CsrfChecked,
+    step: Annotated[Code, Form()],
+    note: Annotated[Text, Form()] = "",
+) -> Response:
+    if step not in ("notified", "recovered", "waived"):
+        raise ValidationFailed(
+            "Choose a step", code=PaymentsErrorCode.RECOVERY_TRANSITION, field="step"
+        )
+    try:
+        recovery.step(db, recovery_id, step, actor=actor, note=note)
+    except ValidationFailed as exc:
+        db.rollback()
+        return _recoveries(request, db, actor, error=exc, failed_id=recovery_id)
+    return RedirectResponse(f"/payments/recoveries?done={step}", status_code=303)
 
 
 @router.get("/payments/figures", response_class=HTMLResponse)

@@ -29,6 +29,7 @@ from dancu.payments.schemas import RecoveryOut
 
 Outcome = Literal["recovered", "waived"]
 OPEN = ("flagged", "notified")
+STATUSES = ("flagged", "notified", "recovered", "waived")
 _FROM: dict[str, tuple[str, ...]] = {
     "notified": ("flagged",),
     "recovered": OPEN,
@@ -73,6 +74,15 @@ def open_for(
 def _province(commune_code: str) -> str:
     unit = adminunits.find_commune(commune_code)
     return unit.province_code if unit else commune_code[:2]
+
+
+def step(
+    session: Session, recovery_id: int, to: str, *, actor: Actor, note: str = ""
+) -> RecoveryOut:
+    """One step of the ledger by name: ``notified``, ``recovered`` or ``waived``."""
+    if to == "notified":
+        return notify(session, recovery_id, actor=actor, note=note)
+    return settle(session, recovery_id, to, actor=actor, note=note)  # type: ignore[arg-type]
 
 
 def notify(session: Session, recovery_id: int, *, actor: Actor, note: str = "") -> RecoveryOut:
@@ -126,6 +136,9 @@ def _move(
         .execution_options(synchronize_session=False)
     )
     session.refresh(row)
+    payee = session.scalar(
+        select(Instruction.payee_name).where(Instruction.id == row.instruction_id)
+    )
     audit.record(
         session,
         actor,
@@ -135,7 +148,13 @@ def _move(
         purpose=area.PURPOSE,
         fields=("recovery", "amount"),
     )
-    return RecoveryOut.model_validate(row)
+    return _out(row, payee or "")
+
+
+def _out(row: Recovery, payee_name: str) -> RecoveryOut:
+    out = RecoveryOut.model_validate(row)
+    out.payee_name = payee_name
+    return out
 
 
 def _visible(session: Session, actor: Actor, recovery_id: int) -> Recovery:
@@ -157,14 +176,18 @@ def _visible(session: Session, actor: Actor, recovery_id: int) -> Recovery:
 def list_recoveries(
     session: Session, *, actor: Actor, status: str | None = None
 ) -> list[RecoveryOut]:
-    """The recoveries of the actor's area (each names a citizen: audited)."""
+    """The recoveries of the actor's area, open ones first, with the payee's name (each
+    names a citizen: audited)."""
     actor.require(Permission.BENEFICIARY_READ)
-    stmt = select(Recovery).where(
-        repo.in_area(actor, Recovery.province_code, Recovery.commune_code)
+    stmt = (
+        select(Recovery, Instruction.payee_name)
+        .join(Instruction, Instruction.id == Recovery.instruction_id)
+        .where(repo.in_area(actor, Recovery.province_code, Recovery.commune_code))
     )
     if status:
         stmt = stmt.where(Recovery.status == status)
-    rows = list(session.scalars(stmt.order_by(Recovery.id)))
+    found = session.execute(stmt.order_by(Recovery.id)).all()
+    rows = [r for r, _ in found]
     audit.record_many(
         session,
         actor,
@@ -174,4 +197,4 @@ def list_recoveries(
         purpose=area.PURPOSE,
         fields=("recovery", "amount"),
     )
-    return [RecoveryOut.model_validate(r) for r in rows]
+    return [_out(r, name) for r, name in found]

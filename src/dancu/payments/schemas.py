@@ -197,10 +197,19 @@ class CycleSummaryOut(_Out):
     failed: int = 0
 
 
+class RecoveryStepIn(BaseModel):
+    """An officer's step on an overpayment: the family or bank was asked (``notified``), the
+    money is back (``recovered``) or given up (``waived``, which needs the reason)."""
+
+    step: Literal["notified", "recovered", "waived"]
+    note: Text = ""
+
+
 class RecoveryOut(_Out):
     id: int
     instruction_id: int
     pid: str
+    payee_name: str = ""
     commune_code: str
     month: date
     amount: int
