@@ -195,6 +195,35 @@ def audit_verify(
     raise typer.Exit(1)
 
 
+@audit_app.command("archive-key")
+def audit_archive_key() -> None:
+    """Print the public key that checks this server's audit archives (PEM), for inspectors."""
+    typer.echo(audit_archive.public_key_pem(), nl=False)
+
+
+@audit_app.command("check-archive")
+def audit_check_archive(
+    file: Annotated[Path, typer.Argument(help="an archive, audit-YYYY-MM.jsonl.gz")],
+    public_key: Annotated[
+        Path, typer.Option(help="the server's archive key (PEM, from dancu audit archive-key)")
+    ],
+) -> None:
+    """Check one archive with the public key alone: no database and no server secret. Its
+    lines must match its hash, its signature the key, its entries chain order."""
+    try:
+        verifier = audit_archive.load_public_key(public_key.read_bytes())
+        info = audit_archive.check_archive(file, verifier=verifier)
+    except (OSError, audit_archive.ArchiveError) as exc:
+        console.print(f"[red]archive not valid[/red]: {exc}", soft_wrap=True)
+        raise typer.Exit(1) from exc
+    console.print(
+        f"[green]archive valid[/green]: {info.month}, {info.count:,} entries "
+        f"(seq {info.first_seq}..{info.last_seq}), signed by key "
+        f"{audit_archive.key_id(verifier)}",
+        soft_wrap=True,
+    )
+
+
 @outbox_app.command("dispatch")
 def outbox_dispatch() -> None:
     """Deliver events left undelivered (after a crash or a failing handler)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import hmac
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -87,7 +88,7 @@ def test_a_month_is_archived_in_chain_order_with_a_signed_trailer(session, tmp_p
         select(AuditEntry.__table__).where(AuditEntry.seq.in_(seqs)).order_by(AuditEntry.seq)
     ).all()
     assert [line["hash"] for line in lines[1:-1]] == [row.hash for row in stored]
-    assert set(lines[-1]) == {"count", "first_seq", "last_seq", "sha256", "hmac"}
+    assert set(lines[-1]) == {"count", "first_seq", "last_seq", "sha256", "key_id", "signature"}
 
 
 def test_the_chain_is_verified_across_the_archives_and_the_table(session, tmp_path):
@@ -144,11 +145,11 @@ def test_an_altered_archive_is_found(session, tmp_path):
 
     _rewrite(files[0], _rehash)  # the hash redone, but not the signature
     forged = audit_chain.verify(session, archives=files, key=KEY)
-    assert "signature is not this server's" in forged.reason
+    assert "signature does not verify with this key" in forged.reason
     other_key = audit_chain.verify(
         session, archives=files[1:], key=audit_archive.archive_key("another")
     )
-    assert "signature is not this server's" in other_key.reason
+    assert "signature does not verify with this key" in other_key.reason
 
 
 def test_an_archive_differing_from_the_table_is_found(session, tmp_path):
@@ -159,9 +160,10 @@ def test_an_archive_differing_from_the_table_is_found(session, tmp_path):
     def forge(lines: list[dict]) -> None:  # type: ignore[type-arg]
         lines[1]["subject_id"] = "066090009999"
         _rehash(lines)
-        lines[-1]["hmac"] = audit_archive._sign(
-            KEY, "2020-02", lines[-1]["count"], lines[-1]["sha256"]
+        message = audit_archive._message(
+            audit_archive.ARCHIVE_FORMAT, "2020-02", lines[-1]["count"], lines[-1]["sha256"]
         )
+        lines[-1]["signature"] = audit_archive._b64(audit_archive._private(KEY).sign(message))
 
     _rewrite(files[1], forge)  # signed by someone holding the key: still caught by the chain
     result = audit_chain.verify(session, archives=files, key=KEY)
@@ -199,3 +201,64 @@ def test_dancu_audit_archive_and_verify_across_the_archives(cli_database, tmp_pa
     (folder / "audit-2020-01.jsonl.gz").write_bytes(b"not an archive")
     refused = runner.invoke(cli.app, ["audit", "verify", "--archives", str(folder)])
     assert refused.exit_code == 1 and "audit-2020-01.jsonl.gz" in refused.output
+
+
+def test_an_inspector_checks_an_archive_with_the_public_key_alone(session, tmp_path):
+    """``dancu audit check-archive`` needs the public key only: no database, no secret."""
+    _log(session)
+    files = _archive(session, tmp_path)
+    pem = tmp_path / "archive-key.pem"
+    pem.write_text(audit_archive.public_key_pem(KEY))
+    assert "PRIVATE" not in pem.read_text()
+    runner = CliRunner()
+    args = ["audit", "check-archive", str(files[0]), "--public-key", str(pem)]
+    valid = runner.invoke(cli.app, args)
+    assert valid.exit_code == 0, valid.output
+    assert "archive valid" in valid.output and "2020-01, 3 entries" in valid.output
+    kid = audit_archive.key_id(audit_archive.public_key(KEY))
+    assert kid in valid.output and _lines(files[0])[-1]["key_id"] == kid
+
+    stranger = tmp_path / "another-key.pem"
+    stranger.write_text(audit_archive.public_key_pem(audit_archive.archive_key("another")))
+    wrong_key = runner.invoke(
+        cli.app, ["audit", "check-archive", str(files[0]), "--public-key", str(stranger)]
+    )
+    assert wrong_key.exit_code == 1 and "does not verify with this key" in wrong_key.output
+    not_a_key = tmp_path / "garbage.pem"
+    not_a_key.write_text("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n")
+    garbage = runner.invoke(
+        cli.app, ["audit", "check-archive", str(files[0]), "--public-key", str(not_a_key)]
+    )
+    assert garbage.exit_code == 1 and "not a PEM public key" in garbage.output
+
+    def rename(lines: list[dict]) -> None:  # type: ignore[type-arg]
+        lines[1]["actor_name"] = "Someone else"
+        _rehash(lines)
+
+    _rewrite(files[0], rename)
+    forged = runner.invoke(cli.app, args)
+    assert forged.exit_code == 1 and "does not verify with this key" in forged.output
+
+
+def test_an_archive_of_the_first_format_is_still_read_by_the_server(session, tmp_path):
+    """Archives written with an HMAC trailer (format 1) verify with the server's key, and
+    cannot be passed off to an inspector as checked with a public key."""
+    _log(session)
+    files = _archive(session, tmp_path)
+
+    def to_first_format(lines: list[dict]) -> None:  # type: ignore[type-arg]
+        lines[0]["format"] = "dancu-audit-archive/1"
+        _rehash(lines)
+        trailer = lines[-1]
+        del trailer["signature"], trailer["key_id"]
+        message = audit_archive._message(
+            "dancu-audit-archive/1", "2020-01", trailer["count"], trailer["sha256"]
+        )
+        trailer["hmac"] = hmac.new(KEY, message, hashlib.sha256).hexdigest()
+
+    _rewrite(files[0], to_first_format)
+    assert audit_archive.check_archive(files[0], key=KEY).count == 3
+    with pytest.raises(audit_archive.ArchiveError, match="not this server's"):
+        audit_archive.check_archive(files[0], key=audit_archive.archive_key("another"))
+    with pytest.raises(audit_archive.ArchiveError, match="checked by the server only"):
+        audit_archive.check_archive(files[0], verifier=audit_archive.public_key(KEY))

@@ -1,14 +1,19 @@
 """Audit log archives (ADR 0010): a past month's sealed entries in a signed file.
 
 ``archive_month`` exports a past month's sealed entries, in chain order, to a gzip
-JSON-lines file whose trailer carries the count, the SHA-256 of the lines and an HMAC of it
-under a key derived from ``DANCU_SECRET_KEY``. ``check_archive`` reads a file back whole;
-``audit_chain.verify(archives=...)`` walks the chain through the files and the live table,
-so the chain stays verifiable once a month leaves the database.
+JSON-lines file whose trailer carries the count, the SHA-256 of the lines and an Ed25519
+signature of them, with a key derived from ``DANCU_SECRET_KEY``. Its public half
+(``public_key_pem``, printed by ``dancu audit archive-key``) lets an inspector outside the
+platform check an archive with nothing else (``dancu audit check-archive FILE --public-key
+PEM``). ``check_archive`` reads a file back whole; ``audit_chain.verify(archives=...)``
+walks the chain through the files and the live table, so the chain stays verifiable once a
+month leaves the database. Archives of the first format (an HMAC, which only the server
+could check) are still read.
 """
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import hmac
@@ -20,6 +25,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -27,7 +35,8 @@ from dancu.common.audit import AuditEntry, _timestamp
 from dancu.db import utcnow
 from dancu.settings import get_settings
 
-ARCHIVE_FORMAT = "dancu-audit-archive/1"
+ARCHIVE_FORMAT = "dancu-audit-archive/2"  # trailer signed with Ed25519
+_HMAC_FORMAT = "dancu-audit-archive/1"  # trailer with an HMAC: still read
 _COLUMNS = (
     "id",
     "at",
@@ -80,9 +89,45 @@ class ArchiveInfo:
 
 
 def archive_key(secret: str | None = None) -> bytes:
-    """The archives' HMAC key, derived from ``DANCU_SECRET_KEY`` (never the key itself)."""
+    """The archives' key material (32 bytes), derived from ``DANCU_SECRET_KEY`` (never the
+    key itself): the seed of the Ed25519 signing key, and the HMAC key of the first format."""
     secret = get_settings().secret_key if secret is None else secret
     return hashlib.sha256(b"dancu audit archive\0" + secret.encode()).digest()
+
+
+def _private(key: bytes | None) -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.from_private_bytes(key or archive_key())
+
+
+def public_key(key: bytes | None = None) -> Ed25519PublicKey:
+    """The public half of the archives' signing key (``key``: ``archive_key``'s bytes)."""
+    return _private(key).public_key()
+
+
+def public_key_pem(key: bytes | None = None) -> str:
+    """The public key an inspector needs to check archives, as PEM (SubjectPublicKeyInfo)."""
+    return (
+        public_key(key)
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+
+def load_public_key(pem: bytes) -> Ed25519PublicKey:
+    """An archive public key from PEM; ``ArchiveError`` if it is not an Ed25519 key."""
+    try:
+        loaded = serialization.load_pem_public_key(pem)
+    except ValueError as exc:
+        raise ArchiveError("the public key is not a PEM public key") from exc
+    if not isinstance(loaded, Ed25519PublicKey):
+        raise ArchiveError("the public key is not an Ed25519 key")
+    return loaded
+
+
+def key_id(key: Ed25519PublicKey) -> str:
+    """A short name of a public key: the first 16 hex digits of its raw bytes' SHA-256."""
+    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:16]
 
 
 def month_bounds(month: str) -> tuple[datetime, datetime]:
@@ -110,7 +155,8 @@ def archive_month(
 ) -> ArchiveInfo:
     """Export the sealed entries recorded in ``month`` (``at``, UTC) to ``folder``, in chain
     order: a header line, one line per entry, a trailer with the count, the SHA-256 of the
-    lines before it and their HMAC under ``key``. Written to a temporary name, then renamed.
+    lines before it and their Ed25519 signature (the key seeded by ``key``, default from
+    ``DANCU_SECRET_KEY``). Written to a temporary name, then renamed.
 
     The month must be over and wholly sealed. The entries stay in the table: removing them
     (dropping the month's partition) is a step of its own (ADR 0010)."""
@@ -153,20 +199,59 @@ def archive_month(
                 break
         sha = digest.hexdigest()
         trailer = {"count": count, "first_seq": first, "last_seq": last, "sha256": sha}
-        trailer["hmac"] = _sign(key, month, count, sha)
+        trailer["key_id"] = key_id(public_key(key))
+        trailer["signature"] = _b64(_private(key).sign(_message(ARCHIVE_FORMAT, month, count, sha)))
         out.write((json.dumps(trailer, separators=(",", ":")) + "\n").encode())
     os.replace(partial, path)
     return ArchiveInfo(path, month, count, first, last, sha)
 
 
-def _sign(key: bytes | None, month: str, count: int, sha: str) -> str:
-    message = f"{ARCHIVE_FORMAT}|{month}|{count}|{sha}".encode()
-    return hmac.new(key or archive_key(), message, hashlib.sha256).hexdigest()
+def _message(fmt: str, month: str, count: int, sha: str) -> bytes:
+    return f"{fmt}|{month}|{count}|{sha}".encode()
 
 
-def check_archive(path: Path, *, key: bytes | None = None) -> ArchiveInfo:
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _check_signature(
+    header: dict[str, Any],
+    trailer: dict[str, Any],
+    month: str,
+    count: int,
+    sha: str,
+    *,
+    key: bytes | None,
+    verifier: Ed25519PublicKey | None,
+) -> None:
+    fmt = header.get("format")
+    if fmt == ARCHIVE_FORMAT:
+        try:
+            signature = base64.urlsafe_b64decode(str(trailer["signature"]) + "==")
+            (verifier or public_key(key)).verify(signature, _message(fmt, month, count, sha))
+        except (KeyError, ValueError, InvalidSignature) as exc:
+            raise ArchiveError(
+                "its signature does not verify with this key (altered or another key)"
+            ) from exc
+    elif fmt == _HMAC_FORMAT:
+        if verifier is not None:
+            raise ArchiveError("an archive of the first format is checked by the server only")
+        expected = hmac.new(
+            key or archive_key(), _message(fmt, month, count, sha), hashlib.sha256
+        ).hexdigest()
+        if not hmac.compare_digest(expected, str(trailer.get("hmac", ""))):
+            raise ArchiveError("its signature is not this server's (altered or another key)")
+    else:
+        raise ArchiveError(f"unknown format {fmt!r}")
+
+
+def check_archive(
+    path: Path, *, key: bytes | None = None, verifier: Ed25519PublicKey | None = None
+) -> ArchiveInfo:
     """Read a whole archive: its lines must match the trailer's count and SHA-256, the
-    trailer's HMAC must be this key's, and the entries must be in chain order."""
+    trailer's signature must verify (with ``verifier``, a public key, when given; otherwise
+    with the key seeded by ``key``, default from ``DANCU_SECRET_KEY``), and the entries must
+    be in chain order."""
     digest = hashlib.sha256()
     first: bytes | None = None
     previous: bytes | None = None
@@ -184,15 +269,13 @@ def check_archive(path: Path, *, key: bytes | None = None) -> ArchiveInfo:
     try:
         header, trailer = json.loads(first), json.loads(previous)
         month, count, sha = header["month"], int(trailer["count"]), str(trailer["sha256"])
-        signature = str(trailer["hmac"])
     except (ValueError, KeyError, TypeError) as exc:
         raise ArchiveError("no header or trailer") from exc
-    if header.get("format") != ARCHIVE_FORMAT:
+    if header.get("format") not in (ARCHIVE_FORMAT, _HMAC_FORMAT):
         raise ArchiveError(f"unknown format {header.get('format')!r}")
     if digest.hexdigest() != sha:
         raise ArchiveError("its lines do not match its hash (altered)")
-    if not hmac.compare_digest(_sign(key, month, count, sha), signature):
-        raise ArchiveError("its signature is not this server's (altered or another key)")
+    _check_signature(header, trailer, month, count, sha, key=key, verifier=verifier)
     seen, previous_seq = 0, 0
     for entry in archived_entries(Path(path)):
         if entry.seq <= previous_seq:
