@@ -7,9 +7,12 @@ import io
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dancu.common.audit import AuditEntry
 from dancu.exchange.cleaning import tasks
+from dancu.exchange.hygiene.models import PartnerAccess
 from dancu.settings import get_settings
 from tests.exchange.conftest import make_partner
 from tests.exchange.conftest import token as partner_token
@@ -53,6 +56,16 @@ def test_a_bank_uploads_follows_and_downloads(client, session, factory, people):
         "not_found",
         "rejected",
     ]
+    # the bank learnt a status for each citizen its lines named: one access each, in the
+    # area review of the citizen's commune
+    accessed = session.execute(
+        select(PartnerAccess.pid, PartnerAccess.kind, PartnerAccess.purpose)
+    ).all()
+    reported = session.scalars(
+        select(AuditEntry.subject_id).where(AuditEntry.action == "cleaning.checked")
+    ).all()
+    assert sorted(accessed) == sorted((pid, "cleaning", "bank_cleaning") for pid in reported)
+    assert len(reported) == 3
 
 
 def test_a_malformed_list_gets_a_clear_error(client, session):

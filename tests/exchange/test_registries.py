@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dancu.common.access import Role
 from dancu.common.audit import AuditEntry
+from dancu.exchange.hygiene.models import PartnerAccess
 from tests.conftest import bearer, make_actor
 from tests.exchange.conftest import make_partner, token
 from tests.exchange.registries_spec import check_request, check_response, check_suite
@@ -364,3 +365,36 @@ def test_allowed_methods_follow_the_partner_purposes(client, session):
     headers = partner_token(client, session)  # an agency: social_insurance only
     allowed = client.get("/api/exchange/metaservices/allowedMethods", headers=headers).json()
     assert {m["service_code"] for m in allowed["service"]} == {"registries"}
+
+
+# --- partner accesses for the area review ------------------------------------------------
+
+
+def _accesses(session: Session, pid: str) -> list[tuple[str, str, str]]:
+    rows = session.execute(
+        select(PartnerAccess.kind, PartnerAccess.purpose, PartnerAccess.commune_code).where(
+            PartnerAccess.pid == pid
+        )
+    ).all()
+    return [tuple(r) for r in rows]
+
+
+def test_exists_and_list_count_as_partner_accesses_of_the_citizens_area(client, session, citizen):
+    """A partner that learns a citizen exists, or lists them, read data of that citizen:
+    the area's officers see it in their review like a read."""
+    headers = partner_token(client, session)
+    seen = ("registries", "social_insurance", citizen.commune_code)
+    found = call(
+        client, "POST", f"{BASE}/exists", headers, {"query": {"content": {"id": citizen.pid}}}
+    )
+    assert found.json()["answer"]["status"] is True
+    assert _accesses(session, citizen.pid) == [seen]
+    by_name = {"query": {"content": {"firstName": "Thị Cúc", "lastName": "Lê"}}}
+    assert call(client, "POST", f"{BASE}/exists", headers, by_name).json()["answer"]["status"]
+    assert _accesses(session, citizen.pid) == [seen] * 2
+    nobody = {"query": {"content": {"firstName": "Không", "lastName": "Có"}}}
+    call(client, "POST", f"{BASE}/exists", headers, nobody)
+    listed = call(client, "GET", BASE, headers, params={"search": "Lê Thị Cúc"})
+    assert listed.json()["count"] == 1
+    assert _accesses(session, citizen.pid) == [seen] * 3
+    assert session.scalar(select(func.count()).select_from(PartnerAccess)) == 3

@@ -29,6 +29,8 @@ from dancu.exchange.cleaning.models import CleaningJob
 from dancu.exchange.cleaning.schemas import CleaningJobOut
 from dancu.exchange.errors import ExchangeErrorCode as Code
 from dancu.exchange.events import CLEANING_QUEUED
+from dancu.exchange.hygiene import accesses
+from dancu.exchange.partners import service as partners
 from dancu.exchange.reader import EXCHANGE_ACTOR
 from dancu.linkage.dataset import open_dataset
 from dancu.linkage.errors import LinkageErrorCode
@@ -177,6 +179,11 @@ def _audit(
         purpose=PURPOSE,
         fields=("status", "mismatched_fields"),
     )
+    partner = partners.partner_of_client(session, partners.client_of(actor) or "")
+    if partner is not None:  # the bank's accesses, for the review of each citizen's area
+        communes = {c["pid"]: c["commune_code"] for c in citizens}
+        subjects = [accesses.subject_in(pid, communes[pid]) for pid in reported]
+        accesses.record(session, partner.id, PURPOSE, "cleaning", subjects)
 
 
 def _counts(statuses: dict[int, tuple[str, str, str]]) -> dict[str, int]:

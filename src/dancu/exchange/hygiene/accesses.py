@@ -41,6 +41,12 @@ class Subject:
     commune_code: str
 
 
+def subject_in(pid: str, commune_code: str) -> Subject:
+    """A citizen of a commune (the province read from the unit table, or the code's head)."""
+    unit = adminunits.find_commune(commune_code)
+    return Subject(pid, unit.province_code if unit else commune_code[:2], commune_code)
+
+
 def record(
     session: Session,
     partner_id: int,

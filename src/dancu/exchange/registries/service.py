@@ -15,6 +15,7 @@ procedures), so ``update`` answers ``registries.not_allowed``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -108,18 +109,25 @@ def record(
     return spell(values, spelling, FIELDS)
 
 
-def _released_audit(
-    session: Session, ctx: PartnerContext, pids: list[str], fields: frozenset[str]
+def _released(
+    session: Session,
+    ctx: PartnerContext,
+    citizens: Sequence[CitizenOut | CitizenSummary],
+    fields: frozenset[str],
 ) -> None:
+    """What a request released about these citizens: the audit entries, and one partner
+    access per citizen for the review of their area (``exchange_access``)."""
     audit.record_many(
         session,
         ctx.actor,
         action="registries.read",
         subject_type="citizen",
-        subject_ids=pids,
+        subject_ids=[c.pid for c in citizens],
         purpose=ctx.purpose,
         fields=sorted(fields) or ("exists",),
     )
+    subjects = [accesses.subject_in(c.pid, c.commune_code) for c in citizens]
+    accesses.record(session, ctx.partner_id, ctx.purpose, "registries", subjects)
 
 
 def _pid(query: dict[str, Any]) -> str | None:
@@ -146,9 +154,7 @@ def read(
         raise ValidationFailed("read needs the id", code=Code.REGISTRIES_BAD_QUERY, field="id")
     citizen = _citizen(session, pid, ctx)
     fields = released(ctx)
-    _released_audit(session, ctx, [citizen.pid], fields)
-    subject = accesses.Subject(citizen.pid, citizen.province_code, citizen.commune_code)
-    accesses.record(session, ctx.partner_id, ctx.purpose, "registries", [subject])
+    _released(session, ctx, [citizen], fields)
     return record(citizen, spelling, fields, echo_id=True)
 
 
@@ -158,19 +164,23 @@ def exists(session: Session, content: dict[str, Any], *, ctx: PartnerContext) ->
     pid = _pid(query)
     found = _exists_by_pid(session, pid, ctx) if pid else _exists_by_fields(session, query, ctx)
     if found:
-        _released_audit(session, ctx, found, frozenset())
+        _released(session, ctx, found, frozenset())
     message = "Object found from database" if found else "Object not found from database"
     return {"answer": {"status": bool(found), "message": message}}
 
 
-def _exists_by_pid(session: Session, pid: str, ctx: PartnerContext) -> list[str]:
+def _exists_by_pid(
+    session: Session, pid: str, ctx: PartnerContext
+) -> list[CitizenOut | CitizenSummary]:
     try:
-        return [_citizen(session, pid, ctx).pid]
+        return [_citizen(session, pid, ctx)]
     except NotFound:
         return []
 
 
-def _exists_by_fields(session: Session, query: dict[str, Any], ctx: PartnerContext) -> list[str]:
+def _exists_by_fields(
+    session: Session, query: dict[str, Any], ctx: PartnerContext
+) -> list[CitizenOut | CitizenSummary]:
     name = " ".join(str(query.get(k) or "") for k in ("family_name", "given_names")).strip()
     birth = _date(query.get("birth_date"))
     if not name and birth is None:
@@ -187,7 +197,7 @@ def _exists_by_fields(session: Session, query: dict[str, Any], ctx: PartnerConte
         birth_date=birth,
         per_page=1,
     )
-    return [c.pid for c in page.items]
+    return list(page.items)
 
 
 def _date(value: Any) -> date | None:
@@ -229,7 +239,7 @@ def list_records(
     )
     granted = released(ctx)
     results = [record(c, spelling, granted) for c in found.items]
-    _released_audit(session, ctx, [c.pid for c in found.items], granted)
+    _released(session, ctx, list(found.items), granted)
     if ordering == "descending":
         results.reverse()
     has_next = page * found.per_page < found.total
