@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from dancu.common.access import Actor, Role
-from dancu.payments import beneficiaries, programmes
+from dancu.payments import beneficiaries, cycles, programmes, reconcile
 from dancu.payments.schemas import BeneficiaryOut, EnrolIn
 from dancu.payments.simulated import BankNetwork
 from dancu.registry.models import Citizen
@@ -77,3 +77,13 @@ def enrol(
         change = beneficiaries.pending(session, actor=CHECKER)[-1].change
         beneficiaries.decide(session, change.id, approve=True, actor=CHECKER)
     return out
+
+
+def pay_month(session: Session, month: date) -> None:
+    """Prepare, approve and pay the month's cycle through the simulated banks."""
+    cycle = cycles.prepare_cycle(session, programmes.SOCIAL, PROVINCE, month, actor=PREPARER)
+    cycles.approve_cycle(session, cycle.id, actor=CHECKER)
+    for f in cycles.bank_files(session, cycle.id, actor=PREPARER):
+        _, content = cycles.file_content(session, f.id, actor=PREPARER)
+        _, notice = BankNetwork().execute(content.encode(), booked_on=month)
+        reconcile.import_notification(session, notice, actor=PREPARER)

@@ -66,12 +66,7 @@ def test_a_death_stops_the_next_cycle_and_flags_an_overpayment(
     h.enrol(session, a)
     h.enrol(session, b)
     for month in (h.JAN, h.FEB):
-        cycle = cycles.prepare_cycle(session, programmes.SOCIAL, PROVINCE, month, actor=h.PREPARER)
-        cycles.approve_cycle(session, cycle.id, actor=h.CHECKER)
-        for f in cycles.bank_files(session, cycle.id, actor=h.PREPARER):
-            _, content = cycles.file_content(session, f.id, actor=h.PREPARER)
-            _, notice = BankNetwork().execute(content.encode(), booked_on=month)
-            reconcile.import_notification(session, notice, actor=h.PREPARER)
+        h.pay_month(session, month)
     civil_status.register_death(
         session, DeathIn(pid=a.pid, death_date=date(2026, 1, 10)), actor=SYSTEM_ACTOR
     )
