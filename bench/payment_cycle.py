@@ -40,7 +40,7 @@ from bench.common import PROVINCE, Table, machine, stopwatch, temp_database
 from bench.registry_load import load_demo_into
 from dancu.common.access import Actor, Role
 from dancu.db import make_engine
-from dancu.payments import cycles, eligibility, programmes
+from dancu.payments import cycles, disbursement, eligibility, programmes
 from dancu.payments.area import PURPOSE
 from dancu.payments.models import Instruction
 from dancu.registry import service as registry
@@ -193,7 +193,7 @@ def run(url: str, citizens: int, beneficiaries: int) -> Table:
         cycles.approve_cycle(session, cycle_id, actor=APPROVER)
         session.commit()
     with Session(engine) as session, stopwatch() as filed:
-        files = cycles.bank_files(session, cycle_id, actor=PREPARER, execution_date=MONTH)
+        files = disbursement.bank_files(session, cycle_id, actor=PREPARER, execution_date=MONTH)
         session.commit()
     with Session(engine) as session, stopwatch() as baseline:
         level = programmes.level_on(session, social, BASELINE_MONTH)

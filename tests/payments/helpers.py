@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from dancu.common.access import Actor, Role
-from dancu.payments import beneficiaries, cycles, programmes, reconcile
+from dancu.payments import beneficiaries, cycles, disbursement, programmes, reconcile
 from dancu.payments.schemas import BeneficiaryOut, EnrolIn
 from dancu.payments.simulated import BankNetwork
 from dancu.registry.models import Citizen
@@ -83,7 +83,7 @@ def pay_month(session: Session, month: date) -> None:
     """Prepare, approve and pay the month's cycle through the simulated banks."""
     cycle = cycles.prepare_cycle(session, programmes.SOCIAL, PROVINCE, month, actor=PREPARER)
     cycles.approve_cycle(session, cycle.id, actor=CHECKER)
-    for f in cycles.bank_files(session, cycle.id, actor=PREPARER):
-        _, content = cycles.file_content(session, f.id, actor=PREPARER)
+    for f in disbursement.bank_files(session, cycle.id, actor=PREPARER):
+        _, content = disbursement.file_content(session, f.id, actor=PREPARER)
         _, notice = BankNetwork().execute(content.encode(), booked_on=month)
         reconcile.import_notification(session, notice, actor=PREPARER)

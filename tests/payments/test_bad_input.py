@@ -11,7 +11,15 @@ from sqlalchemy.orm import Session
 
 from dancu.common.access import SYSTEM_ACTOR
 from dancu.common.errors import DancuError
-from dancu.payments import beneficiaries, cycles, imports, iso20022, programmes, reconcile
+from dancu.payments import (
+    beneficiaries,
+    cycles,
+    disbursement,
+    imports,
+    iso20022,
+    programmes,
+    reconcile,
+)
 from dancu.payments.models import Beneficiary, Instruction, PaymentFile
 from dancu.payments.schemas import EnrolIn
 from dancu.payments.simulated import BankNetwork, PostOffice
@@ -151,8 +159,8 @@ def _paid_january(session: Session) -> tuple[str, bytes]:
     h.enrol(session, a)
     cycle = cycles.prepare_cycle(session, programmes.SOCIAL, PROVINCE, h.JAN, actor=h.PREPARER)
     cycles.approve_cycle(session, cycle.id, actor=h.CHECKER)
-    [f] = cycles.bank_files(session, cycle.id, actor=h.PREPARER)
-    _, content = cycles.file_content(session, f.id, actor=h.PREPARER)
+    [f] = disbursement.bank_files(session, cycle.id, actor=h.PREPARER)
+    _, content = disbursement.file_content(session, f.id, actor=h.PREPARER)
     return a.pid, content.encode()
 
 
@@ -206,17 +214,17 @@ def test_a_failed_transfer_is_retried_or_moved_to_cash(programmed: Session) -> N
     reconcile.import_status_report(programmed, report, actor=h.PREPARER)
     [failed] = programmed.scalars(select(Instruction)).all()
     assert (failed.status, failed.failure_reason) == ("failed", "AC04")
-    cycles.move_to_cash(programmed, failed.id, actor=h.PREPARER)
+    disbursement.move_to_cash(programmed, failed.id, actor=h.PREPARER)
     cycle_id = failed.cycle_id
-    assert cycles.bank_files(programmed, cycle_id, actor=h.PREPARER) == []
-    _, lines = cycles.postal_list(programmed, cycle_id, actor=h.PREPARER)
+    assert disbursement.bank_files(programmed, cycle_id, actor=h.PREPARER) == []
+    _, lines = disbursement.postal_list(programmed, cycle_id, actor=h.PREPARER)
     assert [line["pid"] for line in lines] == [pid]
     receipts = PostOffice().pay(lines, paid_on=date(2026, 1, 25))
-    assert cycles.record_receipts(programmed, receipts, actor=h.PREPARER) == 1
+    assert disbursement.record_receipts(programmed, receipts, actor=h.PREPARER) == 1
     programmed.refresh(failed)
     assert (failed.status, failed.channel, failed.signed_by) == ("paid", "cash", "Trần Thị Bình")
     with pytest.raises(DancuError):
-        cycles.retry(programmed, failed.id, actor=h.PREPARER)  # only a failed one
+        disbursement.retry(programmed, failed.id, actor=h.PREPARER)  # only a failed one
 
 
 def test_a_list_from_the_social_affairs_sector_is_linked_and_proposed(programmed: Session) -> None:

@@ -12,7 +12,16 @@ from dancu.common import outbox
 from dancu.common.access import SYSTEM_ACTOR
 from dancu.common.audit import AuditEntry
 from dancu.common.errors import DancuError
-from dancu.payments import beneficiaries, cycles, events, iso20022, programmes, reconcile, tasks
+from dancu.payments import (
+    beneficiaries,
+    cycles,
+    disbursement,
+    events,
+    iso20022,
+    programmes,
+    reconcile,
+    tasks,
+)
 from dancu.payments.models import Beneficiary, Instruction
 from dancu.payments.simulated import BankNetwork
 from dancu.registry import civil_status
@@ -45,10 +54,12 @@ def test_a_month_is_built_approved_and_paid_by_bank(programmed: Session) -> None
         cycles.approve_cycle(session, cycle.id, actor=h.PREPARER)
     assert same.value.code == "payments.same_officer"
     assert cycles.approve_cycle(session, cycle.id, actor=h.CHECKER).status == "approved"
-    files = cycles.bank_files(session, cycle.id, actor=h.PREPARER, execution_date=date(2026, 1, 20))
+    files = disbursement.bank_files(
+        session, cycle.id, actor=h.PREPARER, execution_date=date(2026, 1, 20)
+    )
     assert [(f.kind, f.bank_code, f.lines) for f in files] == [("pain.001", h.BANK, 1)]
-    assert cycles.bank_files(session, cycle.id, actor=h.PREPARER) == []  # nothing twice
-    _, content = cycles.file_content(session, files[0].id, actor=h.PREPARER)
+    assert disbursement.bank_files(session, cycle.id, actor=h.PREPARER) == []  # nothing twice
+    _, content = disbursement.file_content(session, files[0].id, actor=h.PREPARER)
     iso20022.validate(content.encode(), iso20022.PAIN_001)
     report, notice = BankNetwork().execute(content.encode(), booked_on=date(2026, 1, 20))
     assert reconcile.import_status_report(session, report, actor=h.PREPARER).matched == 1

@@ -20,7 +20,16 @@ from rich.table import Table
 from dancu.common.access import Actor, Role
 from dancu.common.errors import DancuError
 from dancu.db.uow import unit_of_work
-from dancu.payments import cycles, figures, imports, iso20022, programmes, reconcile, repository
+from dancu.payments import (
+    cycles,
+    disbursement,
+    figures,
+    imports,
+    iso20022,
+    programmes,
+    reconcile,
+    repository,
+)
 from dancu.payments.simulated import BankNetwork
 from dancu.settings import get_settings
 
@@ -163,10 +172,11 @@ def files_command(
     actor = officer(by, code)
     try:
         with unit_of_work() as session:
-            made = cycles.bank_files(session, cycle_id, actor=actor)
-            postal, _ = cycles.postal_list(session, cycle_id, actor=actor)
+            made = disbursement.bank_files(session, cycle_id, actor=actor)
+            postal, _ = disbursement.postal_list(session, cycle_id, actor=actor)
             contents = [
-                (f, cycles.file_content(session, f.id, actor=actor)[1]) for f in [*made, postal]
+                (f, disbursement.file_content(session, f.id, actor=actor)[1])
+                for f in [*made, postal]
             ]
     except DancuError as exc:
         raise _fail(exc) from None

@@ -15,7 +15,16 @@ from dancu.common.access import Actor, Permission
 from dancu.common.bounds import Code, Id, PageNo, Text
 from dancu.common.errors import DancuError, ErrorCode, ValidationFailed
 from dancu.identity.pages.common import signed_in
-from dancu.payments import banks, beneficiaries, citizen, cycles, figures, programmes, recovery
+from dancu.payments import (
+    banks,
+    beneficiaries,
+    citizen,
+    cycles,
+    disbursement,
+    figures,
+    programmes,
+    recovery,
+)
 from dancu.payments import repository as repo
 from dancu.payments.errors import PaymentsErrorCode
 from dancu.payments.mapper import AccountDirectory
@@ -234,7 +243,7 @@ def cycle_page(request: Request, cycle_id: Id, db: DbSession, actor: CurrentActo
         **_common(db, actor),
         "cycle": cycle,
         "by_commune": repo.cycle_by_commune(db, cycle.id),
-        "files": cycles.files_of(db, cycle.id, actor=actor),
+        "files": disbursement.files_of(db, cycle.id, actor=actor),
         "province_name": adminunits.province(cycle.province_code).name,
         "may_approve": actor.can(Permission.PAYMENT_APPROVE) and cycle.prepared_by != actor.id,
         "done": request.query_params.get("done"),
@@ -254,14 +263,14 @@ def approve(
 def send_files(
     cycle_id: Id, db: DbSession, actor: CurrentActor, _csrf: CsrfChecked
 ) -> RedirectResponse:
-    cycles.bank_files(db, cycle_id, actor=actor)
-    cycles.postal_list(db, cycle_id, actor=actor)
+    disbursement.bank_files(db, cycle_id, actor=actor)
+    disbursement.postal_list(db, cycle_id, actor=actor)
     return RedirectResponse(f"/payments/cycles/{cycle_id}?done=files", status_code=303)
 
 
 @router.get("/payments/files/{file_id}")
 def download(file_id: Id, db: DbSession, actor: CurrentActor) -> Response:
-    out, content = cycles.file_content(db, file_id, actor=actor)
+    out, content = disbursement.file_content(db, file_id, actor=actor)
     xml = out.kind != "postal"
     media = "application/xml" if xml else "text/csv"
     name = f"{out.message_id}.{'xml' if xml else 'csv'}"

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dancu.common.access import Actor, Role
 from dancu.db.uow import unit_of_work
-from dancu.payments import beneficiaries, cycles, programmes, reconcile
+from dancu.payments import beneficiaries, cycles, disbursement, programmes, reconcile
 from dancu.payments.schemas import EnrolIn
 from dancu.payments.simulated import BankNetwork, PostOffice
 from dancu.registry import civil_status
@@ -158,8 +158,8 @@ def _pay_month(
     with unit_of_work(factory) as session:
         cycles.approve_cycle(session, out.id, actor=approver)
         files = [
-            cycles.file_content(session, f.id, actor=preparer)[1]
-            for f in cycles.bank_files(session, out.id, actor=preparer, execution_date=month)
+            disbursement.file_content(session, f.id, actor=preparer)[1]
+            for f in disbursement.bank_files(session, out.id, actor=preparer, execution_date=month)
         ]
     for content in files:
         status, notice = bank.execute(content.encode(), booked_on=month.replace(day=10))
@@ -167,11 +167,11 @@ def _pay_month(
             reconcile.import_status_report(session, status, actor=preparer)
             reconcile.import_notification(session, notice, actor=preparer)
     with unit_of_work(factory) as session:
-        for failed in cycles.failed_of(session, out.id, actor=preparer):
-            cycles.move_to_cash(session, failed, actor=preparer)
-        _, lines = cycles.postal_list(session, out.id, actor=preparer)
+        for failed in disbursement.failed_of(session, out.id, actor=preparer):
+            disbursement.move_to_cash(session, failed, actor=preparer)
+        _, lines = disbursement.postal_list(session, out.id, actor=preparer)
         receipts = PostOffice().pay(lines, paid_on=month.replace(day=12))
-        cycles.record_receipts(session, receipts, actor=preparer)
+        disbursement.record_receipts(session, receipts, actor=preparer)
         return cycles.get_cycle(session, out.id, actor=preparer).paid
 
 
