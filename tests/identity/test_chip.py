@@ -216,3 +216,34 @@ def test_trust_list_from_a_directory_and_the_demo_chip(tmp_path: Path):
     # A second demo chip reuses the same CSCA.
     second = demo_chip(trust_dir, key_dir, **HOLDER)
     assert verify_chip(second.sod, second.data_groups, TrustList.from_dir(trust_dir)).valid
+
+
+def test_any_corrupted_byte_of_the_sod_fails_a_named_check_and_never_raises(chip, trust):
+    """The SOD is parsed lazily (a field is decoded when it is read): a byte changed
+    anywhere, deep in the certificate or the signer info included, still gives a failed
+    check with its code, not an exception."""
+    genuine = verify_chip(chip.sod, chip.data_groups, trust)
+    codes = set()
+    for position in range(0, len(chip.sod), 3):
+        for change in (0x01, 0x80, 0xFF):
+            broken = bytearray(chip.sod)
+            broken[position] ^= change
+            result = verify_chip(bytes(broken), chip.data_groups, trust)
+            # a byte no check covers (e.g. the unsigned list of digest algorithms) may
+            # change: what the chip proves must then be exactly what it proved before
+            assert not result.valid or result.mrz == genuine.mrz, position
+            codes.add(result.code)
+    assert {"chip.sod_format", "chip.signature"} <= codes
+    assert codes <= {
+        None,  # a byte no check covers (above)
+        "chip.sod_format",
+        "chip.signature",
+        "chip.content_digest",
+        "chip.untrusted_signer",
+        "chip.key_usage",
+        "chip.certificate_expired",
+        "chip.dg_hash_mismatch",
+        "chip.mrz_mismatch",
+        "chip.dg1_format",
+        "chip.dg_missing",
+    }

@@ -60,9 +60,10 @@ def unwrap_sod(data: bytes) -> cms.SignedData:
         info = cms.ContentInfo.load(data, strict=True)
         if info["content_type"].native != "signed_data":
             raise SodFormatError("the content is not SignedData")
-        signed = info["content"]
-        signed.native  # noqa: B018 -- parse every field now, so later reads cannot fail
-        return signed
+        # Parsed lazily: a field malformed deeper down raises when it is read, and
+        # ``verify_chip`` reports that as a malformed EF.SOD (decoding every field up
+        # front cost half of a verification).
+        return info["content"]
     except (ValueError, TypeError, KeyError) as exc:
         if isinstance(exc, SodFormatError):
             raise

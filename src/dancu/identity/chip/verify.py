@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from asn1crypto import cms
+from asn1crypto.x509 import Name
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
@@ -79,8 +80,7 @@ def verify_chip(
     try:
         signed, raw, lds = _parse(sod)
         passed.append("sod_format")
-        ds = _check_signature(signed, raw)
-        signer = ds.subject.rfc4514_string()
+        ds, signer = _check_signature_of(signed, raw)
         passed += ["content_digest", "signature"]
         _check_chain(ds, trust, at)
         passed.append("certificate_chain")
@@ -103,11 +103,25 @@ def _parse(sod: bytes) -> tuple[cms.SignedData, bytes, LDSSecurityObject]:
     try:
         signed = unwrap_sod(sod)
         raw, lds = security_object(signed)
-    except SodFormatError as exc:
+        signers = len(signed["signer_infos"])
+    except (SodFormatError, ValueError, TypeError, KeyError) as exc:  # parsed lazily
         raise _fail("chip.sod_format", f"EF.SOD is malformed: {exc}") from exc
-    if len(signed["signer_infos"]) != 1:
+    if signers != 1:
         raise _fail("chip.sod_format", "EF.SOD must have exactly one signer")
     return signed, raw, lds
+
+
+def _check_signature_of(signed: cms.SignedData, raw: bytes) -> tuple[x509.Certificate, str]:
+    """``_check_signature``, with a field the lazy parse finds malformed (asn1crypto's
+    ``ValueError``, ``TypeError`` or ``KeyError``, or a certificate ``cryptography`` cannot
+    load) reported as a malformed EF.SOD."""
+    try:
+        cert = _check_signature(signed, raw)
+        return cert, cert.subject.rfc4514_string()  # parsed lazily too
+    except ChipFailure:
+        raise
+    except (ValueError, TypeError, KeyError, x509.InvalidVersion, UnsupportedAlgorithm) as exc:
+        raise _fail("chip.sod_format", f"EF.SOD is malformed: {exc}") from exc
 
 
 def _check_signature(signed: cms.SignedData, raw: bytes) -> x509.Certificate:
@@ -135,15 +149,21 @@ def _signer_certificate(signed: cms.SignedData, info: cms.SignerInfo) -> x509.Ce
             continue
         cert = choice.chosen
         if sid.name == "issuer_and_serial_number":
-            match = (
-                sid.chosen["issuer"] == cert.issuer
-                and sid.chosen["serial_number"].native == cert.serial_number
+            match = sid.chosen["serial_number"].native == cert.serial_number and _same_name(
+                sid.chosen["issuer"], cert.issuer
             )
         else:
             match = sid.chosen.native == cert.key_identifier
         if match:
             return x509.load_der_x509_certificate(cert.dump())
     raise _fail("chip.sod_format", "EF.SOD does not carry its signer's certificate")
+
+
+def _same_name(a: Name, b: Name) -> bool:
+    """Two X.501 names equal: the same DER bytes (the usual case: the SOD copies the
+    certificate's issuer), or equal under RFC 5280's comparison (string preparation,
+    case), which asn1crypto's ``Name.__eq__`` does and which costs a few milliseconds."""
+    return bool(a.dump() == b.dump() or a == b)
 
 
 def _verify(cert: x509.Certificate, info: cms.SignerInfo, data: bytes) -> None:
