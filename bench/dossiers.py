@@ -99,9 +99,11 @@ def key_of(tag: str) -> str:
     return "bench-" + hashlib.sha256(tag.encode()).hexdigest()[:32]
 
 
-async def _submit(http: aiohttp.ClientSession, plan: Plan, i: int) -> tuple[int, str | None]:
+async def _submit(
+    http: aiohttp.ClientSession, plan: Plan, i: int, scan: bytes
+) -> tuple[int, str | None]:
+    """Post submission ``i`` through the plan's door: (status, the dossier code if acknowledged)."""
     tag = f"{plan.tag}-{i}"
-    scan = unique_scan(plan.scan, tag)
     if plan.door == "portal":
         browser = plan.browsers[i % len(plan.browsers)]
         form = aiohttp.FormData()
@@ -126,7 +128,7 @@ def _recorder(plan: Plan, latencies: list[float], out: Outcome) -> Callable[...,
     async def one(http: aiohttp.ClientSession, i: int, since: float) -> None:
         scan = unique_scan(plan.scan, f"{plan.tag}-{i}")
         try:
-            status, code = await _submit(http, plan, i)
+            status, code = await _submit(http, plan, i, scan)
         except (aiohttp.ClientError, TimeoutError) as exc:
             out.refused.append(repr(exc))
             return

@@ -14,6 +14,7 @@ the sweep runs is never lost.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -160,7 +161,8 @@ def sweep(
     if not folder.is_dir():
         return []
     for aside in folder.glob(f"??/??/{ASIDE_PREFIX}*"):  # a sweep killed while deciding
-        os.replace(aside, aside.with_name(aside.name.removeprefix(ASIDE_PREFIX)))
+        with contextlib.suppress(FileNotFoundError):  # (or one still running: it decided)
+            os.replace(aside, aside.with_name(aside.name.removeprefix(ASIDE_PREFIX)))
     cutoff = ((now or utcnow()) - grace).timestamp()
     old = [p for p in folder.glob("??/??/*") if _older(p, cutoff)]
     removed = [p for p in old if p.name.startswith(TEMP_PREFIX) and _unlink(p)]
@@ -195,10 +197,10 @@ def _remove(path: Path, cutoff: float) -> bool:
     aside = path.with_name(ASIDE_PREFIX + path.name)
     try:
         os.replace(path, aside)
-    except FileNotFoundError:
+        if aside.stat().st_mtime >= cutoff:
+            os.replace(aside, path)  # the same bytes as any copy written meanwhile
+            return False
+        aside.unlink()
+    except FileNotFoundError:  # another sweep took it or put it back first
         return False
-    if aside.stat().st_mtime >= cutoff:
-        os.replace(aside, path)  # the same bytes as any copy written meanwhile
-        return False
-    aside.unlink()
     return True
