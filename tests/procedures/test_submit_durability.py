@@ -257,6 +257,13 @@ def test_a_server_killed_mid_submission_keeps_every_acknowledged_dossier_whole(
         files.sweep(session, grace=timedelta(0))
     assert _stored(crash.store) == _in_use(crash.url)
     assert problems(crash.url, crash.store, [a.acked() for a in attempts if a.code]) == []
+    # and the check can fail: a stored file cut short is reported
+    victim = acked[0]
+    path = crash.store / victim.sha256[:2] / victim.sha256[2:4] / victim.sha256
+    path.write_bytes(path.read_bytes()[:1000])
+    assert problems(crash.url, crash.store, acked) == [
+        f"{victim.code}: the stored file {victim.sha256[:12]} is missing or differs"
+    ]
 
 
 def _one_acked_per_door(attempts: list[Attempt]) -> list[Attempt]:
