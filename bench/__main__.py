@@ -12,6 +12,7 @@ import typer
 
 from bench import (
     checkin,
+    dossiers,
     ekyc,
     linkage_febrl,
     linkage_scale,
@@ -33,7 +34,8 @@ def main(
         str | None,
         typer.Option(
             help="registry_load, registry_lookup, registry_search, oidc_tokens, linkage_febrl, "
-            "linkage_scale, ekyc or checkin (checkin only when named: a server under load)"
+            "linkage_scale, ekyc, checkin or dossiers (checkin and dossiers only when named: "
+            "a server under load)"
         ),
     ] = None,
     workers: Annotated[int, typer.Option(help="server processes (look-up benchmark)")] = 1,
@@ -83,6 +85,9 @@ def main(
             print(f"loading {citizens:,} demo citizens ...", flush=True)
             registry_load.load_demo_into(url, citizens)
             tables.append(checkin.main(url, citizens, workers))
+    if only == "dossiers":
+        with temp_database("dossiers") as url:
+            tables.append(dossiers.main(url, workers))
     print()
     for table in tables:
         print(table.render(), end="\n\n")

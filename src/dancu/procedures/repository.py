@@ -86,3 +86,11 @@ def history_of(session: Session, dossier_id: int) -> list[DossierHistory]:
         .order_by(DossierHistory.id)
     )
     return list(session.scalars(stmt))
+
+
+def stored_in_use(session: Session, digests: list[str]) -> set[str]:
+    """Which of these stored files a dossier points to: an upload or a signed result."""
+    uploads = select(DossierFile.sha256).where(DossierFile.sha256.in_(digests))
+    result = Dossier.result["pdf_sha256"].as_string()
+    results = select(result).where(result.in_(digests))
+    return set(session.scalars(uploads)) | set(session.scalars(results))

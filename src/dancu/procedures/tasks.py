@@ -3,6 +3,7 @@
 ``subscribe`` (called by the app and the CLI at start-up) notifies the citizen of each
 change of their dossier. ``escalate`` runs every ``DANCU_PROCEDURES_ESCALATE_SECONDS``
 (default hourly): each step whose deadline passed is marked and announced once.
+``sweep_files`` (hourly) removes stored files no dossier points to (``files.sweep``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dancu.common.jobs import every, periodic
 from dancu.common.outbox import Dispatcher, dispatcher
 from dancu.db import get_sessionmaker
 from dancu.db.uow import unit_of_work
-from dancu.procedures import console, events, notify
+from dancu.procedures import console, events, files, notify
 from dancu.procedures.documents import tasks as documents_tasks
 from dancu.procedures.npsp import tasks as npsp_tasks
 
@@ -46,3 +47,10 @@ def escalate() -> int:
     """Escalate the steps whose deadline passed."""
     with unit_of_work(get_sessionmaker()) as session:
         return console.escalate_overdue(session)
+
+
+@periodic(every(lambda settings: 3600.0), priority=-10)  # housekeeping: after the rest
+def sweep_files() -> int:
+    """Remove the stored files of submissions that never committed (``files.sweep``)."""
+    with unit_of_work(get_sessionmaker()) as session:
+        return len(files.sweep(session))
