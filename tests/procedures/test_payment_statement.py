@@ -16,13 +16,15 @@ from dancu.db import utcnow
 from dancu.payments import iso20022
 from dancu.procedures import figures
 from dancu.procedures import service as dossiers
-from dancu.procedures.models import DossierHistory
+from dancu.procedures.demo import seed_procedures_demo
+from dancu.procedures.models import Dossier, DossierHistory
 from dancu.procedures.payment import camt, events, gateway, service, statements, vietqr
 from dancu.procedures.payment.errors import EntryOutcome, PaymentErrorCode
 from dancu.procedures.payment.models import BankStatement, FeePayment, StatementEntry
 from dancu.web.i18n import translate
 from tests.conftest import COMMUNE, PROVINCE, make_actor
 from tests.procedures.helpers import TODAY, citizen_with_account, key
+from tests.registry.factories import person
 
 MARITAL_STATUS = "1.004873"  # a commune's certificate with a fee of 15,000 đ
 ACCOUNT = "1122334455"  # the settings' collecting account
@@ -286,3 +288,17 @@ def test_a_statement_as_a_bank_writes_it_is_read(session):
 @pytest.mark.parametrize("code", list(EntryOutcome))
 def test_every_entry_outcome_reads_well_in_both_languages(code):
     assert translate("vi", code) != code and translate("en", code) != code
+
+
+def test_the_demo_pays_a_few_dossiers_by_a_simulated_statement(session):
+    for n, name in enumerate(("An", "Bình", "Cường", "Dũng")):
+        person(session, f"Phạm Văn {name}", birth_date=date(1970 + n, 1, 2))
+    system = make_actor(Role.SYSTEM, units=())
+    seed_procedures_demo(session, PROVINCE, 5, actor=system, dossiers=120, today=TODAY, signed=0)
+    by_bank = session.scalars(
+        select(Dossier).where(Dossier.paid_reference.like("bank_transfer:%"))
+    ).all()
+    assert 0 < len(by_bank) <= 5
+    assert all(d.fee_state == "paid" and d.paid_amount == d.fee_amount for d in by_bank)
+    review = statements.to_review(session, actor=finance(units=(PROVINCE,)))
+    assert EntryOutcome.NO_REFERENCE in {e.outcome for e in review}

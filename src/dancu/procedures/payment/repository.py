@@ -46,3 +46,21 @@ def to_review(session: Session, actor: Actor, *, limit: int = 200) -> list[State
         .limit(limit)
     )
     return list(session.scalars(stmt))
+
+
+def owing(session: Session, province_code: str, *, limit: int) -> list[Dossier]:
+    """Open dossiers of the province that still owe their fee, oldest first (the demo pays
+    a few by a simulated statement)."""
+    stmt = (
+        select(Dossier)
+        .where(
+            Dossier.province_code == province_code,
+            Dossier.fee_state == "unpaid",
+            Dossier.fee_amount > 0,
+            Dossier.status.in_(("submitted", "processing")),
+            Dossier.code.is_not(None),
+        )
+        .order_by(Dossier.id)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
