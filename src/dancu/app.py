@@ -111,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(procedures_papers.router, dependencies=_PAGE_GUARD)  # slips, results
     app.include_router(payment_pages.router, dependencies=_PAGE_GUARD)
     app.include_router(payment_api.router)  # gateways authenticate by their signature
+    app.include_router(payment_api.officer_router, dependencies=_PROCEDURES_API)  # statements
     app.include_router(npsp_api.router, dependencies=_NPSP_API)
     app.include_router(ekyc_api.router, dependencies=_EXCHANGE_API)
     app.include_router(ekyc_api.public_router)  # the JWKS that verifies eKYC results

@@ -72,6 +72,7 @@ HINTS = {
         "Dossiers waiting in your agency and unit, the oldest deadline first."
     ),
     "/procedure-figures": N_("Dossiers online and at the counter, on time, fees, reused data."),
+    "/procedure-fees": N_("Import the bank's statement: transfers matched to dossiers' fees."),
     "/payments": N_("Beneficiaries of social payments, their enrolment and the monthly cycles."),
     "/exchange": N_("Check-ins with the chip ID card and insurance cards synchronized."),
     "/exchange/area": N_("Which partners received data of your area's citizens, day by day."),

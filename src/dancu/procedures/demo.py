@@ -19,6 +19,7 @@ from dancu.common.access import Actor
 from dancu.procedures import catalogue, workdays
 from dancu.procedures.documents import service as documents
 from dancu.procedures.models import Dossier, DossierHistory, DossierStep
+from dancu.procedures.payment import demo as fee_demo
 from dancu.registry import service as registry
 
 STATES = (
@@ -125,6 +126,7 @@ def seed_procedures_demo(
             batch = []
     session.flush()
     sign_results(session, limit=signed)
+    fee_demo.pay_by_statement(session, province_code, today=today)  # a few by bank transfer
     return written
 
 

@@ -10,9 +10,9 @@ from enum import StrEnum
 
 # The sub-packages' own codes, listed here so the domain's checks see them too.
 from dancu.procedures.documents.errors import DocumentErrorCode
-from dancu.procedures.payment.errors import PaymentErrorCode
+from dancu.procedures.payment.errors import EntryOutcome, PaymentErrorCode
 
-__all__ = ["DocumentErrorCode", "PaymentErrorCode", "ProcedureErrorCode"]
+__all__ = ["DocumentErrorCode", "EntryOutcome", "PaymentErrorCode", "ProcedureErrorCode"]
 
 
 class ProcedureErrorCode(StrEnum):

@@ -33,6 +33,8 @@ _OFFICERS: tuple[tuple[str, str, str, str, tuple[Role, ...], str], ...] = (
      (Role.PROCEDURE_OFFICER,), "UBND {commune}"),
     ("commune-leader", "commune", "leader", "Hoàng Văn Nam (Chủ tịch UBND {commune})",
      (Role.COMMUNE_LEADER,), "UBND {commune}"),
+    ("finance-officer", "commune", "finance", "Ngô Thị Hạnh (kế toán {commune})",
+     (Role.FINANCE_OFFICER,), "UBND {commune}"),
     ("social-officer", "commune", "social", "Hoàng Thị Mai (cán bộ xã hội {commune})",
      (Role.SOCIAL_OFFICER,), "UBND {commune}"),
     ("social-preparer", "province", "social-preparer", "Đặng Văn Phúc (chuẩn bị chi trả, tỉnh)",
@@ -46,8 +48,8 @@ _OFFICERS: tuple[tuple[str, str, str, str, tuple[Role, ...], str], ...] = (
 
 def demo_officers(province_code: str) -> dict[str, Actor]:
     """Officers of the demo province: provincial clerk and police, a commune clerk, the
-    commune's one-stop-shop officer and its leader, social-payment officers (a commune's, and
-    the province's preparer and approver), a viewer."""
+    commune's one-stop-shop officer, its leader and its accountant, social-payment officers
+    (a commune's, and the province's preparer and approver), a viewer."""
     commune = adminunits.communes(province_code)[0]
     codes = {"province": province_code, "commune": commune.code}
     names = {"province": adminunits.province(province_code).name, "commune": commune.name}

@@ -42,6 +42,12 @@ OFFICER_LINKS: tuple[Link, ...] = (
         "nav-procedure-figures",
         _may(Permission.PROCEDURE_FIGURES),
     ),
+    Link(
+        "/procedure-fees",
+        N_("Fees by bank transfer"),
+        "nav-procedure-fees",
+        _may(Permission.PROCEDURE_FEES),
+    ),
     Link("/payments", N_("Social payments"), "nav-payments", _may(Permission.BENEFICIARY_READ)),
     Link("/exchange", N_("Data exchange"), "nav-exchange", _may(Permission.EXCHANGE_READ)),
     Link(

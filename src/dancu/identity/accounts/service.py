@@ -235,6 +235,14 @@ def has_account(session: Session, pid: str) -> bool:
     return repo.account_by_pid(session, pid) is not None
 
 
+def active_account_id(session: Session, pid: str) -> int | None:
+    """The id of the citizen's active e-ID account (None: none, not yet confirmed, or
+    closed): what another domain names when it delivers to the citizen (a dossier that came
+    from the national portal, whose result goes to the wallet)."""
+    account = repo.account_by_pid(session, pid)
+    return account.id if account is not None and account.status == "active" else None
+
+
 def get(session: Session, account_id: int) -> Account:
     """The account, or ``NotFound`` (``identity.account_unknown``)."""
     account = repo.account_by_id(session, account_id)

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dancu.common.errors import ErrorCode, ValidationFailed
+from dancu.identity.accounts import service as accounts
 from dancu.procedures import service as dossiers
 from dancu.procedures.files import Upload
 from dancu.procedures.npsp.models import NpspInbound
@@ -76,8 +77,11 @@ def _without_files(data: PortalDossierIn) -> dict[str, object]:
 def submit(session: Session, data: PortalDossierIn) -> str:
     """Create a portal submission as a dossier of this system (``channel`` "npsp"), through
     the same submit as this portal's own: the same checks, steps, deadline and receipt. The
-    portal signed the citizen in at level 2 (VNeID)."""
-    applicant = Applicant(data.applicant.pid, None, data.applicant.full_name, level=2)
+    portal signed the citizen in at level 2 (VNeID). The portal names no e-ID account: the
+    applicant's is found by their ID number, so a credential result reaches their wallet
+    and they are notified as for a dossier of this portal (none: the signed result only)."""
+    account_id = accounts.active_account_id(session, data.applicant.pid)
+    applicant = Applicant(data.applicant.pid, account_id, data.applicant.full_name, level=2)
     uploads = [Upload(f.component, f.file_name, _decode(f.content_base64)) for f in data.files]
     dossier = dossiers.save(
         session,

@@ -1,4 +1,7 @@
-"""The gateways' call-back: ``POST /api/procedures/dossiers/{code}/payments/{gateway}``.
+"""The gateways' call-back: ``POST /api/procedures/dossiers/{code}/payments/{gateway}``,
+and the finance officer's statement import (``officer_router``, under the procedures API's
+token scopes): ``POST /api/procedures/payments/statements`` with a camt.053 file as the body
+(``application/xml``), and ``GET /api/procedures/payments/to-review``.
 
 A gateway posts its confirmation here, server to server, as the JSON it signed, with the
 signature in ``X-Payment-Signature``. No bearer token: the signature under the secret
@@ -15,11 +18,15 @@ from pydantic import BaseModel
 
 from dancu.common.bounds import Code
 from dancu.common.errors import ValidationFailed
-from dancu.procedures.payment import gateway, service
+from dancu.payments import iso20022
+from dancu.payments.errors import PaymentsErrorCode
+from dancu.procedures.payment import gateway, service, statements
 from dancu.procedures.payment.errors import PaymentErrorCode
-from dancu.web.deps import DbSession
+from dancu.procedures.payment.schemas import EntryOut, ImportOut
+from dancu.web.deps import ActorUnitOfWork, CurrentActor, DbSession
 
 router = APIRouter(prefix="/api/procedures", tags=["procedures"])
+officer_router = APIRouter(prefix="/api/procedures/payments", tags=["procedures"])
 MAX_BODY = 4096
 
 
@@ -49,3 +56,36 @@ async def gateway_callback(
         amount_vnd=confirmed.amount_vnd,
         transaction_id=confirmed.transaction_id,
     )
+
+
+async def read_capped(request: Request, limit: int = iso20022.MAX_FILE) -> bytes:
+    """The request body, refused (``payments.file_malformed``) beyond ``limit`` bytes
+    without reading the rest."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ValidationFailed(
+                "The file is empty or too large",
+                code=PaymentsErrorCode.FILE_MALFORMED,
+                field="file",
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@officer_router.post("/statements", response_model=ImportOut)
+async def import_statement(request: Request, work: ActorUnitOfWork) -> ImportOut:
+    """Import the collecting account's camt.053 statement (the body): each transfer that
+    names a dossier of the officer's units and pays its fee exactly marks it paid; the
+    others are reported (and kept for review)."""
+    data = await read_capped(request)
+    return await work(
+        lambda session, actor: statements.import_statement(session, data, actor=actor)
+    )
+
+
+@officer_router.get("/to-review", response_model=list[EntryOut])
+def to_review(db: DbSession, actor: CurrentActor) -> list[EntryOut]:
+    """Transfers of the officer's units that paid no dossier, newest first."""
+    return statements.to_review(db, actor=actor)

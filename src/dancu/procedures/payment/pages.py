@@ -1,22 +1,30 @@
-"""The citizen's payment page: the fee, a VietQR to pay by bank transfer, and the gateway."""
+"""The citizen's payment page: the fee, a VietQR to pay by bank transfer, and the gateway;
+and the finance officer's page (``/procedure-fees``): import the bank's statement, see what
+it paid and which transfers wait for a review."""
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import HTMLResponse
 
+from dancu.common.access import Actor, Permission
 from dancu.common.bounds import Code
-from dancu.common.errors import Forbidden
+from dancu.common.errors import DancuError, Forbidden, ValidationFailed
+from dancu.common.i18n import N_
 from dancu.identity.pages.common import signed_in
+from dancu.payments import iso20022
+from dancu.payments.errors import PaymentsErrorCode
 from dancu.procedures import service as dossiers
 from dancu.procedures.errors import ProcedureErrorCode
-from dancu.procedures.payment import gateway, vietqr
+from dancu.procedures.payment import gateway, statements, vietqr
+from dancu.procedures.payment.schemas import ImportOut
 from dancu.procedures.prefill import Applicant
 from dancu.settings import get_settings
-from dancu.web.deps import DbSession
+from dancu.web.csrf import CsrfChecked
+from dancu.web.deps import CurrentActor, DbSession
 from dancu.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -43,7 +51,7 @@ def payment_page(request: Request, code: Code, db: DbSession) -> HTMLResponse:
             settings.procedures_payee_bank_bin,
             settings.procedures_payee_account,
             dossier.fee_amount,
-            dossier.code,
+            vietqr.reference(dossier.code),
         )
         qr = vietqr.qr_svg(payload, title=dossier.code)
         back = f"/my-dossiers/{dossier.code}"
@@ -56,9 +64,61 @@ def payment_page(request: Request, code: Code, db: DbSession) -> HTMLResponse:
         "due": due,
         "qr": qr,
         "payload": payload,
+        "reference": vietqr.reference(dossier.code) if dossier.code else "",
         "checkouts": checkouts,
         "bank_bin": settings.procedures_payee_bank_bin,
         "account": settings.procedures_payee_account,
         "payee": settings.procedures_payee_name,
     }
     return render(request, "procedures/payment.html", context)
+
+
+def _fees_page(
+    request: Request,
+    db: Any,
+    actor: Actor,
+    *,
+    result: ImportOut | None = None,
+    error: DancuError | None = None,
+) -> HTMLResponse:
+    context = {
+        "result": result,
+        "review": statements.to_review(db, actor=actor),
+        "account": get_settings().procedures_payee_account,
+        "error": error,
+        "field_names": {"file": N_("Statement file")},
+    }
+    status = error.status_code if error else 200
+    return render(request, "procedures/fees.html", context, status_code=status)
+
+
+@router.get("/procedure-fees", response_class=HTMLResponse)
+def fees_page(request: Request, db: DbSession, actor: CurrentActor) -> HTMLResponse:
+    """The finance officer's page: import a statement; transfers waiting for a review."""
+    actor.require(Permission.PROCEDURE_FEES)
+    return _fees_page(request, db, actor)
+
+
+@router.post("/procedure-fees", response_class=HTMLResponse)
+def import_statement(
+    request: Request,
+    db: DbSession,
+    actor: CurrentActor,
+    _csrf: CsrfChecked,
+    file: Annotated[UploadFile, File()],
+) -> HTMLResponse:
+    """Import the uploaded camt.053 statement and show what it paid and what it did not."""
+    actor.require(Permission.PROCEDURE_FEES)
+    try:
+        data = file.file.read(iso20022.MAX_FILE + 1)
+        if len(data) > iso20022.MAX_FILE:
+            raise ValidationFailed(
+                "The file is empty or too large",
+                code=PaymentsErrorCode.FILE_MALFORMED,
+                field="file",
+            )
+        result = statements.import_statement(db, data, actor=actor)
+    except DancuError as exc:
+        db.rollback()
+        return _fees_page(request, db, actor, error=exc)
+    return _fees_page(request, db, actor, result=result)

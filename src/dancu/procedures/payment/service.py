@@ -7,11 +7,14 @@ and the transaction is inserted under a unique constraint, so a confirmation sen
 check-then-act race. The payment is announced with ``events.FEE_PAID`` in the same
 transaction. ``confirm_for_dossier`` is what the gateway's call-back and the simulated
 gateway use: it takes the fee from the dossier and marks the dossier paid.
+``record_transfer`` does the same for a bank transfer matched on the collecting account's
+statement (``statements.import_statement``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +30,8 @@ from dancu.procedures.payment import events
 from dancu.procedures.payment.errors import PaymentErrorCode
 from dancu.procedures.payment.gateway import Confirmation, PaymentGateway
 from dancu.procedures.payment.models import FeePayment
+
+BANK_TRANSFER = "bank_transfer"  # the "gateway" of a transfer matched on a bank statement
 
 # Who marks a dossier paid: the payment adapter, on the gateway's signed word.
 PAYMENT_ACTOR = Actor(
@@ -78,24 +83,7 @@ def record_confirmation(
         body=body.decode(),
         signature=signature,
     )
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError as exc:
-        raise Conflict(
-            "This payment confirmation was already received", code=PaymentErrorCode.REPLAYED
-        ) from exc
-    outbox.emit(
-        session,
-        events.FEE_PAID,
-        {
-            "dossier_code": confirmation.dossier_code,
-            "amount_vnd": confirmation.amount_vnd,
-            "gateway": confirmation.gateway,
-            "transaction_id": confirmation.transaction_id,
-        },
-    )
+    _keep_and_announce(session, row)
     return confirmation
 
 
@@ -114,6 +102,57 @@ def confirm_for_dossier(
     reference = f"{confirmation.gateway}:{confirmation.transaction_id}"
     dossiers.mark_paid(session, code, confirmation.amount_vnd, reference, actor=PAYMENT_ACTOR)
     return confirmation
+
+
+def record_transfer(
+    session: Session,
+    dossier_code: str,
+    amount_vnd: int,
+    *,
+    reference: str,
+    paid_at: datetime,
+    body: str,
+    actor: Actor,
+) -> None:
+    """A bank transfer matched on the collecting account's statement: kept once (gateway
+    ``bank_transfer``, the bank's entry reference as the transaction), announced and the
+    dossier marked paid exactly as a gateway's confirmation is. ``mark_paid`` checks the
+    amount and that the dossier is still unpaid; its refusal leaves the caller's savepoint."""
+    row = FeePayment(
+        gateway=BANK_TRANSFER,
+        transaction_id=reference,
+        dossier_code=dossier_code,
+        amount_vnd=amount_vnd,
+        paid_at=paid_at,
+        body=body,
+        signature="",
+    )
+    _keep_and_announce(session, row)
+    dossiers.mark_paid(
+        session, dossier_code, amount_vnd, f"{BANK_TRANSFER}:{reference}", actor=actor
+    )
+
+
+def _keep_and_announce(session: Session, row: FeePayment) -> None:
+    """Insert the payment under its unique transaction and emit ``events.FEE_PAID``."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError as exc:
+        raise Conflict(
+            "This payment confirmation was already received", code=PaymentErrorCode.REPLAYED
+        ) from exc
+    outbox.emit(
+        session,
+        events.FEE_PAID,
+        {
+            "dossier_code": row.dossier_code,
+            "amount_vnd": row.amount_vnd,
+            "gateway": row.gateway,
+            "transaction_id": row.transaction_id,
+        },
+    )
 
 
 def paid_amount(session: Session, dossier_code: str) -> int:

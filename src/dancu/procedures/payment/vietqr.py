@@ -3,9 +3,16 @@
 The payload is EMVCo's merchant-presented QR: ID-length-value fields, with the merchant
 account template 38 holding NAPAS's GUID ``A000000727``, the beneficiary's bank BIN and
 account, and the service code ``QRIBFTTA`` (transfer to an account); the amount in VND
-(currency 704); the dossier code as the transfer's purpose (field 62, sub-field 08), so the
-treasury can match the transfer to the dossier; and a CRC-16/CCITT-FALSE over everything
-before it, ``6304`` included. ``qr_svg`` draws it as an SVG for the payment page.
+(currency 704); the dossier's transfer reference as the transfer's purpose (field 62,
+sub-field 08), so the collecting agency can match the transfer to the dossier; and a
+CRC-16/CCITT-FALSE over everything before it, ``6304`` included. ``qr_svg`` draws it as an
+SVG for the payment page.
+
+The reference (``reference``) is "HS" (hồ sơ) and the dossier code's digits, nothing else:
+bank apps drop or replace punctuation and diacritics, some upper-case the content, and the
+bank's statement adds its own words around it ("MBVCB.123.HS66001260302000042.CT tu ...").
+``dossier_codes`` finds it again in such a description, as well as a dossier code typed
+with its hyphen; which of the candidates is a dossier the statement import decides.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import re
 import segno
 
 from dancu.common.errors import ValidationFailed
+from dancu.common.textfold import fold
 from dancu.procedures.payment.errors import PaymentErrorCode
 
 NAPAS_GUID = "A000000727"
@@ -24,6 +32,33 @@ VND = "704"
 _BIN = re.compile(r"^\d{6}$")
 _ACCOUNT = re.compile(r"^[0-9A-Za-z]{1,19}$")
 _PURPOSE = re.compile(r"^[\x20-\x7e]{1,25}$")  # printable ASCII: every app shows it as typed
+
+
+_NOT_ALNUM = re.compile(r"[^0-9A-Za-z]")
+# "hs" then the code's unit (2 or 5 digits) and number (12 or more), a separator allowed
+# between them; or a code typed with its hyphen. Matched on folded (lowercase ASCII) text.
+_PREFIXED = re.compile(r"(?<![a-z0-9])hs[\s.:#_-]*([0-9]{2,5})[\s.-]?([0-9]{12,})(?![0-9])")
+_TYPED = re.compile(r"(?<![0-9])([0-9]{2}|[0-9]{5})-([0-9]{12,})(?![0-9])")
+UNIT_LENGTHS = (2, 5)  # a province's or a commune's code leads a dossier code
+NUMBER_DIGITS = 12
+
+
+def reference(dossier_code: str) -> str:
+    """What the citizen's transfer carries: "HS" and the code's letters and digits."""
+    return "HS" + _NOT_ALNUM.sub("", dossier_code).upper()
+
+
+def dossier_codes(description: str) -> set[str]:
+    """The dossier codes a transfer's description may name (the import keeps those that
+    are dossiers): from a reference however the bank app spaced or cased it, or a code."""
+    text = fold(description)
+    found = {f"{m.group(1)}-{m.group(2)}" for m in _TYPED.finditer(text)}
+    for m in _PREFIXED.finditer(text):
+        digits = m.group(1) + m.group(2)
+        found |= {
+            f"{digits[:n]}-{digits[n:]}" for n in UNIT_LENGTHS if len(digits) - n >= NUMBER_DIGITS
+        }
+    return found
 
 
 def crc16_ccitt(data: bytes) -> int:
