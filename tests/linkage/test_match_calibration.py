@@ -83,3 +83,25 @@ def test_calibrated_probabilities_keep_precision(linked: dict[str, Any]) -> None
     assert accepted["precision"] >= 0.99 and accepted["recall"] >= 0.97
     probable = out[out["outcome"] == "probable_match"]
     assert probable["probability"].between(0, 1).all()
+
+
+def test_isotonic_pools_adjacent_violators() -> None:
+    x = np.array([0.1, 0.2, 0.3, 0.4])
+    y = np.array([1.0, 0.0, 1.0, 1.0])
+    mapping = calib._isotonic(x, y, np.ones(4))
+    got = calib._apply(mapping, np.array([0.15, 0.35, 0.05]))
+    assert got[0] == pytest.approx(0.5) and got[1] == pytest.approx(1.0)
+    assert np.all(np.diff(mapping[1]) >= 0) and got[2] <= 0.5
+
+
+def test_isotonic_agrees_with_scikit_learn() -> None:
+    isotonic = pytest.importorskip("sklearn.isotonic")
+    rng = np.random.default_rng(5)
+    x, w = rng.random(3000), rng.random(3000) + 0.5
+    y = (rng.random(3000) < x**3).astype(float)
+    ours = calib._isotonic(x, y, w)
+    theirs = isotonic.IsotonicRegression(y_min=0, y_max=1, out_of_bounds="clip").fit(
+        np.r_[x, 0, 1], np.r_[y, 0, 1], sample_weight=np.r_[w, 1e-6, 1e-6]
+    )
+    grid = np.linspace(0, 1, 501)
+    assert np.allclose(calib._apply(ours, grid), theirs.predict(grid), atol=1e-9)

@@ -40,10 +40,13 @@ names (Nguyễn is 38% of family names, frequencies of the whole input); it then
 blocked pairs, computed in DuckDB (one join per rule, a record's block per rule cut to
 ``match_model.BLOCK_CAP`` candidates) and handed to Splink. The pairwise probabilities
 become record-level ones (a record has at most one citizen:
-``match_posterior.posterior``). Blocking is a union of rules chosen so that a true pair
-survives one typo in any single field: birth date; birth date with day and month swapped;
-given name + birth year; family + given + commune; full name; phone. A name written in the
-given-family order ("Anh Nguyễn Văn") is also tried in the family-first reading. Backend:
+``match_posterior.posterior``), calibrated per run on labels of the run's own
+(``match_calibration``): the sync threshold is then chosen so that the probabilistic links
+synced without review are right ``sync_precision`` of the time. Blocking is a union of
+rules chosen so that a true pair survives one typo in any single field: birth date; birth
+date with day and month swapped; given name + birth year; family + given + commune; full
+name; phone. A name written in the given-family order ("Anh Nguyễn Văn", "Hà Lê Thị") is
+also tried in the family-first reading. Backend:
 DuckDB, or Spark (``backend="spark"``, see ``match_spark``).
 """
 

@@ -23,11 +23,10 @@ number equal" added to the own citizen, of "different" to the others); records w
 valid ID number **not in the registry** (the own citizen gets the "one keystroke" weight
 — a typo in the number — the others "different": a person who is not in the registry but
 writes a valid ID number differs from every candidate on it, which the hidden-ID labels
-would miss). In each
-stratum the share of records whose person is not in the registry is estimated from the
-run's own records: the mixture of the two labelled distributions of the best raw
-probability (binned, "no candidate" a bin of its own) that fits the stratum's records best,
-by expectation maximisation.
+would miss). In each stratum the share of records whose person is not in the registry is
+estimated from the run's own records: the mixture of the two labelled distributions of the
+best raw probability (binned, "no candidate" a bin of its own) that fits the stratum's
+records best, by expectation maximisation.
 
 An isotonic regression of the label on the raw probability of the best candidate, the two
 kinds of labels weighed by that share, maps raw to calibrated probabilities; the run
@@ -324,16 +323,30 @@ def _pooled(strata: dict[str, dict[str, Any]], key: str) -> list[dict[str, Any]]
 
 
 def _isotonic(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The isotonic fit as its breakpoints (raw p, calibrated p), ends at 0 and 1."""
-    from sklearn.isotonic import IsotonicRegression
-
-    fit = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
-    fit.fit(
-        np.concatenate([x, [0.0, 1.0]]),
-        np.concatenate([y, [0.0, 1.0]]),
-        sample_weight=np.concatenate([w, [1e-6, 1e-6]]),
-    )
-    return np.asarray(fit.X_thresholds_, float), np.asarray(fit.y_thresholds_, float)
+    """The weighted isotonic (non-decreasing) regression of ``y`` on ``x`` by pool adjacent
+    violators, as its breakpoints (raw p, calibrated p): each block's first and last x at
+    the block's weighted mean; anchored at (0, 0) and (1, 1) with a negligible weight."""
+    x = np.concatenate([x, [0.0, 1.0]])
+    y = np.concatenate([y, [0.0, 1.0]])
+    w = np.concatenate([w, [1e-6, 1e-6]])
+    keep = w > 0
+    xs, inverse = np.unique(x[keep], return_inverse=True)  # equal x: one point
+    weights = np.bincount(inverse, weights=w[keep])
+    means = np.bincount(inverse, weights=(w * y)[keep]) / weights
+    blocks: list[list[float]] = []  # [mean, weight, first x, last x]
+    for value, weight, at in zip(means, weights, xs, strict=True):
+        blocks.append([value, weight, at, at])
+        while len(blocks) > 1 and blocks[-2][0] >= blocks[-1][0]:
+            last = blocks.pop()
+            prev = blocks[-1]
+            total = prev[1] + last[1]
+            prev[0] = (prev[0] * prev[1] + last[0] * last[1]) / total
+            prev[1], prev[3] = total, last[3]
+    px, py = [], []
+    for value, _, first, last in blocks:
+        px.extend((first, last) if last > first else (first,))
+        py.extend((value, value) if last > first else (value,))
+    return np.asarray(px, float), np.clip(np.asarray(py, float), 0.0, 1.0)
 
 
 def _apply(mapping: tuple[np.ndarray, np.ndarray], p: np.ndarray) -> np.ndarray:
