@@ -70,13 +70,18 @@ def to_dancu(df: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def run_dancu(a: pd.DataFrame, b: pd.DataFrame) -> tuple[set[tuple[str, str]], float]:
+def run_dancu(
+    a: pd.DataFrame, b: pd.DataFrame, metrics: dict | None = None
+) -> tuple[set[tuple[str, str]], float]:
+    """dancu's links at p >= 0.5; ``metrics`` (when given) receives the engine's."""
     from dancu.linkage.match import link
 
     start = time.perf_counter()
     registry = to_dancu(a)  # soc_sec_id is unique in A: it keys the "registry"
     result = link(to_dancu(b), registry, backend="duckdb")
     wall = time.perf_counter() - start
+    if metrics is not None:
+        metrics.update(result.metrics)
     out = result.outcomes
     # Links at match probability >= 0.5, Splink's criterion below: the records synced
     # (with or without differences), their duplicates, and probable matches >= 0.5.
@@ -172,7 +177,8 @@ def main() -> Table:
     a, b = load()
     table = Table("Linkage accuracy: FEBRL4 (5,000 records linked to 5,000)")
     results = {}
-    for name, fn in (("splink", run_splink), ("dancu", run_dancu)):
+    engine: dict = {}
+    for name, fn in (("splink", run_splink), ("dancu", lambda a, b: run_dancu(a, b, engine))):
         print(f"running {name} ...", flush=True)
         pairs, wall = fn(a, b)
         results[name] = {**scores(pairs, a), "wall": wall}
@@ -180,6 +186,16 @@ def main() -> Table:
         table.add(f"{name}: precision / recall", f"{r['precision']:.4f} / {r['recall']:.4f}")
         table.add(f"{name}: F1", f"{r['f1']:.4f}")
         table.add(f"{name}: wall time", f"{r['wall']:.1f} s")
+    calibration = engine.get("calibration") or {}
+    for stratum, part in (calibration.get("strata") or {}).items():
+        table.add(
+            f"dancu calibration, records {stratum.replace('_', ' ')}",
+            part.get("method", "none"),
+            part.get(
+                "reason", f"{part.get('labels', 0):,} labels, {part.get('records', 0):,} records"
+            ),
+        )
+    table.add("dancu sync threshold", f"{engine.get('sync_threshold', 0):.3f}")
     d, s = results["dancu"], results["splink"]
     table.add("F1 dancu - splink", f"{d['f1'] - s['f1']:+.4f}", goal(d["f1"] - s["f1"], 0.0))
     table.add(

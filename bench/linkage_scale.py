@@ -280,6 +280,62 @@ def stored_outcomes(url: str, source_id: int) -> pd.DataFrame:
 BANDS = ((0.5, 0.7), (0.7, 0.9), (0.9, 0.99), (0.99, 1.0001))
 
 
+def stored_calibration(url: str, source_id: int) -> dict | None:
+    """The calibration the latest run of the dataset stored (``linkage_job.calibration``)."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "select calibration from linkage_job where source_id = %s order by id desc limit 1",
+            (source_id,),
+        ).fetchone()
+    return row[0] if row else None
+
+
+def calibration_rows(table: Table, stored: dict | None) -> None:
+    """The engine's own check of its calibration: per stratum how it was fitted, and per
+    band the held-out labels' share right against their mean calibrated (and raw) p."""
+    if not stored:
+        table.add("dancu calibration (engine)", "none stored with the run")
+        return
+    for name, part in (stored.get("strata") or {}).items():
+        how = part.get("method", "none")
+        detail = (
+            f"{part.get('labels', 0):,} labels, {part.get('records', 0):,} records,"
+            f" not in the registry ~{part.get('outside_share', 0):.2f}"
+        )
+        table.add(
+            f"dancu calibration, records {name.replace('_', ' ')}",
+            how,
+            part.get("reason", detail) if how == "none" else detail,
+        )
+    if "sync_threshold" in stored:
+        table.add("dancu sync threshold (calibrated p)", f"{stored['sync_threshold']:.3f}")
+    for band in stored.get("held_out_bands") or []:
+        table.add(
+            f"dancu calibration {band['band']}, held-out labels",
+            f"{band['right']:.3f} right at mean p {band['mean_p']:.3f}"
+            f" (raw {band['mean_raw']:.3f})",
+            f"{band['records']:,} labels standing for {band['weight']:,.0f} records",
+        )
+
+
+def raw_means(stored: dict | None) -> dict[float, float]:
+    """Band's lower bound -> mean raw p of the run's records in that band of calibrated p."""
+    bands = (stored or {}).get("run_bands") or []
+    return {float(b["band"][1:].split(",")[0]): b["mean_raw"] for b in bands}
+
+
+def missed_by_error(outcomes: pd.DataFrame, truth: pd.Series, records: pd.DataFrame) -> str:
+    """The true links not synced, counted by the generator's error (a record with two
+    errors counts under both): where the recall is lost."""
+    synced = outcomes["outcome"].isin(["synced", "synced_with_differences", "duplicate_in_source"])
+    got = pd.Series(outcomes["citizen_pid"].where(synced).to_numpy(), index=outcomes["record_key"])
+    expected = truth[truth.notna()]
+    missed = expected.index[got.reindex(expected.index).to_numpy() != expected.to_numpy()]
+    errors = records.set_index("record_key")["errors"].reindex(missed).fillna("")
+    counts = errors.str.split().explode().replace("", "none").fillna("none").value_counts()
+    return f"{len(missed):,} missed: " + ", ".join(f"{k} {v}" for k, v in counts.head(8).items())
+
+
 def calibration(outcomes: pd.DataFrame, truth: pd.Series) -> list[tuple[str, int, float, float]]:
     """Per band of the best candidate's probability: (band, records, mean p, share right)."""
     probabilistic = outcomes[outcomes["probability"].notna() & outcomes["citizen_pid"].notna()]
@@ -344,6 +400,7 @@ def main(citizens: int = 1_000_000, records: int = 200_000, *, dancu_runs: int =
             runs.append(run_dancu(url, source_id))
         load = (load, os.getloadavg())
         outcomes = stored_outcomes(url, source_id)
+        stored = stored_calibration(url, source_id)
     d = runs[0]
     table.add("load average (1, 5, 15 min) before / after", f"{load[0]} / {load[1]}")
     table.add(
@@ -370,12 +427,19 @@ def main(citizens: int = 1_000_000, records: int = 200_000, *, dancu_runs: int =
         f"{reviewed['precision']:.4f} / {reviewed['recall']:.4f}",
         "probable matches >= 0.5 (review queue) counted, as for splink",
     )
+    raw = raw_means(stored)
     for band, n, mean_p, right in calibration(outcomes, truth):
+        lo = float(band[1:].split(",")[0])
+        shown = f" (raw {raw[lo]:.3f})" if lo in raw and lo < 0.99 else ""
         table.add(
             f"dancu calibration {band}",
-            f"{right:.3f} right at mean p {mean_p:.3f}",
-            f"{n:,} records",
+            f"{right:.3f} right at mean p {mean_p:.3f}{shown}",
+            f"{n:,} records; p calibrated, raw = the engine's uncalibrated p",
         )
+    calibration_rows(table, stored)
+    table.add(
+        "dancu: true links not synced, by error", missed_by_error(outcomes, truth, sec.records)
+    )
     speedup = splink_wall / d["wall"]
     table.add("speed-up, first run (splink / dancu)", f"{speedup:.2f}x", goal(speedup, 3.0))
     inside = float(str(d["stages"]).rsplit("total ", 1)[1].split()[0])

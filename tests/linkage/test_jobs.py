@@ -78,6 +78,10 @@ def test_a_run_links_every_record_and_reports_progress(factory, imported) -> Non
         bulk_reads = session.scalars(
             select(AuditEntry).where(AuditEntry.action == "citizen.bulk_read")
         ).all()
+        stored = session.get(LinkageJob, job_id)
+        # The run keeps its calibration (here too few labels: left raw, with the reason).
+        assert stored is not None and stored.calibration is not None
+        assert stored.calibration["method"] in ("isotonic", "none")
     assert got[2] == ("synced", w.pid(0))
     assert got[3] == ("synced", w.pid(1))
     assert got[4][0] == "synced_with_differences" and got[4][1] == w.pid(2)

@@ -340,7 +340,7 @@ def _with_namesakes(reg: pd.DataFrame, person: pd.Series, count: int) -> pd.Data
 
 
 def test_blocking_stays_bounded_when_many_people_share_a_name_and_birth_date() -> None:
-    from dancu.linkage.match_splink import BLOCK_CAP
+    from dancu.linkage.match_model import BLOCK_CAP
 
     reg = linkage_data.registry(3000, seed=31)
     sec = linkage_data.sector(reg, 300, seed=32).records

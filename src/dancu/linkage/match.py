@@ -38,12 +38,15 @@ estimated by random sampling, m by expectation maximisation over the pairs shari
 number (or on two blocking rules), term-frequency adjustments on family, given and middle
 names (Nguyễn is 38% of family names, frequencies of the whole input); it then scores the
 blocked pairs, computed in DuckDB (one join per rule, a record's block per rule cut to
-``match_splink.BLOCK_CAP`` candidates) and handed to Splink. The pairwise probabilities
+``match_model.BLOCK_CAP`` candidates) and handed to Splink. The pairwise probabilities
 become record-level ones (a record has at most one citizen:
-``match_posterior.posterior``). Blocking is a union of rules chosen so that a true pair
-survives one typo in any single field: birth date; birth date with day and month swapped;
-given name + birth year; family + given + commune; full name; phone. A name written in the
-given-family order ("Anh Nguyễn Văn") is also tried in the family-first reading. Backend:
+``match_posterior.posterior``), calibrated per run on labels of the run's own
+(``match_calibration``): the sync threshold is then chosen so that the probabilistic links
+synced without review are right ``sync_precision`` of the time. Blocking is a union of
+rules chosen so that a true pair survives one typo in any single field: birth date; birth
+date with day and month swapped; given name + birth year; family + given + commune; full
+name; phone. A name written in the given-family order ("Anh Nguyễn Văn", "Hà Lê Thị") is
+also tried in the family-first reading. Backend:
 DuckDB, or Spark (``backend="spark"``, see ``match_spark``).
 """
 
@@ -59,6 +62,7 @@ import pandas as pd
 import pyarrow as pa
 
 from dancu.common import adminunits
+from dancu.linkage.match_calibration import sync_threshold
 from dancu.linkage.match_splink import Backend, probabilistic
 from dancu.settings import get_settings
 
@@ -71,6 +75,9 @@ __all__ = [
 ]
 
 Progress = Callable[[str, int, int], None]
+# The share of right links among the probabilistic matches synced without review that the
+# sync threshold is chosen for, from calibrated probabilities (issue 14's goal: 0.99).
+SYNC_PRECISION = 0.99
 
 OUTCOMES = (
     "synced",
@@ -142,11 +149,16 @@ def link(
     backend: Backend | None = None,
     threshold: float = 0.9,
     review_threshold: float = 0.5,
+    sync_precision: float | None = SYNC_PRECISION,
     progress: Progress | None = None,
     seed: int = 6,
 ) -> LinkResult:
     """Link every sector record to at most one registry citizen (see the module docstring).
 
+    A probabilistic match is synced at a calibrated probability of ``threshold`` or, when
+    the run's probabilities are calibrated and ``sync_precision`` is given, at the lowest
+    probability down to ``review_threshold`` at which the records synced that way are
+    expected to be right ``sync_precision`` of the time (``metrics["sync_threshold"]``).
     ``backend`` defaults to the ``DANCU_LINKAGE_BACKEND`` setting. ``progress(step, done,
     total)`` is called as the steps "prepare", "deterministic", "train", "predict" and
     "decide" finish (``done`` counts finished steps out of ``total`` = 5).
@@ -180,7 +192,11 @@ def link(
         con.execute(_EXACT_SQL)
         step("deterministic", 2)
         stats = probabilistic(con, backend, seed=seed, on_step=step)
-        outcomes = _decide(con, threshold, review_threshold)
+        sync_at = threshold
+        if sync_precision is not None and stats["calibration"]["method"] == "isotonic":
+            sync_at = sync_threshold(con, threshold, review_threshold, sync_precision)
+        stats["sync_threshold"] = stats["calibration"]["sync_threshold"] = round(sync_at, 4)
+        outcomes = _decide(con, sync_at, review_threshold)
         step("decide", 5)
     finally:
         con.close()
@@ -197,6 +213,8 @@ def link(
         "seconds": timings,
         **stats,
     }
+    # The run's calibration travels with the outcomes, for the run to store it.
+    outcomes.attrs["calibration"] = metrics.get("calibration")
     return LinkResult(outcomes, metrics)
 
 
@@ -348,7 +366,7 @@ having count(*) = 1
 _DECIDE_SQL = """
 with ranked as (
   select *, row_number() over (partition by record_key
-                               order by probability desc, citizen_pid) as rk,
+                               order by raw_probability desc, citizen_pid) as rk,
          sum(probability) over (partition by record_key) as any_p
   from pairs
 ), best as (

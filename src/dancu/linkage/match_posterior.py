@@ -12,7 +12,13 @@ import numpy as np
 BLOCKING_LOSS = 0.02  # share of true pairs assumed to escape every blocking rule
 
 
-def posterior(con: duckdb.DuckDBPyConnection, n_registry: int) -> float:
+def none_term(n_registry: int, pi: float) -> float:
+    """The "none of the candidates" term of the posterior's denominator (see
+    :func:`posterior`): ``N * ((1 - pi) + pi * loss) / pi``."""
+    return n_registry * ((1 - pi) + pi * BLOCKING_LOSS) / pi
+
+
+def posterior(con: duckdb.DuckDBPyConnection, n_registry: int, *, ignore: str = "") -> float:
     """Turn the pairwise probabilities in ``pairs`` into record-level ones; returns the
     estimated share of records whose person is in the registry.
 
@@ -30,13 +36,18 @@ def posterior(con: duckdb.DuckDBPyConnection, n_registry: int) -> float:
     that the comparisons have ruled out); two close candidates share the probability.
     ``pi`` is estimated by expectation maximisation over the records: those the
     deterministic stages settled count as in the registry, the others by their posterior.
+    Records keyed with the prefix ``ignore`` (the calibration's re-scored ones) get their
+    posterior but take no part in estimating ``pi``.
     """
-    sums = con.sql("""
-        with p as (select record_key, max(log_bf) as lbf from pairs group by all),
+    sums = con.sql(
+        """
+        with p as (select record_key, max(log_bf) as lbf from pairs
+                   where {skip} group by all),
         m as (select record_key, max(lbf) as mx from p group by record_key)
         select any_value(m.mx) + ln(sum(exp(p.lbf - m.mx))) as log_sum
         from p join m using (record_key) group by p.record_key
-    """).fetchnumpy()["log_sum"]
+    """.format(skip=f"not starts_with(record_key, '{ignore}')" if ignore else "true")
+    ).fetchnumpy()["log_sum"]
     settled = con.sql("select count(*) from det where outcome is not null").fetchall()[0][0]
     total = con.sql("select count(*) from s").fetchall()[0][0]
     if not total:
@@ -44,13 +55,13 @@ def posterior(con: duckdb.DuckDBPyConnection, n_registry: int) -> float:
     log_sum = np.asarray(sums, dtype=float)
     pi = 0.5
     for _ in range(100):
-        log_c = math.log(n_registry * ((1 - pi) + pi * BLOCKING_LOSS) / pi)
+        log_c = math.log(none_term(n_registry, pi))
         found = float((1 / (1 + np.exp(np.clip(log_c - log_sum, -700, 700)))).sum())
         new = min(max((settled + found) / total, 0.01), 0.99)
         if abs(new - pi) < 1e-6:
             break
         pi = new
-    log_c = math.log(n_registry * ((1 - pi) + pi * BLOCKING_LOSS) / pi)
+    log_c = math.log(none_term(n_registry, pi))
     con.execute(f"""
         create or replace table pairs as
         with p as (

@@ -190,6 +190,8 @@ class LinkageJob(Base):
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # The requesting officer (Actor.to_dict): the worker reads the registry on their behalf.
     actor: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The run's calibration of match probabilities (match_calibration.calibrate's summary).
+    calibration: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class MatchResult(Base):

@@ -208,6 +208,7 @@ def _match(factory: Factory, job_id: int, progress: Progress | None) -> None:
     communes = dict(zip(citizens["pid"], citizens["commune_code"], strict=True))
     with unit_of_work(factory) as session:
         job = _get(session, job_id)
+        job.calibration = outcomes.attrs.get("calibration")  # set by match.link
         pending = runs.pending_rows(session, job, outcomes)
         job.done = job.total - len(pending)
         total = job.total

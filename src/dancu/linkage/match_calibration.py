@@ -1,0 +1,421 @@
+"""Calibration of the probabilistic stage's record-level probabilities, fitted per run.
+
+The posterior (``match_posterior``) rests on assumptions — comparisons independent given
+the match status, m and u estimated on other pairs, a blocking loss assumed — and its
+probabilities were over-confident between 0.5 and 0.99 (records at a mean of 0.60 right
+29% of the time, at 0.82 55%). This module measures and corrects that on labels the run
+itself provides, without any truth from outside:
+
+* **In the registry**: records linked by a valid ID number whose name and birth date agree
+  (the ID number's citizen is theirs), scored again *with the ID number hidden*, through
+  the same blocking, comparisons and posterior as the records that have no ID number. The
+  label is whether the best candidate is the ID number's citizen. Records the exact stage
+  would settle without the ID number are left out: the records that reach Splink are
+  those the deterministic stages could not settle.
+* **Not in the registry**: the same records with their own citizen taken out of the
+  candidates (posterior recomputed without it): a person who is not in the registry, whose
+  best candidate is wrong by construction.
+
+Three strata, fitted apart: records **without an ID number** (labels scored with the ID
+number hidden); records whose ID number **is in the registry** but whose name and date
+disagreed with that citizen's (labels scored with it written: the model's log m/u of "ID
+number equal" added to the own citizen, of "different" to the others); records with a
+valid ID number **not in the registry** (the own citizen gets the "one keystroke" weight
+— a typo in the number — the others "different": a person who is not in the registry but
+writes a valid ID number differs from every candidate on it, which the hidden-ID labels
+would miss). In each stratum the share of records whose person is not in the registry is
+estimated from the run's own records: the mixture of the two labelled distributions of the
+best raw probability (binned, "no candidate" a bin of its own) that fits the stratum's
+records best, by expectation maximisation.
+
+An isotonic regression of the label on the raw probability of the best candidate, the two
+kinds of labels weighed by that share, maps raw to calibrated probabilities; the run
+applies it to every pair of the stratum (the decision's threshold is then a probability of
+being right). It is checked out of fold (two halves by a hash of the record key, each
+calibrated by the fit on the other) and the summary per band — labelled records, the run's
+records they stand for, mean raw p, mean calibrated p, share right — is returned with the
+map, for the run's report. With too few labels a stratum's probabilities are left raw and
+the summary says why.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from dancu.linkage.match_posterior import none_term
+
+CALIB_PREFIX = "~calib:"
+CALIB_SAMPLE = 10_000  # ID-linked records re-scored with their ID number hidden, at most
+MIN_CALIB_LABELS = 500  # fewer labelled records than this: probabilities left raw
+MIN_UNCERTAIN = 50  # ... or fewer best candidates (own or not) with a raw p in [0.5, 0.99)
+BANDS = ((0.5, 0.7), (0.7, 0.9), (0.9, 0.99), (0.99, 1.0))
+# Records left to Splink, calibrated apart: without an ID number; with one that is in the
+# registry (the deterministic stage found it, but name and date disagreed); with a valid
+# one that is not in the registry (a typo in it, or a person who is not in the registry).
+STRATA = ("without_id", "id_in_registry", "id_not_in_registry")
+_STRATUM_SQL = """case when s.pid is null then 'without_id'
+     when det.method = 'id' then 'id_in_registry' else 'id_not_in_registry' end"""
+
+
+def sample_sql(seed: int) -> str:
+    """Table ``calib_src``: up to :data:`CALIB_SAMPLE` ID-linked records (name and date
+    agreeing with the ID number's citizen, ``true_pid``) with the ID number hidden, leaving
+    out those the exact stage would settle without it."""
+    return f"""
+    create table calib_src as
+    with hits as (
+      select s.* replace (cast(null as varchar) as pid), det.citizen_pid as true_pid
+      from s join det using (record_key)
+      where det.method = 'id' and det.outcome is not null
+    ), exact as (
+      select h.record_key
+      from hits h join r on h.name_folded = r.name_folded and h.birth_date = r.birth_date
+                        and h.sex = r.sex and h.commune_code = r.commune_code
+      group by h.record_key having count(*) = 1
+    )
+    select * from hits
+    where record_key not in (select record_key from exact)
+    order by hash(record_key || '{seed}calib')
+    limit {CALIB_SAMPLE}
+    """
+
+
+_LABELS_SQL = """
+with p as (
+  select * from pairs where starts_with(record_key, '{prefix}')
+), t as (
+  select '{prefix}' || record_key as record_key, true_pid from calib_src
+), scored as (  -- log Bayes factors with the ID number hidden; written and equal to
+                --  the own citizen's ("kept"); written with a typo ("typo")
+  select p.record_key, p.citizen_pid = t.true_pid as own, p.log_bf as hidden,
+         p.log_bf + case when p.citizen_pid = t.true_pid then {same!r} else {other!r} end
+           as kept,
+         p.log_bf + case when p.citizen_pid = t.true_pid then {typo!r} else {other!r} end
+           as typo
+  from p join t using (record_key)
+), tops as (
+  select *, greatest({c}, max(hidden) over w) as th, greatest({c}, max(kept) over w) as tk,
+         greatest({c}, max(typo) over w) as tt,
+         greatest({c}, coalesce(max(case when not own then hidden end) over w, {c})) as thr,
+         greatest({c}, coalesce(max(case when not own then kept end) over w, {c})) as tkr
+  from scored window w as (partition by record_key)
+), post as (  -- posteriors among all candidates, and without the record's own citizen
+  select record_key, own,
+         exp(hidden - th) / (exp({c} - th) + sum(exp(hidden - th)) over w) as in_hidden,
+         exp(kept - tk) / (exp({c} - tk) + sum(exp(kept - tk)) over w) as in_kept,
+         exp(typo - tt) / (exp({c} - tt) + sum(exp(typo - tt)) over w) as in_typo,
+         case when not own then exp(hidden - thr) / (exp({c} - thr)
+           + sum(case when not own then exp(hidden - thr) else 0 end) over w) end as out_hidden,
+         case when not own then exp(kept - tkr) / (exp({c} - tkr)
+           + sum(case when not own then exp(kept - tkr) else 0 end) over w) end as out_kept
+  from tops window w as (partition by record_key)
+), best as (
+  select record_key,
+         arg_max(own, in_hidden) as y_hidden, max(in_hidden) as x_hidden,
+         arg_max(own, in_kept) as y_kept, max(in_kept) as x_kept,
+         arg_max(own, in_typo) as y_typo, max(in_typo) as x_typo,
+         max(out_hidden) as o_hidden, max(out_kept) as o_kept
+  from post group by all
+)
+select t.record_key, hash(t.record_key) % 2 as fold,
+       coalesce(x_hidden, 0) as x_hidden, coalesce(y_hidden, false) as y_hidden,
+       coalesce(x_kept, 0) as x_kept, coalesce(y_kept, false) as y_kept,
+       coalesce(x_typo, 0) as x_typo, coalesce(y_typo, false) as y_typo,
+       coalesce(o_hidden, 0) as o_hidden, coalesce(o_kept, 0) as o_kept
+from t left join best using (record_key)
+"""
+
+
+def calibrate(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    n_registry: int,
+    pi: float,
+    sampled: bool,
+    model: dict[str, Any],
+) -> dict[str, Any]:
+    """Fit the calibration on the ``calib_src`` records' pairs (keyed
+    :data:`CALIB_PREFIX`), apply it to table ``pairs`` (which keeps the raw value as
+    ``raw_probability``) and drop those pairs; returns the summary (see the module)."""
+    labels = _labels(con, n_registry, pi, model) if sampled else None
+    con.execute(f"delete from pairs where starts_with(record_key, '{CALIB_PREFIX}')")
+    real = _real_best(con)
+    pairs = con.sql(f"""
+        select pairs.*, {_STRATUM_SQL} as stratum
+        from pairs join s using (record_key) left join det using (record_key)
+    """).to_arrow_table()
+    raw = pairs.column("probability").to_numpy(zero_copy_only=False).astype(float)
+    strata = pairs.column("stratum").to_numpy(zero_copy_only=False)
+    calibrated = raw.copy()
+    summary: dict[str, Any] = {"method": "isotonic", "strata": {}}
+    for stratum in STRATA:
+        part, mapping = _fit_stratum(stratum, labels, real[stratum])
+        summary["strata"][stratum] = part
+        if mapping is not None:
+            mask = strata == stratum
+            calibrated[mask] = _apply(mapping, raw[mask])
+    methods = {v["method"] for v in summary["strata"].values() if v.get("records")}
+    summary["method"] = (
+        "isotonic" if methods == {"isotonic"} else ("partial" if "isotonic" in methods else "none")
+    )
+    summary["held_out_bands"] = _pooled(summary["strata"], "held_out_bands")
+    summary["raw_bands"] = _pooled(summary["strata"], "raw_bands")
+    out = (
+        pairs.drop_columns(["stratum"])
+        .set_column(
+            pairs.schema.get_field_index("probability"), "probability", pa.array(calibrated)
+        )
+        .append_column("raw_probability", pa.array(raw))
+    )
+    con.register("pairs_calibrated", out)
+    con.execute("create or replace table pairs as select * from pairs_calibrated")
+    con.unregister("pairs_calibrated")
+    return summary
+
+
+def _labels(
+    con: duckdb.DuckDBPyConnection, n_registry: int, pi: float, model: dict[str, Any]
+) -> dict[str, np.ndarray]:
+    """Per re-scored record: its best candidate's raw probability and whether it is the
+    record's own citizen, with the ID number hidden and written, and the best raw
+    probability among the other candidates (as if the person were not in the registry)."""
+    same, typo, other = _pid_weights(model)
+    c = math.log(none_term(n_registry, pi))
+    sql = _LABELS_SQL.format(prefix=CALIB_PREFIX, same=same, typo=typo, other=other, c=repr(c))
+    got = con.sql(sql).fetchnumpy()
+    return {k: np.asarray(got[k], dtype=float) for k in got if k != "record_key"}
+
+
+def _pid_weights(model: dict[str, Any]) -> tuple[float, float, float]:
+    """log(m / u) of the ID number comparison's "equal", "one keystroke" and "different"
+    levels: what an ID number written on the record adds to a citizen."""
+    for comparison in model["comparisons"]:
+        if comparison["output_column_name"] == "pid":
+            levels = [x for x in comparison["comparison_levels"] if not x.get("is_null_level")]
+            return _log_ratio(levels[0]), _log_ratio(levels[1]), _log_ratio(levels[-1])
+    return 0.0, 0.0, 0.0
+
+
+def _log_ratio(level: dict[str, Any]) -> float:
+    m, u = level.get("m_probability"), level.get("u_probability")
+    if not isinstance(m, float | int) or not isinstance(u, float | int) or m <= 0 or u <= 0:
+        return 0.0
+    return math.log(m / u)
+
+
+def _real_best(con: duckdb.DuckDBPyConnection) -> dict[str, np.ndarray]:
+    """The raw probability of the best candidate of every record left to Splink (0 when
+    it has none), per stratum (:data:`STRATA`)."""
+    got = con.sql(f"""
+        with best as (select record_key, max(probability) as p from pairs group by all)
+        select coalesce(best.p, 0) as p, {_STRATUM_SQL} as stratum
+        from s left join best using (record_key) left join det using (record_key)
+        where det.outcome is null
+    """).fetchnumpy()
+    p = np.asarray(got["p"], float)
+    strata = np.asarray(got["stratum"], dtype=object)
+    return {k: p[strata == k] for k in STRATA}
+
+
+# Bins of the raw probability for the mixture estimate (the first holds "no candidate").
+_MIX_EDGES = np.array([0, 1e-6, 1e-3, 0.01, 0.05, 0.2, 0.5, 0.7, 0.9, 0.99, 0.999, 1 + 1e-9])
+
+
+def _outside_share(real: np.ndarray, inside: np.ndarray, outside: np.ndarray) -> float:
+    """The share of ``real`` records whose person is not in the registry: the weight of
+    the mixture of the two labelled distributions (binned) that fits ``real`` best, by
+    expectation maximisation."""
+
+    def density(x: np.ndarray) -> np.ndarray:
+        counts = np.histogram(x, _MIX_EDGES)[0] + 0.5
+        return counts / counts.sum()
+
+    f_in, f_out = density(inside), density(outside)
+    bins = np.clip(np.searchsorted(_MIX_EDGES, real, side="right") - 1, 0, len(f_in) - 1)
+    w = 0.5
+    for _ in range(200):
+        r = w * f_out[bins] / (w * f_out[bins] + (1 - w) * f_in[bins])
+        new = float(r.mean())
+        if abs(new - w) < 1e-7:
+            break
+        w = new
+    return w
+
+
+def _fit_stratum(
+    stratum: str, labels: dict[str, np.ndarray] | None, real: np.ndarray
+) -> tuple[dict[str, Any], tuple[np.ndarray, np.ndarray] | None]:
+    """One stratum's fit: labels with the ID number hidden (records without one), written
+    and equal (an ID number in the registry), or written with a typo (a valid ID number
+    not in the registry: the own citizen gets the comparison's "one keystroke" weight)."""
+    if labels is None:
+        return {"method": "none", "reason": "no ID-linked records to re-score"}, None
+    if not len(real):
+        return {"method": "none", "reason": "no record in this stratum", "records": 0}, None
+    key = {"without_id": "hidden", "id_in_registry": "kept", "id_not_in_registry": "typo"}[stratum]
+    x_in, y_in = labels[f"x_{key}"], labels[f"y_{key}"]
+    x_out = labels["o_hidden" if key == "hidden" else "o_kept"]
+    fold = labels["fold"]
+    outside = _outside_share(real, x_in, x_out)
+    n = len(x_in)
+    x = np.concatenate([x_in, x_out])
+    y = np.concatenate([y_in, np.zeros(n)])
+    # Each half weighs as the stratum's records do: (1 - outside) in, outside not.
+    w = np.concatenate([np.full(n, (1 - outside) / n), np.full(n, outside / n)]) * len(real)
+    folds = np.concatenate([fold, fold])
+    uncertain = int(((x >= 0.5) & (x < 0.99)).sum())  # in the registry or not
+    base = {
+        "records": len(real),
+        "labels": n,
+        "labels_uncertain": uncertain,
+        "outside_share": round(outside, 4),
+        "raw_bands": _bands(x, x, y, w),
+    }
+    if n < MIN_CALIB_LABELS or uncertain < MIN_UNCERTAIN:
+        reason = (
+            f"too few labels: {n:,} ID-linked records re-scored (at least"
+            f" {MIN_CALIB_LABELS:,} needed), {uncertain:,} best candidates of theirs (own or"
+            f" not) in [0.5, 0.99) (at least {MIN_UNCERTAIN} needed)"
+        )
+        return {"method": "none", "reason": reason, **base}, None
+    held_out = np.empty_like(x)
+    for f in (0, 1):
+        train, test = folds != f, folds == f
+        held_out[test] = _apply(_isotonic(x[train], y[train], w[train]), x[test])
+    mapping = _isotonic(x, y, w)
+    return {
+        "method": "isotonic",
+        **base,
+        "held_out_bands": _bands(x, held_out, y, w),
+        "points": [[round(float(a), 6), round(float(b), 6)] for a, b in zip(*mapping, strict=True)],
+    }, mapping
+
+
+def _pooled(strata: dict[str, dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    """The strata's bands added up (weights: records of each stratum)."""
+    out: dict[str, dict[str, float]] = {}
+    for part in strata.values():
+        for b in part.get(key) or []:
+            acc = out.setdefault(
+                b["band"], {"records": 0, "w": 0.0, "raw": 0.0, "p": 0.0, "y": 0.0}
+            )
+            acc["records"] += b["records"]
+            acc["w"] += b["weight"]
+            for k, src in (("raw", "mean_raw"), ("p", "mean_p"), ("y", "right")):
+                acc[k] += b[src] * b["weight"]
+    return [
+        {
+            "band": band,
+            "records": acc["records"],
+            "weight": round(acc["w"], 2),
+            "mean_raw": round(acc["raw"] / acc["w"], 4),
+            "mean_p": round(acc["p"] / acc["w"], 4),
+            "right": round(acc["y"] / acc["w"], 4),
+        }
+        for band, acc in out.items()
+        if acc["w"] > 0
+    ]
+
+
+def _isotonic(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The weighted isotonic (non-decreasing) regression of ``y`` on ``x`` by pool adjacent
+    violators, as its breakpoints (raw p, calibrated p): each block's first and last x at
+    the block's weighted mean; anchored at (0, 0) and (1, 1) with a negligible weight."""
+    x = np.concatenate([x, [0.0, 1.0]])
+    y = np.concatenate([y, [0.0, 1.0]])
+    w = np.concatenate([w, [1e-6, 1e-6]])
+    keep = w > 0
+    xs, inverse = np.unique(x[keep], return_inverse=True)  # equal x: one point
+    weights = np.bincount(inverse, weights=w[keep])
+    means = np.bincount(inverse, weights=(w * y)[keep]) / weights
+    blocks: list[list[float]] = []  # [mean, weight, first x, last x]
+    for value, weight, at in zip(means, weights, xs, strict=True):
+        blocks.append([value, weight, at, at])
+        while len(blocks) > 1 and blocks[-2][0] >= blocks[-1][0]:
+            last = blocks.pop()
+            prev = blocks[-1]
+            total = prev[1] + last[1]
+            prev[0] = (prev[0] * prev[1] + last[0] * last[1]) / total
+            prev[1], prev[3] = total, last[3]
+    px, py = [], []
+    for value, _, first, last in blocks:
+        px.extend((first, last) if last > first else (first,))
+        py.extend((value, value) if last > first else (value,))
+    return np.asarray(px, float), np.clip(np.asarray(py, float), 0.0, 1.0)
+
+
+def _apply(mapping: tuple[np.ndarray, np.ndarray], p: np.ndarray) -> np.ndarray:
+    return np.interp(p, mapping[0], mapping[1])
+
+
+def _bands(raw: np.ndarray, p: np.ndarray, y: np.ndarray, w: np.ndarray) -> list[dict[str, Any]]:
+    """Per band of ``p``: labelled records, their weight (records of the run they stand
+    for), weighted mean raw p, mean p, share right."""
+    out = []
+    for lo, hi in BANDS:
+        mask = (p >= lo) & ((p < hi) if hi < 1 else (p <= hi))
+        weight = w[mask].sum()
+        if not mask.any() or weight <= 0:
+            continue
+        out.append(
+            {
+                "band": f"[{lo:g}, {hi:g}{')' if hi < 1 else ']'}",
+                "records": int(mask.sum()),
+                "weight": round(float(weight), 2),
+                "mean_raw": round(float(np.average(raw[mask], weights=w[mask])), 4),
+                "mean_p": round(float(np.average(p[mask], weights=w[mask])), 4),
+                "right": round(float(np.average(y[mask], weights=w[mask])), 4),
+            }
+        )
+    return out
+
+
+def run_bands(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Per band of the calibrated probability of each unsettled record's best candidate:
+    records, mean raw p, mean calibrated p (the run's own records; their truth is unknown)."""
+    rows = con.sql("""
+        select probability, raw_probability from (
+          select *, row_number() over (partition by record_key
+                                       order by raw_probability desc, citizen_pid) as rk
+          from pairs) where rk = 1
+    """).fetchnumpy()
+    p = np.asarray(rows["probability"], float)
+    raw = np.asarray(rows["raw_probability"], float)
+    out = []
+    for lo, hi in BANDS:
+        mask = (p >= lo) & ((p < hi) if hi < 1 else (p <= hi))
+        if mask.any():
+            out.append(
+                {
+                    "band": f"[{lo:g}, {hi:g}{')' if hi < 1 else ']'}",
+                    "records": int(mask.sum()),
+                    "mean_raw": round(float(raw[mask].mean()), 4),
+                    "mean_p": round(float(p[mask].mean()), 4),
+                }
+            )
+    return out
+
+
+def sync_threshold(
+    con: duckdb.DuckDBPyConnection, threshold: float, review: float, precision: float
+) -> float:
+    """The lowest probability in [``review``, ``threshold``] at which the records left to
+    Splink that would be synced (their best candidate at or above it) are right
+    ``precision`` of the time by their calibrated probabilities (their mean); ``threshold``
+    when even that cannot be met. Only meaningful on calibrated probabilities."""
+    got = con.sql(f"""
+        with best as (
+          select record_key, arg_max(probability, raw_probability) as p from pairs group by all
+        ), running as (
+          select p, avg(p) over (order by p desc rows between unbounded preceding
+                                 and current row) as expected
+          from best
+        )
+        select min(p) from running where expected >= {precision!r} and p >= {review!r}
+    """).fetchall()[0][0]
+    return threshold if got is None else float(min(threshold, max(review, got)))
