@@ -2,7 +2,7 @@
 fitted on the run's own labels, and its check per band
 
 Revision ID: 0024
-Revises: 0022
+Revises: 0023
 Create Date: 2026-12-04 17:20:00
 
 ``linkage_job.calibration`` (JSON, null for runs before it and for runs that reach no
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0024"
-down_revision: str | None = "0022"
+down_revision: str | None = "0023"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
