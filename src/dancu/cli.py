@@ -1,38 +1,145 @@
-"""The ``dancu`` command: serve, worker, demo, db, audit, outbox, and each domain's commands."""
+"""The ``dancu`` command: serve, worker, demo, db, audit, outbox, and each domain's commands.
+
+Each domain's commands are registered lazily (:class:`LazyGroup`): a domain's module is
+imported only when one of its commands runs (or its ``--help`` is asked), so ``dancu
+linkage run`` does not import the procedures' PDF fonts or the demo. For the same reason
+the domains' outbox handlers are subscribed only when this process first delivers an
+event (``subscribe_handlers``), and ``dancu worker`` imports every domain's jobs itself.
+"""
 
 from __future__ import annotations
 
+import importlib
 import logging
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import click
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
-from dancu.common import audit_archive, audit_chain, audit_partitions, jobs, outbox
-from dancu.common import tasks as common_tasks  # noqa: F401 (declares the kernel's jobs)
+from dancu.common import outbox
 from dancu.common.access import Actor, Role
 from dancu.db import get_sessionmaker
-from dancu.demo.cli import demo_command
-from dancu.exchange import tasks as exchange_tasks
-from dancu.exchange.cleaning import tasks as cleaning_tasks
-from dancu.exchange.cli import app as exchange_app
-from dancu.identity import tasks as identity_tasks
-from dancu.identity.cli import app as identity_app
-from dancu.identity.oidc.cli import app as oidc_client_app
-from dancu.identity.wallet.cli import app as wallet_app
-from dancu.linkage import tasks as linkage_tasks
-from dancu.linkage.cli import app as linkage_app
-from dancu.payments import tasks as payments_tasks
-from dancu.payments.cli import app as payments_app
-from dancu.procedures import tasks as procedures_tasks
-from dancu.procedures.cli import app as procedures_app
-from dancu.registry.cli import app as registry_app
 from dancu.settings import get_settings
-from dancu.web.auth import issue_token
+
+
+@dataclass(frozen=True, slots=True)
+class LazyCommand:
+    """A sub-command of ``dancu`` known by name and summary until it is invoked: then
+    ``attribute`` of ``module`` (a Typer app, or a command function) is imported, with the
+    ``subgroups`` (name -> ``module:attribute`` of a Typer app) added to it."""
+
+    summary: str
+    module: str
+    attribute: str = "app"
+    subgroups: tuple[tuple[str, str], ...] = ()
+
+
+LAZY: dict[str, LazyCommand] = {
+    "registry": LazyCommand("The population registry.", "dancu.registry.cli"),
+    "identity": LazyCommand(
+        "Electronic identity: accounts and officers.",
+        "dancu.identity.cli",
+        subgroups=(
+            ("client", "dancu.identity.oidc.cli:app"),
+            ("wallet", "dancu.identity.wallet.cli:app"),
+        ),
+    ),
+    "linkage": LazyCommand(
+        "Sector data: import, match to the registry, report.", "dancu.linkage.cli"
+    ),
+    "procedures": LazyCommand(
+        "Online public services: catalogue, calendar, escalation.", "dancu.procedures.cli"
+    ),
+    "exchange": LazyCommand(
+        "The exchange door: partners, credentials, kiosks, message log.", "dancu.exchange.cli"
+    ),
+    "payments": LazyCommand(
+        "Social payments: programmes, beneficiaries, cycles, bank files.", "dancu.payments.cli"
+    ),
+    "demo": LazyCommand(
+        "Seed a synthetic province: households, citizens, ID cards, some deaths and marriages.",
+        "dancu.demo.cli",
+        attribute="demo_command",
+    ),
+}
+
+
+def _imported(path: str) -> Any:
+    module, _, attribute = path.partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+@cache
+def load_command(name: str) -> click.Command:
+    """The real command of a lazy sub-command (imported once a process), built exactly as
+    ``add_typer`` / ``command`` would build it under the root."""
+    spec = LAZY[name]
+    target = _imported(f"{spec.module}:{spec.attribute}")
+    wrapper = typer.Typer(add_completion=False)
+    wrapper.callback()(lambda: None)  # a group, even around a single command
+    if isinstance(target, typer.Typer):
+        for sub, path in spec.subgroups:
+            if sub not in {g.name for g in target.registered_groups}:
+                target.add_typer(_imported(path), name=sub)
+        wrapper.add_typer(target, name=name)
+    else:
+        wrapper.command(name)(target)
+    group = typer.main.get_command(wrapper)
+    assert isinstance(group, TyperGroup)
+    return group.commands[name]
+
+
+class LazyGroup(TyperGroup):
+    """The root group: lists the lazy sub-commands with their summaries (no import) and
+    imports one only when it is resolved to run or to show its own help."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*super().list_commands(ctx), *(n for n in LAZY if n not in self.commands)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in LAZY:
+            return click.Command(cmd_name, help=LAZY[cmd_name].summary)  # for listing
+        return command
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if name in LAZY and name not in self.commands:
+            command = load_command(name)
+        return name, command, rest
+
+
+def subscribe_handlers() -> None:
+    """Every domain's outbox handlers (importing their modules declares their jobs too)."""
+    from dancu.common import tasks as common_tasks  # noqa: F401 (declares the kernel's jobs)
+    from dancu.exchange import tasks as exchange_tasks
+    from dancu.exchange.cleaning import tasks as cleaning_tasks
+    from dancu.identity import tasks as identity_tasks
+    from dancu.linkage import tasks as linkage_tasks
+    from dancu.payments import tasks as payments_tasks
+    from dancu.procedures import tasks as procedures_tasks
+
+    identity_tasks.subscribe()  # a death closes the account
+    linkage_tasks.subscribe()  # a queued linkage run goes to the job queue
+    cleaning_tasks.subscribe()  # a bank's customer list to be cleaned
+    procedures_tasks.subscribe()  # a dossier's change notifies its citizen
+    exchange_tasks.subscribe()  # the insurer's cards get linked, a newborn gets a card
+    payments_tasks.subscribe()  # a death stops payments, a move changes the commune list
+
+
+outbox.dispatcher.wire_before_delivery(subscribe_handlers)
 
 app = typer.Typer(
-    help="dancu: population registry and e-identity (Project 06).", no_args_is_help=True
+    cls=LazyGroup,
+    help="dancu: population registry and e-identity (Project 06).",
+    no_args_is_help=True,
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
@@ -40,21 +147,6 @@ outbox_app = typer.Typer(help="The event outbox.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(outbox_app, name="outbox")
-app.add_typer(registry_app, name="registry")
-app.add_typer(identity_app, name="identity")
-identity_app.add_typer(oidc_client_app, name="client")
-identity_app.add_typer(wallet_app, name="wallet")
-identity_tasks.subscribe()  # outbox handlers: a death closes the account
-linkage_tasks.subscribe()  # ... and a queued linkage run goes to the job queue
-cleaning_tasks.subscribe()  # ... and a bank's customer list to be cleaned
-app.add_typer(linkage_app, name="linkage")
-procedures_tasks.subscribe()  # ... and a dossier's change notifies its citizen
-app.add_typer(procedures_app, name="procedures")
-exchange_tasks.subscribe()  # ... the insurer's cards get linked, a newborn gets a card
-app.add_typer(exchange_app, name="exchange")
-payments_tasks.subscribe()  # ... a death stops payments, a move changes the commune list
-app.add_typer(payments_app, name="payments")
-app.command("demo")(demo_command)
 console = Console()
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -88,6 +180,8 @@ def serve(
     import uvicorn
     from uvicorn.config import LOGGING_CONFIG
 
+    from dancu.common import jobs
+
     settings = get_settings()
     uvicorn.run(
         "dancu.app:create_app",
@@ -113,6 +207,9 @@ def worker(
 
     Ctrl-C (INT) lets running jobs finish; TERM stops at once (a linkage run it held is
     resumed by a worker after DANCU_LINKAGE_STALE_SECONDS); HUP restarts."""
+    from dancu.common import jobs
+
+    subscribe_handlers()  # every domain's jobs, and the handlers the outbox job delivers to
     logging.basicConfig(level=logging.INFO, format=jobs.LOG_FORMAT)
     settings = get_settings()
     console.print(
@@ -126,6 +223,8 @@ def worker(
 @audit_app.command("seal")
 def audit_seal() -> None:
     """Chain every entry written since the last seal (a scheduled job does it every second)."""
+    from dancu.common import audit_chain
+
     sealed = audit_chain.seal_pending(get_sessionmaker())
     console.print(f"sealed {sealed:,} entries")
 
@@ -141,6 +240,8 @@ def audit_archive_months(
     """Export each past, sealed month before BEFORE to a signed file in OUT (one per month;
     a month already there is left alone), then drop its partition (PostgreSQL; SQLite keeps
     one table). Verify afterwards with --archives OUT (ADR 0010)."""
+    from dancu.common import audit_archive, audit_partitions
+
     try:
         with get_sessionmaker()() as session:
             for month in audit_archive.archivable_months(session, before):
@@ -171,6 +272,8 @@ def audit_verify(
     ] = None,
 ) -> None:
     """Check the hash chain; report the first entry that was changed or deleted."""
+    from dancu.common import audit_chain
+
     files = sorted(archives.glob("audit-*.jsonl.gz")) if archives else []
     with get_sessionmaker()() as session:
         result = audit_chain.verify(session, archives=files)
@@ -198,6 +301,8 @@ def audit_verify(
 @audit_app.command("archive-key")
 def audit_archive_key() -> None:
     """Print the public key that checks this server's audit archives (PEM), for inspectors."""
+    from dancu.common import audit_archive
+
     typer.echo(audit_archive.public_key_pem(), nl=False)
 
 
@@ -208,8 +313,9 @@ def audit_check_archive(
         Path, typer.Option(help="the server's archive key (PEM, from dancu audit archive-key)")
     ],
 ) -> None:
-    """Check one archive with the public key alone: no database and no server secret. Its
-    lines must match its hash, its signature the key, its entries chain order."""
+    """Check one archive with the public key alone (no database, no server secret)."""
+    from dancu.common import audit_archive
+
     try:
         verifier = audit_archive.load_public_key(public_key.read_bytes())
         info = audit_archive.check_archive(file, verifier=verifier)
@@ -239,5 +345,7 @@ def dev_token(
     actor_id: str = "client:dev",
 ) -> None:
     """Print a signed bearer token for the API (development and benchmarks)."""
+    from dancu.web.auth import issue_token
+
     actor = Actor(id=actor_id, name=name, roles=frozenset(role), units=tuple(unit or ()))
     typer.echo(issue_token(actor))

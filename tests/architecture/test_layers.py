@@ -455,6 +455,30 @@ LAZY_MODULES: dict[tuple[str, str], str] = {
     ("dancu.app", "dancu.web.devlogin"): "the development sign-in: production never loads it",
     ("dancu.app", "dancu.payments.simulated"): "the simulated banks: production never loads them",
     ("dancu.linkage.match_splink", "dancu.linkage.match_spark"): "imports pyspark (optional)",
+    **{
+        ("dancu.cli", f"dancu.{tasks}"): "every domain's outbox handlers and jobs: only"
+        " `dancu worker` and a command that delivers an event need them (`dancu` starts fast)"
+        for tasks in (
+            "common.tasks",
+            "exchange.tasks",
+            "exchange.cleaning.tasks",
+            "identity.tasks",
+            "linkage.tasks",
+            "payments.tasks",
+            "procedures.tasks",
+        )
+    },
+    **{
+        ("dancu.cli", f"dancu.{module}"): "only the command that uses it loads it"
+        for module in (
+            "common.jobs",
+            "common.audit_chain",
+            "common.audit_archive",
+            "common.audit_partitions",
+            "web.auth",
+        )
+    },
+    ("dancu.linkage.cli", "dancu.linkage.api"): "the web layer's texts, only for --problems",
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -10,6 +12,7 @@ from dancu.common.access import Role
 from dancu.common.audit import AuditEntry
 from dancu.common.errors import Forbidden, ValidationFailed
 from dancu.registry import service as registry
+from dancu.registry.repository import MATCHING_COLUMNS
 from tests.conftest import make_actor
 from tests.linkage import world as wd
 
@@ -55,3 +58,43 @@ def test_refused_reads_leave_no_trace(session: Session, actor, error) -> None:  
 def test_an_unknown_purpose_is_refused(session: Session) -> None:
     with pytest.raises(ValidationFailed):
         registry.citizens_for_matching(session, wd.PROVINCE, actor=wd.clerk(), purpose="curiosity")
+
+
+def test_the_columnar_read_gives_the_same_citizens_and_the_same_one_audit_entry(
+    session: Session,
+) -> None:
+    w = wd.build(session, filler=4)
+    wd.person(session, "Ngoài Tỉnh", commune_code="00004")  # Hà Nội: not read
+    rows = registry.citizens_for_matching(session, wd.PROVINCE, actor=wd.clerk())
+    table = registry.citizen_columns_for_matching(session, wd.PROVINCE, actor=wd.clerk())
+    assert table.column_names == list(MATCHING_COLUMNS)
+    expected = [
+        {k: v.isoformat() if isinstance(v, date) else v for k, v in r.items()} for r in rows
+    ]
+    assert table.to_pylist() == expected
+    assert len(expected) == len(w.citizens + w.filler)
+    first, second = entries(session)
+    assert (second.actor_id, second.purpose, second.subject_type, second.subject_id) == (
+        wd.clerk().id,
+        "data_maintenance",
+        "province",
+        wd.PROVINCE,
+    )
+    assert second.fields == first.fields == [*MATCHING_COLUMNS, "count=10"]
+
+
+@pytest.mark.parametrize(
+    ("actor", "purpose"),
+    [
+        (make_actor(Role.PROCEDURE_OFFICER), "data_maintenance"),
+        (make_actor(Role.REGISTRY_CLERK, units=(wd.COMMUNE_A,)), "data_maintenance"),
+        (make_actor(Role.REGISTRY_CLERK, units=("01",)), "data_maintenance"),
+        (wd.clerk(), "curiosity"),
+    ],
+    ids=["no-permission", "commune-officer", "other-province", "unknown-purpose"],
+)
+def test_refused_columnar_reads_leave_no_trace(session: Session, actor, purpose) -> None:  # type: ignore[no-untyped-def]
+    wd.build(session, filler=2)
+    with pytest.raises((Forbidden, ValidationFailed)):
+        registry.citizen_columns_for_matching(session, wd.PROVINCE, actor=actor, purpose=purpose)
+    assert entries(session) == []

@@ -43,6 +43,12 @@ class Dispatcher:
 
     def __init__(self) -> None:
         self._handlers: dict[str, list[Handler]] = defaultdict(list)
+        self._wiring: list[Callable[[], None]] = []
+
+    def wire_before_delivery(self, wire: Callable[[], None]) -> None:
+        """Have ``wire`` (which subscribes handlers) called once, before handlers are first
+        looked up: the CLI imports the domains' handlers only when it delivers an event."""
+        self._wiring.append(wire)
 
     def subscribe(self, topic: str, handler: Handler) -> None:
         if handler not in self._handlers[topic]:
@@ -53,6 +59,9 @@ class Dispatcher:
             self._handlers[topic].remove(handler)
 
     def handlers(self, topic: str) -> list[Handler]:
+        while self._wiring:  # removed once it has run: a failed wiring is tried again
+            self._wiring[0]()
+            self._wiring.pop(0)
         return list(self._handlers.get(topic, []))
 
 

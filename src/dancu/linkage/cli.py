@@ -17,7 +17,7 @@ from dancu.common.access import SYSTEM_ACTOR
 from dancu.common.errors import DancuError
 from dancu.db import get_sessionmaker
 from dancu.db.uow import unit_of_work
-from dancu.linkage import api, exports, imports, runs, service, tasks
+from dancu.linkage import exports, imports, runs, service, tasks
 from dancu.linkage import repository as repo
 from dancu.linkage.schemas import OUTCOME_ORDER, ImportOut, JobOut, RateRow
 from dancu.settings import get_settings
@@ -204,6 +204,8 @@ def report(
 
 
 def _write_problems(source_id: int, path: Path) -> None:
+    from dancu.linkage import api  # the web layer's texts, only for this command
+
     try:
         with unit_of_work() as session:
             header, rows = exports.problem_rows(

@@ -4,13 +4,27 @@ commune lies in) and works only the queue items of their own units."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select, update
+import pyarrow as pa
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Text,
+    and_,
+    case,
+    cast,
+    false,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
-from dancu.common import adminunits
+from dancu.common import adminunits, bulk_read
 from dancu.common.access import Actor
 from dancu.common.audit import AuditEntry
 from dancu.linkage.models import (
@@ -113,23 +127,34 @@ def records(session: Session, source_id: int) -> list[SectorRecord]:
     return list(session.scalars(stmt.order_by(SectorRecord.line)))
 
 
-def record_fields(session: Session, source_id: int) -> list[tuple[int, dict[str, Any]]]:
-    """``(id, normalized)`` of a dataset's records by line (what matching reads: no ORM
-    objects, no raw values)."""
-    stmt = select(SectorRecord.id, SectorRecord.normalized).where(
-        SectorRecord.source_id == source_id
+RECORD_SCHEMA = pa.schema([("id", pa.int64()), ("normalized", pa.string())])
+
+
+def undecided_record_columns(session: Session, source_id: int) -> pa.Table:
+    """``id`` and ``normalized`` (JSON text) of a dataset's records that no officer decided
+    on, as Arrow columns (:data:`RECORD_SCHEMA`; ``COPY`` on PostgreSQL): what matching
+    reads, with no Python object per record."""
+    decided = select(MatchResult.id).where(
+        MatchResult.record_id == SectorRecord.id, MatchResult.decided
     )
-    return [(i, n) for i, n in session.execute(stmt.order_by(SectorRecord.line))]
+    stmt = (
+        select(SectorRecord.id, cast(SectorRecord.normalized, Text))
+        .where(SectorRecord.source_id == source_id, ~decided.exists())
+        .order_by(SectorRecord.line)
+    )
+    return bulk_read.read_table(session, stmt, RECORD_SCHEMA)
+
+
+def copy_results_csv(session: Session, columns: Sequence[str], payload: bytes) -> None:
+    """PostgreSQL: write results given as ``COPY``'s CSV (``columns`` in order) at once."""
+    dbapi = session.connection().connection.driver_connection
+    query = f"COPY {MatchResult.__tablename__} ({', '.join(columns)}) FROM STDIN (FORMAT csv)"
+    with dbapi.cursor() as cursor, cursor.copy(query) as copy:  # type: ignore[union-attr]
+        copy.write(payload)
 
 
 def record(session: Session, record_id: int) -> SectorRecord | None:
     return session.get(SectorRecord, record_id)
-
-
-def decided_results(session: Session, source_id: int) -> dict[int, MatchResult]:
-    """Results an officer decided on (kept across runs), by record id."""
-    stmt = select(MatchResult).where(MatchResult.source_id == source_id, MatchResult.decided)
-    return {r.record_id: r for r in session.scalars(stmt)}
 
 
 def result_record_ids(session: Session, source_id: int, job_id: int) -> set[int]:

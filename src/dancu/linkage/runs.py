@@ -16,11 +16,16 @@ Officers' decisions survive re-runs: a decided result is never replaced.
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
+import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 from sqlalchemy.orm import Session
 
 from dancu.common import adminunits, audit, bulk, outbox
@@ -32,14 +37,13 @@ from dancu.linkage import match
 from dancu.linkage import repository as repo
 from dancu.linkage.errors import LinkageErrorCode
 from dancu.linkage.events import RUN_QUEUED
-from dancu.linkage.models import LinkageJob, MatchResult, SectorRecord
+from dancu.linkage.models import LinkageJob, MatchResult
 from dancu.linkage.schemas import JobOut
 from dancu.linkage.service import PURPOSE, get_source, require_province
 from dancu.registry import service as registry
 
 CHUNK = 10_000  # results per transaction (COPY): the progress and the resume point
 Progress = Callable[[str, int, int], None]
-Places = dict[int, tuple[str | None, str | None]]
 
 
 def enqueue_run(session: Session, source_id: int, *, actor: Actor) -> JobOut:
@@ -87,22 +91,18 @@ def get_job(session: Session, job_id: int, *, actor: Actor) -> JobOut:
 # ---------------------------------------------------------------------------- step: match
 
 
-def prepare_match(session: Session, job: LinkageJob) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Read the dataset's undecided records and the province's citizens (audited)."""
+def prepare_match(session: Session, job: LinkageJob) -> tuple[pa.Table, pa.Table]:
+    """Read the dataset's undecided records and the province's citizens (audited), as the
+    matcher's columns: no Python object per record or citizen."""
     actor = Actor.from_dict(job.actor)
     source = repo.source_any(session, job.source_id)
     assert source is not None  # a foreign key guarantees it
     repo.delete_results_not_of(session, source.id, job.id)
-    decided = repo.decided_results(session, source.id)
-    records = [
-        (i, normalized)
-        for i, normalized in repo.record_fields(session, source.id)
-        if i not in decided
-    ]
-    citizens = registry.citizens_for_matching(
+    records = repo.undecided_record_columns(session, source.id)
+    citizens = registry.citizen_columns_for_matching(
         session, source.province_code, actor=actor, purpose=PURPOSE
     )
-    return sector_frame(records), registry_frame(citizens)
+    return sector_columns(records), registry_columns(citizens)
 
 
 def record_key(record_id: int) -> str:
@@ -111,26 +111,70 @@ def record_key(record_id: int) -> str:
     return f"{record_id:012d}"
 
 
-def sector_frame(records: Iterable[SectorRecord | tuple[int, dict[str, Any]]]) -> pd.DataFrame:
-    """The matcher's sector frame from stored records (or their ``(id, normalized)``)."""
-    pairs = (r if isinstance(r, tuple) else (r.id, r.normalized) for r in records)
-    rows = [{**normalized, "record_key": record_key(i)} for i, normalized in pairs]
-    return pd.DataFrame(rows, columns=[*match.SECTOR_COLUMNS, "name", "province_code", "dedup_key"])
+# the normalized fields the matcher reads from a stored record
+SECTOR_FIELDS = (*match.SECTOR_COLUMNS[1:], "name", "province_code", "dedup_key")
+
+
+def sector_columns(records: pa.Table) -> pa.Table:
+    """The matcher's sector input from records' ``id`` and ``normalized`` JSON text
+    (``repository.undecided_record_columns``): DuckDB parses the JSON, once a record, into
+    text columns; ``record_key`` is :func:`record_key` of the id."""
+    spec = json.dumps(dict.fromkeys(SECTOR_FIELDS, "VARCHAR"))
+    con = duckdb.connect()
+    try:
+        con.register("records", records)
+        return con.sql(
+            "select lpad(cast(id as varchar), 12, '0') as record_key, fields.*"
+            f" from (select id, json_transform(normalized, '{spec}') as fields from records)"
+        ).to_arrow_table()
+    finally:
+        con.close()
+
+
+def registry_columns(citizens: pa.Table) -> pa.Table:
+    """The matcher's registry input from the registry's columns
+    (``citizen_columns_for_matching``), column by column: names folded and split once per
+    distinct name (a million citizens hold a few hundred thousand), the birth year cut from
+    the ISO date."""
+    names = citizens.column("full_name").combine_chunks().dictionary_encode()
+    parts = [_name_parts(n) for n in names.dictionary.to_pylist()]
+
+    def part(i: int) -> pa.Array:
+        return pc.take(pa.array([p[i] for p in parts], pa.string()), names.indices)
+
+    births = citizens.column("birth_date")
+    return pa.table(
+        {
+            "pid": citizens.column("pid"),
+            "name_folded": part(0),
+            "family": part(1),
+            "middle": part(2),
+            "given": part(3),
+            "birth_date": births,
+            "birth_year": pc.cast(pc.utf8_slice_codeunits(births, 0, 4), pa.int32()),
+            "sex": citizens.column("sex"),
+            "commune_code": citizens.column("commune_code"),
+            "status": citizens.column("status"),
+            "death_date": citizens.column("death_date"),
+            "full_name": citizens.column("full_name"),
+        }
+    )
+
+
+def _name_parts(full: str | None) -> tuple[str | None, str | None, str | None, str | None]:
+    """(folded, family, middle, given) of a registry name (valid: the registry's rules
+    checked it, so folding and splitting is all the matcher needs)."""
+    folded = fold(full) if full else ""
+    words = folded.split()
+    if len(words) >= 2:
+        return folded, words[0], " ".join(words[1:-1]) or None, words[-1]
+    return folded or None, None, None, words[0] if words else None
 
 
 def registry_frame(citizens: list[dict[str, Any]]) -> pd.DataFrame:
-    """The matcher's registry frame, built column by column. A registry's names are valid
-    (its rules checked them), so folding and splitting them is all the matcher needs, once
-    per distinct name (a million citizens hold a few hundred thousand)."""
-    parts: dict[str, tuple[str | None, str | None, str | None, str | None]] = {}
-    for full in {c["full_name"] for c in citizens}:
-        folded = fold(full) if full else ""
-        words = folded.split()
-        parts[full] = (
-            (folded, words[0], " ".join(words[1:-1]) or None, words[-1])
-            if len(words) >= 2
-            else (folded or None, None, None, words[0] if words else None)
-        )
+    """The matcher's registry frame from ``citizens_for_matching``'s dicts (the smaller
+    reads of other domains; a run reads columns: :func:`registry_columns`)."""
+    parts = {full: _name_parts(full) for full in {c["full_name"] for c in citizens}}
     names = [parts[c["full_name"]] for c in citizens]
     births = [c["birth_date"] for c in citizens]
     return pd.DataFrame(
@@ -152,25 +196,18 @@ def registry_frame(citizens: list[dict[str, Any]]) -> pd.DataFrame:
     )
 
 
-def link(
-    sector: pd.DataFrame, citizens: pd.DataFrame, progress: Progress | None = None
-) -> pd.DataFrame:
+def link(sector: pa.Table, citizens: pa.Table, progress: Progress | None = None) -> pd.DataFrame:
     """The engine's outcomes (one row per sector record), or none for an empty dataset."""
-    if sector.empty:
+    if sector.num_rows == 0:
         return pd.DataFrame(columns=list(match.OUTCOME_COLUMNS))
     return match.link(sector, citizens, progress=progress).outcomes
 
 
-def pending_rows(session: Session, job: LinkageJob, outcomes: pd.DataFrame) -> list[dict[str, Any]]:
-    """The outcome rows of records that have no result of this run yet (all, unless resumed)."""
-    stored = {record_key(i) for i in repo.result_record_ids(session, job.source_id, job.id)}
-    return [r for r in outcomes.to_dict("records") if r["record_key"] not in stored]
+# ---------------------------------------------------------------------------- storing results
 
-
-RESULT_COLUMNS = (
-    "source_id",
+# a stored result's columns that vary by record, in the order of ``result_columns``
+RESULT_FIELDS = (
     "record_id",
-    "job_id",
     "outcome",
     "citizen_pid",
     "probability",
@@ -178,80 +215,120 @@ RESULT_COLUMNS = (
     "province_code",
     "commune_code",
     "citizen_status",
-    "decided",
 )
+RESULT_COLUMNS = ("source_id", "job_id", "decided", *RESULT_FIELDS)
+
+_RESULTS_SQL = """
+with x as (
+  select o.*, s.province_code as record_province,
+         coalesce(s.commune_code, c.commune_code) as place
+  from o left join s using (record_key) left join c on c.pid = o.citizen_pid
+)
+select cast(record_key as bigint) as record_id, outcome, citizen_pid,
+       case when isnan(probability) then null else probability end as probability,
+       differences, coalesce(p.province_code, record_province) as province_code,
+       place as commune_code, citizen_status
+from x left join p on p.commune_code = x.place
+order by record_id
+"""
 
 
-def store_chunk(
-    session: Session,
-    job: LinkageJob,
-    rows: list[dict[str, Any]],
-    places: Places,
-    communes: dict[str, str],
-) -> None:
-    """Write one chunk of results (``COPY`` on PostgreSQL) and move the run's progress on
-    (the caller commits)."""
-    table = MatchResult.__table__
-    if is_postgres(session):  # COPY's text format: one f-string a row, no adaptation
-        lines = (
-            bulk.text_line(result_values(job, row, places, communes, json_text=True))
-            for row in rows
+def result_columns(outcomes: pd.DataFrame, sector: pa.Table, citizens: pa.Table) -> pa.Table:
+    """Every outcome as the varying columns of a stored result (:data:`RESULT_FIELDS`),
+    built column-wise: the record's commune as the dataset gives it, else the matched
+    citizen's; the province that commune lies in, else the dataset's; ``differences`` as
+    JSON text (``{field: {"old": sector value, "new": registry value}}``)."""
+    frame = pd.DataFrame(
+        {
+            "record_key": outcomes["record_key"].astype(str),
+            "outcome": outcomes["outcome"].astype(str),
+            "citizen_pid": _text_or_null(outcomes["citizen_pid"]),
+            "probability": pd.to_numeric(outcomes["probability"]).astype("float64"),
+            "differences": [_differences_json(d) for d in outcomes["differences"]],
+            "citizen_status": _text_or_null(outcomes["citizen_status"]),
+        }
+    )
+    con = duckdb.connect()
+    try:
+        con.register("o", frame)
+        con.register("s", _nonempty(sector.select(["record_key", "commune_code", "province_code"])))
+        con.register("c", citizens.select(["pid", "commune_code"]))
+        communes = con.sql(
+            "select distinct commune_code from (select commune_code from s"
+            " union all select commune_code from c) where commune_code is not null"
+        ).fetchall()
+        provinces = {code: _province_of(code) for (code,) in communes}
+        con.register(
+            "p",
+            pa.table(
+                {
+                    "commune_code": pa.array(list(provinces), pa.string()),
+                    "province_code": pa.array(list(provinces.values()), pa.string()),
+                }
+            ),
         )
-        bulk.copy_text(session, table, RESULT_COLUMNS, lines)
+        return con.sql(_RESULTS_SQL).to_arrow_table()
+    finally:
+        con.close()
+
+
+def _text_or_null(values: pd.Series) -> list[str | None]:
+    return [v if isinstance(v, str) and v else None for v in values]
+
+
+def _nonempty(table: pa.Table) -> pa.Table:
+    """Empty strings as nulls (a record's commune or province left blank is unknown)."""
+    return pa.table(
+        {
+            name: pc.if_else(pc.equal(col, ""), pa.scalar(None, col.type), col)
+            for name, col in zip(table.column_names, table.columns, strict=True)
+        }
+    )
+
+
+def _differences_json(differences: list[dict[str, Any]] | None) -> str:
+    if not differences:
+        return "{}"
+    return json.dumps(
+        {d["field"]: {"old": d["sector"], "new": d["registry"]} for d in differences},
+        ensure_ascii=False,
+    )
+
+
+def pending_results(session: Session, job: LinkageJob, results: pa.Table) -> pa.Table:
+    """The results of records that have no result of this run yet (all, unless resumed)."""
+    stored = repo.result_record_ids(session, job.source_id, job.id)
+    if not stored:
+        return results
+    done = pc.is_in(results.column("record_id"), value_set=pa.array(sorted(stored), pa.int64()))
+    return results.filter(pc.invert(done))
+
+
+def store_chunk(session: Session, job: LinkageJob, results: pa.Table) -> None:
+    """Write one chunk of results (rows of :func:`result_columns`; ``COPY`` from CSV built
+    by Arrow on PostgreSQL) and move the run's progress on (the caller commits)."""
+    count = results.num_rows
+    table = results.select(list(RESULT_FIELDS))
+    constants = (("source_id", job.source_id, pa.int64()), ("job_id", job.id, pa.int64()))
+    for i, (name, value, kind) in enumerate((*constants, ("decided", False, pa.bool_()))):
+        table = table.add_column(i, name, pa.array([value] * count, kind))
+    if is_postgres(session):
+        repo.copy_results_csv(session, RESULT_COLUMNS, _csv(table))
     else:
-        values = (result_values(job, row, places, communes) for row in rows)
-        bulk.copy_rows(session, table, RESULT_COLUMNS, values)
-    job.done += len(rows)
+        rows = (
+            tuple(json.loads(v) if k == "differences" else v for k, v in row.items())
+            for row in table.to_pylist()
+        )
+        bulk.copy_rows(session, MatchResult.__table__, RESULT_COLUMNS, rows)
+    job.done += count
     job.heartbeat_at = utcnow()
     session.flush()
 
 
-def result_values(
-    job: LinkageJob,
-    row: dict[str, Any],
-    places: Places,
-    communes: dict[str, str],
-    *,
-    json_text: bool = False,
-) -> tuple[Any, ...]:
-    """One result row in :data:`RESULT_COLUMNS` order (``differences`` as JSON text for a
-    ``COPY``, as a dict for an ``INSERT``)."""
-    record_id = int(row["record_key"])
-    pid = row.get("citizen_pid") or None
-    commune, province = places.get(record_id, (None, None))
-    commune = commune or (communes.get(pid) if pid else None)
-    if commune:
-        province = _province_of(commune) or province
-    diffs = {
-        d["field"]: {"old": d["sector"], "new": d["registry"]}
-        for d in (row.get("differences") or [])
-    }
-    probability = row.get("probability")
-    if probability is not None and probability != probability:  # NaN
-        probability = None
-    return (
-        job.source_id,
-        record_id,
-        job.id,
-        row["outcome"],
-        pid,
-        probability,
-        json.dumps(diffs, ensure_ascii=False) if json_text else diffs,
-        province,
-        commune,
-        row.get("citizen_status") or None,
-        False,
-    )
-
-
-def places_of(sector: pd.DataFrame) -> Places:
-    """record id -> (commune, province) as the dataset gives them."""
-    return {
-        int(k): (c if isinstance(c, str) else None, p if isinstance(p, str) else None)
-        for k, c, p in zip(
-            sector["record_key"], sector["commune_code"], sector["province_code"], strict=True
-        )
-    }
+def _csv(table: pa.Table) -> bytes:
+    sink = io.BytesIO()
+    pacsv.write_csv(table, sink, write_options=pacsv.WriteOptions(include_header=False))
+    return sink.getvalue()
 
 
 def _province_of(commune: str) -> str | None:

@@ -204,18 +204,19 @@ def _match(factory: Factory, job_id: int, progress: Progress | None) -> None:
         report(f"match:{step}", done, total)
 
     outcomes = runs.link(sector, citizens, progress=engine_progress)
-    places = runs.places_of(sector)
-    communes = dict(zip(citizens["pid"], citizens["commune_code"], strict=True))
+    calibration = outcomes.attrs.get("calibration")  # set by match.link
+    results = runs.result_columns(outcomes, sector, citizens)
+    del outcomes, sector, citizens
     with unit_of_work(factory) as session:
         job = _get(session, job_id)
-        job.calibration = outcomes.attrs.get("calibration")  # set by match.link
-        pending = runs.pending_rows(session, job, outcomes)
-        job.done = job.total - len(pending)
+        job.calibration = calibration
+        pending = runs.pending_results(session, job, results)
+        job.done = job.total - pending.num_rows
         total = job.total
-    for start in range(0, len(pending), runs.CHUNK):
+    for start in range(0, pending.num_rows, runs.CHUNK):
         with unit_of_work(factory) as session:
             job = _get(session, job_id)
-            runs.store_chunk(session, job, pending[start : start + runs.CHUNK], places, communes)
+            runs.store_chunk(session, job, pending.slice(start, runs.CHUNK))
             done = job.done
         report("store", done, total)
     with unit_of_work(factory) as session:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import pyarrow as pa
 from sqlalchemy.orm import Session
 
 from dancu.common import adminunits, audit
@@ -331,6 +332,26 @@ def citizens_for_matching(
 ) -> list[dict[str, Any]]:
     """A province's citizens for matching sector data: one audit entry for the whole read,
     naming the actor, the purpose, the fields and how many citizens were read."""
+    purpose = _bulk_read_allowed(province_code, actor=actor, purpose=purpose)
+    rows = [dict(r) for r in repo.citizens_of_province(session, province_code)]
+    _audit_bulk_read(session, province_code, actor=actor, purpose=purpose, count=len(rows))
+    return rows
+
+
+def citizen_columns_for_matching(
+    session: Session, province_code: str, *, actor: Actor, purpose: str = "data_maintenance"
+) -> pa.Table:
+    """:func:`citizens_for_matching` as Arrow columns (``repository.MATCHING_SCHEMA``: text,
+    dates in ISO form), read with ``COPY`` on PostgreSQL; the same checks and the same one
+    audit entry. For a whole province (a million citizens) where dicts would cost seconds."""
+    purpose = _bulk_read_allowed(province_code, actor=actor, purpose=purpose)
+    table = repo.citizen_columns_of_province(session, province_code)
+    _audit_bulk_read(session, province_code, actor=actor, purpose=purpose, count=table.num_rows)
+    return table
+
+
+def _bulk_read_allowed(province_code: str, *, actor: Actor, purpose: str) -> str:
+    """The checked purpose of a whole-province read, or the refusal."""
     actor.require(Permission.REGISTRY_BULK_READ)
     purpose = require_purpose(purpose)
     if not actor.nationwide and province_code not in actor.province_units:
@@ -339,7 +360,12 @@ def citizens_for_matching(
             code=RegistryErrorCode.AREA_PROVINCE_REQUIRED,
             field="province_code",
         )
-    rows = [dict(r) for r in repo.citizens_of_province(session, province_code)]
+    return purpose
+
+
+def _audit_bulk_read(
+    session: Session, province_code: str, *, actor: Actor, purpose: str, count: int
+) -> None:
     audit.record(
         session,
         actor,
@@ -347,9 +373,8 @@ def citizens_for_matching(
         subject_type="province",
         subject_id=province_code,
         purpose=purpose,
-        fields=(*repo.MATCHING_COLUMNS, f"count={len(rows)}"),
+        fields=(*repo.MATCHING_COLUMNS, f"count={count}"),
     )
-    return rows
 
 
 def add_citizen(
