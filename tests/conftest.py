@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 
 from dancu import cli, db, settings
 from dancu.app import create_app
+from dancu.identity.oidc import bearer as api_tokens
 from dancu.cli import alembic_config
 from dancu.common import jobs
 from dancu.common.access import Actor, Role
@@ -125,6 +126,9 @@ def backend(engine: Engine) -> str:
 @pytest.fixture
 def app(factory: sessionmaker[Session]):  # type: ignore[no-untyped-def]
     application = create_app()
+    # Tests see a revocation at once: the uncached verifier (the cache's bound is tested in
+    # tests/identity/test_api_token_cache.py).
+    application.state.bearer_verifier = api_tokens.verify
 
     def test_session() -> Iterator[Session]:
         with unit_of_work(factory) as s:

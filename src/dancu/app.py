@@ -78,7 +78,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.bearer_verifier = api_tokens.verify  # API bearers: the provider's access tokens
+    # API bearers: the provider's access tokens, each grant reused for a few seconds.
+    app.state.bearer_verifier = (
+        api_tokens.CachedVerifier(settings.api_token_cache_seconds)
+        if settings.api_token_cache_seconds > 0
+        else api_tokens.verify
+    )
     identity_tasks.subscribe()  # outbox handlers: a death closes the account
     linkage_tasks.subscribe()  # ... and a queued linkage run goes to the job queue
     procedures_tasks.subscribe()  # ... and a dossier's change notifies its citizen
