@@ -23,12 +23,12 @@ from typer.testing import CliRunner
 
 from dancu import cli, db, settings
 from dancu.app import create_app
-from dancu.identity.oidc import bearer as api_tokens
 from dancu.cli import alembic_config
 from dancu.common import jobs
 from dancu.common.access import Actor, Role
 from dancu.db import make_engine
 from dancu.db.uow import unit_of_work
+from dancu.identity.oidc import bearer as api_tokens
 from dancu.web import deps
 from dancu.web.auth import issue_token
 
