@@ -101,7 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(SecurityHeaders, production=settings.env == "production")  # CSP, HSTS...
     errors.install(app)
-    # Routes are matched in this order: the probes first (``/healthz`` after two hundred
+    # Routes are matched in this order: the probes first (``/healthz`` after some 180
     # routes spent half its CPU on matching), then the token endpoint, the busiest.
     _core_routes(app)
     app.include_router(oidc_api.router)
