@@ -198,8 +198,9 @@ class CachedVerifier:
     ``seconds`` (and never past the token's own expiry), so a partner's burst of API calls
     on one token costs one token look-up per ``seconds`` instead of one per call. The price
     is revocation: a token revoked, a client deactivated, a partner unbound or its roles
-    changed, an account closed or a login session ended in ANOTHER process (or directly in
-    the database) is still honoured by this process for at most ``seconds``. A revocation
+    changed, an officer's roles or units changed, an account closed or a login session
+    ended in ANOTHER process (or directly in the database) is still honoured by this
+    process for at most ``seconds``. A revocation
     at this process's ``/oidc/revoke`` forgets everything cached here at once (``forget``).
     What is checked per request is not cached: the route's scope, the partner's purpose,
     the area of the read and its audit entry. DPoP-bound tokens are never cached (every
