@@ -28,6 +28,7 @@ from dancu.common import jobs
 from dancu.common.access import Actor, Role
 from dancu.db import make_engine
 from dancu.db.uow import unit_of_work
+from dancu.identity.oidc import bearer as api_tokens
 from dancu.web import deps
 from dancu.web.auth import issue_token
 
@@ -125,6 +126,9 @@ def backend(engine: Engine) -> str:
 @pytest.fixture
 def app(factory: sessionmaker[Session]):  # type: ignore[no-untyped-def]
     application = create_app()
+    # Tests see a revocation at once: the uncached verifier (the cache's bound is tested in
+    # tests/identity/test_api_token_cache.py).
+    application.state.bearer_verifier = api_tokens.verify
 
     def test_session() -> Iterator[Session]:
         with unit_of_work(factory) as s:

@@ -78,7 +78,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.bearer_verifier = api_tokens.verify  # API bearers: the provider's access tokens
+    # API bearers: the provider's access tokens, each grant reused for a few seconds.
+    app.state.bearer_verifier = (
+        api_tokens.CachedVerifier(settings.api_token_cache_seconds)
+        if settings.api_token_cache_seconds > 0
+        else api_tokens.verify
+    )
     identity_tasks.subscribe()  # outbox handlers: a death closes the account
     linkage_tasks.subscribe()  # ... and a queued linkage run goes to the job queue
     procedures_tasks.subscribe()  # ... and a dossier's change notifies its citizen
@@ -96,7 +101,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(SecurityHeaders, production=settings.env == "production")  # CSP, HSTS...
     errors.install(app)
-    # Routes are matched in this order: the token endpoint, the busiest, comes first.
+    # Routes are matched in this order: the probes first (``/healthz`` after some 180
+    # routes spent half its CPU on matching), then the token endpoint, the busiest.
+    _core_routes(app)
     app.include_router(oidc_api.router)
     app.mount("/static", StaticFiles(directory=SRC / "web" / "static"), name="static")
     app.include_router(registry_api.router, dependencies=_REGISTRY_API)
@@ -128,7 +135,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(home.router, dependencies=_PAGE_GUARD)  # / : what this person can do
     if settings.dev_login:  # the one switch for demo-only parts; Settings refuses it in production
         _mount_demo(app)
-    _core_routes(app)
     openapi.install(app, scopes=api_tokens.API_SCOPES, public_url=settings.public_url)
     apidocs.install(app)
     return app

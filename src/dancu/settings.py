@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     identity_step_up_seconds: int = 600
     identity_session_idle_seconds: int = 1800
     identity_session_absolute_seconds: int = 8 * 3600
+    # A verified API bearer token's grant is reused this long per process (0: every request
+    # reads it); a revocation elsewhere takes up to this long to reach this process.
+    api_token_cache_seconds: float = 2.0
     argon2_time_cost: int = 2
     argon2_memory_kib: int = 19456
     argon2_parallelism: int = 1

@@ -27,8 +27,9 @@ from sqlalchemy import (
     Row,
     String,
     bindparam,
+    cast,
     insert,
-    literal,
+    literal_column,
     select,
     text,
 )
@@ -180,12 +181,17 @@ def insert_from(subject_type: str, subject_id: ColumnElement[Any], fields: Seque
     table = AuditEntry.__table__
     values = [
         *(bindparam(f"audit_{name}", type_=table.c[name].type) for name in _ENTRY_PARAMS),
-        literal(subject_type, String()),
+        # constants of the statement, written into it (no bound value to process per run)
+        cast(literal_column(_sql_quote(subject_type)), String()).label("subject_type"),
         subject_id,
-        literal(list(fields), JSON()),
+        cast(literal_column(_sql_quote(json.dumps(list(fields)))), JSON()).label("fields"),
     ]
     columns = [*_ENTRY_PARAMS, "subject_type", "subject_id", "fields"]
     return insert(table).from_select(columns, select(*values))
+
+
+def _sql_quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 def insert_params(actor: Actor, *, action: str, purpose: str) -> dict[str, Any]:

@@ -49,21 +49,35 @@ def citizens_readable_by(actor: Actor) -> Select[tuple[Citizen]]:
 
 
 def _area(
-    province: Any, commune: Any, provinces: tuple[str, ...], communes: tuple[str, ...]
+    province: Any,
+    commune: Any,
+    provinces: tuple[str, ...],
+    communes: tuple[str, ...],
+    *,
+    inline: bool = False,
 ) -> ColumnElement[bool]:
-    """Residence inside the given provinces or communes (an actor without units: nowhere)."""
+    """Residence inside the given provinces or communes (an actor without units: nowhere).
+    ``inline``: the codes are written into the statement (one cached per area shape) instead
+    of an expanding ``IN`` that SQLAlchemy re-renders on every execution."""
     conditions = []
-    if provinces:
-        conditions.append(province.in_(provinces))
-    if communes:
-        conditions.append(commune.in_(communes))
+    for where, codes in ((province, provinces), (commune, communes)):
+        if codes and inline:
+            conditions.append(where.in_([_sql_string(c) for c in codes]))
+        elif codes:
+            conditions.append(where.in_(codes))
     return or_(false(), *conditions)
+
+
+def _sql_string(value: str) -> ColumnElement[str]:
+    """A string constant written into SQL (standard-conforming quoting)."""
+    return literal_column("'" + value.replace("'", "''") + "'", String())
 
 
 def citizen_by_pid(session: Session, actor: Actor, pid: str) -> Citizen | None:
     return session.scalars(citizens_readable_by(actor).where(Citizen.pid == pid)).first()
 
 
+_ACTIVE_CARD_STATES_SQL = [_sql_string(s) for s in ACTIVE_CARD_STATES]  # in the statement
 CARD_FIELDS = tuple(c.name for c in IdCard.__table__.columns if c.name != "citizen_id")
 
 
@@ -78,16 +92,17 @@ def citizen_record(session: Session, actor: Actor, pid: str) -> RowMapping | Non
 
 @lru_cache(maxsize=1024)
 def _citizen_record_stmt(
-    nationwide: bool, provinces: tuple[str, ...], communes: tuple[str, ...]
+    nationwide: bool, provinces: tuple[str, ...], communes: tuple[str, ...], inline: bool = False
 ) -> Select[Any]:
-    """Built once per area shape; the actor's scope is part of the cache key."""
+    """Built once per area shape; the actor's scope is part of the cache key (``inline``:
+    its codes written into the statement, see ``_area``)."""
     citizen, card = Citizen.__table__, IdCard.__table__
     spouse = citizen.alias("spouse")
     member, household = HouseholdMember.__table__, Household.__table__
     current_card = (  # the card in progress or valid, else the newest one
         select(card.c.id)
         .where(card.c.citizen_id == citizen.c.id)
-        .order_by(card.c.status.in_(ACTIVE_CARD_STATES).desc(), card.c.id.desc())
+        .order_by(card.c.status.in_(_ACTIVE_CARD_STATES_SQL).desc(), card.c.id.desc())
         .limit(1)
         .correlate(citizen)
         .scalar_subquery()
@@ -108,29 +123,36 @@ def _citizen_record_stmt(
         .where(citizen.c.pid == bindparam("pid"))
     )
     if not nationwide:
-        area = _area(citizen.c.province_code, citizen.c.commune_code, provinces, communes)
+        area = _area(
+            citizen.c.province_code, citizen.c.commune_code, provinces, communes, inline=inline
+        )
         stmt = stmt.where(area)
     return stmt
 
 
 def citizen_record_audited(
     session: Session, actor: Actor, pid: str, audit_params: dict[str, Any], fields: tuple[str, ...]
-) -> RowMapping | None:
+) -> dict[str, Any] | None:
     """``citizen_record`` and its ``citizen.read`` audit entry in ONE statement (PostgreSQL):
     a data-modifying CTE appends the entry for the row read, so the read, the entry and then
     the COMMIT cost two round trips. No row read, no entry (the caller audits the refusal).
-    ``audit_params`` come from ``audit.insert_params``."""
+    ``audit_params`` come from ``audit.insert_params``.
+
+    The row comes back as ONE json column (``row_to_json``), a dict with the same keys:
+    psycopg builds a column description per column on every execution, which for the
+    record's 38 columns cost more than the JSON (dates come as ISO strings, which the
+    pydantic schemas parse)."""
     stmt = _audited_record_stmt(actor.nationwide, actor.province_units, actor.commune_units, fields)
-    return session.connection().execute(stmt, {"pid": pid, **audit_params}).mappings().first()
+    return session.connection().execute(stmt, {"pid": pid, **audit_params}).scalar()
 
 
 @lru_cache(maxsize=1024)
 def _audited_record_stmt(
     nationwide: bool, provinces: tuple[str, ...], communes: tuple[str, ...], fields: tuple[str, ...]
 ) -> Select[Any]:
-    record = _citizen_record_stmt(nationwide, provinces, communes).cte("record")
+    record = _citizen_record_stmt(nationwide, provinces, communes, inline=True).cte("record")
     entry = audit.insert_from("citizen", record.c.pid, fields).cte("entry")
-    return select(record).add_cte(entry)
+    return select(func.row_to_json(record.table_valued())).add_cte(entry)
 
 
 def citizen_by_pid_for_update(session: Session, actor: Actor, pid: str) -> Citizen | None:

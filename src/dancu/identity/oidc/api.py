@@ -278,7 +278,10 @@ async def revoke(request: Request) -> JSONResponse:
         provider = Provider(db, issuer(request))
         return provider.create_endpoint_response("revocation", _snapshot(request, form))
 
-    return _json(await in_unit_of_work(request, work))
+    answer = await in_unit_of_work(request, work)
+    if answer[0] == 200:  # committed: this process honours no cached grant of it any more
+        bearer.forget_cached_grants(getattr(request.app.state, "bearer_verifier", None))
+    return _json(answer)
 
 
 @router.post(

@@ -18,9 +18,9 @@ role gets 403 ``auth.no_role``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, or_, select
@@ -163,13 +163,17 @@ def verify(
     now: datetime | None = None,
 ) -> TokenGrant:
     """The actor and scopes of a presented access token (``web.auth``'s bearer verifier)."""
-    now = now or utcnow()
     presented = Presented(scheme, token, tuple(dpop_proofs), method, url)
+    return _verified(session, presented, now or utcnow())[0]
+
+
+def _verified(session: Session, presented: Presented, now: datetime) -> tuple[TokenGrant, Any]:
+    """The grant and the token row it was read from."""
     challenge = presented.challenge
     row = check_token(session, presented, now)
     scopes = frozenset(row.scope.split())
     if row.account_id is not None:
-        return TokenGrant(_officer(session, row.account_id, challenge), scopes)
+        return TokenGrant(_officer(session, row.account_id, challenge), scopes), row
     # A stored role that no longer exists (or ``system``) is skipped, not a 500.
     roles = frozenset(
         PARTNER_ROLE_BY_VALUE[r] for r in row.roles or () if r in PARTNER_ROLE_BY_VALUE
@@ -184,7 +188,71 @@ def verify(
         organization=row.organization or "",
         purposes=frozenset(row.purposes or ()),
     )
-    return TokenGrant(actor, scopes, frozenset(row.purposes or ()), partner=True)
+    return TokenGrant(actor, scopes, frozenset(row.purposes or ()), partner=True), row
+
+
+class CachedVerifier:
+    """``verify`` with a short per-process memory of what plain bearer tokens allow.
+
+    A verified ``Bearer`` token's grant (actor, scopes, purposes) is reused for
+    ``seconds`` (and never past the token's own expiry), so a partner's burst of API calls
+    on one token costs one token look-up per ``seconds`` instead of one per call. The price
+    is revocation: a token revoked, a client deactivated, a partner unbound or its roles
+    changed, an officer's roles or units changed, an account closed or a login session
+    ended in ANOTHER process (or directly in the database) is still honoured by this
+    process for at most ``seconds``. A revocation
+    at this process's ``/oidc/revoke`` forgets everything cached here at once (``forget``).
+    What is checked per request is not cached: the route's scope, the partner's purpose,
+    the area of the read and its audit entry. DPoP-bound tokens are never cached (every
+    request carries a new proof to check); refusals are never cached.
+    """
+
+    def __init__(
+        self,
+        seconds: float,
+        *,
+        max_entries: int = 10_000,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.ttl = timedelta(seconds=seconds)
+        self.max_entries = max_entries
+        self.clock = clock
+        self._grants: dict[str, tuple[datetime, TokenGrant]] = {}
+
+    def __call__(
+        self,
+        session: Session,
+        scheme: str,
+        token: str,
+        *,
+        dpop_proofs: Iterable[str] = (),
+        method: str = "GET",
+        url: str = "",
+    ) -> TokenGrant:
+        now = self.clock()
+        presented = Presented(scheme, token, tuple(dpop_proofs), method, url)
+        if scheme != "bearer":
+            return _verified(session, presented, now)[0]
+        key = oidc_tokens.digest(token)
+        hit = self._grants.get(key)
+        if hit is not None and now < hit[0]:
+            return hit[1]
+        grant, row = _verified(session, presented, now)
+        if row.jkt is None:
+            if len(self._grants) >= self.max_entries:
+                self._grants.clear()  # rare; a bound on memory, not an eviction policy
+            self._grants[key] = (min(now + self.ttl, row.expires_at), grant)
+        return grant
+
+    def forget(self) -> None:
+        """Drop every cached grant (a revocation in this process)."""
+        self._grants.clear()
+
+
+def forget_cached_grants(verifier: object) -> None:
+    """``CachedVerifier.forget`` when ``verifier`` (an app's bearer verifier) caches."""
+    if isinstance(verifier, CachedVerifier):
+        verifier.forget()
 
 
 def _check_dpop(session: Session, presented: Presented, jkt: str | None, now: datetime) -> None:
