@@ -6,6 +6,8 @@ the plan uses the index, and the SQLite index follows renames and deletions.
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import text
 
 from dancu.common.access import SYSTEM_ACTOR
@@ -66,3 +68,30 @@ def test_a_quote_in_the_typed_name_is_only_text(session):
     person(session, "Nguyễn Văn An")
     assert _names(session, 'van "an') == []
     assert _names(session, "van an") == ["Nguyễn Văn An"]
+
+
+def test_a_name_with_a_birth_date_is_found_through_the_date_not_the_word_index(session):
+    """With a birth date the name is checked by its rule alone (at 10,000,000 citizens the
+    planner, offered the word index too, read every namesake: 64 ms against 8 ms)."""
+    born = date(1990, 5, 17)
+    person(session, "Nguyễn Văn An", birth_date=born)
+    person(session, "Nguyễn Văn Anh", birth_date=born)
+    person(session, "Nguyễn Văn An", birth_date=date(1991, 5, 17))
+    with_date = repository.search_conditions(session, "van an", born, None)
+    sql = " ".join(
+        str(c.compile(session.get_bind(), compile_kwargs={"literal_binds": True}))
+        for c in with_date
+    )
+    assert "tsvector" not in sql and "citizen_name_fts" not in sql, sql
+    name_only = repository.search_conditions(session, "van an", None, None)
+    assert any("tsvector" in str(c) or "citizen_name_fts" in str(c) for c in name_only), (
+        "a name alone still goes through the word index"
+    )
+    page = service.search(
+        session,
+        actor=SYSTEM_ACTOR,
+        purpose="administrative_procedure",
+        name="Văn An",
+        birth_date=born,
+    )
+    assert [(c.full_name, c.birth_date) for c in page.items] == [("Nguyễn Văn An", born)]
