@@ -14,7 +14,7 @@ from rich.table import Table
 from dancu.common.access import Actor, Role
 from dancu.common.errors import DancuError
 from dancu.db.uow import unit_of_work
-from dancu.procedures import catalogue, console, workdays
+from dancu.procedures import catalogue, console, files, workdays
 from dancu.procedures.documents.cli import verify as verify_result
 from dancu.procedures.npsp.cli import app as npsp_app
 from dancu.procedures.payment import statements
@@ -102,6 +102,15 @@ def escalate() -> None:
     with unit_of_work() as session:
         count = console.escalate_overdue(session)
     out.print(f"{count} steps escalated")
+
+
+@app.command("sweep-files")
+def sweep_files() -> None:
+    """Remove stored files no dossier points to, older than an hour (the scheduled job
+    does it hourly): the uploads of submissions killed before their commit."""
+    with unit_of_work() as session:
+        removed = files.sweep(session)
+    out.print(f"stored files removed: {len(removed)}")
 
 
 @payments_app.command("import-statement")
