@@ -83,7 +83,10 @@ def test_the_camera_reads_the_holders_qr_code_and_the_document_verifies(
     verifier.get_by_role("link", name="Xác thực giấy tờ").first.click()
     expect(verifier).to_have_url(re.compile(r"/verify$"))
     start = verifier.get_by_test_id("scan-start")
+    # the scanner's section is shown by its (deferred) script: focusing it earlier is lost
+    expect(start).to_be_visible()
     start.focus()
+    expect(start).to_be_focused()
     verifier.keyboard.press("Enter")  # the keyboard alone
     valid = verifier.get_by_test_id("verify-valid")
     expect(valid).to_be_visible()
