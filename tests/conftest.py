@@ -184,6 +184,7 @@ def _clear_caches() -> None:
     settings.get_settings.cache_clear()
     db.get_engine.cache_clear()
     db.get_sessionmaker.cache_clear()
+    db.get_autocommit_sessionmaker.cache_clear()
     jobs.queue.reset()
 
 

@@ -7,12 +7,19 @@ The names most modules need are re-exported here; ``unit_of_work`` is not, so im
 """
 
 from dancu.db.base import NAMING_CONVENTION, Base, UTCDateTime, utcnow
-from dancu.db.engine import get_engine, get_sessionmaker, is_postgres, make_engine
+from dancu.db.engine import (
+    get_autocommit_sessionmaker,
+    get_engine,
+    get_sessionmaker,
+    is_postgres,
+    make_engine,
+)
 
 __all__ = [
     "NAMING_CONVENTION",
     "Base",
     "UTCDateTime",
+    "get_autocommit_sessionmaker",
     "get_engine",
     "get_sessionmaker",
     "is_postgres",

@@ -64,6 +64,30 @@ def get_sessionmaker() -> sessionmaker[Session]:
     return sessionmaker(bind=get_engine(), expire_on_commit=False, autoflush=False)
 
 
+def autocommit_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Sessions whose statements each commit on their own, for work that is one statement.
+
+    On PostgreSQL a transaction costs two round trips of its own (psycopg sends ``BEGIN``
+    before the first statement and ``COMMIT`` after the last); a unit of work whose writes
+    are a single statement (the audited look-up: its read and its audit entry are one
+    data-modifying CTE) is just as atomic in autocommit, in one round trip. Savepoints
+    (``begin_nested``) fail in this mode. SQLite gets the ordinary, transactional sessions:
+    its statements cost no round trips, and its look-up is two statements.
+    """
+    if engine.dialect.name != "postgresql":
+        return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+    return sessionmaker(
+        bind=engine.execution_options(isolation_level="AUTOCOMMIT"),
+        expire_on_commit=False,
+        autoflush=False,
+    )
+
+
+@cache
+def get_autocommit_sessionmaker() -> sessionmaker[Session]:
+    return autocommit_sessionmaker(get_engine())
+
+
 def is_postgres(session_or_engine: Session | Engine) -> bool:
     bind = (
         session_or_engine.get_bind()

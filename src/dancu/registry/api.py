@@ -46,9 +46,14 @@ async def get_citizen(
     purpose: PurposeQuery = None,
 ) -> Response:
     # The hottest read: token check, read, audit entry and commit in one thread-pool hop;
-    # the record is serialized once (``CitizenOut`` is still what /openapi.json declares).
+    # on PostgreSQL the read and its entry are one statement, run in autocommit (no BEGIN
+    # and COMMIT round trips); the record is serialized once (``CitizenOut`` is still what
+    # /openapi.json declares).
     chosen = x_purpose or purpose
-    out = await work(lambda db, actor: service.get_citizen(db, pid, actor=actor, purpose=chosen))
+    out = await work(
+        lambda db, actor: service.get_citizen(db, pid, actor=actor, purpose=chosen),
+        single_statement=True,
+    )
     return Response(out.model_dump_json(), media_type="application/json")
 
 

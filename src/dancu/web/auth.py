@@ -167,6 +167,11 @@ def actor_in_thread(request: Request, session: Session) -> Actor:
     return _signed_in(request)
 
 
+def presents_dpop(request: Request) -> bool:
+    """Whether the request's credential is a DPoP-bound token (its proof is recorded)."""
+    return _presented(request)[0] == "dpop"
+
+
 def _presented(request: Request) -> tuple[str, str]:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     return scheme.lower(), token.strip()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, FastAPI, Request
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from dancu.common.access import Actor
+from dancu.db.engine import get_autocommit_sessionmaker
 from dancu.db.uow import unit_of_work
 from dancu.web import auth
 
@@ -37,26 +39,37 @@ async def db_session() -> AsyncIterator[Session]:
 T = TypeVar("T")
 
 
-def unit_of_work_for(app: FastAPI) -> Callable[[], AbstractContextManager[Session]]:
-    """The unit of work ``db_session`` would give, as a context manager to open in a thread.
+def unit_of_work_for(
+    app: FastAPI, *, autocommit: bool = False
+) -> Callable[[], AbstractContextManager[Session]]:
+    """The unit of work ``db_session`` would give, as a context manager to open in a thread
+    (``autocommit``: on sessions whose statements each commit on their own, see
+    ``db.engine.autocommit_sessionmaker``).
 
     Honours a replacement of ``db_session`` in ``app.dependency_overrides`` (the tests'
     rolled-back sessions), so a route that opens its own unit of work sees the same database
     as every other route.
     """
     override = app.dependency_overrides.get(db_session)
-    return contextmanager(override) if override is not None else unit_of_work
+    if override is not None:
+        return contextmanager(override)
+    if autocommit:
+        return partial(unit_of_work, get_autocommit_sessionmaker())
+    return unit_of_work
 
 
-async def in_unit_of_work(request: Request, work: Callable[[Session], T]) -> T:
+async def in_unit_of_work(
+    request: Request, work: Callable[[Session], T], *, autocommit: bool = False
+) -> T:
     """Run ``work`` and the unit of work's commit (or rollback) in ONE thread-pool hop.
 
     A ``DbSession`` route pays a hop for its work and another for the commit; for the hot
     token endpoint that second hop was a visible share of the CPU. The commit still happens
     before the response is sent: the route builds the response only from what ``work``
-    returns.
+    returns. ``autocommit`` is for work whose writes are one statement (no ``BEGIN`` and
+    ``COMMIT`` round trips on PostgreSQL); work that needs a savepoint must not ask for it.
     """
-    opener = unit_of_work_for(request.app)
+    opener = unit_of_work_for(request.app, autocommit=autocommit)
 
     def run() -> T:
         with opener() as session:
@@ -86,10 +99,18 @@ class ActorWork:
 
     request: Request
 
-    async def __call__(self, work: Callable[[Session, Actor], T]) -> T:
+    async def __call__(
+        self, work: Callable[[Session, Actor], T], *, single_statement: bool = False
+    ) -> T:
+        """``single_statement``: the work writes at most one statement (and reads), so it
+        runs in autocommit on PostgreSQL, one round trip instead of three; a DPoP-bound
+        token records its proof under a savepoint, so its requests keep the transaction."""
         request = self.request
+        autocommit = single_statement and not auth.presents_dpop(request)
         return await in_unit_of_work(
-            request, lambda session: work(session, auth.actor_in_thread(request, session))
+            request,
+            lambda session: work(session, auth.actor_in_thread(request, session)),
+            autocommit=autocommit,
         )
 
 
