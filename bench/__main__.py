@@ -49,6 +49,20 @@ def main(
     sector_records: Annotated[
         int | None, typer.Option(help="sector records of linkage_scale (default citizens / 5)")
     ] = None,
+    jobs_in_process: Annotated[
+        bool,
+        typer.Option(
+            help="registry_lookup: the server runs the job worker (sealer) in process, as "
+            "`make run` does, instead of a `dancu worker` beside it (production)"
+        ),
+    ] = False,
+    before_jobs_in_process: Annotated[
+        bool,
+        typer.Option(
+            help="registry_lookup --against: the earlier tree's server runs the jobs in "
+            "process (with --against pointing at this tree's src: the two topologies)"
+        ),
+    ] = False,
 ) -> None:
     print(f"machine: {machine()}", flush=True)
     tables: list[Table] = []
@@ -58,9 +72,18 @@ def main(
             print(f"loading {citizens:,} demo citizens ...", flush=True)
             demo = (url, registry_load.load_demo_into(url, citizens))
             if against:
-                tables.append(registry_lookup.compare(url, citizens, against))
+                tables.append(
+                    registry_lookup.compare(
+                        url,
+                        citizens,
+                        against,
+                        jobs_apart=not jobs_in_process,
+                        before_jobs_apart=not before_jobs_in_process,
+                    )
+                )
             else:
-                tables.append(registry_lookup.main(url, citizens, workers))
+                apart = not jobs_in_process
+                tables.append(registry_lookup.main(url, citizens, workers, jobs_apart=apart))
     if only == "registry_search" or (only is None and demo is not None):
         with temp_database("search") as url:
             print(f"loading {citizens:,} demo citizens ...", flush=True)

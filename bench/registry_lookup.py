@@ -54,11 +54,22 @@ def _free_port() -> int:
 
 @contextmanager
 def serve(
-    url: str, secret: str, workers: int, *, dev: bool = False, source: str | None = None
+    url: str,
+    secret: str,
+    workers: int,
+    *,
+    dev: bool = False,
+    source: str | None = None,
+    jobs_apart: bool = True,
 ) -> Iterator[str]:
     """A production-configured uvicorn on a free port (``dev``: development settings with
     development tokens; ``source``: the ``src`` directory of another tree to serve, for a
-    before/after comparison); yields its base URL."""
+    before/after comparison); yields its base URL.
+
+    ``jobs_apart`` (the production topology of docs/operations.md): the server runs no job
+    worker (``DANCU_JOBS_IN_PROCESS=false``) and a ``dancu worker`` beside it seals the audit
+    entries and runs the schedule, on the same two cores; otherwise the server runs the
+    worker in process, as ``make run`` does."""
     port = _free_port()
     env = {
         **os.environ,
@@ -69,6 +80,7 @@ def serve(
         "DANCU_SECRET_KEY": secret,
         "DANCU_DATABASE_URL": url,
         "DANCU_DB_POOL_SIZE": str(CONCURRENCY),
+        "DANCU_JOBS_IN_PROCESS": "false" if jobs_apart else "true",
     }
     cmd = [
         sys.executable,
@@ -87,13 +99,35 @@ def serve(
         "warning",
     ]
     server = subprocess.Popen(cmd, env=env)
+    worker = None
+    if jobs_apart:
+        run = "from dancu.cli import app; app()"
+        worker = subprocess.Popen(
+            [sys.executable, "-c", run, "worker", "--workers", "1"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(base, server)
         yield base
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for process in (server, worker):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=30)
+
+
+def wait_sealed(url: str, timeout: float = 60.0) -> int:
+    """Wait until the workers sealed every audit entry; the entries still unsealed (0)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with psycopg.connect(url) as conn:
+            left = conn.execute("SELECT count(*) FROM audit_log WHERE seq IS NULL").fetchall()
+        if not left[0][0] or time.monotonic() > deadline:
+            return int(left[0][0])
+        time.sleep(0.5)
 
 
 def _wait_ready(base: str, server: subprocess.Popen[bytes]) -> None:
@@ -188,10 +222,11 @@ def audit_count(url: str) -> int:
         return conn.execute("SELECT count(*) FROM audit_log").fetchall()[0][0]
 
 
-def main(url: str, citizens: int, workers: int | None = None) -> Table:
+def main(url: str, citizens: int, workers: int | None = None, *, jobs_apart: bool = True) -> Table:
     """Measure against the registry already loaded at ``url``."""
     workers = workers or os.cpu_count() or 1
-    table = Table(f"registry_lookup: {citizens:,} citizens, {workers} server workers")
+    where = "a worker beside it" if jobs_apart else "jobs in the server"
+    table = Table(f"registry_lookup: {citizens:,} citizens, {workers} server workers, {where}")
     print(table.title, flush=True)
     secret = secrets.token_urlsafe(48)
     partner = register_partner(url)
@@ -204,11 +239,11 @@ def main(url: str, citizens: int, workers: int | None = None) -> Table:
         return loadgen.run(load)
 
     headers["Authorization"] = f"Bearer {bearer(secret)}"
-    with serve(url, secret, workers, dev=True) as base:  # the development token, for comparison
+    with serve(url, secret, workers, dev=True, jobs_apart=jobs_apart) as base:  # for comparison
         closed(base, lookups, WARMUP_SECONDS)
         dev_runs = [closed(base, lookups, PEAK_SECONDS) for _ in range(2)]
     dev_rate = statistics.median(r.rate for r in dev_runs)
-    with serve(url, secret, workers) as base:
+    with serve(url, secret, workers, jobs_apart=jobs_apart) as base:
         headers["Authorization"] = f"Bearer {access_token(base, *partner)}"
         closed(base, health, WARMUP_SECONDS)
         closed(base, lookups, WARMUP_SECONDS)
@@ -231,6 +266,9 @@ def main(url: str, citizens: int, workers: int | None = None) -> Table:
         raise RuntimeError(f"{failed + steady.failed} requests did not answer 200")
     if audited != looked_up:
         raise RuntimeError(f"{looked_up} look-ups wrote {audited} audit entries")
+    unsealed = wait_sealed(url)
+    if unsealed:
+        raise RuntimeError(f"{unsealed} audit entries were not sealed within 60 s")
     table.add("/healthz peak", f"{health_rate:,.0f} req/s", f"closed loop, {CONCURRENCY} conns")
     table.add("look-up peak", f"{lookup_rate:,.0f} req/s", f"each audited ({audited:,} entries)")
     ratio = lookup_rate / health_rate
@@ -248,10 +286,21 @@ def main(url: str, citizens: int, workers: int | None = None) -> Table:
     return table
 
 
-def compare(url: str, citizens: int, before: str, rounds: int = 4) -> Table:
+def compare(
+    url: str,
+    citizens: int,
+    before: str,
+    rounds: int = 4,
+    *,
+    jobs_apart: bool = True,
+    before_jobs_apart: bool | None = None,
+) -> Table:
     """The look-up of the tree at ``before`` (its ``src``) against this tree's, both servers
     up at once on the same registry, phases alternated (order swapped each round) so both
-    see the same neighbours; server CPU per request read from ``/proc``."""
+    see the same neighbours; server CPU per request read from ``/proc``.
+    ``before_jobs_apart`` (default: as ``jobs_apart``) gives the "before" server the other
+    topology: with ``before`` this tree's own ``src``, it compares the two topologies."""
+    old_apart = jobs_apart if before_jobs_apart is None else before_jobs_apart
     from bench.oidc_tokens import server_cpu_seconds
 
     table = Table(f"registry_lookup: before / after, {citizens:,} citizens, interleaved")
@@ -265,7 +314,10 @@ def compare(url: str, citizens: int, before: str, rounds: int = 4) -> Table:
     steady: dict[str, list[loadgen.Result]] = {"before": [], "after": []}
     audit_start = audit_count(url)
     looked_up = 0
-    with serve(url, secret, 1, source=before) as old, serve(url, secret, 1) as new:
+    with (
+        serve(url, secret, 1, source=before, jobs_apart=old_apart) as old,
+        serve(url, secret, 1, jobs_apart=jobs_apart) as new,
+    ):
         bases = {"before": old, "after": new}
         for side, base in bases.items():
             heads[side] = {
@@ -308,9 +360,12 @@ def compare(url: str, citizens: int, before: str, rounds: int = 4) -> Table:
                     f"ms, p99 {result.percentile(99):.1f} ms",
                     flush=True,
                 )
+        unsealed = wait_sealed(url)  # while the servers (and their workers) still run
     audited = audit_count(url) - audit_start
     if audited != looked_up:
         raise RuntimeError(f"{looked_up} look-ups wrote {audited} audit entries")
+    if unsealed:
+        raise RuntimeError(f"{unsealed} audit entries were not sealed within 60 s")
     for side in ("before", "after"):
         health, lookup = (statistics.median(rates[side][k]) for k in ("healthz", "lookup"))
         per_cpu, health_cpu = (statistics.median(cpu[side][k]) for k in ("lookup", "healthz"))
