@@ -4,18 +4,22 @@ result is signed and kept (the portal hands it over), and nothing is put in a wa
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import select
 
 from dancu import settings
 from dancu.common.outbox import Dispatcher, OutboxEvent
+from dancu.identity.accounts import events as accounts_events
 from dancu.identity.wallet import service as wallet
 from dancu.procedures import console, events
 from dancu.procedures import tasks as procedures_tasks
 from dancu.procedures.models import Dossier
 from dancu.procedures.npsp import inbound
 from dancu.procedures.npsp.schemas import PortalDossierIn
-from tests.identity.helpers import issue_card
+from dancu.procedures.prefill import Applicant
+from tests.identity.helpers import active_account, issue_card
 from tests.procedures.helpers import TODAY, citizen_with_account, officer
 from tests.registry.factories import household, person
 
@@ -90,3 +94,72 @@ def test_a_portal_dossier_by_post_gets_no_credential(session):
     dossier = from_portal(session, applicant.pid, delivery="post")
     approve_and_dispatch(session, dossier)
     assert dossier.result["pdf_sha256"] and "credential_id" not in dossier.result
+
+
+# --- an account opened after the dossier -----------------------------------------------------
+
+
+def deliver(session, topic: str) -> int:
+    """Run the procedures' handlers of every ``topic`` event in the outbox; how many."""
+    dispatcher = Dispatcher()
+    procedures_tasks.subscribe(dispatcher)
+    found = session.scalars(select(OutboxEvent).where(OutboxEvent.topic == topic)).all()
+    for event in found:
+        for handler in dispatcher.handlers(event.topic):
+            handler(session, dict(event.payload))
+    session.flush()
+    return len(found)
+
+
+def without_account(session):
+    c = person(session, "Lê Văn Cường", sex="M", birth_date=date(1990, 6, 1))
+    household(session, c)
+    issue_card(session, c)
+    return c
+
+
+def test_an_account_opened_after_the_result_receives_its_credential(session):
+    c = without_account(session)
+    dossier = from_portal(session, c.pid)
+    approve_and_dispatch(session, dossier)
+    assert "credential_id" not in dossier.result  # no wallet yet
+    account = active_account(session, c)
+    assert deliver(session, events.ACCOUNT_ACTIVATED) == 1
+    session.refresh(dossier)
+    assert dossier.account_id == account.id
+    actor = Applicant(c.pid, account.id, c.full_name, level=1).actor
+    held = [d for d in wallet.list_documents(session, account.id, actor=actor)]
+    results = [d for d in held if d.doc_type == "procedure_result"]
+    assert [d.credential_id for d in results] == [dossier.result["credential_id"]]
+    check = wallet.verify_presentation(session, results[0].sd_jwt)
+    assert check.valid and check.claims["dossier_number"] == dossier.code
+    deliver(session, events.ACCOUNT_ACTIVATED)  # delivered twice: nothing more
+    again = wallet.list_documents(session, account.id, actor=actor)
+    assert len([d for d in again if d.doc_type == "procedure_result"]) == 1
+
+
+def test_an_account_opened_while_the_dossier_is_open_gets_it_on_approval(session):
+    c = without_account(session)
+    dossier = from_portal(session, c.pid)
+    account = active_account(session, c)
+    deliver(session, events.ACCOUNT_ACTIVATED)
+    session.refresh(dossier)
+    assert dossier.account_id == account.id and dossier.status != "approved"
+    payload = approve_and_dispatch(session, dossier)
+    assert payload["account_id"] == account.id
+    assert dossier.result["credential_id"]
+
+
+def test_an_account_opened_after_a_result_by_post_gets_no_credential(session):
+    c = without_account(session)
+    dossier = from_portal(session, c.pid, delivery="post")
+    approve_and_dispatch(session, dossier)
+    account = active_account(session, c)
+    deliver(session, events.ACCOUNT_ACTIVATED)
+    session.refresh(dossier)
+    assert dossier.account_id == account.id
+    assert "credential_id" not in dossier.result
+
+
+def test_the_subscribed_topic_is_the_one_the_accounts_emit():
+    assert events.ACCOUNT_ACTIVATED == accounts_events.ACCOUNT_ACTIVATED

@@ -32,3 +32,9 @@ RESULT_READY = "procedures.result_ready"
 # A step passed its deadline unfinished: {"dossier": code, "step": int, "agency": str,
 # "unit": str, "due_on": iso}.
 STEP_ESCALATED = "procedures.step_escalated"
+
+# Subscribed: a citizen's e-ID account became usable (the accounts emit it; the constant
+# lives in identity/accounts/events.py and the two must stay equal): {"account_id": int,
+# "pid": str}. ``documents.service.join_account`` joins the citizen's dossiers filed
+# without an account (at a desk, through the national portal) to it.
+ACCOUNT_ACTIVATED = "identity.account_activated"

@@ -64,6 +64,18 @@ def list_of_applicant(session: Session, pid: str, *, limit: int = 100) -> list[D
     return list(session.scalars(stmt))
 
 
+def without_account(session: Session, pid: str) -> list[Dossier]:
+    """The citizen's dossiers that name no e-ID account, locked (``documents.join_account``
+    and the result's signing take the same row lock, so one sees the other's work)."""
+    stmt = (
+        select(Dossier)
+        .where(Dossier.applicant_pid == pid, Dossier.account_id.is_(None))
+        .order_by(Dossier.id)
+        .with_for_update()
+    )
+    return list(session.scalars(stmt))
+
+
 def steps_of(session: Session, dossier_id: int) -> list[DossierStep]:
     stmt = select(DossierStep).where(DossierStep.dossier_id == dossier_id).order_by(DossierStep.seq)
     return list(session.scalars(stmt))

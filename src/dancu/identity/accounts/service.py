@@ -14,6 +14,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from dancu.common import outbox
 from dancu.common.errors import (
     Conflict,
     DancuError,
@@ -25,6 +26,7 @@ from dancu.common.errors import (
 from dancu.db import utcnow
 from dancu.identity.accounts import citizens, history, photos
 from dancu.identity.accounts import repository as repo
+from dancu.identity.accounts.events import ACCOUNT_ACTIVATED
 from dancu.identity.accounts.models import Account, OfficerRole, StaffMembership
 from dancu.identity.accounts.schemas import AccountOut, DependantIn, RegistrationIn
 from dancu.identity.auth import otp, passwords
@@ -161,6 +163,7 @@ def confirm_phone(session: Session, account_id: int, code: str) -> DancuError | 
     account.phone_verified_at = account.activated_at = now
     history.add(session, account.id, "phone_confirmed")
     history.add(session, account.id, "level_changed", old=0, new=1, reason="registration")
+    outbox.emit(session, ACCOUNT_ACTIVATED, {"account_id": account.id, "pid": account.citizen_pid})
     session.flush()
     return None
 
@@ -205,6 +208,7 @@ def register_dependant(
     )
     history.add(session, guardian.id, "dependant_registered", child=child.pid)
     history.add(session, account.id, "registered", guardian=guardian.citizen_pid)
+    outbox.emit(session, ACCOUNT_ACTIVATED, {"account_id": account.id, "pid": child.pid})
     return account
 
 

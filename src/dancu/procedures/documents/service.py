@@ -62,8 +62,9 @@ class Paper:
 
 
 def issue_result(session: Session, payload: dict[str, Any]) -> str | None:
-    """Sign and keep the result of an approved dossier (outbox handler); its hash."""
-    dossier = repo.by_code(session, str(payload["dossier"]))
+    """Sign and keep the result of an approved dossier (outbox handler); its hash. The row
+    is locked: a new account joining the dossier at the same time waits, then sees it."""
+    dossier = repo.by_code(session, str(payload["dossier"]), for_update=True)
     if dossier is None or dossier.status != "approved":
         return None
     if dossier.result.get("pdf_sha256"):
@@ -85,6 +86,41 @@ def issue_result(session: Session, payload: dict[str, Any]) -> str | None:
     dossier.result = {**dossier.result, **added}
     session.flush()
     return stored.sha256
+
+
+def join_account(session: Session, pid: str, account_id: int) -> int:
+    """Join the citizen's dossiers filed without an e-ID account (at a desk, through the
+    national portal) to the account just opened (outbox handler): their notices reach it
+    from now on, and a result already approved for the wallet, signed while there was no
+    wallet to put it in, is issued to it now. Returns how many credentials were issued.
+    Dossiers joined once are not joined again (a second delivery of the event does
+    nothing); a dossier already naming an account keeps it."""
+    issued = 0
+    for dossier in repo.without_account(session, pid):
+        dossier.account_id = account_id
+        if not _owes_credential(dossier):
+            continue
+        procedure = catalogue.get(dossier.procedure_code)
+        if not procedure.result_credential:
+            continue
+        issuer = str(dossier.result.get("issued_by") or issuing_agency(dossier))
+        added = _to_wallet(session, dossier, _claims(dossier, procedure, issuer))
+        dossier.result = {**dossier.result, **added}
+        issued += "credential_id" in added
+    session.flush()
+    return issued
+
+
+def _owes_credential(dossier: Dossier) -> bool:
+    """Approved for the wallet, its result signed, and no credential issued or refused."""
+    result = dossier.result or {}
+    return (
+        dossier.status == "approved"
+        and dossier.delivery == "wallet"
+        and bool(result.get("pdf_sha256"))
+        and not result.get("credential_id")
+        and not result.get("credential_refused")
+    )
 
 
 def _to_wallet(session: Session, dossier: Dossier, claims: dict[str, Any]) -> dict[str, Any]:
