@@ -142,6 +142,6 @@ def import_statement(
         )
     out.print(table)
     out.print(
-        f"{len(result.matched)} of {result.statement.entries} entries matched, "
+        f"{len(result.matched)} of {result.entries} entries matched, "
         f"{len(result.problems)} reported"
     )
