@@ -166,7 +166,6 @@ def test_each_refusal_has_its_code_and_changes_nothing(session):
         ((r1, "apply"), {"dossier_code": paid.code}, PaymentErrorCode.APPLY_PAID),
         ((r1, "apply"), {"dossier_code": closed.code}, PaymentErrorCode.APPLY_NOT_DUE),
         ((r1, "ignore"), {"reason": "  "}, PaymentErrorCode.REASON_REQUIRED),
-        ((r1, "ignore"), {"reason": "x" * 501}, PaymentErrorCode.REASON_REQUIRED),
         ((r1, "refund"), {"refund_reference": "F" * 36}, PaymentErrorCode.REFUND_REFERENCE),
         ((r2, "apply"), {"dossier_code": right.code}, PaymentErrorCode.APPLY_NOT_CREDIT),
         ((r3, "apply"), {"dossier_code": right.code}, PaymentErrorCode.APPLY_NOT_CREDIT),

@@ -18,7 +18,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel
 
-from dancu.common.bounds import Code
+from dancu.common.bounds import Code, Id
 from dancu.common.errors import ValidationFailed
 from dancu.payments import iso20022
 from dancu.payments.errors import PaymentsErrorCode
@@ -95,7 +95,7 @@ def to_review(db: DbSession, actor: CurrentActor, decided: bool = False) -> list
 
 
 @officer_router.post("/entries/{entry_id}/resolve", response_model=EntryOut)
-async def resolve_entry(entry_id: int, body: ResolveIn, work: ActorUnitOfWork) -> EntryOut:
+async def resolve_entry(entry_id: Id, body: ResolveIn, work: ActorUnitOfWork) -> EntryOut:
     """Settle a transfer under review, once: ``apply`` it to a dossier of the officer's
     units that owes exactly its amount (paid as an exact match would be), ``refund`` it, or
     ``ignore`` it, with a reason. Refusals carry a ``payment.*`` code and change nothing."""

@@ -28,7 +28,7 @@ class PaymentErrorCode(StrEnum):
     ENTRY_NOT_FOUND = "payment.entry_not_found"  # none such in the officer's units
     ENTRY_SETTLED = "payment.entry_settled"  # decided already, or it paid a dossier
     DECISION = "payment.decision"  # none of apply, refund, ignore was chosen
-    REASON_REQUIRED = "payment.reason_required"  # no reason, or over 500 characters
+    REASON_REQUIRED = "payment.reason_required"  # no reason (blank)
     REFUND_REFERENCE = "payment.refund_reference"  # over 35 characters
     APPLY_NOT_CREDIT = "payment.apply_not_credit"  # a debit, not booked, another currency
     APPLY_DOSSIER = "payment.apply_dossier"  # no dossier code given, or no such dossier

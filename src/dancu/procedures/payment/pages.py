@@ -13,7 +13,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from dancu.common.access import Actor, Permission
-from dancu.common.bounds import Code
+from dancu.common.bounds import Code, Id, Text
 from dancu.common.errors import DancuError, Forbidden, ValidationFailed
 from dancu.common.i18n import N_
 from dancu.identity.pages.common import signed_in
@@ -160,14 +160,14 @@ class ResolveForm:
 @router.post("/procedure-fees/entries/{entry_id}/resolve", response_model=None)
 def resolve_entry(
     request: Request,
-    entry_id: int,
+    entry_id: Id,
     db: DbSession,
     actor: CurrentActor,
     _csrf: CsrfChecked,
-    decision: Annotated[str, Form()] = "",
-    reason: Annotated[str, Form(max_length=2000)] = "",
-    dossier_code: Annotated[str, Form(max_length=200)] = "",
-    refund_reference: Annotated[str, Form(max_length=200)] = "",
+    decision: Annotated[Code, Form()] = "",
+    reason: Annotated[Text, Form()] = "",
+    dossier_code: Annotated[Code, Form()] = "",
+    refund_reference: Annotated[Code, Form()] = "",
 ) -> HTMLResponse | RedirectResponse:
     """Settle one transfer under review; back to the list, or the form again with its error."""
     actor.require(Permission.PROCEDURE_FEES)

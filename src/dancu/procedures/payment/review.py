@@ -89,10 +89,10 @@ def _settled() -> Conflict:
 
 
 def _reason(text: str) -> str:
-    reason = " ".join(text.split())
-    if not reason or len(reason) > REASON_MAX:
+    reason = " ".join(text.split())[:REASON_MAX]  # ResolveIn bounds it to 500 already
+    if not reason:
         raise ValidationFailed(
-            "Give the reason for the decision (at most 500 characters)",
+            "Give the reason for the decision",
             code=PaymentErrorCode.REASON_REQUIRED,
             field="reason",
         )

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
+
+from dancu.common.bounds import Code, Text
 
 Decision = Literal["apply", "refund", "ignore"]
 
@@ -43,9 +45,9 @@ class ResolveIn(BaseModel):
     always with a reason."""
 
     decision: Decision
-    reason: str = Field(max_length=2000)  # the service refuses over 500, with its code
-    dossier_code: str | None = Field(default=None, max_length=200)
-    refund_reference: str | None = Field(default=None, max_length=200)
+    reason: Text
+    dossier_code: Code | None = None
+    refund_reference: Code | None = None
 
 
 class StatementOut(BaseModel):
