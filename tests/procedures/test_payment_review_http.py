@@ -8,9 +8,12 @@ import re
 
 import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
-from dancu import settings
+from dancu import cli, settings
 from dancu.common.access import Role
+from dancu.db.uow import unit_of_work
+from dancu.procedures.models import Dossier
 from dancu.procedures.payment import camt, review
 from dancu.procedures.payment.models import FeePayment, StatementEntry
 from dancu.web.devlogin import demo_officers
@@ -221,3 +224,32 @@ def test_a_procedure_officer_cannot_post_a_decision(client, session, dev_login):
     csrf = TOKEN.search(page.text)
     data = {"decision": "ignore", "reason": "x", **({"csrf_token": csrf.group(1)} if csrf else {})}
     assert client.post("/procedure-fees/entries/1/resolve", data=data).status_code == 403
+
+
+def test_the_command_settles_a_transfer_once(cli_database, tmp_path):
+    with unit_of_work() as session:
+        dossier = unpaid(session)
+        code, unit = dossier.code, dossier.unit_code
+    path = tmp_path / "statement.xml"
+    path.write_bytes(statement(camt.Movement("R1", 15000, "nop tien"), camt.Movement("R2", 1, "x")))
+    base = ["procedures", "payments"]
+    imported = CliRunner().invoke(cli.app, [*base, "import-statement", str(path), "--unit", unit])
+    assert imported.exit_code == 0, imported.output
+    with unit_of_work() as session:
+        one, two = session.scalars(select(StatementEntry.id).order_by(StatementEntry.id)).all()
+    apply = [*base, "resolve", str(one), "--decision", "apply", "--dossier", code]
+    args = [*apply, "--reason", "người nộp báo mã", "--unit", unit, "--by", "Ngô Thị Hạnh"]
+    done = CliRunner().invoke(cli.app, args)
+    assert done.exit_code == 0, done.output
+    assert f"transfer {one}: apply ({code}) by Ngô Thị Hạnh" in done.output
+    again = CliRunner().invoke(cli.app, args)
+    assert again.exit_code == 1 and "payment.entry_settled" in again.output
+    wrong = [*base, "resolve", str(two), "--decision", "later", "--reason", "x", "--unit", unit]
+    refused = CliRunner().invoke(cli.app, wrong)
+    assert refused.exit_code == 1 and "decision" in refused.output
+    with unit_of_work() as session:
+        paid = session.scalars(select(Dossier).where(Dossier.code == code)).one()
+        assert (paid.fee_state, paid.paid_reference) == ("paid", "bank_transfer:R1")
+        entry = session.get_one(StatementEntry, one)
+        assert (entry.decision, entry.decided_by_name) == ("apply", "Ngô Thị Hạnh")
+        assert session.get_one(StatementEntry, two).decision is None

@@ -1,17 +1,19 @@
 """Bank transfers confirmed by the collecting account's statement (camt.053).
 
-``import_statement`` reads the statement with the payments domain's ISO 20022 reader,
-refuses it whole if it is not a valid camt.053 (``payments.file_malformed``), is for
-another account (``payment.statement_account``) or not in đồng
-(``payment.statement_currency``), then takes each entry in turn. A booked credit in VND
-whose description names exactly one dossier of the officer's units (``vietqr.dossier_codes``)
-that still owes exactly that amount pays it, through ``service.record_transfer``: the same
-record, event, history and state as a gateway's confirmation. Anything else is never
-guessed: the entry is kept with the reason (``errors.EntryOutcome``) for an officer to
-review, and reported. Every entry is kept once per bank reference (AcctSvcrRef) under a
-unique constraint, so a statement imported twice pays nothing twice and reports each entry
-as a duplicate. An entry for another unit's dossier is reported but not kept, so that
-unit's officer can import the same statement.
+``import_statement`` reads every statement of the message with the payments domain's ISO
+20022 reader, refuses the message whole if it is not a valid camt.053
+(``payments.file_malformed``) or if any statement is for another account
+(``payment.statement_account``) or not in đồng (``payment.statement_currency``), then
+takes each entry in turn. A booked credit in VND whose description names exactly one
+dossier of the officer's units (``vietqr.dossier_codes``) that still owes exactly that
+amount pays it, through ``pay_fee`` and ``service.record_transfer``: the same record,
+event, history and state as a gateway's confirmation. Anything else is never guessed: the
+entry is kept with the reason (``errors.EntryOutcome``) for an officer to settle
+(``review.resolve``), and reported. Every entry is kept once per bank reference
+(AcctSvcrRef), or, without one, once per ``entry_key`` (``_entry_keys``), under unique
+constraints, so a statement imported twice pays nothing twice and reports each entry as a
+duplicate. An entry for another unit's dossier is reported but not kept, so that unit's
+officer can import the same statement.
 """
 
 from __future__ import annotations
