@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from dancu.common.audit import AuditEntry
 from dancu.common.errors import DancuError
@@ -233,3 +233,25 @@ def test_an_applied_transfer_is_paid_on_its_booking_day(session):
     decide(session, kept(session, result, "R1"), "apply", dossier_code=dossier.code)
     payment = session.scalars(select(FeePayment)).one()
     assert payment.paid_at == datetime(2026, 3, 1, tzinfo=VN_TZ)
+
+
+def test_the_review_lists_cost_one_query_however_long(session, connection):
+    """Each list is one SELECT: no entry loads anything more (no N+1)."""
+    many = [camt.Movement(f"R{i}", 15000 + i, f"khong ma {i}") for i in range(12)]
+    result = statements.import_statement(session, statement(*many), actor=finance())
+    for entry in result.problems[:5]:
+        decide(session, entry.id, "refund")
+    decide(session, result.problems[5].id, "ignore")
+    session.expire_all()
+    seen: list[str] = []
+
+    def record(*args) -> None:
+        seen.append(args[2])
+
+    event.listen(connection, "before_cursor_execute", record)
+    try:
+        waiting = statements.to_review(session, actor=finance())
+        settled = statements.to_review(session, actor=finance(), decided=True)
+    finally:
+        event.remove(connection, "before_cursor_execute", record)
+    assert (len(waiting), len(settled), len(seen)) == (6, 6, 2)
