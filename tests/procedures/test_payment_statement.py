@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from dancu.common.access import Role
+from dancu.common.audit import AuditEntry
 from dancu.common.errors import DancuError
 from dancu.common.outbox import OutboxEvent
 from dancu.db import utcnow
@@ -302,3 +303,77 @@ def test_the_demo_pays_a_few_dossiers_by_a_simulated_statement(session):
     assert all(d.fee_state == "paid" and d.paid_amount == d.fee_amount for d in by_bank)
     review = statements.to_review(session, actor=finance(units=(PROVINCE,)))
     assert EntryOutcome.NO_REFERENCE in {e.outcome for e in review}
+
+
+def test_an_entry_without_a_bank_reference_is_kept_once_however_often_it_is_imported(session):
+    dossier = unpaid(session)
+    twice = camt.Movement(None, 15000, "chuyen tien khong ma")  # the same transfer made twice
+    data = statement(pay(dossier, None), twice, twice, camt.Movement(None, 9000, "khac"))
+    first = statements.import_statement(session, data, actor=finance())
+    assert [e.outcome for e in first.problems] == [EntryOutcome.NO_ID] * 4
+    again = statements.import_statement(session, data, actor=finance())
+    assert [e.outcome for e in again.problems] == [EntryOutcome.DUPLICATE] * 4
+    assert [e.id for e in again.problems] == [None] * 4  # not kept again
+    assert count(session, StatementEntry) == 4
+    assert len(statements.to_review(session, actor=finance())) == 4
+    next_day = camt.statement(
+        ACCOUNT, [twice], message_id="STMT-0002", created_at=NOW.replace(day=3)
+    )
+    later = statements.import_statement(session, next_day, actor=finance())
+    assert [e.outcome for e in later.problems] == [EntryOutcome.NO_ID]  # another statement's
+    assert count(session, StatementEntry) == 5
+
+
+def test_every_statement_of_a_message_is_read(session):
+    monday, tuesday = unpaid(session, "A An"), unpaid(session, "B Bình")
+    data = camt.message(
+        [
+            camt.Part(ACCOUNT, [pay(monday, "R1")], "1122334455-20260302"),
+            camt.Part(
+                ACCOUNT,
+                [pay(tuesday, "R2"), camt.Movement("R3", 15000, "khong co ma")],
+                "1122334455-20260303",
+            ),
+        ],
+        message_id="VCB-EOD-2",
+        created_at=NOW,
+    )
+    result = statements.import_statement(session, data, actor=finance())
+    assert outcomes(result) == [
+        ("R1", "matched"),
+        ("R2", "matched"),
+        ("R3", EntryOutcome.NO_REFERENCE),
+    ]
+    assert [(s.statement_id, s.entries, s.matched) for s in result.statements] == [
+        ("1122334455-20260302", 1, 1),
+        ("1122334455-20260303", 2, 1),
+    ]
+    assert result.entries == 3 and result.statement == result.statements[0]
+    for dossier in (monday, tuesday):
+        session.refresh(dossier)
+        assert dossier.fee_state == "paid"
+    assert count(session, BankStatement) == 2
+    audited = session.scalars(
+        select(AuditEntry.subject_id).where(AuditEntry.action == "fee_statement.imported")
+    ).all()
+    assert sorted(audited) == sorted(str(s.id) for s in result.statements)
+
+
+@pytest.mark.parametrize(
+    ("second", "code"),
+    [
+        (camt.Part("9988776655", [], "9988776655-20260302"), PaymentErrorCode.STATEMENT_ACCOUNT),
+        (camt.Part(ACCOUNT, [], "USD-20260302", currency="USD"),
+         PaymentErrorCode.STATEMENT_CURRENCY),
+    ],
+)  # fmt: skip
+def test_a_message_with_one_foreign_statement_is_refused_whole(session, second, code):
+    dossier = unpaid(session)
+    first = camt.Part(ACCOUNT, [pay(dossier, "R1")], "1122334455-20260302")
+    data = camt.message([first, second], message_id="VCB-EOD-3", created_at=NOW)
+    with pytest.raises(DancuError) as refused:
+        statements.import_statement(session, data, actor=finance())
+    assert refused.value.code == code
+    session.refresh(dossier)
+    assert dossier.fee_state == "unpaid"
+    assert (count(session, BankStatement), count(session, StatementEntry)) == (0, 0)

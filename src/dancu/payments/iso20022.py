@@ -368,17 +368,28 @@ class Statement:
 
 
 def read_statement(data: bytes) -> Statement:
-    """A camt.053 account statement (001.08, or 001.02 as many banks still send): the first
-    statement of the message, one :class:`StatementEntry` per entry."""
+    """The first statement of a camt.053 message (see :func:`read_statements`)."""
+    return read_statements(data)[0]
+
+
+def read_statements(data: bytes) -> list[Statement]:
+    """Every statement (``Stmt``) of a camt.053 account-statement message (001.08, or 001.02
+    as many banks still send), in the message's order, one :class:`StatementEntry` per entry.
+    A bank may put several accounts' or several days' statements in one message."""
     root = parse(data, STATEMENTS)
     ns = {"c": etree.QName(root).namespace}
     body = root.find("c:BkToCstmrStmt", namespaces=ns)
-    stmt = body.find("c:Stmt", namespaces=ns) if body is not None else None
-    if body is None or stmt is None:  # the XSD requires both; kept for the type checker
+    stmts = body.findall("c:Stmt", namespaces=ns) if body is not None else []
+    if body is None or not stmts:  # the XSD requires both; kept for the type checker
         raise _malformed("Not an account statement")
+    message_id = body.findtext("c:GrpHdr/c:MsgId", namespaces=ns) or ""
+    return [_statement(message_id, stmt, ns) for stmt in stmts]
+
+
+def _statement(message_id: str, stmt: etree._Element, ns: dict[str, str]) -> Statement:
     account = stmt.find("c:Acct", namespaces=ns)
     return Statement(
-        message_id=body.findtext("c:GrpHdr/c:MsgId", namespaces=ns) or "",
+        message_id=message_id,
         statement_id=stmt.findtext("c:Id", namespaces=ns) or "",
         account_id=(
             stmt.findtext("c:Acct/c:Id/c:Othr/c:Id", namespaces=ns)

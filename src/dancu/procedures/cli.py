@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
@@ -17,7 +18,8 @@ from dancu.db.uow import unit_of_work
 from dancu.procedures import catalogue, console, files, workdays
 from dancu.procedures.documents.cli import verify as verify_result
 from dancu.procedures.npsp.cli import app as npsp_app
-from dancu.procedures.payment import statements
+from dancu.procedures.payment import review, statements
+from dancu.procedures.payment.schemas import ResolveIn
 from dancu.settings import get_settings
 
 app = typer.Typer(
@@ -122,26 +124,71 @@ def import_statement(
     by: Annotated[str, typer.Option(help="the acting finance officer's name")] = "finance",
 ) -> None:
     """Match the statement's transfers to dossiers' fees; list those left for review."""
-    actor = Actor(
-        id=f"cli:{by}",
-        name=by,
-        roles=frozenset({Role.FINANCE_OFFICER}),
-        units=(unit or get_settings().demo_province,),
-        organization="dancu CLI",
-    )
+    actor = _finance_officer(unit, by)
     try:
         with unit_of_work() as session:
             result = statements.import_statement(session, file.read_bytes(), actor=actor)
     except DancuError as exc:
         out.print(f"[red]{exc.code}[/red]: {exc.message}", soft_wrap=True)
         raise typer.Exit(1) from exc
-    table = Table("line", "reference", "amount", "dossier", "outcome")
+    table = Table("id", "line", "reference", "amount", "dossier", "outcome")
     for e in [*result.matched, *result.problems]:
         table.add_row(
-            str(e.line), e.reference or "-", str(e.amount), e.dossier_code or "-", e.outcome
+            str(e.id or "-"),
+            str(e.line),
+            e.reference or "-",
+            str(e.amount),
+            e.dossier_code or "-",
+            e.outcome,
         )
     out.print(table)
     out.print(
-        f"{len(result.matched)} of {result.statement.entries} entries matched, "
+        f"{len(result.matched)} of {result.entries} entries matched, "
         f"{len(result.problems)} reported"
     )
+
+
+def _finance_officer(unit: str, by: str) -> Actor:
+    return Actor(
+        id=f"cli:{by}",
+        name=by,
+        roles=frozenset({Role.FINANCE_OFFICER}),
+        units=(unit or get_settings().demo_province,),
+        organization="dancu CLI",
+    )
+
+
+@payments_app.command("resolve")
+def resolve_entry(
+    entry: Annotated[int, typer.Argument(help="the transfer's id (as the review list shows)")],
+    decision: Annotated[str, typer.Option(help="apply, refund or ignore")],
+    reason: Annotated[str, typer.Option(help="why (required)")],
+    dossier: Annotated[str, typer.Option(help="the dossier code to apply it to")] = "",
+    refund_reference: Annotated[str, typer.Option(help="the bank's refund reference")] = "",
+    unit: Annotated[
+        str, typer.Option(help="the officer's province or commune (default: the demo's)")
+    ] = "",
+    by: Annotated[str, typer.Option(help="the acting finance officer's name")] = "finance",
+) -> None:
+    """Settle a transfer under review, once: apply it to a dossier, refund it, or ignore it."""
+    actor = _finance_officer(unit, by)
+    try:
+        taken = ResolveIn.model_validate(
+            {
+                "decision": decision,
+                "reason": reason,
+                "dossier_code": dossier or None,
+                "refund_reference": refund_reference or None,
+            }
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        out.print(f"[red]{first['loc'][0]}[/red]: {first['msg']}", soft_wrap=True)
+        raise typer.Exit(1) from exc
+    try:
+        with unit_of_work() as session:
+            done = review.resolve(session, entry, taken, actor=actor)
+    except DancuError as exc:
+        out.print(f"[red]{exc.code}[/red]: {exc.message}", soft_wrap=True)
+        raise typer.Exit(1) from exc
+    out.print(f"transfer {done.id}: {done.decision} ({done.applied_to or '-'}) by {by}")

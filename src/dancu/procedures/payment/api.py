@@ -1,7 +1,9 @@
 """The gateways' call-back: ``POST /api/procedures/dossiers/{code}/payments/{gateway}``,
 and the finance officer's statement import (``officer_router``, under the procedures API's
 token scopes): ``POST /api/procedures/payments/statements`` with a camt.053 file as the body
-(``application/xml``), and ``GET /api/procedures/payments/to-review``.
+(``application/xml``), ``GET /api/procedures/payments/to-review`` (``?decided=true``: the
+settled ones), and ``POST /api/procedures/payments/entries/{id}/resolve`` (an officer's
+decision on one of them: ``review.resolve``).
 
 A gateway posts its confirmation here, server to server, as the JSON it signed, with the
 signature in ``X-Payment-Signature``. No bearer token: the signature under the secret
@@ -16,13 +18,13 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel
 
-from dancu.common.bounds import Code
+from dancu.common.bounds import Code, Id
 from dancu.common.errors import ValidationFailed
 from dancu.payments import iso20022
 from dancu.payments.errors import PaymentsErrorCode
-from dancu.procedures.payment import gateway, service, statements
+from dancu.procedures.payment import gateway, review, service, statements
 from dancu.procedures.payment.errors import PaymentErrorCode
-from dancu.procedures.payment.schemas import EntryOut, ImportOut
+from dancu.procedures.payment.schemas import EntryOut, ImportOut, ResolveIn
 from dancu.web.deps import ActorUnitOfWork, CurrentActor, DbSession
 
 router = APIRouter(prefix="/api/procedures", tags=["procedures"])
@@ -86,6 +88,15 @@ async def import_statement(request: Request, work: ActorUnitOfWork) -> ImportOut
 
 
 @officer_router.get("/to-review", response_model=list[EntryOut])
-def to_review(db: DbSession, actor: CurrentActor) -> list[EntryOut]:
-    """Transfers of the officer's units that paid no dossier, newest first."""
-    return statements.to_review(db, actor=actor)
+def to_review(db: DbSession, actor: CurrentActor, decided: bool = False) -> list[EntryOut]:
+    """Transfers of the officer's units that paid no dossier and wait for a decision,
+    newest first; ``?decided=true``: those an officer settled, latest first."""
+    return statements.to_review(db, actor=actor, decided=decided)
+
+
+@officer_router.post("/entries/{entry_id}/resolve", response_model=EntryOut)
+async def resolve_entry(entry_id: Id, body: ResolveIn, work: ActorUnitOfWork) -> EntryOut:
+    """Settle a transfer under review, once: ``apply`` it to a dossier of the officer's
+    units that owes exactly its amount (paid as an exact match would be), ``refund`` it, or
+    ``ignore`` it, with a reason. Refusals carry a ``payment.*`` code and change nothing."""
+    return await work(lambda session, actor: review.resolve(session, entry_id, body, actor=actor))

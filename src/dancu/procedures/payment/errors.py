@@ -24,6 +24,19 @@ class PaymentErrorCode(StrEnum):
     # A bank statement refused whole (nothing imported).
     STATEMENT_ACCOUNT = "payment.statement_account"
     STATEMENT_CURRENCY = "payment.statement_currency"
+    # An officer's decision on an entry under review, refused (nothing changes).
+    ENTRY_NOT_FOUND = "payment.entry_not_found"  # none such in the officer's units
+    ENTRY_SETTLED = "payment.entry_settled"  # decided already, or it paid a dossier
+    DECISION = "payment.decision"  # none of apply, refund, ignore was chosen
+    REASON_REQUIRED = "payment.reason_required"  # no reason (blank)
+    REFUND_REFERENCE = "payment.refund_reference"  # over 35 characters
+    APPLY_NOT_CREDIT = "payment.apply_not_credit"  # a debit, not booked, another currency
+    APPLY_DOSSIER = "payment.apply_dossier"  # no dossier code given, or no such dossier
+    APPLY_OUTSIDE_UNIT = "payment.apply_outside_unit"
+    APPLY_PAID = "payment.apply_paid"
+    APPLY_NOT_DUE = "payment.apply_not_due"  # withdrawn, rejected, a draft, or no fee
+    APPLY_AMOUNT = "payment.apply_amount"  # not the fee: it is refunded, never applied
+    REFUND_NOT_CREDIT = "payment.refund_not_credit"  # a debit: no money came in
 
 
 class EntryOutcome(StrEnum):

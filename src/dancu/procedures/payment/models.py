@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     ForeignKey,
     Index,
@@ -60,14 +61,23 @@ class BankStatement(Base):
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+DECISIONS = ("apply", "refund", "ignore")
+
+
 class StatementEntry(Base):
-    """One entry of an imported statement, kept once per bank reference: ``outcome`` is
-    "matched" (it paid ``dossier_code``) or the code of why it waits for an officer's
-    review. The unit is the dossier's, or the importing officer's when no dossier fits."""
+    """One entry of an imported statement, kept once per bank reference (or, for an entry
+    without one, once per ``entry_key``: a hash of what the entry says within its
+    statement): ``outcome`` is "matched" (it paid ``dossier_code``) or the code of why it
+    waits for an officer's review. The unit is the dossier's, or the importing officer's
+    when no dossier fits. An officer settles an entry under review once (``decision``:
+    applied to the dossier ``applied_to``, refunded to the payer, or ignored), with who,
+    when and why (migration 0025)."""
 
     __tablename__ = "procedure_statement_entry"
     __table_args__ = (
         UniqueConstraint("account", "reference", name="uq_procedure_statement_entry_ref"),
+        UniqueConstraint("account", "entry_key", name="uq_procedure_statement_entry_key"),
+        CheckConstraint("decision IN ('apply', 'refund', 'ignore')", name="decision"),
         Index("ix_procedure_statement_entry_review", "province_code", "outcome"),
     )
 
@@ -84,3 +94,11 @@ class StatementEntry(Base):
     outcome: Mapped[str] = mapped_column(String(40))
     province_code: Mapped[str] = mapped_column(String(2))
     unit_code: Mapped[str] = mapped_column(String(5))
+    entry_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    decision: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    decided_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    decided_by_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    decision_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    refund_reference: Mapped[str | None] = mapped_column(String(35), nullable=True)
+    applied_to: Mapped[str | None] = mapped_column(String(32), nullable=True)

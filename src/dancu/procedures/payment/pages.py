@@ -1,17 +1,19 @@
 """The citizen's payment page: the fee, a VietQR to pay by bank transfer, and the gateway;
 and the finance officer's page (``/procedure-fees``): import the bank's statement, see what
-it paid and which transfers wait for a review."""
+it paid and which transfers wait for a review, settle each of those with a form (apply to
+a dossier, refund, ignore; ``review.resolve``), and see those settled (``?show=decided``)."""
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Request, UploadFile
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from dancu.common.access import Actor, Permission
-from dancu.common.bounds import Code
+from dancu.common.bounds import Code, Id, Text
 from dancu.common.errors import DancuError, Forbidden, ValidationFailed
 from dancu.common.i18n import N_
 from dancu.identity.pages.common import signed_in
@@ -19,8 +21,10 @@ from dancu.payments import iso20022
 from dancu.payments.errors import PaymentsErrorCode
 from dancu.procedures import service as dossiers
 from dancu.procedures.errors import ProcedureErrorCode
-from dancu.procedures.payment import gateway, statements, vietqr
-from dancu.procedures.payment.schemas import ImportOut
+from dancu.procedures.payment import gateway, review, statements, vietqr
+from dancu.procedures.payment.errors import PaymentErrorCode
+from dancu.procedures.payment.models import DECISIONS
+from dancu.procedures.payment.schemas import ImportOut, ResolveIn
 from dancu.procedures.prefill import Applicant
 from dancu.settings import get_settings
 from dancu.web.csrf import CsrfChecked
@@ -73,6 +77,15 @@ def payment_page(request: Request, code: Code, db: DbSession) -> HTMLResponse:
     return render(request, "procedures/payment.html", context)
 
 
+RESOLVE_FIELDS = {
+    "decision": N_("Decision"),
+    "dossier_code": N_("Dossier code"),
+    "refund_reference": N_("Refund reference"),
+    "reason": N_("Reason"),
+    "entry": N_("Transfer"),
+}
+
+
 def _fees_page(
     request: Request,
     db: Any,
@@ -80,21 +93,29 @@ def _fees_page(
     *,
     result: ImportOut | None = None,
     error: DancuError | None = None,
+    failed: ResolveForm | None = None,
 ) -> HTMLResponse:
+    decided = request.query_params.get("show") == "decided"
     context = {
         "result": result,
-        "review": statements.to_review(db, actor=actor),
+        "review": statements.to_review(db, actor=actor, decided=decided),
+        "decided": decided,
+        "can_resolve": review.may_resolve(actor),
+        "resolved": request.query_params.get("resolved", ""),
+        "failed": failed,
         "account": get_settings().procedures_payee_account,
-        "error": error,
-        "field_names": {"file": N_("Statement file")},
+        "error": error if failed is None else None,
+        "field_names": {"file": N_("Statement file"), **RESOLVE_FIELDS},
     }
-    status = error.status_code if error else 200
+    shown = error or (failed.error if failed else None)
+    status = shown.status_code if shown else 200
     return render(request, "procedures/fees.html", context, status_code=status)
 
 
 @router.get("/procedure-fees", response_class=HTMLResponse)
 def fees_page(request: Request, db: DbSession, actor: CurrentActor) -> HTMLResponse:
-    """The finance officer's page: import a statement; transfers waiting for a review."""
+    """The finance officer's page: import a statement; transfers waiting for a review (or,
+    with ``?show=decided``, those settled)."""
     actor.require(Permission.PROCEDURE_FEES)
     return _fees_page(request, db, actor)
 
@@ -122,3 +143,50 @@ def import_statement(
         db.rollback()
         return _fees_page(request, db, actor, error=exc)
     return _fees_page(request, db, actor, result=result)
+
+
+@dataclass(frozen=True, slots=True)
+class ResolveForm:
+    """What the officer typed in an entry's form, kept to show it again with the error."""
+
+    entry_id: int
+    decision: str
+    dossier_code: str
+    refund_reference: str
+    reason: str
+    error: DancuError
+
+
+@router.post("/procedure-fees/entries/{entry_id}/resolve", response_model=None)
+def resolve_entry(
+    request: Request,
+    entry_id: Id,
+    db: DbSession,
+    actor: CurrentActor,
+    _csrf: CsrfChecked,
+    decision: Annotated[Code, Form()] = "",
+    reason: Annotated[Text, Form()] = "",
+    dossier_code: Annotated[Code, Form()] = "",
+    refund_reference: Annotated[Code, Form()] = "",
+) -> HTMLResponse | RedirectResponse:
+    """Settle one transfer under review; back to the list, or the form again with its error."""
+    actor.require(Permission.PROCEDURE_FEES)
+    try:
+        if decision not in DECISIONS:
+            raise ValidationFailed(
+                "Choose what to do with the transfer",
+                code=PaymentErrorCode.DECISION,
+                field="decision",
+            )
+        taken = ResolveIn(
+            decision=decision,  # type: ignore[arg-type]  # checked just above
+            reason=reason,
+            dossier_code=dossier_code or None,
+            refund_reference=refund_reference or None,
+        )
+        review.resolve(db, entry_id, taken, actor=actor)
+    except DancuError as exc:
+        db.rollback()
+        typed = ResolveForm(entry_id, decision, dossier_code, refund_reference, reason, exc)
+        return _fees_page(request, db, actor, failed=typed)
+    return RedirectResponse(f"/procedure-fees?resolved={entry_id}#review", status_code=303)

@@ -38,14 +38,31 @@ def entries_of_units(actor: Actor) -> Select[tuple[StatementEntry]]:
 
 
 def to_review(session: Session, actor: Actor, *, limit: int = 200) -> list[StatementEntry]:
-    """The entries of the actor's units that paid no dossier, newest first."""
+    """The entries of the actor's units that paid no dossier and no officer settled yet,
+    newest first."""
     stmt = (
         entries_of_units(actor)
-        .where(StatementEntry.outcome != MATCHED)
+        .where(StatementEntry.outcome != MATCHED, StatementEntry.decision.is_(None))
         .order_by(StatementEntry.id.desc())
         .limit(limit)
     )
     return list(session.scalars(stmt))
+
+
+def decided(session: Session, actor: Actor, *, limit: int = 200) -> list[StatementEntry]:
+    """The entries of the actor's units an officer settled, latest decision first."""
+    stmt = (
+        entries_of_units(actor)
+        .where(StatementEntry.decision.is_not(None))
+        .order_by(StatementEntry.decided_at.desc(), StatementEntry.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def entry_of_units(session: Session, actor: Actor, entry_id: int) -> StatementEntry | None:
+    """One entry, if it lies in the actor's units (another unit's is not found)."""
+    return session.scalars(entries_of_units(actor).where(StatementEntry.id == entry_id)).first()
 
 
 def owing(session: Session, province_code: str, *, limit: int) -> list[Dossier]:

@@ -1,23 +1,27 @@
 """Bank transfers confirmed by the collecting account's statement (camt.053).
 
-``import_statement`` reads the statement with the payments domain's ISO 20022 reader,
-refuses it whole if it is not a valid camt.053 (``payments.file_malformed``), is for
-another account (``payment.statement_account``) or not in đồng
-(``payment.statement_currency``), then takes each entry in turn. A booked credit in VND
-whose description names exactly one dossier of the officer's units (``vietqr.dossier_codes``)
-that still owes exactly that amount pays it, through ``service.record_transfer``: the same
-record, event, history and state as a gateway's confirmation. Anything else is never
-guessed: the entry is kept with the reason (``errors.EntryOutcome``) for an officer to
-review, and reported. Every entry is kept once per bank reference (AcctSvcrRef) under a
-unique constraint, so a statement imported twice pays nothing twice and reports each entry
-as a duplicate. An entry for another unit's dossier is reported but not kept, so that
-unit's officer can import the same statement.
+``import_statement`` reads every statement of the message with the payments domain's ISO
+20022 reader, refuses the message whole if it is not a valid camt.053
+(``payments.file_malformed``) or if any statement is for another account
+(``payment.statement_account``) or not in đồng (``payment.statement_currency``), then
+takes each entry in turn. A booked credit in VND whose description names exactly one
+dossier of the officer's units (``vietqr.dossier_codes``) that still owes exactly that
+amount pays it, through ``pay_fee`` and ``service.record_transfer``: the same record,
+event, history and state as a gateway's confirmation. Anything else is never guessed: the
+entry is kept with the reason (``errors.EntryOutcome``) for an officer to settle
+(``review.resolve``), and reported. Every entry is kept once per bank reference
+(AcctSvcrRef), or, without one, once per ``entry_key`` (``_entry_keys``), under unique
+constraints, so a statement imported twice pays nothing twice and reports each entry as a
+duplicate. An entry for another unit's dossier is reported but not kept, so that unit's
+officer can import the same statement.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-from datetime import datetime, time
+from collections import Counter
+from datetime import date, datetime, time
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -42,10 +46,48 @@ NOT_DUE = ("draft", "withdrawn", "rejected")
 
 
 def import_statement(session: Session, data: bytes, *, actor: Actor) -> ImportOut:
-    """Match a statement's transfers to dossiers' fees; report what does not match."""
+    """Match a statement's transfers to dossiers' fees; report what does not match. Every
+    statement of the message is taken, in order; one of another account or currency refuses
+    the whole message before anything is kept."""
     actor.require(Permission.PROCEDURE_FEES)
-    read = iso20022.read_statement(data)
-    _check_account(read)
+    reads = iso20022.read_statements(data)
+    for read in reads:
+        _check_account(read)
+    entries = [e for read in reads for e in read.entries]
+    codes = {e: vietqr.dossier_codes(e.text) for e in entries}
+    found = repo.dossiers_by_code(session, (c for cs in codes.values() for c in cs))
+    kept, matched, problems = [], [], []
+    for read in reads:
+        row = _statement_row(session, read, actor)
+        kept.append(row)
+        before = len(matched)
+        for entry, key in zip(read.entries, _entry_keys(read), strict=True):
+            named = [found[c] for c in codes[entry] if c in found]
+            out = _take(session, row, entry, key, named, actor)
+            (matched if out.outcome == MATCHED else problems).append(out)
+        row.matched = len(matched) - before
+    session.flush()
+    for row in kept:
+        audit.record(
+            session,
+            actor,
+            action="fee_statement.imported",
+            subject_type="bank_statement",
+            subject_id=str(row.id),
+            purpose=PURPOSE,
+            fields=("fee_state",),
+        )
+    shown = [StatementOut.model_validate(row) for row in kept]
+    return ImportOut(
+        statement=shown[0],
+        statements=shown,
+        entries=len(entries),
+        matched=matched,
+        problems=problems,
+    )
+
+
+def _statement_row(session: Session, read: iso20022.Statement, actor: Actor) -> BankStatement:
     row = BankStatement(
         message_id=read.message_id[:35],
         statement_id=read.statement_id[:35],
@@ -56,30 +98,43 @@ def import_statement(session: Session, data: bytes, *, actor: Actor) -> ImportOu
     )
     session.add(row)
     session.flush()
-    codes = {e: vietqr.dossier_codes(e.text) for e in read.entries}
-    found = repo.dossiers_by_code(session, (c for cs in codes.values() for c in cs))
-    matched, problems = [], []
-    for entry in read.entries:
-        out = _take(session, row, entry, [found[c] for c in codes[entry] if c in found], actor)
-        (matched if out.outcome == MATCHED else problems).append(out)
-    row.matched = len(matched)
-    session.flush()
-    audit.record(
-        session,
-        actor,
-        action="fee_statement.imported",
-        subject_type="bank_statement",
-        subject_id=str(row.id),
-        purpose=PURPOSE,
-        fields=("fee_state",),
-    )
-    return ImportOut(statement=StatementOut.model_validate(row), matched=matched, problems=problems)
+    return row
 
 
-def to_review(session: Session, *, actor: Actor) -> list[EntryOut]:
-    """The entries of the officer's units that paid no dossier, newest first."""
+def _entry_keys(read: iso20022.Statement) -> list[str | None]:
+    """The identity of each entry without a bank reference (None for those with one): a hash
+    of the statement's identifier and of what the entry says, with its rank among the
+    statement's identical entries, so the same statement imported again gives the same keys
+    (and two identical transfers of one statement two keys)."""
+    seen: Counter[str] = Counter()
+    keys: list[str | None] = []
+    for e in read.entries:
+        if e.reference is not None:
+            keys.append(None)
+            continue
+        said = [
+            read.account_id,
+            read.statement_id,
+            e.booked_on.isoformat() if e.booked_on else "",
+            "" if e.amount is None else str(e.amount),
+            e.currency or "",
+            "C" if e.credit else "D",
+            "R" if e.reversal else "",
+            e.status,
+            e.text,
+        ]
+        text = json.dumps(said, ensure_ascii=False)
+        seen[text] += 1
+        keys.append(hashlib.sha256(f"{text}#{seen[text]}".encode()).hexdigest())
+    return keys
+
+
+def to_review(session: Session, *, actor: Actor, decided: bool = False) -> list[EntryOut]:
+    """The entries of the officer's units that paid no dossier and wait for a decision,
+    newest first; with ``decided``, those an officer settled, latest decision first."""
     actor.require(Permission.PROCEDURE_FEES)
-    return [EntryOut.model_validate(e) for e in repo.to_review(session, actor)]
+    rows = repo.decided(session, actor) if decided else repo.to_review(session, actor)
+    return [EntryOut.model_validate(e) for e in rows]
 
 
 def _check_account(read: iso20022.Statement) -> None:
@@ -130,6 +185,7 @@ def _take(
     session: Session,
     statement: BankStatement,
     entry: iso20022.StatementEntry,
+    key: str | None,
     named: list[Dossier],
     actor: Actor,
 ) -> EntryOut:
@@ -137,6 +193,7 @@ def _take(
     outcome = _outcome(entry, named, actor)
     dossier = named[0] if len(named) == 1 else None
     kept = _kept(statement, entry, dossier, outcome, actor)
+    kept.entry_key = key
     if outcome == EntryOutcome.OUTSIDE_UNIT:
         kept.dossier_code = None  # another unit's dossier is not named to this officer
         return EntryOut.model_validate(kept)
@@ -146,6 +203,7 @@ def _take(
             session.flush()
     except IntegrityError:
         kept.outcome = EntryOutcome.DUPLICATE
+        kept.id = None  # type: ignore[assignment]  # not kept: the earlier one is
         return EntryOut.model_validate(kept)
     if outcome == MATCHED and dossier is not None and dossier.code:
         try:
@@ -165,21 +223,46 @@ def _pay(
     actor: Actor,
 ) -> None:
     assert entry.reference is not None and entry.amount is not None
-    booked = entry.booked_on
-    paid_at = datetime.combine(booked, time(0), tzinfo=VN_TZ) if booked else utcnow()
+    pay_fee(
+        session,
+        statement,
+        code,
+        reference=entry.reference,
+        amount=entry.amount,
+        booked_on=entry.booked_on,
+        text=entry.text,
+        actor=actor,
+    )
+
+
+def pay_fee(
+    session: Session,
+    statement: BankStatement,
+    code: str,
+    *,
+    reference: str,
+    amount: int,
+    booked_on: date | None,
+    text: str,
+    actor: Actor,
+) -> None:
+    """Pay the dossier ``code``'s fee with a transfer of ``statement``: the one path of an
+    exact match and of an officer's "apply" (``review.resolve``), through
+    ``service.record_transfer`` (payment row, ``procedures.fee_paid``, ``mark_paid``)."""
+    paid_at = datetime.combine(booked_on, time(0), tzinfo=VN_TZ) if booked_on else utcnow()
     body = {
         "statement": statement.message_id,
         "account": statement.account,
-        "reference": entry.reference,
-        "amount": entry.amount,
-        "booked_on": booked.isoformat() if booked else None,
-        "description": entry.text,
+        "reference": reference,
+        "amount": amount,
+        "booked_on": booked_on.isoformat() if booked_on else None,
+        "description": text,
     }
     service.record_transfer(
         session,
         code,
-        entry.amount,
-        reference=entry.reference,
+        amount,
+        reference=reference,
         paid_at=paid_at,
         body=json.dumps(body, ensure_ascii=False, sort_keys=True),
         actor=actor,
