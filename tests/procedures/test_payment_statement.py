@@ -377,3 +377,38 @@ def test_a_message_with_one_foreign_statement_is_refused_whole(session, second, 
     session.refresh(dossier)
     assert dossier.fee_state == "unpaid"
     assert (count(session, BankStatement), count(session, StatementEntry)) == (0, 0)
+
+
+def test_a_transfer_pending_in_one_statement_pays_when_a_later_one_shows_it_booked(session):
+    dossier = unpaid(session)
+    booked = pay(dossier, "R1")
+    pending = camt.Movement("R1", booked.amount, booked.text, status="PDNG")
+    first = statements.import_statement(session, statement(pending), actor=finance())
+    assert outcomes(first) == [("R1", EntryOutcome.NOT_BOOKED)]
+    session.refresh(dossier)
+    assert dossier.fee_state == "unpaid"
+    later = camt.statement(ACCOUNT, [booked], message_id="STMT-0002", created_at=NOW)
+    second = statements.import_statement(session, later, actor=finance())
+    assert outcomes(second) == [("R1", "matched")]  # before: a duplicate, never paid
+    session.refresh(dossier)
+    assert dossier.fee_state == "paid"
+    assert (count(session, FeePayment), count(session, StatementEntry)) == (1, 1)
+    assert statements.to_review(session, actor=finance()) == []
+    third = statements.import_statement(session, later, actor=finance())
+    assert outcomes(third) == [("R1", EntryOutcome.DUPLICATE)]
+    assert count(session, FeePayment) == 1
+
+
+def test_a_pending_entry_an_officer_settled_is_not_taken_again(session):
+    dossier = unpaid(session)
+    booked = pay(dossier, "R1")
+    pending = camt.Movement("R1", booked.amount, booked.text, status="PDNG")
+    statements.import_statement(session, statement(pending), actor=finance())
+    entry = session.scalars(select(StatementEntry)).one()
+    entry.decision, entry.decision_reason = "ignore", "the bank cancelled it"
+    session.flush()
+    later = camt.statement(ACCOUNT, [booked], message_id="STMT-0002", created_at=NOW)
+    again = statements.import_statement(session, later, actor=finance())
+    assert outcomes(again) == [("R1", EntryOutcome.DUPLICATE)]
+    session.refresh(dossier)
+    assert dossier.fee_state == "unpaid"

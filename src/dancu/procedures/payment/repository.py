@@ -60,6 +60,17 @@ def decided(session: Session, actor: Actor, *, limit: int = 200) -> list[Stateme
     return list(session.scalars(stmt))
 
 
+def entry_by_reference(
+    session: Session, account: str, reference: str, *, for_update: bool = False
+) -> StatementEntry | None:
+    stmt = select(StatementEntry).where(
+        StatementEntry.account == account, StatementEntry.reference == reference
+    )
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.scalars(stmt).first()
+
+
 def entry_of_units(session: Session, actor: Actor, entry_id: int) -> StatementEntry | None:
     """One entry, if it lies in the actor's units (another unit's is not found)."""
     return session.scalars(entries_of_units(actor).where(StatementEntry.id == entry_id)).first()

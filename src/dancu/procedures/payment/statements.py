@@ -12,8 +12,9 @@ entry is kept with the reason (``errors.EntryOutcome``) for an officer to settle
 (``review.resolve``), and reported. Every entry is kept once per bank reference
 (AcctSvcrRef), or, without one, once per ``entry_key`` (``_entry_keys``), under unique
 constraints, so a statement imported twice pays nothing twice and reports each entry as a
-duplicate. An entry for another unit's dossier is reported but not kept, so that unit's
-officer can import the same statement.
+duplicate; only an entry kept while pending and not settled is taken again when a later
+statement shows it booked (``_booked_now``). An entry for another unit's dossier is
+reported but not kept, so that unit's officer can import the same statement.
 """
 
 from __future__ import annotations
@@ -202,9 +203,12 @@ def _take(
             session.add(kept)
             session.flush()
     except IntegrityError:
-        kept.outcome = EntryOutcome.DUPLICATE
-        kept.id = None  # type: ignore[assignment]  # not kept: the earlier one is
-        return EntryOut.model_validate(kept)
+        earlier = _booked_now(session, kept, entry)
+        if earlier is None:
+            kept.outcome = EntryOutcome.DUPLICATE
+            kept.id = None  # type: ignore[assignment]  # not kept: the earlier one is
+            return EntryOut.model_validate(kept)
+        kept = earlier
     if outcome == MATCHED and dossier is not None and dossier.code:
         try:
             with session.begin_nested():
@@ -213,6 +217,38 @@ def _take(
             kept.outcome = EntryOutcome.ALREADY_PAID
             session.flush()
     return EntryOut.model_validate(kept)
+
+
+def _booked_now(
+    session: Session, kept: StatementEntry, entry: iso20022.StatementEntry
+) -> StatementEntry | None:
+    """The entry kept earlier under this bank reference while it was pending (not booked),
+    now that a statement shows it booked: taken again, as it reads now (its outcome, its
+    dossier, its unit), instead of being a duplicate that would never pay. An entry an
+    officer already settled, or one that was booked, stays as it was (None)."""
+    if entry.status != "BOOK" or kept.reference is None:
+        return None
+    earlier = repo.entry_by_reference(session, kept.account, kept.reference, for_update=True)
+    if earlier is None or earlier.outcome != EntryOutcome.NOT_BOOKED or earlier.decision:
+        return None
+    for field in _RETAKEN:
+        setattr(earlier, field, getattr(kept, field))
+    session.flush()
+    return earlier
+
+
+_RETAKEN = (
+    "statement_id",
+    "line",
+    "amount",
+    "credit",
+    "booked_on",
+    "description",
+    "dossier_code",
+    "outcome",
+    "province_code",
+    "unit_code",
+)
 
 
 def _pay(
