@@ -21,6 +21,7 @@ from dancu.procedures.workflow import VN_TZ
 from dancu.web.i18n import translate
 from tests.conftest import PROVINCE
 from tests.procedures.test_payment_statement import (
+    ACCOUNT,
     OTHER_COMMUNE,
     count,
     finance,
@@ -255,3 +256,25 @@ def test_the_review_lists_cost_one_query_however_long(session, connection):
     finally:
         event.remove(connection, "before_cursor_execute", record)
     assert (len(waiting), len(settled), len(seen)) == (6, 6, 2)
+
+
+def test_the_refund_an_officer_recorded_is_recognised_when_the_bank_books_it(session):
+    dossier = unpaid(session)
+    first = statements.import_statement(
+        session, statement(pay(dossier, "R1", amount=20000)), actor=finance()
+    )
+    decide(session, kept(session, first, "R1"), "refund", refund_reference="RF-778")
+    out = camt.Movement("RF-778", 20000, "HOAN TRA R1", credit=False)
+    other = camt.Movement("RF-779", 20000, "phi dich vu", credit=False)
+    later = camt.statement(
+        ACCOUNT, [out, other], message_id="STMT-0002", created_at=datetime(2026, 3, 3, 9)
+    )
+    result = statements.import_statement(session, later, actor=finance())
+    assert [(e.reference, e.outcome) for e in result.problems] == [
+        ("RF-778", EntryOutcome.REFUND),  # before: a debit left for review
+        ("RF-779", EntryOutcome.DEBIT),
+    ]
+    review_list = statements.to_review(session, actor=finance())
+    assert [e.reference for e in review_list] == ["RF-779"]
+    assert translate("vi", EntryOutcome.REFUND) != EntryOutcome.REFUND
+    assert translate("en", EntryOutcome.REFUND) != EntryOutcome.REFUND

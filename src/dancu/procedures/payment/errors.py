@@ -55,3 +55,6 @@ class EntryOutcome(StrEnum):
     ALREADY_PAID = "payment.entry_already_paid"
     NOT_DUE = "payment.entry_not_due"
     AMOUNT = "payment.entry_amount"
+    # A booked debit whose bank reference is the refund an officer recorded on a transfer
+    # under review (``review.resolve``, "refund"): the money going back, settled already.
+    REFUND = "payment.entry_refund"

@@ -10,9 +10,12 @@ from sqlalchemy.orm import Session
 
 from dancu.common.access import Actor
 from dancu.procedures.models import Dossier
+from dancu.procedures.payment.errors import EntryOutcome
 from dancu.procedures.payment.models import StatementEntry
 
 MATCHED = "matched"
+# Entries that need no officer: a transfer that paid its dossier, a refund going out.
+SETTLED = (MATCHED, EntryOutcome.REFUND)
 
 
 def dossiers_by_code(session: Session, codes: Iterable[str]) -> dict[str, Dossier]:
@@ -42,7 +45,7 @@ def to_review(session: Session, actor: Actor, *, limit: int = 200) -> list[State
     newest first."""
     stmt = (
         entries_of_units(actor)
-        .where(StatementEntry.outcome != MATCHED, StatementEntry.decision.is_(None))
+        .where(StatementEntry.outcome.not_in(SETTLED), StatementEntry.decision.is_(None))
         .order_by(StatementEntry.id.desc())
         .limit(limit)
     )
@@ -58,6 +61,16 @@ def decided(session: Session, actor: Actor, *, limit: int = 200) -> list[Stateme
         .limit(limit)
     )
     return list(session.scalars(stmt))
+
+
+def refund_recorded(session: Session, account: str, reference: str) -> bool:
+    """Whether an officer recorded ``reference`` as the bank's reference of a refund."""
+    stmt = select(StatementEntry.id).where(
+        StatementEntry.account == account,
+        StatementEntry.decision == "refund",
+        StatementEntry.refund_reference == reference,
+    )
+    return session.execute(stmt.limit(1)).first() is not None
 
 
 def entry_by_reference(

@@ -13,8 +13,10 @@ entry is kept with the reason (``errors.EntryOutcome``) for an officer to settle
 (AcctSvcrRef), or, without one, once per ``entry_key`` (``_entry_keys``), under unique
 constraints, so a statement imported twice pays nothing twice and reports each entry as a
 duplicate; only an entry kept while pending and not settled is taken again when a later
-statement shows it booked (``_booked_now``). An entry for another unit's dossier is
-reported but not kept, so that unit's officer can import the same statement.
+statement shows it booked (``_booked_now``). A booked debit under the bank reference an
+officer recorded for a refund is that refund (``payment.entry_refund``): kept, not for
+review. An entry for another unit's dossier is reported but not kept, so that unit's
+officer can import the same statement.
 """
 
 from __future__ import annotations
@@ -192,6 +194,8 @@ def _take(
 ) -> EntryOut:
     """Keep the entry once, and pay its dossier when it matches."""
     outcome = _outcome(entry, named, actor)
+    if outcome == EntryOutcome.DEBIT and _a_recorded_refund(session, statement, entry):
+        outcome = EntryOutcome.REFUND
     dossier = named[0] if len(named) == 1 else None
     kept = _kept(statement, entry, dossier, outcome, actor)
     kept.entry_key = key
@@ -217,6 +221,16 @@ def _take(
             kept.outcome = EntryOutcome.ALREADY_PAID
             session.flush()
     return EntryOut.model_validate(kept)
+
+
+def _a_recorded_refund(
+    session: Session, statement: BankStatement, entry: iso20022.StatementEntry
+) -> bool:
+    """A booked debit (not a reversal) under the bank reference an officer recorded for the
+    refund of a transfer under review: the refund itself, settled, not for review."""
+    if entry.credit or entry.reversal or entry.status != "BOOK" or not entry.reference:
+        return False
+    return repo.refund_recorded(session, statement.account, entry.reference[:35])
 
 
 def _booked_now(
