@@ -120,6 +120,7 @@ def _tables(con: duckdb.DuckDBPyConnection, seed: int = 6) -> float:
     cols = ", ".join(match_splink.SPLINK_COLUMNS[1:])
     con.execute(f"create view right_in as select pid as unique_id, {cols} from r")
     con.execute("create table right_train as select * from right_in")
+    con.execute("create table u_reg as select rowid as row from r")
     return 1 / con.sql("select count(*) from right_in").fetchall()[0][0]
 
 

@@ -44,7 +44,7 @@ _LABEL_PREFIX = "~label:"
 LABEL_SAMPLE = 5000  # ID-linked records used as labelled pairs to estimate m
 MIN_LABELS = 200  # fewer than this: m by expectation maximisation instead
 U_PAIRS = 3e5  # random pairs sampled to estimate u
-TRAIN_SAMPLE = 100_000  # registry rows the training linker samples u from
+TRAIN_SAMPLE = 100_000  # registry rows u's random pairs (and the fallback's EM) draw from
 _TF_COLUMNS = ("family", "given", "middle")
 
 
@@ -148,17 +148,6 @@ def probabilistic(
             from (select {c} from left_in union all select {c} from right_in)
             where {c} is not null group by {c}
         """)
-    # u is counted over random pairs of a sample of the registry (100,000 citizens, chosen
-    # by a hash of the ID number, so it does not depend on DuckDB's thread scheduling);
-    # the ID-linked records' citizens are added for the fallback's EM (the prior stays
-    # 1 / |registry|).
-    modulus = max(1, -(-n_right // TRAIN_SAMPLE))
-    con.execute(f"""
-        create table right_train as
-        select * from right_in where hash(unique_id || '{seed}') % {modulus} = 0
-          or unique_id in (
-            select pid from left_in where starts_with(unique_id, '{_LABEL_PREFIX}'))
-    """)
     if backend == "spark":
         from dancu.linkage.match_spark import spark_api
 
@@ -175,6 +164,19 @@ def probabilistic(
     model_settings = settings(prior, phone=with_phone, address=with_address)
     # The model's comparisons rendered for DuckDB, where the levels are counted.
     counted = model_settings.get_settings("duckdb").comparisons
+    # u's random citizens are drawn from a sample of the registry: ~100,000 citizens chosen
+    # by a hash of the ID number (so it does not depend on DuckDB's threads) plus the
+    # ID-linked records' citizens, kept as row numbers of ``r`` (nothing copied).
+    modulus = max(1, -(-n_right // TRAIN_SAMPLE))
+    train_sample = f"""
+        select * from right_in where hash(unique_id || '{seed}') % {modulus} = 0
+          or unique_id in (
+            select pid from left_in where starts_with(unique_id, '{_LABEL_PREFIX}'))
+    """
+    con.execute(f"""
+        create table u_reg as select rowid as row from r
+        where pid in (select unique_id from ({train_sample}))
+    """)
     u = _estimate_u(con, counted, seed=seed)
     use_labels = n_labels >= MIN_LABELS
     if use_labels:
@@ -195,6 +197,9 @@ def probabilistic(
     else:
         from splink import block_on
 
+        # EM over two blocking rules sees the same sample of the registry as u (the prior
+        # stays 1 / |registry|).
+        con.execute(f"create table right_train as {train_sample}")
         if backend == "spark":
             left: Any = con.sql("select * from left_in").df()
             right: Any = con.sql("select * from right_train").df()
@@ -331,7 +336,9 @@ def _estimate_u(
 
     Splink's ``estimate_u_using_random_sampling`` joins a sample of each side and runs
     one query per comparison (9 here, each re-joining and re-comparing the pairs). This
-    draws ``U_PAIRS`` independent random (sector, citizen) pairs of the training tables,
+    draws ``U_PAIRS`` independent random (sector, citizen) pairs — any record of the left
+    side, any citizen of the registry's sample ``u_reg``, each by a seeded hash of the
+    pair's number —,
     computes every comparison's level for them with the model's own ``CASE`` expressions
     (``comparisons``, rendered for DuckDB whatever the backend: the tables are here), and
     counts: u of a level is its share among the pairs where the comparison is not null;
@@ -339,7 +346,7 @@ def _estimate_u(
     it (``match_training``).
     """
     n_l = con.sql("select count(*) from left_in").fetchall()[0][0]
-    n_r = con.sql("select count(*) from right_train").fetchall()[0][0]
+    n_r = con.sql("select count(*) from u_reg").fetchall()[0][0]
     # The registry on the left, as Splink puts it in prediction (some levels are written
     # one way round: "birth_date_swapped_l = birth_date_r").
     pairs = f"""
@@ -347,7 +354,8 @@ def _estimate_u(
         from (select hash(i, 'l{seed}') % {n_l} as li, hash(i, 'r{seed}') % {n_r} as ri
               from range({int(U_PAIRS)}) t(i)) t
         join left_in l on l.rowid = t.li
-        join right_train r on r.rowid = t.ri
+        join u_reg x on x.rowid = t.ri
+        join r on r.rowid = x.row
     """
     patterns, counts = training.gamma_counts(con, comparisons, pairs)
     return training.u_from_counts(comparisons, patterns, counts)
