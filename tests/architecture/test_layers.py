@@ -479,6 +479,10 @@ LAZY_MODULES: dict[tuple[str, str], str] = {
         )
     },
     ("dancu.linkage.cli", "dancu.linkage.api"): "the web layer's texts, only for --problems",
+    **{
+        ("dancu.linkage.cli", f"dancu.linkage.{module}"): "`linkage run` starts without them"
+        for module in ("imports", "tasks", "exports")
+    },
 }
 
 

@@ -131,3 +131,25 @@ def test_the_demo_synchronizes_a_land_register_and_a_bhxh_list(cli_database: str
             .having(func.count() > 1)
         ).all()
     assert owners  # owners of two parcels: two synchronized records, not a duplicate
+
+
+def test_clean_uploads_default_grace_is_the_importers() -> None:
+    from dancu.linkage import cli, imports
+
+    assert imports.UPLOAD_GRACE.total_seconds() / 3600 == cli._UPLOAD_GRACE_HOURS
+
+
+def test_linkage_run_starts_without_the_job_queue() -> None:
+    """``dancu linkage run`` loads neither the job queue (huey, redis) nor the import and
+    export modules: start-up time the command does not need."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from dancu.cli import app\n"
+        "from dancu.linkage import cli\n"
+        "print(sorted(m for m in sys.modules if m in ('huey', 'redis', 'dancu.common.jobs',"
+        " 'dancu.linkage.imports', 'dancu.linkage.exports', 'dancu.linkage.tasks')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

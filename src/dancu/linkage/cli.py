@@ -17,8 +17,8 @@ from dancu.common.access import SYSTEM_ACTOR
 from dancu.common.errors import DancuError
 from dancu.db import get_sessionmaker
 from dancu.db.uow import unit_of_work
-from dancu.linkage import exports, imports, runs, service, tasks
 from dancu.linkage import repository as repo
+from dancu.linkage import runs, service
 from dancu.linkage.schemas import OUTCOME_ORDER, ImportOut, JobOut, RateRow
 from dancu.settings import get_settings
 
@@ -115,7 +115,7 @@ def run(source_id: Annotated[int, typer.Argument(help="the dataset's id")]) -> N
                 stages.reached(step)
                 bar.update(task, description=step, completed=done, total=total or None)
 
-            job = tasks.run_job(factory, job_id, progress=progress)
+            job = runs.run_job(factory, job_id, progress=progress)
         stages.reached("done")
     except DancuError as exc:
         raise _fail(exc) from exc
@@ -158,14 +158,21 @@ def _print_job(job: JobOut) -> None:
     )
 
 
+# ``imports.UPLOAD_GRACE`` (a test checks they agree): the import module and its job queue
+# are loaded only by the commands that use them, not by ``dancu linkage run``.
+_UPLOAD_GRACE_HOURS = 6.0
+
+
 @app.command("clean-uploads")
 def clean_uploads(
     grace_hours: Annotated[
         float, typer.Option(help="leave files younger than this (they may still be written)")
-    ] = imports.UPLOAD_GRACE.total_seconds() / 3600,
+    ] = _UPLOAD_GRACE_HOURS,
 ) -> None:
     """Remove uploaded files that no queued or running import needs (the worker does this
     hourly with the default grace)."""
+    from dancu.linkage import imports, tasks
+
     removed = tasks.clean_orphan_uploads(get_sessionmaker(), grace=timedelta(hours=grace_hours))
     for path in removed:
         console.print(f"removed {path}", soft_wrap=True)
@@ -204,7 +211,7 @@ def report(
 
 
 def _write_problems(source_id: int, path: Path) -> None:
-    from dancu.linkage import api  # the web layer's texts, only for this command
+    from dancu.linkage import api, exports  # the web layer's texts, only for this command
 
     try:
         with unit_of_work() as session:

@@ -60,6 +60,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from dancu.common import adminunits
 from dancu.linkage.match_calibration import sync_threshold
@@ -451,8 +452,12 @@ def _decide(con: duckdb.DuckDBPyConnection, threshold: float, review: float) -> 
     sql = _DECIDE_SQL.format(threshold=threshold, review=review, margin=0.5 * (1 - review))
     table = con.sql(sql).to_arrow_table()
     # Arrow's list of structs becomes Python lists of dicts directly (faster than pandas'
-    # conversion to arrays of dicts and a map over them).
-    differences = [v or [] for v in table.column("differences").to_pylist()]
+    # conversion to arrays of dicts and a map over them), for the rows that have some.
+    column = table.column("differences")
+    some = pc.indices_nonzero(pc.fill_null(pc.list_value_length(column), 0)).to_numpy()
+    differences: list[list[dict[str, Any]]] = [[] for _ in range(table.num_rows)]
+    for i, value in zip(some.tolist(), column.take(some).to_pylist(), strict=True):
+        differences[i] = value
     out = table.drop_columns(["differences"]).to_pandas()
     out["differences"] = differences
     out = out.astype({"citizen_pid": object, "duplicate_of": object})

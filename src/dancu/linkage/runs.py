@@ -1,7 +1,8 @@
 """Linkage runs as use cases: queue a run, and the steps a job executes one by one.
 
 A run has two steps, each ending in a commit, so that a run interrupted by a restart can
-resume from the last completed one (the job in ``tasks.py`` drives them):
+resume from the last completed one (:func:`run_job` drives them, for the job of
+``tasks.py`` and for ``dancu linkage run``):
 
 ``match``
     read the dataset and the province's citizens (through the registry's audited bulk
@@ -18,7 +19,10 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import duckdb
@@ -26,13 +30,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from sqlalchemy.orm import Session
+from sqlalchemy import update
+from sqlalchemy.orm import Session, sessionmaker
 
 from dancu.common import adminunits, audit, bulk, outbox
 from dancu.common.access import Actor, Permission
 from dancu.common.errors import Conflict, NotFound
 from dancu.common.textfold import fold
 from dancu.db import is_postgres, utcnow
+from dancu.db.uow import unit_of_work
 from dancu.linkage import match
 from dancu.linkage import repository as repo
 from dancu.linkage.errors import LinkageErrorCode
@@ -41,9 +47,13 @@ from dancu.linkage.models import LinkageJob, MatchResult
 from dancu.linkage.schemas import JobOut
 from dancu.linkage.service import PURPOSE, get_source, require_province
 from dancu.registry import service as registry
+from dancu.settings import get_settings
+
+log = logging.getLogger(__name__)
 
 CHUNK = 10_000  # results per transaction (COPY): the progress and the resume point
 Progress = Callable[[str, int, int], None]
+Factory = sessionmaker[Session]
 
 
 def enqueue_run(session: Session, source_id: int, *, actor: Actor) -> JobOut:
@@ -356,3 +366,116 @@ def finalize(session: Session, job: LinkageJob) -> None:
     job.status, job.step, job.finished_at, job.heartbeat_at = "done", "done", now, now
     job.done = job.total
     session.flush()
+
+
+# ---------------------------------------------------------------------------- the whole run
+
+
+def run_job(factory: Factory, job_id: int, *, progress: Progress | None = None) -> JobOut:
+    """Claim a queued job and run its remaining steps; a failure marks it failed (not raised)."""
+    with unit_of_work(factory) as session:
+        job = repo.job(session, job_id)
+        if job is None:
+            raise NotFound("No such run", code=LinkageErrorCode.JOB_NOT_FOUND, field="job_id")
+        if not repo.claim(session, job_id, utcnow()):
+            raise Conflict("This run is not waiting to run", code=LinkageErrorCode.JOB_NOT_QUEUED)
+        session.refresh(job)
+        job.started_at = job.started_at or utcnow()
+        step = job.step
+    try:
+        with heartbeat(f"run-{job_id}", lambda: _beat(factory, job_id)):
+            if step in ("queued", "match"):
+                _match(factory, job_id, progress)
+            _finalize(factory, job_id)
+    except Exception as exc:  # the job's boundary: any failure is recorded on the job
+        log.exception("linkage job %s failed", job_id)
+        _fail(factory, job_id, f"{type(exc).__name__}: {exc}")
+    return _load(factory, job_id)
+
+
+def _match(factory: Factory, job_id: int, progress: Progress | None) -> None:
+    report = progress or (lambda step, done, total: None)
+    with unit_of_work(factory) as session:
+        job = _get(session, job_id)
+        job.step = "match"
+        sector, citizens = prepare_match(session, job)
+        job.total, job.heartbeat_at = len(sector), utcnow()
+    report("read", len(sector), len(sector))
+
+    def engine_progress(step: str, done: int, total: int) -> None:
+        _beat(factory, job_id)
+        report(f"match:{step}", done, total)
+
+    outcomes = link(sector, citizens, progress=engine_progress)
+    calibration = outcomes.attrs.get("calibration")  # set by match.link
+    results = result_columns(outcomes, sector, citizens)
+    del outcomes, sector, citizens
+    with unit_of_work(factory) as session:
+        job = _get(session, job_id)
+        job.calibration = calibration
+        pending = pending_results(session, job, results)
+        job.done = job.total - pending.num_rows
+        total = job.total
+    for start in range(0, pending.num_rows, CHUNK):
+        with unit_of_work(factory) as session:
+            job = _get(session, job_id)
+            store_chunk(session, job, pending.slice(start, CHUNK))
+            done = job.done
+        report("store", done, total)
+    with unit_of_work(factory) as session:
+        _get(session, job_id).step = "finalize"
+
+
+def _finalize(factory: Factory, job_id: int) -> None:
+    with unit_of_work(factory) as session:
+        finalize(session, _get(session, job_id))
+
+
+def _fail(factory: Factory, job_id: int, reason: str) -> None:
+    with unit_of_work(factory) as session:
+        now = utcnow()
+        session.execute(
+            update(LinkageJob)
+            .where(LinkageJob.id == job_id)
+            .values(status="failed", error=reason[:1000], finished_at=now, heartbeat_at=now)
+        )
+
+
+@contextmanager
+def heartbeat(name: str, renew: Callable[[], None]) -> Iterator[None]:
+    """Renew a lease (``renew``) every quarter of the staleness while the block runs."""
+    interval = min(30.0, get_settings().linkage_stale_seconds / 4)
+    stopping = threading.Event()
+
+    def beat() -> None:
+        while not stopping.wait(interval):
+            try:
+                renew()
+            except Exception:  # a missed beat is logged; the next one tries again
+                log.warning("linkage %s: heartbeat failed", name, exc_info=True)
+
+    thread = threading.Thread(target=beat, name=f"linkage-heartbeat-{name}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stopping.set()
+        thread.join()
+
+
+def _beat(factory: Factory, job_id: int) -> None:
+    with unit_of_work(factory) as session:
+        session.execute(
+            update(LinkageJob).where(LinkageJob.id == job_id).values(heartbeat_at=utcnow())
+        )
+
+
+def _get(session: Session, job_id: int) -> LinkageJob:
+    job = repo.job(session, job_id)
+    assert job is not None  # claimed above; jobs are never deleted while running
+    return job
+
+
+def _load(factory: Factory, job_id: int) -> JobOut:
+    with factory() as session:
+        return JobOut.model_validate(_get(session, job_id))

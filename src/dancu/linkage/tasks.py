@@ -24,9 +24,7 @@ the reason. ``dancu linkage run`` runs a run in the foreground with the same cod
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -42,10 +40,9 @@ from dancu.db import get_sessionmaker, utcnow
 from dancu.db.uow import unit_of_work
 from dancu.linkage import imports, runs
 from dancu.linkage import repository as repo
-from dancu.linkage.errors import LinkageErrorCode
 from dancu.linkage.events import IMPORT_QUEUED, RUN_QUEUED
 from dancu.linkage.models import LinkageJob
-from dancu.linkage.schemas import ImportStatusOut, JobOut
+from dancu.linkage.schemas import ImportStatusOut
 from dancu.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -167,120 +164,15 @@ def run_import(
 
 # ---------------------------------------------------------------------------- a run
 
-
-def run_job(factory: Factory, job_id: int, *, progress: Progress | None = None) -> JobOut:
-    """Claim a queued job and run its remaining steps; a failure marks it failed (not raised)."""
-    with unit_of_work(factory) as session:
-        job = repo.job(session, job_id)
-        if job is None:
-            raise NotFound("No such run", code=LinkageErrorCode.JOB_NOT_FOUND, field="job_id")
-        if not repo.claim(session, job_id, utcnow()):
-            raise Conflict("This run is not waiting to run", code=LinkageErrorCode.JOB_NOT_QUEUED)
-        session.refresh(job)
-        job.started_at = job.started_at or utcnow()
-        step = job.step
-    try:
-        with _heartbeat(f"run-{job_id}", lambda: _beat(factory, job_id)):
-            if step in ("queued", "match"):
-                _match(factory, job_id, progress)
-            _finalize(factory, job_id)
-    except Exception as exc:  # the job's boundary: any failure is recorded on the job
-        log.exception("linkage job %s failed", job_id)
-        _fail(factory, job_id, f"{type(exc).__name__}: {exc}")
-    return _load(factory, job_id)
-
-
-def _match(factory: Factory, job_id: int, progress: Progress | None) -> None:
-    report = progress or (lambda step, done, total: None)
-    with unit_of_work(factory) as session:
-        job = _get(session, job_id)
-        job.step = "match"
-        sector, citizens = runs.prepare_match(session, job)
-        job.total, job.heartbeat_at = len(sector), utcnow()
-    report("read", len(sector), len(sector))
-
-    def engine_progress(step: str, done: int, total: int) -> None:
-        _beat(factory, job_id)
-        report(f"match:{step}", done, total)
-
-    outcomes = runs.link(sector, citizens, progress=engine_progress)
-    calibration = outcomes.attrs.get("calibration")  # set by match.link
-    results = runs.result_columns(outcomes, sector, citizens)
-    del outcomes, sector, citizens
-    with unit_of_work(factory) as session:
-        job = _get(session, job_id)
-        job.calibration = calibration
-        pending = runs.pending_results(session, job, results)
-        job.done = job.total - pending.num_rows
-        total = job.total
-    for start in range(0, pending.num_rows, runs.CHUNK):
-        with unit_of_work(factory) as session:
-            job = _get(session, job_id)
-            runs.store_chunk(session, job, pending.slice(start, runs.CHUNK))
-            done = job.done
-        report("store", done, total)
-    with unit_of_work(factory) as session:
-        _get(session, job_id).step = "finalize"
-
-
-def _finalize(factory: Factory, job_id: int) -> None:
-    with unit_of_work(factory) as session:
-        runs.finalize(session, _get(session, job_id))
-
-
-def _fail(factory: Factory, job_id: int, reason: str) -> None:
-    with unit_of_work(factory) as session:
-        now = utcnow()
-        session.execute(
-            update(LinkageJob)
-            .where(LinkageJob.id == job_id)
-            .values(status="failed", error=reason[:1000], finished_at=now, heartbeat_at=now)
-        )
-
-
-@contextmanager
-def _heartbeat(name: str, renew: Callable[[], None]) -> Iterator[None]:
-    """Renew a lease (``renew``) every quarter of the staleness while the block runs."""
-    interval = min(30.0, get_settings().linkage_stale_seconds / 4)
-    stopping = threading.Event()
-
-    def beat() -> None:
-        while not stopping.wait(interval):
-            try:
-                renew()
-            except Exception:  # a missed beat is logged; the next one tries again
-                log.warning("linkage %s: heartbeat failed", name, exc_info=True)
-
-    thread = threading.Thread(target=beat, name=f"linkage-heartbeat-{name}", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stopping.set()
-        thread.join()
+# The run's body lives in ``runs`` (no job-queue import: ``dancu linkage run`` starts
+# without it); the job above and the recovery below drive it.
+run_job = runs.run_job
+_heartbeat = runs.heartbeat
 
 
 def _beat_import(factory: Factory, import_id: int) -> None:
     with unit_of_work(factory) as session:
         imports.beat(session, import_id)
-
-
-def _beat(factory: Factory, job_id: int) -> None:
-    with unit_of_work(factory) as session:
-        session.execute(
-            update(LinkageJob).where(LinkageJob.id == job_id).values(heartbeat_at=utcnow())
-        )
-
-
-def _get(session: Session, job_id: int) -> LinkageJob:
-    job = repo.job(session, job_id)
-    assert job is not None  # claimed above; jobs are never deleted while running
-    return job
-
-
-def _load(factory: Factory, job_id: int) -> JobOut:
-    with factory() as session:
-        return JobOut.model_validate(_get(session, job_id))
 
 
 def recover_stale(
