@@ -19,11 +19,13 @@ from typing import Annotated, Any
 import click
 import typer
 from rich.console import Console
+from sqlalchemy.exc import DBAPIError
 from typer.core import TyperGroup
 
 from dancu.common import outbox
 from dancu.common.access import Actor, Role
 from dancu.db import get_sessionmaker
+from dancu.db.uow import unit_of_work
 from dancu.settings import get_settings
 
 
@@ -183,15 +185,30 @@ def serve(
     from dancu.common import jobs
 
     settings = get_settings()
+    host, port = host or settings.host, port or settings.port
+    if settings.env != "production" and settings.dev_login:
+        _repoint_demo_portal(host, port)
     uvicorn.run(
         "dancu.app:create_app",
         factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
+        host=host,
+        port=port,
         workers=workers,
         access_log=False,
         log_config=jobs.server_log_config(LOGGING_CONFIG),  # the jobs' lines too
     )
+
+
+def _repoint_demo_portal(host: str, port: int) -> None:
+    """The demo registered its sample portal's callbacks at DANCU_PORT; served on another
+    port, the provider refused the portal's sign-in ("invalid request")."""
+    from dancu.demo import rp_pages
+
+    try:
+        with unit_of_work() as session:
+            rp_pages.repoint_client(session, host, port)
+    except DBAPIError:  # not migrated yet: nothing registered to re-point
+        logging.getLogger(__name__).info("demo portal not re-pointed: no database yet")
 
 
 @app.command()

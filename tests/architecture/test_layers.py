@@ -453,6 +453,7 @@ LAZY_MODULES: dict[tuple[str, str], str] = {
     ("dancu.app", "dancu.demo.wallet_pages"): "demo parts: production never loads them",
     ("dancu.app", "dancu.demo.payment_pages"): "demo parts: production never loads them",
     ("dancu.app", "dancu.web.devlogin"): "the development sign-in: production never loads it",
+    ("dancu.cli", "dancu.demo.rp_pages"): "`dancu serve` re-points the demo portal (development)",
     ("dancu.app", "dancu.payments.simulated"): "the simulated banks: production never loads them",
     ("dancu.linkage.match_splink", "dancu.linkage.match_spark"): "imports pyspark (optional)",
     **{

@@ -369,7 +369,7 @@ def test_withdraw_the_consent_given_to_a_service(client, session):
     session.commit()
     sign_in(client, account)
     page = client.get("/account").text
-    row = re.search(r'data-testid="consent-row"><td>([^<]*)</td><td>([^<]*)</td>', page)
+    row = re.search(r'data-testid="consent-row"><td[^>]*>([^<]*)</td><td[^>]*>([^<]*)</td>', page)
     assert row and row.groups() == (  # what is shared, in words: no scope name on the page
         "RP cong-dvc",
         "Một mã định danh tài khoản của bạn chỉ dùng cho dịch vụ này; Họ, chữ đệm và tên;"

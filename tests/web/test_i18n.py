@@ -263,6 +263,15 @@ def test_linkage_and_account_codes_read_well_in_english_too():
     assert [c for c in codes if translate("en", c) == c] == []
 
 
+def test_the_import_problems_of_a_dataset_read_well_in_english_too():
+    """A sector dataset's page lists its import problems with translate(code): in English,
+    a code without an English entry was shown as is ("id.cmnd9", "row.duplicate_key")."""
+    shown = ("row.", "name.", "date.", "address.", "phone.", "id.", "sex.")
+    codes = [c for c in CODES if c.startswith(shown)]
+    assert "id.cmnd9" in codes and "row.duplicate_key" in codes
+    assert [c for c in codes if translate("en", c) == c] == []
+
+
 def test_every_purpose_and_field_label_has_a_vietnamese_entry():
     labels = [*PURPOSES.values(), *FIELD_LABELS.values()]
     assert [label for label in labels if translate("vi", label) == label] == []

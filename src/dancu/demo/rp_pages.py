@@ -72,6 +72,12 @@ def register_client(session: Session, host: str, port: int) -> None:
         )
 
 
+def repoint_client(session: Session, host: str, port: int) -> bool:
+    """Re-point the portal ``dancu demo`` registered at the server as it runs now (``dancu
+    serve --port``); False when the demo never registered it."""
+    return oidc_clients.set_redirect_uris(session, CLIENT_ID, redirect_uris(host, port))
+
+
 def _sealer(request: Request) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(app_settings(request).secret_key, salt="dancu.demo-rp")
 
