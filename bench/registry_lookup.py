@@ -261,12 +261,12 @@ def main(url: str, citizens: int, workers: int | None = None, *, jobs_apart: boo
         steady = loadgen.run(
             loadgen.Load(base, lookups, headers, OPEN_SECONDS, CONCURRENCY, rate=target)
         )
+        unsealed = wait_sealed(url)  # while the server (and its worker) still runs
     failed += sum(r.failed for r in dev_runs)
     if failed or steady.failed:
         raise RuntimeError(f"{failed + steady.failed} requests did not answer 200")
     if audited != looked_up:
         raise RuntimeError(f"{looked_up} look-ups wrote {audited} audit entries")
-    unsealed = wait_sealed(url)
     if unsealed:
         raise RuntimeError(f"{unsealed} audit entries were not sealed within 60 s")
     table.add("/healthz peak", f"{health_rate:,.0f} req/s", f"closed loop, {CONCURRENCY} conns")
