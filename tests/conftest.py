@@ -269,6 +269,22 @@ def _drop_database(name: str) -> None:
     admin.dispose()
 
 
+def migrated_database(prefix: str) -> Iterator[sessionmaker[Session]]:
+    """A PostgreSQL database of its own (``prefix`` and a random tail), migrated to head, as
+    a session factory; dropped afterwards. For modules that commit (races, durability), so
+    the shared test database stays as it was. Use as a module fixture's body:
+    ``yield from migrated_database("dancu_test_races")``."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    url = _create_database(name)
+    try:
+        _migrate(url)
+        engine = make_engine(url)
+        yield sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+        engine.dispose()
+    finally:
+        _drop_database(name)
+
+
 @pytest.fixture
 def worker(job_store: str) -> Iterator[jobs.InProcessWorker]:
     """A worker (scheduler and two threads) in this process, on ``job_store``."""

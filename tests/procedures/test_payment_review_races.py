@@ -17,16 +17,15 @@ import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from dancu.common.errors import DancuError
-from dancu.db import make_engine
 from dancu.procedures.models import Dossier, DossierHistory
 from dancu.procedures.payment import camt, review, statements
 from dancu.procedures.payment.models import FeePayment, StatementEntry
 from dancu.procedures.payment.schemas import ResolveIn
-from tests.conftest import BACKENDS, PG_URL, _driver, _migrate
+from tests.conftest import BACKENDS, migrated_database
 from tests.procedures.test_payment_statement import finance, statement, unpaid
 
 pytestmark = [
@@ -37,20 +36,7 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def own_db() -> Iterator[sessionmaker[Session]]:
-    name = f"dancu_test_fee_races_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(_driver(PG_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_URL.rsplit("/", 1)[0] + "/" + name
-    try:
-        _migrate(url)
-        engine = make_engine(url)
-        yield sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
-        engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    yield from migrated_database("dancu_test_fee_races")
 
 
 def _setup(

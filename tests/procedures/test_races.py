@@ -10,20 +10,18 @@ and dropped here), leaving the shared test database as it was.
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from dancu.common.errors import DancuError
-from dancu.db import make_engine
 from dancu.procedures import console
 from dancu.procedures import service as dossiers
 from dancu.procedures.models import Dossier, DossierHistory
-from tests.conftest import BACKENDS, PG_URL, _driver, _migrate
+from tests.conftest import BACKENDS, migrated_database
 from tests.procedures.helpers import TODAY, citizen_with_account, key, officer
 
 pytestmark = [
@@ -36,20 +34,7 @@ TWO = replace(officer(name="Cán bộ Hai"), id="officer:two")
 
 @pytest.fixture(scope="module")
 def own_db() -> Iterator[sessionmaker[Session]]:
-    name = f"dancu_test_races_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(_driver(PG_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_URL.rsplit("/", 1)[0] + "/" + name
-    try:
-        _migrate(url)
-        engine = make_engine(url)
-        yield sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
-        engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    yield from migrated_database("dancu_test_races")
 
 
 def _submitted(factory: sessionmaker[Session], name: str) -> str:
