@@ -272,6 +272,28 @@ def test_the_import_problems_of_a_dataset_read_well_in_english_too():
     assert [c for c in codes if translate("en", c) == c] == []
 
 
+def test_every_listed_code_has_an_english_text():
+    """Every code of ``dancu.web.codes`` and every stored value reaches a page through
+    ``translate(code)``: an English page shows its English entry, so each needs one, not
+    empty (an empty one fell back to the code, or to the developer's message of an error:
+    "a PID has 12 digits, got 11", "The issuer's signature does not verify")."""
+    en = entries("en")
+    codes = [*CODES, *shown_codes()]
+    assert "pid.length" in codes and "chip.mrz_mismatch" in codes and "oidc.client_grant" in codes
+    missing = [c for c in codes if (None, c) not in en or not all(_strings(en[(None, c)].string))]
+    assert missing == [], "write their English in en/messages.po:\n" + "\n".join(missing)
+
+
+def test_the_english_catalogue_has_no_fuzzy_entry():
+    en = catalogue("en")
+    assert ([m.id for m in en if m.id and m.fuzzy], en.fuzzy) == ([], False)
+
+
+def test_english_entries_keep_the_placeholders():
+    problems = [(m.id, [str(e) for e in errors]) for m, errors in catalogue("en").check()]
+    assert problems == []
+
+
 def test_every_purpose_and_field_label_has_a_vietnamese_entry():
     labels = [*PURPOSES.values(), *FIELD_LABELS.values()]
     assert [label for label in labels if translate("vi", label) == label] == []
