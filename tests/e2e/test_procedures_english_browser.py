@@ -44,10 +44,13 @@ def _check_procedure_page(tab: Page) -> None:
 
 
 def test_a_procedure_and_its_form_read_in_english_on_a_desktop(page: Page, server: Server) -> None:
-    _check_procedure_page(page)
     p = catalogue.get(MARITAL)
     pid, phone, _ = _citizen(server, 1)
-    sign_in(page, pid, phone, f"/procedures/{MARITAL}/apply")  # English stays (cookie)
+    sign_in(page, pid, phone, f"/procedures/{MARITAL}")  # signed in in Vietnamese
+    expect(page.get_by_test_id("procedure-name")).to_have_text(p.name)
+    _check_procedure_page(page)  # then switches to English
+    page.get_by_test_id("apply-link").click()  # English stays (the language cookie)
+    expect(page).to_have_url(f"{server.url}/procedures/{MARITAL}/apply")
     form = page.get_by_test_id("apply-form")
     expect(form).to_contain_text("Applicant's full name")
     expect(form).to_contain_text("Purpose of use")
