@@ -30,6 +30,9 @@ from sqlalchemy import CheckConstraint, Table
 
 from dancu.common.access import PURPOSES, Permission, Role
 from dancu.linkage.errors import LinkageErrorCode
+from dancu.procedures.documents.errors import DocumentErrorCode
+from dancu.procedures.errors import ProcedureErrorCode
+from dancu.procedures.payment.errors import PaymentErrorCode
 from dancu.registry import cards
 from dancu.registry.models import Citizen as CitizenRow
 from dancu.registry.models import CivilEvent, IdCard
@@ -270,6 +273,38 @@ def test_the_import_problems_of_a_dataset_read_well_in_english_too():
     codes = [c for c in CODES if c.startswith(shown)]
     assert "id.cmnd9" in codes and "row.duplicate_key" in codes
     assert [c for c in codes if translate("en", c) == c] == []
+
+
+def test_every_listed_code_has_an_english_text():
+    """Every code of ``dancu.web.codes`` and every stored value reaches a page through
+    ``translate(code)``: an English page shows its English entry, so each needs one, not
+    empty (an empty one fell back to the code, or to the developer's message of an error:
+    "a PID has 12 digits, got 11", "The issuer's signature does not verify")."""
+    en = entries("en")
+    codes = [*CODES, *shown_codes()]
+    assert "pid.length" in codes and "chip.mrz_mismatch" in codes and "oidc.client_grant" in codes
+    missing = [c for c in codes if (None, c) not in en or not all(_strings(en[(None, c)].string))]
+    assert missing == [], "write their English in en/messages.po:\n" + "\n".join(missing)
+
+
+def test_the_public_services_errors_read_well_in_english_too():
+    """A citizen's application form and dossier, an officer's dossier and the fees pages show
+    their errors with translate(code, message): in English the message was a developer's
+    ("purpose is required", "The component id_card is missing")."""
+    enums = (ProcedureErrorCode, PaymentErrorCode, DocumentErrorCode)
+    codes = [member.value for enum in enums for member in enum]
+    assert "procedures.field_required" in codes and "payment.apply_amount" in codes
+    assert [c for c in codes if translate("en", c) == c] == []
+
+
+def test_the_english_catalogue_has_no_fuzzy_entry():
+    en = catalogue("en")
+    assert ([m.id for m in en if m.id and m.fuzzy], en.fuzzy) == ([], False)
+
+
+def test_english_entries_keep_the_placeholders():
+    problems = [(m.id, [str(e) for e in errors]) for m, errors in catalogue("en").check()]
+    assert problems == []
 
 
 def test_every_purpose_and_field_label_has_a_vietnamese_entry():

@@ -29,7 +29,9 @@ router = APIRouter(prefix="/api/procedures", tags=["procedures"])
 
 def procedure_out(p: catalogue.Procedure) -> ProcedureOut:
     data = p.model_dump()
-    data["sector_name"] = catalogue.catalogue().sectors.get(p.sector, p.sector)
+    sector = catalogue.catalogue().sectors.get(p.sector)
+    data["sector_name"] = sector.name if sector else p.sector
+    data["sector_name_en"] = sector.name_en if sector else p.sector
     data["fee"] = {**data["fee"], "choices": [c.model_dump() for c in p.fee.choices]}
     data["steps"] = [s.model_dump() for s in p.steps]
     return ProcedureOut.model_validate(data)

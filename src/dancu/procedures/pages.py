@@ -37,7 +37,7 @@ from dancu.procedures.schemas import FeeOptions
 from dancu.settings import get_settings
 from dancu.web.csrf import CsrfChecked
 from dancu.web.deps import CurrentActor, DbSession
-from dancu.web.templating import render
+from dancu.web.templating import language, render
 
 router = APIRouter(include_in_schema=False)
 MAX_FORM_FILES = 20
@@ -63,14 +63,24 @@ def _source_label(item: dict[str, Any]) -> str:
     return detail
 
 
-def _field_names(procedure: Procedure) -> dict[str, str]:
-    names = {f.key: f.label for f in procedure.fields}
-    names |= {f"file_{c.key}": c.name for c in procedure.components}
-    return names
+def _field_names(request: Request, procedure: Procedure | None) -> dict[str, str]:
+    """The form's fields and uploads named in the reader's language (the catalogue's)."""
+    return procedure.field_names(language(request)) if procedure else {}
 
 
 def _page(request: Request, name: str, context: dict[str, Any], status_code: int = 200):  # type: ignore[no-untyped-def]
-    base = {"error": None, "field_names": {}, "source_label": _source_label}
+    """A procedures page; its catalogue texts (procedure names, sectors, exemptions) are
+    given in the reader's language, as is every name the template asks for by code."""
+    lang = language(request)
+    cat = catalogue.catalogue()
+    base = {
+        "error": None,
+        "field_names": {},
+        "source_label": _source_label,
+        "sectors": cat.sector_names(lang),
+        "exemptions": cat.exemption_names(lang),
+        "procedure_name": lambda code: cat.procedure_name(code, lang),
+    }
     return render(request, f"procedures/{name}", {**base, **context}, status_code=status_code)
 
 
@@ -81,31 +91,27 @@ def _page(request: Request, name: str, context: dict[str, Any], status_code: int
 def catalogue_page(
     request: Request, q: SearchName = "", sector: Code = "", level: Code = ""
 ) -> HTMLResponse:
-    cat = catalogue.catalogue()
     found = catalogue.search(q, sector=sector or None, level=level or None)
-    context = {
-        "procedures": found,
-        "q": q,
-        "sector": sector,
-        "level": level,
-        "sectors": cat.sectors,
-    }
+    context = {"procedures": found, "q": q, "sector": sector, "level": level}
     return _page(request, "catalogue.html", context)
 
 
 @router.get("/procedures/{code}", response_class=HTMLResponse)
 def procedure_page(request: Request, code: Code) -> HTMLResponse:
-    cat = catalogue.catalogue()
-    procedure = catalogue.get(code)
-    context = {"p": procedure, "sectors": cat.sectors, "exemptions": cat.exemptions}
-    return _page(request, "procedure.html", context)
+    return _page(request, "procedure.html", {"p": catalogue.get(code)})
 
 
 # --- the citizen's portal -------------------------------------------------------------------
 
 
 def _apply_context(
-    db: Any, procedure: Procedure, applicant: Applicant, *, key: str, form: dict[str, str]
+    request: Request,
+    db: Any,
+    procedure: Procedure,
+    applicant: Applicant,
+    *,
+    key: str,
+    form: dict[str, str],
 ) -> dict[str, Any]:
     data = prefill(db, procedure, applicant)
     draft = dossiers.draft_for(db, applicant, procedure.code)
@@ -120,8 +126,7 @@ def _apply_context(
         "have": have,
         "asked": [c for c in procedure.components if c.key in data.asked],
         "reused": [r.model_dump() for r in data.reused],
-        "field_names": _field_names(procedure),
-        "exemptions": catalogue.catalogue().exemptions,
+        "field_names": _field_names(request, procedure),
         "delivery": (draft.delivery if draft else "wallet"),
     }
 
@@ -145,7 +150,7 @@ def apply_page(request: Request, code: Code, db: DbSession) -> HTMLResponse:
     login, applicant = _applicant(request, db)
     _level_gate(request, login, procedure, applicant)
     key = secrets.token_urlsafe(18)
-    context = _apply_context(db, procedure, applicant, key=key, form={})
+    context = _apply_context(request, db, procedure, applicant, key=key, form={})
     return _page(request, "apply.html", context)
 
 
@@ -192,7 +197,7 @@ async def apply_submit(request: Request, code: Code, db: DbSession, _csrf: CsrfC
         except DancuError as exc:
             db.rollback()
             key = texts.get("idempotency_key") or secrets.token_urlsafe(18)
-            context = _apply_context(db, procedure, applicant, key=key, form=values)
+            context = _apply_context(request, db, procedure, applicant, key=key, form=values)
             context["error"] = exc
             return _page(request, "apply.html", context, status_code=exc.status_code)
         if submit:
@@ -220,7 +225,7 @@ def _status_page(
         "p": procedure,
         "error": error,
         "submitted": request.query_params.get("submitted"),
-        "field_names": _field_names(procedure) if procedure else {},
+        "field_names": _field_names(request, procedure),
     }
     return _page(request, "dossier.html", context, status_code=error.status_code if error else 200)
 
@@ -348,7 +353,7 @@ def _console_dossier(
         "me": actor.id,
         "error": error,
         "unit_name": _unit_name,
-        "field_names": {**(_field_names(procedure) if procedure else {}), "reason": N_("Reason")},
+        "field_names": {**_field_names(request, procedure), "reason": N_("Reason")},
     }
     return _page(
         request, "console_dossier.html", context, status_code=error.status_code if error else 200

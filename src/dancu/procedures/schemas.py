@@ -17,6 +17,7 @@ class _Out(BaseModel):
 class ComponentOut(BaseModel):
     key: str
     name: str
+    name_en: str  # the English of every catalogue text: beside the Vietnamese, never instead
     required: bool
     satisfied_by: str | None
 
@@ -24,6 +25,7 @@ class ComponentOut(BaseModel):
 class FieldOut(BaseModel):
     key: str
     label: str
+    label_en: str
     type: str
     required: bool
     prefill: str | None
@@ -34,6 +36,7 @@ class FeeOut(BaseModel):
     online_amount: int | None
     per_copy: int | None
     note: str
+    note_en: str
     choices: list[dict[str, Any]]
     reduced: dict[str, int]
     exemptions: list[str]
@@ -43,8 +46,10 @@ class ProcedureOut(BaseModel):
     code: str
     code_checked: bool
     name: str
+    name_en: str
     sector: str
     sector_name: str
+    sector_name_en: str
     level: str
     online: str
     essential: bool

@@ -3,8 +3,10 @@
 A stored value (``widowed``), an audit action (``card.issued``), a history event or an error
 code (``registry.not_found``) reaches a page as a code, never as text: the page looks the code
 up in the catalogue (``src/dancu/web/translations``), where ``vi`` gives its Vietnamese and
-``en`` the English wording of stored values (an error's English text travels with the error).
-Codes are composed or stored, so extraction cannot find them where they are used.
+``en`` its English wording. Every code listed here has both: the error codes among them
+(``pid.*``, ``oidc.*``, ``wallet.*``, ``chip.*``...) too, as the English message such an error
+carries is a developer's sentence ("a PID has 12 digits, got 11"), not a reader's. Codes are
+composed or stored, so extraction cannot find them where they are used.
 
 The members of a ``StrEnum`` (the roles, the permissions, each domain's declared error
 codes) are extracted where the enum declares them (``dancu.web.extraction``), so they are
