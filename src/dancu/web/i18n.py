@@ -4,8 +4,10 @@ Texts live in gettext catalogues, ``translations/<lang>/LC_MESSAGES/messages.po`
 an English source string (``_("Search citizens")`` in a template; ``pgettext("dataset",
 "Type")`` where one English word needs two Vietnamese ones) or a code: a stored value, an
 audit action or an error code, listed in :mod:`dancu.web.codes`. ``vi`` translates every
-msgid; ``en`` gives English wording to the stored codes only, as English source strings need
-none and an error's English text travels with the error. ``make messages-extract``,
+msgid; ``en`` gives English wording to the codes (every code of :mod:`dancu.web.codes` and
+the public services' error codes; ``tests/web/test_i18n.py`` holds it to that), as English
+source strings need none. An error code without an ``en`` entry shows the English message
+the error carries. ``make messages-extract``,
 ``messages-update`` and ``messages-compile`` maintain them (``babel.cfg`` says what is read).
 
 The compiled ``.mo`` files are not committed: ``make run`` and ``make test`` compile them,
