@@ -193,17 +193,24 @@ def _labels(
 
 def _pid_weights(model: dict[str, Any]) -> tuple[float, float, float]:
     """log(m / u) of the ID number comparison's "equal", "one keystroke" and "different"
-    levels: what an ID number written on the record adds to a citizen."""
-    for comparison in model["comparisons"]:
-        if comparison["output_column_name"] == "pid":
-            levels = [x for x in comparison["comparison_levels"] if not x.get("is_null_level")]
+    levels, as the predicting linker applies them: what an ID number written on the record
+    adds to a citizen. A level whose u no random pair showed (a one-keystroke ID number:
+    ~1e-5 of pairs, none among 300,000) is scored by Splink with its default u for the
+    level; the labels must use the same weight (0 here made the labels of the "typo"
+    stratum far weaker than its records, and its middle bands over-confident)."""
+    from splink import SettingsCreator
+
+    settings = SettingsCreator.from_path_or_dict(model).get_settings("duckdb")
+    for comparison in settings.comparisons:
+        if comparison.output_column_name == "pid":
+            levels = [lv for lv in comparison.comparison_levels if not lv.is_null_level]
             return _log_ratio(levels[0]), _log_ratio(levels[1]), _log_ratio(levels[-1])
     return 0.0, 0.0, 0.0
 
 
-def _log_ratio(level: dict[str, Any]) -> float:
-    m, u = level.get("m_probability"), level.get("u_probability")
-    if not isinstance(m, float | int) or not isinstance(u, float | int) or m <= 0 or u <= 0:
+def _log_ratio(level: Any) -> float:
+    m, u = level.m_probability, level.u_probability
+    if m is None or u is None or m <= 0 or u <= 0:
         return 0.0
     return math.log(m / u)
 
