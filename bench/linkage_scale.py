@@ -15,9 +15,11 @@ start and imports included):
   sampling (1e6 pairs), m by EM on birth date and on family + given name + commune, a
   record linked to its best candidate at probability >= 0.5, the links written to Parquet.
 
-Accuracy is scored from the stored results against the generator's truth; calibration of
-the probabilities per band (share of right links among the records whose best candidate
-falls in the band, against the band's mean probability).
+Accuracy is scored from the stored results against the generator's truth, after every run
+(with ``--before``, the "before" run's too); calibration of the probabilities per band
+(share of right links among the records whose best candidate falls in the band, against
+the band's mean probability), over all records and per stratum of the calibration (no ID
+number; an ID number in the registry; a valid one that is not).
 """
 
 from __future__ import annotations
@@ -312,6 +314,13 @@ def calibration_rows(table: Table, stored: dict | None) -> None:
         )
     if "sync_threshold" in stored:
         table.add("dancu sync threshold (calibrated p)", f"{stored['sync_threshold']:.3f}")
+    if "decision_labels" in stored:
+        got = stored["decision_labels"]
+        table.add(
+            "dancu calibration, officers' decisions as labels",
+            f"{got['used']:,} used of {got['decisions']:,}",
+            f"{got['settled_without_splink']:,} settled without Splink (a fresh dataset has none)",
+        )
     for band in stored.get("held_out_bands") or []:
         table.add(
             f"dancu calibration {band['band']}, held-out labels",
