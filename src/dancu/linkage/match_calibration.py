@@ -36,6 +36,12 @@ calibrated by the fit on the other) and the summary per band — labelled record
 records they stand for, mean raw p, mean calibrated p, share right — is returned with the
 map, for the run's report. With too few labels a stratum's probabilities are left raw and
 the summary says why.
+
+The ID number's weights added to the labels are those the predicting linker applies
+(:func:`_pid_weights`). Officers' past decisions on the dataset's records (``accept``, ``not
+in the province``; read by ``decision_labels``) are scored beside the run's records and
+join their stratum's labels (:func:`with_decisions`, :func:`split_decisions`,
+:func:`_decision_weights`); the summary says how many were read and used.
 """
 
 from __future__ import annotations
