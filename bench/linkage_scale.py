@@ -15,9 +15,11 @@ start and imports included):
   sampling (1e6 pairs), m by EM on birth date and on family + given name + commune, a
   record linked to its best candidate at probability >= 0.5, the links written to Parquet.
 
-Accuracy is scored from the stored results against the generator's truth; calibration of
-the probabilities per band (share of right links among the records whose best candidate
-falls in the band, against the band's mean probability).
+Accuracy is scored from the stored results against the generator's truth, after every run
+(with ``--before``, the "before" run's too); calibration of the probabilities per band
+(share of right links among the records whose best candidate falls in the band, against
+the band's mean probability), over all records and per stratum of the calibration (no ID
+number; an ID number in the registry; a valid one that is not).
 """
 
 from __future__ import annotations
@@ -312,6 +314,13 @@ def calibration_rows(table: Table, stored: dict | None) -> None:
         )
     if "sync_threshold" in stored:
         table.add("dancu sync threshold (calibrated p)", f"{stored['sync_threshold']:.3f}")
+    if "decision_labels" in stored:
+        got = stored["decision_labels"]
+        table.add(
+            "dancu calibration, officers' decisions as labels",
+            f"{got['used']:,} used of {got['decisions']:,}",
+            f"{got['settled_without_splink']:,} settled without Splink (a fresh dataset has none)",
+        )
     for band in stored.get("held_out_bands") or []:
         table.add(
             f"dancu calibration {band['band']}, held-out labels",
@@ -339,22 +348,48 @@ def missed_by_error(outcomes: pd.DataFrame, truth: pd.Series, records: pd.DataFr
     return f"{len(missed):,} missed: " + ", ".join(f"{k} {v}" for k, v in counts.head(8).items())
 
 
-def calibration(outcomes: pd.DataFrame, truth: pd.Series) -> list[tuple[str, int, float, float]]:
-    """Per band of the best candidate's probability: (band, records, mean p, share right)."""
+def calibration(
+    outcomes: pd.DataFrame, truth: pd.Series, strata: pd.Series | None = None
+) -> list[tuple[str, str, int, float, float]]:
+    """Per band of the best candidate's probability: (stratum, band, records, mean p, share
+    right), over all records ("all") and, given ``strata`` (record_key -> the calibration's
+    stratum), per stratum."""
     probabilistic = outcomes[outcomes["probability"].notna() & outcomes["citizen_pid"].notna()]
     right = (
         probabilistic["citizen_pid"].to_numpy()
         == truth.reindex(probabilistic["record_key"]).to_numpy()
     )
     p = probabilistic["probability"].to_numpy(float)
+    groups = {"all": np.ones(len(p), bool)}
+    if strata is not None:
+        of = strata.reindex(probabilistic["record_key"]).to_numpy()
+        groups |= {name: of == name for name in STRATA}
     out = []
-    for lo, hi in BANDS:
-        mask = (p >= lo) & (p < hi)
-        if mask.any():
-            out.append(
-                (f"[{lo:g}, {min(hi, 1):g})", int(mask.sum()), p[mask].mean(), right[mask].mean())
-            )
+    for name, member in groups.items():
+        for lo, hi in BANDS:
+            mask = member & (p >= lo) & (p < hi)
+            if mask.any() and (name == "all" or hi < 1):
+                band = f"[{lo:g}, {min(hi, 1):g})"
+                out.append((name, band, int(mask.sum()), p[mask].mean(), right[mask].mean()))
     return out
+
+
+STRATA = ("without_id", "id_in_registry", "id_not_in_registry")
+
+
+def record_strata(records: pd.DataFrame, registry_pids: set[str]) -> pd.Series:
+    """record_key -> the calibration's stratum the record would fall in when left to the
+    probabilistic stage: no valid ID number; one in the registry; a valid one that is not."""
+    pid = records["pid"]
+    known = pid.isin(registry_pids).to_numpy()
+    stratum = np.where(pid.isna().to_numpy(), STRATA[0], np.where(known, STRATA[1], STRATA[2]))
+    return pd.Series(stratum, index=records["record_key"].to_numpy())
+
+
+def _run_label(i: int, n: int, before: str | None) -> str:
+    if before is None:
+        return "first run" if i == 0 else f"run {i + 1}"
+    return "before" if i == 0 else ("after" if n == 2 else f"after, run {i}")
 
 
 def main(
@@ -386,6 +421,7 @@ def main(
         with_errors = sec.records
         print("loading the registry into PostgreSQL ...", flush=True)
         load_registry(url, reg)
+        strata = record_strata(sec.records, set(reg["pid"]))
         del reg
         write_sector_csv(data / "bhxh.csv", with_errors)
         print("importing the sector file ...", flush=True)
@@ -406,15 +442,17 @@ def main(
         sp = json.loads(proc.stdout.strip().splitlines()[-1])
         splink_links = pd.read_parquet(data / "splink-links.parquet")
         runs = []
+        scored = []  # each run's stored outcomes and calibration (a run replaces the last's)
         if before is not None:
             print(f"running dancu linkage run from {before} (before) ...", flush=True)
             runs.append(run_dancu(url, source_id, before))
+            scored.append((stored_outcomes(url, source_id), stored_calibration(url, source_id)))
         for i in range(dancu_runs):
             print(f"running dancu linkage run ({i + 1}) ...", flush=True)
             runs.append(run_dancu(url, source_id))
+            scored.append((stored_outcomes(url, source_id), stored_calibration(url, source_id)))
         load = (load, os.getloadavg())
-        outcomes = stored_outcomes(url, source_id)
-        stored = stored_calibration(url, source_id)
+        outcomes, stored = scored[-1]
     d = runs[0]
     table.add("load average (1, 5, 15 min) before / after", f"{load[0]} / {load[1]}")
     table.add(
@@ -424,9 +462,7 @@ def main(
     )
     table.add("plain Splink: peak memory", f"{sp['peak_mib']:,.0f} MiB")
     for i, r in enumerate(runs):
-        label = "first run" if i == 0 else f"run {i + 1}"
-        if before is not None:
-            label = "before" if i == 0 else ("after" if len(runs) == 2 else f"after, run {i}")
+        label = _run_label(i, len(runs), before)
         table.add(f"dancu linkage run, {label}: wall time", f"{r['wall']:.1f} s")
         table.add(f"dancu linkage run, {label}: stages", str(r["stages"]))
         table.add(f"dancu linkage run, {label}: peak memory", f"{r['peak_mib']:,.0f} MiB")
@@ -443,15 +479,25 @@ def main(
         f"{reviewed['precision']:.4f} / {reviewed['recall']:.4f}",
         "probable matches >= 0.5 (review queue) counted, as for splink",
     )
-    raw = raw_means(stored)
-    for band, n, mean_p, right in calibration(outcomes, truth):
-        lo = float(band[1:].split(",")[0])
-        shown = f" (raw {raw[lo]:.3f})" if lo in raw and lo < 0.99 else ""
-        table.add(
-            f"dancu calibration {band}",
-            f"{right:.3f} right at mean p {mean_p:.3f}{shown}",
-            f"{n:,} records; p calibrated, raw = the engine's uncalibrated p",
-        )
+    for i, (run_outcomes, run_stored) in enumerate(scored):
+        label = "" if len(scored) == 1 else f", {_run_label(i, len(runs), before)}"
+        if label and i < len(scored) - 1:
+            acc = score(run_outcomes, truth, include_review=False)
+            table.add(
+                f"dancu{label}: precision / recall",
+                f"{acc['precision']:.4f} / {acc['recall']:.4f}",
+                "records linked without review",
+            )
+        raw = raw_means(run_stored)
+        for name, band, n, mean_p, right in calibration(run_outcomes, truth, strata):
+            lo = float(band[1:].split(",")[0])
+            shown = f" (raw {raw[lo]:.3f})" if name == "all" and lo in raw and lo < 0.99 else ""
+            where = "" if name == "all" else f", records {name.replace('_', ' ')}"
+            table.add(
+                f"dancu calibration{label}{where} {band}",
+                f"{right:.3f} right at mean p {mean_p:.3f}{shown}",
+                f"{n:,} records; p calibrated, raw = the engine's uncalibrated p",
+            )
     calibration_rows(table, stored)
     table.add(
         "dancu: true links not synced, by error", missed_by_error(outcomes, truth, sec.records)

@@ -105,3 +105,47 @@ def test_isotonic_agrees_with_scikit_learn() -> None:
     )
     grid = np.linspace(0, 1, 501)
     assert np.allclose(calib._apply(ours, grid), theirs.predict(grid), atol=1e-9)
+
+
+def test_labels_weigh_a_written_id_number_as_the_linker_scores_it() -> None:
+    """The labels of records with an ID number are scored with the number hidden and the
+    ID comparison's weight added afterwards; the weight must be the one the predicting
+    linker gives the same pair. A one-keystroke ID number is never seen among the random
+    pairs u is counted on, so its u is "not observed" and Splink scores it with its
+    default u (log BF ~4.6); the labels took 0, which put the "typo" stratum's labels far
+    below its real records and made its middle bands over-confident (at 1,000,000 /
+    200,000 in memory: 0.33 right at a mean p of 0.77 in [0.7, 0.9))."""
+    import math
+
+    import pandas as pd
+    from splink import DuckDBAPI, Linker
+
+    from dancu.linkage import match_training as training
+    from dancu.linkage.match_model import settings
+
+    built = settings(1e-5, phone=False).get_settings("duckdb")
+    training.apply(built.comparisons, u={"pid": {2: 5e-6, 1: None, 0: 1 - 5e-6}})
+    model = built.as_dict()  # what a run predicts with (``match_splink``)
+    record = {
+        "unique_id": "a",
+        **{"name_folded": "nguyen van an", "family": "nguyen", "middle": "van", "given": "an"},
+        **{"birth_date": "1990-05-17", "birth_ym": "1990-05", "birth_md": "05-17"},
+        **{"birth_year": 1990, "birth_date_swapped": None, "sex": "M", "phone": None},
+        **{"commune_code": "24121", "province_code": "66", "address": None},
+        **{"tf_family": 0.1, "tf_given": 0.01, "tf_middle": 0.1},
+    }
+    db = DuckDBAPI()
+    linker = Linker(db.register(pd.DataFrame([record | {"pid": None}])), model)
+
+    def weight(pid: str | None) -> float:
+        left = record | {"pid": pid}
+        right = record | {"unique_id": "b", "pid": "066090000123"}
+        got = linker.inference.score_pair(left, right).as_pandas_dataframe()
+        return float(got["match_weight"][0]) * math.log(2)
+
+    same, typo, other = calib._pid_weights(model)
+    hidden = weight(None)
+    assert weight("066090000123") - hidden == pytest.approx(same, abs=1e-6)
+    assert weight("066090000124") - hidden == pytest.approx(typo, abs=1e-6)
+    assert typo > 1  # a typo in the ID number is evidence, not nothing
+    assert weight("079090555555") - hidden == pytest.approx(other, abs=1e-6)

@@ -63,7 +63,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from dancu.common import adminunits
-from dancu.linkage.match_calibration import sync_threshold
+from dancu.linkage.match_calibration import split_decisions, sync_threshold, with_decisions
 from dancu.linkage.match_splink import Backend, probabilistic
 from dancu.settings import get_settings
 
@@ -153,6 +153,7 @@ def link(
     sync_precision: float | None = SYNC_PRECISION,
     progress: Progress | None = None,
     seed: int = 6,
+    decisions: pd.DataFrame | pa.Table | None = None,
 ) -> LinkResult:
     """Link every sector record to at most one registry citizen (see the module docstring).
 
@@ -162,7 +163,9 @@ def link(
     expected to be right ``sync_precision`` of the time (``metrics["sync_threshold"]``).
     ``backend`` defaults to the ``DANCU_LINKAGE_BACKEND`` setting. ``progress(step, done,
     total)`` is called as the steps "prepare", "deterministic", "train", "predict" and
-    "decide" finish (``done`` counts finished steps out of ``total`` = 5).
+    "decide" finish (``done`` counts finished steps out of ``total`` = 5). ``decisions``:
+    records of the dataset an officer decided on, with the decision (``decision_labels``),
+    scored beside the records as labels of the calibration; they get no outcome.
     """
     if backend is None:
         backend = get_settings().linkage_backend
@@ -172,6 +175,8 @@ def link(
         raise ValueError("need 0 < review_threshold <= threshold <= 1")
     _check_columns(sector, SECTOR_COLUMNS, "sector")
     _check_columns(registry, REGISTRY_COLUMNS, "registry")
+    decided_in = None if decisions is None else _arrow(decisions)
+    sector, decided = with_decisions(_arrow(sector), decided_in)
     report = progress or (lambda step, done, total: None)
     timings: dict[str, float] = {}
     clock = [time.perf_counter()]
@@ -191,6 +196,7 @@ def link(
         step("prepare", 1)
         con.execute(_DET_SQL)
         con.execute(_EXACT_SQL)
+        split_decisions(con, decided)
         step("deterministic", 2)
         stats = probabilistic(con, backend, seed=seed, on_step=step)
         sync_at = threshold

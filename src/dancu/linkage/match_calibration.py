@@ -36,6 +36,12 @@ calibrated by the fit on the other) and the summary per band — labelled record
 records they stand for, mean raw p, mean calibrated p, share right — is returned with the
 map, for the run's report. With too few labels a stratum's probabilities are left raw and
 the summary says why.
+
+The ID number's weights added to the labels are those the predicting linker applies
+(:func:`_pid_weights`). Officers' past decisions on the dataset's records (``accept``, ``not
+in the province``; read by ``decision_labels``) are scored beside the run's records and
+join their stratum's labels (:func:`with_decisions`, :func:`split_decisions`,
+:func:`_decision_weights`); the summary says how many were read and used.
 """
 
 from __future__ import annotations
@@ -46,10 +52,14 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from dancu.linkage.match_posterior import none_term
 
 CALIB_PREFIX = "~calib:"
+# Records an officer decided on (``decision_labels``), scored with the run's records: keyed
+# under CALIB_PREFIX too, so the posterior's share and the outcomes leave them out.
+DECISION_PREFIX = CALIB_PREFIX + "decided:"
 CALIB_SAMPLE = 10_000  # ID-linked records re-scored with their ID number hidden, at most
 MIN_CALIB_LABELS = 500  # fewer labelled records than this: probabilities left raw
 MIN_UNCERTAIN = 50  # ... or fewer best candidates (own or not) with a raw p in [0.5, 0.99)
@@ -131,6 +141,115 @@ from t left join best using (record_key)
 """
 
 
+def with_decisions(
+    sector: pa.Table, decisions: pa.Table | None
+) -> tuple[pa.Table, pa.Table | None]:
+    """The sector input with the records officers decided on appended, keyed
+    :data:`DECISION_PREFIX` + record key, and their truth (``record_key, citizen_pid,
+    accepted``). ``decisions`` holds the sector columns (the records as the file wrote them,
+    not as corrected) and ``decided_pid`` (the citizen accepted or set aside) and
+    ``accepted`` (see ``decision_labels``)."""
+    if decisions is None or decisions.num_rows == 0:
+        return sector, None
+    n = decisions.num_rows
+    keys = pc.binary_join_element_wise(
+        pa.array([DECISION_PREFIX] * n, pa.string()),
+        pc.cast(decisions.column("record_key"), pa.string()),
+        "",
+    )
+    columns = []
+    for f in sector.schema:
+        if f.name == "record_key":
+            columns.append(pc.cast(keys, f.type))
+        elif f.name in decisions.column_names:
+            columns.append(pc.cast(decisions.column(f.name), f.type))
+        else:
+            columns.append(pa.nulls(n, f.type))
+    extra = pa.table(columns, schema=sector.schema)
+    truth = pa.table(
+        {
+            "record_key": keys,
+            "citizen_pid": pc.cast(decisions.column("decided_pid"), pa.string()),
+            "accepted": pc.cast(decisions.column("accepted"), pa.bool_()),
+        }
+    )
+    return pa.concat_tables([sector, extra]), truth
+
+
+def split_decisions(con: duckdb.DuckDBPyConnection, truth: pa.Table | None) -> None:
+    """After the deterministic stages: move the decided records out of ``s`` and ``det``
+    into ``decided_src`` (with their stratum), keeping only those the deterministic stages
+    would not settle (labels of the records that reach Splink), and their truth into
+    ``decided_truth``. Without decisions both tables are empty."""
+    if truth is None:
+        truth = pa.table(
+            {
+                "record_key": pa.array([], pa.string()),
+                "citizen_pid": pa.array([], pa.string()),
+                "accepted": pa.array([], pa.bool_()),
+            }
+        )
+    con.register("decided_in", truth)
+    con.execute("create table decided_truth as select * from decided_in")
+    con.unregister("decided_in")
+    prefix = f"starts_with(record_key, '{DECISION_PREFIX}')"
+    con.execute(f"""
+        create table decided_src as
+        select s.*, {_STRATUM_SQL} as stratum
+        from s left join det using (record_key)
+        where starts_with(s.record_key, '{DECISION_PREFIX}') and det.outcome is null
+    """)
+    con.execute(f"delete from det where {prefix}")
+    con.execute(f"delete from s where {prefix}")
+
+
+def _decision_labels(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, np.ndarray]]:
+    """Per stratum, the decided records' labels: the raw probability of their best
+    candidate in this run (0 with none), whether it is the citizen the officer accepted
+    (a record set aside as not in the province has no right candidate), the decision, and
+    the fold (a hash of the key, as the other labels)."""
+    have = con.sql(
+        "select count(*) from duckdb_tables() where table_name = 'decided_src'"
+    ).fetchall()[0][0]
+    if not have:
+        return {}
+    got = con.sql(f"""
+        with best as (
+          select record_key, max(probability) as x, arg_max(citizen_pid, probability) as pid
+          from pairs where starts_with(record_key, '{DECISION_PREFIX}') group by all
+        )
+        select d.stratum, coalesce(best.x, 0) as x,
+               coalesce(t.accepted and best.pid = t.citizen_pid, false) as y,
+               t.accepted, hash(d.record_key) % 2 as fold
+        from decided_src d join decided_truth t using (record_key)
+        left join best using (record_key)
+    """).fetchnumpy()
+    strata = np.asarray(got["stratum"], dtype=object)
+    return {
+        k: {
+            "x": np.asarray(got["x"], float)[strata == k],
+            "y": np.asarray(got["y"], float)[strata == k],
+            "accepted": np.asarray(got["accepted"], bool)[strata == k],
+            "fold": np.asarray(got["fold"], float)[strata == k],
+        }
+        for k in STRATA
+        if (strata == k).any()
+    }
+
+
+def decision_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Decided records handed to the run, and those of them the deterministic stages would
+    settle (no label: they never reach Splink)."""
+    have = con.sql(
+        "select count(*) from duckdb_tables() where table_name = 'decided_truth'"
+    ).fetchall()[0][0]
+    if not have:
+        return {"decisions": 0, "settled_without_splink": 0}
+    read = con.sql("select count(*) from decided_truth").fetchall()[0][0]
+    scored = con.sql("select count(*) from decided_src").fetchall()[0][0]
+    return {"decisions": int(read), "settled_without_splink": int(read - scored)}
+
+
 def calibrate(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -143,6 +262,7 @@ def calibrate(
     :data:`CALIB_PREFIX`), apply it to table ``pairs`` (which keeps the raw value as
     ``raw_probability``) and drop those pairs; returns the summary (see the module)."""
     labels = _labels(con, n_registry, pi, model) if sampled else None
+    decided = _decision_labels(con)
     con.execute(f"delete from pairs where starts_with(record_key, '{CALIB_PREFIX}')")
     real = _real_best(con)
     pairs = con.sql(f"""
@@ -154,7 +274,7 @@ def calibrate(
     calibrated = raw.copy()
     summary: dict[str, Any] = {"method": "isotonic", "strata": {}}
     for stratum in STRATA:
-        part, mapping = _fit_stratum(stratum, labels, real[stratum])
+        part, mapping = _fit_stratum(stratum, labels, real[stratum], decided.get(stratum))
         summary["strata"][stratum] = part
         if mapping is not None:
             mask = strata == stratum
@@ -163,6 +283,12 @@ def calibrate(
     summary["method"] = (
         "isotonic" if methods == {"isotonic"} else ("partial" if "isotonic" in methods else "none")
     )
+    summary["decision_labels"] = {
+        **decision_counts(con),
+        "used": sum(
+            v.get("decision_labels", {}).get("used", 0) for v in summary["strata"].values()
+        ),
+    }
     summary["held_out_bands"] = _pooled(summary["strata"], "held_out_bands")
     summary["raw_bands"] = _pooled(summary["strata"], "raw_bands")
     out = (
@@ -193,17 +319,25 @@ def _labels(
 
 def _pid_weights(model: dict[str, Any]) -> tuple[float, float, float]:
     """log(m / u) of the ID number comparison's "equal", "one keystroke" and "different"
-    levels: what an ID number written on the record adds to a citizen."""
-    for comparison in model["comparisons"]:
-        if comparison["output_column_name"] == "pid":
-            levels = [x for x in comparison["comparison_levels"] if not x.get("is_null_level")]
+    levels, as the predicting linker applies them: what an ID number written on the record
+    adds to a citizen. A level whose u no random pair showed (a one-keystroke ID number:
+    ~1e-5 of pairs, none among 300,000) is scored by Splink with its default u for the
+    level; the labels must use the same weight (0 here made the labels of the "typo"
+    stratum far weaker than its records, and its middle bands over-confident)."""
+    from splink import SettingsCreator
+
+    dialect = str(model.get("sql_dialect") or "duckdb")  # "spark" on the Spark backend
+    settings = SettingsCreator.from_path_or_dict(model).get_settings(dialect)
+    for comparison in settings.comparisons:
+        if comparison.output_column_name == "pid":
+            levels = [lv for lv in comparison.comparison_levels if not lv.is_null_level]
             return _log_ratio(levels[0]), _log_ratio(levels[1]), _log_ratio(levels[-1])
     return 0.0, 0.0, 0.0
 
 
-def _log_ratio(level: dict[str, Any]) -> float:
-    m, u = level.get("m_probability"), level.get("u_probability")
-    if not isinstance(m, float | int) or not isinstance(u, float | int) or m <= 0 or u <= 0:
+def _log_ratio(level: Any) -> float:
+    m, u = level.m_probability, level.u_probability
+    if m is None or u is None or m <= 0 or u <= 0:
         return 0.0
     return math.log(m / u)
 
@@ -248,11 +382,15 @@ def _outside_share(real: np.ndarray, inside: np.ndarray, outside: np.ndarray) ->
 
 
 def _fit_stratum(
-    stratum: str, labels: dict[str, np.ndarray] | None, real: np.ndarray
+    stratum: str,
+    labels: dict[str, np.ndarray] | None,
+    real: np.ndarray,
+    decided: dict[str, np.ndarray] | None = None,
 ) -> tuple[dict[str, Any], tuple[np.ndarray, np.ndarray] | None]:
     """One stratum's fit: labels with the ID number hidden (records without one), written
     and equal (an ID number in the registry), or written with a typo (a valid ID number
-    not in the registry: the own citizen gets the comparison's "one keystroke" weight)."""
+    not in the registry: the own citizen gets the comparison's "one keystroke" weight),
+    and the officers' decisions on this stratum's records (:func:`_decision_weights`)."""
     if labels is None:
         return {"method": "none", "reason": "no ID-linked records to re-score"}, None
     if not len(real):
@@ -269,19 +407,33 @@ def _fit_stratum(
     w = np.concatenate([np.full(n, (1 - outside) / n), np.full(n, outside / n)]) * len(real)
     folds = np.concatenate([fold, fold])
     uncertain = int(((x >= 0.5) & (x < 0.99)).sum())  # in the registry or not
-    base = {
+    base: dict[str, Any] = {
         "records": len(real),
         "labels": n,
         "labels_uncertain": uncertain,
         "outside_share": round(outside, 4),
-        "raw_bands": _bands(x, x, y, w),
     }
+    if decided is not None and len(decided["x"]):
+        w_d = _decision_weights(decided["x"], x, w)
+        base["decision_labels"] = {
+            "accepted": int(decided["accepted"].sum()),
+            "rejected": int((~decided["accepted"]).sum()),
+            "used": int((w_d > 0).sum()),
+            "weight": round(float(w_d.sum()), 2),
+        }
+        x = np.concatenate([x, decided["x"]])
+        y = np.concatenate([y, decided["y"]])
+        w = np.concatenate([w, w_d])
+        folds = np.concatenate([folds, decided["fold"]])
+    base["raw_bands"] = _bands(x, x, y, w)
     if n < MIN_CALIB_LABELS or uncertain < MIN_UNCERTAIN:
         reason = (
             f"too few labels: {n:,} ID-linked records re-scored (at least"
             f" {MIN_CALIB_LABELS:,} needed), {uncertain:,} best candidates of theirs (own or"
             f" not) in [0.5, 0.99) (at least {MIN_UNCERTAIN} needed)"
         )
+        if "decision_labels" in base:
+            base["decision_labels"]["used"] = 0
         return {"method": "none", "reason": reason, **base}, None
     held_out = np.empty_like(x)
     for f in (0, 1):
@@ -294,6 +446,21 @@ def _fit_stratum(
         "held_out_bands": _bands(x, held_out, y, w),
         "points": [[round(float(a), 6), round(float(b), 6)] for a, b in zip(*mapping, strict=True)],
     }, mapping
+
+
+def _decision_weights(x_d: np.ndarray, x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """The weight of each decision label beside the run's own labels (``x``, weighed ``w``
+    in records of the run). In each bin of raw p (:data:`_MIX_EDGES`) a decision weighs as
+    much as an average label of the run there — one more label of the bin — and the
+    decisions together at most as much as the run's labels there: a handful moves the map
+    as a handful of labels would, many can correct it, none can outvote the run's own
+    labels. Where the run has no label a decision weighs nothing."""
+    edges = len(_MIX_EDGES) - 1
+    bins_d = np.clip(np.searchsorted(_MIX_EDGES, x_d, side="right") - 1, 0, edges - 1)
+    bins = np.clip(np.searchsorted(_MIX_EDGES, x, side="right") - 1, 0, edges - 1)
+    room = np.bincount(bins, weights=w, minlength=edges)
+    most = np.maximum(np.bincount(bins, minlength=edges), np.bincount(bins_d, minlength=edges))
+    return (room / np.maximum(most, 1))[bins_d]
 
 
 def _pooled(strata: dict[str, dict[str, Any]], key: str) -> list[dict[str, Any]]:

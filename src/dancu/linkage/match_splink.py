@@ -237,6 +237,8 @@ def probabilistic(
     n_calib = con.sql("select count(*) from calib_src").fetchall()[0][0]
     if n_calib:
         con.execute(f"insert into left_pred {records_sql('calib_src', CALIB_PREFIX)}")
+    # Records an officer decided on, as they were written (keyed DECISION_PREFIX): labels too.
+    con.execute(f"insert into left_pred {records_sql('decided_src')}")
     # The blocked pairs are computed here (joins in DuckDB, oversized blocks cut) and
     # handed to Splink, which then scores exactly them and runs no blocking of its own.
     con.execute(blocked_sql())

@@ -311,6 +311,32 @@ def decisions(session: Session, record_id: int) -> list[CleaningDecision]:
     return list(session.scalars(stmt.order_by(CleaningDecision.id)))
 
 
+def last_decisions_of_source(
+    session: Session, source_id: int, actions: Sequence[str]
+) -> list[tuple[int, str, str, str | None]]:
+    """(record id, normalized JSON text, action, citizen pid) of the dataset's decided
+    records whose last decision among ``actions`` it is (``decision_labels``)."""
+    last = (
+        select(func.max(CleaningDecision.id))
+        .join(SectorRecord, SectorRecord.id == CleaningDecision.record_id)
+        .where(SectorRecord.source_id == source_id, CleaningDecision.action.in_(actions))
+        .group_by(CleaningDecision.record_id)
+    )
+    stmt = (
+        select(
+            SectorRecord.id,
+            cast(SectorRecord.normalized, Text),
+            CleaningDecision.action,
+            CleaningDecision.citizen_pid,
+        )
+        .join(CleaningDecision, CleaningDecision.record_id == SectorRecord.id)
+        .join(MatchResult, and_(MatchResult.record_id == SectorRecord.id, MatchResult.decided))
+        .where(CleaningDecision.id.in_(last))
+        .order_by(SectorRecord.id)
+    )
+    return [tuple(row) for row in session.execute(stmt)]  # type: ignore[misc]
+
+
 # ---------------------------------------------------------------------------- jobs
 
 

@@ -39,7 +39,7 @@ from dancu.common.errors import Conflict, NotFound
 from dancu.common.textfold import fold
 from dancu.db import is_postgres, utcnow
 from dancu.db.uow import unit_of_work
-from dancu.linkage import match
+from dancu.linkage import decision_labels, match
 from dancu.linkage import repository as repo
 from dancu.linkage.errors import LinkageErrorCode
 from dancu.linkage.events import RUN_QUEUED
@@ -206,11 +206,17 @@ def registry_frame(citizens: list[dict[str, Any]]) -> pd.DataFrame:
     )
 
 
-def link(sector: pa.Table, citizens: pa.Table, progress: Progress | None = None) -> pd.DataFrame:
-    """The engine's outcomes (one row per sector record), or none for an empty dataset."""
+def link(
+    sector: pa.Table,
+    citizens: pa.Table,
+    progress: Progress | None = None,
+    decisions: pa.Table | None = None,
+) -> pd.DataFrame:
+    """The engine's outcomes (one row per sector record), or none for an empty dataset
+    (``decisions``: the dataset's decided records, labels of the calibration)."""
     if sector.num_rows == 0:
         return pd.DataFrame(columns=list(match.OUTCOME_COLUMNS))
-    return match.link(sector, citizens, progress=progress).outcomes
+    return match.link(sector, citizens, progress=progress, decisions=decisions).outcomes
 
 
 # ---------------------------------------------------------------------------- storing results
@@ -399,6 +405,7 @@ def _match(factory: Factory, job_id: int, progress: Progress | None) -> None:
         job = _get(session, job_id)
         job.step = "match"
         sector, citizens = prepare_match(session, job)
+        decided = decision_labels.for_run(session, job)  # officers' decisions as labels
         job.total, job.heartbeat_at = len(sector), utcnow()
     report("read", len(sector), len(sector))
 
@@ -406,7 +413,7 @@ def _match(factory: Factory, job_id: int, progress: Progress | None) -> None:
         _beat(factory, job_id)
         report(f"match:{step}", done, total)
 
-    outcomes = link(sector, citizens, progress=engine_progress)
+    outcomes = link(sector, citizens, progress=engine_progress, decisions=decided)
     calibration = outcomes.attrs.get("calibration")  # set by match.link
     results = result_columns(outcomes, sector, citizens)
     del outcomes, sector, citizens
