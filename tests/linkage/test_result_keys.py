@@ -14,7 +14,7 @@ import psycopg
 import pytest
 from alembic import command
 from sqlalchemy import create_engine, delete, func, insert, inspect, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dancu.cli import alembic_config
@@ -259,3 +259,45 @@ def test_the_migration_keeps_results_and_records_both_ways(blank_url: str) -> No
     engine.dispose()
     command.upgrade(config, "head")
     assert len(_rows(blank_url)) == 3
+
+
+@pytest.mark.skipif("postgresql" not in BACKENDS, reason="PostgreSQL's row locks")
+def test_an_uncommitted_result_holds_its_run_and_record(tmp_path: Path) -> None:
+    """As the foreign keys' checks did, the statement that writes a result locks its run
+    and its record ``FOR KEY SHARE`` until it commits: neither can be deleted under it."""
+    name = f"dancu_keys_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(_driver(PG_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_URL.rsplit("/", 1)[0] + "/" + name
+    try:
+        command.upgrade(alembic_config(url), "head")
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text(_SOURCE), {"id": 1, "now": _NOW})
+            conn.execute(text(_JOB), {"id": 1, "source": 1, "now": _NOW})
+            conn.execute(text(_RECORD), {"id": 1, "source": 1})
+        with engine.connect() as writer, engine.connect() as other:
+            writer.begin()
+            writer.execute(
+                text(_RESULT),
+                {"id": 1, "source": 1, "record": 1, "job": 1, "outcome": "synced"}
+                | {"diff": "{}", "decided": False},
+            )
+            other.execute(text("SET lock_timeout = '300ms'"))  # for the session
+            other.commit()
+            for statement in ("DELETE FROM linkage_job", "DELETE FROM linkage_record"):
+                other.begin()
+                with pytest.raises(OperationalError, match="lock timeout"):
+                    other.execute(text(statement))
+                other.rollback()
+            writer.commit()
+            other.begin()
+            other.execute(text("DELETE FROM linkage_job"))  # now it may, and the result stays
+            assert other.execute(text("SELECT job_id FROM linkage_result")).all() == [(None,)]
+            other.commit()
+        engine.dispose()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
