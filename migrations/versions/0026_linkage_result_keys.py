@@ -21,6 +21,11 @@ check a query that locks the row it finds (docs/performance.md, linkage_scale, 2
   commits) and each must be a run of the result's dataset; deleting runs sets their
   results' ``job_id`` to null. On SQLite, row triggers do the same.
 
+On SQLite the rebuilt table also gets ``AUTOINCREMENT``: SQLite otherwise hands out the
+ids of deleted rows again, and a re-run deletes the undecided results before storing new
+ones, so an id shown in the queue before a re-run could name another record's result
+after it.
+
 The downgrade restores the three keys (results and records are kept as they are).
 """
 
@@ -131,7 +136,11 @@ def upgrade() -> None:
     op.create_index(
         "ix_linkage_record_source_record", "linkage_record", ["source_id", "id"], unique=True
     )
-    with op.batch_alter_table("linkage_result") as batch:
+    # SQLite rebuilds the table here: with AUTOINCREMENT, so that a result's id is never
+    # given again (it is the queue's result_id; PostgreSQL's sequence never reuses one)
+    with op.batch_alter_table(
+        "linkage_result", table_kwargs={"sqlite_autoincrement": True}
+    ) as batch:
         batch.drop_constraint("fk_linkage_result_job_id_linkage_job", type_="foreignkey")
         batch.drop_constraint("fk_linkage_result_record_id_linkage_record", type_="foreignkey")
         batch.drop_constraint("fk_linkage_result_source_id_linkage_source", type_="foreignkey")

@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dancu.cli import alembic_config
 from dancu.common import bulk
+from dancu.common.errors import NotFound
 from dancu.db import is_postgres, make_engine
+from dancu.linkage import cleaning, runs, service, tasks
 from dancu.linkage import repository as repo
-from dancu.linkage import runs, service
 from dancu.linkage.models import LinkageJob, MatchResult, SectorRecord, Source
 from tests.conftest import BACKENDS, PG_URL, _driver
 from tests.linkage import world as wd
@@ -136,6 +137,24 @@ def test_deleting_a_record_or_its_dataset_deletes_their_results(factory, two) ->
         assert session.scalar(select(func.count()).where(MatchResult.source_id == a))
         session.execute(delete(Source).where(Source.id == a))
         assert session.scalar(select(func.count()).where(MatchResult.source_id == a)) == 0
+
+
+def test_a_decision_from_before_a_re_run_is_refused(factory, linked) -> None:  # type: ignore[no-untyped-def]
+    """Why results keep their surrogate ``id`` (the queue's ``result_id``) rather than
+    being keyed by their record: a re-run replaces an undecided result with a new ``id``,
+    so a page shown before it cannot decide on a proposal its officer never saw."""
+    _w, source_id = linked
+    with factory() as session:
+        shown = cleaning.queue(session, actor=wd.clerk()).items[0]
+        job = runs.enqueue_run(session, source_id, actor=wd.clerk())
+        session.commit()
+    assert tasks.run_job(factory, job.id).status == "done"
+    with factory() as session, pytest.raises(NotFound):
+        cleaning.accept(session, shown.result_id, actor=wd.clerk())
+    with factory() as session:  # the record is in the queue again, under a new id
+        again = [i for i in cleaning.queue(session, actor=wd.clerk()).items]
+        same = [i for i in again if i.record_id == shown.record_id]
+        assert len(same) == 1 and same[0].result_id != shown.result_id
 
 
 # ---------------------------------------------------------------------------- the migration

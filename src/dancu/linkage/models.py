@@ -226,6 +226,9 @@ class MatchResult(Base):
         ),
         Index("ix_linkage_result_source_outcome", "source_id", "outcome"),
         Index("ix_linkage_result_source_commune", "source_id", "commune_code"),
+        # ids never reused (SQLite's would be, after a re-run's delete): ``id`` is the
+        # queue's ``result_id``, and a re-run's results must not answer to older ones
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
