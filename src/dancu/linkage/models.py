@@ -15,6 +15,7 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -91,7 +92,11 @@ class SectorRecord(Base):
     """One line of a dataset: its raw values and the normalized fields matching uses."""
 
     __tablename__ = "linkage_record"
-    __table_args__ = (UniqueConstraint("source_id", "line", name="uq_linkage_record_line"),)
+    __table_args__ = (
+        UniqueConstraint("source_id", "line", name="uq_linkage_record_line"),
+        # what a result's key (source_id, record_id) refers to (migration 0026)
+        Index("ix_linkage_record_source_record", "source_id", "id", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("linkage_source.id", ondelete="CASCADE"))
@@ -195,23 +200,41 @@ class LinkageJob(Base):
 
 
 class MatchResult(Base):
-    """A record's outcome in its source's latest run (one per record)."""
+    """A record's outcome in its source's latest run (one per record).
+
+    Keys (migration 0026), chosen for what storing 200,000 results costs (a foreign key is
+    checked row by row, and each check locks the row it finds; docs/performance.md):
+
+    * ``(source_id, record_id)`` -> ``linkage_record (source_id, id)``, one key for the
+      record and its dataset (a result's dataset is its record's; deleting the record or
+      its dataset deletes the result);
+    * ``job_id`` (the run that stored it, or null) has no declared foreign key: triggers
+      of migration 0026 check it once per statement instead of once per row — a run of
+      the same dataset, locked against deletion until the writer commits (as a foreign
+      key's check locks it) — and deleting a run sets its results' ``job_id`` to null.
+      On SQLite a batch migration that rebuilds this table drops its triggers: such a
+      migration must create them again (0026 shows how).
+    """
 
     __tablename__ = "linkage_result"
     __table_args__ = (
         CheckConstraint(_in("outcome", OUTCOMES), name="outcome"),
+        ForeignKeyConstraint(
+            ["source_id", "record_id"],
+            ["linkage_record.source_id", "linkage_record.id"],
+            ondelete="CASCADE",
+        ),
         Index("ix_linkage_result_source_outcome", "source_id", "outcome"),
         Index("ix_linkage_result_source_commune", "source_id", "commune_code"),
+        # ids never reused (SQLite's would be, after a re-run's delete): ``id`` is the
+        # queue's ``result_id``, and a re-run's results must not answer to older ones
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
-    source_id: Mapped[int] = mapped_column(ForeignKey("linkage_source.id", ondelete="CASCADE"))
-    record_id: Mapped[int] = mapped_column(
-        ForeignKey("linkage_record.id", ondelete="CASCADE"), unique=True
-    )
-    job_id: Mapped[int | None] = mapped_column(
-        ForeignKey("linkage_job.id", ondelete="SET NULL"), nullable=True
-    )
+    source_id: Mapped[int] = mapped_column(_ID)
+    record_id: Mapped[int] = mapped_column(_ID, unique=True)
+    job_id: Mapped[int | None] = mapped_column(_ID, nullable=True)
     outcome: Mapped[str] = mapped_column(String(24))
     citizen_pid: Mapped[str | None] = mapped_column(String(12), nullable=True)
     probability: Mapped[float | None] = mapped_column(Float, nullable=True)
