@@ -109,3 +109,37 @@ def test_every_setting_is_documented():
     docs = (Path(__file__).resolve().parents[1] / "docs" / "operations.md").read_text()
     variables = [f"DANCU_{name.upper()}" for name in Settings.model_fields]
     assert [v for v in variables if f"`{v}`" not in docs] == []
+
+
+def test_synchronous_routes_run_on_at_most_web_threads_threads():
+    """``DANCU_WEB_THREADS`` bounds how many synchronous routes run at once in a process
+    (anyio's default of 40 let an overloaded server thrash, docs/performance.md)."""
+    import threading
+    import time
+
+    app = create_app(_settings(web_threads=2, jobs_in_process=False))
+    running, most = [0], [0]
+    lock = threading.Lock()
+
+    def busy() -> dict[str, int]:  # a synchronous route: FastAPI runs it on the thread pool
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.2)
+        with lock:
+            running[0] -= 1
+        return {}
+
+    app.add_api_route("/busy", busy)
+    with TestClient(app) as client:  # runs the lifespan, which sizes the pool
+        requests = [threading.Thread(target=client.get, args=("/busy",)) for _ in range(6)]
+        for request in requests:
+            request.start()
+        for request in requests:
+            request.join()
+    assert most[0] == 2
+
+
+def test_web_threads_must_be_positive():
+    with pytest.raises(ValueError, match="web_threads"):
+        _settings(web_threads=0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import Depends, FastAPI
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -172,6 +173,8 @@ def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         adminunits.preload()  # the first request should not pay for reading the unit tables
+        # this event loop's thread pool for synchronous routes (settings.web_threads)
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.web_threads
         worker = jobs.start_in_process() if settings.jobs_in_process else None
         yield
         if worker is not None:

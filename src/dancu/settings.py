@@ -6,7 +6,7 @@ from functools import cache
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "dev-only-secret-change-me"
@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     demo_citizens: int = 3000
     demo_seed: int = 6
     db_pool_size: int = 10
+    # Threads each server process runs its synchronous routes on (anyio's default is 40).
+    # More threads than the cores and connections can serve only contend: measured on two
+    # cores, 40 let a look-up load at 70 % of peak tip into seconds of queueing and stay
+    # there, 8 did not (docs/performance.md, registry_lookup).
+    web_threads: int = Field(default=8, ge=1, le=200)
     # Background jobs (docs/operations.md, "Background jobs"; ADR 0005). Where jobs wait:
     # empty, a SQLite file next to a SQLite database (or the PostgreSQL database itself);
     # else redis://, postgresql://, sqlite:///path, or memory:// (one process only).
