@@ -269,6 +269,18 @@ def _drop_database(name: str) -> None:
     admin.dispose()
 
 
+@pytest.fixture(params=BACKENDS)
+def blank_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database, not migrated (a SQLite file, or a PostgreSQL database of its own,
+    dropped afterwards): for tests of the migrations themselves."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'blank.db'}"
+        return
+    name = f"dancu_migrations_{uuid.uuid4().hex[:8]}"
+    yield _create_database(name)
+    _drop_database(name)
+
+
 def migrated_database(prefix: str) -> Iterator[sessionmaker[Session]]:
     """A PostgreSQL database of its own (``prefix`` and a random tail), migrated to head, as
     a session factory; dropped afterwards. For modules that commit (races, durability), so

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from dancu.cli import alembic_config
@@ -19,25 +16,8 @@ from dancu.common.access import Actor, Role
 from dancu.common.audit import GENESIS_HASH, AuditEntry
 from dancu.common.audit_chain import VerifyResult
 from dancu.db import make_engine
-from tests.conftest import BACKENDS, PG_URL, _driver
 
 pytestmark = pytest.mark.xdist_group("migrations")
-
-
-@pytest.fixture(params=BACKENDS)
-def blank_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database, not migrated."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'blank.db'}"
-        return
-    name = f"dancu_migrations_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(_driver(PG_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield PG_URL.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 class _OldEntry:
