@@ -141,6 +141,25 @@ def sector_columns(records: pa.Table) -> pa.Table:
         con.close()
 
 
+def decision_inputs(session: Session, job: LinkageJob) -> pa.Table | None:
+    """The labels of a run's calibration from its dataset's decisions
+    (:func:`decision_labels.read`), as the matcher's sector columns plus ``decided_pid`` and
+    ``accepted`` (``match.link(decisions=...)``), read on behalf of the officer who
+    requested the run; None when there is none."""
+    table = decision_labels.read(session, job.source_id, actor=Actor.from_dict(job.actor))
+    if table.num_rows == 0:
+        return None
+    records = sector_columns(table.select(["id", "normalized"]))
+    truth = pa.table(
+        {
+            "record_key": [record_key(i) for i in table.column("id").to_pylist()],
+            "decided_pid": table.column("decided_pid"),
+            "accepted": table.column("accepted"),
+        }
+    )
+    return records.join(truth, "record_key")
+
+
 def registry_columns(citizens: pa.Table) -> pa.Table:
     """The matcher's registry input from the registry's columns
     (``citizen_columns_for_matching``), column by column: names folded and split once per
@@ -405,7 +424,7 @@ def _match(factory: Factory, job_id: int, progress: Progress | None) -> None:
         job = _get(session, job_id)
         job.step = "match"
         sector, citizens = prepare_match(session, job)
-        decided = decision_labels.for_run(session, job)  # officers' decisions as labels
+        decided = decision_inputs(session, job)  # officers' decisions as labels
         job.total, job.heartbeat_at = len(sector), utcnow()
     report("read", len(sector), len(sector))
 
