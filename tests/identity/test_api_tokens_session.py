@@ -37,7 +37,6 @@ from tests.identity.oidc_helpers import (
     register,
 )
 from tests.identity.test_api_tokens import client_token, lookup, partner_client, refused
-from tests.test_migrations import blank_url  # noqa: F401  (the fixture)
 
 
 @pytest.fixture
@@ -154,7 +153,7 @@ def test_a_partner_token_has_no_login_session_and_keeps_working(web, session, su
 
 
 @pytest.mark.xdist_group("migrations")
-def test_migration_0011_gives_existing_sessions_their_public_sid(blank_url):  # noqa: F811
+def test_migration_0011_gives_existing_sessions_their_public_sid(blank_url):
     config = alembic_config(blank_url)
     command.upgrade(config, "0010")
     engine = make_engine(blank_url)

@@ -20,7 +20,6 @@ from dancu.db import make_engine, utcnow
 from dancu.identity.auth import totp
 from dancu.identity.keys import sealing
 from dancu.settings import DEV_SECRET, get_settings
-from tests.test_migrations import blank_url  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.xdist_group("migrations")
 
@@ -29,7 +28,7 @@ SECRET = pyotp.random_base32()
 
 
 @pytest.fixture
-def at_0006(blank_url: str) -> Iterator[Engine]:  # noqa: F811
+def at_0006(blank_url: str) -> Iterator[Engine]:
     """A database at 0006 holding a TOTP secret in clear and a signing key sealed with the
     servers' key."""
     command.upgrade(alembic_config(blank_url), "0006")

@@ -16,7 +16,6 @@ from dancu.identity.accounts.models import Account
 from dancu.identity.auth import signin, totp
 from dancu.identity.keys import sealing
 from tests.identity import helpers
-from tests.test_migrations import blank_url  # noqa: F401  (the fixture)
 
 
 def _stored(session: Session, account_id: int) -> str | None:
@@ -79,7 +78,7 @@ def test_signing_keys_and_totp_secrets_use_different_keys():
 
 
 @pytest.mark.xdist_group("migrations")
-def test_migration_0007_seals_plaintext_secrets_and_downgrade_opens_them(blank_url):  # noqa: F811
+def test_migration_0007_seals_plaintext_secrets_and_downgrade_opens_them(blank_url):
     config = alembic_config(blank_url)
     command.upgrade(config, "0006")
     engine = make_engine(blank_url)
