@@ -9,7 +9,7 @@ from datetime import date
 import pandas as pd
 import pyarrow as pa
 
-from dancu.linkage import match, runs
+from dancu.linkage import match, run_inputs, runs
 from dancu.registry.repository import MATCHING_SCHEMA
 
 COMMUNE_A = "24121"  # Phường Tân Lập, Đắk Lắk (66)
@@ -41,10 +41,10 @@ def test_sector_columns_parse_the_normalized_json_once_per_record() -> None:
             ],
         }
     )
-    table = runs.sector_columns(records)
-    assert table.column_names == ["record_key", *runs.SECTOR_FIELDS]
+    table = run_inputs.sector_columns(records)
+    assert table.column_names == ["record_key", *run_inputs.SECTOR_FIELDS]
     first, second = table.to_pylist()
-    assert first["record_key"] == runs.record_key(7) == "000000000007"
+    assert first["record_key"] == run_inputs.record_key(7) == "000000000007"
     assert (first["name"], first["birth_year"], first["phone"], first["dedup_key"]) == (
         "Nguyễn Văn An",
         "1990",
@@ -78,8 +78,8 @@ def test_registry_columns_agree_with_the_frame_built_from_dicts() -> None:
     as_text = [
         {k: v.isoformat() if isinstance(v, date) else v for k, v in c.items()} for c in citizens
     ]
-    table = runs.registry_columns(pa.Table.from_pylist(as_text, schema=MATCHING_SCHEMA))
-    frame = runs.registry_frame(citizens)
+    table = run_inputs.registry_columns(pa.Table.from_pylist(as_text, schema=MATCHING_SCHEMA))
+    frame = run_inputs.registry_frame(citizens)
     assert table.column_names == [*match.REGISTRY_COLUMNS, "full_name"]
     assert table.to_pylist() == frame.to_dict("records")
     assert table.to_pylist()[1]["family"] == "dang"

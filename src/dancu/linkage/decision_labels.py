@@ -25,6 +25,8 @@ from sqlalchemy.orm import Session
 from dancu.common import audit
 from dancu.common.access import Actor, Permission
 from dancu.linkage import repository as repo
+from dancu.linkage.models import LinkageJob
+from dancu.linkage.run_inputs import record_key, sector_columns
 from dancu.linkage.service import PURPOSE, get_source, require_province
 
 # the decisions that label a match, and what they say about the proposed citizen
@@ -66,3 +68,22 @@ def read(session: Session, source_id: int, *, actor: Actor) -> pa.Table:
         fields=("record_id", "action", "citizen_pid", f"count={table.num_rows}"),
     )
     return table
+
+
+def for_run(session: Session, job: LinkageJob) -> pa.Table | None:
+    """The labels of a run's calibration from its dataset's decisions
+    (:func:`read`), as the matcher's sector columns plus ``decided_pid`` and
+    ``accepted`` (``match.link(decisions=...)``), read on behalf of the officer who
+    requested the run; None when there is none."""
+    table = read(session, job.source_id, actor=Actor.from_dict(job.actor))
+    if table.num_rows == 0:
+        return None
+    records = sector_columns(table.select(["id", "normalized"]))
+    truth = pa.table(
+        {
+            "record_key": [record_key(i) for i in table.column("id").to_pylist()],
+            "decided_pid": table.column("decided_pid"),
+            "accepted": table.column("accepted"),
+        }
+    )
+    return records.join(truth, "record_key")

@@ -27,7 +27,7 @@ from dancu.common.access import Actor, Permission
 from dancu.common.errors import DancuError
 from dancu.linkage import match
 from dancu.linkage.dataset import read_dataset
-from dancu.linkage.runs import registry_frame
+from dancu.linkage.run_inputs import registry_frame
 from dancu.payments import area, beneficiaries, programmes
 from dancu.payments.errors import PaymentsErrorCode
 from dancu.payments.mapper import AccountDirectory, verify_account

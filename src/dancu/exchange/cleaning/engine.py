@@ -35,7 +35,7 @@ from dancu.exchange.errors import ExchangeErrorCode
 from dancu.linkage import match
 from dancu.linkage.dataset import open_dataset
 from dancu.linkage.readers import read_table
-from dancu.linkage.runs import registry_frame
+from dancu.linkage.run_inputs import registry_frame
 
 SOURCE_TYPE = "bank"
 Progress = Callable[[str, int], None]

@@ -32,7 +32,7 @@ from dancu.exchange.insurance.schemas import CardIn, ImportOut, SyncRate
 from dancu.linkage import match
 from dancu.linkage.normalize import normalize_name
 from dancu.linkage.readers import read_table
-from dancu.linkage.runs import registry_frame
+from dancu.linkage.run_inputs import registry_frame
 from dancu.registry import service as registry
 
 PURPOSE = "health_insurance"
