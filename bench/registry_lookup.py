@@ -5,8 +5,10 @@ two-core machine the server, PostgreSQL and the load generator are not three pro
 fighting over two cores; ``--workers N`` to change) serves a registry of ``citizens`` on
 PostgreSQL. The load generator, in its own process, first finds each
 endpoint's peak with a closed loop (``/healthz`` and the look-up alternate, twice each),
-then drives the look-up open-loop at 70% of its peak to read p50 and p99 from the scheduled
-send times. A look-up is the whole path a real client takes: bearer-token check, purpose
+then measures the look-up's sustained peak with a closed loop as long as the open loop
+(15 s, the sealer's and the WAL's share of the work included), and drives the look-up
+open-loop at 70% of each peak (the 8 s one and the sustained one), the sealer caught up
+before each, to read p50 and p99 from the scheduled send times. A look-up is the whole path a real client takes: bearer-token check, purpose
 check, the citizen read scoped to the officer's province, the audit entry written and
 committed, the JSON answer. ``/healthz`` runs ``SELECT 1`` through the same pool, so the
 ratio is what the registry adds on top of the web stack and a database round trip.
@@ -253,18 +255,27 @@ def main(url: str, citizens: int, workers: int | None = None, *, jobs_apart: boo
             peaks["healthz"].append(closed(base, health, PEAK_SECONDS))
             peaks["lookup"].append(closed(base, lookups, PEAK_SECONDS))
         looked_up = sum(r.completed for r in peaks["lookup"])
-        audited = audit_count(url) - before
         failed = sum(r.failed for rs in peaks.values() for r in rs)
         health_rate = statistics.median(r.rate for r in peaks["healthz"])
         lookup_rate = statistics.median(r.rate for r in peaks["lookup"])
-        target = 0.7 * lookup_rate
-        steady = loadgen.run(
-            loadgen.Load(base, lookups, headers, OPEN_SECONDS, CONCURRENCY, rate=target)
-        )
+        # What the server holds for as long as the open loop runs, its sealer and WAL
+        # included: an 8 s burst leaves part of that work for afterwards.
+        wait_sealed(url)
+        sustained = closed(base, lookups, OPEN_SECONDS)
+        looked_up += sustained.completed
+        steady: dict[str, loadgen.Result] = {}
+        for name, peak in (("burst", lookup_rate), ("sustained", sustained.rate)):
+            wait_sealed(url)  # each open loop starts with no sealing left behind
+            steady[name] = loadgen.run(
+                loadgen.Load(base, lookups, headers, OPEN_SECONDS, CONCURRENCY, rate=0.7 * peak)
+            )
+            looked_up += steady[name].completed
         unsealed = wait_sealed(url)  # while the server (and its worker) still runs
-    failed += sum(r.failed for r in dev_runs)
-    if failed or steady.failed:
-        raise RuntimeError(f"{failed + steady.failed} requests did not answer 200")
+        audited = audit_count(url) - before
+    failed += sum(r.failed for r in dev_runs) + sustained.failed
+    failed += sum(r.failed for r in steady.values())
+    if failed:
+        raise RuntimeError(f"{failed} requests did not answer 200")
     if audited != looked_up:
         raise RuntimeError(f"{looked_up} look-ups wrote {audited} audit entries")
     if unsealed:
@@ -279,10 +290,19 @@ def main(url: str, citizens: int, workers: int | None = None, *, jobs_apart: boo
         "development server, no token look-up",
     )
     table.add("ratio access token / development token", f"{lookup_rate / dev_rate:.2f}")
-    p50, p99 = steady.percentile(50), steady.percentile(99)
-    table.add("at 70% of peak", f"{steady.rate:,.0f} req/s", f"{OPEN_SECONDS:g} s open loop")
-    table.add("  p50", f"{p50:.1f} ms")
-    table.add("  p99", f"{p99:.1f} ms", goal(p99, 20, at_least=False))
+    table.add(
+        "look-up sustained peak",
+        f"{sustained.rate:,.0f} req/s",
+        f"closed loop as long as the open loop ({OPEN_SECONDS:g} s)",
+    )
+    for name, label in (("burst", f"{PEAK_SECONDS:g} s peak"), ("sustained", "sustained peak")):
+        run = steady[name]
+        p50, p99 = run.percentile(50), run.percentile(99)
+        table.add(
+            f"at 70% of the {label}", f"{run.rate:,.0f} req/s", f"{OPEN_SECONDS:g} s open loop"
+        )
+        table.add("  p50", f"{p50:.1f} ms")
+        table.add("  p99", f"{p99:.1f} ms", goal(p99, 20, at_least=False))
     return table
 
 
