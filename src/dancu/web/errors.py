@@ -76,6 +76,8 @@ async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code < 400:
         return await http_exception_handler(request, exc)
+    if exc.status_code == 400 and exc.detail == _UNPARSED_BODY:
+        return _unparsed_body(request)
     code = str(_STATUS_CODES.get(exc.status_code, ErrorCode.ERROR))
     message = exc.detail if isinstance(exc.detail, str) else "error"
     headers = dict(exc.headers or {})
@@ -83,6 +85,24 @@ async def http_error(request: Request, exc: Exception) -> Response:
         body = {"code": code, "message": message}
         return JSONResponse(body, status_code=exc.status_code, headers=headers)
     return _page(request, exc.status_code, code, message, headers=headers)
+
+
+# FastAPI's 400 for a body it could not read at all (JSON that is not UTF-8, a broken
+# multipart form): an input error like any other, so the 422 every operation declares.
+_UNPARSED_BODY = "There was an error parsing the body"
+
+
+def _unparsed_body(request: Request) -> Response:
+    rule, message = "json_invalid", "body: the body cannot be parsed (JSON in UTF-8, or a form)"
+    body = {
+        "code": "request.invalid",
+        "message": message,
+        "field": "body",
+        "errors": [{"field": "body", "rule": rule, "code": "request.invalid", "message": message}],
+    }
+    if _wants_json(request):
+        return JSONResponse(body, status_code=422)
+    return _page(request, 422, "request.invalid", message, field="body")
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
