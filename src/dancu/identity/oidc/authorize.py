@@ -34,6 +34,7 @@ from dancu.db import utcnow
 from dancu.identity.auth import session as logins
 from dancu.identity.oidc.claims import CLAIM_LABELS, SCOPE_CLAIMS
 from dancu.identity.oidc.models import Consent, OidcClient, PushedRequest
+from dancu.identity.oidc.params import refusal as params_refusal
 from dancu.identity.oidc.server import HttpRequest, Provider
 from dancu.identity.oidc.subject import Subject
 from dancu.settings import Settings, get_settings
@@ -69,6 +70,8 @@ Outcome = Redirect | Refuse | AskConsent
 
 def push(session: Session, provider: Provider, request: HttpRequest) -> tuple[int, dict[str, Any]]:
     """RFC 9126: authenticate the client, validate the request, store it; return request_uri."""
+    if (refused := params_refusal(request.form)) is not None:
+        return 400, {"error": "invalid_request", "error_description": refused}
     try:
         client = provider.authenticate_client(
             request, ["client_secret_basic", "private_key_jwt", "none"], "par"
@@ -114,6 +117,8 @@ def authorize(
 ) -> Outcome:
     """One pass of the authorization endpoint (GET, or POST from the consent page)."""
     now = int(provider.now.timestamp())
+    if (refused := params_refusal(request.args)) is not None:
+        return Refuse("invalid_request", refused)  # no redirect: the redirect_uri is suspect
     params, par = _resolve(session, provider, request)
     if isinstance(params, Refuse):
         return params

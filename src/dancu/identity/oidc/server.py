@@ -247,8 +247,11 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         self.provider = provider
 
     def get_audiences(self) -> list[str]:
+        """The issuer, or the endpoint the assertion is sent to (RFC 7523 3: the token
+        endpoint MAY be the audience; clients name the revocation and introspection
+        endpoints the same way when they call those)."""
         base = self.provider.issuer
-        return [base, f"{base}/oidc/token", f"{base}/oidc/par"]
+        return [base, *(f"{base}/oidc/{name}" for name in ("token", "par", "revoke", "introspect"))]
 
     def validate_jti(self, claims: dict[str, Any], jti: str) -> bool:
         expires = datetime.fromtimestamp(int(claims["exp"]), tz=self.provider.now.tzinfo)
