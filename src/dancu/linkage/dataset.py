@@ -17,6 +17,7 @@ codes ``linkage.empty_file``, ``linkage.missing_column``, ``linkage.bad_format``
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -181,6 +182,15 @@ def _blank(data: bytes | Path) -> bool:
     return True
 
 
+def _cell(value: Any) -> Any:
+    """A cell as its writer meant it: NFC (text typed on a Mac is often NFD), without the
+    apostrophe a spreadsheet puts before digits to keep them text (``'001085012345``)."""
+    if not isinstance(value, str):
+        return value
+    text = unicodedata.normalize("NFC", value).strip()
+    return text[1:].lstrip() if text.startswith("'") else text
+
+
 def _text(value: Any) -> str | None:
     if value is None:
         return None
@@ -217,6 +227,7 @@ class _RowReader:
         width = len(self.header)
         start = self.lines
         for line, row in rows:
+            row = [_cell(v) for v in row]
             if not any(_text(v) for v in row):
                 continue  # blank line: not data
             self.lines += 1
