@@ -23,7 +23,7 @@ from dancu.common.errors import ValidationFailed
 from dancu.linkage.dataset import read_dataset
 
 HEADER = ["ma_so_bhxh", "ho_ten", "so_cccd", "ngay_sinh", "gioi_tinh", "dia_chi"]
-ROW = ["0101234567", "Nguyễn Văn Đức", "001085012345", "15/03/1985", "Nam", "Phường Ba Đình, Hà Nội"]
+ROW = ["0101234567", "Nguyễn Văn Đức", "001085012345", "15/03/1985", "Nam", "Ba Đình, Hà Nội"]
 TODAY = date(2026, 1, 1)
 
 

@@ -9,7 +9,6 @@ given with an import (or saved for the type) overrides the default field by fiel
 from __future__ import annotations
 
 import unicodedata
-
 from collections.abc import Mapping
 from dataclasses import dataclass
 
