@@ -16,6 +16,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 
 from dancu.common.errors import DancuError, ErrorCode, NotAuthenticated
 from dancu.web import security
@@ -77,7 +78,11 @@ async def http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code < 400:
         return await http_exception_handler(request, exc)
     if exc.status_code == 400 and exc.detail == _UNPARSED_BODY:
-        return _unparsed_body(request)
+        return _unparsed_body(request, "json_invalid", "the body cannot be parsed (JSON in UTF-8)")
+    if exc.status_code == 400 and isinstance(exc.__context__, MultiPartException):
+        return _unparsed_body(
+            request, "multipart_invalid", f"the form cannot be read: {exc.detail}"
+        )
     code = str(_STATUS_CODES.get(exc.status_code, ErrorCode.ERROR))
     message = exc.detail if isinstance(exc.detail, str) else "error"
     headers = dict(exc.headers or {})
@@ -87,13 +92,14 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return _page(request, exc.status_code, code, message, headers=headers)
 
 
-# FastAPI's 400 for a body it could not read at all (JSON that is not UTF-8, a broken
-# multipart form): an input error like any other, so the 422 every operation declares.
+# FastAPI's and Starlette's 400 for a body they could not read at all (JSON that is not
+# UTF-8, a broken multipart form): an input error like any other, so the 422 every
+# operation declares.
 _UNPARSED_BODY = "There was an error parsing the body"
 
 
-def _unparsed_body(request: Request) -> Response:
-    rule, message = "json_invalid", "body: the body cannot be parsed (JSON in UTF-8, or a form)"
+def _unparsed_body(request: Request, rule: str, text: str) -> Response:
+    message = f"body: {text}"
     body = {
         "code": "request.invalid",
         "message": message,
