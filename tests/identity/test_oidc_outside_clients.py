@@ -189,3 +189,33 @@ def test_no_parameter_value_is_a_server_error(signed_in: TestClient, session) ->
                 refused = answers["par (public)"]
                 assert refused.status_code in (400, 401), (field, value, refused.text)
     assert not failures, "\n".join(failures)
+
+
+def test_prompt_is_a_list_login_among_others_still_asks_to_sign_in_again(
+    signed_in: TestClient,
+    session,  # type: ignore[no-untyped-def]
+) -> None:
+    rp = register(session, "rp-prompt", "client_secret_basic")
+    response, _ = authorize(signed_in, rp, prompt="login consent")
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login?"), response.headers["location"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "error"),
+    [
+        ({"prompt": "none login"}, "invalid_request"),
+        ({"request": "eyJhbGciOiJub25lIn0.e30."}, "request_not_supported"),
+    ],
+)
+def test_what_the_provider_cannot_honour_is_an_error_redirect(
+    signed_in: TestClient,
+    session,
+    extra: dict[str, str],
+    error: str,  # type: ignore[no-untyped-def]
+) -> None:
+    rp = register(session, "rp-cannot", "client_secret_basic")
+    response, _ = authorize(signed_in, rp, **extra)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith(REDIRECT)
+    assert query(response.headers["location"])["error"] == error
