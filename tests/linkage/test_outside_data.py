@@ -115,9 +115,9 @@ def test_numbers_that_lost_their_leading_zeros_in_a_spreadsheet() -> None:
     _is_the_person(_one(_xlsx([HEADER, row]), "xlsx"))
 
 
-def test_a_very_long_name_is_read_not_a_crash() -> None:
+def test_a_long_name_within_the_limit_is_read() -> None:
     row = [*ROW]
-    row[1] = "Nguyễn " * 5000 + "Đức"
+    row[1] = "Nguyễn " * 27 + "Đức"
     dataset = read_dataset(_csv([HEADER, row]), "social_insurance", file_format="csv")
     assert dataset.lines == 1
 
@@ -131,3 +131,15 @@ def test_empty_and_header_only_files_name_the_file(data: bytes, file_format: str
     with pytest.raises(ValidationFailed) as refused:
         read_dataset(data, "social_insurance", file_format=file_format)
     assert refused.value.code == "linkage.empty_file" and refused.value.field == "file"
+
+
+def test_a_name_longer_than_a_record_keeps_rejects_its_line_not_the_import() -> None:
+    """It was a database error (varchar(200)) that failed the whole import with no code."""
+    long = [*ROW]
+    long[1] = "Nguyễn " * 3000 + "Đức"
+    dataset = read_dataset(
+        _csv([HEADER, ROW, long]), "social_insurance", file_format="csv", today=TODAY
+    )
+    assert (dataset.lines, dataset.rejected, len(dataset.records)) == (2, 1, 1)
+    problem = next(p for p in dataset.problems if p.rejected)
+    assert (problem.line, problem.field, problem.code) == (3, "full_name", "name.too_long")

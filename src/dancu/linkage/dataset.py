@@ -37,6 +37,7 @@ __all__ = ["RECORD_COLUMNS", "Dataset", "DatasetStream", "Problem", "open_datase
 
 Progress = Callable[[str, int, int], None]
 CHUNK = 5000  # lines read, normalised and handed on at a time
+NAME_MAX = 200  # the longest name a record keeps (``linkage_record.full_name``)
 
 # Columns of Dataset.records (the sector input of dancu.linkage.match.link).
 RECORD_COLUMNS: tuple[str, ...] = (
@@ -309,6 +310,10 @@ def _record(
     name = norm.normalize_name(name_raw)
     if name.value is None:
         problems.append(Problem(line, "full_name", name.problem or "name.missing", None, True))
+        return None
+    if len(name.value.display) > NAME_MAX:  # no person's name: a column shifted, or junk
+        value = name.value.display[:60] + "…"
+        problems.append(Problem(line, "full_name", "name.too_long", value, True))
         return None
     report("full_name", name.problem, name_raw)
 
