@@ -219,3 +219,32 @@ def test_what_the_provider_cannot_honour_is_an_error_redirect(
     assert response.status_code == 303
     assert response.headers["location"].startswith(REDIRECT)
     assert query(response.headers["location"])["error"] == error
+
+
+@pytest.mark.parametrize("asked", ["wallet.manage", "registry.read registry.write", "made.up"])
+def test_client_credentials_grant_only_the_clients_scopes(
+    web: TestClient, session, asked: str
+) -> None:  # type: ignore[no-untyped-def]
+    """Authlib checks a client-credentials scope against the server's list, which is none
+    here: a partner registered for registry.read was given wallet.manage when it asked."""
+    partner = register(
+        session,
+        "partner-scopes",
+        "client_secret_basic",
+        redirect_uris=[],
+        grant_types=["client_credentials"],
+        scopes=["registry.read"],
+    )
+    assert partner.secret is not None
+    refused = web.post(
+        "/oidc/token",
+        data={"grant_type": "client_credentials", "scope": asked},
+        auth=(partner.client_id, partner.secret),
+    )
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_scope"
+    granted = web.post(
+        "/oidc/token",
+        data={"grant_type": "client_credentials", "scope": "registry.read"},
+        auth=(partner.client_id, partner.secret),
+    )
+    assert granted.status_code == 200 and granted.json()["scope"] == "registry.read"
