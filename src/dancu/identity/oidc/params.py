@@ -39,7 +39,7 @@ _STRICT = frozenset(
         "ui_locales",
     }
 )
-MAX_LENGTH = 4096  # longer than any value a client sends (an assertion, an ID token hint)
+MAX_LENGTH = 16384  # above any value a client sends (an assertion with an x5c chain, a hint)
 
 
 def refusal(params: Mapping[str, object]) -> str | None:
