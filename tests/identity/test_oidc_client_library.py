@@ -3,7 +3,8 @@
 The provider runs in uvicorn on a free port over a migrated SQLite file. ``oic`` reads the
 discovery document and the JWKS, sends the authorization request with PKCE, exchanges the
 code with client_secret_basic, verifies the ID token's signature against the published keys
-(and its issuer, audience, nonce, expiry), and calls userinfo. The "browser" is a plain
+(and its issuer, audience, nonce, expiry), calls userinfo (GET, and POST with the token in
+the body), and refreshes. The "browser" is a plain
 ``requests`` session that signs in on the real pages: password, then the SMS code read
 from the development message sink.
 """
@@ -141,6 +142,15 @@ def test_pyoidc_client_from_discovery_to_userinfo(live: str) -> None:
     assert "error" not in userinfo, userinfo.to_dict()
     assert userinfo["sub"] == id_token["sub"]
     assert userinfo["name"] == "Lê Văn Cường" and userinfo["dancu_pid"] == pid
+    # pyoidc's POST sends the token in the form body (RFC 6750 2.2): refused until session 7
+    posted = client.do_user_info_request(state=state, method="POST")
+    assert "error" not in posted, posted.to_dict()
+    assert posted["sub"] == id_token["sub"]
+    refreshed = client.do_access_token_refresh(state=state, authn_method="client_secret_basic")
+    assert "error" not in refreshed, refreshed.to_dict()
+    assert refreshed["access_token"] != tokens["access_token"]
+    again = client.do_user_info_request(state=state, method="GET")
+    assert again["sub"] == id_token["sub"]
 
 
 def test_pyoidc_refuses_an_id_token_signed_by_another_key(live: str) -> None:

@@ -85,11 +85,16 @@ def _title_word(word: str) -> str:
     return "".join(p[:1].upper() + p[1:].lower() for p in parts)
 
 
+# The Icelandic eth looks like Đ and comes out of legacy VNI/TCVN3 conversions: stored as Đ.
+_ETH = str.maketrans({"Ð": "Đ", "ð": "đ"})
+
+
 def normalize_name(text: str) -> str:
-    """Name for storage: NFC, single spaces, each word capitalised Vietnamese-style.
+    """Name for storage: NFC, single spaces (non-breaking ones too), each word capitalised
+    Vietnamese-style, the look-alike eth (U+00D0) written as Đ (U+0110).
 
     >>> normalize_name("nguyễn  văn AN")
     'Nguyễn Văn An'
     """
-    words = unicodedata.normalize("NFC", text).split()
+    words = unicodedata.normalize("NFC", text).translate(_ETH).split()
     return " ".join(_title_word(w) for w in words)

@@ -17,6 +17,7 @@ codes ``linkage.empty_file``, ``linkage.missing_column``, ``linkage.bad_format``
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -36,6 +37,7 @@ __all__ = ["RECORD_COLUMNS", "Dataset", "DatasetStream", "Problem", "open_datase
 
 Progress = Callable[[str, int, int], None]
 CHUNK = 5000  # lines read, normalised and handed on at a time
+NAME_MAX = 200  # the longest name a record keeps (``linkage_record.full_name``)
 
 # Columns of Dataset.records (the sector input of dancu.linkage.match.link).
 RECORD_COLUMNS: tuple[str, ...] = (
@@ -181,6 +183,15 @@ def _blank(data: bytes | Path) -> bool:
     return True
 
 
+def _cell(value: Any) -> Any:
+    """A cell as its writer meant it: NFC (text typed on a Mac is often NFD), without the
+    apostrophe a spreadsheet puts before digits to keep them text (``'001085012345``)."""
+    if not isinstance(value, str):
+        return value
+    text = unicodedata.normalize("NFC", value).strip()
+    return text[1:].lstrip() if text.startswith("'") else text
+
+
 def _text(value: Any) -> str | None:
     if value is None:
         return None
@@ -217,6 +228,7 @@ class _RowReader:
         width = len(self.header)
         start = self.lines
         for line, row in rows:
+            row = [_cell(v) for v in row]
             if not any(_text(v) for v in row):
                 continue  # blank line: not data
             self.lines += 1
@@ -298,6 +310,10 @@ def _record(
     name = norm.normalize_name(name_raw)
     if name.value is None:
         problems.append(Problem(line, "full_name", name.problem or "name.missing", None, True))
+        return None
+    if len(name.value.display) > NAME_MAX:  # no person's name: a column shifted, or junk
+        value = name.value.display[:60] + "…"
+        problems.append(Problem(line, "full_name", "name.too_long", value, True))
         return None
     report("full_name", name.problem, name_raw)
 

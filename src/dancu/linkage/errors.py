@@ -15,6 +15,7 @@ class LinkageErrorCode(StrEnum):
     ALREADY_DECIDED = "linkage.already_decided"
     AREA = "linkage.area"
     BAD_FORMAT = "linkage.bad_format"
+    DUPLICATE_COLUMN = "linkage.duplicate_column"
     EMPTY_FILE = "linkage.empty_file"
     FIELD = "linkage.field"
     FILTER_INVALID = "linkage.filter_invalid"

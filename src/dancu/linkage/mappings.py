@@ -8,6 +8,7 @@ given with an import (or saved for the type) overrides the default field by fiel
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -163,6 +164,26 @@ def source_type(code: str) -> SourceType:
         ) from None
 
 
+def _key(column: str) -> str:
+    """How a column name is compared: NFC (a header typed on a Mac is often NFD), no
+    surrounding white space (non-breaking spaces included), case-insensitive."""
+    return unicodedata.normalize("NFC", column).strip().casefold()
+
+
+def _refuse_repeated(header: list[str], out: Mapping[str, int]) -> None:
+    """A column the import reads must be the only one of its name: with two, which one is
+    meant cannot be known (``linkage.duplicate_column``, naming the field and the column)."""
+    for name, i in out.items():
+        if sum(_key(h) == _key(header[i]) for h in header) > 1:
+            raise ValidationFailed(
+                f"the file has more than one column {header[i]!r} (read for {name});"
+                " rename or remove the others",
+                code=LinkageErrorCode.DUPLICATE_COLUMN,
+                field=name,
+                column=header[i],
+            )
+
+
 def resolve_mapping(
     header: list[str], source: SourceType, mapping: Mapping[str, str] | None
 ) -> dict[str, int]:
@@ -173,7 +194,7 @@ def resolve_mapping(
     column, then to a column named like the field, *only if* the file has it.
     """
     index = {h: i for i, h in enumerate(header)}
-    folded = {h.casefold(): i for i, h in enumerate(header)}
+    folded = {_key(h): i for i, h in enumerate(header)}
     out: dict[str, int] = {}
     for name, column in (mapping or {}).items():
         if name not in FIELDS:
@@ -184,7 +205,7 @@ def resolve_mapping(
             )
         if not column:
             continue
-        i = index.get(column, folded.get(str(column).casefold()))
+        i = index.get(column, folded.get(_key(str(column))))
         if i is None:
             raise ValidationFailed(
                 f"the mapping names column {column!r} for {name}, which the file does not have;"
@@ -197,12 +218,13 @@ def resolve_mapping(
         out[name] = i
     for name, column in source.default_mapping.items():
         if name not in out and (mapping is None or name not in mapping):
-            i = index.get(column, folded.get(column.casefold()))
+            i = index.get(column, folded.get(_key(column)))
             if i is not None:
                 out[name] = i
     for name in FIELDS:  # a column already named like our field
         if name not in out and (mapping is None or name not in mapping) and name in index:
             out[name] = index[name]
+    _refuse_repeated(header, out)
     missing = REQUIRED_FIELDS - out.keys()
     if missing:
         name = sorted(missing)[0]

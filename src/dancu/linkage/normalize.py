@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Generic, Literal, TypeVar
 
@@ -163,6 +163,10 @@ _MY = re.compile(r"^(\d{1,2})[/.\-](\d{4})$")
 _YM = re.compile(r"^(\d{4})[/.\-](\d{1,2})$")
 _Y = re.compile(r"^(\d{4})$")
 _YMD8 = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+# A date cell a spreadsheet wrote as its serial number (days since 1899-12-30, Excel's and
+# LibreOffice's epoch): five digits, 10000 (1927-05-18) to 99999; four digits are a year.
+_SERIAL = re.compile(r"^(\d{5})(?:\.\d+)?$")
+_EXCEL_EPOCH = date(1899, 12, 30)
 
 
 def _real(y: int, m: int, d: int) -> bool:
@@ -181,7 +185,8 @@ def _full_year(yy: str, today: date) -> int:
 
 
 def normalize_date(value: object, *, today: date | None = None) -> Normalized[PartialDate]:
-    """Parse dd/mm/yyyy, d/m/yy, yyyy-mm-dd, yyyymmdd, mm/yyyy, yyyy-mm, yyyy or a date.
+    """Parse dd/mm/yyyy, d/m/yy, yyyy-mm-dd, yyyymmdd, mm/yyyy, yyyy-mm, yyyy, a date, or a
+    spreadsheet's serial number of a date (five digits).
 
     A day/month pair that is only a real date read the other way round (``05/13/1990``) is
     repaired and reported as ``date.day_month_swapped``.
@@ -196,6 +201,9 @@ def normalize_date(value: object, *, today: date | None = None) -> Normalized[Pa
     if not isinstance(value, str) or not value.strip():
         return Normalized(None, "date.missing")
     text = value.strip()
+    if m := _SERIAL.match(text):
+        serial = _EXCEL_EPOCH + timedelta(days=int(m[1]))
+        return _checked(PartialDate(serial.year, serial.month, serial.day), None, today)
     if m := _DMY.match(text):
         d, mo, y = int(m[1]), int(m[2]), _full_year(m[3], today)
         return _day_month(y, mo, d, today)

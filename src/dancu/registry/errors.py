@@ -37,6 +37,7 @@ class RegistryErrorCode(StrEnum):
     HOUSEHOLD_NOT_FOUND = "household.not_found"
     IMPORT_COLUMNS = "import.columns"
     IMPORT_CSV = "import.csv"
+    IMPORT_DUPLICATE_COLUMN = "import.duplicate_column"
     IMPORT_EMPTY = "import.empty"
     IMPORT_ENCODING = "import.encoding"
     IMPORT_FORMAT = "import.format"

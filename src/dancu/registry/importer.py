@@ -18,13 +18,14 @@ up among the registered ones.
 from __future__ import annotations
 
 import csv
+import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import islice
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
@@ -135,7 +136,21 @@ def _header_first(records: Iterator[Record]) -> tuple[list[str], Iterator[Record
     return header, records
 
 
+def _column(name: str) -> str:
+    """A header name as compared: NFC (a Mac writes NFD), trimmed (non-breaking spaces
+    too), lowercase."""
+    return unicodedata.normalize("NFC", name).strip().lower()
+
+
 def _check_columns(columns: Sequence[str]) -> None:
+    repeated = sorted({c for c in columns if c and columns.count(c) > 1})
+    if repeated:
+        raise ImportFileError(
+            f"Column {repeated[0]!r} appears more than once: which one is meant cannot be known",
+            code=RegistryErrorCode.IMPORT_DUPLICATE_COLUMN,
+            field="file",
+            column=repeated[0],
+        )
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
         raise ImportFileError(
@@ -150,9 +165,9 @@ def _read_csv(path: Path) -> Iterator[Record]:
     """Line 1 is the header; then every non-blank line as a list of strings."""
     handle = path.open(encoding="utf-8-sig", newline="")
     try:
-        reader = csv.reader(handle)
+        reader = csv.reader(handle, delimiter=_delimiter(handle))
         try:
-            header = [h.strip() for h in next(reader)]
+            header = [_column(h) for h in next(reader)]
         except StopIteration:
             raise ImportFileError(
                 "The file is empty", code=RegistryErrorCode.IMPORT_EMPTY, field="file"
@@ -176,6 +191,14 @@ def _read_csv(path: Path) -> Iterator[Record]:
         handle.close()
 
 
+def _delimiter(handle: TextIO) -> str:
+    """The header line's separator: a comma, or the semicolon (or tab) a spreadsheet set to a
+    Vietnamese or European locale writes instead; the handle is left at the start."""
+    first = handle.readline()
+    handle.seek(0)
+    return max(",;\t", key=first.count) if first.count(",") == 0 else ","
+
+
 def _read_parquet(path: Path) -> Iterator[Record]:
     import pyarrow.lib
     import pyarrow.parquet as pq
@@ -186,7 +209,7 @@ def _read_parquet(path: Path) -> Iterator[Record]:
         raise ImportFileError(
             f"Not a Parquet file: {exc}", code=RegistryErrorCode.IMPORT_PARQUET, field="file"
         ) from exc
-    header = parquet.schema_arrow.names
+    header = [_column(h) for h in parquet.schema_arrow.names]
     _check_columns(header)
     yield 1, header
     line = 1
@@ -206,6 +229,10 @@ def _as_date(value: Any) -> date:
         day, month, year = (int(p) for p in text.split("/"))
         return date(year, month, day)
     return date.fromisoformat(text)
+
+
+def _nfc(text: str) -> str:
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
 
 
 def validate_row(
@@ -229,7 +256,7 @@ def validate_row(
     pid = rules.valid_pid(str(row.get("pid") or ""), birth_date=birth, sex=sex)
     commune = rules.valid_commune(str(row.get("commune_code") or "").strip())
     name = rules.valid_name(str(row.get("full_name") or ""))
-    extra = [str(row.get(k) or default).strip() for k, default in OPTIONAL.items()]
+    extra = [_nfc(str(row.get(k) or default)).strip() for k, default in OPTIONAL.items()]
     for key, value in zip(OPTIONAL, extra, strict=True):
         if key == "nationality":
             rules.valid_nationality(value)
@@ -251,6 +278,10 @@ def validate_row(
         now,
         now,
     )
+
+
+def _is_nfc(text: str) -> bool:
+    return text.isascii() or unicodedata.is_normalized("NFC", text)
 
 
 class _Checker:
@@ -315,6 +346,7 @@ class _Checker:
             or len(home) > 200
             or len(addr) > 200
             or nat not in self.nationalities
+            or not all(_is_nfc(t) for t in (eth, rel, born, home, addr))  # NFD: stored as NFC
         ):
             return self.slow(values)
         now = self.now

@@ -195,6 +195,7 @@ CODES: tuple[str, ...] = (
     N_("name.missing"),
     N_("name.single_word"),
     N_("name.bad_characters"),
+    N_("name.too_long"),
     N_("date.missing"),
     N_("date.day_month_swapped"),
     N_("date.future"),

@@ -16,6 +16,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 
 from dancu.common.errors import DancuError, ErrorCode, NotAuthenticated
 from dancu.web import security
@@ -76,6 +77,12 @@ async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code < 400:
         return await http_exception_handler(request, exc)
+    if exc.status_code == 400 and exc.detail == _UNPARSED_BODY:
+        return _unparsed_body(request, "json_invalid", "the body cannot be parsed (JSON in UTF-8)")
+    if exc.status_code == 400 and isinstance(exc.__context__, MultiPartException):
+        return _unparsed_body(
+            request, "multipart_invalid", f"the form cannot be read: {exc.detail}"
+        )
     code = str(_STATUS_CODES.get(exc.status_code, ErrorCode.ERROR))
     message = exc.detail if isinstance(exc.detail, str) else "error"
     headers = dict(exc.headers or {})
@@ -83,6 +90,25 @@ async def http_error(request: Request, exc: Exception) -> Response:
         body = {"code": code, "message": message}
         return JSONResponse(body, status_code=exc.status_code, headers=headers)
     return _page(request, exc.status_code, code, message, headers=headers)
+
+
+# FastAPI's and Starlette's 400 for a body they could not read at all (JSON that is not
+# UTF-8, a broken multipart form): an input error like any other, so the 422 every
+# operation declares.
+_UNPARSED_BODY = "There was an error parsing the body"
+
+
+def _unparsed_body(request: Request, rule: str, text: str) -> Response:
+    message = f"body: {text}"
+    body = {
+        "code": "request.invalid",
+        "message": message,
+        "field": "body",
+        "errors": [{"field": "body", "rule": rule, "code": "request.invalid", "message": message}],
+    }
+    if _wants_json(request):
+        return JSONResponse(body, status_code=422)
+    return _page(request, 422, "request.invalid", message, field="body")
 
 
 async def server_error(request: Request, exc: Exception) -> Response:

@@ -21,10 +21,10 @@ from dancu.identity.accounts.models import Account
 from dancu.identity.auth.session import ACR_LEVEL1, ACR_LEVEL2
 from dancu.identity.keys import service as keys
 from dancu.identity.oidc import authorize as oidc
-from dancu.identity.oidc import bearer, claims
+from dancu.identity.oidc import bearer, claims, params
 from dancu.identity.oidc import clients as oidc_clients
 from dancu.identity.oidc.dpop import DPoPError, verify_proof
-from dancu.identity.oidc.server import HttpRequest, Provider
+from dancu.identity.oidc.server import CONFIDENTIAL_METHODS, HttpRequest, Provider
 from dancu.web.auth import app_settings
 from dancu.web.csrf import require_csrf
 from dancu.web.deps import DbSession, in_unit_of_work
@@ -39,6 +39,7 @@ from dancu.web.templating import render
 
 router = APIRouter(tags=["oidc"])
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+ASSERTION_ALGS = ("ES256", "RS256", "PS256")  # private_key_jwt client assertions
 
 
 def issuer(request: Request) -> str:
@@ -69,6 +70,13 @@ async def _token_form(request: Request) -> dict[str, str]:
         body = (await request.body()).decode("latin-1")
         return dict(parse_qsl(body, keep_blank_values=True))
     return await _form(request)
+
+
+def _bad_params(form: dict[str, str]) -> JSONResponse | None:
+    """``invalid_request`` for a value no client could mean (``params.py``), before any work."""
+    if (refused := params.refusal(form)) is None:
+        return None
+    return _json((400, {"error": "invalid_request", "error_description": refused}, {}))
 
 
 def _json(result: tuple[int, Any, dict[str, str]]) -> JSONResponse:
@@ -140,7 +148,12 @@ def discovery(request: Request) -> JSONResponse:
             "subject_types_supported": ["pairwise", "public"],
             "id_token_signing_alg_values_supported": ["ES256", "RS256"],
             "token_endpoint_auth_methods_supported": list(oidc_clients.AUTH_METHODS),
-            "token_endpoint_auth_signing_alg_values_supported": ["ES256", "RS256", "PS256"],
+            "token_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGS),
+            # RFC 8414 2: without these a client would assume client_secret_basic alone
+            "revocation_endpoint_auth_methods_supported": list(oidc_clients.AUTH_METHODS),
+            "revocation_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGS),
+            "introspection_endpoint_auth_methods_supported": list(CONFIDENTIAL_METHODS),
+            "introspection_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGS),
             "code_challenge_methods_supported": ["S256"],
             "acr_values_supported": [ACR_LEVEL1, ACR_LEVEL2],
             "prompt_values_supported": ["none", "login", "consent"],
@@ -247,6 +260,8 @@ async def token(request: Request) -> JSONResponse:
     the row turned out stale, or the grant was refused on it, the grant is undone and run
     again on the row as it is now, and that answer is the one sent."""
     form = await _token_form(request)
+    if (refused := _bad_params(form)) is not None:
+        return refused
 
     def work(db: Session, cached: bool) -> tuple[int, Any, dict]:
         provider = Provider(db, issuer(request), client_cache=cached)
@@ -273,6 +288,8 @@ async def token(request: Request) -> JSONResponse:
 )
 async def revoke(request: Request) -> JSONResponse:
     form = await _token_form(request)
+    if (refused := _bad_params(form)) is not None:
+        return refused
 
     def work(db: Session) -> tuple[int, Any, dict]:
         provider = Provider(db, issuer(request))
@@ -293,6 +310,8 @@ async def revoke(request: Request) -> JSONResponse:
 )
 async def introspect(request: Request) -> JSONResponse:
     form = await _token_form(request)
+    if (refused := _bad_params(form)) is not None:
+        return refused
 
     def work(db: Session) -> tuple[int, Any, dict]:
         provider = Provider(db, issuer(request))
@@ -302,16 +321,41 @@ async def introspect(request: Request) -> JSONResponse:
 
 
 _USERINFO: dict[str, Any] = {
-    "responses": oauth_responses(200, "The claims the token's scopes allow", 401, 403),
+    "responses": oauth_responses(200, "The claims the token's scopes allow", 400, 401, 403),
     "openapi_extra": {"security": token_requirement("openid")},  # Bearer or DPoP
 }
 
 
 @router.get("/oidc/userinfo", **_USERINFO)
 @router.post("/oidc/userinfo", **_USERINFO)  # OIDC Core 5.3.1: GET and POST, one id each
-def userinfo(request: Request, db: DbSession) -> JSONResponse:
-    provider = Provider(db, issuer(request))
+async def userinfo(request: Request, db: DbSession) -> JSONResponse:
+    """The token comes in the ``Authorization`` header or, on a POST, as the form body's
+    ``access_token`` (RFC 6750 2.2, what pyoidc sends by default); never both (2)."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if request.method == "POST" and _is_form(request):
+        form = await _token_form(request)
+        if "access_token" in form:
+            if scheme:
+                return _bad_request("Send the access token one way: the header or the body")
+            scheme, token = "Bearer", form["access_token"]
+    return await run_in_threadpool(_userinfo, request, db, scheme, token)
+
+
+def _is_form(request: Request) -> bool:
+    kind = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    return kind == "application/x-www-form-urlencoded"
+
+
+def _bad_request(description: str) -> JSONResponse:
+    return JSONResponse(
+        {"error": "invalid_request", "error_description": description},
+        status_code=400,
+        headers={"WWW-Authenticate": 'Bearer error="invalid_request"', **NO_STORE},
+    )
+
+
+def _userinfo(request: Request, db: Session, scheme: str, token: str) -> JSONResponse:
+    provider = Provider(db, issuer(request))
     presented = bearer.Presented(
         scheme.lower(),
         token.strip(),

@@ -34,6 +34,7 @@ from dancu.db import utcnow
 from dancu.identity.auth import session as logins
 from dancu.identity.oidc.claims import CLAIM_LABELS, SCOPE_CLAIMS
 from dancu.identity.oidc.models import Consent, OidcClient, PushedRequest
+from dancu.identity.oidc.params import refusal as params_refusal
 from dancu.identity.oidc.server import HttpRequest, Provider
 from dancu.identity.oidc.subject import Subject
 from dancu.settings import Settings, get_settings
@@ -69,6 +70,8 @@ Outcome = Redirect | Refuse | AskConsent
 
 def push(session: Session, provider: Provider, request: HttpRequest) -> tuple[int, dict[str, Any]]:
     """RFC 9126: authenticate the client, validate the request, store it; return request_uri."""
+    if (refused := params_refusal(request.form)) is not None:
+        return 400, {"error": "invalid_request", "error_description": refused}
     try:
         client = provider.authenticate_client(
             request, ["client_secret_basic", "private_key_jwt", "none"], "par"
@@ -114,6 +117,8 @@ def authorize(
 ) -> Outcome:
     """One pass of the authorization endpoint (GET, or POST from the consent page)."""
     now = int(provider.now.timestamp())
+    if (refused := params_refusal(request.args)) is not None:
+        return Refuse("invalid_request", refused)  # no redirect: the redirect_uri is suspect
     params, par = _resolve(session, provider, request)
     if isinstance(params, Refuse):
         return params
@@ -130,11 +135,11 @@ def authorize(
         _policy(client, req, via_par=par is not None)
         login = logins.current_login(cookie, session, settings=settings)
         if login is None:
-            if params.get("prompt") == "none":
+            if _prompt(params, "none"):
                 raise OAuth2Error(error="login_required")
             return Redirect(f"{logins.LOGIN_URL}?{urlencode({'next': here})}")
         if _needs_reauth(params, login, now):
-            if params.get("prompt") == "none":
+            if _prompt(params, "none"):
                 raise OAuth2Error(error="login_required")
             return Redirect(
                 f"{logins.LOGIN_URL}?{urlencode({'next': _with_reauth(here, now, login)})}"
@@ -147,16 +152,16 @@ def authorize(
         if decision == "deny":  # from the consent page, or leaving the step-up page
             raise AccessDeniedError()
         if login.level(now) < required:
-            if params.get("prompt") == "none":
+            if _prompt(params, "none"):
                 raise OAuth2Error(error="interaction_required")
             return Redirect(f"{logins.STEP_UP_URL}?{urlencode({'next': here})}")
         scopes = scope_to_list(req.scope) or []
         if decision == "allow":
             _remember_consent(session, login.account_id, client.client_id, scopes, provider)
         elif not _has_consent(session, login.account_id, client.client_id, scopes) or (
-            params.get("prompt") == "consent"
+            _prompt(params, "consent")
         ):
-            if params.get("prompt") == "none":
+            if _prompt(params, "none"):
                 raise OAuth2Error(error="consent_required")
             return AskConsent(
                 client_name=client.row.name,
@@ -248,9 +253,21 @@ def _use_par(session: Session, par: PushedRequest, provider: Provider) -> bool:
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
+def _prompt(params: Mapping[str, Any], value: str) -> bool:
+    """Whether ``prompt`` (a space-separated list, OIDC Core 3.1.2.1) asks for ``value``."""
+    return value in str(params.get("prompt") or "").split()
+
+
 def _policy(client: Any, req: HttpRequest, *, via_par: bool = True) -> None:
-    """Our profile on top of RFC 6749: PKCE S256 always, PAR for FAPI 2.0, known scopes."""
+    """Our profile on top of RFC 6749: PKCE S256 always, PAR for FAPI 2.0, known scopes; no
+    request object (discovery says so: ignoring one would drop what the client signed)."""
     data = req.payload.data
+    if data.get("request"):
+        raise OAuth2Error(
+            error="request_not_supported", description="Request objects are not supported"
+        )
+    if _prompt(data, "none") and len(str(data.get("prompt")).split()) > 1:
+        raise InvalidRequestError("prompt=none cannot be combined with another prompt")
     if not data.get("code_challenge") or data.get("code_challenge_method") != "S256":
         raise InvalidRequestError("PKCE with S256 is required")
     if client.fapi2 and not via_par:
@@ -278,7 +295,7 @@ def _needs_reauth(params: dict[str, str], login: logins.Login, now: int) -> bool
     The marker names (a digest of) the session that was asked to sign in again, so only a
     new sign-in (a new session) that is not older than the marker satisfies it.
     """
-    forced = params.get("prompt") == "login"
+    forced = _prompt(params, "login")
     max_age = params.get("max_age")
     if max_age is not None and max_age.isdigit() and now - login.auth_time > int(max_age):
         forced = True

@@ -173,7 +173,9 @@ def get_client(
 ) -> RegisteredClient | None:
     """An active client (one cached Core statement: this is on every token request);
     ``cached``: the token endpoint's copy when it has one (see ``ClientCache``)."""
-    if not client_id or not isinstance(client_id, str):
+    if not client_id or not isinstance(client_id, str) or len(client_id) > 64:
+        return None
+    if "\x00" in client_id:  # no such id (PostgreSQL would refuse the NUL: a 500)
         return None
     if cached and (row := CLIENT_CACHE.get(client_id)) is not None:
         return RegisteredClient(row, cached=True)

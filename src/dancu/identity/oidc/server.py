@@ -16,7 +16,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from authlib.oauth2 import AuthorizationServer, OAuth2Request
-from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError
+from authlib.oauth2.rfc6749 import (
+    InvalidClientError,
+    InvalidRequestError,
+    InvalidScopeError,
+    scope_to_list,
+)
 from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant as _CodeGrant
 from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant as _ClientCredentials
 from authlib.oauth2.rfc6749.grants import RefreshTokenGrant as _RefreshGrant
@@ -229,6 +234,12 @@ class ClientCredentialsGrant(_ClientCredentials):
 
     def validate_token_request(self) -> None:
         super().validate_token_request()
+        # Only the scopes registered for the client (Authlib checks them against the
+        # server's list, which is none here): a partner asked for wallet.manage and got it.
+        client: RegisteredClient = self.request.client
+        requested = scope_to_list(self.request.payload.scope) or []
+        if set(requested) - set(client.row.scopes):
+            raise InvalidScopeError()
         # A domain above identity may refuse the authenticated client (gates.py): the
         # exchange's revoked, expired or rotated-out partner credentials get no new token.
         server: Provider = self.server
@@ -247,8 +258,11 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         self.provider = provider
 
     def get_audiences(self) -> list[str]:
+        """The issuer, or the endpoint the assertion is sent to (RFC 7523 3: the token
+        endpoint MAY be the audience; clients name the revocation and introspection
+        endpoints the same way when they call those)."""
         base = self.provider.issuer
-        return [base, f"{base}/oidc/token", f"{base}/oidc/par"]
+        return [base, *(f"{base}/oidc/{name}" for name in ("token", "par", "revoke", "introspect"))]
 
     def validate_jti(self, claims: dict[str, Any], jti: str) -> bool:
         expires = datetime.fromtimestamp(int(claims["exp"]), tz=self.provider.now.tzinfo)
