@@ -4,11 +4,11 @@ One uvicorn server (production settings; ``make bench`` gives it one worker so t
 two-core machine the server, PostgreSQL and the load generator are not three processes
 fighting over two cores; ``--workers N`` to change) serves a registry of ``citizens`` on
 PostgreSQL. The load generator, in its own process, first finds each endpoint's peak with a
-closed loop (``/healthz`` and the look-up alternate, twice each), then measures the look-
-up's sustained peak with a closed loop as long as the open loop (15 s, the sealer's and the
-WAL's share of the work included), and drives the look-up open-loop at 70% of each peak (the
-8 s one and the sustained one), the sealer caught up before each, to read p50 and p99 from
-the scheduled send times. A look-up is the whole path a real client takes: bearer-token
+closed loop (``/healthz`` and the look-up alternate, twice each), then measures the
+look-up's sustained peak with a closed loop as long as the open loop (15 s, the sealer's and
+the WAL's share of the work included), and drives the look-up open-loop at 70% of each peak
+(the 8 s one and the sustained one), the sealer caught up before each, to read p50 and p99
+from the scheduled send times. A look-up is the whole path a real client takes: bearer-token
 check, purpose check, the citizen read scoped to the officer's province, the audit entry
 written and committed, the JSON answer. ``/healthz`` runs ``SELECT 1`` through the same
 pool, so the ratio is what the registry adds on top of the web stack and a database round
