@@ -206,6 +206,10 @@ def test_prompt_is_a_list_login_among_others_still_asks_to_sign_in_again(
     [
         ({"prompt": "none login"}, "invalid_request"),
         ({"request": "eyJhbGciOiJub25lIn0.e30."}, "request_not_supported"),
+        # discovery lists only "query": a client asking for the code in a fragment or a
+        # posted form would otherwise get it in the query without being told
+        ({"response_mode": "fragment"}, "invalid_request"),
+        ({"response_mode": "form_post"}, "invalid_request"),
     ],
 )
 def test_what_the_provider_cannot_honour_is_an_error_redirect(
@@ -248,3 +252,13 @@ def test_client_credentials_grant_only_the_clients_scopes(
         auth=(partner.client_id, partner.secret),
     )
     assert granted.status_code == 200 and granted.json()["scope"] == "registry.read"
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_userinfo_without_credentials_names_no_error(web: TestClient, method: str) -> None:
+    """RFC 6750 3.1: a request with no authentication gets the challenge without an error
+    code (a client library reads ``invalid_token`` as "refresh and retry")."""
+    response = web.request(method, "/oidc/userinfo")
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == 'Bearer realm="dancu"'
+    assert response.json()["error"] == "invalid_request"

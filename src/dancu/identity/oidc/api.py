@@ -355,6 +355,12 @@ def _bad_request(description: str) -> JSONResponse:
 
 
 def _userinfo(request: Request, db: Session, scheme: str, token: str) -> JSONResponse:
+    if not scheme and not token.strip():  # RFC 6750 3.1: no credentials, no error code
+        return JSONResponse(
+            {"error": "invalid_request", "error_description": "An access token is required"},
+            status_code=401,
+            headers={"WWW-Authenticate": 'Bearer realm="dancu"', **NO_STORE},
+        )
     provider = Provider(db, issuer(request))
     presented = bearer.Presented(
         scheme.lower(),

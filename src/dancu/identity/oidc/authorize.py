@@ -272,7 +272,7 @@ def _policy(client: Any, req: HttpRequest, *, via_par: bool = True) -> None:
         raise InvalidRequestError("PKCE with S256 is required")
     if client.fapi2 and not via_par:
         raise InvalidRequestError("FAPI 2.0 clients must use a pushed authorization request")
-    if client.fapi2 and data.get("response_mode") not in (None, "query"):
+    if data.get("response_mode") not in (None, "query"):  # discovery lists "query" alone
         raise InvalidRequestError("Only the query response mode is supported")
     requested = set(scope_to_list(data.get("scope")) or [])
     if "openid" not in requested:
