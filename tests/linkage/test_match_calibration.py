@@ -107,14 +107,15 @@ def test_isotonic_agrees_with_scikit_learn() -> None:
     assert np.allclose(calib._apply(ours, grid), theirs.predict(grid), atol=1e-9)
 
 
-def test_labels_weigh_a_written_id_number_as_the_linker_scores_it() -> None:
+@pytest.mark.parametrize("u_typo", [3e-7, None], ids=["counted", "default"])
+def test_labels_weigh_a_written_id_number_as_the_linker_scores_it(u_typo: float | None) -> None:
     """The labels of records with an ID number are scored with the number hidden and the
     ID comparison's weight added afterwards; the weight must be the one the predicting
-    linker gives the same pair. A one-keystroke ID number is never seen among the random
-    pairs u is counted on, so its u is "not observed" and Splink scores it with its
-    default u (log BF ~4.6); the labels took 0, which put the "typo" stratum's labels far
-    below its real records and made its middle bands over-confident (at 1,000,000 /
-    200,000 in memory: 0.33 right at a mean p of 0.77 in [0.7, 0.9))."""
+    linker gives the same pair, whether the level has a u ("one keystroke": counted from
+    the registry) or not (Splink scores it with its default u). The labels once took 0,
+    which put the "typo" stratum's labels far below its real records and made its middle
+    bands over-confident (at 1,000,000 / 200,000 in memory: 0.33 right at a mean p of 0.77
+    in [0.7, 0.9))."""
     import math
 
     import pandas as pd
@@ -124,7 +125,7 @@ def test_labels_weigh_a_written_id_number_as_the_linker_scores_it() -> None:
     from dancu.linkage.match_model import settings
 
     built = settings(1e-5, phone=False).get_settings("duckdb")
-    training.apply(built.comparisons, u={"pid": {2: 5e-6, 1: None, 0: 1 - 5e-6}})
+    training.apply(built.comparisons, u={"pid": {2: 5e-6, 1: u_typo, 0: 1 - 5.3e-6}})
     model = built.as_dict()  # what a run predicts with (``match_splink``)
     record = {
         "unique_id": "a",

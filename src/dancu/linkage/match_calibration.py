@@ -320,10 +320,11 @@ def _labels(
 def _pid_weights(model: dict[str, Any]) -> tuple[float, float, float]:
     """log(m / u) of the ID number comparison's "equal", "one keystroke" and "different"
     levels, as the predicting linker applies them: what an ID number written on the record
-    adds to a citizen. A level whose u no random pair showed (a one-keystroke ID number:
-    ~1e-5 of pairs, none among 300,000) is scored by Splink with its default u for the
-    level; the labels must use the same weight (0 here made the labels of the "typo"
-    stratum far weaker than its records, and its middle bands over-confident)."""
+    adds to a citizen, read from Splink's settings built from the model (a level without
+    a u would be scored with Splink's default u; the "one keystroke" level has its u
+    counted from the registry, ``match_training.one_keystroke_u``). The labels must use
+    the linker's weight: 0 here made the labels of the "typo" stratum far weaker than its
+    records, and its middle bands over-confident."""
     from splink import SettingsCreator
 
     dialect = str(model.get("sql_dialect") or "duckdb")  # "spark" on the Spark backend
