@@ -172,10 +172,12 @@ def one_keystroke_u(con: duckdb.DuckDBPyConnection, table: str, *, sample: int, 
     citizens, 3.1e-7 at 1,000,000 — 0.4 and 0.1 among the 300,000 random pairs the other
     levels are counted on. A level no pair showed has no u in the saved model: the
     predicting linker took Splink's default (0.003, thousands of times too likely) while
-    the training read "not observed" as 1e-6. Here every ID number one substitution of a digit or one swap of neighbours away
-    from a citizen's (ID numbers are 12 digits on both sides, so an insertion or deletion
-    never stays within one) is looked up in the registry, for ``sample`` citizens chosen
-    by a seeded hash: one join, exact for them. The count is at least 1, so a registry
+    the training read "not observed" as 1e-6.
+
+    Here every ID number one substitution of a digit or one swap of neighbours away from a
+    citizen's (ID numbers are 12 digits on both sides, so an insertion or deletion never
+    stays within one) is looked up in the registry, for ``sample`` citizens chosen by a
+    seeded hash: one join, exact for them. The count is at least 1, so a registry
     too small to show one gives an upper bound rather than 0."""
     n = con.sql(f"select count(pid) from {table}").fetchall()[0][0]
     if n < 2:
