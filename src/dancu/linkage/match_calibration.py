@@ -32,10 +32,10 @@ An isotonic regression of the label on the raw probability of the best candidate
 kinds of labels weighed by that share, maps raw to calibrated probabilities; the run
 applies it to every pair of the stratum (the decision's threshold is then a probability of
 being right). It is checked out of fold (two halves by a hash of the record key, each
-calibrated by the fit on the other) and the summary per band — labelled records, the run's
-records they stand for, mean raw p, mean calibrated p, share right — is returned with the
-map, for the run's report. With too few labels a stratum's probabilities are left raw and
-the summary says why.
+calibrated by the fit on the other) and the summary per band (``match_bands``) —
+labelled records, the run's records they stand for, mean raw p, mean calibrated p, share
+right — is returned with the map, for the run's report. With too few labels a stratum's
+probabilities are left raw and the summary says why.
 
 The ID number's weights added to the labels are those the predicting linker applies
 (:func:`_pid_weights`). Officers' past decisions on the dataset's records (``accept``, ``not
@@ -54,6 +54,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from dancu.linkage.match_bands import labelled_bands, pooled_bands
 from dancu.linkage.match_posterior import none_term
 
 CALIB_PREFIX = "~calib:"
@@ -63,7 +64,6 @@ DECISION_PREFIX = CALIB_PREFIX + "decided:"
 CALIB_SAMPLE = 10_000  # ID-linked records re-scored with their ID number hidden, at most
 MIN_CALIB_LABELS = 500  # fewer labelled records than this: probabilities left raw
 MIN_UNCERTAIN = 50  # ... or fewer best candidates (own or not) with a raw p in [0.5, 0.99)
-BANDS = ((0.5, 0.7), (0.7, 0.9), (0.9, 0.99), (0.99, 1.0))
 # Records left to Splink, calibrated apart: without an ID number; with one that is in the
 # registry (the deterministic stage found it, but name and date disagreed); with a valid
 # one that is not in the registry (a typo in it, or a person who is not in the registry).
@@ -289,8 +289,8 @@ def calibrate(
             v.get("decision_labels", {}).get("used", 0) for v in summary["strata"].values()
         ),
     }
-    summary["held_out_bands"] = _pooled(summary["strata"], "held_out_bands")
-    summary["raw_bands"] = _pooled(summary["strata"], "raw_bands")
+    summary["held_out_bands"] = pooled_bands(summary["strata"], "held_out_bands")
+    summary["raw_bands"] = pooled_bands(summary["strata"], "raw_bands")
     out = (
         pairs.drop_columns(["stratum"])
         .set_column(
@@ -426,7 +426,7 @@ def _fit_stratum(
         y = np.concatenate([y, decided["y"]])
         w = np.concatenate([w, w_d])
         folds = np.concatenate([folds, decided["fold"]])
-    base["raw_bands"] = _bands(x, x, y, w)
+    base["raw_bands"] = labelled_bands(x, x, y, w)
     if n < MIN_CALIB_LABELS or uncertain < MIN_UNCERTAIN:
         reason = (
             f"too few labels: {n:,} ID-linked records re-scored (at least"
@@ -444,7 +444,7 @@ def _fit_stratum(
     return {
         "method": "isotonic",
         **base,
-        "held_out_bands": _bands(x, held_out, y, w),
+        "held_out_bands": labelled_bands(x, held_out, y, w),
         "points": [[round(float(a), 6), round(float(b), 6)] for a, b in zip(*mapping, strict=True)],
     }, mapping
 
@@ -462,32 +462,6 @@ def _decision_weights(x_d: np.ndarray, x: np.ndarray, w: np.ndarray) -> np.ndarr
     room = np.bincount(bins, weights=w, minlength=edges)
     most = np.maximum(np.bincount(bins, minlength=edges), np.bincount(bins_d, minlength=edges))
     return (room / np.maximum(most, 1))[bins_d]
-
-
-def _pooled(strata: dict[str, dict[str, Any]], key: str) -> list[dict[str, Any]]:
-    """The strata's bands added up (weights: records of each stratum)."""
-    out: dict[str, dict[str, float]] = {}
-    for part in strata.values():
-        for b in part.get(key) or []:
-            acc = out.setdefault(
-                b["band"], {"records": 0, "w": 0.0, "raw": 0.0, "p": 0.0, "y": 0.0}
-            )
-            acc["records"] += b["records"]
-            acc["w"] += b["weight"]
-            for k, src in (("raw", "mean_raw"), ("p", "mean_p"), ("y", "right")):
-                acc[k] += b[src] * b["weight"]
-    return [
-        {
-            "band": band,
-            "records": acc["records"],
-            "weight": round(acc["w"], 2),
-            "mean_raw": round(acc["raw"] / acc["w"], 4),
-            "mean_p": round(acc["p"] / acc["w"], 4),
-            "right": round(acc["y"] / acc["w"], 4),
-        }
-        for band, acc in out.items()
-        if acc["w"] > 0
-    ]
 
 
 def _isotonic(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -519,54 +493,6 @@ def _isotonic(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, 
 
 def _apply(mapping: tuple[np.ndarray, np.ndarray], p: np.ndarray) -> np.ndarray:
     return np.interp(p, mapping[0], mapping[1])
-
-
-def _bands(raw: np.ndarray, p: np.ndarray, y: np.ndarray, w: np.ndarray) -> list[dict[str, Any]]:
-    """Per band of ``p``: labelled records, their weight (records of the run they stand
-    for), weighted mean raw p, mean p, share right."""
-    out = []
-    for lo, hi in BANDS:
-        mask = (p >= lo) & ((p < hi) if hi < 1 else (p <= hi))
-        weight = w[mask].sum()
-        if not mask.any() or weight <= 0:
-            continue
-        out.append(
-            {
-                "band": f"[{lo:g}, {hi:g}{')' if hi < 1 else ']'}",
-                "records": int(mask.sum()),
-                "weight": round(float(weight), 2),
-                "mean_raw": round(float(np.average(raw[mask], weights=w[mask])), 4),
-                "mean_p": round(float(np.average(p[mask], weights=w[mask])), 4),
-                "right": round(float(np.average(y[mask], weights=w[mask])), 4),
-            }
-        )
-    return out
-
-
-def run_bands(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    """Per band of the calibrated probability of each unsettled record's best candidate:
-    records, mean raw p, mean calibrated p (the run's own records; their truth is unknown)."""
-    rows = con.sql("""
-        select probability, raw_probability from (
-          select *, row_number() over (partition by record_key
-                                       order by raw_probability desc, citizen_pid) as rk
-          from pairs) where rk = 1
-    """).fetchnumpy()
-    p = np.asarray(rows["probability"], float)
-    raw = np.asarray(rows["raw_probability"], float)
-    out = []
-    for lo, hi in BANDS:
-        mask = (p >= lo) & ((p < hi) if hi < 1 else (p <= hi))
-        if mask.any():
-            out.append(
-                {
-                    "band": f"[{lo:g}, {hi:g}{')' if hi < 1 else ']'}",
-                    "records": int(mask.sum()),
-                    "mean_raw": round(float(raw[mask].mean()), 4),
-                    "mean_p": round(float(p[mask].mean()), 4),
-                }
-            )
-    return out
 
 
 def sync_threshold(

@@ -13,7 +13,8 @@ from typing import Any, Literal
 import duckdb
 
 from dancu.linkage import match_training as training
-from dancu.linkage.match_calibration import CALIB_PREFIX, calibrate, run_bands, sample_sql
+from dancu.linkage.match_bands import run_bands
+from dancu.linkage.match_calibration import CALIB_PREFIX, calibrate, sample_sql
 from dancu.linkage.match_model import blocked_sql, settings
 from dancu.linkage.match_posterior import BLOCKING_LOSS, posterior
 from dancu.linkage.normalize import FAMILY_NAMES
