@@ -374,7 +374,7 @@ def _count_pid_typos(
     seed: int,
 ) -> None:
     """The ID number's "one keystroke" u counted from the registry
-    (:func:`match_training.one_keystroke_u`: random pairs never show it), and "different"
+    (:func:`match_training.one_keystroke_u`: random pairs hardly show it), and "different"
     the rest; training and prediction then read the same number."""
     pid = next((c for c in comparisons if c.output_column_name == "pid"), None)
     if pid is None or "pid" not in u:
