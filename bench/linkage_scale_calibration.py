@@ -6,7 +6,8 @@ stratum's isotonic map fitted again with one part of the labels swapped for the 
 seeds, pooled at the end). Fits, each evaluated on the run's records without an ID number
 against the generator's truth (records per band of calibrated p, share right, mean p):
 
-* ``as fitted``: the run's own labels (what ``match_calibration`` does);
+* ``as fitted``: the run's own labels, unweighted (what ``match_calibration`` did before
+  it reweighed the "not in the registry" labels);
 * ``outsiders: truth``: the "not in the registry" labels replaced by the best raw p of
   the run's records whose person is not in the registry;
 * ``in registry: truth``: the "in the registry" labels replaced by the run's records whose
@@ -14,8 +15,9 @@ against the generator's truth (records per band of calibrated p, share right, me
 * ``outsiders reweighted``: the "not in the registry" labels weighed so that their mix of
   missing fields (date complete / month / year / none, middle name, commune, sex) is the
   outsiders' mix estimated from the run's records without truth (records = (1 - s) x
-  labels + s x outsiders, s the estimated share not in the registry); ``... (true mix)``:
-  the same with the outsiders' true mix.
+  labels + s x outsiders, s the estimated share not in the registry: what
+  ``match_calibration._outsider_weights`` does now); ``... (true mix)``: the same with the
+  outsiders' true mix.
 
 docs/performance.md ("The lowest band's under-confidence") has the figures.
 """
@@ -35,9 +37,7 @@ from dancu.linkage import match_splink
 from dancu.linkage.match import link
 from dancu.linkage.match_posterior import none_term
 
-_CELL = """(case when {t}birth_date is not null then 'd' when {t}birth_ym is not null then 'm'
-          when {t}birth_year is not null then 'y' else 'n' end) || ({t}middle is null)::int
-          || ({t}commune_code is null)::int || ({t}sex is null)::int"""
+_CELL = calib._CELL_SQL
 BANDS = ((0.5, 0.7), (0.7, 0.9), (0.9, 0.99))
 
 
@@ -53,13 +53,14 @@ def _capture(citizens: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
         same, typo, other = calib._pid_weights(kw["model"])
         c = math.log(none_term(kw["n_registry"], kw["pi"]))
         sql = calib._LABELS_SQL.format(
-            prefix=calib.CALIB_PREFIX, same=same, typo=typo, other=other, c=repr(c)
+            prefix=calib.CALIB_PREFIX,
+            same=same,
+            typo=typo,
+            other=other,
+            c=repr(c),
+            cell=_CELL.format(t=""),
         )
         got["labels"] = con.sql(sql).df()
-        got["cells"] = con.sql(
-            f"select '{calib.CALIB_PREFIX}' || record_key as record_key,"
-            f" {_CELL.format(t='')} as cell from calib_src"
-        ).df()
         got["real"] = con.sql(f"""
             with best as (
               select record_key, max(probability) as p,
@@ -76,7 +77,7 @@ def _capture(citizens: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
         link(sec.records, reg, backend="duckdb")
     finally:
         match_splink.calibrate = calibrate
-    labels = got["labels"].merge(got["cells"], on="record_key")
+    labels = got["labels"]
     real = got["real"][got["real"]["stratum"] == "without_id"].reset_index(drop=True)
     truth = sec.truth.reindex(real["record_key"]).to_numpy()
     real["outsider"] = pd.isna(truth)

@@ -150,3 +150,21 @@ def test_labels_weigh_a_written_id_number_as_the_linker_scores_it(u_typo: float 
     assert weight("066090000124") - hidden == pytest.approx(typo, abs=1e-6)
     assert typo > 1  # a typo in the ID number is evidence, not nothing
     assert weight("079090555555") - hidden == pytest.approx(other, abs=1e-6)
+
+
+def test_outsider_labels_are_reweighed_to_the_outsiders_missing_fields() -> None:
+    """The labels for people not in the registry come from records with errors, which lack
+    fields more often than the people who are not in the registry; their weights give
+    them the outsiders' mix, estimated from the records alone: records = (1 - s) x labels
+    + s x outsiders."""
+    rng = np.random.default_rng(9)
+    cells = np.array(["d000", "y000", "d010"], dtype=object)
+    labels = rng.choice(cells, 20_000, p=[0.6, 0.2, 0.2])
+    inside = rng.choice(cells, 8_000, p=[0.6, 0.2, 0.2])  # reach Splink as the labels do
+    outside = rng.choice(cells, 2_000, p=[0.9, 0.05, 0.05])
+    real = np.concatenate([inside, outside])
+    w = calib._outsider_weights(labels, real, 0.2)
+    assert w is not None and w.mean() == pytest.approx(1.0)
+    for cell, share in zip(cells, [0.9, 0.05, 0.05], strict=True):
+        assert w[labels == cell].sum() / w.sum() == pytest.approx(share, abs=0.03)
+    assert calib._outsider_weights(labels, real, 0.0) is None  # nobody outside: no weights

@@ -72,6 +72,14 @@ _STRATUM_SQL = """case when s.pid is null then 'without_id'
      when det.method = 'id' then 'id_in_registry' else 'id_not_in_registry' end"""
 
 
+# Which fields a record lacks (birth date whole / month / year / none; middle name, commune,
+# sex missing): the cell the "not in the registry" labels are reweighed by (see
+# :func:`_outsider_weights`).
+_CELL_SQL = """(case when {t}birth_date is not null then 'd' when {t}birth_ym is not null then 'm'
+  when {t}birth_year is not null then 'y' else 'n' end) || ({t}middle is null)::int
+  || ({t}commune_code is null)::int || ({t}sex is null)::int"""
+
+
 def sample_sql(seed: int) -> str:
     """Table ``calib_src``: up to :data:`CALIB_SAMPLE` ID-linked records (name and date
     agreeing with the ID number's citizen, ``true_pid``) with the ID number hidden, leaving
@@ -99,7 +107,7 @@ _LABELS_SQL = """
 with p as (
   select * from pairs where starts_with(record_key, '{prefix}')
 ), t as (
-  select '{prefix}' || record_key as record_key, true_pid from calib_src
+  select '{prefix}' || record_key as record_key, true_pid, {cell} as cell from calib_src
 ), scored as (  -- log Bayes factors with the ID number hidden; written and equal to
                 --  the own citizen's ("kept"); written with a typo ("typo")
   select p.record_key, p.citizen_pid = t.true_pid as own, p.log_bf as hidden,
@@ -132,7 +140,7 @@ with p as (
          max(out_hidden) as o_hidden, max(out_kept) as o_kept
   from post group by all
 )
-select t.record_key, hash(t.record_key) % 2 as fold,
+select t.record_key, t.cell, hash(t.record_key) % 2 as fold,
        coalesce(x_hidden, 0) as x_hidden, coalesce(y_hidden, false) as y_hidden,
        coalesce(x_kept, 0) as x_kept, coalesce(y_kept, false) as y_kept,
        coalesce(x_typo, 0) as x_typo, coalesce(y_typo, false) as y_typo,
@@ -264,7 +272,7 @@ def calibrate(
     labels = _labels(con, n_registry, pi, model) if sampled else None
     decided = _decision_labels(con)
     con.execute(f"delete from pairs where starts_with(record_key, '{CALIB_PREFIX}')")
-    real = _real_best(con)
+    real, real_cells = _real_best(con)
     pairs = con.sql(f"""
         select pairs.*, {_STRATUM_SQL} as stratum
         from pairs join s using (record_key) left join det using (record_key)
@@ -274,7 +282,9 @@ def calibrate(
     calibrated = raw.copy()
     summary: dict[str, Any] = {"method": "isotonic", "strata": {}}
     for stratum in STRATA:
-        part, mapping = _fit_stratum(stratum, labels, real[stratum], decided.get(stratum))
+        part, mapping = _fit_stratum(
+            stratum, labels, real[stratum], decided.get(stratum), real_cells[stratum]
+        )
         summary["strata"][stratum] = part
         if mapping is not None:
             mask = strata == stratum
@@ -312,9 +322,18 @@ def _labels(
     probability among the other candidates (as if the person were not in the registry)."""
     same, typo, other = _pid_weights(model)
     c = math.log(none_term(n_registry, pi))
-    sql = _LABELS_SQL.format(prefix=CALIB_PREFIX, same=same, typo=typo, other=other, c=repr(c))
+    sql = _LABELS_SQL.format(
+        prefix=CALIB_PREFIX,
+        same=same,
+        typo=typo,
+        other=other,
+        c=repr(c),
+        cell=_CELL_SQL.format(t=""),
+    )
     got = con.sql(sql).fetchnumpy()
-    return {k: np.asarray(got[k], dtype=float) for k in got if k != "record_key"}
+    out = {k: np.asarray(got[k], dtype=float) for k in got if k not in ("record_key", "cell")}
+    out["cell"] = np.asarray(got["cell"], dtype=object)
+    return out
 
 
 def _pid_weights(model: dict[str, Any]) -> tuple[float, float, float]:
@@ -343,18 +362,61 @@ def _log_ratio(level: Any) -> float:
     return math.log(m / u)
 
 
-def _real_best(con: duckdb.DuckDBPyConnection) -> dict[str, np.ndarray]:
+def _real_best(
+    con: duckdb.DuckDBPyConnection,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """The raw probability of the best candidate of every record left to Splink (0 when
-    it has none), per stratum (:data:`STRATA`)."""
+    it has none), per stratum (:data:`STRATA`); and the records' cells (``_CELL_SQL``)."""
     got = con.sql(f"""
         with best as (select record_key, max(probability) as p from pairs group by all)
-        select coalesce(best.p, 0) as p, {_STRATUM_SQL} as stratum
+        select coalesce(best.p, 0) as p, {_STRATUM_SQL} as stratum,
+               {_CELL_SQL.format(t="s.")} as cell
         from s left join best using (record_key) left join det using (record_key)
         where det.outcome is null
     """).fetchnumpy()
     p = np.asarray(got["p"], float)
     strata = np.asarray(got["stratum"], dtype=object)
-    return {k: p[strata == k] for k in STRATA}
+    cells = np.asarray(got["cell"], dtype=object)
+    return {k: p[strata == k] for k in STRATA}, {k: cells[strata == k] for k in STRATA}
+
+
+# The "not in the registry" labels are reweighed by their cell in this stratum only (see
+# :func:`_outsider_weights`); no weight above this.
+REWEIGHED = ("without_id",)
+MAX_CELL_WEIGHT = 10.0
+
+
+def _outsider_weights(
+    label_cells: np.ndarray, real_cells: np.ndarray, outside: float
+) -> np.ndarray | None:
+    """Weights (mean 1) of the "not in the registry" labels that give them the mix of
+    missing fields of the stratum's records that are not in the registry, estimated from
+    the records without any truth: the records' mix is (1 - outside) x the labels' (the
+    records in the registry reach Splink for the same reasons as the labels: the exact
+    stage could not settle them) + outside x the outsiders', so the outsiders' mix is
+    (records' - (1 - outside) x labels') / outside, clipped at 0.
+
+    The labels are ID-linked records the exact stage would not settle — records with an
+    error — with their own citizen taken out, while people who are not in the registry
+    reach Splink with or without errors. A missing field lets more citizens resemble a
+    record, so the labels put more weight at raw 0.7-0.9 than the real outsiders, and the
+    map was under-confident there (docs/performance.md, "The lowest band's
+    under-confidence"). Errors that are not missing fields cannot be reweighed so (a
+    record that is not in the registry shows no error). None when there is nothing to
+    estimate (no outsiders, too few labels)."""
+    if outside < 0.01 or len(label_cells) < MIN_CALIB_LABELS or not len(real_cells):
+        return None
+    cells, inverse = np.unique(np.concatenate([label_cells, real_cells]), return_inverse=True)
+    n_l = len(label_cells)
+    mix_l = np.bincount(inverse[:n_l], minlength=len(cells)) / n_l
+    mix_r = np.bincount(inverse[n_l:], minlength=len(cells)) / len(real_cells)
+    mix_o = np.clip((mix_r - (1 - outside) * mix_l) / outside, 0, None)
+    mix_o = np.where(mix_l > 0, mix_o, 0)  # a cell no label shows cannot be weighed
+    if mix_o.sum() <= 0:
+        return None
+    ratio = np.divide(mix_o / mix_o.sum(), mix_l, out=np.zeros(len(cells)), where=mix_l > 0)
+    w = np.minimum(ratio[inverse[:n_l]], MAX_CELL_WEIGHT)
+    return w / w.mean()
 
 
 # Bins of the raw probability for the mixture estimate (the first holds "no candidate").
@@ -387,11 +449,14 @@ def _fit_stratum(
     labels: dict[str, np.ndarray] | None,
     real: np.ndarray,
     decided: dict[str, np.ndarray] | None = None,
+    real_cells: np.ndarray | None = None,
 ) -> tuple[dict[str, Any], tuple[np.ndarray, np.ndarray] | None]:
     """One stratum's fit: labels with the ID number hidden (records without one), written
     and equal (an ID number in the registry), or written with a typo (a valid ID number
     not in the registry: the own citizen gets the comparison's "one keystroke" weight),
-    and the officers' decisions on this stratum's records (:func:`_decision_weights`)."""
+    and the officers' decisions on this stratum's records (:func:`_decision_weights`).
+    Records without an ID number: the "not in the registry" labels weighed by their
+    missing fields (:func:`_outsider_weights`, given the records' ``real_cells``)."""
     if labels is None:
         return {"method": "none", "reason": "no ID-linked records to re-score"}, None
     if not len(real):
@@ -404,8 +469,12 @@ def _fit_stratum(
     n = len(x_in)
     x = np.concatenate([x_in, x_out])
     y = np.concatenate([y_in, np.zeros(n)])
+    w_out = np.ones(n)
+    if stratum in REWEIGHED and real_cells is not None and "cell" in labels:
+        got = _outsider_weights(labels["cell"], real_cells, outside)
+        w_out = w_out if got is None else got
     # Each half weighs as the stratum's records do: (1 - outside) in, outside not.
-    w = np.concatenate([np.full(n, (1 - outside) / n), np.full(n, outside / n)]) * len(real)
+    w = np.concatenate([np.full(n, (1 - outside) / n), w_out * outside / n]) * len(real)
     folds = np.concatenate([fold, fold])
     uncertain = int(((x >= 0.5) & (x < 0.99)).sum())  # in the registry or not
     base: dict[str, Any] = {
@@ -413,6 +482,7 @@ def _fit_stratum(
         "labels": n,
         "labels_uncertain": uncertain,
         "outside_share": round(outside, 4),
+        "outsider_labels_max_weight": round(float(w_out.max()), 2) if n else 0.0,
     }
     if decided is not None and len(decided["x"]):
         w_d = _decision_weights(decided["x"], x, w)
