@@ -16,7 +16,7 @@ against the generator's truth (records per band of calibrated p, share right, me
   missing fields (date complete / month / year / none, middle name, commune, sex) is the
   outsiders' mix estimated from the run's records without truth (records = (1 - s) x
   labels + s x outsiders, s the estimated share not in the registry: what
-  ``match_calibration._outsider_weights`` does now); ``... (true mix)``: the same with the
+  ``match_label_weights.outsider_weights`` does now); ``... (true mix)``: the same with the
   outsiders' true mix.
 
 docs/performance.md ("The lowest band's under-confidence") has the figures.
@@ -33,11 +33,12 @@ import pandas as pd
 
 from bench import linkage_data
 from dancu.linkage import match_calibration as calib
+from dancu.linkage import match_label_weights as label_weights
 from dancu.linkage import match_splink
 from dancu.linkage.match import link
 from dancu.linkage.match_posterior import none_term
 
-_CELL = calib._CELL_SQL
+_CELL = label_weights.CELL_SQL
 BANDS = ((0.5, 0.7), (0.7, 0.9), (0.9, 0.99))
 
 
@@ -89,7 +90,7 @@ def _fits(labels: pd.DataFrame, real: pd.DataFrame) -> dict[str, list[tuple[int,
     x_in = labels["x_hidden"].to_numpy(float)
     y_in = labels["y_hidden"].to_numpy(float)
     x_out = labels["o_hidden"].to_numpy(float)
-    share = calib._outside_share(real["p"].to_numpy(float), x_in, x_out)
+    share = label_weights.outside_share(real["p"].to_numpy(float), x_in, x_out)
     mix_l = labels["cell"].value_counts(normalize=True)
     mix_r = real["cell"].value_counts(normalize=True)
     cells = mix_l.index.union(mix_r.index)

@@ -10,6 +10,7 @@ import pytest
 
 from bench import linkage_data
 from dancu.linkage import match_calibration as calib
+from dancu.linkage import match_label_weights as label_weights
 from dancu.linkage.match import link
 
 
@@ -43,7 +44,7 @@ def test_mixture_share_is_recovered() -> None:
     inside = np.clip(rng.beta(20, 1, 5000), 0, 1)
     outside = np.where(rng.random(5000) < 0.7, 0.0, rng.beta(1, 8, 5000))
     real = np.concatenate([rng.choice(inside, 700), rng.choice(outside, 300)])
-    assert calib._outside_share(real, inside, outside) == pytest.approx(0.3, abs=0.05)
+    assert label_weights.outside_share(real, inside, outside) == pytest.approx(0.3, abs=0.05)
 
 
 def test_too_few_labels_leave_the_probabilities_raw_and_say_why() -> None:
@@ -163,8 +164,8 @@ def test_outsider_labels_are_reweighed_to_the_outsiders_missing_fields() -> None
     inside = rng.choice(cells, 8_000, p=[0.6, 0.2, 0.2])  # reach Splink as the labels do
     outside = rng.choice(cells, 2_000, p=[0.9, 0.05, 0.05])
     real = np.concatenate([inside, outside])
-    w = calib._outsider_weights(labels, real, 0.2)
+    w = label_weights.outsider_weights(labels, real, 0.2)
     assert w is not None and w.mean() == pytest.approx(1.0)
     for cell, share in zip(cells, [0.9, 0.05, 0.05], strict=True):
         assert w[labels == cell].sum() / w.sum() == pytest.approx(share, abs=0.03)
-    assert calib._outsider_weights(labels, real, 0.0) is None  # nobody outside: no weights
+    assert label_weights.outsider_weights(labels, real, 0.0) is None  # nobody outside: no weights

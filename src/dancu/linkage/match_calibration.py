@@ -55,6 +55,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from dancu.linkage.match_bands import labelled_bands, pooled_bands
+from dancu.linkage.match_label_weights import (
+    CELL_SQL,
+    MIX_EDGES,
+    REWEIGHED,
+    outside_share,
+    outsider_weights,
+)
 from dancu.linkage.match_posterior import none_term
 
 CALIB_PREFIX = "~calib:"
@@ -70,14 +77,6 @@ MIN_UNCERTAIN = 50  # ... or fewer best candidates (own or not) with a raw p in 
 STRATA = ("without_id", "id_in_registry", "id_not_in_registry")
 _STRATUM_SQL = """case when s.pid is null then 'without_id'
      when det.method = 'id' then 'id_in_registry' else 'id_not_in_registry' end"""
-
-
-# Which fields a record lacks (birth date whole / month / year / none; middle name, commune,
-# sex missing): the cell the "not in the registry" labels are reweighed by (see
-# :func:`_outsider_weights`).
-_CELL_SQL = """(case when {t}birth_date is not null then 'd' when {t}birth_ym is not null then 'm'
-  when {t}birth_year is not null then 'y' else 'n' end) || ({t}middle is null)::int
-  || ({t}commune_code is null)::int || ({t}sex is null)::int"""
 
 
 def sample_sql(seed: int) -> str:
@@ -328,7 +327,7 @@ def _labels(
         typo=typo,
         other=other,
         c=repr(c),
-        cell=_CELL_SQL.format(t=""),
+        cell=CELL_SQL.format(t=""),
     )
     got = con.sql(sql).fetchnumpy()
     out = {k: np.asarray(got[k], dtype=float) for k in got if k not in ("record_key", "cell")}
@@ -366,11 +365,11 @@ def _real_best(
     con: duckdb.DuckDBPyConnection,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """The raw probability of the best candidate of every record left to Splink (0 when
-    it has none), per stratum (:data:`STRATA`); and the records' cells (``_CELL_SQL``)."""
+    it has none), per stratum (:data:`STRATA`); and the records' cells (``CELL_SQL``)."""
     got = con.sql(f"""
         with best as (select record_key, max(probability) as p from pairs group by all)
         select coalesce(best.p, 0) as p, {_STRATUM_SQL} as stratum,
-               {_CELL_SQL.format(t="s.")} as cell
+               {CELL_SQL.format(t="s.")} as cell
         from s left join best using (record_key) left join det using (record_key)
         where det.outcome is null
     """).fetchnumpy()
@@ -378,70 +377,6 @@ def _real_best(
     strata = np.asarray(got["stratum"], dtype=object)
     cells = np.asarray(got["cell"], dtype=object)
     return {k: p[strata == k] for k in STRATA}, {k: cells[strata == k] for k in STRATA}
-
-
-# The "not in the registry" labels are reweighed by their cell in this stratum only (see
-# :func:`_outsider_weights`); no weight above this.
-REWEIGHED = ("without_id",)
-MAX_CELL_WEIGHT = 10.0
-
-
-def _outsider_weights(
-    label_cells: np.ndarray, real_cells: np.ndarray, outside: float
-) -> np.ndarray | None:
-    """Weights (mean 1) of the "not in the registry" labels that give them the mix of
-    missing fields of the stratum's records that are not in the registry, estimated from
-    the records without any truth: the records' mix is (1 - outside) x the labels' (the
-    records in the registry reach Splink for the same reasons as the labels: the exact
-    stage could not settle them) + outside x the outsiders', so the outsiders' mix is
-    (records' - (1 - outside) x labels') / outside, clipped at 0.
-
-    The labels are ID-linked records the exact stage would not settle — records with an
-    error — with their own citizen taken out, while people who are not in the registry
-    reach Splink with or without errors. A missing field lets more citizens resemble a
-    record, so the labels put more weight at raw 0.7-0.9 than the real outsiders, and the
-    map was under-confident there (docs/performance.md, "The lowest band's
-    under-confidence"). Errors that are not missing fields cannot be reweighed so (a
-    record that is not in the registry shows no error). None when there is nothing to
-    estimate (no outsiders, too few labels)."""
-    if outside < 0.01 or len(label_cells) < MIN_CALIB_LABELS or not len(real_cells):
-        return None
-    cells, inverse = np.unique(np.concatenate([label_cells, real_cells]), return_inverse=True)
-    n_l = len(label_cells)
-    mix_l = np.bincount(inverse[:n_l], minlength=len(cells)) / n_l
-    mix_r = np.bincount(inverse[n_l:], minlength=len(cells)) / len(real_cells)
-    mix_o = np.clip((mix_r - (1 - outside) * mix_l) / outside, 0, None)
-    mix_o = np.where(mix_l > 0, mix_o, 0)  # a cell no label shows cannot be weighed
-    if mix_o.sum() <= 0:
-        return None
-    ratio = np.divide(mix_o / mix_o.sum(), mix_l, out=np.zeros(len(cells)), where=mix_l > 0)
-    w = np.minimum(ratio[inverse[:n_l]], MAX_CELL_WEIGHT)
-    return w / w.mean()
-
-
-# Bins of the raw probability for the mixture estimate (the first holds "no candidate").
-_MIX_EDGES = np.array([0, 1e-6, 1e-3, 0.01, 0.05, 0.2, 0.5, 0.7, 0.9, 0.99, 0.999, 1 + 1e-9])
-
-
-def _outside_share(real: np.ndarray, inside: np.ndarray, outside: np.ndarray) -> float:
-    """The share of ``real`` records whose person is not in the registry: the weight of
-    the mixture of the two labelled distributions (binned) that fits ``real`` best, by
-    expectation maximisation."""
-
-    def density(x: np.ndarray) -> np.ndarray:
-        counts = np.histogram(x, _MIX_EDGES)[0] + 0.5
-        return counts / counts.sum()
-
-    f_in, f_out = density(inside), density(outside)
-    bins = np.clip(np.searchsorted(_MIX_EDGES, real, side="right") - 1, 0, len(f_in) - 1)
-    w = 0.5
-    for _ in range(200):
-        r = w * f_out[bins] / (w * f_out[bins] + (1 - w) * f_in[bins])
-        new = float(r.mean())
-        if abs(new - w) < 1e-7:
-            break
-        w = new
-    return w
 
 
 def _fit_stratum(
@@ -456,7 +391,7 @@ def _fit_stratum(
     not in the registry: the own citizen gets the comparison's "one keystroke" weight),
     and the officers' decisions on this stratum's records (:func:`_decision_weights`).
     Records without an ID number: the "not in the registry" labels weighed by their
-    missing fields (:func:`_outsider_weights`, given the records' ``real_cells``)."""
+    missing fields (:func:`outsider_weights`, given the records' ``real_cells``)."""
     if labels is None:
         return {"method": "none", "reason": "no ID-linked records to re-score"}, None
     if not len(real):
@@ -465,13 +400,13 @@ def _fit_stratum(
     x_in, y_in = labels[f"x_{key}"], labels[f"y_{key}"]
     x_out = labels["o_hidden" if key == "hidden" else "o_kept"]
     fold = labels["fold"]
-    outside = _outside_share(real, x_in, x_out)
+    outside = outside_share(real, x_in, x_out)
     n = len(x_in)
     x = np.concatenate([x_in, x_out])
     y = np.concatenate([y_in, np.zeros(n)])
     w_out = np.ones(n)
     if stratum in REWEIGHED and real_cells is not None and "cell" in labels:
-        got = _outsider_weights(labels["cell"], real_cells, outside)
+        got = outsider_weights(labels["cell"], real_cells, outside, MIN_CALIB_LABELS)
         w_out = w_out if got is None else got
     # Each half weighs as the stratum's records do: (1 - outside) in, outside not.
     w = np.concatenate([np.full(n, (1 - outside) / n), w_out * outside / n]) * len(real)
@@ -521,14 +456,14 @@ def _fit_stratum(
 
 def _decision_weights(x_d: np.ndarray, x: np.ndarray, w: np.ndarray) -> np.ndarray:
     """The weight of each decision label beside the run's own labels (``x``, weighed ``w``
-    in records of the run). In each bin of raw p (:data:`_MIX_EDGES`) a decision weighs as
+    in records of the run). In each bin of raw p (:data:`MIX_EDGES`) a decision weighs as
     much as an average label of the run there — one more label of the bin — and the
     decisions together at most as much as the run's labels there: a handful moves the map
     as a handful of labels would, many can correct it, none can outvote the run's own
     labels. Where the run has no label a decision weighs nothing."""
-    edges = len(_MIX_EDGES) - 1
-    bins_d = np.clip(np.searchsorted(_MIX_EDGES, x_d, side="right") - 1, 0, edges - 1)
-    bins = np.clip(np.searchsorted(_MIX_EDGES, x, side="right") - 1, 0, edges - 1)
+    edges = len(MIX_EDGES) - 1
+    bins_d = np.clip(np.searchsorted(MIX_EDGES, x_d, side="right") - 1, 0, edges - 1)
+    bins = np.clip(np.searchsorted(MIX_EDGES, x, side="right") - 1, 0, edges - 1)
     room = np.bincount(bins, weights=w, minlength=edges)
     most = np.maximum(np.bincount(bins, minlength=edges), np.bincount(bins_d, minlength=edges))
     return (room / np.maximum(most, 1))[bins_d]
