@@ -10,6 +10,7 @@ import pytest
 
 from bench import linkage_data
 from dancu.linkage import match_calibration as calib
+from dancu.linkage import match_label_weights as label_weights
 from dancu.linkage.match import link
 
 
@@ -43,7 +44,7 @@ def test_mixture_share_is_recovered() -> None:
     inside = np.clip(rng.beta(20, 1, 5000), 0, 1)
     outside = np.where(rng.random(5000) < 0.7, 0.0, rng.beta(1, 8, 5000))
     real = np.concatenate([rng.choice(inside, 700), rng.choice(outside, 300)])
-    assert calib._outside_share(real, inside, outside) == pytest.approx(0.3, abs=0.05)
+    assert label_weights.outside_share(real, inside, outside) == pytest.approx(0.3, abs=0.05)
 
 
 def test_too_few_labels_leave_the_probabilities_raw_and_say_why() -> None:
@@ -107,14 +108,15 @@ def test_isotonic_agrees_with_scikit_learn() -> None:
     assert np.allclose(calib._apply(ours, grid), theirs.predict(grid), atol=1e-9)
 
 
-def test_labels_weigh_a_written_id_number_as_the_linker_scores_it() -> None:
+@pytest.mark.parametrize("u_typo", [3e-7, None], ids=["counted", "default"])
+def test_labels_weigh_a_written_id_number_as_the_linker_scores_it(u_typo: float | None) -> None:
     """The labels of records with an ID number are scored with the number hidden and the
     ID comparison's weight added afterwards; the weight must be the one the predicting
-    linker gives the same pair. A one-keystroke ID number is never seen among the random
-    pairs u is counted on, so its u is "not observed" and Splink scores it with its
-    default u (log BF ~4.6); the labels took 0, which put the "typo" stratum's labels far
-    below its real records and made its middle bands over-confident (at 1,000,000 /
-    200,000 in memory: 0.33 right at a mean p of 0.77 in [0.7, 0.9))."""
+    linker gives the same pair, whether the level has a u ("one keystroke": counted from
+    the registry) or not (Splink scores it with its default u). The labels once took 0,
+    which put the "typo" stratum's labels far below its real records and made its middle
+    bands over-confident (at 1,000,000 / 200,000 in memory: 0.33 right at a mean p of 0.77
+    in [0.7, 0.9))."""
     import math
 
     import pandas as pd
@@ -124,7 +126,7 @@ def test_labels_weigh_a_written_id_number_as_the_linker_scores_it() -> None:
     from dancu.linkage.match_model import settings
 
     built = settings(1e-5, phone=False).get_settings("duckdb")
-    training.apply(built.comparisons, u={"pid": {2: 5e-6, 1: None, 0: 1 - 5e-6}})
+    training.apply(built.comparisons, u={"pid": {2: 5e-6, 1: u_typo, 0: 1 - 5.3e-6}})
     model = built.as_dict()  # what a run predicts with (``match_splink``)
     record = {
         "unique_id": "a",
@@ -149,3 +151,21 @@ def test_labels_weigh_a_written_id_number_as_the_linker_scores_it() -> None:
     assert weight("066090000124") - hidden == pytest.approx(typo, abs=1e-6)
     assert typo > 1  # a typo in the ID number is evidence, not nothing
     assert weight("079090555555") - hidden == pytest.approx(other, abs=1e-6)
+
+
+def test_outsider_labels_are_reweighed_to_the_outsiders_missing_fields() -> None:
+    """The labels for people not in the registry come from records with errors, which lack
+    fields more often than the people who are not in the registry; their weights give
+    them the outsiders' mix, estimated from the records alone: records = (1 - s) x labels
+    + s x outsiders."""
+    rng = np.random.default_rng(9)
+    cells = np.array(["d000", "y000", "d010"], dtype=object)
+    labels = rng.choice(cells, 20_000, p=[0.6, 0.2, 0.2])
+    inside = rng.choice(cells, 8_000, p=[0.6, 0.2, 0.2])  # reach Splink as the labels do
+    outside = rng.choice(cells, 2_000, p=[0.9, 0.05, 0.05])
+    real = np.concatenate([inside, outside])
+    w = label_weights.outsider_weights(labels, real, 0.2)
+    assert w is not None and w.mean() == pytest.approx(1.0)
+    for cell, share in zip(cells, [0.9, 0.05, 0.05], strict=True):
+        assert w[labels == cell].sum() / w.sum() == pytest.approx(share, abs=0.03)
+    assert label_weights.outsider_weights(labels, real, 0.0) is None  # nobody outside: no weights

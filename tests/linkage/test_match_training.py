@@ -5,6 +5,7 @@ the counted patterns gives the m that Splink's own EM gives on the same pairs.""
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -166,3 +167,84 @@ def test_em_over_counted_patterns_gives_splinks_m() -> None:
             assert level.m_probability == pytest.approx(mine, abs=1e-6)
             compared += 1
     assert compared >= 10
+
+
+def _one_keystroke_share(pids: list[str]) -> float:
+    """The share of ordered pairs of distinct ID numbers one substitution or one swap of
+    neighbours apart, counted by hand."""
+    known = set(pids)
+    found = 0
+    for p in pids:
+        near = {p[:i] + d + p[i + 1 :] for i in range(len(p)) for d in "0123456789"}
+        near |= {p[:i] + p[i + 1] + p[i] + p[i + 2 :] for i in range(len(p) - 1)}
+        near.discard(p)
+        found += len(near & known)
+    return found / (len(pids) * (len(pids) - 1))
+
+
+def test_one_keystroke_u_is_the_registrys_share() -> None:
+    reg = linkage_data.registry(20_000, seed=31)
+    con = duckdb.connect()
+    con.register("r", reg[["pid"]])
+    exact = _one_keystroke_share(list(reg["pid"]))
+    assert exact > 0
+    whole = training.one_keystroke_u(con, "r", sample=len(reg), seed=1)
+    assert whole == pytest.approx(exact, rel=1e-9)
+    sampled = training.one_keystroke_u(con, "r", sample=match_splink.TYPO_SAMPLE, seed=1)
+    assert sampled == pytest.approx(exact, rel=0.15)
+
+
+@pytest.mark.parametrize("with_labels", [True, False], ids=["id_labels", "em"])
+def test_the_model_predicts_with_the_u_it_was_trained_with(
+    with_labels: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The u the training writes into the model is the u the predicting linker applies,
+    level by level. The ID number's "one keystroke" level is never seen among u's random
+    pairs: it was trained as Splink's "not observed" (1e-6), left out of the saved model,
+    and predicted with Splink's default u (0.003, thousands of times the registry's
+    share). It is now the registry's share, in training and prediction alike."""
+    from splink import SettingsCreator
+
+    reg = linkage_data.registry(20_000, seed=31)
+    # Serial numbers spread over the million a birth year and sex allow (the generator's
+    # run 0, 1, 2, ...): ~4e-7 of pairs one keystroke apart, as in a large registry, so
+    # the 300,000 random pairs of u do not show one.
+    spread = (np.arange(len(reg)) * 7919 + 13) % 1_000_000
+    reg["pid"] = reg["pid"].str[:6] + np.char.zfill(spread.astype(str), 6).astype(object)
+    sec = linkage_data.sector(reg, 4000, seed=32).records
+    if not with_labels:  # too few ID numbers for labels: Splink's own EM trains m
+        sec = sec.assign(pid=sec["pid"].where(sec.index % 40 == 0, None))
+    seen: dict[str, Any] = {}
+    calibrate, apply = match_splink.calibrate, training.apply
+
+    def spy_calibrate(con: duckdb.DuckDBPyConnection, **kw: Any) -> dict[str, Any]:
+        seen["model"] = kw["model"]
+        return calibrate(con, **kw)
+
+    def spy_apply(comparisons: Any, **kw: Any) -> None:
+        if kw.get("u") is not None:
+            seen["u"] = kw["u"]
+        apply(comparisons, **kw)
+
+    monkeypatch.setattr(match_splink, "calibrate", spy_calibrate)
+    monkeypatch.setattr(training, "apply", spy_apply)
+    result = match.link(sec, reg, backend="duckdb")
+    assert result.metrics["training"] == ("id_labels" if with_labels else "em")
+    predicting = SettingsCreator.from_path_or_dict(seen["model"]).get_settings("duckdb")
+    compared = 0
+    for comparison in predicting.comparisons:
+        trained = seen["u"][comparison.output_column_name]
+        for level in comparison._comparison_levels_excluding_null:
+            if trained[level.comparison_vector_value] is not None:
+                got = level.u_probability
+                want = trained[level.comparison_vector_value]
+                assert got == pytest.approx(want, rel=1e-9), level.label_for_charts
+                compared += 1
+    assert compared >= 20
+    pid = next(c for c in predicting.comparisons if c.output_column_name == "pid")
+    _, typo, _ = sorted(
+        pid._comparison_levels_excluding_null, key=lambda lv: -lv.comparison_vector_value
+    )
+    assert typo._u_is_trained
+    exact = _one_keystroke_share(list(reg["pid"]))
+    assert typo.u_probability == pytest.approx(exact, rel=0.35), exact

@@ -32,10 +32,10 @@ An isotonic regression of the label on the raw probability of the best candidate
 kinds of labels weighed by that share, maps raw to calibrated probabilities; the run
 applies it to every pair of the stratum (the decision's threshold is then a probability of
 being right). It is checked out of fold (two halves by a hash of the record key, each
-calibrated by the fit on the other) and the summary per band — labelled records, the run's
-records they stand for, mean raw p, mean calibrated p, share right — is returned with the
-map, for the run's report. With too few labels a stratum's probabilities are left raw and
-the summary says why.
+calibrated by the fit on the other) and the summary per band (``match_bands``) —
+labelled records, the run's records they stand for, mean raw p, mean calibrated p, share
+right — is returned with the map, for the run's report. With too few labels a stratum's
+probabilities are left raw and the summary says why.
 
 The ID number's weights added to the labels are those the predicting linker applies
 (:func:`_pid_weights`). Officers' past decisions on the dataset's records (``accept``, ``not
@@ -54,6 +54,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from dancu.linkage.match_bands import labelled_bands, pooled_bands
+from dancu.linkage.match_label_weights import (
+    CELL_SQL,
+    MIX_EDGES,
+    REWEIGHED,
+    outside_share,
+    outsider_weights,
+)
 from dancu.linkage.match_posterior import none_term
 
 CALIB_PREFIX = "~calib:"
@@ -63,7 +71,6 @@ DECISION_PREFIX = CALIB_PREFIX + "decided:"
 CALIB_SAMPLE = 10_000  # ID-linked records re-scored with their ID number hidden, at most
 MIN_CALIB_LABELS = 500  # fewer labelled records than this: probabilities left raw
 MIN_UNCERTAIN = 50  # ... or fewer best candidates (own or not) with a raw p in [0.5, 0.99)
-BANDS = ((0.5, 0.7), (0.7, 0.9), (0.9, 0.99), (0.99, 1.0))
 # Records left to Splink, calibrated apart: without an ID number; with one that is in the
 # registry (the deterministic stage found it, but name and date disagreed); with a valid
 # one that is not in the registry (a typo in it, or a person who is not in the registry).
@@ -99,7 +106,7 @@ _LABELS_SQL = """
 with p as (
   select * from pairs where starts_with(record_key, '{prefix}')
 ), t as (
-  select '{prefix}' || record_key as record_key, true_pid from calib_src
+  select '{prefix}' || record_key as record_key, true_pid, {cell} as cell from calib_src
 ), scored as (  -- log Bayes factors with the ID number hidden; written and equal to
                 --  the own citizen's ("kept"); written with a typo ("typo")
   select p.record_key, p.citizen_pid = t.true_pid as own, p.log_bf as hidden,
@@ -132,7 +139,7 @@ with p as (
          max(out_hidden) as o_hidden, max(out_kept) as o_kept
   from post group by all
 )
-select t.record_key, hash(t.record_key) % 2 as fold,
+select t.record_key, t.cell, hash(t.record_key) % 2 as fold,
        coalesce(x_hidden, 0) as x_hidden, coalesce(y_hidden, false) as y_hidden,
        coalesce(x_kept, 0) as x_kept, coalesce(y_kept, false) as y_kept,
        coalesce(x_typo, 0) as x_typo, coalesce(y_typo, false) as y_typo,
@@ -264,7 +271,7 @@ def calibrate(
     labels = _labels(con, n_registry, pi, model) if sampled else None
     decided = _decision_labels(con)
     con.execute(f"delete from pairs where starts_with(record_key, '{CALIB_PREFIX}')")
-    real = _real_best(con)
+    real, real_cells = _real_best(con)
     pairs = con.sql(f"""
         select pairs.*, {_STRATUM_SQL} as stratum
         from pairs join s using (record_key) left join det using (record_key)
@@ -274,7 +281,9 @@ def calibrate(
     calibrated = raw.copy()
     summary: dict[str, Any] = {"method": "isotonic", "strata": {}}
     for stratum in STRATA:
-        part, mapping = _fit_stratum(stratum, labels, real[stratum], decided.get(stratum))
+        part, mapping = _fit_stratum(
+            stratum, labels, real[stratum], decided.get(stratum), real_cells[stratum]
+        )
         summary["strata"][stratum] = part
         if mapping is not None:
             mask = strata == stratum
@@ -289,8 +298,8 @@ def calibrate(
             v.get("decision_labels", {}).get("used", 0) for v in summary["strata"].values()
         ),
     }
-    summary["held_out_bands"] = _pooled(summary["strata"], "held_out_bands")
-    summary["raw_bands"] = _pooled(summary["strata"], "raw_bands")
+    summary["held_out_bands"] = pooled_bands(summary["strata"], "held_out_bands")
+    summary["raw_bands"] = pooled_bands(summary["strata"], "raw_bands")
     out = (
         pairs.drop_columns(["stratum"])
         .set_column(
@@ -312,18 +321,28 @@ def _labels(
     probability among the other candidates (as if the person were not in the registry)."""
     same, typo, other = _pid_weights(model)
     c = math.log(none_term(n_registry, pi))
-    sql = _LABELS_SQL.format(prefix=CALIB_PREFIX, same=same, typo=typo, other=other, c=repr(c))
+    sql = _LABELS_SQL.format(
+        prefix=CALIB_PREFIX,
+        same=same,
+        typo=typo,
+        other=other,
+        c=repr(c),
+        cell=CELL_SQL.format(t=""),
+    )
     got = con.sql(sql).fetchnumpy()
-    return {k: np.asarray(got[k], dtype=float) for k in got if k != "record_key"}
+    out = {k: np.asarray(got[k], dtype=float) for k in got if k not in ("record_key", "cell")}
+    out["cell"] = np.asarray(got["cell"], dtype=object)
+    return out
 
 
 def _pid_weights(model: dict[str, Any]) -> tuple[float, float, float]:
     """log(m / u) of the ID number comparison's "equal", "one keystroke" and "different"
     levels, as the predicting linker applies them: what an ID number written on the record
-    adds to a citizen. A level whose u no random pair showed (a one-keystroke ID number:
-    ~1e-5 of pairs, none among 300,000) is scored by Splink with its default u for the
-    level; the labels must use the same weight (0 here made the labels of the "typo"
-    stratum far weaker than its records, and its middle bands over-confident)."""
+    adds to a citizen, read from Splink's settings built from the model (a level without
+    a u would be scored with Splink's default u; the "one keystroke" level has its u
+    counted from the registry, ``match_training.one_keystroke_u``). The labels must use
+    the linker's weight: 0 here made the labels of the "typo" stratum far weaker than its
+    records, and its middle bands over-confident."""
     from splink import SettingsCreator
 
     dialect = str(model.get("sql_dialect") or "duckdb")  # "spark" on the Spark backend
@@ -342,43 +361,22 @@ def _log_ratio(level: Any) -> float:
     return math.log(m / u)
 
 
-def _real_best(con: duckdb.DuckDBPyConnection) -> dict[str, np.ndarray]:
+def _real_best(
+    con: duckdb.DuckDBPyConnection,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """The raw probability of the best candidate of every record left to Splink (0 when
-    it has none), per stratum (:data:`STRATA`)."""
+    it has none), per stratum (:data:`STRATA`); and the records' cells (``CELL_SQL``)."""
     got = con.sql(f"""
         with best as (select record_key, max(probability) as p from pairs group by all)
-        select coalesce(best.p, 0) as p, {_STRATUM_SQL} as stratum
+        select coalesce(best.p, 0) as p, {_STRATUM_SQL} as stratum,
+               {CELL_SQL.format(t="s.")} as cell
         from s left join best using (record_key) left join det using (record_key)
         where det.outcome is null
     """).fetchnumpy()
     p = np.asarray(got["p"], float)
     strata = np.asarray(got["stratum"], dtype=object)
-    return {k: p[strata == k] for k in STRATA}
-
-
-# Bins of the raw probability for the mixture estimate (the first holds "no candidate").
-_MIX_EDGES = np.array([0, 1e-6, 1e-3, 0.01, 0.05, 0.2, 0.5, 0.7, 0.9, 0.99, 0.999, 1 + 1e-9])
-
-
-def _outside_share(real: np.ndarray, inside: np.ndarray, outside: np.ndarray) -> float:
-    """The share of ``real`` records whose person is not in the registry: the weight of
-    the mixture of the two labelled distributions (binned) that fits ``real`` best, by
-    expectation maximisation."""
-
-    def density(x: np.ndarray) -> np.ndarray:
-        counts = np.histogram(x, _MIX_EDGES)[0] + 0.5
-        return counts / counts.sum()
-
-    f_in, f_out = density(inside), density(outside)
-    bins = np.clip(np.searchsorted(_MIX_EDGES, real, side="right") - 1, 0, len(f_in) - 1)
-    w = 0.5
-    for _ in range(200):
-        r = w * f_out[bins] / (w * f_out[bins] + (1 - w) * f_in[bins])
-        new = float(r.mean())
-        if abs(new - w) < 1e-7:
-            break
-        w = new
-    return w
+    cells = np.asarray(got["cell"], dtype=object)
+    return {k: p[strata == k] for k in STRATA}, {k: cells[strata == k] for k in STRATA}
 
 
 def _fit_stratum(
@@ -386,11 +384,14 @@ def _fit_stratum(
     labels: dict[str, np.ndarray] | None,
     real: np.ndarray,
     decided: dict[str, np.ndarray] | None = None,
+    real_cells: np.ndarray | None = None,
 ) -> tuple[dict[str, Any], tuple[np.ndarray, np.ndarray] | None]:
     """One stratum's fit: labels with the ID number hidden (records without one), written
     and equal (an ID number in the registry), or written with a typo (a valid ID number
     not in the registry: the own citizen gets the comparison's "one keystroke" weight),
-    and the officers' decisions on this stratum's records (:func:`_decision_weights`)."""
+    and the officers' decisions on this stratum's records (:func:`_decision_weights`).
+    Records without an ID number: the "not in the registry" labels weighed by their
+    missing fields (:func:`outsider_weights`, given the records' ``real_cells``)."""
     if labels is None:
         return {"method": "none", "reason": "no ID-linked records to re-score"}, None
     if not len(real):
@@ -399,12 +400,16 @@ def _fit_stratum(
     x_in, y_in = labels[f"x_{key}"], labels[f"y_{key}"]
     x_out = labels["o_hidden" if key == "hidden" else "o_kept"]
     fold = labels["fold"]
-    outside = _outside_share(real, x_in, x_out)
+    outside = outside_share(real, x_in, x_out)
     n = len(x_in)
     x = np.concatenate([x_in, x_out])
     y = np.concatenate([y_in, np.zeros(n)])
+    w_out = np.ones(n)
+    if stratum in REWEIGHED and real_cells is not None and "cell" in labels:
+        got = outsider_weights(labels["cell"], real_cells, outside, MIN_CALIB_LABELS)
+        w_out = w_out if got is None else got
     # Each half weighs as the stratum's records do: (1 - outside) in, outside not.
-    w = np.concatenate([np.full(n, (1 - outside) / n), np.full(n, outside / n)]) * len(real)
+    w = np.concatenate([np.full(n, (1 - outside) / n), w_out * outside / n]) * len(real)
     folds = np.concatenate([fold, fold])
     uncertain = int(((x >= 0.5) & (x < 0.99)).sum())  # in the registry or not
     base: dict[str, Any] = {
@@ -412,6 +417,7 @@ def _fit_stratum(
         "labels": n,
         "labels_uncertain": uncertain,
         "outside_share": round(outside, 4),
+        "outsider_labels_max_weight": round(float(w_out.max()), 2) if n else 0.0,
     }
     if decided is not None and len(decided["x"]):
         w_d = _decision_weights(decided["x"], x, w)
@@ -425,7 +431,7 @@ def _fit_stratum(
         y = np.concatenate([y, decided["y"]])
         w = np.concatenate([w, w_d])
         folds = np.concatenate([folds, decided["fold"]])
-    base["raw_bands"] = _bands(x, x, y, w)
+    base["raw_bands"] = labelled_bands(x, x, y, w)
     if n < MIN_CALIB_LABELS or uncertain < MIN_UNCERTAIN:
         reason = (
             f"too few labels: {n:,} ID-linked records re-scored (at least"
@@ -443,50 +449,24 @@ def _fit_stratum(
     return {
         "method": "isotonic",
         **base,
-        "held_out_bands": _bands(x, held_out, y, w),
+        "held_out_bands": labelled_bands(x, held_out, y, w),
         "points": [[round(float(a), 6), round(float(b), 6)] for a, b in zip(*mapping, strict=True)],
     }, mapping
 
 
 def _decision_weights(x_d: np.ndarray, x: np.ndarray, w: np.ndarray) -> np.ndarray:
     """The weight of each decision label beside the run's own labels (``x``, weighed ``w``
-    in records of the run). In each bin of raw p (:data:`_MIX_EDGES`) a decision weighs as
+    in records of the run). In each bin of raw p (:data:`MIX_EDGES`) a decision weighs as
     much as an average label of the run there — one more label of the bin — and the
     decisions together at most as much as the run's labels there: a handful moves the map
     as a handful of labels would, many can correct it, none can outvote the run's own
     labels. Where the run has no label a decision weighs nothing."""
-    edges = len(_MIX_EDGES) - 1
-    bins_d = np.clip(np.searchsorted(_MIX_EDGES, x_d, side="right") - 1, 0, edges - 1)
-    bins = np.clip(np.searchsorted(_MIX_EDGES, x, side="right") - 1, 0, edges - 1)
+    edges = len(MIX_EDGES) - 1
+    bins_d = np.clip(np.searchsorted(MIX_EDGES, x_d, side="right") - 1, 0, edges - 1)
+    bins = np.clip(np.searchsorted(MIX_EDGES, x, side="right") - 1, 0, edges - 1)
     room = np.bincount(bins, weights=w, minlength=edges)
     most = np.maximum(np.bincount(bins, minlength=edges), np.bincount(bins_d, minlength=edges))
     return (room / np.maximum(most, 1))[bins_d]
-
-
-def _pooled(strata: dict[str, dict[str, Any]], key: str) -> list[dict[str, Any]]:
-    """The strata's bands added up (weights: records of each stratum)."""
-    out: dict[str, dict[str, float]] = {}
-    for part in strata.values():
-        for b in part.get(key) or []:
-            acc = out.setdefault(
-                b["band"], {"records": 0, "w": 0.0, "raw": 0.0, "p": 0.0, "y": 0.0}
-            )
-            acc["records"] += b["records"]
-            acc["w"] += b["weight"]
-            for k, src in (("raw", "mean_raw"), ("p", "mean_p"), ("y", "right")):
-                acc[k] += b[src] * b["weight"]
-    return [
-        {
-            "band": band,
-            "records": acc["records"],
-            "weight": round(acc["w"], 2),
-            "mean_raw": round(acc["raw"] / acc["w"], 4),
-            "mean_p": round(acc["p"] / acc["w"], 4),
-            "right": round(acc["y"] / acc["w"], 4),
-        }
-        for band, acc in out.items()
-        if acc["w"] > 0
-    ]
 
 
 def _isotonic(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -518,54 +498,6 @@ def _isotonic(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, 
 
 def _apply(mapping: tuple[np.ndarray, np.ndarray], p: np.ndarray) -> np.ndarray:
     return np.interp(p, mapping[0], mapping[1])
-
-
-def _bands(raw: np.ndarray, p: np.ndarray, y: np.ndarray, w: np.ndarray) -> list[dict[str, Any]]:
-    """Per band of ``p``: labelled records, their weight (records of the run they stand
-    for), weighted mean raw p, mean p, share right."""
-    out = []
-    for lo, hi in BANDS:
-        mask = (p >= lo) & ((p < hi) if hi < 1 else (p <= hi))
-        weight = w[mask].sum()
-        if not mask.any() or weight <= 0:
-            continue
-        out.append(
-            {
-                "band": f"[{lo:g}, {hi:g}{')' if hi < 1 else ']'}",
-                "records": int(mask.sum()),
-                "weight": round(float(weight), 2),
-                "mean_raw": round(float(np.average(raw[mask], weights=w[mask])), 4),
-                "mean_p": round(float(np.average(p[mask], weights=w[mask])), 4),
-                "right": round(float(np.average(y[mask], weights=w[mask])), 4),
-            }
-        )
-    return out
-
-
-def run_bands(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    """Per band of the calibrated probability of each unsettled record's best candidate:
-    records, mean raw p, mean calibrated p (the run's own records; their truth is unknown)."""
-    rows = con.sql("""
-        select probability, raw_probability from (
-          select *, row_number() over (partition by record_key
-                                       order by raw_probability desc, citizen_pid) as rk
-          from pairs) where rk = 1
-    """).fetchnumpy()
-    p = np.asarray(rows["probability"], float)
-    raw = np.asarray(rows["raw_probability"], float)
-    out = []
-    for lo, hi in BANDS:
-        mask = (p >= lo) & ((p < hi) if hi < 1 else (p <= hi))
-        if mask.any():
-            out.append(
-                {
-                    "band": f"[{lo:g}, {hi:g}{')' if hi < 1 else ']'}",
-                    "records": int(mask.sum()),
-                    "mean_raw": round(float(raw[mask].mean()), 4),
-                    "mean_p": round(float(p[mask].mean()), 4),
-                }
-            )
-    return out
 
 
 def sync_threshold(

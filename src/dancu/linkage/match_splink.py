@@ -13,7 +13,8 @@ from typing import Any, Literal
 import duckdb
 
 from dancu.linkage import match_training as training
-from dancu.linkage.match_calibration import CALIB_PREFIX, calibrate, run_bands, sample_sql
+from dancu.linkage.match_bands import run_bands
+from dancu.linkage.match_calibration import CALIB_PREFIX, calibrate, sample_sql
 from dancu.linkage.match_model import blocked_sql, settings
 from dancu.linkage.match_posterior import BLOCKING_LOSS, posterior
 from dancu.linkage.normalize import FAMILY_NAMES
@@ -44,6 +45,7 @@ _LABEL_PREFIX = "~label:"
 LABEL_SAMPLE = 5000  # ID-linked records used as labelled pairs to estimate m
 MIN_LABELS = 200  # fewer than this: m by expectation maximisation instead
 U_PAIRS = 3e5  # random pairs sampled to estimate u
+TYPO_SAMPLE = 5_000  # citizens whose ID numbers' one-keystroke neighbours are looked up
 TRAIN_SAMPLE = 100_000  # registry rows u's random pairs (and the fallback's EM) draw from
 _TF_COLUMNS = ("family", "given", "middle")
 
@@ -178,6 +180,7 @@ def probabilistic(
         where pid in (select unique_id from ({train_sample}))
     """)
     u = _estimate_u(con, counted, seed=seed)
+    _count_pid_typos(con, counted, u, seed=seed)
     use_labels = n_labels >= MIN_LABELS
     if use_labels:
         # Expectation maximisation over the pairs that share an ID number (a sample of
@@ -361,6 +364,27 @@ def _estimate_u(
     """
     patterns, counts = training.gamma_counts(con, comparisons, pairs)
     return training.u_from_counts(comparisons, patterns, counts)
+
+
+def _count_pid_typos(
+    con: duckdb.DuckDBPyConnection,
+    comparisons: Any,
+    u: dict[str, dict[int, float | None]],
+    *,
+    seed: int,
+) -> None:
+    """The ID number's "one keystroke" u counted from the registry
+    (:func:`match_training.one_keystroke_u`: random pairs hardly show it), and "different"
+    the rest; training and prediction then read the same number."""
+    pid = next((c for c in comparisons if c.output_column_name == "pid"), None)
+    if pid is None or "pid" not in u:
+        return
+    equal, typo, other = sorted(
+        (lv.comparison_vector_value for lv in pid._comparison_levels_excluding_null),
+        reverse=True,
+    )
+    u["pid"][typo] = training.one_keystroke_u(con, "r", sample=TYPO_SAMPLE, seed=seed)
+    u["pid"][other] = 1.0 - (u["pid"][equal] or 0.0) - u["pid"][typo]
 
 
 def _estimate_m(

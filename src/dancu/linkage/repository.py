@@ -14,7 +14,7 @@ from sqlalchemy import (
     Select,
     Text,
     and_,
-    case,
+    bindparam,
     cast,
     false,
     func,
@@ -28,6 +28,7 @@ from dancu.common import adminunits, bulk_read
 from dancu.common.access import Actor
 from dancu.common.audit import AuditEntry
 from dancu.linkage.models import (
+    QUEUE_OUTCOMES,
     CleaningDecision,
     ImportProblem,
     LinkageImport,
@@ -38,7 +39,6 @@ from dancu.linkage.models import (
     SourceMapping,
 )
 
-QUEUE_OUTCOMES = ("probable_match", "synced_with_differences")
 # the cleaning queue's probability bands: name -> [from, to) of the match probability
 PROBABILITY_BANDS: dict[str, tuple[float | None, float | None]] = {
     "high": (0.8, None),
@@ -193,8 +193,13 @@ def outcome_counts(
 def _open_items(
     actor: Actor, source_id: int | None, commune_code: str | None = None
 ) -> ColumnElement[bool]:
+    """The queue's open items (in the actor's area, of a dataset, of a commune): the
+    outcomes written as literals, as the partial index ``ix_linkage_result_open`` states
+    them, so that the planner can use it whatever the statement's parameters."""
     return and_(
-        MatchResult.outcome.in_(QUEUE_OUTCOMES),
+        MatchResult.outcome.in_(
+            bindparam("queue_outcomes", QUEUE_OUTCOMES, expanding=True, literal_execute=True)
+        ),
         MatchResult.decided.is_(False),
         results_in_area(actor),
         *([MatchResult.source_id == source_id] if source_id is not None else []),
@@ -251,14 +256,13 @@ def queue(
     where = and_(_open_items(actor, source_id, commune_code), *_narrowed(outcome, band))
     if only is not None:
         where = and_(where, MatchResult.id.in_(only))
-    probable_first = case((MatchResult.outcome == "probable_match", 0), else_=1)
     stmt = (
         select(MatchResult, SectorRecord, Source)
         .join(SectorRecord, SectorRecord.id == MatchResult.record_id)
         .join(Source, Source.id == MatchResult.source_id)
         .where(where)
         .order_by(
-            probable_first,
+            MatchResult.outcome,  # "probable_match" first (QUEUE_OUTCOMES are sorted)
             MatchResult.probability.desc(),
             MatchResult.source_id,
             SectorRecord.line,
