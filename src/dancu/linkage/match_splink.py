@@ -182,6 +182,7 @@ def probabilistic(
     u = _estimate_u(con, counted, seed=seed)
     _count_pid_typos(con, counted, u, seed=seed)
     use_labels = n_labels >= MIN_LABELS
+    untrained = 0  # EM blocking rules that found no pair to learn from
     if use_labels:
         # Expectation maximisation over the pairs that share an ID number (a sample of
         # every ID hit, whether its name and date agree or not): nearly all true matches,
@@ -199,6 +200,7 @@ def probabilistic(
         model = trained.as_dict()
     else:
         from splink import block_on
+        from splink.internals.exceptions import EMTrainingException
 
         # EM over two blocking rules sees the same sample of the registry as u (the prior
         # stays 1 / |registry|).
@@ -221,9 +223,15 @@ def probabilistic(
             linker.table_management.register_term_frequency_lookup(tf, col)
         training.apply(linker._settings_obj.comparisons, u=u)
         for rule in (block_on("birth_date"), block_on("family", "given", "commune_code")):
-            linker.training.estimate_parameters_using_expectation_maximisation(
-                rule, estimate_without_term_frequencies=True, max_pairs=2e6
-            )
+            try:
+                linker.training.estimate_parameters_using_expectation_maximisation(
+                    rule, estimate_without_term_frequencies=True, max_pairs=2e6
+                )
+            except EMTrainingException:
+                # A few records (a commune's first list) may share no birth date or name
+                # with the sample: that rule teaches nothing, and the m it would have
+                # estimated keeps the model's starting value.
+                untrained += 1
         model = linker.misc.save_model_to_json()
     on_step("train", 3)
     # Predict with the trained model on the unsettled records only (the labels' pairs are
@@ -328,6 +336,7 @@ def probabilistic(
         "blocked_pairs": int(con.sql("select count(*) from blocked").fetchall()[0][0]),
         "records_with_a_cut_block": int(n_cut),
         "training": "id_labels" if use_labels else "em",
+        "em_rules_without_pairs": untrained,
         "in_registry_share": round(share, 4),
         "calibration_records": int(n_calib),
         "calibration": calibration,
