@@ -1,4 +1,4 @@
-"""What a newcomer saw wrong on the public-service pages in Chromium, at 1280 and 390 px:
+"""What a newcomer saw wrong on the pages in Chromium, at 1280 and 390 px:
 
 - a radio button or a check box stood centred above its words, apart from them (every
   label was a column: right for a text field, wrong for a choice);
@@ -8,7 +8,9 @@
   right by the mobile table layout meant for tables with column headings;
 - the apology slip's new date was the browser's date field, which Chromium shows as
   "mm/dd/yyyy" in English on a Vietnamese page: it takes dd/mm/yyyy like every other date;
-- a dossier without form data showed its "Form" heading over an empty box."""
+- a dossier without form data showed its "Form" heading over an empty box;
+- the wallet listed each document's "valid until" as the credential's timestamp (10:38:18
+  02/12/2036) where the document's page said its own end of validity (18/04/2034)."""
 
 from __future__ import annotations
 
@@ -93,3 +95,15 @@ def test_the_apology_slip_takes_a_date_typed_day_first(page: Page, server: Serve
         page.get_by_test_id("new-due-on").press("Enter")
     assert slip.value.status == 200
     assert slip.value.headers["content-type"] == "application/pdf"
+
+
+def test_the_wallet_list_and_a_documents_page_give_the_same_valid_until(page: Page, server: Server):
+    sign_in_demo_account(page, server, level=2)
+    page.goto("/wallet")
+    links = page.get_by_test_id("wallet-doc")
+    listed = page.get_by_test_id("wallet-valid-until").all_inner_texts()
+    hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+    assert listed and all(re.fullmatch(r"\d{2}/\d{2}/\d{4}", t) for t in listed), listed
+    for href, until in zip(hrefs, listed, strict=True):
+        page.goto(href or "")
+        expect(page.get_by_test_id("doc-valid-until")).to_have_text(until)
