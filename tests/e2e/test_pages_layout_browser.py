@@ -9,6 +9,8 @@
 - the apology slip's new date was the browser's date field, which Chromium shows as
   "mm/dd/yyyy" in English on a Vietnamese page: it takes dd/mm/yyyy like every other date;
 - a dossier without form data showed its "Form" heading over an empty box;
+- a patient who typed 11 digits at a hospital's kiosk read "the card or QR code could not
+  be read", and one who typed an unknown number read "... in your area", an officer's words;
 - the wallet listed each document's "valid until" as the credential's timestamp (10:38:18
   02/12/2036) where the document's page said its own end of validity (18/04/2034)."""
 
@@ -21,6 +23,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import Server
+from tests.e2e.test_exchange_browser import HOSPITAL, _dancu
 from tests.e2e.test_pages_readable import dev_officer, sign_in_demo_account
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
@@ -107,3 +110,20 @@ def test_the_wallet_list_and_a_documents_page_give_the_same_valid_until(page: Pa
     for href, until in zip(hrefs, listed, strict=True):
         page.goto(href or "")
         expect(page.get_by_test_id("doc-valid-until")).to_have_text(until)
+
+
+def test_the_kiosk_tells_a_patient_what_to_type_in_a_patients_words(page: Page, server: Server):
+    code = re.search(r"enrolment code (\S+)", _dancu(server, "exchange", "kiosk", HOSPITAL))
+    assert code
+    page.goto("/kiosk")
+    page.get_by_test_id("enrol-secret").fill(code.group(1))
+    page.get_by_test_id("enrol-submit").click()
+    shown = {}
+    for typed in ("05419389329", "001100000000"):  # a digit short; a number nobody has
+        page.goto("/kiosk")
+        page.get_by_test_id("kiosk-scan").fill(typed)
+        page.get_by_test_id("kiosk-scan").press("Enter")
+        shown[typed] = page.get_by_test_id("kiosk-error").inner_text()
+    assert "12 chữ số" in shown["05419389329"] and "thẻ" not in shown["05419389329"]
+    assert "Không tìm thấy công dân" in shown["001100000000"]
+    assert "địa bàn" not in shown["001100000000"]
