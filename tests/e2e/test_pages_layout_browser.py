@@ -9,6 +9,8 @@
 - the apology slip's new date was the browser's date field, which Chromium shows as
   "mm/dd/yyyy" in English on a Vietnamese page: it takes dd/mm/yyyy like every other date;
 - a dossier without form data showed its "Form" heading over an empty box;
+- a hospital administrator who mistyped the kiosk's enrolment code read "this machine is
+  not enrolled", not that the code was wrong;
 - a patient who typed 11 digits at a hospital's kiosk read "the card or QR code could not
   be read", and one who typed an unknown number read "... in your area", an officer's words;
 - the wallet listed each document's "valid until" as the credential's timestamp (10:38:18
@@ -116,6 +118,11 @@ def test_the_kiosk_tells_a_patient_what_to_type_in_a_patients_words(page: Page, 
     code = re.search(r"enrolment code (\S+)", _dancu(server, "exchange", "kiosk", HOSPITAL))
     assert code
     page.goto("/kiosk")
+    page.get_by_test_id("enrol-secret").fill("not-the-code")  # the administrator mistypes
+    page.get_by_test_id("enrol-submit").click()
+    wrong = page.get_by_test_id("enrol-error")
+    expect(wrong).to_contain_text("Mã đăng ký máy: mã này không đúng")  # not "not enrolled"
+    expect(page.get_by_test_id("enrol-secret")).to_have_attribute("aria-invalid", "true")
     page.get_by_test_id("enrol-secret").fill(code.group(1))
     page.get_by_test_id("enrol-submit").click()
     shown = {}
