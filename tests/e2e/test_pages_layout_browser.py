@@ -8,7 +8,8 @@
   right by the mobile table layout meant for tables with column headings;
 - the apology slip's new date was the browser's date field, which Chromium shows as
   "mm/dd/yyyy" in English on a Vietnamese page: it takes dd/mm/yyyy like every other date;
-- a dossier without form data showed its "Form" heading over an empty box;
+- a dossier without form data showed its "Form" heading over an empty box, and its
+  approve, supplement and refuse buttons were the same red;
 - a hospital administrator who mistyped the kiosk's enrolment code read "this machine is
   not enrolled", not that the code was wrong;
 - a patient who typed 11 digits at a hospital's kiosk read "the card or QR code could not
@@ -92,6 +93,18 @@ def test_the_apology_slip_takes_a_date_typed_day_first(page: Page, server: Serve
     code = next(c for c in listed if c in seeded)  # a demo dossier: no form data
     page.goto(f"/procedure-console/dossiers/{code}")
     expect(page.get_by_test_id("form")).to_have_text("Không có")  # no empty box
+    # approving, asking for more and refusing were three identical red buttons
+    fills = {
+        testid: page.get_by_test_id(testid).evaluate("e => getComputedStyle(e).backgroundColor")
+        for testid in ("approve", "request-supplement", "reject")
+    }
+    assert fills == {
+        "approve": "rgb(30, 107, 52)",
+        "request-supplement": "rgb(255, 255, 255)",
+        "reject": "rgb(255, 255, 255)",
+    }
+    reject_ink = page.get_by_test_id("reject").evaluate("e => getComputedStyle(e).color")
+    assert reject_ink == "rgb(140, 29, 24)"
     new_date = (date.today() + timedelta(days=10)).strftime("%d/%m/%Y")
     page.locator("input[name=reason]").first.fill("Chờ xác minh")
     page.get_by_test_id("new-due-on").click()
