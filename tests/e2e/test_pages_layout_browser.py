@@ -14,6 +14,8 @@
   not enrolled", not that the code was wrong;
 - a patient who typed 11 digits at a hospital's kiosk read "the card or QR code could not
   be read", and one who typed an unknown number read "... in your area", an officer's words;
+- a signed-in citizen's account and wallet pages repeated the header's links in a second
+  row: two "Sign out" buttons, the wallet under two names;
 - the wallet listed each document's "valid until" as the credential's timestamp (10:38:18
   02/12/2036) where the document's page said its own end of validity (18/04/2034)."""
 
@@ -147,3 +149,12 @@ def test_the_kiosk_tells_a_patient_what_to_type_in_a_patients_words(page: Page, 
     assert "12 chữ số" in shown["05419389329"] and "thẻ" not in shown["05419389329"]
     assert "Không tìm thấy công dân" in shown["001100000000"]
     assert "địa bàn" not in shown["001100000000"]
+
+
+def test_a_citizens_pages_have_one_sign_out_and_one_way_to_the_wallet(page: Page, server: Server):
+    sign_in_demo_account(page, server, level=1)
+    for path in ("/account", "/wallet", "/account/children"):
+        page.goto(path)
+        expect(page.get_by_role("button", name="Đăng xuất", exact=True)).to_have_count(1)
+        expect(page.locator("header a[href='/wallet']")).to_have_count(1)
+        expect(page.locator("main nav a[href='/wallet']")).to_have_count(0)
