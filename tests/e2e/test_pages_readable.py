@@ -97,6 +97,17 @@ def test_a_dataset_page_says_who_imported_it_and_where_fields_come_from(page: Pa
     assert CODES.search(main.inner_text()) is None, CODES.search(main.inner_text())
 
 
+def test_a_synchronization_run_names_who_asked_for_it(page: Page, server: Server):
+    """The run's page showed the requester's id ("system:demo"), not a name."""
+    [(job_id,)] = server.query("SELECT id FROM linkage_job ORDER BY id LIMIT 1")  # the demo's
+    dev_officer(page, "province-clerk")
+    page.goto(f"/linkage/jobs/{job_id}")
+    asked = page.get_by_test_id("requested-by")
+    expect(asked).to_contain_text("Trình tạo dữ liệu mẫu (dancu demo)")
+    assert CODES.search(page.locator("main").inner_text()) is None
+    assert "system:" not in page.locator("main").inner_text()
+
+
 def test_the_english_queue_has_proper_labels(page: Page, server: Server):
     dev_officer(page, "province-clerk")
     page.goto("/linkage/queue?lang=en")

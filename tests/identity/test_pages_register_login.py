@@ -329,6 +329,34 @@ def test_the_development_message_sink_is_off_without_dev_login(factory):  # type
     assert TestClient(app).get("/dev/messages").status_code == 404
 
 
+def test_a_newcomer_of_the_demo_is_told_where_the_accounts_and_the_sms_codes_are(
+    client, session, factory
+):  # type: ignore[no-untyped-def]
+    """With the development sign-in, the login page says where the demo accounts and their
+    password are, and the second factor where the SMS code is (a newcomer clicking through
+    the demo had neither); without it, neither hint is shown."""
+    from dancu.app import create_app
+    from dancu.db.uow import unit_of_work
+    from dancu.settings import get_settings
+    from dancu.web import deps
+
+    login = client.get("/login").text
+    assert 'data-testid="dev-accounts-hint"' in login and "dancu-demo-2026" in login
+    account = active_account(session, citizen(session))
+    session.commit()
+    post(client, "/login", {"pid": account.citizen_pid, "password": PASSWORD})
+    factor = client.get("/login/second-factor").text
+    assert 'data-testid="dev-messages-hint"' in factor and 'href="/dev/messages"' in factor
+    production = create_app(get_settings().model_copy(update={"dev_login": False}))
+
+    def test_session():  # type: ignore[no-untyped-def]
+        with unit_of_work(factory) as s:
+            yield s
+
+    production.dependency_overrides[deps.db_session] = test_session
+    assert "dev-accounts-hint" not in TestClient(production).get("/login").text
+
+
 def _text_of(page: str, testid: str) -> str:
     import re
 

@@ -118,6 +118,29 @@ def test_the_province_approves_a_cycle_it_did_not_prepare(
     assert xml.status_code == 200 and "pain.001.001.09" in xml.text
 
 
+def test_the_month_is_typed_as_the_page_asks_and_a_wrong_one_keeps_the_form(
+    client: TestClient, programmed: Session
+) -> None:
+    """The month field was the browser's month picker (Chromium draws "--------- ----");
+    it is a text field asking mm/yyyy, and a wrong month came back as a bare error page."""
+    h.enrol(programmed, h.elder(programmed))
+    programmed.commit()
+    form = client.get("/payments/cycles", headers=bearer(h.PREPARER)).text
+    assert 'type="month"' not in form and 'placeholder="mm/yyyy"' in form
+    wrong = post(
+        client, h.PREPARER, "/payments/cycles", {"programme": programmes.SOCIAL, "month": "13/2026"}
+    )
+    assert wrong.status_code == 422
+    assert "<strong>Tháng:</strong> Tháng không hợp lệ: nhập theo dạng tt/nnnn" in wrong.text
+    assert 'value="13/2026"' in wrong.text and 'aria-invalid="true"' in wrong.text
+    assert programmed.scalar(select(func.count()).select_from(Cycle)) == 0
+    typed = post(
+        client, h.PREPARER, "/payments/cycles", {"programme": programmes.SOCIAL, "month": "01/2026"}
+    )
+    assert typed.status_code == 303
+    assert programmed.scalar(select(Cycle.month)).isoformat() == "2026-01-01"
+
+
 def test_a_beneficiary_sees_what_was_paid_to_which_account(
     client: TestClient, programmed: Session
 ) -> None:

@@ -67,6 +67,25 @@ def test_the_record_offers_what_the_role_may_file_and_every_offer_opens(client, 
         assert (href, client.get(href, headers=officer).status_code) == (href, 200)
 
 
+def test_a_child_is_not_offered_a_marriage(client, session):  # type: ignore[no-untyped-def]
+    """The registry refuses a marriage under the legal age (20 for a man, 18 for a woman);
+    the record of a nine-year-old offered one all the same."""
+    today = date.today()
+    boy = person(session, "Hồ Văn An", birth_date=date(today.year - 9, 1, 20))
+    young_man = person(session, "Hồ Văn Bình", birth_date=date(today.year - 19, 1, 1))
+    woman = person(session, "Hồ Thị Cúc", birth_date=date(today.year - 19, 1, 1), sex="F")
+    session.commit()
+    clerk = bearer(make_actor(Role.REGISTRY_CLERK))
+
+    def offered(pid: str) -> dict[str, str]:
+        page = client.get(f"/registry/citizens/{pid}?purpose=civil_status", headers=clerk)
+        return actions(page.text)
+
+    assert "to-marriage" not in offered(boy.pid) and "to-residence" in offered(boy.pid)
+    assert "to-marriage" not in offered(young_man.pid)
+    assert "to-marriage" in offered(woman.pid)
+
+
 def test_forms_an_officer_may_not_use_answer_403_and_write_nothing(client, session):  # type: ignore[no-untyped-def]
     man = person(session, "Hồ Văn Thắng", birth_date=date(1980, 1, 20))
     session.commit()

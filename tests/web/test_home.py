@@ -39,7 +39,14 @@ def test_signed_out_the_home_page_offers_sign_in_registration_and_the_services(c
 # demo officer -> (the tasks on the home page, whether it shows the area's statistics)
 OFFICERS = {
     "province-clerk": (
-        ["nav-search", "nav-linkage", "nav-queue", "nav-exchange-area", "nav-events"],
+        [
+            "nav-search",
+            "nav-linkage",
+            "nav-queue",
+            "nav-exchange",
+            "nav-exchange-area",
+            "nav-events",
+        ],
         True,
     ),
     "province-police": (
@@ -49,19 +56,33 @@ OFFICERS = {
             "nav-linkage",
             "nav-queue",
             "nav-procedure-console",
+            "nav-exchange",
             "nav-exchange-area",
             "nav-events",
         ],
         True,
     ),
     "commune-clerk": (
-        ["nav-search", "nav-linkage", "nav-queue", "nav-exchange-area", "nav-events"],
+        [
+            "nav-search",
+            "nav-linkage",
+            "nav-queue",
+            "nav-exchange",
+            "nav-exchange-area",
+            "nav-events",
+        ],
         True,
     ),
-    "steering-viewer": (["nav-linkage", "nav-procedure-figures"], True),
+    "steering-viewer": (["nav-linkage", "nav-procedure-figures", "nav-exchange"], True),
     "procedure-officer": (["nav-search", "nav-procedure-console", "nav-procedure-figures"], False),
     "commune-leader": (
-        ["nav-search", "nav-linkage", "nav-procedure-console", "nav-procedure-figures"],
+        [
+            "nav-search",
+            "nav-linkage",
+            "nav-procedure-console",
+            "nav-procedure-figures",
+            "nav-exchange",
+        ],
         True,
     ),
 }

@@ -56,6 +56,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src" / "dancu"
 ERROR_CODE = re.compile(r"""\bcode=(["'])([a-z_]+(?:\.[a-z_]+)+)\1""")
 EVENT_DATE_FIELD = re.compile(r"valid_event_date\((?:[^()]|\([^()]*\))*?field=\"(\w+)\"")
+AUDIT_ACTION = re.compile(r"""\baction=(["'])([a-z_]+(?:\.[a-z_]+)+)\1""")
 TRANSLATE_LITERAL = re.compile(r"""(?<![\w.])translate\(\s*(["'])(.+?)\1\s*[,)]""")
 
 Key = tuple[str | None, str]  # (context, msgid); a plural entry by its singular
@@ -256,6 +257,17 @@ def test_every_code_shown_on_a_page_reads_well_in_both_languages():
     assert "widowed" in codes and "card.issued" in codes and "civil_status.death" in codes
     assert [c for c in codes if translate("vi", c) == c] == []
     assert [c for c in codes if translate("en", c) == c] == []
+
+
+def test_every_audit_action_written_reads_well_in_both_languages():
+    """A record's access history and a citizen's "who read my data" show each audit entry's
+    action with translate(action): one written without an entry showed as its code
+    ("citizen.vitals_read" on the record of a social-payment beneficiary)."""
+    sources = [path.read_text(encoding="utf-8") for path in SRC.glob("**/*.py")]
+    actions = sorted({m.group(2) for text in sources for m in AUDIT_ACTION.finditer(text)})
+    assert "citizen.vitals_read" in actions and "recovery.listed" in actions
+    for lang in ("vi", "en"):
+        assert [a for a in actions if translate(lang, a) == a] == [], lang
 
 
 def test_linkage_and_account_codes_read_well_in_english_too():

@@ -25,7 +25,7 @@ from dancu.settings import get_settings
 console = Console()
 DEMO_ACTOR = Actor(
     id="system:demo",
-    name="Demo generator",
+    name="Trình tạo dữ liệu mẫu",  # shown on Vietnamese pages (who imported, who ran)
     roles=frozenset({Role.SYSTEM}),
     organization="dancu demo",
 )

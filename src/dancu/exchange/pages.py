@@ -103,9 +103,12 @@ def kiosk_checkin(request: Request, db: DbSession, _csrf: CsrfChecked, scan: Sca
     status = 200 if answer.status == 200 else 422
     if isinstance(answer.body.get("birth_date"), str):
         answer.body["birth_date"] = date.fromisoformat(answer.body["birth_date"])
-    return _kiosk_page(
-        request, "kiosk_result.html", {"answer": answer.body, "ok": answer.status == 200}, status
-    )
+    context = {
+        "answer": answer.body,
+        "ok": answer.status == 200,
+        "typed": scan.strip().isdigit(),  # keyed in by the patient, not scanned
+    }
+    return _kiosk_page(request, "kiosk_result.html", context, status)
 
 
 # -- the citizen's data sharing ----------------------------------------------------------

@@ -6,7 +6,7 @@ import typing
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasPath, BaseModel, ConfigDict, Field
 
 Outcome = Literal[
     "synced",
@@ -89,6 +89,11 @@ class JobOut(_Out):
     attempts: int
     error: str | None
     requested_by: str
+    # who asked, by name and organization (a page shows these, never the actor's id)
+    requester: str = Field(default="", validation_alias=AliasPath("actor", "name"))
+    requester_organization: str = Field(
+        default="", validation_alias=AliasPath("actor", "organization")
+    )
     requested_at: datetime
     started_at: datetime | None
     finished_at: datetime | None

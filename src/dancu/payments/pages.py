@@ -201,38 +201,62 @@ def decide(
 
 @router.get("/payments/cycles", response_class=HTMLResponse)
 def cycles_page(request: Request, db: DbSession, actor: CurrentActor) -> HTMLResponse:
+    return _cycles(request, db, actor)
+
+
+def _cycles(
+    request: Request,
+    db: Any,
+    actor: Actor,
+    error: DancuError | None = None,
+    form: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """The cycles and the form that prepares one; after a refused preparation, the form
+    again with what was typed and the error beside its field."""
     context = {
         **_common(db, actor),
         "cycles": cycles.list_cycles(db, actor=actor),
         "monthly": [p for p in repo.programmes(db)],
         "provinces": actor.province_units,
         "province_name": lambda code: adminunits.province(code).name,
-        "error": None,
+        "error": error,
+        "form": form or {},
     }
-    return render(request, "payments/cycles.html", context)
+    return render(request, "payments/cycles.html", context, status_code=422 if error else 200)
 
 
 def _month(value: str) -> date:
+    """A month typed as the page asks (mm/yyyy), or as YYYY-MM (the API's and a script's)."""
+    text = value.strip()
     try:
-        year, month = value.split("-")[:2]
+        if "/" in text:
+            month, year = text.split("/")
+        else:
+            year, month = text.split("-")[:2]
         return date(int(year), int(month), 1)
     except ValueError:
         raise ValidationFailed(
-            "A month is written YYYY-MM", code=PaymentsErrorCode.MONTH_INVALID, field="month"
+            "A month is written mm/yyyy", code=PaymentsErrorCode.MONTH_INVALID, field="month"
         ) from None
 
 
-@router.post("/payments/cycles")
+@router.post("/payments/cycles", response_model=None)
 def prepare(
+    request: Request,
     db: DbSession,
     actor: CurrentActor,
     _csrf: CsrfChecked,
     programme: Annotated[Code, Form()],
     month: Annotated[Code, Form()],
     province_code: Annotated[Code, Form()] = "",
-) -> RedirectResponse:
+) -> Response:
     province = province_code or (actor.province_units[0] if actor.province_units else "")
-    out = cycles.prepare_cycle(db, programme, province, _month(month), actor=actor)
+    try:
+        out = cycles.prepare_cycle(db, programme, province, _month(month), actor=actor)
+    except ValidationFailed as exc:
+        db.rollback()
+        form = {"programme": programme, "month": month, "province_code": province_code}
+        return _cycles(request, db, actor, error=exc, form=form)
     return RedirectResponse(f"/payments/cycles/{out.id}", status_code=303)
 
 

@@ -51,7 +51,7 @@ def _officers(province_code: str) -> tuple[Actor, Actor, Actor]:
         roles=frozenset({Role.SOCIAL_APPROVER}),
         units=(province_code,),
     )
-    system = Actor(id="system:demo", name="Demo generator", roles=frozenset({Role.SYSTEM}))
+    system = Actor(id="system:demo", name="Trình tạo dữ liệu mẫu", roles=frozenset({Role.SYSTEM}))
     return preparer, approver, system
 
 

@@ -48,6 +48,7 @@ CODES: tuple[str, ...] = (
     N_("citizen.listed"),
     N_("citizen.bulk_read"),
     N_("citizen.residence_confirmation"),
+    N_("citizen.vitals_read"),
     N_("household.read"),
     N_("card.applied"),
     N_("card.produced"),
@@ -60,6 +61,14 @@ CODES: tuple[str, ...] = (
     N_("civil_status.marriage"),
     N_("civil_status.divorce"),
     N_("civil_status.residence_change"),
+    # Audit actions of the other domains (a citizen's "who read my data" shows the ones
+    # about a citizen; each has a reader's wording all the same)
+    N_("cycle.exclusions_listed"),
+    N_("recovery.listed"),
+    N_("fee_statement.imported"),
+    N_("fee_statement.entry_resolved"),
+    N_("linkage.decisions_read"),
+    N_("demo.load"),
     # Error codes of the kernel and the registry that no enum declares (composed ones)
     N_("pid.length"),
     N_("pid.not_digits"),

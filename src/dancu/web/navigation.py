@@ -49,7 +49,8 @@ OFFICER_LINKS: tuple[Link, ...] = (
         _may(Permission.PROCEDURE_FEES),
     ),
     Link("/payments", N_("Social payments"), "nav-payments", _may(Permission.BENEFICIARY_READ)),
-    Link("/exchange", N_("Data exchange"), "nav-exchange", _may(Permission.EXCHANGE_READ)),
+    # the route needs STATISTICS_READ (the check-in figures; EXCHANGE_READ adds the rest)
+    Link("/exchange", N_("Data exchange"), "nav-exchange", _may(Permission.STATISTICS_READ)),
     Link(
         "/exchange/area",
         N_("Partner access in my area"),

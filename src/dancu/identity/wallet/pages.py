@@ -68,7 +68,15 @@ def wallet_home(request: Request, db: DbSession) -> HTMLResponse:
     login = signed_in(request, db)
     rows = wallet.list_documents(db, login.account_id, actor=_holder(login))
     documents = [
-        {"row": r, "state": _state(r), "state_label": f"wallet.state.{_state(r)}"} for r in rows
+        {
+            "row": r,
+            "state": _state(r),
+            "state_label": f"wallet.state.{_state(r)}",
+            # the same days as the document's own page (not the credential's timestamps)
+            "issued_on": _local_day(r.issued_at),
+            "valid_until": _valid_until(r, credentials.disclosure_claims(r.sd_jwt)),
+        }
+        for r in rows
     ]
     # the demo's button (its route is mounted only with the development sign-in)
     demo = app_settings(request).dev_login and login.account_level == 2

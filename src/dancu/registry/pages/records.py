@@ -15,6 +15,8 @@ from dancu.common.bounds import Code, PageNo, SearchName
 from dancu.common.errors import NotFound, ValidationFailed
 from dancu.registry import service
 from dancu.registry import validation as rules
+from dancu.registry.cards import age_on
+from dancu.registry.civil_status import MIN_MARRIAGE_AGE
 from dancu.registry.pages import common
 from dancu.web.deps import CurrentActor, DbSession
 from dancu.web.templating import render
@@ -96,6 +98,9 @@ def record_page(
         "commune_name": service.commune_name,
         "can_record": actor.can(Permission.CIVIL_STATUS_RECORD),
         "can_card": actor.can(Permission.CARD_MANAGE),
+        # a child is not offered a marriage the registry would refuse (the law's minimum age)
+        "of_marriage_age": age_on(citizen.birth_date, date.today())
+        >= MIN_MARRIAGE_AGE.get(citizen.sex, max(MIN_MARRIAGE_AGE.values())),
         "done": request.query_params.get("done"),
     }
     return render(request, "registry/record.html", context)
