@@ -242,3 +242,26 @@ def test_the_home_page_counts_the_items_waiting_in_the_officers_area(
     for officer, total in zip(officers, totals, strict=True):
         html = client.get("/", headers=bearer(officer)).text
         assert f'data-testid="waiting" data-waiting="{total}"' in html
+
+
+def test_a_failed_run_is_explained_in_the_officers_words(
+    client, factory, linked, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The job keeps the exception's text for the operators; its page and the dataset's
+    page say what happened in the reader's language, never the exception."""
+    _, source_id = linked
+    with factory() as session:
+        job = runs.enqueue_run(session, source_id, actor=wd.clerk())
+        session.commit()
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise ValueError("splink exploded")
+
+    monkeypatch.setattr(runs, "link", broken)
+    assert tasks.run_job(factory, job.id).error == "ValueError: splink exploded"
+    for path in (f"/linkage/jobs/{job.id}", f"/linkage/sources/{source_id}"):
+        html = client.get(f"{path}?lang=vi", headers=bearer(wd.clerk())).text
+        assert "splink exploded" not in html and "ValueError" not in html
+        assert "lỗi hệ thống" in html
+        english = client.get(f"{path}?lang=en", headers=bearer(wd.clerk())).text
+        assert "system error" in english and "ValueError" not in english
