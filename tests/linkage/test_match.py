@@ -248,6 +248,7 @@ def test_few_id_links_fall_back_to_expectation_maximisation() -> None:
     sec = linkage_data.sector(reg, 300, seed=4).records.assign(pid=None)
     result = link(sec, reg, backend="duckdb")
     assert result.metrics["training"] == "em"
+    assert result.metrics["em_rules_without_pairs"] == 0  # 300 records: both rules train
     assert (result.outcomes["method"] == "id").sum() == 0
     truth = pd.Series(sec["true_pid"].to_numpy(), index=sec["record_key"])
     assert linkage_data.score(result.outcomes, truth, include_review=True)["precision"] >= 0.9
