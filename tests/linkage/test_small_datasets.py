@@ -39,3 +39,19 @@ def test_a_run_over_a_few_records_links_them(
     assert len(found) == len(picked)
     if 1 in picked:  # line 2 of the file: ID number, name and birth date agree
         assert found[2] == ("synced", w.pid(0))
+
+
+@pytest.mark.parametrize("citizens", [2, 3, 10])
+def test_a_registry_of_a_few_citizens_links(citizens: int) -> None:
+    """The ID number's "one keystroke" u is bounded by one pair among very few; it must not
+    take more than the "different" level leaves (three citizens made that u -0.33)."""
+    from bench import linkage_data
+    from dancu.linkage.match import link
+
+    reg = linkage_data.registry(citizens, seed=1)
+    sec = linkage_data.sector(reg, citizens, seed=2).records.assign(pid=None)  # all scored
+    # numbers handed out in sequence, as a test or a new commune's registry has them:
+    # every pair of them is one keystroke apart
+    reg = reg.assign(pid=[f"0010900000{i:02d}" for i in range(len(reg))])
+    result = link(sec, reg, backend="duckdb")
+    assert len(result.outcomes) == len(sec)

@@ -406,8 +406,13 @@ def _count_pid_typos(
         (lv.comparison_vector_value for lv in pid._comparison_levels_excluding_null),
         reverse=True,
     )
-    u["pid"][typo] = training.one_keystroke_u(con, "r", sample=TYPO_SAMPLE, seed=seed)
-    u["pid"][other] = 1.0 - (u["pid"][equal] or 0.0) - u["pid"][typo]
+    rest = 1.0 - (u["pid"][equal] or 0.0)
+    counted = training.one_keystroke_u(con, "r", sample=TYPO_SAMPLE, seed=seed)
+    # A registry of a few citizens shows no typo pair, and one_keystroke_u's bound of one
+    # pair among so few is large: it may not eat the "different" level's share (a
+    # registry of three made "different" -0.33, which Splink refuses).
+    u["pid"][typo] = min(counted, rest / 2)
+    u["pid"][other] = rest - u["pid"][typo]
 
 
 def _estimate_m(
