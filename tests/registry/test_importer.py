@@ -24,7 +24,8 @@ from dancu import cli
 from dancu.common import adminunits, audit
 from dancu.common.errors import Forbidden
 from dancu.common.pid import make_pid
-from dancu.registry.importer import ImportFileError, import_citizens
+from dancu.registry.import_files import ImportFileError
+from dancu.registry.importer import import_citizens
 from dancu.registry.models import Citizen
 from tests.conftest import TODAY
 from tests.registry.factories import person

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from dancu.registry.importer import ImportFileError
+from dancu.registry.import_files import ImportFileError
 from dancu.registry.models import Citizen
 from tests.registry.test_importer import HEADER, citizen_count, errors, row, run_import
 
