@@ -32,7 +32,6 @@ from tests.identity import helpers
 from tests.identity.oidc_helpers import (
     ISSUER,
     RP,
-    add_test_login_routes,
     authorize,
     consent,
     dpop_proof,
@@ -43,12 +42,6 @@ from tests.identity.oidc_helpers import (
 
 READ = {"X-Purpose": "verification"}
 STRONG = "a-production-secret-of-more-than-32-characters"
-
-
-@pytest.fixture
-def web(app) -> TestClient:  # type: ignore[no-untyped-def]
-    add_test_login_routes(app)
-    return TestClient(app)
 
 
 @pytest.fixture

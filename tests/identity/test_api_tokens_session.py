@@ -29,7 +29,6 @@ from tests.conftest import COMMUNE
 from tests.identity import helpers
 from tests.identity.oidc_helpers import (
     RP,
-    add_test_login_routes,
     authorize,
     consent,
     exchange,
@@ -37,12 +36,6 @@ from tests.identity.oidc_helpers import (
     register,
 )
 from tests.identity.test_api_tokens import client_token, lookup, partner_client, refused
-
-
-@pytest.fixture
-def web(app) -> TestClient:  # type: ignore[no-untyped-def]
-    add_test_login_routes(app)
-    return TestClient(app)
 
 
 @pytest.fixture

@@ -22,7 +22,6 @@ from tests.identity.oidc_helpers import (
     ISSUER,
     REDIRECT,
     RP,
-    add_test_login_routes,
     authorize,
     client_assertion,
     consent,
@@ -30,12 +29,6 @@ from tests.identity.oidc_helpers import (
     query,
     register,
 )
-
-
-@pytest.fixture
-def web(app) -> TestClient:  # type: ignore[no-untyped-def]
-    add_test_login_routes(app)
-    return TestClient(app)
 
 
 @pytest.fixture
